@@ -1,0 +1,208 @@
+/**
+ * Tokenizer for the protobuf text format (the syntax of Triton's `config.pbtxt`).
+ *
+ * Follows the grammar Google's parsers accept: `#` comments to end of line, identifiers,
+ * decimal / hex / octal integers, floats with exponents and an optional `f` suffix,
+ * single- or double-quoted strings with C escapes, and the punctuation
+ * `{ } [ ] < > : , ; -`. A leading minus is its own token, as in Google's tokenizer.
+ */
+
+/** The kinds of token the text format has. */
+export const TokenKind = {
+  Identifier: "identifier",
+  Integer: "integer",
+  Float: "float",
+  String: "string",
+  Symbol: "symbol",
+  End: "end",
+} as const;
+export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];
+
+/** One token with its 1-based position. */
+export interface Token {
+  readonly kind: TokenKind;
+  /** The source text of the token (for strings: with quotes, undecoded). */
+  readonly text: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+/** A lexical error: an unterminated string, a stray character. */
+export class TokenizeError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly col: number,
+  ) {
+    super(message);
+    this.name = "TokenizeError";
+  }
+}
+
+const SYMBOLS = new Set(["{", "}", "[", "]", "<", ">", ":", ",", ";", "-", "/"]);
+
+function isIdentStart(c: string): boolean {
+  return (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c === "_";
+}
+function isIdentPart(c: string): boolean {
+  return isIdentStart(c) || (c >= "0" && c <= "9");
+}
+function isDigit(c: string): boolean {
+  return c >= "0" && c <= "9";
+}
+
+/** Splits `text` into tokens, ending with one `End` token. Throws `TokenizeError`. */
+export function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  let line = 1;
+  let lineStart = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text[i]!;
+    if (c === "\n") {
+      i++;
+      line++;
+      lineStart = i;
+      continue;
+    }
+    if (c === " " || c === "\t" || c === "\r" || c === "\f" || c === "\v") {
+      i++;
+      continue;
+    }
+    const col = i - lineStart + 1;
+    if (c === "#") {
+      while (i < n && text[i] !== "\n") i++;
+      continue;
+    }
+    if (isIdentStart(c)) {
+      const start = i;
+      while (i < n && isIdentPart(text[i]!)) i++;
+      tokens.push({ kind: TokenKind.Identifier, text: text.slice(start, i), line, col });
+      continue;
+    }
+    if (isDigit(c) || (c === "." && i + 1 < n && isDigit(text[i + 1]!))) {
+      const start = i;
+      let isFloat = false;
+      if (c === "0" && (text[i + 1] === "x" || text[i + 1] === "X")) {
+        i += 2;
+        while (i < n && /[0-9a-fA-F]/.test(text[i]!)) i++;
+      } else {
+        while (i < n && isDigit(text[i]!)) i++;
+        if (text[i] === ".") {
+          isFloat = true;
+          i++;
+          while (i < n && isDigit(text[i]!)) i++;
+        }
+        if (text[i] === "e" || text[i] === "E") {
+          const save = i;
+          i++;
+          if (text[i] === "+" || text[i] === "-") i++;
+          if (i < n && isDigit(text[i]!)) {
+            isFloat = true;
+            while (i < n && isDigit(text[i]!)) i++;
+          } else {
+            i = save;
+          }
+        }
+        if (text[i] === "f" || text[i] === "F") {
+          isFloat = true;
+          i++;
+        }
+      }
+      if (i < n && isIdentPart(text[i]!)) {
+        throw new TokenizeError(
+          `malformed number "${text.slice(start, i + 1)}"`,
+          line,
+          col,
+        );
+      }
+      tokens.push({
+        kind: isFloat ? TokenKind.Float : TokenKind.Integer,
+        text: text.slice(start, i),
+        line,
+        col,
+      });
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      const start = i;
+      i++;
+      while (i < n && text[i] !== c) {
+        if (text[i] === "\n") throw new TokenizeError("string literal is not terminated before the end of the line", line, col);
+        if (text[i] === "\\") i++;
+        i++;
+      }
+      if (i >= n) throw new TokenizeError("string literal is not terminated", line, col);
+      i++;
+      tokens.push({ kind: TokenKind.String, text: text.slice(start, i), line, col });
+      continue;
+    }
+    if (SYMBOLS.has(c)) {
+      i++;
+      tokens.push({ kind: TokenKind.Symbol, text: c, line, col });
+      continue;
+    }
+    throw new TokenizeError(`unexpected character ${JSON.stringify(c)}`, line, col);
+  }
+  tokens.push({ kind: TokenKind.End, text: "", line, col: i - lineStart + 1 });
+  return tokens;
+}
+
+/**
+ * Decodes a quoted string token's contents (C escapes: \n \t \r \a \b \f \v \\ \' \" \?,
+ * octal \ooo, hex \xHH, \uXXXX, \UXXXXXXXX) into bytes. Throws on a bad escape.
+ */
+export function unescapeBytes(quoted: string): Uint8Array {
+  const body = quoted.slice(1, -1);
+  const out: number[] = [];
+  const enc = new TextEncoder();
+  const simple: Record<string, number> = {
+    n: 10, t: 9, r: 13, a: 7, b: 8, f: 12, v: 11, "\\": 92, "'": 39, '"': 34, "?": 63,
+  };
+  for (let i = 0; i < body.length; ) {
+    const c = body[i]!;
+    if (c !== "\\") {
+      const cp = body.codePointAt(i)!;
+      const ch = String.fromCodePoint(cp);
+      for (const b of enc.encode(ch)) out.push(b);
+      i += ch.length;
+      continue;
+    }
+    const e = body[i + 1];
+    if (e === undefined) throw new Error("string ends with a lone backslash");
+    if (e in simple) {
+      out.push(simple[e]!);
+      i += 2;
+    } else if (e >= "0" && e <= "7") {
+      let j = i + 1;
+      let v = 0;
+      while (j < body.length && j < i + 4 && body[j]! >= "0" && body[j]! <= "7") {
+        v = v * 8 + Number(body[j]);
+        j++;
+      }
+      if (v > 255) throw new Error(`octal escape \\${body.slice(i + 1, j)} is out of range`);
+      out.push(v);
+      i = j;
+    } else if (e === "x" || e === "X") {
+      let j = i + 2;
+      while (j < body.length && j < i + 4 && /[0-9a-fA-F]/.test(body[j]!)) j++;
+      if (j === i + 2) throw new Error("\\x escape needs hex digits");
+      out.push(Number.parseInt(body.slice(i + 2, j), 16));
+      i = j;
+    } else if (e === "u" || e === "U") {
+      const len = e === "u" ? 4 : 8;
+      const hex = body.slice(i + 2, i + 2 + len);
+      if (!new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) {
+        throw new Error(`\\${e} escape needs ${len} hex digits`);
+      }
+      const cp = Number.parseInt(hex, 16);
+      if (cp > 0x10ffff) throw new Error(`\\${e}${hex} is not a Unicode code point`);
+      for (const b of enc.encode(String.fromCodePoint(cp))) out.push(b);
+      i += 2 + len;
+    } else {
+      throw new Error(`invalid escape sequence \\${e}`);
+    }
+  }
+  return Uint8Array.from(out);
+}
