@@ -11,7 +11,8 @@ import { packageRoot } from "../controller/util/package-root.js";
 
 const target = join(packageRoot, "controller", "repository", "model-config.generated.ts");
 const ns = modelConfigRoot().lookup("inference");
-if (!(ns instanceof protobuf.Namespace)) throw new Error("protos/model_config.proto has no package inference");
+if (!(ns instanceof protobuf.Namespace))
+  throw new Error("protos/model_config.proto has no package inference");
 const text = renderTypeDeclarations(ns, "protos/model_config.proto");
 writeFileSync(target, text);
 console.log(`wrote ${target}`);

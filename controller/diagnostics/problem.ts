@@ -44,10 +44,7 @@ export function sortProblems(problems: readonly Problem[]): Problem[] {
     .map((p, i) => ({ p, i }))
     .sort(
       (a, b) =>
-        a.p.file.localeCompare(b.p.file) ||
-        a.p.line - b.p.line ||
-        a.p.col - b.p.col ||
-        a.i - b.i,
+        a.p.file.localeCompare(b.p.file) || a.p.line - b.p.line || a.p.col - b.p.col || a.i - b.i,
     )
     .map(({ p }) => p);
 }

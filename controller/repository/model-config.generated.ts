@@ -46,7 +46,11 @@ export interface ModelInstanceGroup {
 }
 
 /** Enum `inference.ModelInstanceGroup.Kind`, by value name. */
-export type ModelInstanceGroup_Kind = "KIND_AUTO" | "KIND_GPU" | "KIND_CPU" | "KIND_MODEL";
+export type ModelInstanceGroup_Kind =
+  | "KIND_AUTO"
+  | "KIND_GPU"
+  | "KIND_CPU"
+  | "KIND_MODEL";
 
 /** Message `inference.ModelInstanceGroup.SecondaryDevice`. */
 export interface ModelInstanceGroup_SecondaryDevice {
@@ -55,7 +59,8 @@ export interface ModelInstanceGroup_SecondaryDevice {
 }
 
 /** Enum `inference.ModelInstanceGroup.SecondaryDevice.SecondaryDeviceKind`, by value name. */
-export type ModelInstanceGroup_SecondaryDevice_SecondaryDeviceKind = "KIND_NVDLA";
+export type ModelInstanceGroup_SecondaryDevice_SecondaryDeviceKind =
+  | "KIND_NVDLA";
 
 /** Message `inference.ModelTensorReshape`. */
 export interface ModelTensorReshape {
@@ -76,7 +81,10 @@ export interface ModelInput {
 }
 
 /** Enum `inference.ModelInput.Format`, by value name. */
-export type ModelInput_Format = "FORMAT_NONE" | "FORMAT_NHWC" | "FORMAT_NCHW";
+export type ModelInput_Format =
+  | "FORMAT_NONE"
+  | "FORMAT_NHWC"
+  | "FORMAT_NCHW";
 
 /** Message `inference.ModelOutput`. */
 export interface ModelOutput {
@@ -114,7 +122,8 @@ export interface BatchOutput {
 }
 
 /** Enum `inference.BatchOutput.Kind`, by value name. */
-export type BatchOutput_Kind = "BATCH_SCATTER_WITH_INPUT_SHAPE";
+export type BatchOutput_Kind =
+  | "BATCH_SCATTER_WITH_INPUT_SHAPE";
 
 /** Message `inference.ModelVersionPolicy`. */
 export interface ModelVersionPolicy {
@@ -129,7 +138,7 @@ export interface ModelVersionPolicy_Latest {
 }
 
 /** Message `inference.ModelVersionPolicy.All`. */
-export interface ModelVersionPolicy_All {}
+export type ModelVersionPolicy_All = Record<string, never>;
 
 /** Message `inference.ModelVersionPolicy.Specific`. */
 export interface ModelVersionPolicy_Specific {
@@ -211,7 +220,9 @@ export interface ModelQueuePolicy {
 }
 
 /** Enum `inference.ModelQueuePolicy.TimeoutAction`, by value name. */
-export type ModelQueuePolicy_TimeoutAction = "REJECT" | "DELAY";
+export type ModelQueuePolicy_TimeoutAction =
+  | "REJECT"
+  | "DELAY";
 
 /** Message `inference.ModelDynamicBatching`. */
 export interface ModelDynamicBatching {

@@ -12,7 +12,10 @@ export const packageRoot: string = (() => {
   for (;;) {
     if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "protos"))) return dir;
     const up = dirname(dir);
-    if (up === dir) throw new Error(`cannot find the tritonscale package root above ${fileURLToPath(import.meta.url)}`);
+    if (up === dir)
+      throw new Error(
+        `cannot find the tritonscale package root above ${fileURLToPath(import.meta.url)}`,
+      );
     dir = up;
   }
 })();

@@ -35,7 +35,9 @@ describe("text format conformance with Google's text_format", () => {
       const text = readFileSync(join(tritonDir, "configs", f), "utf8");
       const parsed = parseModelConfig(text, f);
       if (parsed.problems.length > 0) {
-        ours.push(`${f}: ${parsed.problems.map((p) => `${p.line}:${p.col}: ${p.message}`).join("; ")}`);
+        ours.push(
+          `${f}: ${parsed.problems.map((p) => `${p.line}:${p.col}: ${p.message}`).join("; ")}`,
+        );
         continue;
       }
       cases.push({ name: f, original: text, formatted: formatModelConfig(parsed.config) });
@@ -45,7 +47,9 @@ describe("text format conformance with Google's text_format", () => {
     expect(verdicts).to.have.lengthOf(cases.length);
     const failures = verdicts.filter((v) => !v.ok).map((v) => `${v.name}: ${v.error}`);
     expect(failures, failures.join("\n")).to.deep.equal([]);
-    console.log(`      ${verdicts.length} configs (62 config.pbtxt + autofilled expected outputs) round-trip equal`);
+    console.log(
+      `      ${verdicts.length} configs (62 config.pbtxt + autofilled expected outputs) round-trip equal`,
+    );
   });
 
   it("writes edge values (64-bit limits, inf, escapes, -1 dims, maps) that Google reads back equal", () => {
@@ -59,11 +63,11 @@ describe("text format conformance with Google's text_format", () => {
       "  priority_queue_policy { key: 2 value: { timeout_action: DELAY default_timeout_microseconds: 9007199254740993 } }",
       "  priority_queue_policy [{ key: 1 value: {} }]",
       "}",
-      "parameters: { key: \"b\" value: { string_value: \"2\" } }",
+      'parameters: { key: "b" value: { string_value: "2" } }',
       'parameters { key: "a" value: { string_value: "multi" "part" } }',
       "model_warmup { name: 'w' batch_size: 1 inputs { key: 'x' value { data_type: TYPE_FP32 dims: 1 random_data: true } } }",
       "response_cache { enable: true }",
-      "model_metrics { metric_control { metric_identifier { family: \"f\" } histogram_options { buckets: [1e-3, 0.5, inf, 1.5e10, 7] } } }",
+      'model_metrics { metric_control { metric_identifier { family: "f" } histogram_options { buckets: [1e-3, 0.5, inf, 1.5e10, 7] } } }',
     ].join("\n");
     const parsed = parseModelConfig(text, "edge.pbtxt");
     expect(parsed.problems).to.deep.equal([]);

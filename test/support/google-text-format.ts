@@ -38,11 +38,15 @@ export function checkWithGoogle(
     );
     if (protoc.status !== 0) throw new Error(`protoc failed on ${protoFile}: ${protoc.stderr}`);
     const module = basename(protoFile).replace(/\.proto$/, "_pb2");
-    const py = spawnSync(systemPython, [join(projectRoot, "test", "support", "textformat_check.py")], {
-      input: JSON.stringify({ module_dir: out, module, message, cases }),
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const py = spawnSync(
+      systemPython,
+      [join(projectRoot, "test", "support", "textformat_check.py")],
+      {
+        input: JSON.stringify({ module_dir: out, module, message, cases }),
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     if (py.status !== 0) throw new Error(`textformat_check.py failed: ${py.stderr}`);
     return JSON.parse(py.stdout) as TextFormatVerdict[];
   } finally {

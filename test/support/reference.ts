@@ -7,7 +7,8 @@ export const projectRoot: string = (() => {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, "package.json"))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error("cannot find the project root (no package.json above the tests)");
+    if (up === dir)
+      throw new Error("cannot find the project root (no package.json above the tests)");
     dir = up;
   }
   return dir;

@@ -22,11 +22,15 @@ export function renderTypeDeclarations(ns: protobuf.Namespace, source: string): 
     }
     if (obj instanceof protobuf.Type) {
       out.push(`/** Message \`${fullName(obj)}\`. */`);
-      out.push(`export interface ${tsName(obj)} {`);
-      for (const f of [...obj.fieldsArray].sort((a, b) => a.id - b.id)) {
-        out.push(`  ${f.name}?: ${fieldType(f)};`);
+      if (obj.fieldsArray.length === 0) {
+        out.push(`export type ${tsName(obj)} = Record<string, never>;`, "");
+      } else {
+        out.push(`export interface ${tsName(obj)} {`);
+        for (const f of [...obj.fieldsArray].sort((a, b) => a.id - b.id)) {
+          out.push(`  ${f.name}?: ${fieldType(f)};`);
+        }
+        out.push("}", "");
       }
-      out.push("}", "");
     }
     if (obj instanceof protobuf.Namespace) {
       for (const nested of obj.nestedArray) emit(nested);

@@ -37,7 +37,8 @@ function scalarOrRef(
 ): Pick<FieldInfo, "kind" | "message" | "enumType"> {
   if (SCALAR_TYPES.has(typeName) && resolved === null) return { kind: typeName };
   if (resolved instanceof protobuf.Enum) return { kind: "enum", enumType: resolved };
-  if (resolved instanceof protobuf.Type) return { kind: "message", message: describeMessage(resolved) };
+  if (resolved instanceof protobuf.Type)
+    return { kind: "message", message: describeMessage(resolved) };
   throw new Error(`field type ${typeName} is not resolved: call root.resolveAll() first`);
 }
 
@@ -67,7 +68,14 @@ export function describeMessage(type: protobuf.Type): MessageInfo {
         ]),
         inOrder: [keyField, valueField],
       };
-      fi = { name: f.name, id: f.id, kind: "map", repeated: true, mapEntry, ...(oneof ? { oneof } : {}) };
+      fi = {
+        name: f.name,
+        id: f.id,
+        kind: "map",
+        repeated: true,
+        mapEntry,
+        ...(oneof ? { oneof } : {}),
+      };
     } else {
       fi = {
         name: f.name,

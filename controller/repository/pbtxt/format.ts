@@ -14,7 +14,13 @@ export function formatTextFormat(info: MessageInfo, message: PbMessage): string 
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }
 
-function writeBody(info: MessageInfo, msg: PbMessage, indent: string, out: string[], path: string): void {
+function writeBody(
+  info: MessageInfo,
+  msg: PbMessage,
+  indent: string,
+  out: string[],
+  path: string,
+): void {
   for (const key of Object.keys(msg)) {
     if (msg[key] !== undefined && !info.byName.has(key)) {
       throw new Error(`${path ? `${path}.` : ""}${key}: ${info.fullName} has no field "${key}"`);
@@ -34,7 +40,9 @@ function writeBody(info: MessageInfo, msg: PbMessage, indent: string, out: strin
           writeMessage(field.name, field.message!, el, indent, out, `${fieldPath}[${i}]`);
         });
       } else if (value.length > 0) {
-        const items = value.map((el: PbValue, i: number) => formatScalar(field, el, `${fieldPath}[${i}]`));
+        const items = value.map((el: PbValue, i: number) =>
+          formatScalar(field, el, `${fieldPath}[${i}]`),
+        );
         out.push(`${indent}${field.name}: [${items.join(", ")}]`);
       }
     } else if (field.kind === "message") {
@@ -63,7 +71,13 @@ function writeMessage(
   }
 }
 
-function writeMap(field: FieldInfo, map: PbMessage, indent: string, out: string[], path: string): void {
+function writeMap(
+  field: FieldInfo,
+  map: PbMessage,
+  indent: string,
+  out: string[],
+  path: string,
+): void {
   const entry = field.mapEntry!;
   const keyField = entry.byName.get("key")!;
   const numericKey = keyField.kind !== "string";
@@ -133,7 +147,14 @@ export function formatFloat(v: number): string {
  */
 function quote(bytes: Uint8Array, utf8: boolean): string {
   let s = '"';
-  const named: Record<number, string> = { 10: "\\n", 13: "\\r", 9: "\\t", 34: '\\"', 39: "\\'", 92: "\\\\" };
+  const named: Record<number, string> = {
+    10: "\\n",
+    13: "\\r",
+    9: "\\t",
+    34: '\\"',
+    39: "\\'",
+    92: "\\\\",
+  };
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i]!;

@@ -98,10 +98,18 @@ class Parser {
       }
       if (t.kind === TokenKind.End) {
         if (close === null) return;
-        this.fail(t, path, `expected "${close}" to close ${path || "the message"}, found end of file`);
+        this.fail(
+          t,
+          path,
+          `expected "${close}" to close ${path || "the message"}, found end of file`,
+        );
       }
       if (t.kind === TokenKind.Symbol && t.text === "[") {
-        this.fail(t, path, "extensions and Any type URLs are not supported in a model configuration");
+        this.fail(
+          t,
+          path,
+          "extensions and Any type URLs are not supported in a model configuration",
+        );
       }
       if (t.kind !== TokenKind.Identifier) {
         this.fail(t, path, `expected a field name of ${info.fullName}, found ${describeToken(t)}`);
@@ -141,7 +149,8 @@ class Parser {
             oneofSeen.set(field.oneof, field.name);
           }
         }
-        if (!this.positions.has(fieldPath)) this.positions.set(fieldPath, { line: t.line, col: t.col });
+        if (!this.positions.has(fieldPath))
+          this.positions.set(fieldPath, { line: t.line, col: t.col });
         this.parseField(field, fieldPath, target);
       }
       if (!this.trySymbol(",")) this.trySymbol(";");
@@ -153,7 +162,7 @@ class Parser {
       this.trySymbol(":");
       const map = (target[field.name] as Mutable | undefined) ?? {};
       target[field.name] = map;
-      this.forEachElement(path, () => this.parseMapEntry(field, field.mapEntry!, path, map));
+      this.forEachElement(path, () => this.parseMapEntry(field.mapEntry!, path, map));
       return;
     }
     if (field.kind === "message") {
@@ -209,13 +218,18 @@ class Parser {
     let close: string;
     if (this.trySymbol("{")) close = "}";
     else if (this.trySymbol("<")) close = ">";
-    else this.fail(open, path, `expected "{" to start a ${info.fullName} message, found ${describeToken(open)}`);
+    else
+      this.fail(
+        open,
+        path,
+        `expected "{" to start a ${info.fullName} message, found ${describeToken(open)}`,
+      );
     const msg: Mutable = {};
     this.parseBody(info, path, close, msg);
     return msg;
   }
 
-  private parseMapEntry(field: FieldInfo, entry: MessageInfo, path: string, map: Mutable): void {
+  private parseMapEntry(entry: MessageInfo, path: string, map: Mutable): void {
     const at = this.peek();
     const raw = this.parseMessageValue(entry, `${path}[entry]`);
     const keyField = entry.byName.get("key")!;
@@ -228,7 +242,8 @@ class Parser {
       if (p.startsWith(`${path}[entry]`)) {
         this.positions.delete(p);
         const rest = p.slice(`${path}[entry]`.length);
-        if (rest.startsWith(".value")) this.positions.set(`${keyPath}${rest.slice(".value".length)}`, pos);
+        if (rest.startsWith(".value"))
+          this.positions.set(`${keyPath}${rest.slice(".value".length)}`, pos);
       }
     }
     if (Object.hasOwn(map, key)) {
@@ -253,7 +268,11 @@ class Parser {
       t = this.peek();
     }
     if (t.kind === TokenKind.Symbol || t.kind === TokenKind.End) {
-      this.fail(t, path, `expected a value for ${field.kind} field "${field.name}", found ${describeToken(t)}`);
+      this.fail(
+        t,
+        path,
+        `expected a value for ${field.kind} field "${field.name}", found ${describeToken(t)}`,
+      );
     }
     if (field.kind === "string" || field.kind === "bytes") {
       if (t.kind !== TokenKind.String || negative) {
@@ -283,9 +302,18 @@ class Parser {
     this.next();
     if (field.kind === "enum") return this.enumValue(field, t, negative, path);
     if (field.kind === "bool") {
-      const v = t.kind === TokenKind.Identifier ? BOOL_WORDS[t.text] : t.kind === TokenKind.Integer && !negative ? { "0": false, "1": true }[t.text] : undefined;
+      const v =
+        t.kind === TokenKind.Identifier
+          ? BOOL_WORDS[t.text]
+          : t.kind === TokenKind.Integer && !negative
+            ? { "0": false, "1": true }[t.text]
+            : undefined;
       if (v === undefined) {
-        this.report(t, path, `expected true or false, found ${negative ? "-" : ""}${describeToken(t)}`);
+        this.report(
+          t,
+          path,
+          `expected true or false, found ${negative ? "-" : ""}${describeToken(t)}`,
+        );
       }
       return v;
     }
@@ -298,7 +326,11 @@ class Parser {
         v = i === undefined ? undefined : Number(i);
       }
       if (v === undefined || (t.kind !== TokenKind.Identifier && Number.isNaN(v))) {
-        this.report(t, path, `expected a number for ${field.kind} field "${field.name}", found ${describeToken(t)}`);
+        this.report(
+          t,
+          path,
+          `expected a number for ${field.kind} field "${field.name}", found ${describeToken(t)}`,
+        );
         return undefined;
       }
       return negative ? -v : v;
@@ -326,7 +358,12 @@ class Parser {
     return isInt64(field.kind) ? v : Number(v);
   }
 
-  private enumValue(field: FieldInfo, t: Token, negative: boolean, path: string): string | undefined {
+  private enumValue(
+    field: FieldInfo,
+    t: Token,
+    negative: boolean,
+    path: string,
+  ): string | undefined {
     const e = field.enumType!;
     if (t.kind === TokenKind.Identifier && !negative) {
       if (Object.hasOwn(e.values, t.text)) return t.text;
@@ -342,7 +379,11 @@ class Parser {
       const num = n === undefined ? Number.NaN : Number(negative ? -n : n);
       const name = e.valuesById[num];
       if (name !== undefined) return name;
-      this.report(t, path, `${negative ? "-" : ""}${t.text} is not a number of any ${e.name} value`);
+      this.report(
+        t,
+        path,
+        `${negative ? "-" : ""}${t.text} is not a number of any ${e.name} value`,
+      );
       return undefined;
     }
     this.report(t, path, `expected a ${e.name} value name, found ${describeToken(t)}`);

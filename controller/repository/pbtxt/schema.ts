@@ -35,8 +35,21 @@ export function fieldsByNumber(type: protobuf.Type): readonly protobuf.Field[] {
 
 /** The scalar type names protobuf knows. */
 export const SCALAR_TYPES = new Set([
-  "double", "float", "int32", "int64", "uint32", "uint64", "sint32", "sint64",
-  "fixed32", "fixed64", "sfixed32", "sfixed64", "bool", "string", "bytes",
+  "double",
+  "float",
+  "int32",
+  "int64",
+  "uint32",
+  "uint64",
+  "sint32",
+  "sint64",
+  "fixed32",
+  "fixed64",
+  "sfixed32",
+  "sfixed64",
+  "bool",
+  "string",
+  "bytes",
 ]);
 
 /** 64-bit integer types: held as `bigint` so no precision is lost. */

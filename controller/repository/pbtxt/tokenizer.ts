@@ -111,11 +111,7 @@ export function tokenize(text: string): Token[] {
         }
       }
       if (i < n && isIdentPart(text[i]!)) {
-        throw new TokenizeError(
-          `malformed number "${text.slice(start, i + 1)}"`,
-          line,
-          col,
-        );
+        throw new TokenizeError(`malformed number "${text.slice(start, i + 1)}"`, line, col);
       }
       tokens.push({
         kind: isFloat ? TokenKind.Float : TokenKind.Integer,
@@ -129,7 +125,12 @@ export function tokenize(text: string): Token[] {
       const start = i;
       i++;
       while (i < n && text[i] !== c) {
-        if (text[i] === "\n") throw new TokenizeError("string literal is not terminated before the end of the line", line, col);
+        if (text[i] === "\n")
+          throw new TokenizeError(
+            "string literal is not terminated before the end of the line",
+            line,
+            col,
+          );
         if (text[i] === "\\") i++;
         i++;
       }
@@ -158,7 +159,17 @@ export function unescapeBytes(quoted: string): Uint8Array {
   const out: number[] = [];
   const enc = new TextEncoder();
   const simple: Record<string, number> = {
-    n: 10, t: 9, r: 13, a: 7, b: 8, f: 12, v: 11, "\\": 92, "'": 39, '"': 34, "?": 63,
+    n: 10,
+    t: 9,
+    r: 13,
+    a: 7,
+    b: 8,
+    f: 12,
+    v: 11,
+    "\\": 92,
+    "'": 39,
+    '"': 34,
+    "?": 63,
   };
   for (let i = 0; i < body.length; ) {
     const c = body[i]!;

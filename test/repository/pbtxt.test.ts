@@ -1,0 +1,277 @@
+import { expect } from "chai";
+import { formatProblem } from "../../controller/diagnostics/problem.js";
+import {
+  formatModelConfig,
+  type ModelConfig,
+  parseModelConfig,
+} from "../../controller/repository/model-config.js";
+
+function problems(text: string): string[] {
+  return parseModelConfig(text, "c.pbtxt").problems.map(formatProblem);
+}
+
+describe("parseModelConfig", () => {
+  const valid: { name: string; text: string; want: ModelConfig }[] = [
+    {
+      name: "scalars of each kind",
+      text: 'name: "m" max_batch_size: 8 platform: "onnxruntime_onnx"',
+      want: { name: "m", max_batch_size: 8, platform: "onnxruntime_onnx" },
+    },
+    {
+      name: "uint64 beyond 2^53 keeps every digit",
+      text: "dynamic_batching { max_queue_delay_microseconds: 18446744073709551615 }",
+      want: { dynamic_batching: { max_queue_delay_microseconds: 18446744073709551615n } },
+    },
+    {
+      name: "enums by name and by number",
+      text: "input { data_type: TYPE_FP32 } input { data_type: 10 }",
+      want: { input: [{ data_type: "TYPE_FP32" }, { data_type: "TYPE_FP16" }] },
+    },
+    {
+      name: "nested message with and without colon, and angle brackets",
+      text: "dynamic_batching: { } optimization < >",
+      want: { dynamic_batching: {}, optimization: {} },
+    },
+    {
+      name: "repeated scalars one per line and as a list, -1 dims, hex and octal",
+      text: "input { dims: -1 dims: 3 } output [{ dims: [ -1, 0x10, 010 ] }]",
+      want: { input: [{ dims: [-1n, 3n] }], output: [{ dims: [-1n, 16n, 8n] }] },
+    },
+    {
+      name: "maps with key/value entries, list form, and uint64 keys",
+      text: [
+        'parameters { key: "a" value { string_value: "x" } }',
+        'parameters [{ key: "b" value: { string_value: "y" } }]',
+        "dynamic_batching { priority_queue_policy { key: 2 value { max_queue_size: 4 } } }",
+      ].join("\n"),
+      want: {
+        parameters: { a: { string_value: "x" }, b: { string_value: "y" } },
+        dynamic_batching: { priority_queue_policy: { "2": { max_queue_size: 4 } } },
+      },
+    },
+    {
+      name: "oneof member, comments, separators",
+      text: "# a comment\nensemble_scheduling { step [ { model_name: 'p'; model_version: -1 } ] } # trailing",
+      want: { ensemble_scheduling: { step: [{ model_name: "p", model_version: -1n }] } },
+    },
+    {
+      name: "quoted strings with escapes and concatenation",
+      text: String.raw`name: "a\"b\\c\n\t\x41\101\u00e9" 'd' "e"`,
+      want: { name: 'a"b\\c\n\tAAéde' },
+    },
+    {
+      name: "floats: exponent, suffix, inf, nan, integers",
+      text: "model_metrics { metric_control { histogram_options { buckets: [1e-3, 2.5f, inf, -inf, 7, -1.5E2] } } }",
+      want: {
+        model_metrics: {
+          metric_control: [
+            { histogram_options: { buckets: [0.001, 2.5, Infinity, -Infinity, 7, -150] } },
+          ],
+        },
+      },
+    },
+    {
+      name: "bools in every spelling Google accepts",
+      text: "response_cache { enable: t } instance_group [{ passive: True }, { passive: 0 }]",
+      want: {
+        response_cache: { enable: true },
+        instance_group: [{ passive: true }, { passive: false }],
+      },
+    },
+  ];
+  for (const c of valid) {
+    it(`reads ${c.name}`, () => {
+      const r = parseModelConfig(c.text, "c.pbtxt");
+      expect(r.problems.map(formatProblem)).to.deep.equal([]);
+      expect(r.config).to.deep.equal(c.want);
+    });
+  }
+
+  const invalid: { name: string; text: string; want: string[] }[] = [
+    {
+      name: "unknown field, with a suggestion",
+      text: 'name: "m"\nmax_batch_sise: 8',
+      want: [
+        'c.pbtxt:2:1: max_batch_sise: unknown field "max_batch_sise" in inference.ModelConfig; did you mean "max_batch_size"?',
+      ],
+    },
+    {
+      name: "unknown nested field",
+      text: "dynamic_batching {\n  prefered_batch_size: [4]\n}",
+      want: [
+        'c.pbtxt:2:3: dynamic_batching.prefered_batch_size: unknown field "prefered_batch_size" in inference.ModelDynamicBatching; did you mean "preferred_batch_size"?',
+      ],
+    },
+    {
+      name: "bad enum name",
+      text: "input { data_type: TYPE_FLOAT32 }",
+      want: [
+        'c.pbtxt:1:20: input[0].data_type: unknown DataType value "TYPE_FLOAT32"; did you mean "TYPE_UINT32"?; valid values: TYPE_INVALID, TYPE_BOOL, TYPE_UINT8, TYPE_UINT16, TYPE_UINT32, TYPE_UINT64, TYPE_INT8, TYPE_INT16, TYPE_INT32, TYPE_INT64, TYPE_FP16, TYPE_FP32, TYPE_FP64, TYPE_STRING, TYPE_BF16',
+      ],
+    },
+    {
+      name: "enum number that names no value",
+      text: "instance_group { kind: 9 }",
+      want: ["c.pbtxt:1:24: instance_group[0].kind: 9 is not a number of any Kind value"],
+    },
+    {
+      name: "string where an integer belongs",
+      text: 'max_batch_size: "8"',
+      want: [
+        'c.pbtxt:1:17: max_batch_size: expected an integer for int32 field "max_batch_size", found ""8""',
+      ],
+    },
+    {
+      name: "float where an integer belongs",
+      text: "max_batch_size: 1.5",
+      want: [
+        'c.pbtxt:1:17: max_batch_size: expected an integer for int32 field "max_batch_size", found "1.5"',
+      ],
+    },
+    {
+      name: "int32 out of range",
+      text: "max_batch_size: 2147483648",
+      want: [
+        "c.pbtxt:1:17: max_batch_size: 2147483648 is out of range for int32 (-2147483648..2147483647)",
+      ],
+    },
+    {
+      name: "negative uint64",
+      text: "dynamic_batching { max_queue_delay_microseconds: -1 }",
+      want: [
+        "c.pbtxt:1:51: dynamic_batching.max_queue_delay_microseconds: -1 is out of range for uint64 (0..18446744073709551615)",
+      ],
+    },
+    {
+      name: "non-repeated field given twice",
+      text: "max_batch_size: 1\nmax_batch_size: 2",
+      want: ["c.pbtxt:2:1: max_batch_size: non-repeated field given twice (first at 1:1)"],
+    },
+    {
+      name: "two members of one oneof",
+      text: "dynamic_batching {}\nsequence_batching {}",
+      want: [
+        'c.pbtxt:2:1: sequence_batching: "sequence_batching" and "dynamic_batching" are both members of oneof "scheduling_choice"; set only one',
+      ],
+    },
+    {
+      name: "map key given twice",
+      text: 'parameters { key: "a" value {} }\nparameters { key: "a" value {} }',
+      want: ['c.pbtxt:2:12: parameters["a"]: map key "a" given twice'],
+    },
+    {
+      name: "scalar without a colon",
+      text: "max_batch_size 8",
+      want: [
+        'c.pbtxt:1:16: max_batch_size: expected ":" after scalar field "max_batch_size", found "8"',
+      ],
+    },
+    {
+      name: "unclosed message",
+      text: "dynamic_batching {\n  max_queue_delay_microseconds: 5",
+      want: [
+        'c.pbtxt:2:34: dynamic_batching: expected "}" to close dynamic_batching, found end of file',
+      ],
+    },
+    {
+      name: "unterminated string",
+      text: 'name: "abc\nplatform: "x"',
+      want: ["c.pbtxt:1:7: string literal is not terminated before the end of the line"],
+    },
+  ];
+  for (const c of invalid) {
+    it(`rejects ${c.name}`, () => {
+      expect(problems(c.text)).to.deep.equal(c.want);
+    });
+  }
+
+  it("stops at a syntax error, keeping the problems found before it", () => {
+    expect(problems("max_batch_size: 99999999999\nmax_batch_size: -\nname: 'x'")).to.deep.equal([
+      "c.pbtxt:1:17: max_batch_size: 99999999999 is out of range for int32 (-2147483648..2147483647)",
+      "c.pbtxt:2:1: max_batch_size: non-repeated field given twice (first at 1:1)",
+      'c.pbtxt:3:1: max_batch_size: expected an integer for int32 field "max_batch_size", found -"name"',
+      'c.pbtxt:3:5: expected a field name of inference.ModelConfig, found ":"',
+    ]);
+  });
+
+  it("collects every schema problem in one pass, with positions", () => {
+    const text = [
+      'name: "m"',
+      "max_batch_size: 99999999999",
+      "input {",
+      "  name: 'x'",
+      "  data_type: FP32",
+      "  dimz: [1]",
+      "}",
+      "dynamic_batching { preserve_ordering: maybe }",
+      "platfrom: 'onnxruntime_onnx'",
+    ].join("\n");
+    const got = problems(text);
+    expect(got.map((p) => p.split(": ")[0])).to.deep.equal([
+      "c.pbtxt:2:17",
+      "c.pbtxt:5:14",
+      "c.pbtxt:6:3",
+      "c.pbtxt:8:39",
+      "c.pbtxt:9:1",
+    ]);
+  });
+});
+
+describe("formatModelConfig", () => {
+  it("writes canonical text: field-number order, two-space indent, lists, sorted map keys", () => {
+    const config: ModelConfig = {
+      parameters: { z: { string_value: "1" }, a: { string_value: "2" } },
+      input: [{ name: "images", data_type: "TYPE_FP32", dims: [3n, 640n, 640n] }],
+      max_batch_size: 8,
+      name: "yolo",
+      dynamic_batching: { preferred_batch_size: [4, 8], max_queue_delay_microseconds: 100n },
+      platform: "onnxruntime_onnx",
+    };
+    expect(formatModelConfig(config)).to.equal(
+      [
+        'name: "yolo"',
+        'platform: "onnxruntime_onnx"',
+        "max_batch_size: 8",
+        "input {",
+        '  name: "images"',
+        "  data_type: TYPE_FP32",
+        "  dims: [3, 640, 640]",
+        "}",
+        "dynamic_batching {",
+        "  preferred_batch_size: [4, 8]",
+        "  max_queue_delay_microseconds: 100",
+        "}",
+        "parameters {",
+        '  key: "a"',
+        "  value {",
+        '    string_value: "2"',
+        "  }",
+        "}",
+        "parameters {",
+        '  key: "z"',
+        "  value {",
+        '    string_value: "1"',
+        "  }",
+        "}",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("is a fixed point: format(parse(format(x))) == format(x)", () => {
+    const text =
+      'name: "m" output [{ name: "o" dims: [-1] }] dynamic_batching {} parameters { key: "k" value {} }';
+    const once = formatModelConfig(parseModelConfig(text, "c").config);
+    expect(formatModelConfig(parseModelConfig(once, "c").config)).to.equal(once);
+    expect(once).to.contain("dynamic_batching {}");
+  });
+
+  it("refuses a value that does not fit the schema", () => {
+    const bad = { name: "m", nope: 1 } as unknown as ModelConfig;
+    expect(() => formatModelConfig(bad)).to.throw(/has no field "nope"/);
+    const badEnum = { input: [{ data_type: "FP32" }] } as unknown as ModelConfig;
+    expect(() => formatModelConfig(badEnum)).to.throw(
+      /input\[0\]\.data_type: FP32 is not a DataType value/,
+    );
+  });
+});
