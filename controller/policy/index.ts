@@ -1,0 +1,26 @@
+/**
+ * The ModelPool policy: schema (types, defaults, docs, CRD schema), durations, and the
+ * loader that turns YAML or a custom resource into a validated, frozen {@link Policy}.
+ */
+export {
+  DURATION_HINT,
+  DURATION_PATTERN,
+  DURATION_UNITS,
+  type Duration,
+  type DurationUnit,
+  formatDuration,
+  isDuration,
+  parseDuration,
+} from "./duration.js";
+export {
+  formatPath,
+  loadModelPool,
+  loadModelPoolFile,
+  type ModelPoolResult,
+  type PathSegment,
+  parseModelPool,
+  parseModelPoolFile,
+  parseModelPoolObject,
+  parsePath,
+} from "./load.js";
+export * from "./schema.js";

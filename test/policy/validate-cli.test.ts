@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { runValidate } from "../../controller/cli/validate.js";
+import { projectRoot } from "../support/reference.js";
+
+/** Runs `tritonscale validate` with captured output. */
+async function validate(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const io = {
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+  };
+  const code = await runValidate(argv, io);
+  return { code, out, err };
+}
+
+describe("tritonscale validate", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "tritonscale-validate-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("prints one ok line per valid file and exits 0", async () => {
+    const a = join(projectRoot, "examples", "yolov8-pool.yaml");
+    const b = join(projectRoot, "examples", "yolo-fleet-spot.yaml");
+    const r = await validate(a, b);
+    expect(r).to.deep.equal({
+      code: 0,
+      out: `ok: ${a}: ModelPool vision/yolo-detect, 1 model\nok: ${b}: ModelPool vision/yolo-fleet, 2 models\n`,
+      err: "",
+    });
+  });
+
+  it("prints every problem of every file and exits 1", async () => {
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(
+      bad,
+      [
+        "apiVersion: tritonscale.dev/v1alpha1",
+        "kind: ModelPool",
+        "metadata: { name: p }",
+        "spec:",
+        "  models: [{ name: a, template: t, imageSize: 650, classes: 80 }]",
+        "  slo: { latencyP99Ms: 85 }",
+        "  scalling: {}",
+      ].join("\n"),
+    );
+    const missing = join(dir, "missing.yaml");
+    const good = join(projectRoot, "examples", "yolov8-pool.yaml");
+    const r = await validate(bad, good, missing);
+    expect(r.code).to.equal(1);
+    expect(r.out).to.equal(`ok: ${good}: ModelPool vision/yolo-detect, 1 model\n`);
+    expect(r.err).to.equal(
+      [
+        `${bad}:5:47: spec.models[0].imageSize: must be a multiple of 32 (got 650; nearest valid: 640 or 672)`,
+        `${bad}:7:3: spec.scalling: unknown field; did you mean "scaling"?`,
+        `${missing}: cannot read: no such file`,
+        "3 problems",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("shows help with --help", async () => {
+    const r = await validate("--help");
+    expect(r.code).to.equal(0);
+    expect(r.out).to.match(/^Usage: tritonscale validate <pool\.yaml>\.\.\./);
+  });
+
+  it("exits 2 without files or with an unknown option", async () => {
+    expect((await validate()).code).to.equal(2);
+    const r = await validate("--strict", "x.yaml");
+    expect(r.code).to.equal(2);
+    expect(r.err).to.match(/^tritonscale validate: Unknown option '--strict'/);
+  });
+});
