@@ -9,7 +9,7 @@ import { INT64_TYPES } from "./schema.js";
  */
 export function renderTypeDeclarations(ns: protobuf.Namespace, source: string): string {
   const out: string[] = [
-    "// Generated from " + source + " by controller/repository/pbtxt/codegen.ts.",
+    `// Generated from ${source} by controller/repository/pbtxt/codegen.ts.`,
     "// Do not edit: run `npm run gen` after changing the .proto.",
     "",
   ];
