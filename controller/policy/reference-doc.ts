@@ -10,7 +10,9 @@ export function renderPolicyReference(): string {
   const walk = (node: JsonValue, path: string): void => {
     if (typeof node !== "object" || node === null || Array.isArray(node)) return;
     if (path)
-      rows.push(`| \`${path}\` | ${typeOf(node)} | ${escape(String(node.description ?? ""))} |`);
+      rows.push(
+        `| \`${path}\` | ${typeOf(node)} | ${escapeCell(String(node.description ?? ""))} |`,
+      );
     const props = node.properties;
     if (typeof props === "object" && props !== null && !Array.isArray(props)) {
       for (const [k, v] of Object.entries(props)) walk(v, path ? `${path}.${k}` : k);
@@ -56,6 +58,6 @@ function typeOf(node: { [k: string]: JsonValue }): string {
   return parts.join(" ");
 }
 
-function escape(s: string): string {
+function escapeCell(s: string): string {
   return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }

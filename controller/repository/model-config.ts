@@ -16,6 +16,8 @@ export interface ParsedModelConfig {
   readonly positions: PositionIndex;
   /** Syntax and schema problems (unknown fields, bad enums, ranges, duplicates); empty when valid. */
   readonly problems: readonly Problem[];
+  /** False when a syntax error stopped the parse (its problem is the last one); see ParseResult. */
+  readonly complete: boolean;
 }
 
 let info: MessageInfo | undefined;
@@ -32,7 +34,13 @@ function modelConfigInfo(): MessageInfo {
 export function parseModelConfig(text: string, file: string): ParsedModelConfig {
   const r = parseTextFormat(modelConfigInfo(), text, file);
   // The parser walked the ModelConfig descriptor, so the value has the generated shape.
-  return { file, config: r.message as ModelConfig, positions: r.positions, problems: r.problems };
+  return {
+    file,
+    config: r.message as ModelConfig,
+    positions: r.positions,
+    problems: r.problems,
+    complete: r.complete,
+  };
 }
 
 /** Canonical text of a ModelConfig (field-number order, two-space indent). */

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { stringify } from "yaml";
+import { runConfig } from "../../controller/cli/config.js";
 import { runGenerate } from "../../controller/cli/generate.js";
 import type { CommandIO } from "../../controller/cli/io.js";
 import { formatProblem } from "../../controller/diagnostics/problem.js";
@@ -26,7 +27,11 @@ function poolYaml(model: Record<string, unknown>): string {
     apiVersion: "tritonscale.dev/v1alpha1",
     kind: "ModelPool",
     metadata: { name: "golden", namespace: "vision" },
-    spec: { models: [model], slo: { latencyP99Ms: 85 }, scaling: { minReplicas: 0, maxReplicas: 4 } },
+    spec: {
+      models: [model],
+      slo: { latencyP99Ms: 85 },
+      scaling: { minReplicas: 0, maxReplicas: 4 },
+    },
   });
 }
 
@@ -99,9 +104,10 @@ describe("generate: golden fixtures per template", () => {
         }
       }
       const golden = readTree(dir);
-      expect([...golden.keys()].sort(), "golden files (UPDATE_GOLDEN=1 npm test rewrites them)").to.deep.equal(
-        configs.map(([p]) => p).sort(),
-      );
+      expect(
+        [...golden.keys()].sort(),
+        "golden files (UPDATE_GOLDEN=1 npm test rewrites them)",
+      ).to.deep.equal(configs.map(([p]) => p).sort());
       for (const [p, bytes] of configs) expect(text(bytes), p).to.equal(text(golden.get(p)));
     });
   }
@@ -117,7 +123,8 @@ describe("generate: every template at 320/640/1280 px and 1/80 classes", () => {
           const b = build({ name: "det", template: t, imageSize, classes });
           if (b.problems.length > 0) throw new Error(b.problems.map(formatProblem).join("\n"));
           for (const [p, bytes] of b.tree) {
-            if (p.endsWith("config.pbtxt")) generated.push({ name: `${t}@${imageSize}/${classes}:${p}`, text: text(bytes) });
+            if (p.endsWith("config.pbtxt"))
+              generated.push({ name: `${t}@${imageSize}/${classes}:${p}`, text: text(bytes) });
           }
         }
       }
@@ -127,17 +134,30 @@ describe("generate: every template at 320/640/1280 px and 1/80 classes", () => {
   it("gives every detector the input and output shapes of its family", () => {
     let checked = 0;
     for (const g of generated) {
-      const [, imageSize, classes] = /@(\d+)\/(\d+):/.exec(g.name)!.map(Number) as [number, number, number];
+      const [, imageSize, classes] = /@(\d+)\/(\d+):/.exec(g.name)!.map(Number) as [
+        number,
+        number,
+        number,
+      ];
       const family = g.name.split("-")[0] as "yolov5" | "yolov8" | "yolo11";
       const { config, problems } = parseModelConfig(g.text, g.name);
       expect(problems).to.deep.equal([]);
       const isDetector = config.input?.[0]?.name === "images";
       if (!isDetector) continue;
       checked++;
-      expect(config.input?.[0]?.dims, g.name).to.deep.equal([3n, BigInt(imageSize), BigInt(imageSize)]);
+      expect(config.input?.[0]?.dims, g.name).to.deep.equal([
+        3n,
+        BigInt(imageSize),
+        BigInt(imageSize),
+      ]);
       const out0 = config.output?.find((o) => o.name === "output0");
       if (g.name.includes("-end2end")) {
-        expect(config.output?.map((o) => o.name)).to.deep.equal(["num_dets", "det_boxes", "det_scores", "det_classes"]);
+        expect(config.output?.map((o) => o.name)).to.deep.equal([
+          "num_dets",
+          "det_boxes",
+          "det_scores",
+          "det_classes",
+        ]);
         expect(config.output?.[1]?.dims).to.deep.equal([100n, 4n]);
       } else {
         const [rows, cols] = rawOutputShape(family, imageSize, classes);
@@ -189,7 +209,9 @@ describe("tritonscale generate", () => {
     const stale = capture();
     expect(await runGenerate([example, "--out", out, "--check"], stale)).to.equal(1);
     expect(stale.out.join("")).to.match(/would change .*yolov8s\/config\.pbtxt/);
-    expect(readFileSync(join(out, "model-repository", "yolov8s", "config.pbtxt"), "utf8")).to.equal("edited");
+    expect(readFileSync(join(out, "model-repository", "yolov8s", "config.pbtxt"), "utf8")).to.equal(
+      "edited",
+    );
   });
 
   it("copies a local modelFile into the version folder", async () => {
@@ -197,11 +219,20 @@ describe("tritonscale generate", () => {
     const pool = join(work, "pool.yaml");
     writeFileSync(
       pool,
-      poolYaml({ name: "yolov8s", template: "yolov8-onnx", imageSize: 640, classes: 80, modelFile: "yolov8s.onnx", version: 3 }),
+      poolYaml({
+        name: "yolov8s",
+        template: "yolov8-onnx",
+        imageSize: 640,
+        classes: 80,
+        modelFile: "yolov8s.onnx",
+        version: 3,
+      }),
     );
     const io = capture();
     expect(await runGenerate([pool, "--out", join(work, "out")], io)).to.equal(0);
-    expect(readFileSync(join(work, "out", "model-repository", "yolov8s", "3", "model.onnx"), "utf8")).to.equal("onnx-bytes");
+    expect(
+      readFileSync(join(work, "out", "model-repository", "yolov8s", "3", "model.onnx"), "utf8"),
+    ).to.equal("onnx-bytes");
   });
 
   it("writes nothing for a broken pool and reports every problem with its position", async () => {
@@ -231,19 +262,65 @@ describe("tritonscale generate", () => {
     const io = capture();
     expect(await runGenerate([pool, "--out", join(work, "out")], io)).to.equal(1);
     const err = io.err.join("");
-    expect(err).to.contain(`${pool}:7:17: spec.models[0].template: template "yolov8-onx" does not exist; did you mean "yolov8-onnx"?`);
-    expect(err).to.contain(`${pool}:14:17: spec.models[1].tensorrt: tensorrt applies to ONNX templates only`);
+    expect(err).to.contain(
+      `${pool}:7:17: spec.models[0].template: template "yolov8-onx" does not exist; did you mean "yolov8-onnx"?`,
+    );
+    expect(err).to.contain(
+      `${pool}:14:17: spec.models[1].tensorrt: tensorrt applies to ONNX templates only`,
+    );
     expect(err).to.match(/nothing written/);
     expect(existsSync(join(work, "out"))).to.equal(false);
   });
 
   it("writes nothing when the pool itself is invalid", async () => {
     const pool = join(work, "pool.yaml");
-    writeFileSync(pool, poolYaml({ name: "a", template: "yolov8-onnx", imageSize: 650, classes: 80 }));
+    writeFileSync(
+      pool,
+      poolYaml({ name: "a", template: "yolov8-onnx", imageSize: 650, classes: 80 }),
+    );
     const io = capture();
     expect(await runGenerate([pool, "--out", join(work, "out")], io)).to.equal(1);
     expect(io.err.join("")).to.match(/spec\.models\[0\]\.imageSize/);
     expect(existsSync(join(work, "out"))).to.equal(false);
+  });
+
+  it("lints what it generates: the written repository passes `config lint`, a bad template is refused", async () => {
+    const out = join(work, "out");
+    const pool = join(work, "pool.yaml");
+    writeFileSync(
+      pool,
+      poolYaml({
+        name: "cam",
+        template: "yolo11-ensemble",
+        imageSize: 1280,
+        classes: 1,
+        tensorrt: true,
+      }),
+    );
+    expect(await runGenerate([pool, "--out", out], capture())).to.equal(0);
+    const lint = capture();
+    expect(await runConfig(["lint", join(out, "model-repository")], lint)).to.equal(0);
+    expect(lint.err.join("")).to.match(/ok: 4 files/);
+
+    const custom = join(work, "templates");
+    mkdirSync(join(custom, "broken"), { recursive: true });
+    writeFileSync(
+      join(custom, "broken", "template.yaml"),
+      "description: d\nfamily: yolov8\nkind: onnx\n",
+    );
+    writeFileSync(
+      join(custom, "broken", "config.pbtxt"),
+      'name: "{{name}}"\nbackend: "onnxruntime"\ninput [{ name: "images" data_type: TYPE_FP32 dims: [0, {{imageSize}}] }]\n',
+    );
+    writeFileSync(pool, poolYaml({ name: "cam", template: "broken", imageSize: 640, classes: 80 }));
+    const io = capture();
+    expect(
+      await runGenerate([pool, "--out", join(work, "out2"), "--templates", custom], io),
+    ).to.equal(1);
+    expect(io.err.join("")).to.match(
+      /model-repository\/cam\/config\.pbtxt:\d+:\d+: io-dims: .*generated config would not load/,
+    );
+    expect(existsSync(join(work, "out2"))).to.equal(false);
   });
 
   it("rejects a bad command line with exit code 2", async () => {

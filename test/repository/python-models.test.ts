@@ -8,7 +8,7 @@ import { requireTool, systemPython } from "../support/tools.js";
  * The ensemble's Python models (repo-templates/_base/ensemble/*.py) run inside Triton's
  * Python backend; their numpy parts are checked here with Debian's numpy.
  */
-const SCRIPT = String.raw`
+const SCRIPT = `
 import json, sys
 import numpy as np
 sys.path.insert(0, sys.argv[1])

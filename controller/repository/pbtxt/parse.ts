@@ -17,6 +17,11 @@ export interface ParseResult {
   readonly positions: PositionIndex;
   /** Empty when the text is valid for the schema. */
   readonly problems: readonly Problem[];
+  /**
+   * False when a syntax error stopped the parse: its problem is the last one, and the
+   * message holds only what came before it.
+   */
+  readonly complete: boolean;
 }
 
 /** Thrown inside the parser after a syntax error has been recorded: the rest is unreliable. */
@@ -469,16 +474,19 @@ export function parseTextFormat(info: MessageInfo, text: string, file: string): 
         message: {},
         positions: new Map(),
         problems: [{ file, line: e.line, col: e.col, path: "", message: e.message }],
+        complete: false,
       };
     }
     throw e;
   }
   const parser = new Parser(tokens, file);
   const message: Mutable = {};
+  let complete = true;
   try {
     parser.parseBody(info, "", null, message);
   } catch (e) {
     if (!(e instanceof Abort)) throw e;
+    complete = false;
   }
-  return { message, positions: parser.positions, problems: parser.problems };
+  return { message, positions: parser.positions, problems: parser.problems, complete };
 }
