@@ -62,11 +62,11 @@ export async function runGenerate(
     return ExitCode.Problems;
   }
   const target = join(args.values.out, "model-repository");
-  const models = build.models.length;
+  const models = `${build.models.length} model${build.models.length === 1 ? "" : "s"}`;
   if (args.values.check) {
     const diff = diffTree(target, build.tree);
     if (!diff.changed) {
-      io.stdout.write(`${target}: up to date (${models} models)\n`);
+      io.stdout.write(`${target}: up to date (${models})\n`);
       return ExitCode.Ok;
     }
     for (const p of diff.added) io.stdout.write(`would add ${join(target, p)}\n`);
@@ -77,10 +77,10 @@ export async function runGenerate(
   }
   const diff = replaceTree(target, build.tree);
   if (!diff.changed) {
-    io.stdout.write(`${target}: unchanged (${models} models)\n`);
+    io.stdout.write(`${target}: unchanged (${models})\n`);
   } else {
     io.stdout.write(
-      `${target}: wrote ${models} models (${diff.added.length} added, ${diff.modified.length} changed, ${diff.removed.length} removed files)\n`,
+      `${target}: wrote ${models} (${diff.added.length} added, ${diff.modified.length} changed, ${diff.removed.length} removed files)\n`,
     );
     for (const m of build.models) io.stdout.write(`  ${m.name}/config.pbtxt  (${m.role})\n`);
   }

@@ -3,18 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { runValidate } from "../../controller/cli/validate.js";
+import { runCaptured } from "../support/io.js";
 import { projectRoot } from "../support/reference.js";
 
 /** Runs `tritonscale validate` with captured output. */
-async function validate(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io = {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-  };
-  const code = await runValidate(argv, io);
-  return { code, out, err };
+function validate(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  return runCaptured(runValidate, argv);
 }
 
 describe("tritonscale validate", () => {

@@ -5,7 +5,6 @@ import { expect } from "chai";
 import { stringify } from "yaml";
 import { runConfig } from "../../controller/cli/config.js";
 import { runGenerate } from "../../controller/cli/generate.js";
-import type { CommandIO } from "../../controller/cli/io.js";
 import { formatProblem } from "../../controller/diagnostics/problem.js";
 import { loadModelPool } from "../../controller/policy/index.js";
 import { buildRepository } from "../../controller/repository/build.js";
@@ -14,6 +13,7 @@ import { rawOutputShape } from "../../controller/repository/render.js";
 import { listTemplates, loadTemplate } from "../../controller/repository/templates.js";
 import { readTree } from "../../controller/repository/write-tree.js";
 import { checkWithGoogle } from "../support/google-text-format.js";
+import { capture } from "../support/io.js";
 import { projectRoot } from "../support/reference.js";
 import { requireProtocPython } from "../support/tools.js";
 
@@ -42,17 +42,6 @@ function build(model: Record<string, unknown>) {
 
 function text(bytes: Uint8Array | undefined): string {
   return new TextDecoder().decode(bytes);
-}
-
-function capture(): CommandIO & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    stdout: { write: (s: string) => out.push(s) },
-    stderr: { write: (s: string) => err.push(s) },
-  };
 }
 
 const templates = listTemplates(templatesDir);
@@ -193,22 +182,22 @@ describe("tritonscale generate", () => {
   it("writes the README example, then reports unchanged, and --check agrees", async () => {
     const out = join(work, "out");
     const first = capture();
-    expect(await runGenerate([example, "--out", out], first)).to.equal(0);
-    expect(first.out.join("")).to.match(/wrote 1 models/);
+    expect(await runGenerate([example, "--out", out], first.io)).to.equal(0);
+    expect(first.out()).to.match(/wrote 1 model \(/);
     const config = readFileSync(join(out, "model-repository", "yolov8s", "config.pbtxt"), "utf8");
     expect(config).to.contain("dims: [84, 8400]").and.contain("preferred_batch_size: [4, 8]");
 
     const second = capture();
-    expect(await runGenerate([example, "--out", out], second)).to.equal(0);
-    expect(second.out.join("")).to.match(/unchanged/);
+    expect(await runGenerate([example, "--out", out], second.io)).to.equal(0);
+    expect(second.out()).to.match(/unchanged/);
 
     const check = capture();
-    expect(await runGenerate([example, "--out", out, "--check"], check)).to.equal(0);
+    expect(await runGenerate([example, "--out", out, "--check"], check.io)).to.equal(0);
 
     writeFileSync(join(out, "model-repository", "yolov8s", "config.pbtxt"), "edited");
     const stale = capture();
-    expect(await runGenerate([example, "--out", out, "--check"], stale)).to.equal(1);
-    expect(stale.out.join("")).to.match(/would change .*yolov8s\/config\.pbtxt/);
+    expect(await runGenerate([example, "--out", out, "--check"], stale.io)).to.equal(1);
+    expect(stale.out()).to.match(/would change .*yolov8s\/config\.pbtxt/);
     expect(readFileSync(join(out, "model-repository", "yolov8s", "config.pbtxt"), "utf8")).to.equal(
       "edited",
     );
@@ -229,7 +218,7 @@ describe("tritonscale generate", () => {
       }),
     );
     const io = capture();
-    expect(await runGenerate([pool, "--out", join(work, "out")], io)).to.equal(0);
+    expect(await runGenerate([pool, "--out", join(work, "out")], io.io)).to.equal(0);
     expect(
       readFileSync(join(work, "out", "model-repository", "yolov8s", "3", "model.onnx"), "utf8"),
     ).to.equal("onnx-bytes");
@@ -260,8 +249,8 @@ describe("tritonscale generate", () => {
       ].join("\n"),
     );
     const io = capture();
-    expect(await runGenerate([pool, "--out", join(work, "out")], io)).to.equal(1);
-    const err = io.err.join("");
+    expect(await runGenerate([pool, "--out", join(work, "out")], io.io)).to.equal(1);
+    const err = io.err();
     expect(err).to.contain(
       `${pool}:7:17: spec.models[0].template: template "yolov8-onx" does not exist; did you mean "yolov8-onnx"?`,
     );
@@ -279,8 +268,8 @@ describe("tritonscale generate", () => {
       poolYaml({ name: "a", template: "yolov8-onnx", imageSize: 650, classes: 80 }),
     );
     const io = capture();
-    expect(await runGenerate([pool, "--out", join(work, "out")], io)).to.equal(1);
-    expect(io.err.join("")).to.match(/spec\.models\[0\]\.imageSize/);
+    expect(await runGenerate([pool, "--out", join(work, "out")], io.io)).to.equal(1);
+    expect(io.err()).to.match(/spec\.models\[0\]\.imageSize/);
     expect(existsSync(join(work, "out"))).to.equal(false);
   });
 
@@ -297,10 +286,10 @@ describe("tritonscale generate", () => {
         tensorrt: true,
       }),
     );
-    expect(await runGenerate([pool, "--out", out], capture())).to.equal(0);
+    expect(await runGenerate([pool, "--out", out], capture().io)).to.equal(0);
     const lint = capture();
-    expect(await runConfig(["lint", join(out, "model-repository")], lint)).to.equal(0);
-    expect(lint.err.join("")).to.match(/ok: 4 files/);
+    expect(await runConfig(["lint", join(out, "model-repository")], lint.io)).to.equal(0);
+    expect(lint.err()).to.match(/ok: 4 files/);
 
     const custom = join(work, "templates");
     mkdirSync(join(custom, "broken"), { recursive: true });
@@ -315,17 +304,17 @@ describe("tritonscale generate", () => {
     writeFileSync(pool, poolYaml({ name: "cam", template: "broken", imageSize: 640, classes: 80 }));
     const io = capture();
     expect(
-      await runGenerate([pool, "--out", join(work, "out2"), "--templates", custom], io),
+      await runGenerate([pool, "--out", join(work, "out2"), "--templates", custom], io.io),
     ).to.equal(1);
-    expect(io.err.join("")).to.match(
+    expect(io.err()).to.match(
       /model-repository\/cam\/config\.pbtxt:\d+:\d+: io-dims: .*generated config would not load/,
     );
     expect(existsSync(join(work, "out2"))).to.equal(false);
   });
 
   it("rejects a bad command line with exit code 2", async () => {
-    expect(await runGenerate([], capture())).to.equal(2);
-    expect(await runGenerate([example], capture())).to.equal(2);
-    expect(await runGenerate([example, "--out", work, "--bogus"], capture())).to.equal(2);
+    expect(await runGenerate([], capture().io)).to.equal(2);
+    expect(await runGenerate([example], capture().io)).to.equal(2);
+    expect(await runGenerate([example, "--out", work, "--bogus"], capture().io)).to.equal(2);
   });
 });

@@ -11,7 +11,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { runConfig } from "../../controller/cli/config.js";
-import type { CommandIO } from "../../controller/cli/io.js";
 import { formatProblem, type Problem } from "../../controller/diagnostics/problem.js";
 import {
   type LintOptions,
@@ -21,6 +20,7 @@ import {
 } from "../../controller/repository/lint.js";
 import { lintFiles } from "../../controller/repository/lint-files.js";
 import { formatModelConfig, parseModelConfig } from "../../controller/repository/model-config.js";
+import { capture } from "../support/io.js";
 import { projectRoot, requireReference } from "../support/reference.js";
 
 /** `line:col rule` of each problem, the shape most assertions compare. */
@@ -947,24 +947,6 @@ describe("config lint: lintFiles", () => {
 
 // ---------------------------------------------------------------------------------------
 // The command line
-
-interface Captured {
-  readonly io: CommandIO;
-  readonly out: () => string;
-  readonly err: () => string;
-}
-function capture(): Captured {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: {
-      stdout: { write: (s: string) => out.push(s) },
-      stderr: { write: (s: string) => err.push(s) },
-    },
-    out: () => out.join(""),
-    err: () => err.join(""),
-  };
-}
 
 describe("tritonscale config", () => {
   let dir = "";

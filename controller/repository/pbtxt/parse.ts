@@ -174,14 +174,9 @@ class Parser {
       this.trySymbol(":");
       const info = field.message!;
       if (field.repeated) {
-        const list = (target[field.name] as PbValue[] | undefined) ?? [];
-        target[field.name] = list;
-        this.forEachElement(path, () => {
-          const elPath = `${path}[${list.length}]`;
-          const at = this.peek();
-          this.positions.set(elPath, { line: at.line, col: at.col });
-          list.push(this.parseMessageValue(info, elPath));
-        });
+        this.parseRepeated(field.name, path, target, (elPath) =>
+          this.parseMessageValue(info, elPath),
+        );
       } else {
         target[field.name] = this.parseMessageValue(info, path);
       }
@@ -189,19 +184,34 @@ class Parser {
     }
     this.expectSymbol(":", path, `after scalar field "${field.name}"`);
     if (field.repeated) {
-      const list = (target[field.name] as PbValue[] | undefined) ?? [];
-      target[field.name] = list;
-      this.forEachElement(path, () => {
-        const elPath = `${path}[${list.length}]`;
-        const at = this.peek();
-        this.positions.set(elPath, { line: at.line, col: at.col });
-        const v = this.parseScalar(field, elPath);
-        list.push(v ?? 0);
-      });
+      this.parseRepeated(field.name, path, target, (elPath) => this.parseScalar(field, elPath));
     } else {
       const v = this.parseScalar(field, path);
       if (v !== undefined) target[field.name] = v;
     }
+  }
+
+  /**
+   * Appends one element, or each of a `[a, b, ...]` list, to repeated field `name`,
+   * recording each element's position as `path[i]`. An invalid element (its problem
+   * already recorded) is left out.
+   */
+  private parseRepeated(
+    name: string,
+    path: string,
+    target: Mutable,
+    element: (elPath: string) => PbValue | undefined,
+  ): void {
+    const list = (target[name] as PbValue[] | undefined) ?? [];
+    target[name] = list;
+    let index = list.length;
+    this.forEachElement(path, () => {
+      const elPath = `${path}[${index++}]`;
+      const at = this.peek();
+      this.positions.set(elPath, { line: at.line, col: at.col });
+      const v = element(elPath);
+      if (v !== undefined) list.push(v);
+    });
   }
 
   /** Runs `one` for a single element, or for each element of a `[a, b, ...]` list. */
