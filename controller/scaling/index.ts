@@ -1,0 +1,13 @@
+/**
+ * The scaling core: pure, deterministic scaling algorithms behind one {@link Scaler}
+ * interface (HPA and KEDA baselines, tritonscale), the HPA behavior they share, cron
+ * schedules and the Spot / on-demand split.
+ */
+export * from "./behavior.js";
+export * from "./hpa.js";
+export * from "./keda.js";
+export * from "./registry.js";
+export * from "./schedule.js";
+export * from "./spot.js";
+export * from "./tritonscale.js";
+export * from "./types.js";

@@ -1,0 +1,41 @@
+import type { Policy } from "../policy/index.js";
+import { HPA_GPU, hpaScaler } from "./hpa.js";
+import { KEDA_QUEUE, kedaScaler } from "./keda.js";
+import { createTritonscaleScaler } from "./tritonscale.js";
+import type { Scaler, ScalerFactory, ScalerOptions } from "./types.js";
+
+/**
+ * Every scaling algorithm by name: the two baselines and tritonscale. Adding one is one
+ * file, one test and one entry here.
+ */
+export const scalers = {
+  /** Kubernetes HPA on mean GPU utilization of Ready replicas, target 0.70, HPA defaults. */
+  "hpa-gpu": hpaScaler(HPA_GPU),
+  /** KEDA ScaledObject on pending requests, 4 per replica, activation above 0, KEDA defaults. */
+  "keda-queue": kedaScaler(KEDA_QUEUE),
+  /** tritonscale's capacity model at the SLO (needs options.capacityPerReplica). */
+  tritonscale: (policy, options) => createTritonscaleScaler(policy, options),
+} satisfies Record<string, ScalerFactory>;
+
+/** A registered scaler name. */
+export type RegisteredScaler = keyof typeof scalers;
+
+/** The registered names, in registry order. */
+export const SCALER_NAMES = Object.keys(scalers) as RegisteredScaler[];
+
+/** Whether `name` is a registered scaler. */
+export function isScalerName(name: string): name is RegisteredScaler {
+  return Object.hasOwn(scalers, name);
+}
+
+/**
+ * Creates the scaler registered as `name` for a pool. Throws for an unknown name, listing
+ * the valid ones: `unknown scaler "hpa": must be one of "hpa-gpu", "keda-queue", "tritonscale"`.
+ */
+export function createScaler(name: string, policy: Policy, options: ScalerOptions = {}): Scaler {
+  if (!isScalerName(name)) {
+    const valid = SCALER_NAMES.map((s) => JSON.stringify(s)).join(", ");
+    throw new Error(`unknown scaler ${JSON.stringify(name)}: must be one of ${valid}`);
+  }
+  return scalers[name](policy, options);
+}

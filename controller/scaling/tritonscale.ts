@@ -1,0 +1,378 @@
+import type { Policy } from "../policy/index.js";
+import {
+  type Behavior,
+  type BehaviorState,
+  behaviorFromPolicy,
+  INITIAL_BEHAVIOR_STATE,
+  normalize,
+  recordScaleEvent,
+  seedRecommendation,
+} from "./behavior.js";
+import { scheduleFloor } from "./schedule.js";
+import { INITIAL_SPOT_STATE, type SpotState, splitCapacity } from "./spot.js";
+import {
+  type ByCapacity,
+  type LoadSnapshot,
+  formatNumber as n,
+  readSignal,
+  type Scaler,
+  type ScalerOptions,
+  type ScalingDecision,
+  totalOf,
+} from "./types.js";
+
+/**
+ * tritonscale's scaler: replicas from a capacity model at the latency SLO.
+ *
+ * Each replica sustains C req/s with its p99 inside the SLO (options.capacityPerReplica,
+ * from the batching profile); the pool plans to use a share U of it
+ * (`scaling.targetUtilization`). Every sync period:
+ *
+ * 1. Demand. λ = measured arrival rate. A backlog corrects it: the Ready replicas' spare
+ *    capacity max(0, R × C − λ) drains at most (spare × share × SLO) requests within
+ *    `backlogSloShare` of the SLO; pending requests beyond that are drained over
+ *    `backlogDrainSeconds` (the sync period by default) by adding excess / drainSeconds to
+ *    demand. When the mean queue delay exceeds `queueDelaySloShare` of the SLO, the Ready
+ *    replicas are past their capacity whatever λ says: demand is at least one replica more
+ *    than Ready, (R + 1) × C × U.
+ * 2. Pre-warm from the trend: a least-squares slope of λ over the last `trendWindowSeconds`
+ *    (at least 3 samples spanning half of it), only upward, projected `coldStart` ahead
+ *    (replicas ordered now are Ready then), adding at most `trendMaxGain` × max(λ, C × U).
+ * 3. desired = ceil(demand / (C × U)); unchanged when within `scaling.tolerance` of the
+ *    current count (as the HPA).
+ * 4. Panic (Knative's): when desired ≥ `panicThreshold` × Ready (at least 1), for
+ *    `panicHoldSeconds` since that last held: the scale-up stabilization window is skipped
+ *    and nothing scales down.
+ * 5. The policy's behavior (`scaling.scaleUp` / `scaleDown`, behavior.ts): stabilization
+ *    windows (scale down only to the highest recommendation of the window), rate limits.
+ * 6. Floors and ceiling, which win over rate limits (as the HPA's own min/max do):
+ *    max(policy minReplicas, the schedules' minimum, including a schedule starting within
+ *    coldStart, and 1 unless zero is allowed), then maxReplicas. Zero is allowed only
+ *    after a full `idleWindow` of observations with no arrivals, nothing pending, nothing
+ *    inflight (when reported) and no replica starting or waiting for a node; a pool
+ *    already at 0 stays there while nothing arrives or waits.
+ * 7. Missing or stale arrival rate or pending count (older than `staleAfter`): hold the
+ *    last decision (raised to a schedule's minimum, capped at maxReplicas), `held: true`;
+ *    never down, never to zero, and the idle streak restarts.
+ * 8. The Spot / on-demand split (spot.ts).
+ *
+ * Worked example: C = 96 req/s at an 85 ms SLO, U = 0.7 → 67.2 req/s planned per replica;
+ * sync 15 s; HPA-default behavior.
+ * - Steady: λ = 184 req/s, 3 Ready, 10 pending. Spare (3 × 96 − 184) = 104 req/s drains
+ *   104 × 0.5 × 0.085 = 4.42 requests within half the SLO; the other 5.58 over 15 s add
+ *   0.37 req/s → 184.37 / 67.2 = 2.74 → 3 = current.
+ * - Burst: λ = 400 req/s, 3 Ready, 120 pending. No spare: 120 / 15 s adds 8 req/s →
+ *   408 / 67.2 = 6.07 → 7 ≥ 2 × 3 → panic. From 3 the behavior allows max(3 × 2, 3 + 4) = 7.
+ * - Ramp: λ rose 100 → 220 req/s over the last 120 s (slope 1 req/s per s); coldStart 90 s
+ *   adds 90 req/s → 310 / 67.2 = 4.61 → 5 replicas, where 220 alone would give 4.
+ * - Quiet: from 1 replica with minReplicas 0 and idleWindow 10m, zero comes 600 s after the
+ *   first observation of no arrivals / pending / inflight / starting; until then 1 stays.
+ */
+
+/** Tuning of the tritonscale scaler; every field has a default. */
+export interface TritonscaleTuning {
+  /** Share of the SLO within which Ready replicas should drain the queue. @default 0.5 */
+  readonly backlogSloShare: number;
+  /** Seconds over which a backlog beyond that is drained by added capacity. @default the pool's syncPeriod */
+  readonly backlogDrainSeconds?: number;
+  /** Mean queue delay above this share of the SLO floors demand at Ready + 1 replicas. @default 0.5 */
+  readonly queueDelaySloShare: number;
+  /** Panic when desired ≥ this × Ready replicas (Knative's 200%). @default 2 */
+  readonly panicThreshold: number;
+  /** Seconds panic lasts after its condition last held (Knative's stable window). @default 60 */
+  readonly panicHoldSeconds: number;
+  /** Seconds of arrival-rate samples the trend is fitted on. @default 120 */
+  readonly trendWindowSeconds: number;
+  /** Most the trend adds, as a multiple of max(λ, C × U). @default 1 */
+  readonly trendMaxGain: number;
+}
+
+/** The defaults of {@link TritonscaleTuning}. */
+export const TRITONSCALE_TUNING: TritonscaleTuning = {
+  backlogSloShare: 0.5,
+  queueDelaySloShare: 0.5,
+  panicThreshold: 2,
+  panicHoldSeconds: 60,
+  trendWindowSeconds: 120,
+  trendMaxGain: 1,
+};
+
+/** One arrival-rate sample kept for the trend. */
+export interface RateSample {
+  readonly at: number;
+  readonly rate: number;
+}
+
+/** The scaler's memory between decisions. */
+export interface TritonscaleState {
+  /** The last decided total (before the Spot split). */
+  readonly total: number;
+  readonly behavior: BehaviorState;
+  readonly spot: SpotState;
+  /** Arrival-rate samples of the trend window, oldest first. */
+  readonly arrivals: readonly RateSample[];
+  /** Since when the pool has been observed idle without a break; undefined when not idle. */
+  readonly idleSince?: number;
+  /** Until when panic mode lasts. */
+  readonly panicUntil?: number;
+}
+
+/**
+ * Creates the tritonscale scaler. Throws when `options.capacityPerReplica` is missing or not
+ * a positive number: the capacity model has nothing to divide by.
+ */
+export function createTritonscaleScaler(
+  policy: Policy,
+  options: ScalerOptions,
+  tuning: Partial<TritonscaleTuning> = {},
+): Scaler<TritonscaleState> {
+  const capacity = options.capacityPerReplica;
+  if (capacity === undefined || !Number.isFinite(capacity) || capacity <= 0) {
+    throw new Error(
+      `tritonscale scaler needs options.capacityPerReplica > 0, the requests per second one replica sustains within the SLO (from the batching profile, see simulate/capacity). Received: ${capacity}`,
+    );
+  }
+  const t: TritonscaleTuning = { ...TRITONSCALE_TUNING, ...tuning };
+  return {
+    name: "tritonscale",
+    periodSeconds: policy.spec.scaling.syncPeriodSeconds,
+    initialState: (current: ByCapacity): TritonscaleState => ({
+      total: totalOf(current),
+      behavior: INITIAL_BEHAVIOR_STATE,
+      spot: INITIAL_SPOT_STATE,
+      arrivals: [],
+    }),
+    decide: (snapshot, state, p) => decideTritonscale(snapshot, state, p, capacity, t),
+  };
+}
+
+function decideTritonscale(
+  snapshot: LoadSnapshot,
+  state: TritonscaleState,
+  policy: Policy,
+  capacity: number,
+  tuning: TritonscaleTuning,
+): ScalingDecision<TritonscaleState> {
+  const sc = policy.spec.scaling;
+  const behavior: Behavior = behaviorFromPolicy(policy);
+  const now = snapshot.now;
+  const current = state.total;
+  const max = sc.maxReplicas;
+  const stale = sc.staleAfterSeconds;
+  const schedule = scheduleFloor(sc.schedules, now, sc.coldStartSeconds);
+  const hardMin = Math.max(sc.minReplicas, schedule.minReplicas);
+  const keptArrivals = state.arrivals.filter((s) => s.at > now - tuning.trendWindowSeconds);
+  const parts: string[] = [];
+
+  const finish = (
+    total: number,
+    held: boolean,
+    next: Omit<TritonscaleState, "total" | "behavior" | "spot">,
+    behaviorState: BehaviorState,
+  ): ScalingDecision<TritonscaleState> => {
+    const split = splitCapacity(total, policy, snapshot.replicas, state.spot);
+    if (split.note !== "") parts.push(split.note);
+    return {
+      desired: split.desired,
+      active: total > 0,
+      held,
+      reason: parts.join("; "),
+      state: {
+        ...next,
+        total,
+        behavior: recordScaleEvent(behaviorState, behavior, now, current, total),
+        spot: split.state,
+      },
+    };
+  };
+
+  // 7. No data: hold.
+  const arrival = readSignal("arrival rate", snapshot.arrivalRate, stale);
+  const pending = readSignal("pending requests", snapshot.pending, stale);
+  if (!arrival.ok || !pending.ok) {
+    const why = [arrival, pending].flatMap((r) => (r.ok ? [] : [r.why])).join(" and ");
+    parts.push(`${why}: holding ${current} replicas (never scaling down or to zero without data)`);
+    let total = current;
+    if (total < hardMin) {
+      total = hardMin;
+      parts.push(
+        schedule.minReplicas >= sc.minReplicas ? schedule.reason : `minReplicas ${sc.minReplicas}`,
+      );
+    }
+    if (total > max) {
+      total = max;
+      parts.push(`capped at maxReplicas ${max}`);
+    }
+    if (total !== current) parts.push(`${current} → ${total}`);
+    return finish(
+      total,
+      true,
+      { arrivals: keptArrivals, panicUntil: state.panicUntil },
+      state.behavior,
+    );
+  }
+
+  const perReplica = capacity * sc.targetUtilization;
+  const sloMs = policy.spec.slo.latencyP99Ms;
+  const lambda = Math.max(0, arrival.value);
+  const queued = Math.max(0, pending.value);
+  const ready = totalOf(snapshot.replicas.ready);
+  const notReady = totalOf(snapshot.replicas.starting) + totalOf(snapshot.replicas.pending);
+
+  // 1. Demand: arrivals, backlog, queue delay.
+  const drainMs = tuning.backlogSloShare * sloMs;
+  const drainable = (Math.max(0, ready * capacity - lambda) * drainMs) / 1000;
+  const excess = Math.max(0, queued - drainable);
+  const drainSeconds = tuning.backlogDrainSeconds ?? sc.syncPeriodSeconds;
+  const backlogRate = excess / drainSeconds;
+  let demand = lambda + backlogRate;
+  let demandText = `arrivals ${n(lambda)} req/s`;
+  if (backlogRate > 0) {
+    demandText += ` + backlog: ${n(queued)} pending, ${n(excess)} beyond what ${ready} Ready drain in ${n(drainMs)} ms, over ${n(drainSeconds)} s = +${n(backlogRate)} req/s`;
+  }
+  const delay = readSignal("queue delay", snapshot.queueDelayMs, stale);
+  const delayBudget = tuning.queueDelaySloShare * sloMs;
+  if (delay.ok && delay.value > delayBudget && ready > 0 && demand < (ready + 1) * perReplica) {
+    demand = (ready + 1) * perReplica;
+    demandText += `; queue delay ${n(delay.value)} ms > ${n(delayBudget)} ms (${n(tuning.queueDelaySloShare * 100)}% of the ${n(sloMs)} ms SLO): Ready replicas are past capacity, planning ${ready + 1}`;
+  }
+
+  // 2. Trend: project demand coldStart ahead, only upward.
+  const arrivals = [...keptArrivals, { at: now, rate: lambda }];
+  const slope = trendSlope(arrivals, tuning.trendWindowSeconds);
+  let planned = demand;
+  if (slope > 0) {
+    const gain = Math.min(
+      slope * sc.coldStartSeconds,
+      tuning.trendMaxGain * Math.max(lambda, perReplica),
+    );
+    planned = demand + gain;
+    demandText += `; rising ${n(slope)} req/s per s, +${n(gain)} req/s by coldStart ${n(sc.coldStartSeconds)} s`;
+  }
+
+  // 3. Replicas from the capacity model, with the tolerance.
+  let raw = ceil(planned / perReplica);
+  parts.push(
+    `${demandText}; ${n(planned)} req/s / (${n(capacity)} req/s × ${n(sc.targetUtilization)}) → ${raw}`,
+  );
+  if (current > 0 && raw !== current) {
+    const ratio = planned / (current * perReplica);
+    if (Math.abs(ratio - 1) <= sc.tolerance) {
+      parts.push(
+        `within tolerance ${n(sc.tolerance)} of ${current} (${n(ratio)}): keep ${current}`,
+      );
+      raw = current;
+    }
+  }
+
+  // Idle streak and whether zero is allowed.
+  const inflight = readSignal("inflight requests", snapshot.inflight, stale);
+  const quiet = lambda === 0 && queued === 0 && (!inflight.ok || inflight.value === 0);
+  const idleNow = quiet && notReady === 0;
+  const idleSince = idleNow ? (state.idleSince ?? now) : undefined;
+  const idleFor = idleSince === undefined ? 0 : now - idleSince;
+  const zeroAllowed = (current === 0 && quiet) || (idleNow && idleFor >= sc.idleWindowSeconds);
+
+  // 4. Panic.
+  const panicNow = raw >= tuning.panicThreshold * Math.max(1, ready) && raw > 0;
+  const panicUntil = panicNow ? now + tuning.panicHoldSeconds : state.panicUntil;
+  const panicking = panicUntil !== undefined && now < panicUntil;
+  let proposal = raw;
+  if (panicking) {
+    proposal = Math.max(raw, current);
+    parts.push(
+      panicNow
+        ? `panic: ${raw} ≥ ${n(tuning.panicThreshold)} × ${Math.max(1, ready)} Ready, scaling up without stabilization and not down for ${n(tuning.panicHoldSeconds)} s`
+        : `panic for ${n(panicUntil - now)} s more: not scaling down`,
+    );
+  }
+
+  // 5. Behavior.
+  const step = normalize(seedRecommendation(state.behavior, now, current), behavior, {
+    now,
+    current,
+    desired: proposal,
+    min: 0,
+    max,
+    bypassScaleUpWindow: panicking,
+  });
+  parts.push(...step.notes);
+
+  // 6. Floors, then the ceiling.
+  let total = step.replicas;
+  const floor = Math.max(hardMin, zeroAllowed ? 0 : 1);
+  if (total < floor) {
+    total = floor;
+    if (schedule.minReplicas === floor && schedule.minReplicas > sc.minReplicas) {
+      parts.push(schedule.reason);
+    } else if (sc.minReplicas === floor) {
+      parts.push(`minReplicas ${floor}`);
+    } else {
+      parts.push(
+        idleNow
+          ? `keeping 1 replica until idle for the whole idleWindow (${n(idleFor)} of ${n(sc.idleWindowSeconds)} s)`
+          : `keeping 1 replica: not idle (${describeActivity(lambda, queued, inflight.ok ? inflight.value : undefined, notReady)})`,
+      );
+    }
+  }
+  if (total > max) {
+    total = max;
+    parts.push(`capped at maxReplicas ${max}`);
+  }
+  if (total === 0 && current > 0) {
+    parts.push(
+      `idle for ${n(idleFor)} s ≥ idleWindow ${n(sc.idleWindowSeconds)} s: scaling to zero`,
+    );
+  }
+  parts.push(total === current ? `keep ${total}` : `${current} → ${total}`);
+
+  return finish(
+    total,
+    false,
+    {
+      arrivals,
+      ...(idleSince === undefined ? {} : { idleSince }),
+      ...(panicUntil === undefined ? {} : { panicUntil }),
+    },
+    step.state,
+  );
+}
+
+/** ceil that ignores floating-point dust (3.0000000001 → 3). */
+function ceil(x: number): number {
+  return Math.ceil(x - 1e-9);
+}
+
+/**
+ * Least-squares slope of the arrival rate (req/s per s) over the samples, or 0 with fewer
+ * than 3 samples or a span under half the window.
+ */
+function trendSlope(samples: readonly RateSample[], windowSeconds: number): number {
+  if (samples.length < 3) return 0;
+  const first = samples[0]!;
+  const last = samples[samples.length - 1]!;
+  if (last.at - first.at < windowSeconds / 2) return 0;
+  const mt = samples.reduce((a, s) => a + s.at, 0) / samples.length;
+  const mr = samples.reduce((a, s) => a + s.rate, 0) / samples.length;
+  let num = 0;
+  let den = 0;
+  for (const s of samples) {
+    num += (s.at - mt) * (s.rate - mr);
+    den += (s.at - mt) ** 2;
+  }
+  return den > 0 ? num / den : 0;
+}
+
+function describeActivity(
+  lambda: number,
+  queued: number,
+  inflight: number | undefined,
+  notReady: number,
+): string {
+  const out: string[] = [];
+  if (lambda > 0) out.push(`arrivals ${n(lambda)} req/s`);
+  if (queued > 0) out.push(`${n(queued)} pending`);
+  if (inflight !== undefined && inflight > 0) out.push(`${n(inflight)} inflight`);
+  if (notReady > 0) out.push(`${notReady} replicas starting`);
+  return out.join(", ");
+}

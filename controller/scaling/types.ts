@@ -1,0 +1,148 @@
+import type { Policy } from "../policy/index.js";
+
+/**
+ * The scaling core's vocabulary: what a scaler sees (LoadSnapshot), what it says
+ * (ScalingDecision) and the one interface every algorithm implements (Scaler). Pure: no
+ * clock, no I/O. The live controller, the KEDA external scaler and the simulator all build
+ * a LoadSnapshot and call the same `decide`.
+ */
+
+/** Where a replica runs: preemptible Spot capacity or on-demand. */
+export type CapacityType = "spot" | "onDemand";
+
+/** A count per capacity type. */
+export interface ByCapacity {
+  readonly spot: number;
+  readonly onDemand: number;
+}
+
+/**
+ * One observed metric: its value and how old the newest sample behind it is. A metric
+ * the pipeline did not return is `undefined` in the snapshot (missing), which is not
+ * the same as 0.
+ */
+export interface Signal {
+  readonly value: number;
+  /** Seconds since the newest sample behind `value` was scraped. */
+  readonly ageSeconds: number;
+}
+
+/**
+ * What a scaler sees for one pool at one instant, as a metrics pipeline would show it
+ * (scraped, rate-windowed, delayed), never the simulator's ground truth.
+ */
+export interface LoadSnapshot {
+  /** Seconds on the caller's clock (Unix time live, time since start in the simulator). */
+  readonly now: number;
+  /** Requests per second arriving at the pool, averaged over the rate window. */
+  readonly arrivalRate?: Signal;
+  /** Requests waiting in the batchers' queues, summed over ready replicas. */
+  readonly pending?: Signal;
+  /** Requests executing (in a batch on a GPU), summed over ready replicas. */
+  readonly inflight?: Signal;
+  /** Mean queue time per request over the rate window, in milliseconds. */
+  readonly queueDelayMs?: Signal;
+  /** Mean compute time per batch over the rate window, in milliseconds. */
+  readonly computeMsPerBatch?: Signal;
+  /** Mean batch size executed over the rate window (Δinference_count / Δexec_count). */
+  readonly batchSize?: Signal;
+  /** Mean GPU utilization of ready replicas, 0..1. */
+  readonly gpuUtilization?: Signal;
+  /** The pool's replicas, from the cluster (always known, never stale). */
+  readonly replicas: ReplicaCounts;
+}
+
+/** Replicas of a pool by lifecycle state and capacity type. */
+export interface ReplicaCounts {
+  /** Serving traffic. */
+  readonly ready: ByCapacity;
+  /** Scheduled on a node and starting (image pull, model load, warmup). */
+  readonly starting: ByCapacity;
+  /** Waiting for a GPU node. */
+  readonly pending: ByCapacity;
+  /** Seconds the oldest pending Spot replica has waited for a node (0 when none). */
+  readonly oldestPendingSpotSeconds: number;
+}
+
+/** What a scaler decided, with its reason for humans and its state for the next call. */
+export interface ScalingDecision<S = unknown> {
+  /** Desired replicas by capacity type; spot + onDemand is the total. */
+  readonly desired: ByCapacity;
+  /** Whether the pool should have any replica (KEDA's IsActive). */
+  readonly active: boolean;
+  /**
+   * True when missing or stale signals made the scaler hold its last decision instead
+   * of deciding (exported as a metric; never scales down on no data).
+   */
+  readonly held: boolean;
+  /** Why, for humans: e.g. `demand 184 req/s / (96 req/s × 0.7) → 3; scale-up limited to 4`. */
+  readonly reason: string;
+  /** The scaler's state to pass to the next `decide` call. */
+  readonly state: S;
+}
+
+/** Total desired replicas of a decision. */
+export function totalOf(c: ByCapacity): number {
+  return c.spot + c.onDemand;
+}
+
+/**
+ * A scaling algorithm: pure and deterministic. Time comes in the snapshot; memory lives
+ * in the state it returns, which the caller passes back unchanged on the next call.
+ */
+export interface Scaler<S = unknown> {
+  /** The row name in reports, e.g. `hpa-gpu`, `keda-queue`, `tritonscale`. */
+  readonly name: string;
+  /** Seconds between decisions (HPA 15 s, KEDA polling 30 s, the pool's syncPeriod). */
+  readonly periodSeconds: number;
+  /** The state before the first decision, given the replicas the pool starts with. */
+  initialState(current: ByCapacity): S;
+  decide(snapshot: LoadSnapshot, state: S, policy: Policy): ScalingDecision<S>;
+}
+
+/** What a scaler may be told besides the policy when it is created. */
+export interface ScalerOptions {
+  /**
+   * Requests per second one replica sustains with p99 latency inside the SLO, from the
+   * batching profile (see simulate/capacity). Required by the `tritonscale` scaler.
+   */
+  readonly capacityPerReplica?: number;
+}
+
+/** Creates a scaler for a policy. */
+export type ScalerFactory = (policy: Policy, options: ScalerOptions) => Scaler;
+
+/** A signal as a scaler may use it: a fresh value, or why there is none. */
+export type SignalReading =
+  | { readonly ok: true; readonly value: number; readonly ageSeconds: number }
+  | { readonly ok: false; readonly why: string };
+
+/**
+ * Reads a signal for deciding: usable only when present, finite and not older than
+ * `staleAfterSeconds` (the policy's `scaling.staleAfterSeconds`). `why` is a phrase for a
+ * decision's reason, e.g. `arrival rate missing` or
+ * `arrival rate stale (62 s old > staleAfter 45 s)`.
+ */
+export function readSignal(
+  label: string,
+  signal: Signal | undefined,
+  staleAfterSeconds: number,
+): SignalReading {
+  if (signal === undefined) return { ok: false, why: `${label} missing` };
+  if (!Number.isFinite(signal.value)) {
+    return { ok: false, why: `${label} missing (value ${signal.value})` };
+  }
+  if (signal.ageSeconds > staleAfterSeconds) {
+    return {
+      ok: false,
+      why: `${label} stale (${formatNumber(signal.ageSeconds)} s old > staleAfter ${formatNumber(staleAfterSeconds)} s)`,
+    };
+  }
+  return { ok: true, value: signal.value, ageSeconds: signal.ageSeconds };
+}
+
+/** A number for a reason: integers as is, others with at most 2 decimals (`0.7`, `12.35`). */
+export function formatNumber(x: number): string {
+  if (Number.isInteger(x)) return String(x);
+  return String(Math.round(x * 100) / 100);
+}
