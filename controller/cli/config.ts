@@ -1,11 +1,10 @@
-import { randomBytes } from "node:crypto";
-import { chmod, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { readFile } from "node:fs/promises";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { formatProblem } from "../diagnostics/problem.js";
 import { closest } from "../diagnostics/suggest.js";
 import { lintFiles } from "../repository/lint-files.js";
 import { formatModelConfig, parseModelConfig } from "../repository/model-config.js";
+import { writeFileAtomic } from "../util/atomic-file.js";
 import { type CommandIO, ExitCode, printProblems, processIO } from "./io.js";
 
 const HELP = `Usage: tritonscale config <command> [options]
@@ -114,19 +113,6 @@ function hasComment(text: string): boolean {
   return false;
 }
 
-/** Replaces `file` with `text`: a temporary file in the same folder, then a rename, keeping the mode. */
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    await writeFile(tmp, text, { encoding: "utf8", flag: "wx" });
-    await chmod(tmp, (await stat(file)).mode & 0o7777);
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
-
 /** `tritonscale config format <file> [--write]`. */
 async function runFormat(argv: readonly string[], io: CommandIO): Promise<number> {
   const args = parse<{ help?: boolean; write?: boolean }>(io, "format", FORMAT_HELP, argv, {
@@ -171,7 +157,7 @@ async function runFormat(argv: readonly string[], io: CommandIO): Promise<number
     return ExitCode.Ok;
   }
   if (hasComment(text)) io.stderr.write(`note: ${file}: comments are not kept by formatting\n`);
-  await writeAtomically(file, formatted);
+  await writeFileAtomic(file, formatted);
   io.stdout.write(`formatted ${file}\n`);
   return ExitCode.Ok;
 }

@@ -6,6 +6,8 @@ import { packageRoot } from "../util/package-root.js";
 import { runConfig } from "./config.js";
 import { runGenerate } from "./generate.js";
 import { ExitCode } from "./io.js";
+import { runSimulate } from "./simulate.js";
+import { runTune } from "./tune.js";
 import { runValidate } from "./validate.js";
 
 /** Every command, by name: one file each under cli/, all `(argv) => Promise<exit code>`. */
@@ -13,6 +15,14 @@ const COMMANDS = {
   generate: { run: runGenerate, summary: "generate the Triton model repository of a ModelPool" },
   validate: { run: runValidate, summary: "check ModelPool files and report every problem" },
   config: { run: runConfig, summary: "lint or format existing Triton config.pbtxt files" },
+  simulate: {
+    run: runSimulate,
+    summary: "replay a trace under each scaler and compare cost and SLO",
+  },
+  tune: {
+    run: runTune,
+    summary: "choose batching settings that maximise throughput per GPU within the SLO",
+  },
 } satisfies Record<string, { run: (argv: readonly string[]) => Promise<number>; summary: string }>;
 
 function usage(): string {

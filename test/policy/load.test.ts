@@ -95,7 +95,7 @@ describe("loadModelPool: valid pools", () => {
       scaler: "tritonscale",
       minReplicas: 0,
       maxReplicas: 12,
-      targetUtilization: 0.7,
+      targetUtilization: 0.85,
       tolerance: 0.1,
       syncPeriod: "15s",
       syncPeriodSeconds: 15,

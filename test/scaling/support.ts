@@ -18,7 +18,8 @@ export function pool(scaling: object = {}, capacity: object = {}, slo: object = 
     spec: {
       models: [{ name: "yolov8s", template: "yolov8-onnx", imageSize: 640, classes: 80 }],
       slo: { latencyP99Ms: 85, ...slo },
-      scaling,
+      // The worked examples in these tests plan at 70% of capacity.
+      scaling: { targetUtilization: 0.7, ...scaling },
       capacity,
     },
   };

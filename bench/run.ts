@@ -1,0 +1,159 @@
+/**
+ * Benchmarks (`npm run bench`): numbers as ratios against baselines measured in the same
+ * run, never as pass/fail timings in unit tests.
+ *
+ * 1. Policy comparison on synthetic traces for the example T4 YOLOv8s pool: GPU-hours of
+ *    each scaler as a ratio to the oracle and to static-peak, and SLO attainment.
+ * 2. Simulator speed: simulated requests per wall-clock second and peak memory for 1 h and
+ *    24 h at 1,000 req/s, against the speed of merely generating the same arrivals.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadModelPool } from "../controller/policy/index.js";
+import { type ComparisonRow, compare } from "../controller/simulate/compare.js";
+import { DEFAULT_PROFILE } from "../controller/simulate/profile.js";
+import { parseTraceSpec } from "../controller/simulate/trace.js";
+import { packageRoot } from "../controller/util/package-root.js";
+
+const quick = process.argv.includes("--quick");
+
+const poolFile = join(packageRoot, "examples", "yolov8-pool.yaml");
+const policy = loadModelPool(readFileSync(poolFile, "utf8"), poolFile);
+
+const traces: { label: string; spec: string }[] = [
+  {
+    label: "diurnal (peak/mean 3)",
+    spec: `synthetic:diurnal:mean=500:peakToMean=3:duration=${quick ? "6h" : "24h"}:period=${quick ? "6h" : "24h"}`,
+  },
+  {
+    label: "bursty with idle gaps",
+    spec: `synthetic:bursts:base=0:burst=1200:length=3m:gap=15m:duration=${quick ? "2h" : "6h"}`,
+  },
+  { label: "steady", spec: `synthetic:poisson:rate=700:duration=${quick ? "1h" : "4h"}` },
+];
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(2)}%`;
+}
+
+console.log(
+  `# Policy comparison — pool ${policy.metadata.name} (examples/yolov8-pool.yaml), profile ${"linear:a=4,b=2.2"} (YOLOv8s fp16 on T4, assumed)`,
+);
+console.log(
+  `# SLO p99 ≤ ${policy.spec.slo.latencyP99Ms} ms; target for tritonscale: ≥ 99.5% within SLO at ≤ 1.15× oracle GPU-hours, fewer GPU-hours than both baselines at equal or better SLO attainment\n`,
+);
+const verdicts: string[] = [];
+for (const trace of traces) {
+  const t0 = performance.now();
+  const result = compare({
+    policy,
+    trace: parseTraceSpec(trace.spec, 1),
+    profile: DEFAULT_PROFILE,
+    controls: ["hpa-gpu", "keda-queue", "tritonscale", "static-peak", "oracle"],
+    seed: 1,
+  });
+  const wall = (performance.now() - t0) / 1000;
+  const by = new Map(result.rows.map((r) => [r.name, r]));
+  const oracle = by.get("oracle")!;
+  const peak = by.get("static-peak")!;
+  console.log(
+    `## ${trace.label}: ${trace.spec}  (${result.rows[0]!.requests.toLocaleString("en")} requests, capacity ${result.capacity.requestsPerSecond.toFixed(0)} req/s per replica, ${wall.toFixed(1)} s wall)`,
+  );
+  console.log("scaler        GPU-h   ×oracle  ×static-peak  within SLO   p99 ms   failed  events");
+  for (const r of result.rows) {
+    console.log(
+      `${r.name.padEnd(12)} ${r.gpuHours.toFixed(2).padStart(6)}  ${(r.gpuHours / oracle.gpuHours).toFixed(3).padStart(7)}  ${(r.gpuHours / peak.gpuHours).toFixed(3).padStart(12)}  ${pct(r.sloAttainment).padStart(10)}  ${r.p99Ms.toFixed(1).padStart(7)}  ${String(r.failed).padStart(7)}  ${String(r.scaleEvents).padStart(6)}`,
+    );
+  }
+  const ts = by.get("tritonscale")!;
+  const base = ["hpa-gpu", "keda-queue"].map((n) => by.get(n)!);
+  const okSlo = ts.sloAttainment >= 0.995;
+  const okCost = ts.gpuHours <= 1.15 * oracle.gpuHours;
+  const beats = base.every(
+    (b: ComparisonRow) => ts.gpuHours < b.gpuHours || ts.sloAttainment > b.sloAttainment,
+  );
+  const verdict = `${trace.label}: within SLO ${pct(ts.sloAttainment)} ${okSlo ? "≥" : "<"} 99.5%; ${(ts.gpuHours / oracle.gpuHours).toFixed(3)}× oracle ${okCost ? "≤" : ">"} 1.15; ${beats ? "cheaper than or better than both baselines" : "NOT better than both baselines"}`;
+  verdicts.push(`${okSlo && okCost && beats ? "met " : "MISS"} ${verdict}`);
+  console.log("");
+}
+console.log("## tritonscale against its targets");
+for (const v of verdicts) console.log(v);
+
+// ---------------------------------------------------------------------------------------
+// Speed and memory
+
+function measure(
+  label: string,
+  spec: string,
+  simulateIt: boolean,
+): { perSecond: number; requests: number; heapMb: number; rssMb: number } {
+  globalThis.gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  let peakHeap = heap0;
+  let peakRss = process.memoryUsage().rss;
+  const sample = () => {
+    const m = process.memoryUsage();
+    if (m.heapUsed > peakHeap) peakHeap = m.heapUsed;
+    if (m.rss > peakRss) peakRss = m.rss;
+  };
+  const trace = parseTraceSpec(spec, 3);
+  const t0 = performance.now();
+  let requests = 0;
+  if (simulateIt) {
+    const r = compare({
+      policy,
+      trace,
+      profile: DEFAULT_PROFILE,
+      controls: ["tritonscale"],
+      seed: 3,
+      onProgress: () => sample(),
+    });
+    requests = r.rows[0]!.requests;
+  } else {
+    const buf = new Float64Array(4096);
+    for (let t = 1; t <= trace.durationSeconds; t++) {
+      for (;;) {
+        const n = trace.fill(buf, t);
+        requests += n;
+        if (n < buf.length) break;
+      }
+      if (t % 600 === 0) sample();
+    }
+  }
+  const secs = (performance.now() - t0) / 1000;
+  sample();
+  void label;
+  return {
+    perSecond: requests / secs,
+    requests,
+    heapMb: (peakHeap - heap0) / 2 ** 20,
+    rssMb: peakRss / 2 ** 20,
+  };
+}
+
+console.log(
+  "\n# Simulator speed (tritonscale scaler, 1 replica-capacity search included) and memory",
+);
+console.log(
+  "trace                          requests      sim req/s   ×arrival-gen   peak heap Δ MB   peak RSS MB",
+);
+const speeds: Record<string, { perSecond: number; heapMb: number }> = {};
+for (const [label, duration] of quick
+  ? [["1h at 1000 req/s", "1h"]]
+  : [
+      ["1h at 1000 req/s", "1h"],
+      ["24h at 1000 req/s", "24h"],
+    ]) {
+  const spec = `synthetic:poisson:rate=1000:duration=${duration}`;
+  const gen = measure(`${label} (arrivals only)`, spec, false);
+  const sim = measure(label!, spec, true);
+  speeds[duration!] = sim;
+  console.log(
+    `${label!.padEnd(28)} ${sim.requests.toLocaleString("en").padStart(12)}  ${(sim.perSecond / 1e6).toFixed(2).padStart(8)} M   ${(sim.perSecond / gen.perSecond).toFixed(3).padStart(10)}   ${sim.heapMb.toFixed(1).padStart(14)}   ${sim.rssMb.toFixed(0).padStart(11)}`,
+  );
+}
+if (speeds["1h"] && speeds["24h"]) {
+  console.log(
+    `memory 24h / 1h (peak heap growth): ${(Math.max(speeds["24h"].heapMb, 0.1) / Math.max(speeds["1h"].heapMb, 0.1)).toFixed(2)}×; target ≥ 4 M simulated requests/s: ${speeds["24h"].perSecond >= 4e6 ? "met" : "MISS"} (${(speeds["24h"].perSecond / 1e6).toFixed(2)} M)`,
+  );
+}

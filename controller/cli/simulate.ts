@@ -1,0 +1,264 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { InputError } from "../diagnostics/problem.js";
+import { loadModelPoolFile } from "../policy/index.js";
+import { isScalerName, scalers } from "../scaling/registry.js";
+import { type Comparison, type ComparisonRow, compare } from "../simulate/compare.js";
+import type { TimelineRow } from "../simulate/engine.js";
+import { DEFAULT_PROFILE_SPEC, parseProfile } from "../simulate/profile.js";
+import { parseTraceCsv, parseTraceSpec } from "../simulate/trace.js";
+import { writeFileAtomic } from "../util/atomic-file.js";
+import { type CommandIO, ExitCode, printProblems, processIO } from "./io.js";
+
+const HELP = `Usage: tritonscale simulate --pool <pool.yaml> --trace <file|synthetic:...> [options]
+
+Replays a traffic trace through a model of the pool — Triton's dynamic batcher on each
+replica, GPU nodes with provisioning, cold starts and Spot reclaims, a metrics pipeline —
+under each scaler, running the same scaling code as the controller, and prints one row
+per scaler plus the bounds static-peak and oracle.
+
+Options:
+  --pool <file>          the ModelPool (required)
+  --trace <spec>         a CSV file (one timestamp per request, or time,count rows) or
+                         synthetic:KIND:key=value:... e.g. synthetic:poisson:rate=200:duration=1h
+  --scaler <names>       comma-separated: ${Object.keys(scalers).join(", ")}, static:N, or all (default: all)
+  --profile <spec>       perf_analyzer or Model Analyzer CSV, or linear:a=<ms>,b=<ms>
+                         (default: ${DEFAULT_PROFILE_SPEC})
+  --model <name>         which pool model to simulate (default: the first)
+  --seed <n>             random seed (default: 1)
+  --timeline <file.csv>  write load, replicas and latency per minute for every run
+  --json                 print {"rows": [...]} instead of a table
+  -h, --help             show this help
+`;
+
+/** `tritonscale simulate`. */
+export async function runSimulate(
+  argv: readonly string[],
+  io: CommandIO = processIO,
+): Promise<number> {
+  let values: ReturnType<typeof parse>["values"];
+  try {
+    values = parse(argv).values;
+  } catch (e) {
+    io.stderr.write(`tritonscale simulate: ${(e as Error).message}\n\n${HELP}`);
+    return ExitCode.Usage;
+  }
+  if (values.help) {
+    io.stdout.write(HELP);
+    return ExitCode.Ok;
+  }
+  if (!values.pool || !values.trace) {
+    io.stderr.write(`tritonscale simulate: --pool and --trace are required\n\n${HELP}`);
+    return ExitCode.Usage;
+  }
+  const seed = values.seed === undefined ? 1 : Number(values.seed);
+  if (!Number.isSafeInteger(seed)) {
+    io.stderr.write(`tritonscale simulate: --seed must be an integer (got "${values.seed}")\n`);
+    return ExitCode.Usage;
+  }
+  const names = scalerList(values.scaler ?? "all");
+  const unknown = names.filter((n) => !isScalerName(n) && !/^static:\d+$/.test(n));
+  if (unknown.length > 0) {
+    io.stderr.write(
+      `tritonscale simulate: unknown scaler ${unknown.map((n) => `"${n}"`).join(", ")}; valid: ${Object.keys(scalers).join(", ")}, static:N, all\n`,
+    );
+    return ExitCode.Usage;
+  }
+  try {
+    const policy = await loadModelPoolFile(values.pool);
+    const trace = values.trace.startsWith("synthetic:")
+      ? parseTraceSpec(values.trace, seed)
+      : parseTraceCsv(readFileSync(values.trace, "utf8"), values.trace, seed);
+    const profileSpec = values.profile ?? DEFAULT_PROFILE_SPEC;
+    const profile = /^[a-z]+:/.test(profileSpec)
+      ? parseProfile(profileSpec, "--profile")
+      : parseProfile(readFileSync(profileSpec, "utf8"), profileSpec);
+    const timelineRows: string[] = [];
+    const progress = progressBar(io, trace.durationSeconds);
+    const result = compare({
+      policy,
+      trace,
+      profile,
+      controls: [...names, "static-peak", "oracle"],
+      seed,
+      ...(values.model ? { model: values.model } : {}),
+      ...(values.timeline
+        ? {
+            timeline: {
+              intervalSeconds: 60,
+              write: (name: string, row: TimelineRow) => timelineRows.push(csvRow(name, row)),
+            },
+          }
+        : {}),
+      ...(progress ? { onProgress: progress } : {}),
+    });
+    progress?.("", 1);
+    if (values.timeline) {
+      await writeFileAtomic(values.timeline, `${TIMELINE_HEADER}\n${timelineRows.join("\n")}\n`);
+    }
+    io.stdout.write(
+      values.json
+        ? `${JSON.stringify(toJson(result), null, 2)}\n`
+        : formatTable(result, policy.spec.slo.latencyP99Ms),
+    );
+    return ExitCode.Ok;
+  } catch (e) {
+    if (e instanceof InputError) {
+      printProblems(io, e.problems);
+      return ExitCode.Problems;
+    }
+    if (e instanceof Error && (e as NodeJS.ErrnoException).code === "ENOENT") {
+      io.stderr.write(`tritonscale simulate: ${e.message}\n`);
+      return ExitCode.Problems;
+    }
+    throw e;
+  }
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      pool: { type: "string" },
+      trace: { type: "string" },
+      scaler: { type: "string" },
+      profile: { type: "string" },
+      model: { type: "string" },
+      seed: { type: "string" },
+      timeline: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+/** `all` means the three scalers; the bounds are always added. */
+function scalerList(spec: string): string[] {
+  const out: string[] = [];
+  for (const part of spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    if (part === "all") out.push(...Object.keys(scalers));
+    else out.push(part);
+  }
+  return [...new Set(out)];
+}
+
+const TIMELINE_HEADER =
+  "run,t_seconds,arrivals_per_second,served,rejected,failed,ready_spot,ready_on_demand,starting,pending,desired,queued,p99_ms,cost,reason";
+
+function csvRow(name: string, r: TimelineRow): string {
+  const reason = `"${r.reason.replace(/"/g, '""')}"`;
+  return [
+    name,
+    r.t,
+    r.arrivalsPerSecond.toFixed(2),
+    r.served,
+    r.rejected,
+    r.failed,
+    r.readySpot,
+    r.readyOnDemand,
+    r.starting,
+    r.pending,
+    r.desired,
+    r.queued,
+    r.p99Ms.toFixed(2),
+    r.cost.toFixed(4),
+    reason,
+  ].join(",");
+}
+
+/** The `--json` shape: snake_case keys, one object per row. */
+export function toJson(c: Comparison): {
+  capacity_per_replica: number;
+  rows: Record<string, number | string>[];
+} {
+  return {
+    capacity_per_replica: round(c.capacity.requestsPerSecond, 3),
+    rows: c.rows.map((r) => ({
+      name: r.name,
+      requests: r.requests,
+      served: r.served,
+      rejected: r.rejected,
+      failed: r.failed,
+      slo_attainment: round(r.sloAttainment, 6),
+      p50_ms: round(r.p50Ms, 3),
+      p95_ms: round(r.p95Ms, 3),
+      p99_ms: round(r.p99Ms, 3),
+      mean_queue_wait_ms: round(r.meanQueueWaitMs, 3),
+      gpu_hours: round(r.gpuHours, 4),
+      spot_gpu_hours: round(r.spotGpuHours, 4),
+      cost: round(r.cost, 4),
+      scale_events: r.scaleEvents,
+    })),
+  };
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function formatTable(c: Comparison, sloMs: number): string {
+  const head = [
+    "scaler",
+    "requests",
+    "served",
+    "rejected",
+    "failed",
+    `≤${sloMs}ms`,
+    "p50 ms",
+    "p95 ms",
+    "p99 ms",
+    "wait ms",
+    "GPU-h",
+    "spot GPU-h",
+    "cost",
+    "events",
+  ];
+  const rows = c.rows.map((r: ComparisonRow) => [
+    r.name,
+    String(r.requests),
+    String(r.served),
+    String(r.rejected),
+    String(r.failed),
+    `${(r.sloAttainment * 100).toFixed(2)}%`,
+    r.p50Ms.toFixed(1),
+    r.p95Ms.toFixed(1),
+    r.p99Ms.toFixed(1),
+    r.meanQueueWaitMs.toFixed(1),
+    r.gpuHours.toFixed(2),
+    r.spotGpuHours.toFixed(2),
+    r.cost.toFixed(2),
+    String(r.scaleEvents),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join("  ");
+  return `per-replica capacity at the SLO: ${c.capacity.requestsPerSecond.toFixed(1)} req/s (p99 ${c.capacity.p99Ms.toFixed(1)} ms, mean batch ${c.capacity.meanBatch.toFixed(2)})\n${[line(head), ...rows.map(line)].join("\n")}\n`;
+}
+
+/** A progress bar on stderr when it is a terminal and the trace is longer than an hour. */
+function progressBar(
+  io: CommandIO,
+  durationSeconds: number,
+): ((name: string, fraction: number) => void) | undefined {
+  const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
+  if (!tty || durationSeconds < 3600) return undefined;
+  let last = "";
+  return (name, fraction) => {
+    const width = 30;
+    const filled = Math.round(fraction * width);
+    const text =
+      fraction >= 1
+        ? "\r\x1b[K"
+        : `\r${name.padEnd(12)} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${Math.round(fraction * 100)}%`;
+    if (text !== last) io.stderr.write(text);
+    last = text;
+  };
+}

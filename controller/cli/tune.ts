@@ -1,0 +1,138 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { parseDocument } from "yaml";
+import { InputError } from "../diagnostics/problem.js";
+import { loadModelPool, loadModelPoolFile } from "../policy/index.js";
+import { parseProfile } from "../simulate/profile.js";
+import { simulatedModel } from "../simulate/setup.js";
+import { type TuneCandidate, tuneBatching } from "../simulate/tune.js";
+import { writeFileAtomic } from "../util/atomic-file.js";
+import { type CommandIO, ExitCode, printProblems, processIO } from "./io.js";
+
+const HELP = `Usage: tritonscale tune --profile <csv|linear:...> --slo-p99 <ms> [--pool <pool.yaml> [--model <name>] [--write]]
+
+Chooses max_batch_size, preferred_batch_size, max_queue_delay_microseconds and the
+instance count that give the most requests per second per GPU with p99 latency inside
+the SLO, using the simulator's model of Triton's dynamic batcher — offline, no GPU.
+Prints the dynamic_batching block and the per-replica capacity; with --pool --write,
+writes them into the pool's model (comments kept).
+
+Options:
+  --profile <spec>   perf_analyzer or Model Analyzer CSV, or linear:a=<ms>,b=<ms> (required)
+  --slo-p99 <ms>     the p99 latency objective (default: the pool's slo.latencyP99Ms)
+  --pool <file>      a ModelPool whose model to tune
+  --model <name>     which pool model (default: the first)
+  --write            write the result into --pool
+  --top <n>          also list the n best configurations (default 5)
+  -h, --help         show this help
+`;
+
+/** `tritonscale tune`. */
+export async function runTune(argv: readonly string[], io: CommandIO = processIO): Promise<number> {
+  let values: ReturnType<typeof parse>["values"];
+  try {
+    values = parse(argv).values;
+  } catch (e) {
+    io.stderr.write(`tritonscale tune: ${(e as Error).message}\n\n${HELP}`);
+    return ExitCode.Usage;
+  }
+  if (values.help) {
+    io.stdout.write(HELP);
+    return ExitCode.Ok;
+  }
+  if (
+    !values.profile ||
+    (values["slo-p99"] === undefined && !values.pool) ||
+    (values.write && !values.pool)
+  ) {
+    io.stderr.write(
+      `tritonscale tune: needs --profile, and --slo-p99 or --pool (--write needs --pool)\n\n${HELP}`,
+    );
+    return ExitCode.Usage;
+  }
+  try {
+    const policy = values.pool ? await loadModelPoolFile(values.pool) : undefined;
+    const sloMs =
+      values["slo-p99"] !== undefined ? Number(values["slo-p99"]) : policy!.spec.slo.latencyP99Ms;
+    if (!(sloMs > 0)) {
+      io.stderr.write(
+        `tritonscale tune: --slo-p99 must be a positive number of milliseconds (got "${values["slo-p99"]}")\n`,
+      );
+      return ExitCode.Usage;
+    }
+    const top = values.top === undefined ? 5 : Number(values.top);
+    const profile = /^[a-z]+:/.test(values.profile)
+      ? parseProfile(values.profile, "--profile")
+      : parseProfile(readFileSync(values.profile, "utf8"), values.profile);
+    const ranked = tuneBatching({ profile, sloMs });
+    const best = ranked[0];
+    if (!best || best.capacity.requestsPerSecond <= 0) {
+      io.stderr.write(
+        `tritonscale tune: no configuration keeps p99 under ${sloMs} ms with this profile, even at light load\n`,
+      );
+      return ExitCode.Problems;
+    }
+    io.stdout.write(`best of ${ranked.length} configurations for p99 ≤ ${sloMs} ms:\n\n`);
+    io.stdout.write(`${formatBlock(best)}\n`);
+    io.stdout.write(
+      `per-replica capacity: ${best.capacity.requestsPerSecond.toFixed(1)} req/s at p99 ${best.capacity.p99Ms.toFixed(1)} ms (mean batch ${best.capacity.meanBatch.toFixed(2)}; saturation ${best.capacity.saturationRequestsPerSecond.toFixed(1)} req/s)\n`,
+    );
+    if (top > 1) {
+      io.stdout.write(`\n  req/s   p99 ms  max_batch  preferred  delay_us  instances\n`);
+      for (const c of ranked.slice(0, top)) {
+        io.stdout.write(
+          `${c.capacity.requestsPerSecond.toFixed(1).padStart(7)}  ${c.capacity.p99Ms.toFixed(1).padStart(7)}  ${String(c.maxBatchSize).padStart(9)}  ${(c.preferredBatchSizes.join(",") || "-").padStart(9)}  ${String(c.maxQueueDelayMicroseconds).padStart(8)}  ${String(c.instances).padStart(9)}\n`,
+        );
+      }
+    }
+    if (values.write && values.pool && policy) {
+      const model = simulatedModel(policy, values.model);
+      const index = policy.spec.models.indexOf(model);
+      const text = readFileSync(values.pool, "utf8");
+      const doc = parseDocument(text);
+      const at = ["spec", "models", index];
+      doc.setIn([...at, "maxBatchSize"], best.maxBatchSize);
+      doc.setIn([...at, "instances"], best.instances);
+      doc.setIn([...at, "batching", "preferredBatchSizes"], [...best.preferredBatchSizes]);
+      doc.setIn([...at, "batching", "maxQueueDelayMicroseconds"], best.maxQueueDelayMicroseconds);
+      const updated = doc.toString();
+      loadModelPool(updated, values.pool); // never write a pool that no longer loads
+      await writeFileAtomic(values.pool, updated);
+      io.stdout.write(`\nwrote spec.models[${index}] (${model.name}) of ${values.pool}\n`);
+    }
+    return ExitCode.Ok;
+  } catch (e) {
+    if (e instanceof InputError) {
+      printProblems(io, e.problems);
+      return ExitCode.Problems;
+    }
+    throw e;
+  }
+}
+
+/** The config.pbtxt blocks for a candidate. */
+export function formatBlock(c: TuneCandidate): string {
+  const lines = [`max_batch_size: ${c.maxBatchSize}`, "dynamic_batching {"];
+  if (c.preferredBatchSizes.length > 0)
+    lines.push(`  preferred_batch_size: [${c.preferredBatchSizes.join(", ")}]`);
+  lines.push(`  max_queue_delay_microseconds: ${c.maxQueueDelayMicroseconds}`, "}");
+  lines.push("instance_group {", `  count: ${c.instances}`, "  kind: KIND_GPU", "}");
+  return `${lines.join("\n")}\n`;
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      profile: { type: "string" },
+      "slo-p99": { type: "string" },
+      pool: { type: "string" },
+      model: { type: "string" },
+      write: { type: "boolean" },
+      top: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}

@@ -1,0 +1,134 @@
+import { type BatcherSettings, type CompletionSink, Replica, type ServiceTime } from "./replica.js";
+
+/**
+ * Per-replica capacity at the SLO: the highest Poisson arrival rate one replica sustains
+ * with its p99 latency inside the SLO, found by bisection on the batcher model (the same
+ * Replica the simulator runs). The `tritonscale` scaler divides demand by it; `tune`
+ * maximises it; the oracle and static-peak bounds size pools with it.
+ */
+
+/** What a capacity search found. */
+export interface Capacity {
+  /** Requests per second one replica sustains with p99 ≤ SLO (0 when even light load misses it). */
+  readonly requestsPerSecond: number;
+  /** p99 latency at that rate, in milliseconds. */
+  readonly p99Ms: number;
+  /** Mean batch size executed at that rate. */
+  readonly meanBatch: number;
+  /** The most a replica can execute at all: instances × maxBatch / compute(maxBatch). */
+  readonly saturationRequestsPerSecond: number;
+}
+
+/** Options of the search. */
+export interface CapacityOptions {
+  /** Requests simulated per probe. @default 40000 */
+  readonly requests?: number;
+  /** Bisection steps. @default 16 */
+  readonly iterations?: number;
+  /** The latency quantile held to the SLO. @default 0.99 */
+  readonly quantile?: number;
+  /** Seed of the probe arrivals. @default 1 */
+  readonly seed?: number;
+}
+
+/** A small, fast, seeded generator for probe arrivals (mulberry32). */
+function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The latency quantile of one replica under Poisson load at `rate`, and its mean batch. */
+export function probeReplica(
+  batcher: BatcherSettings,
+  service: ServiceTime,
+  rate: number,
+  requests: number,
+  quantile: number,
+  seed: number,
+): { quantileMs: number; meanBatch: number } {
+  const latencies = new Float64Array(requests);
+  let n = 0;
+  const sink: CompletionSink = {
+    complete(latency: number): void {
+      latencies[n++] = latency;
+    },
+  };
+  const replica = new Replica(
+    { ...batcher, maxQueueSize: 0, queueTimeoutSeconds: 0 },
+    service,
+    sink,
+    0,
+  );
+  const next = mulberry32(seed);
+  let t = 0;
+  for (let i = 0; i < requests; i++) {
+    t -= Math.log(1 - next()) / rate;
+    replica.enqueue(t, t);
+    // Keep the queue short: run the batcher behind the arrivals.
+    if ((i & 1023) === 1023) replica.advance(t);
+  }
+  replica.advance(Number.POSITIVE_INFINITY);
+  const sorted = latencies.subarray(0, n).sort();
+  const q = sorted[Math.min(n - 1, Math.floor(quantile * n))] ?? 0;
+  const c = replica.counters;
+  return { quantileMs: q * 1000, meanBatch: c.batches > 0 ? c.completed / c.batches : 0 };
+}
+
+/** Finds the per-replica capacity at the SLO for a batcher configuration. */
+export function capacityAtSlo(
+  batcher: BatcherSettings,
+  service: ServiceTime,
+  sloSeconds: number,
+  options: CapacityOptions = {},
+): Capacity {
+  const requests = options.requests ?? 40_000;
+  const iterations = options.iterations ?? 16;
+  const quantile = options.quantile ?? 0.99;
+  const seed = options.seed ?? 1;
+  const maxB = Math.max(1, batcher.maxBatchSize);
+  const saturation =
+    (Math.max(1, batcher.instances) * maxB) / service(maxB, Math.max(1, batcher.instances));
+  const sloMs = sloSeconds * 1000;
+  let lo = 0;
+  let hi = saturation;
+  let best = { quantileMs: Number.POSITIVE_INFINITY, meanBatch: 0 };
+  const light = probeReplica(
+    batcher,
+    service,
+    saturation * 0.01,
+    Math.min(requests, 5000),
+    quantile,
+    seed,
+  );
+  if (light.quantileMs > sloMs) {
+    return {
+      requestsPerSecond: 0,
+      p99Ms: light.quantileMs,
+      meanBatch: light.meanBatch,
+      saturationRequestsPerSecond: saturation,
+    };
+  }
+  for (let i = 0; i < iterations; i++) {
+    const mid = (lo + hi) / 2;
+    const probe = probeReplica(batcher, service, mid, requests, quantile, seed);
+    if (probe.quantileMs <= sloMs) {
+      lo = mid;
+      best = probe;
+    } else {
+      hi = mid;
+    }
+  }
+  if (lo === 0) best = light;
+  return {
+    requestsPerSecond: lo,
+    p99Ms: best.quantileMs,
+    meanBatch: best.meanBatch,
+    saturationRequestsPerSecond: saturation,
+  };
+}

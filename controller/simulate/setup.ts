@@ -1,0 +1,94 @@
+import type { Policy, PolicyModel } from "../policy/index.js";
+import type { ClusterSettings } from "./cluster.js";
+import type { PipelineSettings } from "./observe.js";
+import type { BatcherSettings, ServiceTime } from "./replica.js";
+
+/**
+ * From a Policy to the simulator's settings: the batcher of the simulated model, its
+ * compute time, the cluster's times and prices, the metrics pipeline. Defaults here are
+ * assumptions, stated where they are set, and every one can be overridden.
+ */
+
+/** Compute time of a batch on one model instance alone on its GPU. */
+export interface ComputeProfile {
+  computeMs(batch: number): number;
+}
+
+/** The pool model a simulation runs: by name, or the first. */
+export function simulatedModel(policy: Policy, name?: string): PolicyModel {
+  const models = policy.spec.models;
+  if (name === undefined) return models[0]!;
+  const m = models.find((x) => x.name === name);
+  if (!m) {
+    throw new Error(
+      `pool ${policy.metadata.name} has no model "${name}"; models: ${models.map((x) => x.name).join(", ")}`,
+    );
+  }
+  return m;
+}
+
+/** The dynamic batcher of a pool model, in seconds. */
+export function batcherSettings(model: PolicyModel): BatcherSettings {
+  const b = model.batching;
+  const q = b?.queue;
+  return {
+    maxBatchSize: model.maxBatchSize,
+    preferredBatchSizes: b ? [...b.preferredBatchSizes] : [],
+    maxQueueDelaySeconds: b ? b.maxQueueDelayMicroseconds / 1e6 : 0,
+    instances: model.instances,
+    maxQueueSize: q ? q.maxQueueSize : 0,
+    queueTimeoutSeconds: q && q.timeoutAction === "REJECT" ? q.timeoutMicroseconds / 1e6 : 0,
+  };
+}
+
+/**
+ * Compute time of a batch of n in seconds. Model instances share one GPU: while k of them
+ * compute at once, each batch takes about k times as long (the GPU interleaves their
+ * kernels), so extra instances overlap work without adding GPU throughput. The factor is
+ * taken at the batch's start (an approximation of processor sharing).
+ */
+export function serviceTime(profile: ComputeProfile): ServiceTime {
+  return (n, concurrent) => (profile.computeMs(n) * concurrent) / 1000;
+}
+
+/** Notice a Spot node gets before it is reclaimed, by provider (autoscaling-facts.md). */
+export const SPOT_NOTICE_SECONDS: Readonly<Record<string, number>> = {
+  gke: 30,
+  eks: 120,
+  aks: 30,
+  karpenter: 120,
+  generic: 120,
+};
+
+/**
+ * Cluster defaults. Node provisioning: 120 s on-demand and 150 s Spot (an assumption:
+ * typical GPU node boot plus driver setup on managed node pools); an empty node lingers
+ * 600 s (cluster-autoscaler's scale-down-unneeded-time); Spot reclaims at 0.02 per
+ * node-hour (an assumption) with the provider's notice; 95% of Spot requests fulfilled.
+ */
+export function clusterSettings(
+  policy: Policy,
+  overrides: Partial<ClusterSettings> = {},
+): ClusterSettings {
+  const cap = policy.spec.capacity;
+  const cost = policy.spec.cost;
+  return {
+    nodeProvisionSeconds: { spot: 150, onDemand: 120 },
+    coldStartSeconds: policy.spec.scaling.coldStartSeconds,
+    nodeIdleRemovalSeconds: 600,
+    spotInterruptionsPerHour: cap.spot.enabled ? 0.02 : 0,
+    spotNoticeSeconds: SPOT_NOTICE_SECONDS[cap.provider] ?? 120,
+    spotAvailability: 0.95,
+    gpusPerReplica: cap.gpu.count,
+    pricePerGpuHour: { spot: cost.spotPerGpuHour, onDemand: cost.onDemandPerGpuHour },
+    ...overrides,
+  };
+}
+
+/**
+ * The metrics pipeline: 15 s scrapes, 1 min rate window, 15 s until visible (scrape →
+ * Prometheus → adapter or KEDA), the common defaults.
+ */
+export function pipelineSettings(overrides: Partial<PipelineSettings> = {}): PipelineSettings {
+  return { scrapeIntervalSeconds: 15, rateWindowSeconds: 60, delaySeconds: 15, ...overrides };
+}

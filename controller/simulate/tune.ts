@@ -1,0 +1,80 @@
+import { type Capacity, capacityAtSlo } from "./capacity.js";
+import type { BatcherSettings } from "./replica.js";
+import { type ComputeProfile, serviceTime } from "./setup.js";
+
+/**
+ * Offline batching tuner: searches max_batch_size, preferred_batch_size,
+ * max_queue_delay_microseconds and the instance count for the highest throughput per
+ * GPU with p99 inside the SLO, using the batcher model (Model Analyzer needs a live GPU
+ * and never tunes the queue delay).
+ */
+
+/** One configuration tried, and what one replica sustains with it. */
+export interface TuneCandidate {
+  readonly maxBatchSize: number;
+  readonly preferredBatchSizes: readonly number[];
+  readonly maxQueueDelayMicroseconds: number;
+  readonly instances: number;
+  readonly capacity: Capacity;
+}
+
+/** What to search. */
+export interface TuneInput {
+  readonly profile: ComputeProfile & { readonly maxBatch?: number };
+  readonly sloMs: number;
+  /** Largest max_batch_size to try. @default the profile's largest measured batch, else 64 */
+  readonly maxBatchLimit?: number;
+  /** Instance counts to try. @default [1, 2] */
+  readonly instances?: readonly number[];
+  readonly seed?: number;
+}
+
+/** Queue delays tried, in microseconds (those at or above the SLO are skipped). */
+export const QUEUE_DELAYS_US = [0, 100, 250, 500, 1000, 2000, 4000, 8000, 16000] as const;
+
+/** Every candidate, best first (throughput per GPU, then lower p99). */
+export function tuneBatching(input: TuneInput): TuneCandidate[] {
+  const limit = input.maxBatchLimit ?? input.profile.maxBatch ?? 64;
+  const sizes = [1, 2, 4, 8, 16, 32, 64, 128].filter((b) => b <= limit);
+  const service = serviceTime(input.profile);
+  const sloSeconds = input.sloMs / 1000;
+  const out: TuneCandidate[] = [];
+  for (const maxBatchSize of sizes) {
+    const preferredOptions: number[][] =
+      maxBatchSize >= 4 ? [[], [maxBatchSize / 2, maxBatchSize]] : [[]];
+    for (const preferredBatchSizes of preferredOptions) {
+      for (const delay of QUEUE_DELAYS_US) {
+        if (delay / 1000 >= input.sloMs / 2) continue;
+        if (maxBatchSize === 1 && delay > 0) continue;
+        for (const instances of input.instances ?? [1, 2]) {
+          const batcher: BatcherSettings = {
+            maxBatchSize,
+            preferredBatchSizes,
+            maxQueueDelaySeconds: delay / 1e6,
+            instances,
+            maxQueueSize: 0,
+            queueTimeoutSeconds: 0,
+          };
+          const capacity = capacityAtSlo(batcher, service, sloSeconds, {
+            requests: 20_000,
+            iterations: 12,
+            seed: input.seed ?? 1,
+          });
+          out.push({
+            maxBatchSize,
+            preferredBatchSizes,
+            maxQueueDelayMicroseconds: delay,
+            instances,
+            capacity,
+          });
+        }
+      }
+    }
+  }
+  return out.sort(
+    (a, b) =>
+      b.capacity.requestsPerSecond - a.capacity.requestsPerSecond ||
+      a.capacity.p99Ms - b.capacity.p99Ms ||
+      a.maxQueueDelayMicroseconds - b.maxQueueDelayMicroseconds,
+  );
+}

@@ -1,0 +1,23 @@
+import { randomBytes } from "node:crypto";
+import { chmod, rename, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+/**
+ * Replaces (or creates) `file` with `content` through a temporary file in the same folder
+ * and a rename, so it is never half-written; an existing file keeps its mode.
+ */
+export async function writeFileAtomic(file: string, content: string | Uint8Array): Promise<void> {
+  const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    await writeFile(tmp, content, { flag: "wx" });
+    const mode = await stat(file).then(
+      (s) => s.mode & 0o7777,
+      () => undefined,
+    );
+    if (mode !== undefined) await chmod(tmp, mode);
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw new Error(`writing ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
