@@ -27,7 +27,7 @@ const traces: { label: string; spec: string }[] = [
   },
   {
     label: "bursty with idle gaps",
-    spec: `synthetic:bursts:base=0:burst=1200:length=3m:gap=15m:duration=${quick ? "2h" : "6h"}`,
+    spec: `synthetic:bursts:base=0:burst=900:length=20m:gap=40m:duration=${quick ? "4h" : "12h"}`,
   },
   { label: "steady", spec: `synthetic:poisson:rate=700:duration=${quick ? "1h" : "4h"}` },
 ];

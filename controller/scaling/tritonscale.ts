@@ -31,8 +31,9 @@ import {
  * 1. Demand. λ = measured arrival rate. A backlog corrects it: the Ready replicas' spare
  *    capacity max(0, R × C − λ) drains at most (spare × share × SLO) requests within
  *    `backlogSloShare` of the SLO; pending requests beyond that are drained over
- *    `backlogDrainSeconds` (the sync period by default) by adding excess / drainSeconds to
- *    demand. When the mean queue delay exceeds `queueDelaySloShare` of the SLO, the Ready
+ *    `backlogDrainSeconds` by adding excess / drainSeconds to demand. By default that is
+ *    the larger of the sync period and coldStart: capacity ordered now cannot drain it
+ *    sooner, and sizing for a faster drain buys replicas that arrive after the backlog. When the mean queue delay exceeds `queueDelaySloShare` of the SLO, the Ready
  *    replicas are past their capacity whatever λ says: demand is at least one replica more
  *    than Ready, (R + 1) × C × U.
  * 2. Pre-warm from the trend: a least-squares slope of λ over the last `trendWindowSeconds`
@@ -57,12 +58,12 @@ import {
  * 8. The Spot / on-demand split (spot.ts).
  *
  * Worked example: C = 96 req/s at an 85 ms SLO, U = 0.7 → 67.2 req/s planned per replica;
- * sync 15 s; HPA-default behavior.
+ * sync 15 s; coldStart 90 s; HPA-default behavior.
  * - Steady: λ = 184 req/s, 3 Ready, 10 pending. Spare (3 × 96 − 184) = 104 req/s drains
- *   104 × 0.5 × 0.085 = 4.42 requests within half the SLO; the other 5.58 over 15 s add
- *   0.37 req/s → 184.37 / 67.2 = 2.74 → 3 = current.
- * - Burst: λ = 400 req/s, 3 Ready, 120 pending. No spare: 120 / 15 s adds 8 req/s →
- *   408 / 67.2 = 6.07 → 7 ≥ 2 × 3 → panic. From 3 the behavior allows max(3 × 2, 3 + 4) = 7.
+ *   104 × 0.5 × 0.085 = 4.42 requests within half the SLO; the other 5.58 over 90 s add
+ *   0.06 req/s → 184.06 / 67.2 = 2.74 → 3 = current.
+ * - Burst: λ = 400 req/s, 3 Ready, 120 pending. No spare: 120 / 90 s adds 1.33 req/s →
+ *   401.33 / 67.2 = 5.97 → 6 ≥ 2 × 3 → panic. From 3 the behavior allows max(3 × 2, 3 + 4) = 7.
  * - Ramp: λ rose 100 → 220 req/s over the last 120 s (slope 1 req/s per s); coldStart 90 s
  *   adds 90 req/s → 310 / 67.2 = 4.61 → 5 replicas, where 220 alone would give 4.
  * - Quiet: from 1 replica with minReplicas 0 and idleWindow 10m, zero comes 600 s after the
@@ -73,7 +74,10 @@ import {
 export interface TritonscaleTuning {
   /** Share of the SLO within which Ready replicas should drain the queue. @default 0.5 */
   readonly backlogSloShare: number;
-  /** Seconds over which a backlog beyond that is drained by added capacity. @default the pool's syncPeriod */
+  /**
+   * Seconds over which a backlog beyond that is drained by added capacity.
+   * @default the larger of the pool's syncPeriod and coldStart
+   */
   readonly backlogDrainSeconds?: number;
   /** Mean queue delay above this share of the SLO floors demand at Ready + 1 replicas. @default 0.5 */
   readonly queueDelaySloShare: number;
@@ -223,7 +227,8 @@ function decideTritonscale(
   const drainMs = tuning.backlogSloShare * sloMs;
   const drainable = (Math.max(0, ready * capacity - lambda) * drainMs) / 1000;
   const excess = Math.max(0, queued - drainable);
-  const drainSeconds = tuning.backlogDrainSeconds ?? sc.syncPeriodSeconds;
+  const drainSeconds =
+    tuning.backlogDrainSeconds ?? Math.max(sc.syncPeriodSeconds, sc.coldStartSeconds);
   const backlogRate = excess / drainSeconds;
   let demand = lambda + backlogRate;
   let demandText = `arrivals ${n(lambda)} req/s`;

@@ -286,7 +286,8 @@ export class Cluster {
     const s = this.settings;
     const fulfilled = pod.type === "onDemand" || this.random.next() < s.spotAvailability;
     const readyAt = fulfilled ? t + s.nodeProvisionSeconds[pod.type] : Number.POSITIVE_INFINITY;
-    this.newNode(t, pod.type, readyAt);
+    const node = this.newNode(t, pod.type, readyAt);
+    if (readyAt <= t) this.bind(pod, node, t);
   }
 
   private bind(pod: Pod, node: Node, t: number): void {

@@ -65,8 +65,10 @@ export interface Comparison {
   readonly rows: readonly ComparisonRow[];
 }
 
-/** Window over which the bounds read the trace's rate: the oracle re-sizes every minute. */
-const ORACLE_PERIOD_SECONDS = 60;
+/** The window static-peak's peak rate is read over, and warm starts are sized for. */
+const PEAK_WINDOW_SECONDS = 60;
+/** The oracle re-sizes this often, for the highest rate it will see before the next time. */
+const ORACLE_PERIOD_SECONDS = 5;
 
 /** Runs every control on the trace (replayed from the start each time). */
 export function compare(input: ComparisonInput): Comparison {
@@ -91,13 +93,19 @@ export function compare(input: ComparisonInput): Comparison {
     let cluster = baseCluster;
     const sized = (rate: number) => Math.ceil(rate / perReplica - 1e-9);
     if (name === "static-peak") {
-      const n = Math.max(1, sized(input.trace.peakRate(ORACLE_PERIOD_SECONDS)));
-      control = { kind: "schedule", replicasAt: () => n, periodSeconds: ORACLE_PERIOD_SECONDS };
+      const n = Math.max(1, sized(input.trace.peakRate(PEAK_WINDOW_SECONDS)));
+      control = { kind: "schedule", replicasAt: () => n, periodSeconds: PEAK_WINDOW_SECONDS };
     } else if (name === "oracle") {
       const trace = input.trace;
       control = {
         kind: "schedule",
-        replicasAt: (t) => sized(trace.rateBetween(t, t + ORACLE_PERIOD_SECONDS)),
+        // The highest one-second rate before the next re-size: "each moment's load".
+        replicasAt: (t) => {
+          let peak = 0;
+          for (let k = 0; k < ORACLE_PERIOD_SECONDS; k++)
+            peak = Math.max(peak, trace.rateBetween(t + k, t + k + 1));
+          return sized(peak);
+        },
         periodSeconds: ORACLE_PERIOD_SECONDS,
       };
       // Perfect foresight: capacity appears and disappears the moment it is asked for.
@@ -111,7 +119,7 @@ export function compare(input: ComparisonInput): Comparison {
       const n = Number(name.slice("static:".length));
       if (!Number.isInteger(n) || n < 0)
         throw new Error(`"${name}": static:N needs a whole number of replicas, e.g. static:3`);
-      control = { kind: "schedule", replicasAt: () => n, periodSeconds: ORACLE_PERIOD_SECONDS };
+      control = { kind: "schedule", replicasAt: () => n, periodSeconds: PEAK_WINDOW_SECONDS };
     } else {
       const scaler = createScaler(name, policy, { capacityPerReplica: perReplica });
       // Every scaler starts warm, sized for the first minute's load, so the comparison
@@ -120,7 +128,7 @@ export function compare(input: ComparisonInput): Comparison {
       // At least one: the HPA cannot scale a target that sits at zero.
       const warm = Math.min(
         s.maxReplicas,
-        Math.max(1, s.minReplicas, sized(input.trace.rateBetween(0, ORACLE_PERIOD_SECONDS))),
+        Math.max(1, s.minReplicas, sized(input.trace.rateBetween(0, PEAK_WINDOW_SECONDS))),
       );
       const initial: ByCapacity = { spot: 0, onDemand: warm };
       control = { kind: "scaler", scaler, policy, initial };

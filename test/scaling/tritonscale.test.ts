@@ -33,20 +33,20 @@ describe("scaling/tritonscale: capacity model at the SLO", () => {
           total: 3,
           held: false,
           reason:
-            /^arrivals 184 req\/s \+ backlog: 10 pending, 5.58 beyond what 3 Ready drain in 42.5 ms, over 15 s = \+0.37 req\/s; 184.37 req\/s \/ \(96 req\/s × 0.7\) → 3; keep 3$/,
+            /^arrivals 184 req\/s \+ backlog: 10 pending, 5.58 beyond what 3 Ready drain in 42.5 ms, over 90 s = \+0.06 req\/s; 184.06 req\/s \/ \(96 req\/s × 0.7\) → 3; keep 3$/,
         },
       ],
     },
     {
-      name: "burst (worked example): 400 req/s + 120 pending → 7, panic, within the rate limit",
+      name: "burst (worked example): 400 req/s + 120 pending → 6, panic, within the rate limit",
       start: 3,
       steps: [
         {
           t: 0,
           arrival: 400,
           pending: 120,
-          total: 7,
-          reason: [/408 req\/s \/ \(96 req\/s × 0.7\) → 7/, /panic: 7 ≥ 2 × 3 Ready/, /3 → 7$/],
+          total: 6,
+          reason: [/401.33 req\/s \/ \(96 req\/s × 0.7\) → 6/, /panic: 6 ≥ 2 × 3 Ready/, /3 → 6$/],
         },
       ],
     },
