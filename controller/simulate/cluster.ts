@@ -199,10 +199,12 @@ export class Cluster {
       if (pod.state === "starting" && pod.readyAt <= t) this.makeReady(pod, t);
       if (pod.state === "draining") {
         const r = pod.replica;
-        if (!r || r.idleAt(t)) this.finish(pod, t);
-        else if (r.killAt <= t) {
+        if (r && r.killAt <= t) {
+          // Reclaimed: whatever it had not served (queued, or cut off mid-batch) is retried.
           const ev = r.evict();
           if (ev.count > 0) this.retry(ev.origins, ev.count, r.killAt);
+          this.finish(pod, t);
+        } else if (!r || r.idleAt(t)) {
           this.finish(pod, t);
         }
       }

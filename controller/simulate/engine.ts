@@ -330,7 +330,11 @@ export function simulate(input: SimulationInput): SimulationResult {
 
   // The trace is over: bill up to its end, let queued requests finish, fail the rest.
   const usage = cluster.usage(duration);
-  for (const r of cluster.serving) r.advance(Number.POSITIVE_INFINITY);
+  for (const r of cluster.serving) {
+    r.advance(Number.POSITIVE_INFINITY);
+    // A reclaimed replica's work after its kill time has nowhere left to go.
+    failed += r.evict().count;
+  }
   failed += frontTail - frontHead;
   const totals = cluster.totals();
   const requests = arrivals;

@@ -275,7 +275,7 @@ export class Replica {
 
   /** Whether every queued request has been served and every instance is idle at t. */
   idleAt(t: number): boolean {
-    if (this.tail > this.head) return false;
+    if (this.tail > this.head || this.lostOrigins.length > 0) return false;
     for (let i = 0; i < this.free.length; i++) if (this.free[i]! > t) return false;
     return true;
   }

@@ -1,0 +1,285 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { runSimulate } from "../../controller/cli/simulate.js";
+import { runTune } from "../../controller/cli/tune.js";
+import { loadModelPool } from "../../controller/policy/index.js";
+import { runCaptured } from "../support/io.js";
+import { projectRoot } from "../support/reference.js";
+
+/** `tritonscale simulate` and `tritonscale tune`, run in-process. */
+
+const EXAMPLE = join(projectRoot, "examples", "yolov8-pool.yaml");
+/** Ten minutes at 100 req/s: ten timeline rows per run, fast. */
+const TRACE = "synthetic:poisson:rate=100:duration=10m";
+
+const ROW_KEYS = [
+  "name",
+  "requests",
+  "served",
+  "rejected",
+  "failed",
+  "slo_attainment",
+  "p50_ms",
+  "p95_ms",
+  "p99_ms",
+  "mean_queue_wait_ms",
+  "gpu_hours",
+  "spot_gpu_hours",
+  "cost",
+  "scale_events",
+];
+
+interface JsonOutput {
+  capacity_per_replica: number;
+  rows: Record<string, number | string>[];
+}
+
+describe("tritonscale simulate", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "tritonscale-simulate-"));
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe("--json prints the rows", () => {
+    const cases: { name: string; scaler?: string; rows: string[] }[] = [
+      {
+        name: "--scaler all (the default): every registered scaler, then the bounds",
+        rows: ["hpa-gpu", "keda-queue", "tritonscale", "static-peak", "oracle"],
+      },
+      {
+        name: "--scaler static:2: the static pool, then the bounds",
+        scaler: "static:2",
+        rows: ["static:2", "static-peak", "oracle"],
+      },
+    ];
+    for (const c of cases) {
+      it(c.name, async () => {
+        const argv = ["--pool", EXAMPLE, "--trace", TRACE, "--json"];
+        if (c.scaler) argv.push("--scaler", c.scaler);
+        const r = await runCaptured(runSimulate, argv);
+        expect(r.code, r.err).to.equal(0);
+        const out = JSON.parse(r.out) as JsonOutput;
+        expect(Object.keys(out).sort()).to.deep.equal(["capacity_per_replica", "rows"]);
+        expect(out.capacity_per_replica).to.be.above(0);
+        expect(out.rows.map((x) => x.name)).to.deep.equal(c.rows);
+        for (const row of out.rows) {
+          expect(Object.keys(row), String(row.name)).to.have.members(ROW_KEYS);
+          expect(Object.keys(row), String(row.name)).to.have.length(ROW_KEYS.length);
+          for (const k of ROW_KEYS.slice(1)) expect(row[k], `${row.name}.${k}`).to.be.a("number");
+          expect(row.requests).to.be.above(50_000);
+        }
+      });
+    }
+  });
+
+  it("prints a table: the capacity line, a header, one line per row", async () => {
+    const r = await runCaptured(runSimulate, ["--pool", EXAMPLE, "--trace", TRACE]);
+    expect(r.code, r.err).to.equal(0);
+    const lines = r.out.trimEnd().split("\n");
+    expect(lines[0]).to.match(/^per-replica capacity at the SLO: [\d.]+ req\/s/);
+    expect(lines[1]).to.match(/^scaler\s+requests\s+served\s+rejected\s+failed\s+≤85ms\s+p50 ms/);
+    const names = ["hpa-gpu", "keda-queue", "tritonscale", "static-peak", "oracle"];
+    expect(lines).to.have.length(2 + names.length);
+    expect(lines.slice(2).map((l) => l.split(/\s+/)[0])).to.deep.equal(names);
+  });
+
+  it("--timeline writes a CSV with a header and rows for every run", async () => {
+    const file = join(dir, "timeline.csv");
+    const r = await runCaptured(runSimulate, [
+      "--pool",
+      EXAMPLE,
+      "--trace",
+      TRACE,
+      "--scaler",
+      "static:2",
+      "--timeline",
+      file,
+    ]);
+    expect(r.code, r.err).to.equal(0);
+    const lines = readFileSync(file, "utf8").trimEnd().split("\n");
+    expect(lines[0]).to.equal(
+      "run,t_seconds,arrivals_per_second,served,rejected,failed,ready_spot,ready_on_demand,starting,pending,desired,queued,p99_ms,cost,reason",
+    );
+    const rows = lines.slice(1).map((l) => l.split(","));
+    for (const run of ["static:2", "static-peak", "oracle"]) {
+      const mine = rows.filter((x) => x[0] === run);
+      // One row a minute over ten minutes.
+      expect(
+        mine.map((x) => Number(x[1])),
+        run,
+      ).to.deep.equal([60, 120, 180, 240, 300, 360, 420, 480, 540, 600]);
+    }
+    expect(rows).to.have.length(30);
+    const static2 = rows.filter((x) => x[0] === "static:2");
+    for (const x of static2) expect(x[7], "ready_on_demand").to.equal("2");
+  });
+
+  describe("bad input", () => {
+    const cases: { name: string; argv: string[]; code: number; err: RegExp }[] = [
+      {
+        name: "missing --trace: usage, exit 2",
+        argv: ["--pool", EXAMPLE],
+        code: 2,
+        err: /--pool and --trace are required[\s\S]*Usage: tritonscale simulate/,
+      },
+      {
+        name: "an unknown option: usage, exit 2",
+        argv: ["--pool", EXAMPLE, "--trace", TRACE, "--bogus"],
+        code: 2,
+        err: /Unknown option '--bogus'/,
+      },
+      {
+        name: "an unknown scaler: the valid names, exit 2",
+        argv: ["--pool", EXAMPLE, "--trace", TRACE, "--scaler", "tritonscale,nope"],
+        code: 2,
+        err: /unknown scaler "nope"; valid: hpa-gpu, keda-queue, tritonscale, static:N, all/,
+      },
+      {
+        name: "a seed that is not an integer: exit 2",
+        argv: ["--pool", EXAMPLE, "--trace", TRACE, "--seed", "abc"],
+        code: 2,
+        err: /--seed must be an integer \(got "abc"\)/,
+      },
+      {
+        name: "a missing pool file: exit 1",
+        argv: ["--pool", "/nonexistent/pool.yaml", "--trace", TRACE],
+        code: 1,
+        err: /\/nonexistent\/pool\.yaml: cannot read: no such file/,
+      },
+      {
+        name: "a bad value in the trace spec: the problem, exit 1",
+        argv: ["--pool", EXAMPLE, "--trace", "synthetic:poisson:rate=x:duration=10m"],
+        code: 1,
+        err: /rate: must be a number \(per second\) \(got "x"\)/,
+      },
+      {
+        name: "an unknown trace kind: the valid kinds, exit 1",
+        argv: ["--pool", EXAMPLE, "--trace", "synthetic:sawtooth:rate=5"],
+        code: 1,
+        err: /unknown kind "sawtooth".*valid kinds: poisson, steady, diurnal, bursts, onoff/,
+      },
+      {
+        name: "a missing trace file: exit 1",
+        argv: ["--pool", EXAMPLE, "--trace", "/nonexistent/trace.csv"],
+        code: 1,
+        err: /no such file or directory.*\/nonexistent\/trace\.csv/,
+      },
+    ];
+    for (const c of cases) {
+      it(c.name, async () => {
+        const r = await runCaptured(runSimulate, c.argv);
+        expect(r.code, r.err).to.equal(c.code);
+        expect(r.err).to.match(c.err);
+        expect(r.out).to.equal("");
+      });
+    }
+  });
+});
+
+/** The values of a printed config.pbtxt block. */
+function printedBlock(out: string): {
+  maxBatchSize: number;
+  preferredBatchSizes: number[];
+  maxQueueDelayMicroseconds: number;
+  instances: number;
+} {
+  const num = (re: RegExp): number => {
+    const m = re.exec(out);
+    if (!m) throw new Error(`${re} not in:\n${out}`);
+    return Number(m[1]);
+  };
+  const preferred = /preferred_batch_size: \[([\d, ]*)\]/.exec(out);
+  return {
+    maxBatchSize: num(/^max_batch_size: (\d+)$/m),
+    preferredBatchSizes: preferred ? preferred[1]!.split(",").map((s) => Number(s.trim())) : [],
+    maxQueueDelayMicroseconds: num(/max_queue_delay_microseconds: (\d+)/),
+    instances: num(/instance_group \{\n {2}count: (\d+)/),
+  };
+}
+
+describe("tritonscale tune", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "tritonscale-tune-"));
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("prints the dynamic_batching block and the per-replica capacity", async () => {
+    const r = await runCaptured(runTune, ["--profile", "linear:a=4,b=2.2", "--slo-p99", "85"]);
+    expect(r.code, r.err).to.equal(0);
+    expect(r.out).to.match(/^best of \d+ configurations for p99 ≤ 85 ms:/);
+    expect(r.out).to.match(/^dynamic_batching \{$/m);
+    expect(r.out).to.match(/^per-replica capacity: [\d.]+ req\/s at p99 [\d.]+ ms/m);
+    const block = printedBlock(r.out);
+    expect(block.maxBatchSize).to.be.at.least(1);
+    const capacity = Number(/per-replica capacity: ([\d.]+)/.exec(r.out)![1]);
+    expect(capacity).to.be.above(0);
+  });
+
+  it("--pool --write rewrites the pool's model, keeping its comments", async () => {
+    const file = join(dir, "pool.yaml");
+    copyFileSync(EXAMPLE, file);
+    const before = loadModelPool(readFileSync(file, "utf8"), file).spec.models[0]!;
+    // A small search (batches up to 4) keeps the test quick; the pool's SLO (85 ms) is used.
+    const r = await runCaptured(runTune, [
+      "--profile",
+      "linear:a=4,b=2.2,maxBatch=4",
+      "--pool",
+      file,
+      "--write",
+    ]);
+    expect(r.code, r.err).to.equal(0);
+    expect(r.out).to.match(/for p99 ≤ 85 ms/);
+    expect(r.out).to.include(`wrote spec.models[0] (yolov8s) of ${file}`);
+    const printed = printedBlock(r.out);
+
+    const text = readFileSync(file, "utf8");
+    expect(text).to.match(/^# A minimal ModelPool: one YOLOv8s detector/m);
+    expect(text).to.include("template: yolov8-onnx # a folder in repo-templates/");
+    const model = loadModelPool(text, file).spec.models[0]!;
+    expect(model.maxBatchSize).to.equal(printed.maxBatchSize);
+    expect(model.instances).to.equal(printed.instances);
+    expect(model.batching?.preferredBatchSizes).to.deep.equal(printed.preferredBatchSizes);
+    expect(model.batching?.maxQueueDelayMicroseconds).to.equal(printed.maxQueueDelayMicroseconds);
+    // With batches of at most 4 the example's 16 cannot survive.
+    expect(model.maxBatchSize).to.not.equal(before.maxBatchSize);
+    expect(model.name).to.equal(before.name);
+  });
+
+  describe("bad usage", () => {
+    const cases: { name: string; argv: string[]; code: number; err: RegExp }[] = [
+      {
+        name: "--write without --pool: exit 2",
+        argv: ["--profile", "linear:a=4,b=2.2", "--slo-p99", "85", "--write"],
+        code: 2,
+        err: /--write needs --pool/,
+      },
+      {
+        name: "no --profile: exit 2",
+        argv: ["--slo-p99", "85"],
+        code: 2,
+        err: /needs --profile/,
+      },
+      {
+        name: "an SLO that is not a positive number: exit 2",
+        argv: ["--profile", "linear:a=4,b=2.2", "--slo-p99", "fast"],
+        code: 2,
+        err: /--slo-p99 must be a positive number of milliseconds \(got "fast"\)/,
+      },
+    ];
+    for (const c of cases) {
+      it(c.name, async () => {
+        const r = await runCaptured(runTune, c.argv);
+        expect(r.code, r.err).to.equal(c.code);
+        expect(r.err).to.match(c.err);
+      });
+    }
+  });
+});
