@@ -2,6 +2,7 @@
  * The ModelPool policy: schema (types, defaults, docs, CRD schema), durations, and the
  * loader that turns YAML or a custom resource into a validated, frozen {@link Policy}.
  */
+export { CronError, type CronExpression, parseCron } from "./cron.js";
 export {
   DURATION_HINT,
   DURATION_PATTERN,

@@ -6,6 +6,7 @@
  * schema errors (TypeBox `Value.Errors`, mapped from JSON pointers to YAML positions) →
  * cross-field rules → freeze, adding `<duration>Seconds` beside every duration.
  */
+
 import { readFile } from "node:fs/promises";
 import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
 import { Value } from "@sinclair/typebox/value";
@@ -21,6 +22,7 @@ import {
 } from "yaml";
 import { InputError, type Problem, type SourcePos, sortProblems } from "../diagnostics/problem.js";
 import { didYouMean } from "../diagnostics/suggest.js";
+import { CronError, parseCron } from "./cron.js";
 import { parseDuration } from "./duration.js";
 import {
   API_GROUP,
@@ -1153,68 +1155,15 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
-/** The five cron fields: ranges and the names months and weekdays may use. */
-const cronFields: readonly {
-  readonly name: string;
-  readonly min: number;
-  readonly max: number;
-  readonly names: readonly string[];
-}[] = [
-  { name: "minute", min: 0, max: 59, names: [] },
-  { name: "hour", min: 0, max: 23, names: [] },
-  { name: "day-of-month", min: 1, max: 31, names: [] },
-  {
-    name: "month",
-    min: 1,
-    max: 12,
-    names: ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
-  },
-  { name: "day-of-week", min: 0, max: 7, names: ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"] },
-];
-
-const cronItemRe = /^(?:\*|([0-9A-Za-z]+)(?:-([0-9A-Za-z]+))?)(?:\/([0-9]+))?$/;
-
-/** The first problem of a 5-field cron expression, or undefined when it is valid. */
+/** The problem of a cron expression, or undefined when it is valid. */
 function checkCron(expr: string): string | undefined {
-  const fields = expr.trim().split(/\s+/);
-  if (fields.length !== 5) {
-    return `must be a 5-field cron expression "minute hour day-of-month month day-of-week", found ${fields.length} fields`;
+  try {
+    parseCron(expr);
+    return undefined;
+  } catch (e) {
+    if (e instanceof CronError) return e.detail;
+    throw e;
   }
-  for (let i = 0; i < 5; i++) {
-    const spec = cronFields[i]!;
-    const text = fields[i]!;
-    for (const item of text.split(",")) {
-      const m = cronItemRe.exec(item);
-      if (m === null) return `${spec.name} field "${text}" is not a valid cron field`;
-      const value = (t: string | undefined): number | undefined => {
-        if (t === undefined) return undefined;
-        if (/^[0-9]+$/.test(t)) return Number(t);
-        const k = spec.names.indexOf(t.toUpperCase());
-        return k < 0 ? Number.NaN : k + spec.min;
-      };
-      const lo = value(m[1]);
-      const hi = value(m[2]);
-      for (const [t, v] of [
-        [m[1], lo],
-        [m[2], hi],
-      ] as const) {
-        if (v === undefined) continue;
-        if (Number.isNaN(v)) {
-          const names = spec.names.length > 0 ? ` or ${spec.names.join(", ")}` : "";
-          const hint = t === undefined ? "" : didYouMean(t.toUpperCase(), spec.names);
-          return `${spec.name} field has "${t}": expected ${spec.min}-${spec.max}${names}${hint}`;
-        }
-        if (v < spec.min || v > spec.max) {
-          return `${spec.name} field value ${v} is out of range ${spec.min}-${spec.max}`;
-        }
-      }
-      if (lo !== undefined && hi !== undefined && lo > hi) {
-        return `${spec.name} field range "${m[1]}-${m[2]}" runs backwards`;
-      }
-      if (m[3] !== undefined && Number(m[3]) === 0) return `${spec.name} field step must be >= 1`;
-    }
-  }
-  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -443,7 +443,7 @@ describe("loadModelPool: problems", () => {
         "      - { name: peak, cron: '0 8 * *', duration: 1h, minReplicas: 7 }",
       ),
       expected: [
-        `14:29: spec.scaling.schedules[0].cron: hour field value 25 is out of range 0-23 (got "0 25 * * *")`,
+        `14:29: spec.scaling.schedules[0].cron: hour value 25 is out of range 0-23 (got "0 25 * * *")`,
         `14:83: spec.scaling.schedules[0].timezone: must be an IANA time zone such as "UTC" or "Europe/Berlin" (got "Europe/Berlni"); did you mean "Europe/Berlin"?`,
         `15:17: spec.scaling.schedules[1].name: duplicate schedule name "peak"; spec.scaling.schedules[0] (line 14) already uses it`,
         `15:29: spec.scaling.schedules[1].cron: must be a 5-field cron expression "minute hour day-of-month month day-of-week" such as "0 8 * * 1-5" (got "0 8 * *")`,
@@ -483,7 +483,7 @@ describe("loadModelPool: problems", () => {
         "  scaling: { schedules: [{ name: x, cron: '0 8 * JNA MON-FRI', duration: 0s, minReplicas: 1 }] }",
       ),
       expected: [
-        '11:43: spec.scaling.schedules[0].cron: month field has "JNA": expected 1-12 or JAN, FEB, MAR, APR, MAY, JUN, JUL, AUG, SEP, OCT, NOV, DEC; did you mean "JAN"? (got "0 8 * JNA MON-FRI")',
+        '11:43: spec.scaling.schedules[0].cron: month value "JNA" must be a number or one of JAN, FEB, MAR, APR, MAY, JUN, JUL, AUG, SEP, OCT, NOV, DEC; did you mean "JAN"? (got "0 8 * JNA MON-FRI")',
         '11:74: spec.scaling.schedules[0].duration: must be longer than 0s (got "0s")',
       ],
     },

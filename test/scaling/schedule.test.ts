@@ -1,8 +1,8 @@
 import { expect } from "chai";
+import { parseCron } from "../../controller/policy/index.js";
 import {
   activeWindow,
   nextStart,
-  parseCron,
   previousStart,
   scheduleFloor,
   upcomingWindow,
@@ -50,7 +50,12 @@ describe("scaling/schedule: parseCron", () => {
   }
 
   const invalid: { name: string; expr: string; error: string }[] = [
-    { name: "four fields", expr: "* * * *", error: 'cron "* * * *": must have 5 fields, found 4' },
+    {
+      name: "four fields",
+      expr: "* * * *",
+      error:
+        'cron "* * * *": must have 5 fields "minute hour day-of-month month day-of-week" such as "0 8 * * 1-5", found 4',
+    },
     {
       name: "hour out of range",
       expr: "0 25 * * *",
