@@ -5,7 +5,14 @@ import { loadModelPoolFile } from "../policy/index.js";
 import { buildRepository } from "../repository/build.js";
 import { diffTree, replaceTree } from "../repository/write-tree.js";
 import { templatesDir } from "../util/package-root.js";
-import { type CommandIO, ExitCode, printProblems, processIO } from "./io.js";
+import {
+  type CommandIO,
+  commandLine,
+  ExitCode,
+  printProblems,
+  processIO,
+  usageError,
+} from "./io.js";
 
 const HELP = `Usage: tritonscale generate <pool.yaml> --out <dir> [--check] [--templates <dir>]
 
@@ -28,21 +35,11 @@ export async function runGenerate(
   argv: readonly string[],
   io: CommandIO = processIO,
 ): Promise<number> {
-  let args: ReturnType<typeof parse>;
-  try {
-    args = parse(argv);
-  } catch (e) {
-    io.stderr.write(`tritonscale generate: ${(e as Error).message}\n\n${HELP}`);
-    return ExitCode.Usage;
-  }
-  if (args.values.help) {
-    io.stdout.write(HELP);
-    return ExitCode.Ok;
-  }
+  const args = commandLine(io, "generate", HELP, argv, parse);
+  if (typeof args === "number") return args;
   const [poolFile, ...extra] = args.positionals;
   if (!poolFile || extra.length > 0 || !args.values.out) {
-    io.stderr.write(`tritonscale generate: expected one <pool.yaml> and --out <dir>\n\n${HELP}`);
-    return ExitCode.Usage;
+    return usageError(io, "generate", "expected one <pool.yaml> and --out <dir>", HELP);
   }
   let policy: Awaited<ReturnType<typeof loadModelPoolFile>>;
   try {
@@ -87,9 +84,9 @@ export async function runGenerate(
   return ExitCode.Ok;
 }
 
-function parse(argv: readonly string[]) {
+function parse(args: string[]) {
   return parseArgs({
-    args: [...argv],
+    args,
     allowPositionals: true,
     strict: true,
     options: {

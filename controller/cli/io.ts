@@ -22,3 +22,34 @@ export const ExitCode = {
 export function printProblems(io: CommandIO, problems: readonly Problem[]): void {
   for (const p of sortProblems(problems)) io.stderr.write(`${formatProblem(p)}\n`);
 }
+
+/**
+ * Parses a command line with the command's own `parse` (node:util parseArgs), answering
+ * `--help` and reporting a bad command line with the usage text. Returns the parsed
+ * arguments, or the exit code to return at once.
+ */
+export function commandLine<T extends { readonly values: { readonly help?: boolean | undefined } }>(
+  io: CommandIO,
+  command: string,
+  help: string,
+  argv: readonly string[],
+  parse: (args: string[]) => T,
+): T | number {
+  let parsed: T;
+  try {
+    parsed = parse([...argv]);
+  } catch (e) {
+    return usageError(io, command, (e as Error).message, help);
+  }
+  if (parsed.values.help) {
+    io.stdout.write(help);
+    return ExitCode.Ok;
+  }
+  return parsed;
+}
+
+/** Prints `tritonscale <command>: <message>` and the usage text; returns the usage exit code. */
+export function usageError(io: CommandIO, command: string, message: string, help: string): number {
+  io.stderr.write(`tritonscale ${command}: ${message}\n\n${help}`);
+  return ExitCode.Usage;
+}

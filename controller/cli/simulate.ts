@@ -5,10 +5,18 @@ import { loadModelPoolFile } from "../policy/index.js";
 import { isScalerName, scalers } from "../scaling/registry.js";
 import { type Comparison, type ComparisonRow, compare } from "../simulate/compare.js";
 import type { TimelineRow } from "../simulate/engine.js";
-import { DEFAULT_PROFILE_SPEC, parseProfile } from "../simulate/profile.js";
+import { DEFAULT_PROFILE_SPEC } from "../simulate/profile.js";
 import { parseTraceCsv, parseTraceSpec } from "../simulate/trace.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
-import { type CommandIO, ExitCode, printProblems, processIO } from "./io.js";
+import { loadProfile } from "./inputs.js";
+import {
+  type CommandIO,
+  commandLine,
+  ExitCode,
+  printProblems,
+  processIO,
+  usageError,
+} from "./io.js";
 
 const HELP = `Usage: tritonscale simulate --pool <pool.yaml> --trace <file|synthetic:...> [options]
 
@@ -36,20 +44,11 @@ export async function runSimulate(
   argv: readonly string[],
   io: CommandIO = processIO,
 ): Promise<number> {
-  let values: ReturnType<typeof parse>["values"];
-  try {
-    values = parse(argv).values;
-  } catch (e) {
-    io.stderr.write(`tritonscale simulate: ${(e as Error).message}\n\n${HELP}`);
-    return ExitCode.Usage;
-  }
-  if (values.help) {
-    io.stdout.write(HELP);
-    return ExitCode.Ok;
-  }
+  const args = commandLine(io, "simulate", HELP, argv, parse);
+  if (typeof args === "number") return args;
+  const { values } = args;
   if (!values.pool || !values.trace) {
-    io.stderr.write(`tritonscale simulate: --pool and --trace are required\n\n${HELP}`);
-    return ExitCode.Usage;
+    return usageError(io, "simulate", "--pool and --trace are required", HELP);
   }
   const seed = values.seed === undefined ? 1 : Number(values.seed);
   if (!Number.isSafeInteger(seed)) {
@@ -69,10 +68,7 @@ export async function runSimulate(
     const trace = values.trace.startsWith("synthetic:")
       ? parseTraceSpec(values.trace, seed)
       : parseTraceCsv(readFileSync(values.trace, "utf8"), values.trace, seed);
-    const profileSpec = values.profile ?? DEFAULT_PROFILE_SPEC;
-    const profile = /^[a-z]+:/.test(profileSpec)
-      ? parseProfile(profileSpec, "--profile")
-      : parseProfile(readFileSync(profileSpec, "utf8"), profileSpec);
+    const profile = await loadProfile(values.profile ?? DEFAULT_PROFILE_SPEC);
     const timelineRows: string[] = [];
     const progress = progressBar(io, trace.durationSeconds);
     const result = compare({
@@ -115,9 +111,9 @@ export async function runSimulate(
   }
 }
 
-function parse(argv: readonly string[]) {
+function parse(args: string[]) {
   return parseArgs({
-    args: [...argv],
+    args,
     strict: true,
     allowPositionals: false,
     options: {

@@ -3,11 +3,18 @@ import { parseArgs } from "node:util";
 import { parseDocument } from "yaml";
 import { InputError } from "../diagnostics/problem.js";
 import { loadModelPool, loadModelPoolFile } from "../policy/index.js";
-import { parseProfile } from "../simulate/profile.js";
 import { simulatedModel } from "../simulate/setup.js";
 import { type TuneCandidate, tuneBatching } from "../simulate/tune.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
-import { type CommandIO, ExitCode, printProblems, processIO } from "./io.js";
+import { loadProfile } from "./inputs.js";
+import {
+  type CommandIO,
+  commandLine,
+  ExitCode,
+  printProblems,
+  processIO,
+  usageError,
+} from "./io.js";
 
 const HELP = `Usage: tritonscale tune --profile <csv|linear:...> --slo-p99 <ms> [--pool <pool.yaml> [--model <name>] [--write]]
 
@@ -29,26 +36,20 @@ Options:
 
 /** `tritonscale tune`. */
 export async function runTune(argv: readonly string[], io: CommandIO = processIO): Promise<number> {
-  let values: ReturnType<typeof parse>["values"];
-  try {
-    values = parse(argv).values;
-  } catch (e) {
-    io.stderr.write(`tritonscale tune: ${(e as Error).message}\n\n${HELP}`);
-    return ExitCode.Usage;
-  }
-  if (values.help) {
-    io.stdout.write(HELP);
-    return ExitCode.Ok;
-  }
+  const args = commandLine(io, "tune", HELP, argv, parse);
+  if (typeof args === "number") return args;
+  const { values } = args;
   if (
     !values.profile ||
     (values["slo-p99"] === undefined && !values.pool) ||
     (values.write && !values.pool)
   ) {
-    io.stderr.write(
-      `tritonscale tune: needs --profile, and --slo-p99 or --pool (--write needs --pool)\n\n${HELP}`,
+    return usageError(
+      io,
+      "tune",
+      "needs --profile, and --slo-p99 or --pool (--write needs --pool)",
+      HELP,
     );
-    return ExitCode.Usage;
   }
   try {
     const policy = values.pool ? await loadModelPoolFile(values.pool) : undefined;
@@ -61,9 +62,7 @@ export async function runTune(argv: readonly string[], io: CommandIO = processIO
       return ExitCode.Usage;
     }
     const top = values.top === undefined ? 5 : Number(values.top);
-    const profile = /^[a-z]+:/.test(values.profile)
-      ? parseProfile(values.profile, "--profile")
-      : parseProfile(readFileSync(values.profile, "utf8"), values.profile);
+    const profile = await loadProfile(values.profile);
     const ranked = tuneBatching({ profile, sloMs });
     const best = ranked[0];
     if (!best || best.capacity.requestsPerSecond <= 0) {
@@ -120,9 +119,9 @@ export function formatBlock(c: TuneCandidate): string {
   return `${lines.join("\n")}\n`;
 }
 
-function parse(argv: readonly string[]) {
+function parse(args: string[]) {
   return parseArgs({
-    args: [...argv],
+    args,
     strict: true,
     allowPositionals: false,
     options: {

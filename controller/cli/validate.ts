@@ -1,7 +1,14 @@
 import { parseArgs } from "node:util";
 import type { Problem } from "../diagnostics/problem.js";
 import { parseModelPoolFile } from "../policy/index.js";
-import { type CommandIO, ExitCode, printProblems, processIO } from "./io.js";
+import {
+  type CommandIO,
+  commandLine,
+  ExitCode,
+  printProblems,
+  processIO,
+  usageError,
+} from "./io.js";
 
 const HELP = `Usage: tritonscale validate <pool.yaml>...
 
@@ -20,25 +27,17 @@ export async function runValidate(
   argv: readonly string[],
   io: CommandIO = processIO,
 ): Promise<number> {
-  let args: { values: { help?: boolean }; positionals: string[] };
-  try {
-    args = parseArgs({
-      args: [...argv],
+  const args = commandLine(io, "validate", HELP, argv, (a) =>
+    parseArgs({
+      args: a,
       options: { help: { type: "boolean", short: "h" } },
       allowPositionals: true,
       strict: true,
-    });
-  } catch (e) {
-    io.stderr.write(`tritonscale validate: ${(e as Error).message}\n\n${HELP}`);
-    return ExitCode.Usage;
-  }
-  if (args.values.help) {
-    io.stdout.write(HELP);
-    return ExitCode.Ok;
-  }
+    }),
+  );
+  if (typeof args === "number") return args;
   if (args.positionals.length === 0) {
-    io.stderr.write(`tritonscale validate: expected at least one <pool.yaml>\n\n${HELP}`);
-    return ExitCode.Usage;
+    return usageError(io, "validate", "expected at least one <pool.yaml>", HELP);
   }
   const problems: Problem[] = [];
   for (const file of args.positionals) {
