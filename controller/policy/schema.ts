@@ -49,7 +49,7 @@ export const SCALING_ENGINES = ["keda", "hpa"] as const;
 export type ScalingEngine = (typeof SCALING_ENGINES)[number];
 
 /** Scaling algorithms (deciders); `hpa` and `keda` are the baselines. */
-export const SCALERS = ["tritonscale", "hpa", "keda"] as const;
+export const SCALERS = ["tritonscale", "hpa-gpu", "keda-queue"] as const;
 /** A scaling algorithm name. */
 export type ScalerName = (typeof SCALERS)[number];
 
@@ -434,7 +434,7 @@ export const scalingSchema = Type.Object(
       "tritonscale",
       StringEnum(SCALERS, {
         description:
-          "Algorithm that decides replica counts: tritonscale (capacity model at the SLO), or the hpa / keda baselines.",
+          "Algorithm that decides replica counts: tritonscale (capacity model at the SLO), or a baseline for comparison: hpa-gpu (the Kubernetes HPA on 70% GPU utilization) or keda-queue (a KEDA trigger on pending requests).",
       }),
     ),
     minReplicas: withDefault(

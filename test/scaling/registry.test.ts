@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { SCALERS } from "../../controller/policy/index.js";
 import {
   createScaler,
   isScalerName,
@@ -53,4 +54,8 @@ describe("scaling/registry: one map of scalers", () => {
       expect(decisions.every((d) => totalOf(d.desired) === 3 && d.held)).to.equal(true);
     });
   }
+
+  it("knows exactly the scalers a ModelPool may name in spec.scaling.scaler", () => {
+    expect([...SCALER_NAMES].sort()).to.deep.equal([...SCALERS].sort());
+  });
 });
