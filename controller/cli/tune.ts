@@ -71,7 +71,9 @@ export async function runTune(argv: readonly string[], io: CommandIO = processIO
       );
       return ExitCode.Problems;
     }
-    io.stdout.write(`best of ${ranked.length} configurations for p99 ≤ ${sloMs} ms:\n\n`);
+    io.stdout.write(
+      `recommended of ${ranked.length} configurations for p99 ≤ ${sloMs} ms (the simplest within 1% of the most throughput per GPU):\n\n`,
+    );
     io.stdout.write(`${formatBlock(best)}\n`);
     io.stdout.write(
       `per-replica capacity: ${best.capacity.requestsPerSecond.toFixed(1)} req/s at p99 ${best.capacity.p99Ms.toFixed(1)} ms (mean batch ${best.capacity.meanBatch.toFixed(2)}; saturation ${best.capacity.saturationRequestsPerSecond.toFixed(1)} req/s)\n`,

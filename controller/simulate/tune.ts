@@ -32,7 +32,10 @@ export interface TuneInput {
 /** Queue delays tried, in microseconds (those at or above the SLO are skipped). */
 export const QUEUE_DELAYS_US = [0, 100, 250, 500, 1000, 2000, 4000, 8000, 16000] as const;
 
-/** Every candidate, best first (throughput per GPU, then lower p99). */
+/**
+ * Every candidate, recommended first: the simplest of those within 1% of the best
+ * throughput per GPU, then the rest by throughput.
+ */
 export function tuneBatching(input: TuneInput): TuneCandidate[] {
   const limit = input.maxBatchLimit ?? input.profile.maxBatch ?? 64;
   const sizes = [1, 2, 4, 8, 16, 32, 64, 128].filter((b) => b <= limit);
@@ -71,10 +74,26 @@ export function tuneBatching(input: TuneInput): TuneCandidate[] {
       }
     }
   }
-  return out.sort(
+  out.sort(
     (a, b) =>
       b.capacity.requestsPerSecond - a.capacity.requestsPerSecond ||
       a.capacity.p99Ms - b.capacity.p99Ms ||
       a.maxQueueDelayMicroseconds - b.maxQueueDelayMicroseconds,
   );
+  // Capacities within 1% of the best are the same within the model's noise: of those,
+  // recommend the simplest (fewest instances, smallest batch, no preferred sizes, least
+  // delay), which also keeps latency at light load lowest.
+  const best = out[0]?.capacity.requestsPerSecond ?? 0;
+  const near = out.filter((c) => c.capacity.requestsPerSecond >= best * (1 - NEAR_BEST));
+  near.sort(
+    (a, b) =>
+      a.instances - b.instances ||
+      a.maxBatchSize - b.maxBatchSize ||
+      a.preferredBatchSizes.length - b.preferredBatchSizes.length ||
+      a.maxQueueDelayMicroseconds - b.maxQueueDelayMicroseconds,
+  );
+  return [...near, ...out.filter((c) => !near.includes(c))];
 }
+
+/** Relative capacity difference below which two configurations count as equally good. */
+export const NEAR_BEST = 0.01;

@@ -214,7 +214,7 @@ describe("tritonscale tune", () => {
   it("prints the dynamic_batching block and the per-replica capacity", async () => {
     const r = await runCaptured(runTune, ["--profile", "linear:a=4,b=2.2", "--slo-p99", "85"]);
     expect(r.code, r.err).to.equal(0);
-    expect(r.out).to.match(/^best of \d+ configurations for p99 ≤ 85 ms:/);
+    expect(r.out).to.match(/^recommended of \d+ configurations for p99 ≤ 85 ms/);
     expect(r.out).to.match(/^dynamic_batching \{$/m);
     expect(r.out).to.match(/^per-replica capacity: [\d.]+ req\/s at p99 [\d.]+ ms/m);
     const block = printedBlock(r.out);
