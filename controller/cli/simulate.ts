@@ -6,7 +6,8 @@ import { isScalerName, scalers } from "../scaling/registry.js";
 import { type Comparison, type ComparisonRow, compare } from "../simulate/compare.js";
 import type { TimelineRow } from "../simulate/engine.js";
 import { DEFAULT_PROFILE_SPEC } from "../simulate/profile.js";
-import { parseTraceCsv, parseTraceSpec } from "../simulate/trace.js";
+import { parseTraceSpec } from "../simulate/trace.js";
+import { parseTraceCsv } from "../simulate/trace-csv.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import { loadProfile } from "./inputs.js";
 import {

@@ -38,7 +38,7 @@
 
 import { InputError, type Problem } from "../diagnostics/problem.js";
 import { didYouMean } from "../diagnostics/suggest.js";
-import { splitCsvLine } from "./trace.js";
+import { splitCsvLine } from "./csv.js";
 
 /** The compute time of one batch on one model instance. */
 export interface LatencyProfile {

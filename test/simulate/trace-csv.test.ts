@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { InputError } from "../../controller/diagnostics/problem.js";
-import { parseTraceCsv, splitCsvLine } from "../../controller/simulate/trace.js";
+import { splitCsvLine } from "../../controller/simulate/csv.js";
+import { parseTraceCsv } from "../../controller/simulate/trace-csv.js";
 import { drain } from "./drain.js";
 
 function times(text: string, seed = 0): number[] {

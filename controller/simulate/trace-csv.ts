@@ -1,0 +1,583 @@
+/**
+ * Recorded arrival traces: {@link parseTraceCsv} reads a CSV of request timestamps (one
+ * request per row) or of per-interval counts or rates into an {@link ArrivalSource}. The
+ * source contract and the count and rate sources live in trace.ts; this file adds the
+ * timestamp parsing (ISO-8601 or seconds, without a Date or a regular expression per row
+ * in the common shapes) and the source over recorded times.
+ */
+
+import { InputError, type Problem } from "../diagnostics/problem.js";
+import { splitCsvLine } from "./csv.js";
+import { createRng, type Rng } from "./rng.js";
+import { type ArrivalSource, CountsSource, PoissonSource, TableSegments } from "./trace.js";
+
+/** Header names (lower case, any `(unit)` suffix dropped) of the time column, by preference. */
+export const TRACE_TIME_COLUMNS = ["timestamp", "time", "ts", "datetime", "date", "t"] as const;
+/** Header names of a per-interval request count column. */
+export const TRACE_COUNT_COLUMNS = ["count", "requests", "arrivals", "n"] as const;
+/** Header names of a per-interval rate column (requests per second). */
+export const TRACE_RATE_COLUMNS = ["rate", "rps", "qps"] as const;
+
+const ISO_RE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(?:([Zz])|([+-])(\d{2}):?(\d{2})?)?$/;
+const SECONDS_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** A parsed timestamp: whole seconds (exact integer) + fraction, or an error. */
+interface Instant {
+  whole: number;
+  frac: number;
+  iso: boolean;
+}
+
+/** Two decimal digits of s at i as a number, or -1. */
+function twoDigits(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+let cachedDay = -1;
+let cachedDayEpoch = 0;
+
+/**
+ * The common shape `YYYY-MM-DD[T ]HH:MM:SS[.fff][Z|±HH[:]MM]` without a regular expression
+ * or a Date per row (a log's rows share their day). False for anything else, including
+ * invalid fields, which the regular expression path then reports.
+ */
+function parseIsoFast(s: string, out: Instant): boolean {
+  const n = s.length;
+  if (n < 19 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return false;
+  const sep = s.charCodeAt(10);
+  if ((sep !== 84 && sep !== 116 && sep !== 32) || s.charCodeAt(13) !== 58) return false;
+  if (s.charCodeAt(16) !== 58) return false;
+  const y1 = twoDigits(s, 0);
+  const y2 = twoDigits(s, 2);
+  const mo = twoDigits(s, 5);
+  const d = twoDigits(s, 8);
+  const h = twoDigits(s, 11);
+  const mi = twoDigits(s, 14);
+  const sec = twoDigits(s, 17);
+  if ((y1 | y2 | mo | d | h | mi | sec) < 0) return false;
+  const y = y1 * 100 + y2;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const dim = mo === 2 && leap ? 29 : (DAYS_IN_MONTH[mo - 1] ?? 0);
+  if (mo < 1 || mo > 12 || d < 1 || d > dim || h > 23 || mi > 59 || sec > 60) return false;
+  let i = 19;
+  let frac = 0;
+  let c = s.charCodeAt(i);
+  if (c === 46 || c === 44) {
+    const from = ++i;
+    let digits = 0;
+    while (i < n) {
+      const v = s.charCodeAt(i) - 48;
+      if (v < 0 || v > 9) break;
+      if (i - from < 15) digits = digits * 10 + v;
+      i++;
+    }
+    if (i === from) return false;
+    frac = digits / POW10[Math.min(15, i - from)]!;
+    c = s.charCodeAt(i);
+  }
+  let offset = 0;
+  if (c === 90 || c === 122) {
+    i++;
+  } else if (c === 43 || c === 45) {
+    const oh = twoDigits(s, i + 1);
+    i += 3;
+    if (s.charCodeAt(i) === 58) i++;
+    let om = 0;
+    if (i < n) {
+      om = twoDigits(s, i);
+      i += 2;
+    }
+    if (oh < 0 || oh > 23 || om < 0 || om > 59) return false;
+    offset = (c === 45 ? -1 : 1) * (oh * 3600 + om * 60);
+  }
+  if (i !== n) return false;
+  const day = (y * 100 + mo) * 100 + d;
+  if (day !== cachedDay) {
+    cachedDayEpoch = Date.UTC(y, mo - 1, d) / 1000;
+    cachedDay = day;
+  }
+  out.whole = cachedDayEpoch + h * 3600 + mi * 60 + sec - offset;
+  out.frac = frac;
+  out.iso = true;
+  return true;
+}
+
+/**
+ * Plain `digits[.digits]` seconds, split exactly into whole seconds and fraction (epoch
+ * seconds with microseconds keep them). False for anything else (signs, exponents).
+ */
+function parseSecondsFast(s: string, out: Instant): boolean {
+  const n = s.length;
+  let whole = 0;
+  let i = 0;
+  for (; i < n; i++) {
+    const v = s.charCodeAt(i) - 48;
+    if (v < 0 || v > 9) break;
+    whole = whole * 10 + v;
+  }
+  if (i === 0 || i > 15) return false;
+  let frac = 0;
+  if (i < n) {
+    if (s.charCodeAt(i) !== 46) return false;
+    const from = ++i;
+    let digits = 0;
+    for (; i < n; i++) {
+      const v = s.charCodeAt(i) - 48;
+      if (v < 0 || v > 9) return false;
+      if (i - from < 15) digits = digits * 10 + v;
+    }
+    frac = digits / POW10[Math.min(15, i - from)]!;
+  }
+  out.whole = whole;
+  out.frac = frac;
+  out.iso = false;
+  return true;
+}
+
+function parseInstant(text: string, out: Instant): string | undefined {
+  const s = text.trim();
+  if (parseIsoFast(s, out) || parseSecondsFast(s, out)) return undefined;
+  if (SECONDS_RE.test(s)) {
+    const dot = s.indexOf(".");
+    if (dot >= 0 && !/[eE-]/.test(s)) {
+      out.whole = Number(s.slice(0, dot) || "0");
+      out.frac = Number(`0${s.slice(dot)}`);
+    } else {
+      const v = Number(s);
+      out.whole = Math.floor(v);
+      out.frac = v - out.whole;
+    }
+    out.iso = false;
+    return undefined;
+  }
+  const m = ISO_RE.exec(s);
+  if (m === null) {
+    return `timestamp ${JSON.stringify(s)} is neither ISO-8601 (e.g. 2024-05-01T12:00:00.250Z) nor a number of seconds`;
+  }
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  const h = Number(m[4] ?? 0);
+  const mi = Number(m[5] ?? 0);
+  const sec = Number(m[6] ?? 0);
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const dim = mo === 2 && leap ? 29 : (DAYS_IN_MONTH[mo - 1] ?? 0);
+  if (mo < 1 || mo > 12 || d < 1 || d > dim || h > 23 || mi > 59 || sec > 60) {
+    return `timestamp ${JSON.stringify(s)} is not a valid date and time`;
+  }
+  let offset = 0;
+  if (m[9] !== undefined) {
+    const oh = Number(m[10]);
+    const om = Number(m[11] ?? 0);
+    if (oh > 23 || om > 59) return `timestamp ${JSON.stringify(s)} has an invalid UTC offset`;
+    offset = (m[9] === "-" ? -1 : 1) * (oh * 3600 + om * 60);
+  }
+  out.whole = Date.UTC(y, mo - 1, d, h, mi, sec) / 1000 - offset;
+  out.frac = m[7] === undefined ? 0 : Number(`0.${m[7]}`);
+  out.iso = true;
+  return undefined;
+}
+
+/** The 1-based column of the field {@link fieldOf} found last. */
+let fieldCol = 0;
+
+/** The index-th comma-separated field of a line without quotes (undefined if it has fewer). */
+function fieldOf(line: string, index: number): string | undefined {
+  let start = 0;
+  for (let i = 0; i < index; i++) {
+    const comma = line.indexOf(",", start);
+    if (comma < 0) {
+      fieldCol = line.length + 1;
+      return undefined;
+    }
+    start = comma + 1;
+  }
+  const end = line.indexOf(",", start);
+  fieldCol = start + 1;
+  return end < 0 ? line.slice(start) : line.slice(start, end);
+}
+
+/** A growable Float64Array. */
+class F64List {
+  data = new Float64Array(1024);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const bigger = new Float64Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = v;
+  }
+  toArray(): Float64Array {
+    return this.data.slice(0, this.length);
+  }
+}
+
+const MAX_PROBLEMS = 50;
+
+function headerKey(h: string): string {
+  return h
+    .trim()
+    .toLowerCase()
+    .replace(/\s*[([].*$/, "");
+}
+
+/**
+ * Reads a CSV trace. Two shapes:
+ *
+ * - One request per row: the time column is the header named one of
+ *   {@link TRACE_TIME_COLUMNS} (first match), or the first column when there is no header
+ *   or no such name; other columns are ignored. Times are ISO-8601 (`2024-05-01T12:00:00Z`,
+ *   with or without fractional seconds, `Z` or `±hh:mm`; no zone means UTC, so there is no
+ *   daylight-saving jump) or numbers of seconds (one kind per file). Rows may be in any
+ *   order (they are sorted). When every time is a whole second and some repeat (a log with
+ *   1 s resolution), each is spread uniformly over its second (seeded), so a second's
+ *   requests do not arrive as one artificial burst. Duration: last time + the mean gap
+ *   (+1 s for spread whole seconds).
+ * - Per-interval counts: a header with a time column and a {@link TRACE_COUNT_COLUMNS}
+ *   column (whole numbers), or a {@link TRACE_RATE_COLUMNS} column (requests per second).
+ *   The interval is the most common gap between consecutive times; a row covers
+ *   [time, time + interval) (cut at the next row), and missing rows mean no requests.
+ *   Counts are kept exactly (arrivals spread like a Poisson process given its count);
+ *   rates give a Poisson process at that rate. Rows with the same time add up.
+ *
+ * Times are shifted so the first is 0. Blank lines and lines starting with `#` are skipped.
+ * `seed` seeds the placement of arrivals inside count intervals and whole seconds (the
+ * same seed gives the same arrivals; the file's name plays no part).
+ *
+ * @throws InputError with `file:line:col: message` for every bad row (the first 50).
+ */
+export function parseTraceCsv(text: string, file: string, seed = 0): ArrivalSource {
+  const problems: Problem[] = [];
+  let more = 0;
+  const report = (line: number, col: number, message: string): void => {
+    if (problems.length < MAX_PROBLEMS) problems.push({ file, line, col, path: "", message });
+    else more++;
+  };
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+
+  let timeCol = 0;
+  let valueCol = -1;
+  let valueKind: "count" | "rate" | undefined;
+  let headerSeen = false;
+  let first = true;
+
+  const inst: Instant = { whole: 0, frac: 0, iso: false };
+  let base = Number.NaN;
+  let isoFile: boolean | undefined;
+  let kindLine = 0;
+  let allWhole = true;
+  const times = new F64List();
+  const values = new F64List();
+
+  let lineNo = 0;
+  let pos = 0;
+  while (pos <= body.length) {
+    let nl = body.indexOf("\n", pos);
+    if (nl < 0) nl = body.length;
+    let line = body.slice(pos, nl);
+    pos = nl + 1;
+    lineNo++;
+    if (line.endsWith("\r")) line = line.slice(0, -1);
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("#")) continue;
+
+    if (first) {
+      first = false;
+      const { fields } = splitCsvLine(line);
+      const keys = fields.map(headerKey);
+      const named = keys.some(
+        (k) =>
+          (TRACE_TIME_COLUMNS as readonly string[]).includes(k) ||
+          (TRACE_COUNT_COLUMNS as readonly string[]).includes(k) ||
+          (TRACE_RATE_COLUMNS as readonly string[]).includes(k),
+      );
+      // A header names its columns; a first row of data starts like a time (a digit, a
+      // sign or a dot) and is left for the parser to accept or report.
+      if (named || !/^\s*[-+.\d]/.test(fields[0] ?? "")) {
+        headerSeen = true;
+        const pick = (names: readonly string[]): number => {
+          for (const n of names) {
+            const i = keys.indexOf(n);
+            if (i >= 0) return i;
+          }
+          return -1;
+        };
+        timeCol = Math.max(0, pick(TRACE_TIME_COLUMNS));
+        valueCol = pick(TRACE_COUNT_COLUMNS);
+        if (valueCol >= 0) valueKind = "count";
+        else {
+          valueCol = pick(TRACE_RATE_COLUMNS);
+          if (valueCol >= 0) valueKind = "rate";
+        }
+        continue;
+      }
+    }
+
+    // The time (and count) cells: found by commas alone unless the line has quotes.
+    let raw: string | undefined;
+    let rawCol: number;
+    let rv: string | undefined;
+    let rvCol = 0;
+    if (line.includes('"')) {
+      const { fields, cols } = splitCsvLine(line);
+      raw = fields[timeCol];
+      rawCol = cols[timeCol] ?? line.length + 1;
+      if (valueKind !== undefined) {
+        rv = fields[valueCol];
+        rvCol = cols[valueCol] ?? line.length + 1;
+      }
+    } else {
+      raw = fieldOf(line, timeCol);
+      rawCol = fieldCol;
+      if (valueKind !== undefined) {
+        rv = fieldOf(line, valueCol);
+        rvCol = fieldCol;
+      }
+    }
+    if (raw === undefined || raw.trim() === "") {
+      report(lineNo, rawCol, `missing timestamp in column ${timeCol + 1}`);
+      continue;
+    }
+    const err = parseInstant(raw, inst);
+    if (err !== undefined) {
+      report(lineNo, rawCol, err);
+      continue;
+    }
+    if (isoFile === undefined) {
+      isoFile = inst.iso;
+      kindLine = lineNo;
+    } else if (isoFile !== inst.iso) {
+      report(
+        lineNo,
+        rawCol,
+        `timestamp ${JSON.stringify(raw.trim())} is ${inst.iso ? "ISO-8601" : "a number of seconds"} but line ${kindLine} is ${isoFile ? "ISO-8601" : "a number of seconds"}: use one kind per file`,
+      );
+      continue;
+    }
+    if (Number.isNaN(base)) base = inst.whole;
+    let value = 0;
+    if (valueKind !== undefined) {
+      const text = (rv ?? "").trim();
+      value = SECONDS_RE.test(text) ? Number(text) : Number.NaN;
+      const ok = valueKind === "count" ? Number.isInteger(value) && value >= 0 : value >= 0;
+      if (!ok || !Number.isFinite(value)) {
+        report(
+          lineNo,
+          rvCol,
+          `${valueKind} ${JSON.stringify(text)} must be ${valueKind === "count" ? "a whole number >= 0" : "a number of requests per second >= 0"}`,
+        );
+        continue;
+      }
+      values.push(value);
+    }
+    if (inst.frac !== 0) allWhole = false;
+    times.push(inst.whole - base + inst.frac);
+  }
+
+  if (problems.length === 0 && times.length === 0) {
+    report(headerSeen ? 1 : 0, headerSeen ? 1 : 0, "the trace has no rows");
+  }
+  if (more > 0) {
+    problems.push({ file, line: 0, col: 0, path: "", message: `and ${more} more problems` });
+  }
+  if (problems.length > 0) throw new InputError(problems, `cannot read trace ${file}`);
+
+  const root = createRng(seed).fork("csv");
+  if (valueKind === undefined) return timestampsSource(file, times, allWhole, root);
+  return intervalSource(file, times, values, valueKind, root);
+}
+
+/** Recorded arrival times, sorted, shifted to start at 0. */
+class TimestampSource implements ArrivalSource {
+  readonly name: string;
+  readonly durationSeconds: number;
+  private readonly times: Float64Array;
+  private i = 0;
+  private readonly peaks = new Map<number, number>();
+
+  constructor(name: string, times: Float64Array, duration: number) {
+    this.name = name;
+    this.times = times;
+    this.durationSeconds = duration;
+  }
+
+  reset(): void {
+    this.i = 0;
+  }
+
+  /** Index of the first time ≥ t. */
+  private lowerBound(t: number): number {
+    const a = this.times;
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (a[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  fill(buf: Float64Array, until: number): number {
+    const from = this.i;
+    if (from >= this.times.length) return 0;
+    let to = Math.min(from + buf.length, this.times.length);
+    if (this.times[to - 1]! >= until) to = Math.max(from, this.lowerBound(until));
+    buf.set(this.times.subarray(from, to));
+    this.i = to;
+    return to - from;
+  }
+
+  rateBetween(t0: number, t1: number): number {
+    if (!(t1 > t0)) throw new RangeError(`rateBetween needs t1 > t0. Received: [${t0}, ${t1})`);
+    return (this.lowerBound(t1) - this.lowerBound(t0)) / (t1 - t0);
+  }
+
+  peakRate(windowSeconds: number): number {
+    const w = windowSeconds > 0 ? windowSeconds : 0.001;
+    const cached = this.peaks.get(w);
+    if (cached !== undefined) return cached;
+    const a = this.times;
+    let best = 0;
+    if (w >= this.durationSeconds) {
+      best = a.length;
+    } else {
+      // The busiest window can be taken to start at an arrival.
+      let j = 0;
+      for (let i = 0; i < a.length; i++) {
+        const end = a[i]! + w;
+        if (j < i) j = i;
+        while (j < a.length && a[j]! < end) j++;
+        if (j - i > best) best = j - i;
+      }
+    }
+    this.peaks.set(w, best / w);
+    return best / w;
+  }
+}
+
+function timestampsSource(
+  file: string,
+  list: F64List,
+  allWhole: boolean,
+  root: Rng,
+): ArrivalSource {
+  const t = list.toArray();
+  let sorted = true;
+  for (let i = 1; i < t.length; i++) {
+    if (t[i]! < t[i - 1]!) {
+      sorted = false;
+      break;
+    }
+  }
+  if (!sorted) t.sort();
+  const first = t[0]!;
+  let repeats = false;
+  for (let i = 0; i < t.length; i++) {
+    t[i] = t[i]! - first;
+    if (i > 0 && t[i] === t[i - 1]) repeats = true;
+  }
+  const n = t.length;
+  const last = t[n - 1]!;
+  let duration: number;
+  if (allWhole && repeats) {
+    const rng = root.fork("spread");
+    for (let i = 0; i < n; i++) t[i] = t[i]! + rng.next();
+    t.sort();
+    duration = last + 1;
+  } else {
+    duration = n > 1 && last > 0 ? last + last / (n - 1) : last + 1;
+  }
+  return new TimestampSource(file, t, duration);
+}
+
+function intervalSource(
+  file: string,
+  timeList: F64List,
+  valueList: F64List,
+  kind: "count" | "rate",
+  root: Rng,
+): ArrivalSource {
+  const rows = Array.from({ length: timeList.length }, (_, i) => ({
+    t: timeList.data[i]!,
+    v: valueList.data[i]!,
+  })).sort((a, b) => a.t - b.t);
+  // Rows with the same time add up.
+  const ts: number[] = [];
+  const vs: number[] = [];
+  for (const r of rows) {
+    if (ts.length > 0 && ts[ts.length - 1] === r.t) vs[vs.length - 1]! += r.v;
+    else {
+      ts.push(r.t);
+      vs.push(r.v);
+    }
+  }
+  if (ts.length < 2) {
+    throw new InputError(
+      [
+        {
+          file,
+          line: 0,
+          col: 0,
+          path: "",
+          message: `per-interval ${kind}s need at least two different times to infer the interval`,
+        },
+      ],
+      `cannot read trace ${file}`,
+    );
+  }
+  // The interval: the most common gap (to the microsecond), the smaller on a tie.
+  const gaps = new Map<number, number>();
+  for (let i = 1; i < ts.length; i++) {
+    const g = Math.round((ts[i]! - ts[i - 1]!) * 1e6) / 1e6;
+    gaps.set(g, (gaps.get(g) ?? 0) + 1);
+  }
+  let interval = Number.POSITIVE_INFINITY;
+  let votes = 0;
+  for (const [g, c] of gaps) {
+    if (c > votes || (c === votes && g < interval)) {
+      interval = g;
+      votes = c;
+    }
+  }
+  const t0 = ts[0]!;
+  const bounds: number[] = [0];
+  const amounts: number[] = [];
+  for (let i = 0; i < ts.length; i++) {
+    const start = ts[i]! - t0;
+    const end = Math.min(start + interval, i + 1 < ts.length ? ts[i + 1]! - t0 : start + interval);
+    if (start > bounds[bounds.length - 1]!) {
+      amounts.push(0);
+      bounds.push(start);
+    }
+    amounts.push(vs[i]!);
+    bounds.push(end);
+  }
+  const b = Float64Array.from(bounds);
+  const a = Float64Array.from(amounts);
+  if (kind === "count") {
+    if (a.every((c) => c === 0)) {
+      throw new InputError(
+        [
+          {
+            file,
+            line: 0,
+            col: 0,
+            path: "",
+            message: "the trace has no requests (every count is 0)",
+          },
+        ],
+        `cannot read trace ${file}`,
+      );
+    }
+    return new CountsSource(file, b, a, root);
+  }
+  return new PoissonSource(file, b[b.length - 1]!, () => new TableSegments(b, a), root);
+}
