@@ -497,7 +497,13 @@ export const scalingSchema = Type.Object(
     coldStart: withDefault(
       "90s",
       DurationString(
-        "Expected time from pod creation to Ready (image pull, model load, warmup); the scaler pre-warms by it.",
+        "Expected time from a pod bound to a node to Ready (image pull, model load, warmup).",
+      ),
+    ),
+    nodeProvisioning: withDefault(
+      "2m",
+      DurationString(
+        "Expected time to add a GPU node when none is free (cluster autoscaler or Karpenter, GPU driver setup). The tritonscale scaler pre-warms for schedules and rising load by coldStart + nodeProvisioning, the time new capacity takes.",
       ),
     ),
     schedules: withDefault(

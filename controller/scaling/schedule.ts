@@ -232,7 +232,7 @@ export function scheduleFloor(
     if (window === undefined || window.minReplicas <= best.minReplicas) continue;
     const upcoming = active === undefined;
     const reason = upcoming
-      ? `schedule ${s.name} starts in ${formatNumber(window.start - t)} s (within coldStart ${formatNumber(leadSeconds)} s): pre-warming to at least ${window.minReplicas}`
+      ? `schedule ${s.name} starts in ${formatNumber(window.start - t)} s (within the ${formatNumber(leadSeconds)} s new capacity takes): pre-warming to at least ${window.minReplicas}`
       : `schedule ${s.name} is active (${formatNumber(t - window.start)} s of ${formatNumber(s.durationSeconds)} s): at least ${window.minReplicas}`;
     best = { minReplicas: window.minReplicas, window, upcoming, reason };
   }

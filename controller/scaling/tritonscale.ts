@@ -32,12 +32,12 @@ import {
  *    capacity max(0, R × C − λ) drains at most (spare × share × SLO) requests within
  *    `backlogSloShare` of the SLO; pending requests beyond that are drained over
  *    `backlogDrainSeconds` by adding excess / drainSeconds to demand. By default that is
- *    the larger of the sync period and coldStart: capacity ordered now cannot drain it
+ *    the larger of the sync period and L = coldStart + nodeProvisioning: capacity ordered now cannot drain it
  *    sooner, and sizing for a faster drain buys replicas that arrive after the backlog. When the mean queue delay exceeds `queueDelaySloShare` of the SLO, the Ready
  *    replicas are past their capacity whatever λ says: demand is at least one replica more
  *    than Ready, (R + 1) × C × U.
  * 2. Pre-warm from the trend: a least-squares slope of λ over the last `trendWindowSeconds`
- *    (at least 3 samples spanning half of it), only upward, projected `coldStart` ahead
+ *    (at least 3 samples spanning half of it), only upward, projected L ahead
  *    (replicas ordered now are Ready then), adding at most `trendMaxGain` × max(λ, C × U).
  * 3. desired = ceil(demand / (C × U)); unchanged when within `scaling.tolerance` of the
  *    current count (as the HPA).
@@ -48,7 +48,7 @@ import {
  *    windows (scale down only to the highest recommendation of the window), rate limits.
  * 6. Floors and ceiling, which win over rate limits (as the HPA's own min/max do):
  *    max(policy minReplicas, the schedules' minimum, including a schedule starting within
- *    coldStart, and 1 unless zero is allowed), then maxReplicas. Zero is allowed only
+ *    L, and 1 unless zero is allowed), then maxReplicas. Zero is allowed only
  *    after a full `idleWindow` of observations with no arrivals, nothing pending, nothing
  *    inflight (when reported) and no replica starting or waiting for a node; a pool
  *    already at 0 stays there while nothing arrives or waits.
@@ -58,13 +58,14 @@ import {
  * 8. The Spot / on-demand split (spot.ts).
  *
  * Worked example: C = 96 req/s at an 85 ms SLO, U = 0.7 → 67.2 req/s planned per replica;
- * sync 15 s; coldStart 90 s; HPA-default behavior.
+ * sync 15 s; new capacity takes L = coldStart 90 s + nodeProvisioning 0 s (nodes to spare)
+ * = 90 s; HPA-default behavior.
  * - Steady: λ = 184 req/s, 3 Ready, 10 pending. Spare (3 × 96 − 184) = 104 req/s drains
  *   104 × 0.5 × 0.085 = 4.42 requests within half the SLO; the other 5.58 over 90 s add
  *   0.06 req/s → 184.06 / 67.2 = 2.74 → 3 = current.
  * - Burst: λ = 400 req/s, 3 Ready, 120 pending. No spare: 120 / 90 s adds 1.33 req/s →
  *   401.33 / 67.2 = 5.97 → 6 ≥ 2 × 3 → panic. From 3 the behavior allows max(3 × 2, 3 + 4) = 7.
- * - Ramp: λ rose 100 → 220 req/s over the last 120 s (slope 1 req/s per s); coldStart 90 s
+ * - Ramp: λ rose 100 → 220 req/s over the last 120 s (slope 1 req/s per s); L = 90 s
  *   adds 90 req/s → 310 / 67.2 = 4.61 → 5 replicas, where 220 alone would give 4.
  * - Quiet: from 1 replica with minReplicas 0 and idleWindow 10m, zero comes 600 s after the
  *   first observation of no arrivals / pending / inflight / starting; until then 1 stays.
@@ -76,7 +77,7 @@ export interface TritonscaleTuning {
   readonly backlogSloShare: number;
   /**
    * Seconds over which a backlog beyond that is drained by added capacity.
-   * @default the larger of the pool's syncPeriod and coldStart
+   * @default the larger of the pool's syncPeriod and coldStart + nodeProvisioning
    */
   readonly backlogDrainSeconds?: number;
   /** Mean queue delay above this share of the SLO floors demand at Ready + 1 replicas. @default 0.5 */
@@ -163,7 +164,9 @@ function decideTritonscale(
   const current = state.total;
   const max = sc.maxReplicas;
   const stale = sc.staleAfterSeconds;
-  const schedule = scheduleFloor(sc.schedules, now, sc.coldStartSeconds);
+  // New capacity takes a node and a cold start: pre-warm by both.
+  const lead = sc.coldStartSeconds + sc.nodeProvisioningSeconds;
+  const schedule = scheduleFloor(sc.schedules, now, lead);
   const hardMin = Math.max(sc.minReplicas, schedule.minReplicas);
   const keptArrivals = state.arrivals.filter((s) => s.at > now - tuning.trendWindowSeconds);
   const parts: string[] = [];
@@ -227,8 +230,7 @@ function decideTritonscale(
   const drainMs = tuning.backlogSloShare * sloMs;
   const drainable = (Math.max(0, ready * capacity - lambda) * drainMs) / 1000;
   const excess = Math.max(0, queued - drainable);
-  const drainSeconds =
-    tuning.backlogDrainSeconds ?? Math.max(sc.syncPeriodSeconds, sc.coldStartSeconds);
+  const drainSeconds = tuning.backlogDrainSeconds ?? Math.max(sc.syncPeriodSeconds, lead);
   const backlogRate = excess / drainSeconds;
   let demand = lambda + backlogRate;
   let demandText = `arrivals ${n(lambda)} req/s`;
@@ -242,17 +244,14 @@ function decideTritonscale(
     demandText += `; queue delay ${n(delay.value)} ms > ${n(delayBudget)} ms (${n(tuning.queueDelaySloShare * 100)}% of the ${n(sloMs)} ms SLO): Ready replicas are past capacity, planning ${ready + 1}`;
   }
 
-  // 2. Trend: project demand coldStart ahead, only upward.
+  // 2. Trend: project demand L ahead, only upward.
   const arrivals = [...keptArrivals, { at: now, rate: lambda }];
   const slope = trendSlope(arrivals, tuning.trendWindowSeconds);
   let planned = demand;
   if (slope > 0) {
-    const gain = Math.min(
-      slope * sc.coldStartSeconds,
-      tuning.trendMaxGain * Math.max(lambda, perReplica),
-    );
+    const gain = Math.min(slope * lead, tuning.trendMaxGain * Math.max(lambda, perReplica));
     planned = demand + gain;
-    demandText += `; rising ${n(slope)} req/s per s, +${n(gain)} req/s by coldStart ${n(sc.coldStartSeconds)} s`;
+    demandText += `; rising ${n(slope)} req/s per s, +${n(gain)} req/s in the ${n(lead)} s new capacity takes`;
   }
 
   // 3. Replicas from the capacity model, with the tolerance.

@@ -61,8 +61,9 @@ export const SPOT_NOTICE_SECONDS: Readonly<Record<string, number>> = {
 };
 
 /**
- * Cluster defaults. Node provisioning: 120 s on-demand and 150 s Spot (an assumption:
- * typical GPU node boot plus driver setup on managed node pools); an empty node lingers
+ * Cluster defaults. Node provisioning: the pool's `scaling.nodeProvisioning` (default 2 min,
+ * typical GPU node boot plus driver setup on managed node pools), 30 s more for Spot (an
+ * assumption: the Spot request is placed and filled first); an empty node lingers
  * 600 s (cluster-autoscaler's scale-down-unneeded-time); Spot reclaims at 0.02 per
  * node-hour (an assumption) with the provider's notice; 95% of Spot requests fulfilled.
  */
@@ -73,7 +74,10 @@ export function clusterSettings(
   const cap = policy.spec.capacity;
   const cost = policy.spec.cost;
   return {
-    nodeProvisionSeconds: { spot: 150, onDemand: 120 },
+    nodeProvisionSeconds: {
+      spot: policy.spec.scaling.nodeProvisioningSeconds + 30,
+      onDemand: policy.spec.scaling.nodeProvisioningSeconds,
+    },
     coldStartSeconds: policy.spec.scaling.coldStartSeconds,
     nodeIdleRemovalSeconds: 600,
     spotInterruptionsPerHour: cap.spot.enabled ? 0.02 : 0,

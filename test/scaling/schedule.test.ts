@@ -266,7 +266,7 @@ describe("scaling/schedule: schedule windows and the floor", () => {
       t: "2024-01-08T11:28:00Z",
       lead: 180,
       min: 8,
-      reason: /starts in 120 s \(within coldStart 180 s\): pre-warming to at least 8/,
+      reason: /starts in 120 s \(within the 180 s new capacity takes\): pre-warming to at least 8/,
     },
     {
       name: "06:28 with a 60 s cold start: not yet",

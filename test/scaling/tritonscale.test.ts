@@ -162,7 +162,7 @@ describe("scaling/tritonscale: capacity model at the SLO", () => {
       ],
     },
     {
-      name: "trend pre-warm: 100 → 220 req/s over 120 s projects +90 req/s by coldStart 90 s → 5",
+      name: "trend pre-warm: 100 → 220 req/s over 120 s projects +90 req/s over the 90 s cold start → 5",
       start: 4,
       steps: [
         ...every(15, 0, 120, { pending: 0 }).map((s) => ({ ...s, arrival: 100 + s.t })),
@@ -171,7 +171,7 @@ describe("scaling/tritonscale: capacity model at the SLO", () => {
           arrival: 220,
           pending: 0,
           total: 5,
-          reason: /rising 1 req\/s per s, \+90 req\/s by coldStart 90 s; 310 req\/s/,
+          reason: /rising 1 req\/s per s, \+90 req\/s in the 90 s new capacity takes; 310 req\/s/,
         },
       ],
     },
@@ -306,7 +306,7 @@ describe("scaling/tritonscale: capacity model at the SLO", () => {
           pending: 0,
           total: 8,
           reason:
-            /schedule morning starts in 60 s \(within coldStart 90 s\): pre-warming to at least 8; 1 → 8/,
+            /schedule morning starts in 60 s \(within the 90 s new capacity takes\): pre-warming to at least 8; 1 → 8/,
         },
         ...every(15, 8 * 3600, 9 * 3600, { arrival: 10, pending: 0, total: 8 }),
         { t: 9 * 3600, arrival: 10, pending: 0, total: 1 },
