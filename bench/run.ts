@@ -9,7 +9,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadModelPool } from "../controller/policy/index.js";
+import { parseDocument } from "yaml";
+import { loadModelPool, type Policy } from "../controller/policy/index.js";
 import { type ComparisonRow, compare } from "../controller/simulate/compare.js";
 import { DEFAULT_PROFILE } from "../controller/simulate/profile.js";
 import { parseTraceSpec } from "../controller/simulate/trace.js";
@@ -18,9 +19,19 @@ import { packageRoot } from "../controller/util/package-root.js";
 const quick = process.argv.includes("--quick");
 
 const poolFile = join(packageRoot, "examples", "yolov8-pool.yaml");
-const policy = loadModelPool(readFileSync(poolFile, "utf8"), poolFile);
+const poolText = readFileSync(poolFile, "utf8");
+const policy = loadModelPool(poolText, poolFile);
 
-const traces: { label: string; spec: string }[] = [
+// The same pool with a schedule that knows when the fixed-gap bursts come (minute 40 of
+// every hour from the simulated start, Monday 00:00 UTC).
+const scheduledDoc = parseDocument(poolText);
+scheduledDoc.setIn(
+  ["spec", "scaling", "schedules"],
+  [{ name: "hourly-burst", cron: "40 * * * *", duration: "20m", minReplicas: 4 }],
+);
+const scheduledPolicy = loadModelPool(scheduledDoc.toString(), `${poolFile} + schedules`);
+
+const traces: { label: string; spec: string; policy?: Policy }[] = [
   {
     label: "diurnal (peak/mean 3)",
     spec: `synthetic:diurnal:mean=500:peakToMean=3:duration=${quick ? "6h" : "24h"}:period=${quick ? "6h" : "24h"}`,
@@ -28,6 +39,11 @@ const traces: { label: string; spec: string }[] = [
   {
     label: "bursty with idle gaps",
     spec: `synthetic:bursts:base=0:burst=900:length=20m:gap=40m:duration=${quick ? "4h" : "12h"}`,
+  },
+  {
+    label: "bursts at known times, with a schedule",
+    spec: `synthetic:bursts:base=0:burst=900:length=20m:gap=40m:gaps=fixed:duration=${quick ? "4h" : "12h"}`,
+    policy: scheduledPolicy,
   },
   { label: "steady", spec: `synthetic:poisson:rate=700:duration=${quick ? "1h" : "4h"}` },
 ];
@@ -46,7 +62,7 @@ const verdicts: string[] = [];
 for (const trace of traces) {
   const t0 = performance.now();
   const result = compare({
-    policy,
+    policy: trace.policy ?? policy,
     trace: parseTraceSpec(trace.spec, 1),
     profile: DEFAULT_PROFILE,
     controls: ["hpa-gpu", "keda-queue", "tritonscale", "static-peak", "oracle"],

@@ -214,7 +214,10 @@ class DiurnalSegments extends Segments {
   }
 }
 
-/** Alternating idle gaps (exponential, mean `gap`, rate `base`) and bursts (`length`, rate `burst`). */
+/**
+ * Alternating gaps (rate `base`; exponential with mean `gap`, or exactly `gap` when
+ * `fixed`) and bursts (`length`, rate `burst`).
+ */
 class BurstSegments extends Segments {
   private inBurst = false;
   private rng: Rng;
@@ -226,6 +229,7 @@ class BurstSegments extends Segments {
     private readonly gap: number,
     duration: number,
     root: Rng,
+    private readonly fixed = false,
   ) {
     super(duration);
     this.root = root;
@@ -236,8 +240,11 @@ class BurstSegments extends Segments {
     this.rng = this.root.fork("bursts");
     this.inBurst = false;
     this.start = 0;
-    this.end = Math.min(this.duration, this.gap * this.rng.exponential(1));
+    this.end = Math.min(this.duration, this.gapLength());
     this.rate = this.base;
+  }
+  private gapLength(): number {
+    return this.fixed ? this.gap : this.gap * this.rng.exponential(1);
   }
   advance(): void {
     if (this.end >= this.duration) {
@@ -246,7 +253,7 @@ class BurstSegments extends Segments {
     }
     this.start = this.end;
     this.inBurst = !this.inBurst;
-    const len = this.inBurst ? this.length : this.gap * this.rng.exponential(1);
+    const len = this.inBurst ? this.length : this.gapLength();
     this.end = Math.min(this.duration, this.start + len);
     this.rate = this.inBurst ? this.burst : this.base;
   }
@@ -855,7 +862,13 @@ export const SYNTHETIC_KINDS = {
       base: { doc: "arrivals per second between bursts (0 = idle)", type: "rate", default: "0" },
       burst: { doc: "arrivals per second during a burst", type: "rate", positive: true },
       length: { doc: "length of each burst", type: "duration", default: "30s", positive: true },
-      gap: { doc: "mean time between bursts (exponential)", type: "duration", default: "5m" },
+      gap: { doc: "time between bursts: the mean (exponential) or exact (fixed)", type: "duration", default: "5m" },
+      gaps: {
+        doc: "exponential (bursts at random) or fixed (the first at `gap`, then every gap + length: a schedule can know them)",
+        type: "choice",
+        choices: ["exponential", "fixed"],
+        default: "exponential",
+      },
       duration: { doc: DURATION_DOC, type: "duration", default: "1h", positive: true },
     },
   },
@@ -925,7 +938,15 @@ const BUILDERS = {
   bursts: (name, v, root) => {
     const d = num(v, "duration");
     const make = (): Segments =>
-      new BurstSegments(num(v, "base"), num(v, "burst"), num(v, "length"), num(v, "gap"), d, root);
+      new BurstSegments(
+        num(v, "base"),
+        num(v, "burst"),
+        num(v, "length"),
+        num(v, "gap"),
+        d,
+        root,
+        v.get("gaps") === "fixed",
+      );
     return new PoissonSource(name, d, make, root);
   },
   onoff: (name, v, root) => {
