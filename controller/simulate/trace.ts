@@ -862,7 +862,11 @@ export const SYNTHETIC_KINDS = {
       base: { doc: "arrivals per second between bursts (0 = idle)", type: "rate", default: "0" },
       burst: { doc: "arrivals per second during a burst", type: "rate", positive: true },
       length: { doc: "length of each burst", type: "duration", default: "30s", positive: true },
-      gap: { doc: "time between bursts: the mean (exponential) or exact (fixed)", type: "duration", default: "5m" },
+      gap: {
+        doc: "time between bursts: the mean (exponential) or exact (fixed)",
+        type: "duration",
+        default: "5m",
+      },
       gaps: {
         doc: "exponential (bursts at random) or fixed (the first at `gap`, then every gap + length: a schedule can know them)",
         type: "choice",

@@ -227,9 +227,14 @@ describe("synthetic:bursts", () => {
   });
 
   it("gaps=fixed: the first burst at `gap`, then one every gap + length, as a cron schedule knows", () => {
-    const src = parseTraceSpec("synthetic:bursts:burst=600:length=20m:gap=40m:gaps=fixed:duration=3h", 1);
+    const src = parseTraceSpec(
+      "synthetic:bursts:burst=600:length=20m:gap=40m:gaps=fixed:duration=3h",
+      1,
+    );
     const minute = (m: number) => src.rateBetween(m * 60, m * 60 + 60);
-    expect([minute(0), minute(39), minute(40), minute(59), minute(60)]).to.deep.equal([0, 0, 600, 600, 0]);
+    expect([minute(0), minute(39), minute(40), minute(59), minute(60)]).to.deep.equal([
+      0, 0, 600, 600, 0,
+    ]);
     expect([minute(99), minute(100), minute(119), minute(120)]).to.deep.equal([0, 600, 600, 0]);
     expect(src.rateBetween(0, 3 * 3600)).to.be.closeTo(200, 1e-9);
   });
