@@ -23,12 +23,16 @@ const poolText = readFileSync(poolFile, "utf8");
 const policy = loadModelPool(poolText, poolFile);
 
 // The same pool with a schedule that knows when the fixed-gap bursts come (minute 40 of
-// every hour from the simulated start, Monday 00:00 UTC).
+// every hour from the simulated start, Monday 00:00 UTC), idleWindow 2m and a 60 s
+// scale-down stabilization.
 const scheduledDoc = parseDocument(poolText);
 scheduledDoc.setIn(
   ["spec", "scaling", "schedules"],
   [{ name: "hourly-burst", cron: "40 * * * *", duration: "20m", minReplicas: 4 }],
 );
+// Who knows the bursts also knows the gaps: scale down soon after each one.
+scheduledDoc.setIn(["spec", "scaling", "idleWindow"], "2m");
+scheduledDoc.setIn(["spec", "scaling", "scaleDown", "stabilizationWindow"], "60s");
 const scheduledPolicy = loadModelPool(scheduledDoc.toString(), `${poolFile} + schedules`);
 
 const traces: { label: string; spec: string; policy?: Policy }[] = [
