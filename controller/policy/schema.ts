@@ -420,6 +420,29 @@ export const scheduleSchema = Type.Object(
   { ...strict, description: "A recurring minimum replica count." },
 );
 
+/** `spec.scaling.keda`: the KEDA ScaledObject (engine keda). */
+export const kedaSchema = Type.Object(
+  {
+    scalerAddress: withDefault(
+      "tritonscale.tritonscale-system.svc:9090",
+      Type.String({
+        pattern: "^[A-Za-z0-9.-]+:[0-9]{1,5}$",
+        "x-valid": 'host:port such as "tritonscale.tritonscale-system.svc:9090"',
+        description:
+          "gRPC address of tritonscale's KEDA external scaler (the external trigger's scalerAddress).",
+      }),
+    ),
+    prometheusFallback: withDefault(
+      true,
+      Type.Boolean({
+        description:
+          "Add a prometheus trigger on queue time beside the external one, so scaling goes on if the tritonscale controller is down (KEDA's fallback never fires for a failing external scaler, KEDA 8056).",
+      }),
+    ),
+  },
+  { ...strict, description: "KEDA ScaledObject settings (engine keda)." },
+);
+
 /** `spec.scaling`: how replica counts are decided and actuated. */
 export const scalingSchema = Type.Object(
   {
@@ -515,6 +538,7 @@ export const scalingSchema = Type.Object(
         description: "Recurring minimum replica counts, e.g. for known daily peaks.",
       }),
     ),
+    keda: withDefaults(kedaSchema),
   },
   { ...strict, description: "How replica counts are decided and actuated." },
 );
@@ -828,6 +852,64 @@ export const metadataSchema = Type.Object(
 );
 
 /** `spec`: the desired state of the pool. */
+// ---------------------------------------------------------------------------------------
+// spec.monitoring
+
+/** Where GPU utilization is read from. */
+export const GPU_METRIC_SOURCES = ["triton", "dcgm"] as const;
+export type GpuMetricSource = (typeof GPU_METRIC_SOURCES)[number];
+
+/** prometheus-operator objects that make Prometheus scrape the pool. */
+export const MONITOR_KINDS = ["ServiceMonitor", "PodMonitor"] as const;
+export type MonitorKind = (typeof MONITOR_KINDS)[number];
+
+/** `spec.monitoring`: how the pool's metrics reach Prometheus, KEDA and the adapter. */
+export const monitoringSchema = Type.Object(
+  {
+    prometheusAddress: withDefault(
+      "http://prometheus-operated.monitoring.svc:9090",
+      Type.String({
+        pattern: "^https?://[^\\s]+$",
+        "x-valid": 'an http(s) URL such as "http://prometheus-operated.monitoring.svc:9090"',
+        description:
+          "Prometheus the KEDA prometheus trigger and prometheus-adapter query (in-cluster URL).",
+      }),
+    ),
+    gpuUtilization: withDefault(
+      "triton",
+      StringEnum(GPU_METRIC_SOURCES, {
+        description:
+          "GPU utilization series: triton (nv_gpu_utilization from Triton's metrics port) or dcgm (DCGM_FI_DEV_GPU_UTIL from dcgm-exporter).",
+      }),
+    ),
+    monitor: withDefault(
+      "ServiceMonitor",
+      StringEnum(MONITOR_KINDS, {
+        description: "prometheus-operator object that makes Prometheus scrape Triton.",
+      }),
+    ),
+    scrapeInterval: withDefault(
+      "15s",
+      DurationString("How often Prometheus scrapes Triton's metrics, 1s to 5m."),
+    ),
+    labels: withDefault(
+      {},
+      Type.Record(
+        Type.String({ pattern: "^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?$" }),
+        Type.String({ pattern: LABEL_VALUE_PATTERN }),
+        {
+          description:
+            "Labels on the ServiceMonitor/PodMonitor and PrometheusRule, e.g. { release: prometheus } for a Prometheus that selects by label.",
+        },
+      ),
+    ),
+  },
+  {
+    ...strict,
+    description: "How the pool's metrics reach Prometheus, KEDA and prometheus-adapter.",
+  },
+);
+
 export const modelPoolSpecSchema = Type.Object(
   {
     models: Type.Array(modelSchema, {
@@ -842,6 +924,7 @@ export const modelPoolSpecSchema = Type.Object(
     capacity: withDefaults(capacitySchema),
     cost: withDefaults(costSchema),
     triton: withDefaults(tritonSchema),
+    monitoring: withDefaults(monitoringSchema),
   },
   { ...strict, description: "Desired state of the pool." },
 );

@@ -287,7 +287,7 @@ describe("loadModelPool: problems", () => {
       name: "unknown key without a close match lists the valid fields",
       yaml: pool({}, "  budget: 100"),
       expected: [
-        "11:3: spec.budget: unknown field; valid fields: models, slo, scaling, capacity, cost, triton",
+        "11:3: spec.budget: unknown field; valid fields: models, slo, scaling, capacity, cost, triton, monitoring",
       ],
     },
     {
@@ -517,7 +517,7 @@ describe("loadModelPool: problems", () => {
       name: "a __proto__ key is an unknown field like any other",
       yaml: pool({}, "  __proto__: { models: [] }"),
       expected: [
-        "11:3: spec.__proto__: unknown field; valid fields: models, slo, scaling, capacity, cost, triton",
+        "11:3: spec.__proto__: unknown field; valid fields: models, slo, scaling, capacity, cost, triton, monitoring",
       ],
     },
     {

@@ -83,6 +83,7 @@ describe("buildCrdOpenApiSchema", () => {
       "capacity",
       "cost",
       "triton",
+      "monitoring",
     ]);
     expect(spec.required).to.deep.equal(["models", "slo"]);
     const models = (spec.properties as Node).models as Node;
