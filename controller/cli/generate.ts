@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { InputError } from "../diagnostics/problem.js";
+import { renderPool } from "../kube/render/index.js";
+import { formatManifests } from "../kube/yaml.js";
 import { loadModelPoolFile } from "../policy/index.js";
 import { buildRepository } from "../repository/build.js";
 import { diffTree, replaceTree } from "../repository/write-tree.js";
@@ -18,9 +20,10 @@ const HELP = `Usage: tritonscale generate <pool.yaml> --out <dir> [--check] [--t
 
 Generates the Triton model repository of a ModelPool into <dir>/model-repository/:
 one folder per model with its config.pbtxt, and the version folder with the model file
-where the pool names a local modelFile (and model.py for ensemble steps).
+where the pool names a local modelFile (and model.py for ensemble steps); and the pool's
+Kubernetes objects into <dir>/manifests/<namespace>-<pool>.yaml (as \`tritonscale render\`).
 
-The folder is replaced whole and atomically (written beside it, then renamed), and only
+Each folder is replaced whole and atomically (written beside it, then renamed), and only
 when its content changes; invalid input writes nothing.
 
 Options:
@@ -58,28 +61,54 @@ export async function runGenerate(
     io.stderr.write(`${poolFile}: ${build.problems.length} problem(s); nothing written\n`);
     return ExitCode.Problems;
   }
-  const target = join(args.values.out, "model-repository");
-  const models = `${build.models.length} model${build.models.length === 1 ? "" : "s"}`;
+  // Both trees are built before anything is written: invalid input writes nothing.
+  const manifests = formatManifests(renderPool(policy));
+  const outputs = [
+    {
+      dir: join(args.values.out, "model-repository"),
+      tree: build.tree,
+      what: `${build.models.length} model${build.models.length === 1 ? "" : "s"}`,
+    },
+    {
+      dir: join(args.values.out, "manifests"),
+      tree: new Map([
+        [
+          `${policy.metadata.namespace}-${policy.metadata.name}.yaml`,
+          new TextEncoder().encode(manifests),
+        ],
+      ]),
+      what: "Kubernetes objects",
+    },
+  ];
   if (args.values.check) {
-    const diff = diffTree(target, build.tree);
-    if (!diff.changed) {
-      io.stdout.write(`${target}: up to date (${models})\n`);
-      return ExitCode.Ok;
+    let stale = false;
+    for (const o of outputs) {
+      const diff = diffTree(o.dir, o.tree);
+      if (!diff.changed) {
+        io.stdout.write(`${o.dir}: up to date (${o.what})\n`);
+        continue;
+      }
+      stale = true;
+      for (const p of diff.added) io.stdout.write(`would add ${join(o.dir, p)}\n`);
+      for (const p of diff.modified) io.stdout.write(`would change ${join(o.dir, p)}\n`);
+      for (const p of diff.removed) io.stdout.write(`would remove ${join(o.dir, p)}\n`);
     }
-    for (const p of diff.added) io.stdout.write(`would add ${join(target, p)}\n`);
-    for (const p of diff.modified) io.stdout.write(`would change ${join(target, p)}\n`);
-    for (const p of diff.removed) io.stdout.write(`would remove ${join(target, p)}\n`);
-    io.stderr.write(`${target}: out of date; run tritonscale generate without --check\n`);
+    if (!stale) return ExitCode.Ok;
+    io.stderr.write(`${args.values.out}: out of date; run tritonscale generate without --check\n`);
     return ExitCode.Problems;
   }
-  const diff = replaceTree(target, build.tree);
-  if (!diff.changed) {
-    io.stdout.write(`${target}: unchanged (${models})\n`);
-  } else {
+  for (const o of outputs) {
+    const diff = replaceTree(o.dir, o.tree);
+    if (!diff.changed) {
+      io.stdout.write(`${o.dir}: unchanged (${o.what})\n`);
+      continue;
+    }
     io.stdout.write(
-      `${target}: wrote ${models} (${diff.added.length} added, ${diff.modified.length} changed, ${diff.removed.length} removed files)\n`,
+      `${o.dir}: wrote ${o.what} (${diff.added.length} added, ${diff.modified.length} changed, ${diff.removed.length} removed files)\n`,
     );
-    for (const m of build.models) io.stdout.write(`  ${m.name}/config.pbtxt  (${m.role})\n`);
+    if (o.tree === build.tree) {
+      for (const m of build.models) io.stdout.write(`  ${m.name}/config.pbtxt  (${m.role})\n`);
+    }
   }
   return ExitCode.Ok;
 }

@@ -6,6 +6,7 @@ import { packageRoot } from "../util/package-root.js";
 import { runConfig } from "./config.js";
 import { runGenerate } from "./generate.js";
 import { ExitCode } from "./io.js";
+import { runRender } from "./render.js";
 import { runSimulate } from "./simulate.js";
 import { runTune } from "./tune.js";
 import { runValidate } from "./validate.js";
@@ -13,6 +14,10 @@ import { runValidate } from "./validate.js";
 /** Every command, by name: one file each under cli/, all `(argv) => Promise<exit code>`. */
 const COMMANDS = {
   generate: { run: runGenerate, summary: "generate the Triton model repository of a ModelPool" },
+  render: {
+    run: runRender,
+    summary: "print the Kubernetes objects of a ModelPool for kubectl apply",
+  },
   validate: { run: runValidate, summary: "check ModelPool files and report every problem" },
   config: { run: runConfig, summary: "lint or format existing Triton config.pbtxt files" },
   simulate: {

@@ -24,4 +24,5 @@ export {
   parseModelPoolObject,
   parsePath,
 } from "./load.js";
+export { SPOT_NOTICE_SECONDS } from "./providers.js";
 export * from "./schema.js";

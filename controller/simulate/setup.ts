@@ -1,4 +1,4 @@
-import type { Policy, PolicyModel } from "../policy/index.js";
+import { type Policy, type PolicyModel, SPOT_NOTICE_SECONDS } from "../policy/index.js";
 import type { ClusterSettings } from "./cluster.js";
 import type { PipelineSettings } from "./observe.js";
 import type { BatcherSettings, ServiceTime } from "./replica.js";
@@ -50,15 +50,6 @@ export function batcherSettings(model: PolicyModel): BatcherSettings {
 export function serviceTime(profile: ComputeProfile): ServiceTime {
   return (n, concurrent) => (profile.computeMs(n) * concurrent) / 1000;
 }
-
-/** Notice a Spot node gets before it is reclaimed, by provider (autoscaling-facts.md). */
-export const SPOT_NOTICE_SECONDS: Readonly<Record<string, number>> = {
-  gke: 30,
-  eks: 120,
-  aks: 30,
-  karpenter: 120,
-  generic: 120,
-};
 
 /**
  * Cluster defaults. Node provisioning: the pool's `scaling.nodeProvisioning` (default 2 min,

@@ -1,0 +1,55 @@
+import { parseArgs } from "node:util";
+import { InputError } from "../diagnostics/problem.js";
+import { renderPool } from "../kube/render/index.js";
+import { formatManifests } from "../kube/yaml.js";
+import { loadModelPoolFile } from "../policy/index.js";
+import {
+  type CommandIO,
+  commandLine,
+  ExitCode,
+  printProblems,
+  processIO,
+  usageError,
+} from "./io.js";
+
+const HELP = `Usage: tritonscale render <pool.yaml>
+
+Prints every Kubernetes object the pool needs as one multi-document YAML, in apply order,
+for \`kubectl apply -f -\` (or server-side apply): the Triton Deployment(s), Service,
+PodDisruptionBudget, ServiceMonitor (or PodMonitor) and PrometheusRule, and the KEDA
+ScaledObject(s) — or, with scaling.engine hpa, the HPA(s) and prometheus-adapter rules —
+plus a Karpenter NodePool for provider karpenter. Every object is schema-checked first.
+
+Options:
+  -h, --help   show this help
+`;
+
+/** `tritonscale render <pool.yaml>`. */
+export async function runRender(
+  argv: readonly string[],
+  io: CommandIO = processIO,
+): Promise<number> {
+  const args = commandLine(io, "render", HELP, argv, (a) =>
+    parseArgs({
+      args: a,
+      options: { help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    }),
+  );
+  if (typeof args === "number") return args;
+  const [poolFile, ...extra] = args.positionals;
+  if (!poolFile || extra.length > 0)
+    return usageError(io, "render", "expected one <pool.yaml>", HELP);
+  try {
+    const policy = await loadModelPoolFile(poolFile);
+    io.stdout.write(formatManifests(renderPool(policy)));
+    return ExitCode.Ok;
+  } catch (e) {
+    if (e instanceof InputError) {
+      printProblems(io, e.problems);
+      return ExitCode.Problems;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,38 @@
+import type { Policy } from "../../policy/index.js";
+import { buildNodePool } from "./karpenter.js";
+import { buildAdapterConfigMap, buildMonitor, buildPrometheusRule } from "./monitoring.js";
+import { buildHpa, buildScaledObject } from "./scaling.js";
+import {
+  buildTritonDeployment,
+  buildTritonPdb,
+  buildTritonService,
+  deploymentsOf,
+} from "./triton.js";
+
+/** A rendered Kubernetes object (a typed, validated kubernetes-models instance). */
+export interface KubeObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  toJSON(): unknown;
+  validate(): void;
+}
+
+/**
+ * Every Kubernetes object a pool needs, validated, in apply order: capacity (Karpenter
+ * NodePool), workloads, networking and disruption, monitoring, then what scales them.
+ */
+export function renderPool(policy: Policy): KubeObject[] {
+  const out: KubeObject[] = [];
+  if (policy.spec.capacity.provider === "karpenter") out.push(buildNodePool(policy));
+  const deployments = deploymentsOf(policy);
+  for (const d of deployments) out.push(buildTritonDeployment(policy, d.name, d.type));
+  out.push(buildTritonService(policy), buildTritonPdb(policy));
+  out.push(buildMonitor(policy), buildPrometheusRule(policy));
+  if (policy.spec.scaling.engine === "hpa") {
+    out.push(buildAdapterConfigMap(policy));
+    for (const d of deployments) out.push(buildHpa(policy, d.name, d.type));
+  } else {
+    for (const d of deployments) out.push(buildScaledObject(policy, d.name, d.type));
+  }
+  return out;
+}

@@ -1,0 +1,39 @@
+import type { Policy } from "../../policy/index.js";
+
+/**
+ * Labels shared by every object rendered for a pool, and how they appear in Prometheus.
+ */
+
+/** Pod and object label naming the ModelPool. */
+export const POOL_LABEL = "tritonscale.dev/pool";
+/** Pod label naming the capacity type of its Deployment (spot / on-demand). */
+export const CAPACITY_LABEL = "tritonscale.dev/capacity-type";
+/**
+ * The pool label as a Prometheus label: the ServiceMonitor/PodMonitor copies the pod
+ * label (podTargetLabels / relabeling), which Prometheus sanitizes to this name.
+ */
+export const PROM_POOL_LABEL = "tritonscale_dev_pool";
+
+/** The field manager tritonscale applies with (server-side apply). */
+export const FIELD_MANAGER = "tritonscale";
+
+/** `app.kubernetes.io/*` labels plus the pool label, for every object of a pool. */
+export function poolLabels(policy: Policy, component: string): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": "triton",
+    "app.kubernetes.io/instance": policy.metadata.name,
+    "app.kubernetes.io/component": component,
+    "app.kubernetes.io/part-of": "tritonscale",
+    "app.kubernetes.io/managed-by": "tritonscale",
+    [POOL_LABEL]: policy.metadata.name,
+  };
+}
+
+/** The selector labels of the pool's Triton pods (stable across capacity types). */
+export function podSelector(policy: Policy): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": "triton",
+    "app.kubernetes.io/instance": policy.metadata.name,
+    [POOL_LABEL]: policy.metadata.name,
+  };
+}

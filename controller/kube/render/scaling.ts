@@ -1,0 +1,171 @@
+import { ScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1";
+import {
+  HorizontalPodAutoscaler,
+  type IHorizontalPodAutoscalerBehavior,
+} from "kubernetes-models/autoscaling/v2";
+import type { Policy, PolicySchedule } from "../../policy/index.js";
+import type { CapacityType } from "../../scaling/types.js";
+import { poolLabels } from "./labels.js";
+import { hpaMetricSpecs, kedaPrometheusTrigger } from "./prometheus.js";
+
+/**
+ * The objects that actuate replica counts: a KEDA ScaledObject per Deployment (engine
+ * keda) or an autoscaling/v2 HPA per Deployment (engine hpa).
+ *
+ * Known KEDA pitfalls designed around here (and in the controller):
+ * - cooldownPeriod scales N → 0 straight, past the HPA's scale-down behavior (KEDA 7770):
+ *   the external scaler (tritonscale) reports inactive only after the pool's idleWindow
+ *   with nothing pending, and cooldownPeriod is that same idleWindow, so a busy pool is
+ *   never dropped to zero by the cooldown alone.
+ * - an empty Prometheus result reads as 0 (KEDA 5009): the fallback prometheus trigger
+ *   sets ignoreNullValues "false", so no data is an error, never "scale to zero".
+ * - fallback never fires when an external scaler is down (KEDA 8056): the prometheus
+ *   trigger keeps scaling on queue time from Prometheus when tritonscale is unreachable.
+ *   No `fallback` is set: a static fallback count could scale a busy pool down, while
+ *   with a failing trigger the HPA KEDA drives does not scale down at all (it never
+ *   scales down when some metrics fail and the rest say down) — the safe side.
+ */
+
+/** autoscaling/v2 behavior from the pool's scaleUp / scaleDown. */
+export function hpaBehavior(policy: Policy): IHorizontalPodAutoscalerBehavior {
+  const rules = (r: Policy["spec"]["scaling"]["scaleUp"]) => ({
+    stabilizationWindowSeconds: r.stabilizationWindowSeconds,
+    selectPolicy: "Max",
+    policies: [
+      ...(r.maxPodsPerPeriod > 0
+        ? [{ type: "Pods", value: r.maxPodsPerPeriod, periodSeconds: r.periodSeconds }]
+        : []),
+      ...(r.maxPercentPerPeriod > 0
+        ? [{ type: "Percent", value: r.maxPercentPerPeriod, periodSeconds: r.periodSeconds }]
+        : []),
+    ],
+  });
+  return {
+    scaleUp: rules(policy.spec.scaling.scaleUp),
+    scaleDown: rules(policy.spec.scaling.scaleDown),
+  };
+}
+
+/** Replica bounds of one Deployment: Spot may go to zero; on-demand keeps the base. */
+export function replicaBounds(policy: Policy, type: CapacityType): { min: number; max: number } {
+  const s = policy.spec.scaling;
+  const spot = policy.spec.capacity.spot;
+  if (!spot.enabled) return { min: s.minReplicas, max: s.maxReplicas };
+  if (type === "spot") return { min: 0, max: s.maxReplicas };
+  return { min: Math.min(s.minReplicas, spot.onDemandBase), max: s.maxReplicas };
+}
+
+/**
+ * A KEDA cron trigger's `end` for a schedule: the start shifted by the duration. Only
+ * schedules whose start names one minute and one hour, and that end the same day, fit a
+ * cron pair; the others are left to the external scaler (which applies every schedule).
+ */
+export function cronEnd(cron: string, durationSeconds: number): string | undefined {
+  const f = cron.trim().split(/\s+/);
+  if (f.length !== 5 || !/^\d+$/.test(f[0]!) || !/^\d+$/.test(f[1]!)) return undefined;
+  const endMinutes = Number(f[1]) * 60 + Number(f[0]) + Math.ceil(durationSeconds / 60);
+  if (endMinutes >= 24 * 60) return undefined;
+  return [String(endMinutes % 60), String(Math.floor(endMinutes / 60)), f[2], f[3], f[4]].join(" ");
+}
+
+function cronTriggers(schedules: readonly PolicySchedule[]) {
+  return schedules.flatMap((s) => {
+    const end = cronEnd(s.cron, s.durationSeconds);
+    if (end === undefined) return [];
+    return [
+      {
+        type: "cron",
+        name: `schedule-${s.name}`,
+        metadata: {
+          timezone: s.timezone,
+          start: s.cron,
+          end,
+          desiredReplicas: String(s.minReplicas),
+        },
+      },
+    ];
+  });
+}
+
+/** The ScaledObject of one Deployment (engine keda). */
+export function buildScaledObject(
+  policy: Policy,
+  deployment: string,
+  type: CapacityType,
+): ScaledObject {
+  const s = policy.spec.scaling;
+  const { min, max } = replicaBounds(policy, type);
+  const capacityType = type === "spot" ? "spot" : "on-demand";
+  // Schedules raise the pool's total: the on-demand Deployment carries them when there is one.
+  const schedules = type === "onDemand" ? s.schedules : [];
+  const so = new ScaledObject({
+    metadata: {
+      name: deployment,
+      namespace: policy.metadata.namespace,
+      labels: poolLabels(policy, "autoscaling"),
+    },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment },
+      pollingInterval: Math.max(1, Math.round(s.syncPeriodSeconds)),
+      cooldownPeriod: Math.round(s.idleWindowSeconds),
+      minReplicaCount: min,
+      maxReplicaCount: max,
+      advanced: {
+        restoreToOriginalReplicaCount: false,
+        horizontalPodAutoscalerConfig: { behavior: hpaBehavior(policy) as never },
+      },
+      triggers: [
+        {
+          type: "external",
+          name: "tritonscale",
+          metricType: "AverageValue",
+          metadata: {
+            scalerAddress: s.keda.scalerAddress,
+            pool: policy.metadata.name,
+            namespace: policy.metadata.namespace,
+            capacityType,
+          },
+        },
+        ...(s.keda.prometheusFallback
+          ? [
+              {
+                type: "prometheus",
+                name: "queue-fallback",
+                metricType: "AverageValue",
+                metadata: kedaPrometheusTrigger(policy),
+              },
+            ]
+          : []),
+        ...cronTriggers(schedules),
+      ],
+    },
+  });
+  so.validate();
+  return so;
+}
+
+/** The HPA of one Deployment (engine hpa): Pods/External metrics served by prometheus-adapter. */
+export function buildHpa(
+  policy: Policy,
+  deployment: string,
+  type: CapacityType,
+): HorizontalPodAutoscaler {
+  const { min, max } = replicaBounds(policy, type);
+  const hpa = new HorizontalPodAutoscaler({
+    metadata: {
+      name: deployment,
+      namespace: policy.metadata.namespace,
+      labels: poolLabels(policy, "autoscaling"),
+    },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment },
+      // The HPA cannot scale a target at zero: engine hpa keeps at least one.
+      minReplicas: Math.max(1, min),
+      maxReplicas: max,
+      metrics: hpaMetricSpecs(policy),
+      behavior: hpaBehavior(policy),
+    },
+  });
+  hpa.validate();
+  return hpa;
+}

@@ -1,0 +1,313 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "chai";
+import type { IJSONSchemaProps } from "kubernetes-models/apiextensions.k8s.io/v1";
+import { parse, stringify } from "yaml";
+import { runRender } from "../../controller/cli/render.js";
+import { type KubeObject, renderPool } from "../../controller/kube/render/index.js";
+import { cronEnd, hpaBehavior } from "../../controller/kube/render/scaling.js";
+import { terminationSeconds } from "../../controller/kube/render/triton.js";
+import { formatManifests } from "../../controller/kube/yaml.js";
+import { loadModelPool, type Policy, PROVIDERS } from "../../controller/policy/index.js";
+import { runCaptured } from "../support/io.js";
+import { validateOpenApi } from "../support/openapi.js";
+import { projectRoot, requireReference } from "../support/reference.js";
+
+const fixtures = join(projectRoot, "test", "fixtures", "manifests");
+const update = process.env.UPDATE_GOLDEN === "1";
+
+/** A Spot pool on `provider` scaled by `engine`, with a schedule. */
+function pool(
+  provider: string,
+  engine: "keda" | "hpa",
+  extra: Record<string, unknown> = {},
+): Policy {
+  return loadModelPool(
+    stringify({
+      apiVersion: "tritonscale.dev/v1alpha1",
+      kind: "ModelPool",
+      metadata: { name: "yolo", namespace: "vision" },
+      spec: {
+        models: [{ name: "yolov8s", template: "yolov8-onnx", imageSize: 640, classes: 80 }],
+        slo: { latencyP99Ms: 85 },
+        scaling: {
+          engine,
+          minReplicas: engine === "hpa" ? 1 : 0,
+          maxReplicas: 8,
+          schedules: [{ name: "morning", cron: "30 7 * * 1-5", duration: "2h", minReplicas: 3 }],
+        },
+        capacity: { provider, spot: { enabled: true, onDemandBase: 1 } },
+        ...extra,
+      },
+    }),
+    "pool.yaml",
+  );
+}
+
+type Json = { [k: string]: unknown };
+const json = (o: KubeObject): Json => JSON.parse(JSON.stringify(o.toJSON())) as Json;
+const kinds = (objs: readonly KubeObject[]) =>
+  objs.map((o) => `${o.kind}/${(json(o).metadata as Json).name}`);
+
+describe("renderPool: golden manifests per provider and engine", () => {
+  for (const provider of PROVIDERS) {
+    for (const engine of ["keda", "hpa"] as const) {
+      it(`${provider} × ${engine} matches test/fixtures/manifests/${provider}-${engine}.yaml`, () => {
+        const text = formatManifests(renderPool(pool(provider, engine)));
+        const file = join(fixtures, `${provider}-${engine}.yaml`);
+        if (update) {
+          mkdirSync(fixtures, { recursive: true });
+          writeFileSync(file, text);
+        }
+        expect(text, "UPDATE_GOLDEN=1 npm test rewrites the fixtures").to.equal(
+          readFileSync(file, "utf8"),
+        );
+      });
+    }
+  }
+});
+
+describe("renderPool: objects", () => {
+  it("keda: Spot and on-demand Deployments, Service, PDB, ServiceMonitor, PrometheusRule, two ScaledObjects", () => {
+    expect(kinds(renderPool(pool("eks", "keda")))).to.deep.equal([
+      "Deployment/yolo-triton-spot",
+      "Deployment/yolo-triton-ondemand",
+      "Service/yolo-triton",
+      "PodDisruptionBudget/yolo-triton",
+      "ServiceMonitor/yolo-triton",
+      "PrometheusRule/yolo-triton",
+      "ScaledObject/yolo-triton-spot",
+      "ScaledObject/yolo-triton-ondemand",
+    ]);
+  });
+
+  it("hpa: the adapter's rules and an HPA per Deployment instead of ScaledObjects; karpenter adds a NodePool", () => {
+    expect(kinds(renderPool(pool("karpenter", "hpa")))).to.deep.equal([
+      "NodePool/vision-yolo-gpu",
+      "Deployment/yolo-triton-spot",
+      "Deployment/yolo-triton-ondemand",
+      "Service/yolo-triton",
+      "PodDisruptionBudget/yolo-triton",
+      "ServiceMonitor/yolo-triton",
+      "PrometheusRule/yolo-triton",
+      "ConfigMap/yolo-adapter-rules",
+      "HorizontalPodAutoscaler/yolo-triton-spot",
+      "HorizontalPodAutoscaler/yolo-triton-ondemand",
+    ]);
+  });
+
+  it("without Spot: one on-demand Deployment and one ScaledObject", () => {
+    const p = loadModelPool(
+      readFileSync(join(projectRoot, "examples", "yolov8-pool.yaml"), "utf8"),
+      "pool.yaml",
+    );
+    const names = kinds(renderPool(p));
+    expect(names.filter((n) => n.startsWith("Deployment/"))).to.deep.equal([
+      "Deployment/yolo-detect-triton",
+    ]);
+    expect(names.filter((n) => n.startsWith("ScaledObject/"))).to.deep.equal([
+      "ScaledObject/yolo-detect-triton",
+    ]);
+  });
+
+  const placement: { provider: string; spot: Json; onDemand: Json }[] = [
+    {
+      provider: "gke",
+      spot: {
+        nodeSelector: {
+          "cloud.google.com/gke-accelerator": "nvidia-tesla-t4",
+          "cloud.google.com/gke-spot": "true",
+        },
+      },
+      onDemand: { notIn: "cloud.google.com/gke-spot" },
+    },
+    {
+      provider: "eks",
+      spot: { nodeSelector: { "eks.amazonaws.com/capacityType": "SPOT" } },
+      onDemand: { nodeSelector: { "eks.amazonaws.com/capacityType": "ON_DEMAND" } },
+    },
+    {
+      provider: "aks",
+      spot: { nodeSelector: { "kubernetes.azure.com/scalesetpriority": "spot" } },
+      onDemand: { notIn: "kubernetes.azure.com/scalesetpriority" },
+    },
+    {
+      provider: "karpenter",
+      spot: {
+        nodeSelector: {
+          "karpenter.sh/capacity-type": "spot",
+          "karpenter.sh/nodepool": "vision-yolo-gpu",
+        },
+      },
+      onDemand: {
+        nodeSelector: {
+          "karpenter.sh/capacity-type": "on-demand",
+          "karpenter.sh/nodepool": "vision-yolo-gpu",
+        },
+      },
+    },
+  ];
+  for (const c of placement) {
+    it(`${c.provider}: Spot pods select Spot nodes, on-demand pods stay off them`, () => {
+      const [spot, onDemand] = renderPool(pool(c.provider, "keda"))
+        .filter((o) => o.kind === "Deployment")
+        .map((d) => ((json(d).spec as Json).template as Json).spec as Json);
+      expect(spot!.nodeSelector).to.deep.equal(c.spot.nodeSelector);
+      if (c.onDemand.nodeSelector)
+        expect(onDemand!.nodeSelector).to.deep.equal(c.onDemand.nodeSelector);
+      if (c.onDemand.notIn) {
+        expect(JSON.stringify(onDemand!.affinity)).to.contain(c.onDemand.notIn as string);
+        expect(JSON.stringify(spot!.affinity ?? {})).to.not.contain(c.onDemand.notIn as string);
+      }
+    });
+  }
+
+  it("fits termination inside the Spot notice (GKE 30 s, EKS 120 s)", () => {
+    expect(terminationSeconds(pool("gke", "keda"), "spot")).to.deep.equal({
+      grace: 25,
+      preStop: 8,
+    });
+    expect(terminationSeconds(pool("eks", "keda"), "spot")).to.deep.equal({
+      grace: 60,
+      preStop: 10,
+    });
+    expect(terminationSeconds(pool("gke", "keda"), "onDemand")).to.deep.equal({
+      grace: 60,
+      preStop: 10,
+    });
+  });
+
+  it("sizes the startup probe to twice the cold start, and probes Triton's health endpoints", () => {
+    const d = json(renderPool(pool("eks", "keda"))[0]!);
+    const c = ((((d.spec as Json).template as Json).spec as Json).containers as Json[])[0]!;
+    expect(c.startupProbe).to.deep.equal({
+      httpGet: { path: "/v2/health/ready", port: "http" },
+      periodSeconds: 10,
+      failureThreshold: 18,
+    });
+    expect((c.readinessProbe as Json).httpGet).to.deep.equal({
+      path: "/v2/health/ready",
+      port: "http",
+    });
+    expect((c.livenessProbe as Json).httpGet).to.deep.equal({
+      path: "/v2/health/live",
+      port: "http",
+    });
+    expect(c.args).to.include("--model-control-mode=none").and.include("--metrics-port=8002");
+    expect((c.resources as Json).limits).to.deep.include({ "nvidia.com/gpu": "1" });
+  });
+
+  it("ScaledObjects: Spot may go to zero, on-demand keeps the base and carries the schedule as a cron trigger", () => {
+    const [spot, onDemand] = renderPool(pool("eks", "keda"))
+      .filter((o) => o.kind === "ScaledObject")
+      .map((o) => json(o).spec as Json);
+    expect([
+      spot!.minReplicaCount,
+      spot!.maxReplicaCount,
+      spot!.cooldownPeriod,
+      spot!.pollingInterval,
+    ]).to.deep.equal([0, 8, 600, 15]);
+    expect(onDemand!.minReplicaCount).to.equal(0);
+    const triggers = (onDemand!.triggers as Json[]).map((t) => t.type);
+    expect(triggers).to.deep.equal(["external", "prometheus", "cron"]);
+    const cron = (onDemand!.triggers as Json[])[2]!.metadata;
+    expect(cron).to.deep.equal({
+      timezone: "UTC",
+      start: "30 7 * * 1-5",
+      end: "30 9 * * 1-5",
+      desiredReplicas: "3",
+    });
+    const prom = (spot!.triggers as Json[])[1]!.metadata as Json;
+    expect(prom.ignoreNullValues).to.equal("false");
+  });
+
+  it("turns the pool's behavior into autoscaling/v2 behavior", () => {
+    expect(hpaBehavior(pool("eks", "hpa"))).to.deep.equal({
+      scaleUp: {
+        stabilizationWindowSeconds: 0,
+        selectPolicy: "Max",
+        policies: [
+          { type: "Pods", value: 4, periodSeconds: 15 },
+          { type: "Percent", value: 100, periodSeconds: 15 },
+        ],
+      },
+      scaleDown: {
+        stabilizationWindowSeconds: 300,
+        selectPolicy: "Max",
+        policies: [{ type: "Percent", value: 100, periodSeconds: 15 }],
+      },
+    });
+  });
+
+  const crons: { name: string; cron: string; seconds: number; end: string | undefined }[] = [
+    { name: "same day", cron: "30 7 * * 1-5", seconds: 7200, end: "30 9 * * 1-5" },
+    {
+      name: "minutes carry into the hour",
+      cron: "45 8 * * *",
+      seconds: 30 * 60,
+      end: "15 9 * * *",
+    },
+    {
+      name: "past midnight: left to the external scaler",
+      cron: "0 23 * * *",
+      seconds: 7200,
+      end: undefined,
+    },
+    {
+      name: "a range of hours: left to the external scaler",
+      cron: "0 8-10 * * *",
+      seconds: 600,
+      end: undefined,
+    },
+  ];
+  for (const c of crons) {
+    it(`cron end: ${c.name}`, () => expect(cronEnd(c.cron, c.seconds)).to.equal(c.end));
+  }
+});
+
+describe("rendered custom resources against their upstream CRDs", () => {
+  let scaledObjectSchema: IJSONSchemaProps;
+  before(function () {
+    const keda = requireReference(this, "keda");
+    const crd = parse(readFileSync(join(keda, "keda.sh_scaledobjects.yaml"), "utf8")) as {
+      spec: { versions: { name: string; schema: { openAPIV3Schema: IJSONSchemaProps } }[] };
+    };
+    scaledObjectSchema = crd.spec.versions.find((v) => v.name === "v1alpha1")!.schema
+      .openAPIV3Schema;
+  });
+
+  for (const provider of PROVIDERS) {
+    it(`every ScaledObject for ${provider} validates against KEDA's ScaledObject CRD`, () => {
+      const objects = renderPool(pool(provider, "keda")).filter((o) => o.kind === "ScaledObject");
+      expect(objects).to.have.lengthOf(2);
+      for (const o of objects)
+        expect(validateOpenApi(scaledObjectSchema, json(o))).to.deep.equal([]);
+    });
+  }
+
+  it("is a real check: a wrong field type and an unknown field are reported", () => {
+    const o = json(renderPool(pool("eks", "keda")).find((x) => x.kind === "ScaledObject")!);
+    (o.spec as Json).pollingInterval = "15s";
+    (o.spec as Json).cooldown = 300;
+    expect(validateOpenApi(scaledObjectSchema, o)).to.deep.equal([
+      'spec.pollingInterval: must be an integer (got "15s")',
+      "spec.cooldown: unknown field",
+    ]);
+  });
+});
+
+describe("tritonscale render", () => {
+  it("prints a multi-document YAML of the example pool", async () => {
+    const r = await runCaptured(runRender, [join(projectRoot, "examples", "yolov8-pool.yaml")]);
+    expect(r.code).to.equal(0);
+    expect(r.out.split(/^---$/m)).to.have.lengthOf(6);
+    expect(r.out).to.match(/^apiVersion: apps\/v1\nkind: Deployment\n/);
+  });
+
+  it("reports a bad pool with positions and exits 1; a bad command line exits 2", async () => {
+    const r = await runCaptured(runRender, ["/nonexistent/pool.yaml"]);
+    expect(r.code).to.equal(1);
+    expect(r.err).to.match(/cannot read: no such file/);
+    expect((await runCaptured(runRender, [])).code).to.equal(2);
+  });
+});
