@@ -187,6 +187,9 @@ describe("tritonscale generate", () => {
     const config = readFileSync(join(out, "model-repository", "yolov8s", "config.pbtxt"), "utf8");
     expect(config).to.contain("dims: [84, 8400]").and.contain("preferred_batch_size: [4, 8]");
 
+    const manifests = readFileSync(join(out, "manifests", "vision-yolo-detect.yaml"), "utf8");
+    expect(manifests).to.contain("kind: Deployment").and.contain("kind: ScaledObject");
+
     const second = capture();
     expect(await runGenerate([example, "--out", out], second.io)).to.equal(0);
     expect(second.out()).to.match(/unchanged/);
