@@ -21,9 +21,8 @@ import { hpaMetricSpecs, kedaPrometheusTrigger } from "./prometheus.js";
  *   sets ignoreNullValues "false", so no data is an error, never "scale to zero".
  * - fallback never fires when an external scaler is down (KEDA 8056): the prometheus
  *   trigger keeps scaling on queue time from Prometheus when tritonscale is unreachable.
- *   No `fallback` is set: a static fallback count could scale a busy pool down, while
- *   with a failing trigger the HPA KEDA drives does not scale down at all (it never
- *   scales down when some metrics fail and the rest say down) — the safe side.
+ *   `fallback` uses behavior currentReplicasIfHigher (KEDA ≥ 2.16): on repeated trigger
+ *   errors the Deployment keeps what it has (at least `replicas`), never scales down.
  */
 
 /** autoscaling/v2 behavior from the pool's scaleUp / scaleDown. */
@@ -98,6 +97,12 @@ export function buildScaledObject(
   const capacityType = type === "spot" ? "spot" : "on-demand";
   // Schedules raise the pool's total: the on-demand Deployment carries them when there is one.
   const schedules = type === "onDemand" ? s.schedules : [];
+  // `behavior` is newer than the typed model (KEDA's own CRD, checked in the tests, has it).
+  const fallback = {
+    failureThreshold: 3,
+    replicas: Math.max(1, min),
+    behavior: "currentReplicasIfHigher" as const,
+  };
   const so = new ScaledObject({
     metadata: {
       name: deployment,
@@ -110,6 +115,7 @@ export function buildScaledObject(
       cooldownPeriod: Math.round(s.idleWindowSeconds),
       minReplicaCount: min,
       maxReplicaCount: max,
+      fallback,
       advanced: {
         restoreToOriginalReplicaCount: false,
         horizontalPodAutoscalerConfig: { behavior: hpaBehavior(policy) as never },
