@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { InputError } from "../diagnostics/problem.js";
 import { renderPool } from "../kube/render/index.js";
 import { formatManifests } from "../kube/yaml.js";
 import { loadModelPoolFile } from "../policy/index.js";
@@ -13,6 +12,7 @@ import {
   ExitCode,
   printProblems,
   processIO,
+  reportInputErrors,
   usageError,
 } from "./io.js";
 
@@ -44,18 +44,22 @@ export async function runGenerate(
   if (!poolFile || extra.length > 0 || !args.values.out) {
     return usageError(io, "generate", "expected one <pool.yaml> and --out <dir>", HELP);
   }
-  let policy: Awaited<ReturnType<typeof loadModelPoolFile>>;
-  try {
-    policy = await loadModelPoolFile(poolFile);
-  } catch (e) {
-    if (e instanceof InputError) {
-      printProblems(io, e.problems);
-      io.stderr.write(`${poolFile}: ${e.problems.length} problem(s); nothing written\n`);
-      return ExitCode.Problems;
-    }
-    throw e;
-  }
-  const build = buildRepository(policy, args.values.templates ?? templatesDir);
+  const out = args.values.out;
+  return reportInputErrors(
+    io,
+    () => generate(io, poolFile, { ...args.values, out }),
+    (n) => `${poolFile}: ${n} problem(s); nothing written`,
+  );
+}
+
+async function generate(
+  io: CommandIO,
+  poolFile: string,
+  values: { out: string; check?: boolean | undefined; templates?: string | undefined },
+): Promise<number> {
+  const out = values.out;
+  const policy = await loadModelPoolFile(poolFile);
+  const build = buildRepository(policy, values.templates ?? templatesDir);
   if (build.problems.length > 0) {
     printProblems(io, build.problems);
     io.stderr.write(`${poolFile}: ${build.problems.length} problem(s); nothing written\n`);
@@ -65,12 +69,12 @@ export async function runGenerate(
   const manifests = formatManifests(renderPool(policy));
   const outputs = [
     {
-      dir: join(args.values.out, "model-repository"),
+      dir: join(out, "model-repository"),
       tree: build.tree,
       what: `${build.models.length} model${build.models.length === 1 ? "" : "s"}`,
     },
     {
-      dir: join(args.values.out, "manifests"),
+      dir: join(out, "manifests"),
       tree: new Map([
         [
           `${policy.metadata.namespace}-${policy.metadata.name}.yaml`,
@@ -80,7 +84,7 @@ export async function runGenerate(
       what: "Kubernetes objects",
     },
   ];
-  if (args.values.check) {
+  if (values.check) {
     let stale = false;
     for (const o of outputs) {
       const diff = diffTree(o.dir, o.tree);
@@ -94,7 +98,7 @@ export async function runGenerate(
       for (const p of diff.removed) io.stdout.write(`would remove ${join(o.dir, p)}\n`);
     }
     if (!stale) return ExitCode.Ok;
-    io.stderr.write(`${args.values.out}: out of date; run tritonscale generate without --check\n`);
+    io.stderr.write(`${out}: out of date; run tritonscale generate without --check\n`);
     return ExitCode.Problems;
   }
   for (const o of outputs) {

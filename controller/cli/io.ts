@@ -1,4 +1,4 @@
-import { formatProblem, type Problem, sortProblems } from "../diagnostics/problem.js";
+import { formatProblem, InputError, type Problem, sortProblems } from "../diagnostics/problem.js";
 
 /** Where a command writes; tests pass their own to capture output. */
 export interface CommandIO {
@@ -52,4 +52,23 @@ export function commandLine<T extends { readonly values: { readonly help?: boole
 export function usageError(io: CommandIO, command: string, message: string, help: string): number {
   io.stderr.write(`tritonscale ${command}: ${message}\n\n${help}`);
   return ExitCode.Usage;
+}
+
+/**
+ * Runs a command's body; bad input (an InputError anywhere in it) becomes every problem
+ * on stderr, an optional summary line, and exit code 1. Other errors propagate.
+ */
+export async function reportInputErrors(
+  io: CommandIO,
+  body: () => Promise<number>,
+  summary?: (problems: number) => string,
+): Promise<number> {
+  try {
+    return await body();
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    printProblems(io, e.problems);
+    if (summary) io.stderr.write(`${summary(e.problems.length)}\n`);
+    return ExitCode.Problems;
+  }
 }

@@ -1,5 +1,4 @@
 import { parseArgs } from "node:util";
-import { InputError } from "../diagnostics/problem.js";
 import { renderPool } from "../kube/render/index.js";
 import { formatManifests } from "../kube/yaml.js";
 import { loadModelPoolFile } from "../policy/index.js";
@@ -7,8 +6,8 @@ import {
   type CommandIO,
   commandLine,
   ExitCode,
-  printProblems,
   processIO,
+  reportInputErrors,
   usageError,
 } from "./io.js";
 
@@ -41,15 +40,9 @@ export async function runRender(
   const [poolFile, ...extra] = args.positionals;
   if (!poolFile || extra.length > 0)
     return usageError(io, "render", "expected one <pool.yaml>", HELP);
-  try {
+  return reportInputErrors(io, async () => {
     const policy = await loadModelPoolFile(poolFile);
     io.stdout.write(formatManifests(renderPool(policy)));
     return ExitCode.Ok;
-  } catch (e) {
-    if (e instanceof InputError) {
-      printProblems(io, e.problems);
-      return ExitCode.Problems;
-    }
-    throw e;
-  }
+  });
 }

@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { InputError } from "../diagnostics/problem.js";
 import { loadModelPoolFile } from "../policy/index.js";
 import { isScalerName, scalers } from "../scaling/registry.js";
 import { type Comparison, type ComparisonRow, compare } from "../simulate/compare.js";
@@ -14,8 +13,8 @@ import {
   type CommandIO,
   commandLine,
   ExitCode,
-  printProblems,
   processIO,
+  reportInputErrors,
   usageError,
 } from "./io.js";
 
@@ -64,11 +63,12 @@ export async function runSimulate(
     );
     return ExitCode.Usage;
   }
-  try {
-    const policy = await loadModelPoolFile(values.pool);
-    const trace = values.trace.startsWith("synthetic:")
-      ? parseTraceSpec(values.trace, seed)
-      : parseTraceCsv(readFileSync(values.trace, "utf8"), values.trace, seed);
+  const { pool, trace: traceSpec } = values;
+  return reportInputErrors(io, async () => {
+    const policy = await loadModelPoolFile(pool);
+    const trace = traceSpec.startsWith("synthetic:")
+      ? parseTraceSpec(traceSpec, seed)
+      : parseTraceCsv(readFileSync(traceSpec, "utf8"), traceSpec, seed);
     const profile = await loadProfile(values.profile ?? DEFAULT_PROFILE_SPEC);
     const timelineRows: string[] = [];
     const progress = progressBar(io, trace.durationSeconds);
@@ -99,17 +99,13 @@ export async function runSimulate(
         : formatTable(result, policy.spec.slo.latencyP99Ms),
     );
     return ExitCode.Ok;
-  } catch (e) {
-    if (e instanceof InputError) {
-      printProblems(io, e.problems);
-      return ExitCode.Problems;
-    }
+  }).catch((e: unknown) => {
     if (e instanceof Error && (e as NodeJS.ErrnoException).code === "ENOENT") {
       io.stderr.write(`tritonscale simulate: ${e.message}\n`);
       return ExitCode.Problems;
     }
     throw e;
-  }
+  });
 }
 
 function parse(args: string[]) {

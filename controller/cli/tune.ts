@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseDocument } from "yaml";
-import { InputError } from "../diagnostics/problem.js";
 import { loadModelPool, loadModelPoolFile } from "../policy/index.js";
 import { simulatedModel } from "../simulate/setup.js";
 import { type TuneCandidate, tuneBatching } from "../simulate/tune.js";
@@ -11,8 +10,8 @@ import {
   type CommandIO,
   commandLine,
   ExitCode,
-  printProblems,
   processIO,
+  reportInputErrors,
   usageError,
 } from "./io.js";
 
@@ -51,7 +50,8 @@ export async function runTune(argv: readonly string[], io: CommandIO = processIO
       HELP,
     );
   }
-  try {
+  const profileSpec = values.profile;
+  return reportInputErrors(io, async () => {
     const policy = values.pool ? await loadModelPoolFile(values.pool) : undefined;
     const sloMs =
       values["slo-p99"] !== undefined ? Number(values["slo-p99"]) : policy!.spec.slo.latencyP99Ms;
@@ -62,7 +62,7 @@ export async function runTune(argv: readonly string[], io: CommandIO = processIO
       return ExitCode.Usage;
     }
     const top = values.top === undefined ? 5 : Number(values.top);
-    const profile = await loadProfile(values.profile);
+    const profile = await loadProfile(profileSpec);
     const ranked = tuneBatching({ profile, sloMs });
     const best = ranked[0];
     if (!best || best.capacity.requestsPerSecond <= 0) {
@@ -102,13 +102,7 @@ export async function runTune(argv: readonly string[], io: CommandIO = processIO
       io.stdout.write(`\nwrote spec.models[${index}] (${model.name}) of ${values.pool}\n`);
     }
     return ExitCode.Ok;
-  } catch (e) {
-    if (e instanceof InputError) {
-      printProblems(io, e.problems);
-      return ExitCode.Problems;
-    }
-    throw e;
-  }
+  });
 }
 
 /** The config.pbtxt blocks for a candidate. */
