@@ -5,6 +5,7 @@ import type { IJSONSchemaProps } from "kubernetes-models/apiextensions.k8s.io/v1
 import { parse, stringify } from "yaml";
 import { runRender } from "../../controller/cli/render.js";
 import { type KubeObject, renderPool } from "../../controller/kube/render/index.js";
+import { checkPromQL } from "../../controller/kube/render/prometheus.js";
 import { cronEnd, hpaBehavior } from "../../controller/kube/render/scaling.js";
 import { terminationSeconds } from "../../controller/kube/render/triton.js";
 import { formatManifests } from "../../controller/kube/yaml.js";
@@ -219,6 +220,17 @@ describe("renderPool: objects", () => {
     });
     const prom = (spot!.triggers as Json[])[1]!.metadata as Json;
     expect(prom.ignoreNullValues).to.equal("false");
+  });
+
+  it("each ScaledObject's Prometheus trigger asks for its own Deployment's share, in valid PromQL", () => {
+    const queries = renderPool(pool("gke", "keda"))
+      .filter((o) => o.kind === "ScaledObject")
+      .map(
+        (o) => (((json(o).spec as Json).triggers as Json[])[1]!.metadata as Json).query as string,
+      );
+    expect(queries[0]).to.contain('tritonscale_dev_capacity_type="spot"');
+    expect(queries[1]).to.contain('tritonscale_dev_capacity_type="on-demand"');
+    for (const q of queries) expect(checkPromQL(q)).to.deep.equal([]);
   });
 
   it("turns the pool's behavior into autoscaling/v2 behavior", () => {

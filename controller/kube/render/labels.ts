@@ -14,6 +14,9 @@ export const CAPACITY_LABEL = "tritonscale.dev/capacity-type";
  */
 export const PROM_POOL_LABEL = "tritonscale_dev_pool";
 
+/** The capacity-type pod label as a Prometheus label (copied like the pool label). */
+export const PROM_CAPACITY_LABEL = "tritonscale_dev_capacity_type";
+
 /** The field manager tritonscale applies with (server-side apply). */
 export const FIELD_MANAGER = "tritonscale";
 

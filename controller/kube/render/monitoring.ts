@@ -5,7 +5,7 @@ import {
 } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { ConfigMap } from "kubernetes-models/v1";
 import type { Policy } from "../../policy/index.js";
-import { POOL_LABEL, podSelector, poolLabels } from "./labels.js";
+import { CAPACITY_LABEL, POOL_LABEL, podSelector, poolLabels } from "./labels.js";
 import { buildAdapterRules, buildRecordingRules, formatAdapterConfig } from "./prometheus.js";
 
 /**
@@ -29,7 +29,7 @@ export function buildMonitor(policy: Policy): ServiceMonitor | PodMonitor {
           metadata: meta,
           spec: {
             selector: { matchLabels: podSelector(policy) },
-            podTargetLabels: [POOL_LABEL],
+            podTargetLabels: [POOL_LABEL, CAPACITY_LABEL],
             podMetricsEndpoints: [{ port: "metrics", path: "/metrics", interval }],
           },
         })
@@ -37,7 +37,7 @@ export function buildMonitor(policy: Policy): ServiceMonitor | PodMonitor {
           metadata: meta,
           spec: {
             selector: { matchLabels: podSelector(policy) },
-            podTargetLabels: [POOL_LABEL],
+            podTargetLabels: [POOL_LABEL, CAPACITY_LABEL],
             endpoints: [{ port: "metrics", path: "/metrics", interval }],
           },
         });

@@ -5,7 +5,7 @@ import { formatDuration, type Policy } from "../../policy/index.js";
 import { HPA_GPU } from "../../scaling/hpa.js";
 import { KEDA_QUEUE } from "../../scaling/keda.js";
 import { TRITONSCALE_TUNING } from "../../scaling/tritonscale.js";
-import { PROM_POOL_LABEL } from "./labels.js";
+import { PROM_CAPACITY_LABEL, PROM_POOL_LABEL } from "./labels.js";
 
 /**
  * What Prometheus, KEDA and prometheus-adapter compute for a pool (pure: no I/O):
@@ -376,14 +376,25 @@ export type KedaPrometheusMetadata = {
  * it is an error, and an erroring trigger neither activates nor deactivates. At zero
  * replicas there is nothing to measure, so the trigger errors there by design; activation
  * from zero is the external scaler's job. An idle pool reads 0 (queue time 0 when no
- * requests), not NaN. The threshold is per ScaledObject: a pool split into Spot and
- * on-demand Deployments has this trigger on each, both reading the pool's value.
+ * requests), not NaN.
+ *
+ * With `capacityType`, the query is for one Deployment of a pool split into Spot and
+ * on-demand: the pool's queue time × that Deployment's serving pods (Triton targets up
+ * with the copied capacity-type label), so each ScaledObject asks for its own share
+ * instead of both asking for the whole pool.
  */
-export function kedaPrometheusTrigger(policy: Policy): KedaPrometheusMetadata {
+export function kedaPrometheusTrigger(
+  policy: Policy,
+  capacityType?: "spot" | "on-demand",
+): KedaPrometheusMetadata {
   const sel = `{${poolMatchers(policy)}}`;
+  const replicas =
+    capacityType === undefined
+      ? `sum(${RECORDED.poolReplicas}${sel})`
+      : `count(up{${poolMatchers(policy, `${PROM_CAPACITY_LABEL}=${promString(capacityType)}`)}} == 1)`;
   return {
     serverAddress: policy.spec.monitoring.prometheusAddress,
-    query: `sum(${RECORDED.poolQueueTimeMs}${sel}) * sum(${RECORDED.poolReplicas}${sel})`,
+    query: `sum(${RECORDED.poolQueueTimeMs}${sel}) * ${replicas}`,
     threshold: decimal(queueTimeBudgetMs(policy)),
     activationThreshold: "0",
     ignoreNullValues: "false",

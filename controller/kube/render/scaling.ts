@@ -138,7 +138,7 @@ export function buildScaledObject(
                 type: "prometheus",
                 name: "queue-fallback",
                 metricType: "AverageValue",
-                metadata: kedaPrometheusTrigger(policy),
+                metadata: kedaPrometheusTrigger(policy, capacityType),
               },
             ]
           : []),
