@@ -1,3 +1,4 @@
+import { parseArgs } from "node:util";
 import { formatProblem, InputError, type Problem, sortProblems } from "../diagnostics/problem.js";
 
 /** Where a command writes; tests pass their own to capture output. */
@@ -71,4 +72,14 @@ export async function reportInputErrors(
     if (summary) io.stderr.write(`${summary(e.problems.length)}\n`);
     return ExitCode.Problems;
   }
+}
+
+/** The command line of a command that takes only files and `--help`. */
+export function parseFilesOnly(args: string[]) {
+  return parseArgs({
+    args,
+    options: { help: { type: "boolean", short: "h" } },
+    allowPositionals: true,
+    strict: true,
+  });
 }

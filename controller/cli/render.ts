@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { renderPool } from "../kube/render/index.js";
 import { formatManifests } from "../kube/yaml.js";
 import { loadModelPoolFile } from "../policy/index.js";
@@ -6,6 +5,7 @@ import {
   type CommandIO,
   commandLine,
   ExitCode,
+  parseFilesOnly,
   processIO,
   reportInputErrors,
   usageError,
@@ -28,14 +28,7 @@ export async function runRender(
   argv: readonly string[],
   io: CommandIO = processIO,
 ): Promise<number> {
-  const args = commandLine(io, "render", HELP, argv, (a) =>
-    parseArgs({
-      args: a,
-      options: { help: { type: "boolean", short: "h" } },
-      allowPositionals: true,
-      strict: true,
-    }),
-  );
+  const args = commandLine(io, "render", HELP, argv, parseFilesOnly);
   if (typeof args === "number") return args;
   const [poolFile, ...extra] = args.positionals;
   if (!poolFile || extra.length > 0)

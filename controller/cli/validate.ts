@@ -1,10 +1,10 @@
-import { parseArgs } from "node:util";
 import type { Problem } from "../diagnostics/problem.js";
 import { parseModelPoolFile } from "../policy/index.js";
 import {
   type CommandIO,
   commandLine,
   ExitCode,
+  parseFilesOnly,
   printProblems,
   processIO,
   usageError,
@@ -27,14 +27,7 @@ export async function runValidate(
   argv: readonly string[],
   io: CommandIO = processIO,
 ): Promise<number> {
-  const args = commandLine(io, "validate", HELP, argv, (a) =>
-    parseArgs({
-      args: a,
-      options: { help: { type: "boolean", short: "h" } },
-      allowPositionals: true,
-      strict: true,
-    }),
-  );
+  const args = commandLine(io, "validate", HELP, argv, parseFilesOnly);
   if (typeof args === "number") return args;
   if (args.positionals.length === 0) {
     return usageError(io, "validate", "expected at least one <pool.yaml>", HELP);
