@@ -630,6 +630,15 @@ export const capacitySchema = Type.Object(
         { ...strict, description: "Spot capacity." },
       ),
     ),
+    karpenterNodeClass: withDefault(
+      "default",
+      Type.String({
+        pattern: DNS_LABEL_PATTERN,
+        "x-valid": "the name of an EC2NodeClass in the cluster",
+        description:
+          "EC2NodeClass the Karpenter NodePool of the pool's GPU nodes uses (provider karpenter only).",
+      }),
+    ),
     nodeSelector: withDefault(
       {},
       Type.Record(

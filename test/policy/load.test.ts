@@ -119,6 +119,7 @@ describe("loadModelPool: valid pools", () => {
       provider: "generic",
       gpu: { type: "nvidia-tesla-t4", count: 1, resourceName: "nvidia.com/gpu" },
       spot: { enabled: false, onDemandBase: 1, fallbackAfter: "3m", fallbackAfterSeconds: 180 },
+      karpenterNodeClass: "default",
       nodeSelector: {},
       tolerations: [],
     });

@@ -8,7 +8,7 @@ import { nodePoolName } from "./placement.js";
  * allowed, so the Spot Deployment gets Spot and the on-demand one gets on-demand (each
  * selects `karpenter.sh/capacity-type`); consolidation only of empty nodes, one minute
  * after they empty, so serving pods are never moved to pack nodes tighter; a GPU limit of
- * maxReplicas × GPUs per replica. The node class is the cluster's `default` EC2NodeClass.
+ * maxReplicas × GPUs per replica. The node class is `capacity.karpenterNodeClass`.
  */
 export function buildNodePool(policy: Policy): NodePool {
   const cap = policy.spec.capacity;
@@ -18,7 +18,11 @@ export function buildNodePool(policy: Policy): NodePool {
       template: {
         metadata: { labels: { "tritonscale.dev/gpu": cap.gpu.type } },
         spec: {
-          nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: "default" },
+          nodeClassRef: {
+            group: "karpenter.k8s.aws",
+            kind: "EC2NodeClass",
+            name: cap.karpenterNodeClass,
+          },
           requirements: [
             { key: "karpenter.sh/capacity-type", operator: "In", values: ["spot", "on-demand"] },
             {
