@@ -1,8 +1,5 @@
 import { ScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1";
-import {
-  HorizontalPodAutoscaler,
-  type IHorizontalPodAutoscalerBehavior,
-} from "kubernetes-models/autoscaling/v2";
+import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import type { Policy, PolicySchedule } from "../../policy/index.js";
 import type { CapacityType } from "../../scaling/types.js";
 import { poolLabels } from "./labels.js";
@@ -25,17 +22,30 @@ import { hpaMetricSpecs, kedaPrometheusTrigger } from "./prometheus.js";
  *   errors the Deployment keeps what it has (at least `replicas`), never scales down.
  */
 
+/** One direction of autoscaling/v2 behavior, as plain data (the HPA and KEDA models both take it). */
+export interface ScalingRules {
+  readonly stabilizationWindowSeconds: number;
+  readonly selectPolicy: "Max";
+  readonly policies: { type: "Pods" | "Percent"; value: number; periodSeconds: number }[];
+}
+
 /** autoscaling/v2 behavior from the pool's scaleUp / scaleDown. */
-export function hpaBehavior(policy: Policy): IHorizontalPodAutoscalerBehavior {
-  const rules = (r: Policy["spec"]["scaling"]["scaleUp"]) => ({
+export function hpaBehavior(policy: Policy): { scaleUp: ScalingRules; scaleDown: ScalingRules } {
+  const rules = (r: Policy["spec"]["scaling"]["scaleUp"]): ScalingRules => ({
     stabilizationWindowSeconds: r.stabilizationWindowSeconds,
     selectPolicy: "Max",
     policies: [
       ...(r.maxPodsPerPeriod > 0
-        ? [{ type: "Pods", value: r.maxPodsPerPeriod, periodSeconds: r.periodSeconds }]
+        ? [{ type: "Pods" as const, value: r.maxPodsPerPeriod, periodSeconds: r.periodSeconds }]
         : []),
       ...(r.maxPercentPerPeriod > 0
-        ? [{ type: "Percent", value: r.maxPercentPerPeriod, periodSeconds: r.periodSeconds }]
+        ? [
+            {
+              type: "Percent" as const,
+              value: r.maxPercentPerPeriod,
+              periodSeconds: r.periodSeconds,
+            },
+          ]
         : []),
     ],
   });
@@ -43,6 +53,19 @@ export function hpaBehavior(policy: Policy): IHorizontalPodAutoscalerBehavior {
     scaleUp: rules(policy.spec.scaling.scaleUp),
     scaleDown: rules(policy.spec.scaling.scaleDown),
   };
+}
+
+/** A ScaledObject's or HPA's metadata: named and labelled like the Deployment it scales. */
+function scalerMetadata(policy: Policy, deployment: string) {
+  return {
+    name: deployment,
+    namespace: policy.metadata.namespace,
+    labels: poolLabels(policy, "autoscaling"),
+  };
+}
+
+function deploymentRef(deployment: string) {
+  return { apiVersion: "apps/v1", kind: "Deployment", name: deployment };
 }
 
 /** Replica bounds of one Deployment: Spot may go to zero; on-demand keeps the base. */
@@ -104,13 +127,9 @@ export function buildScaledObject(
     behavior: "currentReplicasIfHigher" as const,
   };
   const so = new ScaledObject({
-    metadata: {
-      name: deployment,
-      namespace: policy.metadata.namespace,
-      labels: poolLabels(policy, "autoscaling"),
-    },
+    metadata: scalerMetadata(policy, deployment),
     spec: {
-      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment },
+      scaleTargetRef: deploymentRef(deployment),
       pollingInterval: Math.max(1, Math.round(s.syncPeriodSeconds)),
       cooldownPeriod: Math.round(s.idleWindowSeconds),
       minReplicaCount: min,
@@ -118,7 +137,7 @@ export function buildScaledObject(
       fallback,
       advanced: {
         restoreToOriginalReplicaCount: false,
-        horizontalPodAutoscalerConfig: { behavior: hpaBehavior(policy) as never },
+        horizontalPodAutoscalerConfig: { behavior: hpaBehavior(policy) },
       },
       triggers: [
         {
@@ -158,13 +177,9 @@ export function buildHpa(
 ): HorizontalPodAutoscaler {
   const { min, max } = replicaBounds(policy, type);
   const hpa = new HorizontalPodAutoscaler({
-    metadata: {
-      name: deployment,
-      namespace: policy.metadata.namespace,
-      labels: poolLabels(policy, "autoscaling"),
-    },
+    metadata: scalerMetadata(policy, deployment),
     spec: {
-      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment },
+      scaleTargetRef: deploymentRef(deployment),
       // The HPA cannot scale a target at zero: engine hpa keeps at least one.
       minReplicas: Math.max(1, min),
       maxReplicas: max,
