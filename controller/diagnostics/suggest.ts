@@ -1,16 +1,32 @@
 /**
  * "Did you mean" suggestions for misspelled keys and enum names.
+ *
+ * The work is bounded whatever the input: a word longer than {@link MAX_SUGGEST_LENGTH}
+ * gets no suggestion (nobody mistypes a 16 KB key for a 10-letter one), candidates whose
+ * length alone rules them out are skipped without a comparison, and each comparison stops
+ * as soon as every cell of a row exceeds the edit limit.
  */
 
-/** Optimal-string-alignment edit distance (Levenshtein with adjacent transpositions). */
-export function editDistance(a: string, b: string): number {
+/** Words (and candidates) longer than this many characters are never compared. */
+export const MAX_SUGGEST_LENGTH = 64;
+
+/** Counts the edit-distance comparisons made, so tests can check the work is bounded. */
+export const suggestWork = { comparisons: 0 };
+
+/**
+ * Optimal-string-alignment edit distance (Levenshtein with adjacent transpositions).
+ * With `limit`, returns `limit + 1` as soon as the distance is known to exceed it.
+ */
+export function editDistance(a: string, b: string, limit = Number.POSITIVE_INFINITY): number {
   const m = a.length;
   const n = b.length;
+  if (Math.abs(m - n) > limit) return limit + 1;
   let prev2: number[] = new Array<number>(n + 1).fill(0);
   let prev: number[] = Array.from({ length: n + 1 }, (_, j) => j);
   for (let i = 1; i <= m; i++) {
     const cur: number[] = new Array<number>(n + 1).fill(0);
     cur[0] = i;
+    let rowMin = i;
     for (let j = 1; j <= n; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
@@ -18,7 +34,9 @@ export function editDistance(a: string, b: string): number {
         v = Math.min(v, prev2[j - 2]! + 1);
       }
       cur[j] = v;
+      if (v < rowMin) rowMin = v;
     }
+    if (rowMin > limit) return limit + 1;
     prev2 = prev;
     prev = cur;
   }
@@ -28,19 +46,23 @@ export function editDistance(a: string, b: string): number {
 /**
  * The candidate closest to `word`, if it is close enough to be a likely typo: at most
  * a third of the word's length in edits (and at least one), compared case-insensitively.
+ * Words and candidates longer than {@link MAX_SUGGEST_LENGTH} are not compared.
  */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  if (word.length === 0 || word.length > MAX_SUGGEST_LENGTH) return undefined;
   const w = word.toLowerCase();
+  const limit = Math.max(1, Math.floor(word.length / 3));
   let best: string | undefined;
-  let bestD = Number.POSITIVE_INFINITY;
+  let bestD = limit + 1;
   for (const c of candidates) {
-    const d = editDistance(w, c.toLowerCase());
+    if (c.length > MAX_SUGGEST_LENGTH || Math.abs(c.length - w.length) >= bestD) continue;
+    suggestWork.comparisons++;
+    const d = editDistance(w, c.toLowerCase(), bestD - 1);
     if (d < bestD) {
       bestD = d;
       best = c;
     }
   }
-  const limit = Math.max(1, Math.floor(word.length / 3));
   return bestD <= limit ? best : undefined;
 }
 
