@@ -1,11 +1,21 @@
-import { readFile } from "node:fs/promises";
-import { type ParseArgsConfig, parseArgs } from "node:util";
+import { parseArgs } from "node:util";
 import { formatProblem } from "../diagnostics/problem.js";
 import { closest } from "../diagnostics/suggest.js";
 import { lintFiles } from "../repository/lint-files.js";
 import { formatModelConfig, parseModelConfig } from "../repository/model-config.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
-import { type CommandIO, ExitCode, printProblems, processIO } from "./io.js";
+import { INPUT_SIZE_HELP, inputSizeOptions, readInputText } from "./inputs.js";
+import {
+  type CommandIO,
+  commandLine,
+  ExitCode,
+  inputsOf,
+  parseFilesOnly,
+  printProblems,
+  processIO,
+  reportInputErrors,
+  usageError,
+} from "./io.js";
 
 const HELP = `Usage: tritonscale config <command> [options]
 
@@ -28,46 +38,39 @@ are checked against the other models of the repository.
 Prints every problem as file:line:col: rule: field: message, sorted, and a summary on
 stderr. Writes nothing.
 
-Exit code: 0 when every file is clean, 1 when any has a problem, 2 for a bad command line.
+Exit code: 0 when every file is clean, 1 when any has a problem (or cannot be read), 2 for
+a bad command line.
 
 Options:
-  -h, --help  show this help
+${INPUT_SIZE_HELP}
+  -h, --help             show this help
 `;
 
-const FORMAT_HELP = `Usage: tritonscale config format <file> [--write]
+const FORMAT_HELP = `Usage: tritonscale config format <file|-> [--write]
 
 Prints the canonical form of a Triton config.pbtxt: fields in the order of the ModelConfig
 message, two-space indent, one value per line. Comments are not kept. Refuses a file that
-does not parse (the problems are printed).
+does not parse (the problems are printed). \`-\` reads standard input (printing only).
 
 Exit code: 0 on success, 1 when the file cannot be read or parsed, 2 for a bad command line.
 
 Options:
-  -w, --write  rewrite the file in place (atomically) instead of printing it
-  -h, --help   show this help
+  -w, --write            rewrite the file in place (atomically) instead of printing it
+${INPUT_SIZE_HELP}
+  -h, --help             show this help
 `;
 
-type Parsed<V> = { values: V; positionals: string[] };
-
-/** parseArgs that reports a bad command line as usage text instead of throwing. */
-function parse<V>(
-  io: CommandIO,
-  command: string,
-  help: string,
-  argv: readonly string[],
-  options: ParseArgsConfig["options"],
-): Parsed<V> | undefined {
-  try {
-    return parseArgs({
-      args: [...argv],
-      options,
-      allowPositionals: true,
-      strict: true,
-    }) as Parsed<V>;
-  } catch (e) {
-    io.stderr.write(`tritonscale config ${command}: ${(e as Error).message}\n\n${help}`);
-    return undefined;
-  }
+function parseFormat(args: string[]) {
+  return parseArgs({
+    args,
+    options: {
+      help: { type: "boolean", short: "h" },
+      write: { type: "boolean", short: "w" },
+      "max-input-size": { type: "string" },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
 }
 
 function plural(n: number, word: string): string {
@@ -76,19 +79,14 @@ function plural(n: number, word: string): string {
 
 /** `tritonscale config lint <file|dir>...`. */
 async function runLint(argv: readonly string[], io: CommandIO): Promise<number> {
-  const args = parse<{ help?: boolean }>(io, "lint", LINT_HELP, argv, {
-    help: { type: "boolean", short: "h" },
-  });
-  if (args === undefined) return ExitCode.Usage;
-  if (args.values.help) {
-    io.stdout.write(LINT_HELP);
-    return ExitCode.Ok;
-  }
+  const args = commandLine(io, "config lint", LINT_HELP, argv, parseFilesOnly);
+  if (typeof args === "number") return args;
   if (args.positionals.length === 0) {
-    io.stderr.write(`tritonscale config lint: expected at least one <file|dir>\n\n${LINT_HELP}`);
-    return ExitCode.Usage;
+    return usageError(io, "config lint", "expected at least one <file|dir>", LINT_HELP);
   }
-  const { files, problems } = await lintFiles(args.positionals);
+  const limits = inputSizeOptions(args.values["max-input-size"]);
+  if (typeof limits === "string") return usageError(io, "config lint", limits, LINT_HELP);
+  const { files, problems } = await lintFiles(args.positionals, inputsOf(io), limits);
   for (const p of problems) io.stdout.write(`${formatProblem(p)}\n`);
   if (problems.length === 0) {
     io.stderr.write(`ok: ${plural(files.length, "file")}\n`);
@@ -115,32 +113,35 @@ function hasComment(text: string): boolean {
 
 /** `tritonscale config format <file> [--write]`. */
 async function runFormat(argv: readonly string[], io: CommandIO): Promise<number> {
-  const args = parse<{ help?: boolean; write?: boolean }>(io, "format", FORMAT_HELP, argv, {
-    help: { type: "boolean", short: "h" },
-    write: { type: "boolean", short: "w" },
+  const args = commandLine(io, "config format", FORMAT_HELP, argv, parseFormat);
+  if (typeof args === "number") return args;
+  const [path, ...extra] = args.positionals;
+  if (path === undefined || extra.length > 0) {
+    return usageError(
+      io,
+      "config format",
+      `expected exactly one <file>, got ${args.positionals.length}`,
+      FORMAT_HELP,
+    );
+  }
+  if (path === "-" && args.values.write) {
+    return usageError(io, "config format", "--write needs a file, not standard input", FORMAT_HELP);
+  }
+  const limits = inputSizeOptions(args.values["max-input-size"]);
+  if (typeof limits === "string") return usageError(io, "config format", limits, FORMAT_HELP);
+  return reportInputErrors(io, () => format(io, path, args.values.write === true, limits));
+}
+
+async function format(
+  io: CommandIO,
+  path: string,
+  write: boolean,
+  limits: { limitBytes?: number },
+): Promise<number> {
+  const { file, text } = await readInputText(inputsOf(io), path, {
+    expected: "a Triton model configuration (protobuf text format)",
+    ...limits,
   });
-  if (args === undefined) return ExitCode.Usage;
-  if (args.values.help) {
-    io.stdout.write(FORMAT_HELP);
-    return ExitCode.Ok;
-  }
-  const [file, ...extra] = args.positionals;
-  if (file === undefined || extra.length > 0) {
-    io.stderr.write(
-      `tritonscale config format: expected exactly one <file>, got ${args.positionals.length}\n\n${FORMAT_HELP}`,
-    );
-    return ExitCode.Usage;
-  }
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    io.stderr.write(
-      `tritonscale config format: cannot read ${file}: ${code === "ENOENT" ? "no such file or directory" : (e as Error).message}\n`,
-    );
-    return ExitCode.Problems;
-  }
   const parsed = parseModelConfig(text, file);
   if (parsed.problems.length > 0) {
     printProblems(io, parsed.problems);
@@ -148,7 +149,7 @@ async function runFormat(argv: readonly string[], io: CommandIO): Promise<number
     return ExitCode.Problems;
   }
   const formatted = formatModelConfig(parsed.config);
-  if (!args.values.write) {
+  if (!write) {
     io.stdout.write(formatted);
     return ExitCode.Ok;
   }

@@ -1,10 +1,28 @@
 import { parseArgs } from "node:util";
-import { formatProblem, InputError, type Problem, sortProblems } from "../diagnostics/problem.js";
+import {
+  escapeInvisible,
+  formatProblem,
+  InputError,
+  type Problem,
+  sortProblems,
+} from "../diagnostics/problem.js";
+import { type CommandInputs, createInputReader, StreamInputError } from "./read-input.js";
 
-/** Where a command writes; tests pass their own to capture output. */
+/** Where a command writes, and what it reads through; tests pass their own. */
 export interface CommandIO {
   readonly stdout: { write(s: string): unknown };
   readonly stderr: { write(s: string): unknown };
+  /** The input reader (files and `-` for stdin). @default the process's own */
+  readonly inputs?: CommandInputs;
+}
+
+let processInputs: CommandInputs | undefined;
+
+/** The input reader of `io`: its own, or the one over the real files and process.stdin. */
+export function inputsOf(io: CommandIO): CommandInputs {
+  if (io.inputs) return io.inputs;
+  processInputs ??= createInputReader();
+  return processInputs;
 }
 
 /** The process's own streams. */
@@ -17,7 +35,20 @@ export const ExitCode = {
   Problems: 1,
   /** The command line itself is wrong. */
   Usage: 2,
+  /** A bug in tritonscale (EX_SOFTWARE): one line on stderr asking for a report. */
+  Internal: 70,
 } as const;
+
+/**
+ * The one line printed for an error that is not a problem with the input — a bug. With
+ * `debug` (the environment variable TRITONSCALE_DEBUG=1), the stack trace follows.
+ */
+export function internalError(e: unknown, debug: boolean): string {
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const first = escapeInvisible(what.split("\n", 1)[0]!.slice(0, 500));
+  const stack = debug && e instanceof Error && e.stack ? `${escapeInvisible(e.stack)}\n` : "";
+  return `tritonscale: internal error: ${first}\nThis is a bug in tritonscale, not a problem with your input: please report it with the command you ran${debug ? "" : " (TRITONSCALE_DEBUG=1 prints the stack trace)"}.\n${stack}`;
+}
 
 /** Prints problems, one `file:line:col: ...` line each, sorted, to stderr. */
 export function printProblems(io: CommandIO, problems: readonly Problem[]): void {
@@ -56,8 +87,9 @@ export function usageError(io: CommandIO, command: string, message: string, help
 }
 
 /**
- * Runs a command's body; bad input (an InputError anywhere in it) becomes every problem
- * on stderr, an optional summary line, and exit code 1. Other errors propagate.
+ * Runs a command's body; bad input (an InputError anywhere in it, or a streamed input
+ * that turns out unreadable) becomes every problem on stderr, an optional summary line,
+ * and exit code 1. Other errors propagate (to main's internal-error handler).
  */
 export async function reportInputErrors(
   io: CommandIO,
@@ -67,18 +99,24 @@ export async function reportInputErrors(
   try {
     return await body();
   } catch (e) {
-    if (!(e instanceof InputError)) throw e;
-    printProblems(io, e.problems);
-    if (summary) io.stderr.write(`${summary(e.problems.length)}\n`);
+    const problems =
+      e instanceof InputError
+        ? e.problems
+        : e instanceof StreamInputError
+          ? [e.problem]
+          : undefined;
+    if (problems === undefined) throw e;
+    printProblems(io, problems);
+    if (summary) io.stderr.write(`${summary(problems.length)}\n`);
     return ExitCode.Problems;
   }
 }
 
-/** The command line of a command that takes only files and `--help`. */
+/** The command line of a command that takes only files, `--max-input-size` and `--help`. */
 export function parseFilesOnly(args: string[]) {
   return parseArgs({
     args,
-    options: { help: { type: "boolean", short: "h" } },
+    options: { help: { type: "boolean", short: "h" }, "max-input-size": { type: "string" } },
     allowPositionals: true,
     strict: true,
   });

@@ -1,34 +1,41 @@
 #!/usr/bin/env node
+/**
+ * The `tritonscale` command. Each command's modules are loaded only when it runs, so
+ * `--version`, `validate` and `config lint` start fast; `bench/startup.ts` measures it.
+ */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { InputError } from "../diagnostics/problem.js";
-import { packageRoot } from "../util/package-root.js";
-import { runConfig } from "./config.js";
-import { runGenerate } from "./generate.js";
-import { ExitCode } from "./io.js";
-import { runRender } from "./render.js";
-import { runSimulate } from "./simulate.js";
-import { runTune } from "./tune.js";
-import { runValidate } from "./validate.js";
+import { ExitCode, internalError } from "./io.js";
 
-/** Every command, by name: one file each under cli/, all `(argv) => Promise<exit code>`. */
+type Run = (argv: readonly string[]) => Promise<number>;
+
+/** Every command, by name: one file each under cli/, loaded when it runs. */
 const COMMANDS = {
-  generate: { run: runGenerate, summary: "generate the Triton model repository of a ModelPool" },
+  generate: {
+    load: async (): Promise<Run> => (await import("./generate.js")).runGenerate,
+    summary: "generate the Triton model repository of a ModelPool",
+  },
   render: {
-    run: runRender,
+    load: async (): Promise<Run> => (await import("./render.js")).runRender,
     summary: "print the Kubernetes objects of a ModelPool for kubectl apply",
   },
-  validate: { run: runValidate, summary: "check ModelPool files and report every problem" },
-  config: { run: runConfig, summary: "lint or format existing Triton config.pbtxt files" },
+  validate: {
+    load: async (): Promise<Run> => (await import("./validate.js")).runValidate,
+    summary: "check ModelPool files and report every problem",
+  },
+  config: {
+    load: async (): Promise<Run> => (await import("./config.js")).runConfig,
+    summary: "lint or format existing Triton config.pbtxt files",
+  },
   simulate: {
-    run: runSimulate,
+    load: async (): Promise<Run> => (await import("./simulate.js")).runSimulate,
     summary: "replay a trace under each scaler and compare cost and SLO",
   },
   tune: {
-    run: runTune,
+    load: async (): Promise<Run> => (await import("./tune.js")).runTune,
     summary: "choose batching settings that maximise throughput per GPU within the SLO",
   },
-} satisfies Record<string, { run: (argv: readonly string[]) => Promise<number>; summary: string }>;
+} satisfies Record<string, { load: () => Promise<Run>; summary: string }>;
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
@@ -41,7 +48,17 @@ Commands:
 ${lines.join("\n")}
 
 Run \`tritonscale <command> --help\` for a command's options.
+
+Exit codes: 0 success; 1 a problem with the input (an invalid or unreadable file, a
+failed check); 2 a bad command line; 70 an internal error (a bug: please report it).
 `;
+}
+
+/** The package version, read from package.json beside dist/ (without loading any module). */
+function version(): string {
+  const root = join(import.meta.dirname, "..", "..", "..");
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+  return pkg.version;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -51,10 +68,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return name === undefined ? ExitCode.Usage : ExitCode.Ok;
   }
   if (name === "--version" || name === "-V") {
-    const pkg = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as {
-      version: string;
-    };
-    process.stdout.write(`${pkg.version}\n`);
+    process.stdout.write(`${version()}\n`);
     return ExitCode.Ok;
   }
   const command = Object.hasOwn(COMMANDS, name)
@@ -64,22 +78,17 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`tritonscale: unknown command "${name}"\n\n${usage()}`);
     return ExitCode.Usage;
   }
-  return command.run(rest);
+  return (await command.load())(rest);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    if (e instanceof InputError) {
-      process.stderr.write(`${e.message}\n`);
-      process.exitCode = ExitCode.Problems;
-      return;
-    }
-    process.stderr.write(
-      `tritonscale: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
-    );
-    process.exitCode = 70;
-  },
-);
+const fail = (e: unknown): void => {
+  process.stderr.write(internalError(e, process.env.TRITONSCALE_DEBUG === "1"));
+  process.exitCode = ExitCode.Internal;
+};
+process.on("uncaughtException", (e) => {
+  fail(e);
+  process.exit(ExitCode.Internal);
+});
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+}, fail);

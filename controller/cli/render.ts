@@ -1,26 +1,32 @@
 import { renderPool } from "../kube/render/index.js";
 import { formatManifests } from "../kube/yaml.js";
-import { loadModelPoolFile } from "../policy/index.js";
+import { INPUT_SIZE_HELP, inputSizeOptions, loadPolicy } from "./inputs.js";
 import {
   type CommandIO,
   commandLine,
   ExitCode,
+  inputsOf,
   parseFilesOnly,
   processIO,
   reportInputErrors,
   usageError,
 } from "./io.js";
 
-const HELP = `Usage: tritonscale render <pool.yaml>
+const HELP = `Usage: tritonscale render <pool.yaml|->
 
 Prints every Kubernetes object the pool needs as one multi-document YAML, in apply order,
 for \`kubectl apply -f -\` (or server-side apply): the Triton Deployment(s), Service,
 PodDisruptionBudget, ServiceMonitor (or PodMonitor) and PrometheusRule, and the KEDA
 ScaledObject(s) — or, with scaling.engine hpa, the HPA(s) and prometheus-adapter rules —
 plus a Karpenter NodePool for provider karpenter. Every object is schema-checked first.
+\`-\` reads the pool from standard input.
+
+Exit code: 0 on success, 1 when the pool has a problem (or cannot be read), 2 for a bad
+command line.
 
 Options:
-  -h, --help   show this help
+${INPUT_SIZE_HELP}
+  -h, --help             show this help
 `;
 
 /** `tritonscale render <pool.yaml>`. */
@@ -33,8 +39,10 @@ export async function runRender(
   const [poolFile, ...extra] = args.positionals;
   if (!poolFile || extra.length > 0)
     return usageError(io, "render", "expected one <pool.yaml>", HELP);
+  const limits = inputSizeOptions(args.values["max-input-size"]);
+  if (typeof limits === "string") return usageError(io, "render", limits, HELP);
   return reportInputErrors(io, async () => {
-    const policy = await loadModelPoolFile(poolFile);
+    const policy = await loadPolicy(inputsOf(io), poolFile, limits);
     io.stdout.write(formatManifests(renderPool(policy)));
     return ExitCode.Ok;
   });

@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { loadModelPoolFile } from "../policy/index.js";
+import { InputError } from "../diagnostics/problem.js";
 import { isScalerName, scalers } from "../scaling/registry.js";
 import { type Comparison, type ComparisonRow, compare } from "../simulate/compare.js";
 import type { TimelineRow } from "../simulate/engine.js";
@@ -8,15 +7,19 @@ import { DEFAULT_PROFILE_SPEC } from "../simulate/profile.js";
 import { parseTraceSpec } from "../simulate/trace.js";
 import { parseTraceCsv } from "../simulate/trace-csv.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
-import { loadProfile } from "./inputs.js";
+import { checkModelName, flagNumber } from "./flags.js";
+import { INPUT_SIZE_HELP, inputSizeOptions, loadPolicy, loadProfile } from "./inputs.js";
 import {
   type CommandIO,
   commandLine,
   ExitCode,
+  inputsOf,
   processIO,
   reportInputErrors,
   usageError,
 } from "./io.js";
+import { checkOutputFile } from "./output-path.js";
+import type { CommandInputs } from "./read-input.js";
 
 const HELP = `Usage: tritonscale simulate --pool <pool.yaml> --trace <file|synthetic:...> [options]
 
@@ -26,8 +29,9 @@ under each scaler, running the same scaling code as the controller, and prints o
 per scaler plus the bounds static-peak and oracle.
 
 Options:
-  --pool <file>          the ModelPool (required)
-  --trace <spec>         a CSV file (one timestamp per request, or time,count rows) or
+  --pool <file>          the ModelPool (required; - reads standard input)
+  --trace <spec>         a CSV file (one timestamp per request, or time,count rows; read as
+                         a stream, - for standard input) or
                          synthetic:KIND:key=value:... e.g. synthetic:poisson:rate=200:duration=1h
   --scaler <names>       comma-separated: ${Object.keys(scalers).join(", ")}, static:N, or all (default: all)
   --profile <spec>       perf_analyzer or Model Analyzer CSV, or linear:a=<ms>,b=<ms>
@@ -36,7 +40,11 @@ Options:
   --seed <n>             random seed (default: 1)
   --timeline <file.csv>  write load, replicas and latency per minute for every run
   --json                 print {"rows": [...]} instead of a table
+${INPUT_SIZE_HELP}
   -h, --help             show this help
+
+Exit code: 0 on success, 1 when an input has a problem (or cannot be read, or --timeline
+cannot be written), 2 for a bad command line.
 `;
 
 /** `tritonscale simulate`. */
@@ -50,11 +58,13 @@ export async function runSimulate(
   if (!values.pool || !values.trace) {
     return usageError(io, "simulate", "--pool and --trace are required", HELP);
   }
-  const seed = values.seed === undefined ? 1 : Number(values.seed);
-  if (!Number.isSafeInteger(seed)) {
-    io.stderr.write(`tritonscale simulate: --seed must be an integer (got "${values.seed}")\n`);
-    return ExitCode.Usage;
+  const seed = flagNumber("seed", values.seed, 1, { integer: true, min: 0 });
+  if (typeof seed === "string") return usageError(io, "simulate", seed, HELP);
+  if (values.pool === "-" && values.trace === "-") {
+    return usageError(io, "simulate", "--pool and --trace cannot both read standard input", HELP);
   }
+  const limits = inputSizeOptions(values["max-input-size"]);
+  if (typeof limits === "string") return usageError(io, "simulate", limits, HELP);
   const names = scalerList(values.scaler ?? "all");
   const unknown = names.filter((n) => !isScalerName(n) && !/^static:\d+$/.test(n));
   if (unknown.length > 0) {
@@ -64,12 +74,17 @@ export async function runSimulate(
     return ExitCode.Usage;
   }
   const { pool, trace: traceSpec } = values;
+  const inputs = inputsOf(io);
   return reportInputErrors(io, async () => {
-    const policy = await loadModelPoolFile(pool);
+    const policy = await loadPolicy(inputs, pool, limits);
+    const badModel = checkModelName(values.model, policy);
+    if (badModel) return usageError(io, "simulate", badModel, HELP);
+    // Found out before the run, not after it.
+    if (values.timeline) await checkOutputFile(inputs, values.timeline);
+    const profile = await loadProfile(inputs, values.profile ?? DEFAULT_PROFILE_SPEC, limits);
     const trace = traceSpec.startsWith("synthetic:")
       ? parseTraceSpec(traceSpec, seed)
-      : parseTraceCsv(readFileSync(traceSpec, "utf8"), traceSpec, seed);
-    const profile = await loadProfile(values.profile ?? DEFAULT_PROFILE_SPEC);
+      : await readTrace(inputs, traceSpec, seed);
     const timelineRows: string[] = [];
     const progress = progressBar(io, trace.durationSeconds);
     const result = compare({
@@ -99,13 +114,16 @@ export async function runSimulate(
         : formatTable(result, policy.spec.slo.latencyP99Ms),
     );
     return ExitCode.Ok;
-  }).catch((e: unknown) => {
-    if (e instanceof Error && (e as NodeJS.ErrnoException).code === "ENOENT") {
-      io.stderr.write(`tritonscale simulate: ${e.message}\n`);
-      return ExitCode.Problems;
-    }
-    throw e;
   });
+}
+
+/** A CSV trace, streamed from its file (or standard input). */
+async function readTrace(inputs: CommandInputs, path: string, seed: number) {
+  const opened = await inputs.openStream(path, "a CSV trace");
+  if (!opened.ok) throw new InputError(opened.problems);
+  const parts: string[] = [];
+  for await (const chunk of opened.chunks) parts.push(chunk);
+  return parseTraceCsv(parts.join(""), opened.file, seed);
 }
 
 function parse(args: string[]) {
@@ -122,6 +140,7 @@ function parse(args: string[]) {
       seed: { type: "string" },
       timeline: { type: "string" },
       json: { type: "boolean" },
+      "max-input-size": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });

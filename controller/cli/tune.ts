@@ -1,19 +1,22 @@
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseDocument } from "yaml";
-import { loadModelPool, loadModelPoolFile } from "../policy/index.js";
+import { InputError } from "../diagnostics/problem.js";
+import { loadModelPool, parseModelPool } from "../policy/index.js";
 import { simulatedModel } from "../simulate/setup.js";
 import { type TuneCandidate, tuneBatching } from "../simulate/tune.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
-import { loadProfile } from "./inputs.js";
+import { checkModelName, flagNumber } from "./flags.js";
+import { INPUT_SIZE_HELP, inputSizeOptions, loadProfile, readInputText } from "./inputs.js";
 import {
   type CommandIO,
   commandLine,
   ExitCode,
+  inputsOf,
   processIO,
   reportInputErrors,
   usageError,
 } from "./io.js";
+import { checkOutputFile } from "./output-path.js";
 
 const HELP = `Usage: tritonscale tune --profile <csv|linear:...> --slo-p99 <ms> [--pool <pool.yaml> [--model <name>] [--write]]
 
@@ -29,8 +32,12 @@ Options:
   --pool <file>      a ModelPool whose model to tune
   --model <name>     which pool model (default: the first)
   --write            write the result into --pool
-  --top <n>          also list the n best configurations (default 5)
+  --top <n>          list the n best configurations, 1 or more (default 5)
+${INPUT_SIZE_HELP}
   -h, --help         show this help
+
+Exit code: 0 on success, 1 when an input has a problem (or cannot be read, or no
+configuration meets the SLO), 2 for a bad command line.
 `;
 
 /** `tritonscale tune`. */
@@ -50,19 +57,32 @@ export async function runTune(argv: readonly string[], io: CommandIO = processIO
       HELP,
     );
   }
+  if (values.write && values.pool === "-") {
+    return usageError(io, "tune", "--write needs a pool file, not standard input", HELP);
+  }
+  if (values.model !== undefined && !values.pool) {
+    return usageError(io, "tune", "--model needs --pool", HELP);
+  }
+  const top = flagNumber("top", values.top, 5, { integer: true, min: 1 });
+  if (typeof top === "string") return usageError(io, "tune", top, HELP);
+  const sloFlag = flagNumber("slo-p99", values["slo-p99"], 0, { greaterThan: 0 });
+  if (typeof sloFlag === "string") return usageError(io, "tune", sloFlag, HELP);
+  const limits = inputSizeOptions(values["max-input-size"]);
+  if (typeof limits === "string") return usageError(io, "tune", limits, HELP);
   const profileSpec = values.profile;
+  const inputs = inputsOf(io);
   return reportInputErrors(io, async () => {
-    const policy = values.pool ? await loadModelPoolFile(values.pool) : undefined;
-    const sloMs =
-      values["slo-p99"] !== undefined ? Number(values["slo-p99"]) : policy!.spec.slo.latencyP99Ms;
-    if (!(sloMs > 0)) {
-      io.stderr.write(
-        `tritonscale tune: --slo-p99 must be a positive number of milliseconds (got "${values["slo-p99"]}")\n`,
-      );
-      return ExitCode.Usage;
+    const poolInput = values.pool
+      ? await readInputText(inputs, values.pool, { expected: "a ModelPool (YAML)", ...limits })
+      : undefined;
+    const policy = poolInput ? loadModelPool(poolInput.text, poolInput.file) : undefined;
+    if (policy) {
+      const badModel = checkModelName(values.model, policy);
+      if (badModel) return usageError(io, "tune", badModel, HELP);
     }
-    const top = values.top === undefined ? 5 : Number(values.top);
-    const profile = await loadProfile(profileSpec);
+    if (values.write && values.pool) await checkOutputFile(inputs, values.pool);
+    const sloMs = values["slo-p99"] !== undefined ? sloFlag : policy!.spec.slo.latencyP99Ms;
+    const profile = await loadProfile(inputs, profileSpec, limits);
     const ranked = tuneBatching({ profile, sloMs });
     const best = ranked[0];
     if (!best || best.capacity.requestsPerSecond <= 0) {
@@ -78,7 +98,7 @@ export async function runTune(argv: readonly string[], io: CommandIO = processIO
     io.stdout.write(
       `per-replica capacity: ${best.capacity.requestsPerSecond.toFixed(1)} req/s at p99 ${best.capacity.p99Ms.toFixed(1)} ms (mean batch ${best.capacity.meanBatch.toFixed(2)}; saturation ${best.capacity.saturationRequestsPerSecond.toFixed(1)} req/s)\n`,
     );
-    if (top > 1) {
+    if (top > 1 || values.top !== undefined) {
       io.stdout.write(`\n  req/s   p99 ms  max_batch  preferred  delay_us  instances\n`);
       for (const c of ranked.slice(0, top)) {
         io.stdout.write(
@@ -86,18 +106,18 @@ export async function runTune(argv: readonly string[], io: CommandIO = processIO
         );
       }
     }
-    if (values.write && values.pool && policy) {
+    if (values.write && values.pool && policy && poolInput) {
       const model = simulatedModel(policy, values.model);
       const index = policy.spec.models.indexOf(model);
-      const text = readFileSync(values.pool, "utf8");
-      const doc = parseDocument(text);
+      const doc = parseDocument(poolInput.text);
       const at = ["spec", "models", index];
       doc.setIn([...at, "maxBatchSize"], best.maxBatchSize);
       doc.setIn([...at, "instances"], best.instances);
       doc.setIn([...at, "batching", "preferredBatchSizes"], [...best.preferredBatchSizes]);
       doc.setIn([...at, "batching", "maxQueueDelayMicroseconds"], best.maxQueueDelayMicroseconds);
       const updated = doc.toString();
-      loadModelPool(updated, values.pool); // never write a pool that no longer loads
+      const check = parseModelPool(updated, values.pool); // never write a pool that no longer loads
+      if (check.policy === undefined) throw new InputError(check.problems);
       await writeFileAtomic(values.pool, updated);
       io.stdout.write(`\nwrote spec.models[${index}] (${model.name}) of ${values.pool}\n`);
     }
@@ -127,6 +147,7 @@ function parse(args: string[]) {
       model: { type: "string" },
       write: { type: "boolean" },
       top: { type: "string" },
+      "max-input-size": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });

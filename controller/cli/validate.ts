@@ -1,25 +1,28 @@
 import type { Problem } from "../diagnostics/problem.js";
-import { parseModelPoolFile } from "../policy/index.js";
+import { INPUT_SIZE_HELP, inputSizeOptions, readModelPool } from "./inputs.js";
 import {
   type CommandIO,
   commandLine,
   ExitCode,
+  inputsOf,
   parseFilesOnly,
   printProblems,
   processIO,
   usageError,
 } from "./io.js";
 
-const HELP = `Usage: tritonscale validate <pool.yaml>...
+const HELP = `Usage: tritonscale validate <pool.yaml|->...
 
 Checks ModelPool files: YAML syntax, apiVersion and kind, unknown fields, types, ranges
 and the rules between fields. Prints one line per valid file and every problem of the
-invalid ones as file:line:col: field: message. Writes nothing.
+invalid ones as file:line:col: field: message. Writes nothing. \`-\` reads standard input.
 
-Exit code: 0 when every file is valid, 1 when any has a problem, 2 for a bad command line.
+Exit code: 0 when every file is valid, 1 when any has a problem (or cannot be read),
+2 for a bad command line.
 
 Options:
-  -h, --help  show this help
+${INPUT_SIZE_HELP}
+  -h, --help             show this help
 `;
 
 /** `tritonscale validate <pool.yaml>...`: check ModelPool files, report every problem. */
@@ -32,17 +35,19 @@ export async function runValidate(
   if (args.positionals.length === 0) {
     return usageError(io, "validate", "expected at least one <pool.yaml>", HELP);
   }
+  const limits = inputSizeOptions(args.values["max-input-size"]);
+  if (typeof limits === "string") return usageError(io, "validate", limits, HELP);
   const problems: Problem[] = [];
   for (const file of args.positionals) {
-    const r = await parseModelPoolFile(file);
+    const r = await readModelPool(inputsOf(io), file, limits);
     if (r.policy === undefined) {
-      problems.push(...r.problems);
+      for (const p of r.problems) problems.push(p);
       continue;
     }
     const { metadata, spec } = r.policy;
     const n = spec.models.length;
     io.stdout.write(
-      `ok: ${file}: ModelPool ${metadata.namespace}/${metadata.name}, ${n} model${n === 1 ? "" : "s"}\n`,
+      `ok: ${file === "-" ? "<stdin>" : file}: ModelPool ${metadata.namespace}/${metadata.name}, ${n} model${n === 1 ? "" : "s"}\n`,
     );
   }
   if (problems.length === 0) return ExitCode.Ok;

@@ -18,7 +18,38 @@ export interface Problem {
   readonly message: string;
   /** For lint findings: the name of the rule that fired, e.g. `dynamic-batching-max-batch-size`. */
   readonly rule?: string;
+  /**
+   * A line that sums up problems left out (`and 12 more problems`): sorted after every
+   * other problem of its file. Made by {@link moreProblems}.
+   */
+  readonly summary?: true;
 }
+
+/** The closing line of a file's problems when a reader stops collecting them after a cap. */
+export function moreProblems(file: string, more: number): Problem {
+  return {
+    file,
+    line: 0,
+    col: 0,
+    path: "",
+    message: `and ${more} more problem${more === 1 ? "" : "s"}`,
+    summary: true,
+  };
+}
+
+/**
+ * Escapes what a terminal would not show, or would show misleadingly, as `\uXXXX`:
+ * control characters (a binary file's bytes), format characters (zero-width spaces,
+ * byte-order marks, bidirectional overrides), line and paragraph separators, and lone
+ * surrogates. Printable text, tabs included, is unchanged.
+ */
+export function escapeInvisible(s: string): string {
+  return s.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+// Control characters but tab (Cc), format characters (Cf), line and paragraph separators
+// (Zl, Zp), and surrogates not in a pair (Cs: with the u flag, a pair is one code point).
+const INVISIBLE = /(?!\t)[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
 
 /** A position in a text file, both 1-based. */
 export interface SourcePos {
@@ -32,19 +63,27 @@ export interface SourcePos {
  */
 export function formatProblem(p: Problem): string {
   const where = p.line > 0 ? `${p.file}:${p.line}:${p.col}` : p.file;
-  if (p.rule !== undefined) {
-    return `${where}: ${p.rule}: ${p.path ? `${p.path}: ` : ""}${p.message}`;
-  }
-  return `${where}: ${p.path ? `${p.path}: ` : ""}${p.message}`;
+  const text =
+    p.rule !== undefined
+      ? `${where}: ${p.rule}: ${p.path ? `${p.path}: ` : ""}${p.message}`
+      : `${where}: ${p.path ? `${p.path}: ` : ""}${p.message}`;
+  return escapeInvisible(text);
 }
 
-/** Orders problems by file, then line, then column, keeping the order of equal ones. */
+/**
+ * Orders problems by file, then line, then column, keeping the order of equal ones; a
+ * file's summary line (`and N more problems`) comes after its other problems.
+ */
 export function sortProblems(problems: readonly Problem[]): Problem[] {
   return problems
     .map((p, i) => ({ p, i }))
     .sort(
       (a, b) =>
-        a.p.file.localeCompare(b.p.file) || a.p.line - b.p.line || a.p.col - b.p.col || a.i - b.i,
+        a.p.file.localeCompare(b.p.file) ||
+        (a.p.summary ? 1 : 0) - (b.p.summary ? 1 : 0) ||
+        a.p.line - b.p.line ||
+        a.p.col - b.p.col ||
+        a.i - b.i,
     )
     .map(({ p }) => p);
 }

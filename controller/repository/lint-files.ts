@@ -1,11 +1,12 @@
 /**
- * The I/O side of `tritonscale config lint`: expands paths to config files, reads and
- * parses each once, builds the model repository index for the cross-model checks, and
- * runs the lint rules. The rules themselves are pure, in `lint.ts`.
+ * The reading side of `tritonscale config lint`: expands paths to config files, reads and
+ * parses each once (through the injected input reader), builds the model repository index
+ * for the cross-model checks, and runs the lint rules. The rules themselves are pure, in
+ * `lint.ts`.
  */
-import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { type Problem, sortProblems } from "../diagnostics/problem.js";
+import type { InputReader, ReadOptions } from "../util/input.js";
 import {
   lintModelConfig,
   modelFolderOf,
@@ -33,28 +34,24 @@ function isConfigFile(name: string): boolean {
   return name === "config.pbtxt" || name.endsWith(".pbtxt");
 }
 
+/** Directories deeper than this below a named directory are not searched (link loops). */
+const MAX_DEPTH = 32;
+
 /** The config files under `dir`, depth first in name order. */
-async function expandDirectory(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+async function expandDirectory(reader: InputReader, dir: string, depth = 0): Promise<string[]> {
   const out: string[] = [];
-  for (const e of entries) {
+  if (depth > MAX_DEPTH) return out;
+  for (const e of await reader.list(dir)) {
     const path = join(dir, e.name);
-    if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith("."))
-        out.push(...(await expandDirectory(path)));
-    } else if (e.isFile() && isConfigFile(e.name)) {
+    if (e.kind === "directory") {
+      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith(".")) {
+        for (const f of await expandDirectory(reader, path, depth + 1)) out.push(f);
+      }
+    } else if (e.kind === "file" && isConfigFile(e.name)) {
       out.push(path);
     }
   }
   return out;
-}
-
-function errorText(e: unknown): string {
-  const code = (e as { code?: unknown }).code;
-  if (code === "ENOENT") return "no such file or directory";
-  if (code === "EACCES") return "permission denied";
-  return e instanceof Error ? e.message : String(e);
 }
 
 function fileProblem(file: string, message: string): Problem {
@@ -63,33 +60,39 @@ function fileProblem(file: string, message: string): Problem {
 
 /** Reads and parses each config file once, keyed by absolute path. */
 class ConfigCache {
-  private readonly parsed = new Map<string, Promise<ParsedModelConfig | undefined>>();
+  private readonly parsed = new Map<string, Promise<ParsedModelConfig | readonly Problem[]>>();
 
-  /** The parsed config at `file`, its problems naming `file`; undefined when it cannot be read. */
-  async get(file: string): Promise<ParsedModelConfig | undefined> {
+  constructor(
+    private readonly reader: InputReader,
+    private readonly options: ReadOptions,
+  ) {}
+
+  /**
+   * The parsed config at `file`, its problems naming `file`; or why it cannot be read
+   * (the reader's problems, in its one wording).
+   */
+  async get(file: string): Promise<ParsedModelConfig | readonly Problem[]> {
     const key = resolve(file);
     let p = this.parsed.get(key);
     if (p === undefined) {
-      p = readFile(file, "utf8").then(
-        (text) => parseModelConfig(text, file),
-        () => undefined,
-      );
+      p = this.reader
+        .readText(file, {
+          expected: "a Triton model configuration (protobuf text format)",
+          ...this.options,
+        })
+        .then((r) => (r.ok ? parseModelConfig(r.input.text, file) : r.problems));
       this.parsed.set(key, p);
     }
     const parsed = await p;
-    if (parsed === undefined || parsed.file === file) return parsed;
+    if (isProblems(parsed)) return parsed.map((q) => ({ ...q, file, rule: "file" }));
+    if (parsed.file === file) return parsed;
     // First read under another spelling of the same path (e.g. as a sibling model).
     return { ...parsed, file, problems: parsed.problems.map((q) => ({ ...q, file })) };
   }
 }
 
-/** Whether `path` is a directory, following a symbolic link. */
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
+function isProblems(x: ParsedModelConfig | readonly Problem[]): x is readonly Problem[] {
+  return Array.isArray(x);
 }
 
 /**
@@ -98,25 +101,24 @@ async function isDirectory(path: string): Promise<boolean> {
  * auto-completes a missing config).
  */
 async function loadRepositoryIndex(
+  reader: InputReader,
   root: string,
   shown: string,
   cache: ConfigCache,
 ): Promise<RepositoryIndex> {
   const models = new Map<string, RepositoryModel>();
-  const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
-  for (const e of entries) {
-    if (e.name.startsWith(".")) continue;
+  for (const e of await reader.list(root)) {
+    if (e.name.startsWith(".") || e.kind !== "directory") continue;
     const dir = join(root, e.name);
-    if (!(e.isDirectory() || (e.isSymbolicLink() && (await isDirectory(dir))))) continue;
     const file = join(dir, "config.pbtxt");
-    const parsed = await cache.get(file);
-    if (parsed !== undefined) {
+    const parsed = (await reader.kind(file)) === "file" ? await cache.get(file) : [];
+    if (!isProblems(parsed)) {
       const config = parsed.problems.length === 0 ? parsed.config : undefined;
       models.set(e.name, { name: e.name, file, ...(config ? { config } : {}) });
       continue;
     }
-    const subdirs = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    if (subdirs.some((s) => s.isDirectory() && /^\d+$/.test(s.name))) {
+    const subdirs = await reader.list(dir);
+    if (subdirs.some((s) => s.kind === "directory" && /^\d+$/.test(s.name))) {
       models.set(e.name, { name: e.name });
     }
   }
@@ -130,32 +132,31 @@ async function loadRepositoryIndex(
  * `config.pbtxt` files are read (once) to check ensemble steps against them. Any other file
  * name (e.g. a flattened copy) is linted alone, without the cross-model checks.
  */
-export async function lintFiles(paths: readonly string[]): Promise<LintFilesResult> {
+export async function lintFiles(
+  paths: readonly string[],
+  reader: InputReader,
+  options: ReadOptions = {},
+): Promise<LintFilesResult> {
   const problems: Problem[] = [];
   const files: string[] = [];
   for (const path of paths) {
-    try {
-      const s = await stat(path);
-      if (!s.isDirectory()) {
-        files.push(path);
-        continue;
-      }
-      const found = await expandDirectory(path);
-      if (found.length === 0)
-        problems.push(fileProblem(path, "no config.pbtxt or *.pbtxt files in this directory"));
-      files.push(...found);
-    } catch (e) {
-      problems.push(fileProblem(path, errorText(e)));
+    if (path === "-" || (await reader.kind(path)) !== "directory") {
+      files.push(path);
+      continue;
     }
+    const found = await expandDirectory(reader, path);
+    if (found.length === 0)
+      problems.push(fileProblem(path, "no config.pbtxt or *.pbtxt files in this directory"));
+    for (const f of found) files.push(f);
   }
 
-  const unique = [...new Map(files.map((f) => [resolve(f), f])).values()];
-  const cache = new ConfigCache();
+  const unique = [...new Map(files.map((f) => [f === "-" ? f : resolve(f), f])).values()];
+  const cache = new ConfigCache(reader, options);
   const repos = new Map<string, Promise<RepositoryIndex>>();
   for (const file of unique) {
     const parsed = await cache.get(file);
-    if (parsed === undefined) {
-      problems.push(fileProblem(file, "cannot read the file"));
+    if (isProblems(parsed)) {
+      for (const p of parsed) problems.push(p);
       continue;
     }
     for (const p of parsed.problems) problems.push({ ...p, rule: parseProblemRule(parsed, p) });
@@ -167,17 +168,16 @@ export async function lintFiles(paths: readonly string[]): Promise<LintFilesResu
       let index = repos.get(root);
       if (index === undefined) {
         const shown = isAbsolute(file) ? root : relative(process.cwd(), root) || ".";
-        index = loadRepositoryIndex(root, shown, cache);
+        index = loadRepositoryIndex(reader, root, shown, cache);
         repos.set(root, index);
       }
       repo = await index;
     }
-    problems.push(
-      ...lintModelConfig(parsed, {
-        ...(repo ? { repo } : {}),
-        ...(folder !== undefined ? { modelFolder: folder } : {}),
-      }),
-    );
+    const findings = lintModelConfig(parsed, {
+      ...(repo ? { repo } : {}),
+      ...(folder !== undefined ? { modelFolder: folder } : {}),
+    });
+    for (const f of findings) problems.push(f);
   }
   return { files: unique, problems: sortProblems(problems) };
 }

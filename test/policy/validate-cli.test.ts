@@ -52,7 +52,7 @@ describe("tritonscale validate", () => {
       [
         `${bad}:5:47: spec.models[0].imageSize: must be a multiple of 32 (got 650; nearest valid: 640 or 672)`,
         `${bad}:7:3: spec.scalling: unknown field; did you mean "scaling"?`,
-        `${missing}: cannot read: no such file`,
+        `${missing}: cannot read: no such file or directory`,
         "3 problems",
         "",
       ].join("\n"),
@@ -62,7 +62,7 @@ describe("tritonscale validate", () => {
   it("shows help with --help", async () => {
     const r = await validate("--help");
     expect(r.code).to.equal(0);
-    expect(r.out).to.match(/^Usage: tritonscale validate <pool\.yaml>\.\.\./);
+    expect(r.out).to.match(/^Usage: tritonscale validate <pool\.yaml\|->\.\.\./);
   });
 
   it("exits 2 without files or with an unknown option", async () => {

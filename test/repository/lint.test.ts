@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { runConfig } from "../../controller/cli/config.js";
+import { createInputReader } from "../../controller/cli/read-input.js";
 import { formatProblem, type Problem } from "../../controller/diagnostics/problem.js";
 import {
   type LintOptions,
@@ -211,7 +212,7 @@ describe("config lint: the reference configs", () => {
   });
 
   it("lintFiles over the whole folder finds exactly the per-file findings", async () => {
-    const r = await lintFiles([configsDir]);
+    const r = await lintFiles([configsDir], createInputReader());
     expect(r.files).to.have.lengthOf(62);
     const files = new Set(r.problems.map((p) => p.file.slice(configsDir.length + 1)));
     expect([...files].sort()).to.deep.equal(
@@ -816,7 +817,7 @@ describe("config lint: rules", () => {
 
 describe("config lint: model repository (cross-model checks)", () => {
   it("finds each mistake of the broken ensemble, and nothing in the valid models", async () => {
-    const r = await lintFiles([fixtureRepo]);
+    const r = await lintFiles([fixtureRepo], createInputReader());
     expect(r.files.map((f) => f.slice(fixtureRepo.length + 1))).to.deep.equal([
       "broken_detection/config.pbtxt",
       "detection/config.pbtxt",
@@ -863,9 +864,15 @@ describe("config lint: model repository (cross-model checks)", () => {
   });
 
   it("checks one ensemble against its sibling models when linted alone", async () => {
-    const good = await lintFiles([join(fixtureRepo, "detection", "config.pbtxt")]);
+    const good = await lintFiles(
+      [join(fixtureRepo, "detection", "config.pbtxt")],
+      createInputReader(),
+    );
     expect(good.problems).to.deep.equal([]);
-    const broken = await lintFiles([join(fixtureRepo, "broken_detection", "config.pbtxt")]);
+    const broken = await lintFiles(
+      [join(fixtureRepo, "broken_detection", "config.pbtxt")],
+      createInputReader(),
+    );
     expect(broken.problems.map((p) => p.rule)).to.include("ensemble-model-missing");
   });
 
@@ -901,7 +908,7 @@ describe("config lint: lintFiles", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("labels parse problems schema or syntax, and still lints after schema problems", async () => {
-    const r = await lintFiles([join(dir, "repo"), join(dir, "syntax.pbtxt")]);
+    const r = await lintFiles([join(dir, "repo"), join(dir, "syntax.pbtxt")], createInputReader());
     expect(
       r.problems.map((p) => `${p.file.slice(dir.length + 1)}:${p.line}:${p.col} ${p.rule}`),
     ).to.deep.equal([
@@ -932,15 +939,15 @@ describe("config lint: lintFiles", () => {
         `ensemble_scheduling { step [ ${step("real", "IN", "T")}, ${step("bare", "T", "OUT")} ] }`,
       ].join("\n"),
     );
-    const r = await lintFiles([join(repo, "ens", "config.pbtxt")]);
+    const r = await lintFiles([join(repo, "ens", "config.pbtxt")], createInputReader());
     expect(r.problems.map(formatProblem)).to.deep.equal([]);
   });
 
   it("reports a missing path and a folder without configs under rule file", async () => {
-    const r = await lintFiles([join(dir, "nope.pbtxt"), join(dir, "empty")]);
+    const r = await lintFiles([join(dir, "nope.pbtxt"), join(dir, "empty")], createInputReader());
     expect(r.problems.map((p) => `${p.rule}: ${p.message}`)).to.deep.equal([
       "file: no config.pbtxt or *.pbtxt files in this directory",
-      "file: no such file or directory",
+      "file: cannot read: no such file or directory",
     ]);
   });
 });
@@ -1056,6 +1063,6 @@ describe("tritonscale config", () => {
   it("format: a missing file exits 1", async () => {
     const c = capture();
     expect(await runConfig(["format", join(dir, "missing.pbtxt")], c.io)).to.equal(1);
-    expect(c.err()).to.match(/cannot read .*missing\.pbtxt: no such file or directory/);
+    expect(c.err()).to.match(/missing\.pbtxt: cannot read: no such file or directory/);
   });
 });

@@ -143,7 +143,7 @@ describe("tritonscale simulate", () => {
         name: "a seed that is not an integer: exit 2",
         argv: ["--pool", EXAMPLE, "--trace", TRACE, "--seed", "abc"],
         code: 2,
-        err: /--seed must be an integer \(got "abc"\)/,
+        err: /--seed must be a whole number \(got "abc"\)/,
       },
       {
         name: "a missing pool file: exit 1",
@@ -167,7 +167,7 @@ describe("tritonscale simulate", () => {
         name: "a missing trace file: exit 1",
         argv: ["--pool", EXAMPLE, "--trace", "/nonexistent/trace.csv"],
         code: 1,
-        err: /no such file or directory.*\/nonexistent\/trace\.csv/,
+        err: /\/nonexistent\/trace\.csv: cannot read: no such file or directory/,
       },
     ];
     for (const c of cases) {
@@ -271,7 +271,7 @@ describe("tritonscale tune", () => {
         name: "an SLO that is not a positive number: exit 2",
         argv: ["--profile", "linear:a=4,b=2.2", "--slo-p99", "fast"],
         code: 2,
-        err: /--slo-p99 must be a positive number of milliseconds \(got "fast"\)/,
+        err: /--slo-p99 must be a number \(got "fast"\)/,
       },
     ];
     for (const c of cases) {

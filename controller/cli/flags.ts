@@ -1,0 +1,36 @@
+/**
+ * Command-line values that are numbers or names: parsed once, with a message that names
+ * the flag, the value and what would be valid. A bad value is a bad command line (exit 2).
+ */
+import { closest } from "../diagnostics/suggest.js";
+import { type NumberBounds, parseNumber } from "../util/number.js";
+
+/** Parses the number given to `--flag`; a string is the message for a bad value. */
+export function flagNumber(
+  flag: string,
+  text: string | undefined,
+  fallback: number,
+  bounds: NumberBounds,
+): number | string {
+  if (text === undefined) return fallback;
+  const r = parseNumber(text, bounds);
+  return "message" in r ? `--${flag} ${r.message}` : r.value;
+}
+
+/**
+ * Checks a `--model` name against the pool's models; returns a message naming the pool's
+ * models (and the closest one) when it is not one of them.
+ */
+export function checkModelName(
+  name: string | undefined,
+  pool: {
+    readonly metadata: { readonly name: string };
+    readonly spec: { readonly models: readonly { readonly name: string }[] };
+  },
+): string | undefined {
+  if (name === undefined) return undefined;
+  const names = pool.spec.models.map((m) => m.name);
+  if (names.includes(name)) return undefined;
+  const near = closest(name, names);
+  return `--model "${name}": pool ${pool.metadata.name} has no such model${near ? `; did you mean "${near}"?` : ""} (its models: ${names.join(", ")})`;
+}
