@@ -1,6 +1,6 @@
 import type { Policy } from "../policy/index.js";
-import { HPA_GPU, hpaScaler } from "./hpa.js";
-import { KEDA_QUEUE, kedaScaler } from "./keda.js";
+import { createHpaScaler, HPA_GPU } from "./hpa.js";
+import { createKedaScaler, KEDA_QUEUE } from "./keda.js";
 import { createTritonscaleScaler } from "./tritonscale.js";
 import type { Scaler, ScalerFactory, ScalerOptions } from "./types.js";
 
@@ -10,9 +10,9 @@ import type { Scaler, ScalerFactory, ScalerOptions } from "./types.js";
  */
 export const scalers = {
   /** Kubernetes HPA on mean GPU utilization of Ready replicas, target 0.70, HPA defaults. */
-  "hpa-gpu": hpaScaler(HPA_GPU),
+  "hpa-gpu": (policy) => createHpaScaler(policy, HPA_GPU),
   /** KEDA ScaledObject on pending requests, 4 per replica, activation above 0, KEDA defaults. */
-  "keda-queue": kedaScaler(KEDA_QUEUE),
+  "keda-queue": (policy) => createKedaScaler(policy, KEDA_QUEUE),
   /** tritonscale's capacity model at the SLO (needs options.capacityPerReplica). */
   tritonscale: (policy, options) => createTritonscaleScaler(policy, options),
 } satisfies Record<string, ScalerFactory>;

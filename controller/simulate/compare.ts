@@ -131,7 +131,7 @@ export function compare(input: ComparisonInput): Comparison {
         Math.max(1, s.minReplicas, sized(input.trace.rateBetween(0, PEAK_WINDOW_SECONDS))),
       );
       const initial: ByCapacity = { spot: 0, onDemand: warm };
-      control = { kind: "scaler", scaler, policy, initial };
+      control = { kind: "scaler", scaler, initial };
     }
     const rng = createRng(input.seed).fork(name);
     const timeline = input.timeline;

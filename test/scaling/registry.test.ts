@@ -7,7 +7,7 @@ import {
   scalers,
   totalOf,
 } from "../../controller/scaling/index.js";
-import { every, pool, runScenario } from "./support.js";
+import { every, pool, runScenario, snapshotOf } from "./support.js";
 
 describe("scaling/registry: one map of scalers", () => {
   const policy = pool({ minReplicas: 0, maxReplicas: 10 });
@@ -52,6 +52,25 @@ describe("scaling/registry: one map of scalers", () => {
         every(15, 0, 1800, { total: 3, held: true }),
       );
       expect(decisions.every((d) => totalOf(d.desired) === 3 && d.held)).to.equal(true);
+    });
+  }
+
+  // DESIGN.md: the policy is bound once, when the scaler is created; a changed pool gets a new
+  // scaler that carries the old one's state over. Before, `decide` took the policy again and
+  // the baselines ignored the factory's, while tritonscale read some settings from each.
+  for (const name of SCALER_NAMES) {
+    it(`${name}: a changed pool gets a new scaler that carries the state over`, () => {
+      const busy = { gpu: 0.95, arrival: 2000, pending: 200, ready: 8 };
+      const before = createScaler(name, policy, { capacityPerReplica: 96 });
+      const [d1] = runScenario(before, policy, { spot: 0, onDemand: 8 }, [
+        { t: 0, ...busy, total: 10 },
+      ]);
+      const shrunk = pool({ minReplicas: 0, maxReplicas: 4 });
+      const after = createScaler(name, shrunk, { capacityPerReplica: 96 });
+      expect(after.decide.length, "decide(snapshot, state): no policy argument").to.equal(2);
+      const d2 = after.decide(snapshotOf({ t: 15, ...busy, ready: 10 }, d1!.desired), d1!.state);
+      expect(totalOf(d2.desired), d2.reason).to.equal(4);
+      expect(d2.reason).to.match(/maxReplicas 4/);
     });
   }
 
