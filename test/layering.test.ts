@@ -9,8 +9,9 @@ import { packageRoot } from "../controller/util/package-root.js";
  * The layering the build enforces (biome.json, run by `npm run lint`): imports run down the
  * layers diagnostics, util → policy → repository, scaling → simulate, report → loop → kube,
  * triton, keda, metrics, io → cli (`style/noRestrictedImports` with a pattern per higher
- * layer: Biome matches the import specifier against a glob like "kube/** in any folder",
- * which catches `../kube/…` and `../../kube/…` alike), the pure core (policy, repository, scaling, simulate, report) does
+ * layer: Biome matches the import specifier against a glob like "kube/** in any folder
+ * above", which catches `../kube/…` and `../../kube/…` alike but not an npm package such as
+ * `@kubernetes-models/keda/…`), the pure core (policy, repository, scaling, simulate, report) does
  * no I/O and reads no files, and no import cycle (`suspicious/noImportCycles`, type imports
  * included). This test lints a fixture tree with the project's own biome.json and checks that
  * each deliberate violation is refused and each allowed import is not.
@@ -67,6 +68,12 @@ const ROWS: readonly Row[] = [
     file: "controller/policy/bad-fs.ts",
     imports: ["node:fs/promises"],
     refused: "reads and writes no files",
+  },
+  {
+    name: "an npm package whose path names a layer is not taken for one",
+    file: "controller/scaling/good-package.ts",
+    imports: ["@kubernetes-models/keda/keda.sh/v1alpha1", "./kube/local.js"],
+    refused: null,
   },
   {
     name: "report using prom-client",
