@@ -48,7 +48,11 @@ export const SCALING_ENGINES = ["keda", "hpa"] as const;
 /** A scaling engine. */
 export type ScalingEngine = (typeof SCALING_ENGINES)[number];
 
-/** Scaling algorithms (deciders); `hpa` and `keda` are the baselines. */
+/**
+ * Scaling algorithms (deciders) a pool may name; `hpa-gpu` and `keda-queue` are the
+ * baselines. The one list of names: scaling/registry.ts has exactly one factory per name
+ * (`satisfies Record<ScalerName, ScalerFactory>`, so a missing or extra one does not compile).
+ */
 export const SCALERS = ["tritonscale", "hpa-gpu", "keda-queue"] as const;
 /** A scaling algorithm name. */
 export type ScalerName = (typeof SCALERS)[number];

@@ -28,7 +28,11 @@ import { formatNumber } from "./types.js";
  * after 300 s), then drops straight to 10 (−100% allows any drop).
  */
 
-/** One direction's limits: `behavior.scaleUp` or `behavior.scaleDown` with selectPolicy Max. */
+/**
+ * One direction's limits: `behavior.scaleUp` or `behavior.scaleDown` with selectPolicy Max.
+ * The one type for them: the scalers apply it, kube/render renders it as autoscaling/v2, and
+ * a policy's `spec.scaling.scaleUp` / `scaleDown` is one (see {@link behaviorFromPolicy}).
+ */
 export interface ScalingRules {
   /** Seconds of recommendations the direction looks back over (HPA stabilizationWindowSeconds). */
   readonly stabilizationWindowSeconds: number;
@@ -69,7 +73,8 @@ export const HPA_DEFAULT_BEHAVIOR: Behavior = {
 /** The behavior a pool's policy sets (`spec.scaling.scaleUp` / `scaleDown`; HPA defaults by default). */
 export function behaviorFromPolicy(policy: Policy): Behavior {
   const { scaleUp, scaleDown } = policy.spec.scaling;
-  const rules = (r: typeof scaleUp): ScalingRules => ({
+  // Only the fields of ScalingRules: the policy's also carry the durations as written.
+  const rules = (r: ScalingRules): ScalingRules => ({
     stabilizationWindowSeconds: r.stabilizationWindowSeconds,
     maxPodsPerPeriod: r.maxPodsPerPeriod,
     maxPercentPerPeriod: r.maxPercentPerPeriod,

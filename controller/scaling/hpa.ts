@@ -15,7 +15,6 @@ import {
   type LoadSnapshot,
   readSignal,
   type Scaler,
-  type ScalerFactory,
   type ScalingDecision,
   type Signal,
   totalOf,
@@ -117,11 +116,6 @@ export const HPA_GPU: HpaOptions = {
   target: 0.7,
 };
 
-/** A factory for an HPA baseline with the given options (see {@link createHpaScaler}). */
-export function hpaScaler(options: HpaOptions): ScalerFactory {
-  return (policy) => createHpaScaler(policy, options);
-}
-
 /**
  * Creates the HPA baseline for a pool: its minReplicas is max(1, policy minReplicas) (an
  * HPA cannot hold 0), its maxReplicas the policy's. It is a stock HPA: its behavior and
@@ -130,12 +124,14 @@ export function hpaScaler(options: HpaOptions): ScalerFactory {
  * knows no schedules. Pass `behavior: behaviorFromPolicy(policy)` for the HPA the policy
  * would render.
  */
-export function createHpaScaler(_policy: Policy, options: HpaOptions): Scaler<HpaState> {
+export function createHpaScaler(policy: Policy, options: HpaOptions): Scaler<HpaState> {
   if (!(options.target > 0)) {
     throw new Error(`HPA ${options.name}: target must be > 0 (got ${options.target})`);
   }
   const tolerance = options.tolerance ?? 0.1;
   const behavior = options.behavior ?? HPA_DEFAULT_BEHAVIOR;
+  const sc = policy.spec.scaling;
+  const min = Math.max(1, sc.minReplicas);
   return {
     name: options.name,
     periodSeconds: options.syncPeriodSeconds ?? 15,
@@ -144,9 +140,7 @@ export function createHpaScaler(_policy: Policy, options: HpaOptions): Scaler<Hp
       behavior: INITIAL_BEHAVIOR_STATE,
       spot: INITIAL_SPOT_STATE,
     }),
-    decide(snapshot, state, policy): ScalingDecision<HpaState> {
-      const sc = policy.spec.scaling;
-      const min = Math.max(1, sc.minReplicas);
+    decide(snapshot, state): ScalingDecision<HpaState> {
       const step = reconcileHpa({
         now: snapshot.now,
         current: state.total,

@@ -13,7 +13,6 @@ import {
   formatNumber,
   readSignal,
   type Scaler,
-  type ScalerFactory,
   type ScalingDecision,
   totalOf,
 } from "./types.js";
@@ -99,18 +98,13 @@ export const KEDA_QUEUE: KedaOptions = {
   activationThreshold: 0,
 };
 
-/** A factory for a KEDA baseline with the given options (see {@link createKedaScaler}). */
-export function kedaScaler(options: KedaOptions): ScalerFactory {
-  return (policy) => createKedaScaler(policy, options);
-}
-
 /**
  * Creates the KEDA baseline for a pool: minReplicaCount and maxReplicaCount are the
  * policy's min / maxReplicas; everything else is KEDA's and the HPA's defaults unless
  * `options` says otherwise (cooldownPeriod 300 s, not the policy's idleWindow); no cron
  * trigger for the policy's schedules.
  */
-export function createKedaScaler(_policy: Policy, options: KedaOptions): Scaler<KedaState> {
+export function createKedaScaler(policy: Policy, options: KedaOptions): Scaler<KedaState> {
   if (!(options.threshold > 0)) {
     throw new Error(`KEDA ${options.name}: threshold must be > 0 (got ${options.threshold})`);
   }
@@ -121,6 +115,9 @@ export function createKedaScaler(_policy: Policy, options: KedaOptions): Scaler<
   const tolerance = options.tolerance ?? 0.1;
   const behavior = options.behavior ?? HPA_DEFAULT_BEHAVIOR;
   const label = options.metric.label;
+  const sc = policy.spec.scaling;
+  const minCount = sc.minReplicas;
+  const max = sc.maxReplicas;
   return {
     name: options.name,
     periodSeconds: 15,
@@ -130,11 +127,8 @@ export function createKedaScaler(_policy: Policy, options: KedaOptions): Scaler<
       spot: INITIAL_SPOT_STATE,
       active: false,
     }),
-    decide(snapshot, state, policy): ScalingDecision<KedaState> {
+    decide(snapshot, state): ScalingDecision<KedaState> {
       const now = snapshot.now;
-      const sc = policy.spec.scaling;
-      const minCount = sc.minReplicas;
-      const max = sc.maxReplicas;
       const current = state.total;
       const createdAt = state.createdAt ?? now;
       const reading = readSignal(label, options.metric.read(snapshot), sc.staleAfterSeconds);

@@ -1,40 +1,40 @@
-import type { Policy } from "../policy/index.js";
-import { HPA_GPU, hpaScaler } from "./hpa.js";
-import { KEDA_QUEUE, kedaScaler } from "./keda.js";
+import type { Policy, ScalerName } from "../policy/index.js";
+import { createHpaScaler, HPA_GPU } from "./hpa.js";
+import { createKedaScaler, KEDA_QUEUE } from "./keda.js";
 import { createTritonscaleScaler } from "./tritonscale.js";
 import type { Scaler, ScalerFactory, ScalerOptions } from "./types.js";
 
 /**
  * Every scaling algorithm by name: the two baselines and tritonscale. Adding one is one
- * file, one test and one entry here.
+ * file, one test, its name in policy's `SCALERS` and one entry here. The names are the
+ * policy's: an entry missing or not in `SCALERS` is a compile error. The entries' order is
+ * the order of reports (baselines first).
  */
 export const scalers = {
   /** Kubernetes HPA on mean GPU utilization of Ready replicas, target 0.70, HPA defaults. */
-  "hpa-gpu": hpaScaler(HPA_GPU),
+  "hpa-gpu": (policy) => createHpaScaler(policy, HPA_GPU),
   /** KEDA ScaledObject on pending requests, 4 per replica, activation above 0, KEDA defaults. */
-  "keda-queue": kedaScaler(KEDA_QUEUE),
+  "keda-queue": (policy) => createKedaScaler(policy, KEDA_QUEUE),
   /** tritonscale's capacity model at the SLO (needs options.capacityPerReplica). */
   tritonscale: (policy, options) => createTritonscaleScaler(policy, options),
-} satisfies Record<string, ScalerFactory>;
+} satisfies Record<ScalerName, ScalerFactory>;
 
-/** A registered scaler name. */
-export type RegisteredScaler = keyof typeof scalers;
-
-/** The registered names, in registry order. */
-export const SCALER_NAMES = Object.keys(scalers) as RegisteredScaler[];
-
-/** Whether `name` is a registered scaler. */
-export function isScalerName(name: string): name is RegisteredScaler {
+/** Whether `name` is a registered scaler (one a ModelPool may name). */
+export function isScalerName(name: string): name is ScalerName {
   return Object.hasOwn(scalers, name);
 }
 
 /**
- * Creates the scaler registered as `name` for a pool. Throws for an unknown name, listing
- * the valid ones: `unknown scaler "hpa": must be one of "hpa-gpu", "keda-queue", "tritonscale"`.
+ * Creates the scaler registered as `name`, bound to a pool's policy. Throws for an unknown
+ * name, listing the valid ones:
+ * `unknown scaler "hpa": must be one of "hpa-gpu", "keda-queue", "tritonscale"`.
+ * A changed pool gets a new scaler; pass it the old one's last state.
  */
 export function createScaler(name: string, policy: Policy, options: ScalerOptions = {}): Scaler {
   if (!isScalerName(name)) {
-    const valid = SCALER_NAMES.map((s) => JSON.stringify(s)).join(", ");
+    const valid = Object.keys(scalers)
+      .map((s) => JSON.stringify(s))
+      .join(", ");
     throw new Error(`unknown scaler ${JSON.stringify(name)}: must be one of ${valid}`);
   }
   return scalers[name](policy, options);

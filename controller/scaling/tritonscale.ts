@@ -137,7 +137,12 @@ export function createTritonscaleScaler(
       `tritonscale scaler needs options.capacityPerReplica > 0, the requests per second one replica sustains within the SLO (from the batching profile, see simulate/capacity). Received: ${capacity}`,
     );
   }
-  const t: TritonscaleTuning = { ...TRITONSCALE_TUNING, ...tuning };
+  const bound: Bound = {
+    policy,
+    behavior: behaviorFromPolicy(policy),
+    capacity,
+    tuning: { ...TRITONSCALE_TUNING, ...tuning },
+  };
   return {
     name: "tritonscale",
     periodSeconds: policy.spec.scaling.syncPeriodSeconds,
@@ -147,19 +152,26 @@ export function createTritonscaleScaler(
       spot: INITIAL_SPOT_STATE,
       arrivals: [],
     }),
-    decide: (snapshot, state, p) => decideTritonscale(snapshot, state, p, capacity, t),
+    decide: (snapshot, state) => decideTritonscale(snapshot, state, bound),
   };
+}
+
+/** What a tritonscale scaler is created with: its pool's policy and derived settings. */
+interface Bound {
+  readonly policy: Policy;
+  /** The policy's `scaleUp` / `scaleDown`. */
+  readonly behavior: Behavior;
+  /** Requests per second one replica sustains within the SLO. */
+  readonly capacity: number;
+  readonly tuning: TritonscaleTuning;
 }
 
 function decideTritonscale(
   snapshot: LoadSnapshot,
   state: TritonscaleState,
-  policy: Policy,
-  capacity: number,
-  tuning: TritonscaleTuning,
+  { policy, behavior, capacity, tuning }: Bound,
 ): ScalingDecision<TritonscaleState> {
   const sc = policy.spec.scaling;
-  const behavior: Behavior = behaviorFromPolicy(policy);
   const now = snapshot.now;
   const current = state.total;
   const max = sc.maxReplicas;

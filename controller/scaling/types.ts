@@ -87,8 +87,11 @@ export function totalOf(c: ByCapacity): number {
 }
 
 /**
- * A scaling algorithm: pure and deterministic. Time comes in the snapshot; memory lives
- * in the state it returns, which the caller passes back unchanged on the next call.
+ * A scaling algorithm for one pool: pure and deterministic. The pool's policy is bound once,
+ * when the scaler is created ({@link ScalerFactory}); time comes in the snapshot; memory
+ * lives in the state it returns, which the caller passes back unchanged on the next call.
+ * A changed pool gets a new scaler, created for the new policy, and the caller carries the
+ * old scaler's last state over to it (the state holds no policy setting).
  */
 export interface Scaler<S = unknown> {
   /** The row name in reports, e.g. `hpa-gpu`, `keda-queue`, `tritonscale`. */
@@ -97,7 +100,8 @@ export interface Scaler<S = unknown> {
   readonly periodSeconds: number;
   /** The state before the first decision, given the replicas the pool starts with. */
   initialState(current: ByCapacity): S;
-  decide(snapshot: LoadSnapshot, state: S, policy: Policy): ScalingDecision<S>;
+  /** Decides for the pool the scaler was created for, from one snapshot and the last state. */
+  decide(snapshot: LoadSnapshot, state: S): ScalingDecision<S>;
 }
 
 /** What a scaler may be told besides the policy when it is created. */
@@ -109,7 +113,7 @@ export interface ScalerOptions {
   readonly capacityPerReplica?: number;
 }
 
-/** Creates a scaler for a policy. */
+/** Creates a scaler bound to one pool's policy (settings the algorithm reads come from it). */
 export type ScalerFactory = (policy: Policy, options: ScalerOptions) => Scaler;
 
 /** A signal as a scaler may use it: a fresh value, or why there is none. */

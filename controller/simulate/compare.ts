@@ -11,8 +11,8 @@ import {
   batcherSettings,
   type ComputeProfile,
   clusterSettings,
+  createServiceTime,
   pipelineSettings,
-  serviceTime,
   simulatedModel,
 } from "./setup.js";
 
@@ -75,7 +75,7 @@ export function compare(input: ComparisonInput): Comparison {
   const { policy } = input;
   const model = simulatedModel(policy, input.model);
   const batcher = batcherSettings(model);
-  const service = serviceTime(input.profile);
+  const service = createServiceTime(input.profile);
   const sloSeconds = policy.spec.slo.latencyP99Ms / 1000;
   const capacity = capacityAtSlo(batcher, service, sloSeconds, { seed: input.seed });
   if (capacity.requestsPerSecond <= 0) {
@@ -131,7 +131,7 @@ export function compare(input: ComparisonInput): Comparison {
         Math.max(1, s.minReplicas, sized(input.trace.rateBetween(0, PEAK_WINDOW_SECONDS))),
       );
       const initial: ByCapacity = { spot: 0, onDemand: warm };
-      control = { kind: "scaler", scaler, policy, initial };
+      control = { kind: "scaler", scaler, initial };
     }
     const rng = createRng(input.seed).fork(name);
     const timeline = input.timeline;

@@ -1,4 +1,3 @@
-import type { Policy } from "../policy/index.js";
 import type { ByCapacity, Scaler } from "../scaling/types.js";
 import { Cluster, type ClusterSettings } from "./cluster.js";
 import { Pipeline, type PipelineSettings } from "./observe.js";
@@ -33,8 +32,8 @@ export type Control =
   /** A Scaler, run every `scaler.periodSeconds` on what the pipeline shows. */
   | {
       readonly kind: "scaler";
+      /** Created for the simulated pool's policy. */
       readonly scaler: Scaler;
-      readonly policy: Policy;
       readonly initial: ByCapacity;
     }
   /** A replica count for every moment, ready at once (static pools and the oracle bound). */
@@ -250,7 +249,7 @@ export function simulate(input: SimulationInput): SimulationResult {
           pending: cluster.count("pending"),
           oldestPendingSpotSeconds: cluster.oldestPendingSpotSeconds(t),
         });
-        const d = control.scaler.decide({ ...snap, now: epoch + t }, scalerState, control.policy);
+        const d = control.scaler.decide({ ...snap, now: epoch + t }, scalerState);
         scalerState = d.state;
         reason = d.reason;
         target = d.desired;

@@ -42,12 +42,13 @@ export function batcherSettings(model: PolicyModel): BatcherSettings {
 }
 
 /**
- * Compute time of a batch of n in seconds. Model instances share one GPU: while k of them
- * compute at once, each batch takes about k times as long (the GPU interleaves their
- * kernels), so extra instances overlap work without adding GPU throughput. The factor is
- * taken at the batch's start (an approximation of processor sharing).
+ * Creates the function giving the compute time of a batch of n in seconds. Model instances
+ * share one GPU: while k of them compute at once, each batch takes about k times as long
+ * (the GPU interleaves their kernels), so extra instances overlap work without adding GPU
+ * throughput. The factor is taken at the batch's start (an approximation of processor
+ * sharing).
  */
-export function serviceTime(profile: ComputeProfile): ServiceTime {
+export function createServiceTime(profile: ComputeProfile): ServiceTime {
   return (n, concurrent) => (profile.computeMs(n) * concurrent) / 1000;
 }
 

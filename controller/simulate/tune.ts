@@ -1,6 +1,6 @@
 import { type Capacity, capacityAtSlo } from "./capacity.js";
 import type { BatcherSettings } from "./replica.js";
-import { type ComputeProfile, serviceTime } from "./setup.js";
+import { type ComputeProfile, createServiceTime } from "./setup.js";
 
 /**
  * Offline batching tuner: searches max_batch_size, preferred_batch_size,
@@ -39,7 +39,7 @@ export const QUEUE_DELAYS_US = [0, 100, 250, 500, 1000, 2000, 4000, 8000, 16000]
 export function tuneBatching(input: TuneInput): TuneCandidate[] {
   const limit = input.maxBatchLimit ?? input.profile.maxBatch ?? 64;
   const sizes = [1, 2, 4, 8, 16, 32, 64, 128].filter((b) => b <= limit);
-  const service = serviceTime(input.profile);
+  const service = createServiceTime(input.profile);
   const sloSeconds = input.sloMs / 1000;
   const out: TuneCandidate[] = [];
   for (const maxBatchSize of sizes) {

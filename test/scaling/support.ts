@@ -115,7 +115,7 @@ export function runScenario<S>(
   let previous = start;
   const out: ScalingDecision<S>[] = [];
   for (const [i, step] of steps.entries()) {
-    const d = scaler.decide(snapshotOf(step, previous, epoch), state, policy);
+    const d = scaler.decide(snapshotOf(step, previous, epoch), state);
     const where = `step ${i} (t=${step.t}): ${d.reason}`;
     if (step.total !== undefined) expect(totalOf(d.desired), where).to.equal(step.total);
     if (step.desired !== undefined) expect(d.desired, where).to.deep.equal(step.desired);

@@ -13,7 +13,6 @@ import {
 import { LatencyHistogram } from "../../controller/simulate/histogram.js";
 import type { BatcherSettings, ServiceTime } from "../../controller/simulate/replica.js";
 import { createRng } from "../../controller/simulate/rng.js";
-import { pool } from "../scaling/support.js";
 
 /**
  * The cluster and the metrics pipeline, seen through `simulate`: hand-made arrivals, a
@@ -80,7 +79,6 @@ const CLUSTER: ClusterSettings = {
   pricePerGpuHour: { spot: 0.2, onDemand: 0.5 },
 };
 
-const POLICY = pool();
 const NONE: ByCapacity = { spot: 0, onDemand: 0 };
 const onDemand = (n: number): ByCapacity => ({ spot: 0, onDemand: n });
 const spot = (n: number): ByCapacity => ({ spot: n, onDemand: 0 });
@@ -107,7 +105,7 @@ function scripted(
 }
 
 function scalerControl(scaler: Scaler, initial: ByCapacity = NONE): Control {
-  return { kind: "scaler", scaler, policy: POLICY, initial };
+  return { kind: "scaler", scaler, initial };
 }
 
 function scheduleControl(replicas: number): Control {

@@ -1,6 +1,7 @@
 import { ScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1";
-import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
+import { HorizontalPodAutoscaler, type IHPAScalingRules } from "kubernetes-models/autoscaling/v2";
 import type { Policy, PolicySchedule } from "../../policy/index.js";
+import { behaviorFromPolicy, type ScalingRules } from "../../scaling/behavior.js";
 import type { CapacityType } from "../../scaling/types.js";
 import { poolLabels } from "./labels.js";
 import { hpaMetricSpecs, kedaPrometheusTrigger } from "./prometheus.js";
@@ -22,16 +23,15 @@ import { hpaMetricSpecs, kedaPrometheusTrigger } from "./prometheus.js";
  *   errors the Deployment keeps what it has (at least `replicas`), never scales down.
  */
 
-/** One direction of autoscaling/v2 behavior, as plain data (the HPA and KEDA models both take it). */
-export interface ScalingRules {
-  readonly stabilizationWindowSeconds: number;
-  readonly selectPolicy: "Max";
-  readonly policies: { type: "Pods" | "Percent"; value: number; periodSeconds: number }[];
-}
-
-/** autoscaling/v2 behavior from the pool's scaleUp / scaleDown. */
-export function hpaBehavior(policy: Policy): { scaleUp: ScalingRules; scaleDown: ScalingRules } {
-  const rules = (r: Policy["spec"]["scaling"]["scaleUp"]): ScalingRules => ({
+/**
+ * autoscaling/v2 behavior from the pool's scaleUp / scaleDown ({@link ScalingRules}, the one
+ * type the scalers apply too), as plain data the HPA and KEDA models both take.
+ */
+export function hpaBehavior(policy: Policy): {
+  scaleUp: IHPAScalingRules;
+  scaleDown: IHPAScalingRules;
+} {
+  const rules = (r: ScalingRules): IHPAScalingRules => ({
     stabilizationWindowSeconds: r.stabilizationWindowSeconds,
     selectPolicy: "Max",
     policies: [
@@ -49,10 +49,8 @@ export function hpaBehavior(policy: Policy): { scaleUp: ScalingRules; scaleDown:
         : []),
     ],
   });
-  return {
-    scaleUp: rules(policy.spec.scaling.scaleUp),
-    scaleDown: rules(policy.spec.scaling.scaleDown),
-  };
+  const behavior = behaviorFromPolicy(policy);
+  return { scaleUp: rules(behavior.scaleUp), scaleDown: rules(behavior.scaleDown) };
 }
 
 /** A ScaledObject's or HPA's metadata: named and labelled like the Deployment it scales. */
