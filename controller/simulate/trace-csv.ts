@@ -7,9 +7,17 @@
  */
 
 import { InputError, type Problem } from "../diagnostics/problem.js";
+import { isDecimal, parseNumber } from "../util/number.js";
 import { splitCsvLine } from "./csv.js";
 import { createRng, type Rng } from "./rng.js";
-import { type ArrivalSource, CountsSource, PoissonSource, TableSegments } from "./trace.js";
+import {
+  type ArrivalSource,
+  CountsSource,
+  MAX_TRACE_REQUESTS,
+  MAX_TRACE_SECONDS,
+  PoissonSource,
+  TableSegments,
+} from "./trace.js";
 
 /** Header names (lower case, any `(unit)` suffix dropped) of the time column, by preference. */
 export const TRACE_TIME_COLUMNS = ["timestamp", "time", "ts", "datetime", "date", "t"] as const;
@@ -20,7 +28,6 @@ export const TRACE_RATE_COLUMNS = ["rate", "rps", "qps"] as const;
 
 const ISO_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(?:([Zz])|([+-])(\d{2}):?(\d{2})?)?$/;
-const SECONDS_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** A parsed timestamp: whole seconds (exact integer) + fraction, or an error. */
@@ -142,9 +149,11 @@ function parseSecondsFast(s: string, out: Instant): boolean {
 function parseInstant(text: string, out: Instant): string | undefined {
   const s = text.trim();
   if (parseIsoFast(s, out) || parseSecondsFast(s, out)) return undefined;
-  if (SECONDS_RE.test(s)) {
+  if (isDecimal(s)) {
+    const r = parseNumber(s, { min: 0 });
+    if (!r.ok) return `timestamp in seconds ${r.message}`;
     const dot = s.indexOf(".");
-    if (dot >= 0 && !/[eE-]/.test(s)) {
+    if (dot >= 0 && !/[eE]/.test(s)) {
       out.whole = Number(s.slice(0, dot) || "0");
       out.frac = Number(`0${s.slice(dot)}`);
     } else {
@@ -274,6 +283,10 @@ export function parseTraceCsv(text: string, file: string, seed = 0): ArrivalSour
   let kindLine = 0;
   let allWhole = true;
   const times = new F64List();
+  // The earliest and latest times (relative to the first row's) and where they are.
+  let earliest = { t: Number.POSITIVE_INFINITY, line: 0, col: 0 };
+  let latest = { t: Number.NEGATIVE_INFINITY, line: 0, col: 0 };
+  let total = 0;
   const values = new F64List();
 
   let lineNo = 0;
@@ -364,21 +377,54 @@ export function parseTraceCsv(text: string, file: string, seed = 0): ArrivalSour
     if (Number.isNaN(base)) base = inst.whole;
     let value = 0;
     if (valueKind !== undefined) {
-      const text = (rv ?? "").trim();
-      value = SECONDS_RE.test(text) ? Number(text) : Number.NaN;
-      const ok = valueKind === "count" ? Number.isInteger(value) && value >= 0 : value >= 0;
-      if (!ok || !Number.isFinite(value)) {
+      const r = parseNumber(rv ?? "", {
+        min: 0,
+        max: MAX_TRACE_REQUESTS,
+        integer: valueKind === "count",
+      });
+      if (!r.ok) {
         report(
           lineNo,
           rvCol,
-          `${valueKind} ${JSON.stringify(text)} must be ${valueKind === "count" ? "a whole number >= 0" : "a number of requests per second >= 0"}`,
+          `${valueKind === "count" ? "count" : "rate (per second)"} ${r.message}`,
         );
         continue;
       }
+      value = r.value;
       values.push(value);
     }
     if (inst.frac !== 0) allWhole = false;
-    times.push(inst.whole - base + inst.frac);
+    const t = inst.whole - base + inst.frac;
+    if (t < earliest.t) earliest = { t, line: lineNo, col: rawCol };
+    if (t > latest.t) latest = { t, line: lineNo, col: rawCol };
+    total += valueKind === undefined ? 1 : value;
+    if (valueKind === undefined && total > MAX_TRACE_REQUESTS) {
+      if (total === MAX_TRACE_REQUESTS + 1) {
+        report(
+          lineNo,
+          1,
+          `more than ${MAX_TRACE_REQUESTS} requests; at most that many are simulated`,
+        );
+      }
+      continue;
+    }
+    times.push(t);
+  }
+
+  if (latest.t - earliest.t > MAX_TRACE_SECONDS) {
+    const [from, to] = latest.line > earliest.line ? [earliest, latest] : [latest, earliest];
+    report(
+      to.line,
+      to.col,
+      `this time is ${latest.t - earliest.t} s from line ${from.line}'s; a trace may span at most ${MAX_TRACE_SECONDS} s (31 days)`,
+    );
+  }
+  if (valueKind === "count" && total > MAX_TRACE_REQUESTS) {
+    report(
+      0,
+      0,
+      `the counts add up to ${total} requests; at most ${MAX_TRACE_REQUESTS} are simulated`,
+    );
   }
 
   if (problems.length === 0 && times.length === 0) {
@@ -578,6 +624,22 @@ function intervalSource(
       );
     }
     return new CountsSource(file, b, a, root);
+  }
+  let expected = 0;
+  for (let i = 0; i < a.length; i++) expected += a[i]! * (b[i + 1]! - b[i]!);
+  if (expected > MAX_TRACE_REQUESTS) {
+    throw new InputError(
+      [
+        {
+          file,
+          line: 0,
+          col: 0,
+          path: "",
+          message: `the rates give about ${expected.toPrecision(3)} requests (rate × interval); at most ${MAX_TRACE_REQUESTS} are simulated`,
+        },
+      ],
+      `cannot read trace ${file}`,
+    );
   }
   return new PoissonSource(file, b[b.length - 1]!, () => new TableSegments(b, a), root);
 }

@@ -19,7 +19,14 @@
 
 import { InputError, type Problem } from "../diagnostics/problem.js";
 import { closest, didYouMean } from "../diagnostics/suggest.js";
-import { DURATION_HINT, parseDuration } from "../policy/duration.js";
+import { DURATION_HINT, isDuration, parseDuration } from "../policy/duration.js";
+import {
+  checkNumber,
+  isDecimal,
+  type NumberBounds,
+  type ParsedNumber,
+  parseNumber,
+} from "../util/number.js";
 import { createRng, type Rng } from "./rng.js";
 
 /**
@@ -71,6 +78,21 @@ export interface ArrivalSource {
   /** Rewinds to the first arrival. */
   reset(): void;
 }
+
+/**
+ * The longest trace simulated, in seconds: 31 days (744h). Longer synthetic durations and
+ * recorded traces spanning more are refused with a problem, so that a typo (`1e309`, a
+ * timestamp in milliseconds read as seconds) cannot start a run that never ends. A month
+ * at 1 s steps is about 2.7 M steps per scaler.
+ */
+export const MAX_TRACE_SECONDS = 31 * 86_400;
+
+/**
+ * The most requests one trace may hold (recorded rows or counts, or a synthetic spec's
+ * expected count), and the most rate changes a synthetic spec may make: 10⁹, about a
+ * minute of simulation per scaler at the simulator's ~15 M requests per second.
+ */
+export const MAX_TRACE_REQUESTS = 1_000_000_000;
 
 // ---------------------------------------------------------------------------------------
 // Piecewise-constant intensities
@@ -795,9 +817,12 @@ class FleetFramesSource extends IntensitySource {
 // synthetic:KIND:key=value specs
 
 /**
- * How a synthetic parameter's value is read: `rate` a number ≥ 0 per second, `duration`
- * seconds or a duration string, `count` a whole number 1..1000000, `fraction` 0..1,
- * `number` a number ≥ 1, `choice` one of `choices`.
+ * How a synthetic parameter's value is read (numbers by {@link parseNumber}: decimal,
+ * finite): `rate` a number ≥ 0 (> 0 when `positive`) per second, `duration` seconds or a
+ * duration string, ≥ 0 (> 0 when `positive`) and at most {@link MAX_TRACE_SECONDS},
+ * `count` a whole number 1..1000000, `fraction` 0..1, `number` a number from 1 to `max`,
+ * `choice` one of `choices`. A whole spec is also refused when it would generate more than
+ * {@link MAX_TRACE_REQUESTS} requests or rate changes.
  */
 export type SyntheticParamType = "rate" | "duration" | "count" | "fraction" | "number" | "choice";
 
@@ -965,53 +990,93 @@ const BUILDERS = {
   },
 } satisfies Record<SyntheticKind, (name: string, values: Values, root: Rng) => ArrivalSource>;
 
-const NUMBER_RE = /^[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
+/**
+ * What a spec costs to generate, for the guard against runs that never end: the expected
+ * number of requests, of rate changes (segments), and what to change when either is too
+ * many.
+ */
+const WORK = {
+  poisson: (v) => ({ requests: num(v, "rate") * num(v, "duration"), changes: 1, fix: "" }),
+  steady: (v) => ({ requests: num(v, "rate") * num(v, "duration"), changes: 1, fix: "" }),
+  diurnal: (v) => {
+    const period = num(v, "period");
+    const d = v.has("duration") ? num(v, "duration") : period;
+    return {
+      requests: num(v, "mean") * d,
+      changes: d / Math.min(1, period / 1000),
+      fix: "a longer period",
+    };
+  },
+  bursts: (v) => {
+    const d = num(v, "duration");
+    const length = num(v, "length");
+    const gap = num(v, "gap");
+    const cycle = length + gap;
+    return {
+      requests: (d * (num(v, "base") * gap + num(v, "burst") * length)) / cycle,
+      changes: (2 * d) / cycle,
+      fix: "a longer length or gap",
+    };
+  },
+  onoff: (v) => {
+    const d = num(v, "duration");
+    const cameras = num(v, "cameras");
+    const on = num(v, "on");
+    const off = num(v, "off");
+    return {
+      requests: (cameras * num(v, "fps") * d * on) / (on + off),
+      changes: off === 0 ? 1 : (2 * cameras * d) / (on + off),
+      fix: "fewer cameras or longer on and off times",
+    };
+  },
+} satisfies Record<
+  SyntheticKind,
+  (values: Values) => { requests: number; changes: number; fix: string }
+>;
+
+/** `744h (31 days)`: a limit in seconds as a duration, for messages. */
+const MAX_DURATION_TEXT = `${MAX_TRACE_SECONDS / 3600}h (${MAX_TRACE_SECONDS / 86_400} days)`;
 
 /** Reads one parameter value; returns the value or an error message. */
 function readParam(p: SyntheticParam, raw: string): number | string | { error: string } {
-  const got = `(got ${JSON.stringify(raw)})`;
   switch (p.type) {
     case "choice":
       return p.choices?.includes(raw)
         ? raw
         : {
-            error: `must be one of ${p.choices?.join(", ")}${didYouMean(raw, p.choices ?? [])} ${got}`,
+            error: `must be one of ${p.choices?.join(", ")}${didYouMean(raw, p.choices ?? [])} (got ${JSON.stringify(raw)})`,
           };
     case "duration": {
-      let s: number;
-      if (NUMBER_RE.test(raw)) s = Number(raw);
+      const low: NumberBounds = p.positive ? { greaterThan: 0 } : { min: 0 };
+      let r: ParsedNumber;
+      if (isDecimal(raw)) r = parseNumber(raw, low);
+      else if (isDuration(raw)) r = checkNumber(parseDuration(raw), low, raw);
       else {
-        try {
-          s = parseDuration(raw);
-        } catch {
-          return { error: `must be a number of seconds or ${DURATION_HINT} ${got}` };
-        }
+        return {
+          error: `must be a number of seconds or ${DURATION_HINT} (got ${JSON.stringify(raw)})`,
+        };
       }
-      return p.positive && !(s > 0) ? { error: `must be > 0 ${got}` } : s;
+      if (!r.ok) return { error: r.message };
+      if (r.value > MAX_TRACE_SECONDS) {
+        return {
+          error: `must be at most ${MAX_DURATION_TEXT}, the longest trace simulated (got ${raw})`,
+        };
+      }
+      return r.value;
     }
-    case "count": {
-      const n = NUMBER_RE.test(raw) ? Number(raw) : Number.NaN;
-      return Number.isInteger(n) && n >= 1 && n <= 1_000_000
-        ? n
-        : { error: `must be a whole number from 1 to 1000000 ${got}` };
-    }
-    case "fraction": {
-      const n = NUMBER_RE.test(raw) ? Number(raw) : Number.NaN;
-      return n >= 0 && n <= 1 ? n : { error: `must be a number from 0 to 1 ${got}` };
-    }
+    case "count":
+      return result(parseNumber(raw, { integer: true, min: 1, max: 1_000_000 }));
+    case "fraction":
+      return result(parseNumber(raw, { min: 0, max: 1 }));
     case "rate":
-    case "number": {
-      const n = NUMBER_RE.test(raw) ? Number(raw) : Number.NaN;
-      const min = p.type === "number" ? 1 : 0;
-      const unit = p.type === "rate" ? " (per second)" : "";
-      if (!Number.isFinite(n)) return { error: `must be a number${unit} ${got}` };
-      if (p.positive ? !(n > min) : !(n >= min)) {
-        return { error: `must be ${p.positive ? ">" : ">="} ${min}${unit} ${got}` };
-      }
-      if (p.max !== undefined && n > p.max) return { error: `must be <= ${p.max} ${got}` };
-      return n;
-    }
+      return result(parseNumber(raw, p.positive ? { greaterThan: 0 } : { min: 0 }));
+    case "number":
+      return result(parseNumber(raw, p.max === undefined ? { min: 1 } : { min: 1, max: p.max }));
   }
+}
+
+function result(r: ParsedNumber): number | { error: string } {
+  return r.ok ? r.value : { error: r.message };
 }
 
 /**
@@ -1089,6 +1154,20 @@ export function parseTraceSpec(spec: string, seed: number): ArrivalSource {
       // Defaults written as prose ("period/2", "one period") are derived by the builder.
       const v = readParam(p, p.default);
       if (typeof v !== "object") values.set(key, v);
+    }
+  }
+  if (problems.length === 0) {
+    const work = WORK[kind as SyntheticKind](values);
+    if (work.requests > MAX_TRACE_REQUESTS) {
+      report(
+        "",
+        `about ${work.requests.toPrecision(3)} requests expected (rate × duration); at most ${MAX_TRACE_REQUESTS} are simulated: lower the rate or the duration`,
+      );
+    } else if (work.changes > MAX_TRACE_REQUESTS) {
+      report(
+        "",
+        `about ${work.changes.toPrecision(3)} rate changes; at most ${MAX_TRACE_REQUESTS} are simulated: choose ${work.fix}, or a shorter duration`,
+      );
     }
   }
   if (problems.length > 0) throw new InputError(problems, "invalid trace spec");

@@ -36,6 +36,11 @@ export type ParsedNumber =
 /** The decimal grammar (after trimming); `Number()` alone would take `0x10` and `Infinity`. */
 const DECIMAL_RE = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 
+/** Whether `text` (trimmed) is written as a decimal number, whatever its value. */
+export function isDecimal(text: string): boolean {
+  return DECIMAL_RE.test(text.trim());
+}
+
 /** Longest received text quoted back in a message. */
 const ECHO_LIMIT = 40;
 
@@ -52,7 +57,7 @@ function echo(text: string): string {
 
 /**
  * The valid range in words, e.g. `> 0`, `>= 1`, `from 0 to 1`, `> 0 and <= 20`; empty
- * without limits.
+ * without limits. (Give `min` or `greaterThan`, not both.)
  */
 export function describeBounds(bounds: NumberBounds): string {
   const { min, greaterThan, max } = bounds;
@@ -86,23 +91,35 @@ function validText(bounds: NumberBounds, kind: string): string {
  */
 export function parseNumber(text: string, bounds: NumberBounds = {}): ParsedNumber {
   const t = text.trim();
-  const whole = bounds.integer === true;
-  const kind = whole ? "a whole number" : "a number";
   if (!DECIMAL_RE.test(t)) {
+    const kind = bounds.integer === true ? "a whole number" : "a number";
     return { ok: false, message: `must be ${validText(bounds, kind)} (got ${echo(text)})` };
   }
   const value = Number(t);
+  const checked = checkNumber(value, bounds, text);
+  // -0 reads as 0: no caller wants a signed zero.
+  return checked.ok && value === 0 ? { ok: true, value: 0 } : checked;
+}
+
+/**
+ * Checks a number already read (e.g. a duration string, in seconds) against `bounds`, with
+ * the messages of {@link parseNumber}; `received` is the text to quote back. A value that
+ * is not finite always fails.
+ */
+export function checkNumber(value: number, bounds: NumberBounds, received: string): ParsedNumber {
+  const whole = bounds.integer === true;
+  const got = `(got ${echo(received)})`;
   if (!Number.isFinite(value)) {
-    const finite = whole ? "a whole number" : "a finite number";
-    return { ok: false, message: `must be ${validText(bounds, finite)} (got ${echo(text)})` };
+    const kind = whole ? "a whole number" : "a finite number";
+    return { ok: false, message: `must be ${validText(bounds, kind)} ${got}` };
   }
   if (whole && !Number.isInteger(value)) {
-    return { ok: false, message: `must be ${validText(bounds, kind)} (got ${echo(text)})` };
+    return { ok: false, message: `must be ${validText(bounds, "a whole number")} ${got}` };
   }
   if (whole && !Number.isSafeInteger(value)) {
     return {
       ok: false,
-      message: `must be ${validText(bounds, kind)} of at most 15 digits (got ${echo(text)})`,
+      message: `must be ${validText(bounds, "a whole number")} of at most 15 digits ${got}`,
     };
   }
   const { min, greaterThan, max } = bounds;
@@ -112,11 +129,7 @@ export function parseNumber(text: string, bounds: NumberBounds = {}): ParsedNumb
     (max !== undefined && !(value <= max))
   ) {
     const range = describeBounds(bounds);
-    return {
-      ok: false,
-      message: `must be ${whole ? `a whole number ${range}` : range} (got ${echo(text)})`,
-    };
+    return { ok: false, message: `must be ${whole ? `a whole number ${range}` : range} ${got}` };
   }
-  // -0 reads as 0: no caller wants a signed zero.
-  return { ok: true, value: value === 0 ? 0 : value };
+  return { ok: true, value };
 }

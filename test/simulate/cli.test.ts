@@ -155,7 +155,7 @@ describe("tritonscale simulate", () => {
         name: "a bad value in the trace spec: the problem, exit 1",
         argv: ["--pool", EXAMPLE, "--trace", "synthetic:poisson:rate=x:duration=10m"],
         code: 1,
-        err: /rate: must be a number \(per second\) \(got "x"\)/,
+        err: /rate: must be a number > 0 \(got "x"\)/,
       },
       {
         name: "an unknown trace kind: the valid kinds, exit 1",
