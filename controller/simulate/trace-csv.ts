@@ -1,23 +1,19 @@
 /**
  * Recorded arrival traces: {@link parseTraceCsv} reads a CSV of request timestamps (one
- * request per row) or of per-interval counts or rates into an {@link ArrivalSource}. The
- * source contract and the count and rate sources live in trace.ts; this file adds the
- * timestamp parsing (ISO-8601 or seconds, without a Date or a regular expression per row
- * in the common shapes) and the source over recorded times.
+ * request per row) or of per-interval counts or rates into an {@link ArrivalSource}, from
+ * text or streamed ({@link TraceCsvParser}, {@link readTraceCsv}). The source contract
+ * lives in arrivals.ts, the count and rate sources in arrival-sources.ts; this file adds
+ * the timestamp parsing (ISO-8601 or seconds, without a Date or a regular expression per
+ * row in the common shapes) and the source over recorded times.
  */
 
 import { InputError, type Problem } from "../diagnostics/problem.js";
 import { isDecimal, parseNumber } from "../util/number.js";
+import { CountsSource, PoissonSource } from "./arrival-sources.js";
+import { type ArrivalSource, MAX_TRACE_REQUESTS, MAX_TRACE_SECONDS } from "./arrivals.js";
 import { splitCsvLine } from "./csv.js";
+import { TableSegments } from "./intensity.js";
 import { createRng, type Rng } from "./rng.js";
-import {
-  type ArrivalSource,
-  CountsSource,
-  MAX_TRACE_REQUESTS,
-  MAX_TRACE_SECONDS,
-  PoissonSource,
-  TableSegments,
-} from "./trace.js";
 
 /** Header names (lower case, any `(unit)` suffix dropped) of the time column, by preference. */
 export const TRACE_TIME_COLUMNS = ["timestamp", "time", "ts", "datetime", "date", "t"] as const;
