@@ -1,3 +1,6 @@
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect } from "chai";
 import { InputError } from "../../controller/diagnostics/problem.js";
 import {
@@ -69,6 +72,19 @@ describe("TraceCsvParser: streamed traces", () => {
       }
     });
   }
+
+  it("reads a file stream, in small chunks, as the text", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "trace-"));
+    try {
+      const text = "timestamp\n0.5\n1.25\n3\n3\n7.75\n";
+      writeFileSync(join(dir, "t.csv"), text);
+      const stream = createReadStream(join(dir, "t.csv"), { highWaterMark: 4 });
+      const src = await readTraceCsv(stream, "t.csv", 3);
+      expect([...drain(src)]).to.deep.equal([...drain(parseTraceCsv(text, "t.csv", 3))]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("decodes UTF-8 split across byte chunks", async () => {
     const text = "# café ☕\ntime\n1\n2\n";
