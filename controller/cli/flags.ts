@@ -14,7 +14,7 @@ export function flagNumber(
 ): number | string {
   if (text === undefined) return fallback;
   const r = parseNumber(text, bounds);
-  return "message" in r ? `--${flag} ${r.message}` : r.value;
+  return r.ok ? r.value : `--${flag} ${r.message}`;
 }
 
 /**

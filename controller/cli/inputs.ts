@@ -12,6 +12,7 @@ import {
   type InputText,
   type ReadOptions,
 } from "../util/input.js";
+import { parseNumber } from "../util/number.js";
 /** Reads a whole text input; an input that cannot be read throws its problems. */
 export async function readInputText(
   reader: InputReader,
@@ -86,14 +87,15 @@ const UNITS: Readonly<Record<string, number>> = {
  * unit (B, KB/KiB, MB/MiB, GB/GiB, case-insensitive). Returns bytes, or a message.
  */
 export function parseSize(text: string): { bytes: number } | { message: string } {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const m = /^\s*([0-9.eE+-]+)\s*([a-z]*)\s*$/i.exec(text);
   const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) {
+  const n = m ? parseNumber(m[1]!, { greaterThan: 0 }) : undefined;
+  if (!m || unit === undefined || n === undefined || !n.ok) {
     return { message: `must be a size such as 16MiB, 20MB or 5000000 (got "${text}")` };
   }
-  const bytes = Math.floor(Number(m[1]) * unit);
+  const bytes = Math.floor(n.value * unit);
   if (!Number.isSafeInteger(bytes) || bytes < 1) {
-    return { message: `must be at least 1 byte and finite (got "${text}")` };
+    return { message: `must be from 1 byte to 8 PiB (got "${text}")` };
   }
   return { bytes };
 }

@@ -5,7 +5,7 @@ import { type Comparison, type ComparisonRow, compare } from "../simulate/compar
 import type { TimelineRow } from "../simulate/engine.js";
 import { DEFAULT_PROFILE_SPEC } from "../simulate/profile.js";
 import { parseTraceSpec } from "../simulate/trace.js";
-import { parseTraceCsv } from "../simulate/trace-csv.js";
+import { readTraceCsv } from "../simulate/trace-csv.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import { checkModelName, flagNumber } from "./flags.js";
 import { INPUT_SIZE_HELP, inputSizeOptions, loadPolicy, loadProfile } from "./inputs.js";
@@ -117,13 +117,11 @@ export async function runSimulate(
   });
 }
 
-/** A CSV trace, streamed from its file (or standard input). */
+/** A CSV trace, streamed from its file (or standard input), never held whole. */
 async function readTrace(inputs: CommandInputs, path: string, seed: number) {
   const opened = await inputs.openStream(path, "a CSV trace");
   if (!opened.ok) throw new InputError(opened.problems);
-  const parts: string[] = [];
-  for await (const chunk of opened.chunks) parts.push(chunk);
-  return parseTraceCsv(parts.join(""), opened.file, seed);
+  return readTraceCsv(opened.chunks, opened.file, seed);
 }
 
 function parse(args: string[]) {

@@ -1,4 +1,5 @@
 import { type BatcherSettings, type CompletionSink, Replica, type ServiceTime } from "./replica.js";
+import { createRng } from "./rng.js";
 
 /**
  * Per-replica capacity at the SLO: the highest Poisson arrival rate one replica sustains
@@ -31,18 +32,6 @@ export interface CapacityOptions {
   readonly seed?: number;
 }
 
-/** A small, fast, seeded generator for probe arrivals (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The latency quantile of one replica under Poisson load at `rate`, and its mean batch. */
 export function probeReplica(
   batcher: BatcherSettings,
@@ -65,10 +54,10 @@ export function probeReplica(
     sink,
     0,
   );
-  const next = mulberry32(seed);
+  const rng = createRng(seed).fork("probe");
   let t = 0;
   for (let i = 0; i < requests; i++) {
-    t -= Math.log(1 - next()) / rate;
+    t += rng.exponential(rate);
     replica.enqueue(t, t);
     // Keep the queue short: run the batcher behind the arrivals.
     if ((i & 1023) === 1023) replica.advance(t);

@@ -6,6 +6,7 @@ import {
   type ReplicaCounters,
   type ServiceTime,
 } from "./replica.js";
+import type { Rng } from "./rng.js";
 
 /**
  * The Kubernetes side of the simulation: GPU nodes and the Triton pods on them.
@@ -65,11 +66,6 @@ interface Pod {
   replica: Replica | undefined;
 }
 
-/** Random numbers the cluster needs (a seeded stream). */
-export interface ClusterRandom {
-  next(): number;
-}
-
 /** Requests to retry elsewhere: first-arrival times. */
 export type RetrySink = (origins: Float64Array, count: number, at: number) => void;
 
@@ -122,7 +118,7 @@ export class Cluster {
     private readonly batcher: BatcherSettings,
     private readonly service: ServiceTime,
     private readonly sink: CompletionSink,
-    private readonly random: ClusterRandom,
+    private readonly random: Rng,
     private readonly retry: RetrySink,
   ) {}
 

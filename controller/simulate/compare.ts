@@ -1,15 +1,16 @@
 import type { Policy } from "../policy/index.js";
 import { createScaler } from "../scaling/registry.js";
 import type { ByCapacity } from "../scaling/types.js";
+import type { ArrivalSource } from "./arrivals.js";
 import { type Capacity, capacityAtSlo } from "./capacity.js";
 import type { ClusterSettings } from "./cluster.js";
 import { type Control, type SimulationResult, simulate, type TimelineRow } from "./engine.js";
 import { LatencyHistogram } from "./histogram.js";
 import type { PipelineSettings } from "./observe.js";
+import type { LatencyProfile } from "./profile.js";
 import { createRng } from "./rng.js";
 import {
   batcherSettings,
-  type ComputeProfile,
   clusterSettings,
   createServiceTime,
   pipelineSettings,
@@ -23,22 +24,12 @@ import {
  * moment's load, with no provisioning or cold start) — and returns one row each.
  */
 
-/** A trace that can be replayed from the start. */
-export interface ReplayableArrivals {
-  readonly durationSeconds: number;
-  fill(buf: Float64Array, until: number): number;
-  /** Mean arrival rate over [t0, t1), exact for files, expected for synthetic traces. */
-  rateBetween(t0: number, t1: number): number;
-  /** The highest mean rate over any window of this length. */
-  peakRate(windowSeconds: number): number;
-  reset(): void;
-}
-
 /** What to compare. */
 export interface ComparisonInput {
   readonly policy: Policy;
-  readonly trace: ReplayableArrivals;
-  readonly profile: ComputeProfile;
+  /** Replayed from the start (`reset`) for every row; its rates size the two bounds. */
+  readonly trace: ArrivalSource;
+  readonly profile: LatencyProfile;
   /** Row names: registry scalers (`hpa-gpu`, `keda-queue`, `tritonscale`), `static:N`, `static-peak`, `oracle`. */
   readonly controls: readonly string[];
   readonly seed: number;

@@ -1,7 +1,9 @@
 import type { ByCapacity, Scaler } from "../scaling/types.js";
+import type { ArrivalSource } from "./arrivals.js";
 import { Cluster, type ClusterSettings } from "./cluster.js";
 import { Pipeline, type PipelineSettings } from "./observe.js";
 import type { BatcherSettings, CompletionSink, ServiceTime } from "./replica.js";
+import type { Rng } from "./rng.js";
 
 /**
  * The discrete-event simulation of a Triton pool: arrivals → load balancer → each
@@ -12,12 +14,6 @@ import type { BatcherSettings, CompletionSink, ServiceTime } from "./replica.js"
  * Time moves in steps (1 s by default): lifecycles and control act at step boundaries,
  * requests at their exact times within a step.
  */
-
-/** Where arrivals come from: fills `buf` with the next arrival times (s) below `until`. */
-export interface Arrivals {
-  readonly durationSeconds: number;
-  fill(buf: Float64Array, until: number): number;
-}
 
 /** A latency distribution that keeps fixed memory (see histogram.ts). */
 export interface LatencyRecorder {
@@ -63,7 +59,8 @@ export interface TimelineRow {
 
 /** Everything a run needs. */
 export interface SimulationInput {
-  readonly arrivals: Arrivals;
+  /** Where arrivals come from; a run reads only the times (`fill`) and the length. */
+  readonly arrivals: Pick<ArrivalSource, "durationSeconds" | "fill">;
   readonly batcher: BatcherSettings;
   readonly service: ServiceTime;
   readonly cluster: ClusterSettings;
@@ -71,7 +68,7 @@ export interface SimulationInput {
   readonly sloSeconds: number;
   readonly control: Control;
   /** Seeds the cluster's randomness (Spot reclaims and availability). */
-  readonly random: { next(): number };
+  readonly random: Rng;
   readonly histogram: () => LatencyRecorder;
   /** Seconds a request waits at the front while no replica is ready before it fails. @default 30 */
   readonly frontTimeoutSeconds?: number;

@@ -4,7 +4,7 @@
  * profiles answer from a precomputed table for whole batch sizes.
  *
  * Three sources:
- * - `linear:a=<ms>,b=<ms>[,maxBatch=<n>]`: a + b·n (b = 0 is a constant time);
+ * - `linear:a=<ms>,b=<ms>[,maxBatch=<n>]`: a + b·n, both required (b = 0 is a constant time);
  * - a perf_analyzer `-f` CSV (see {@link parsePerfAnalyzerCsv});
  * - a Model Analyzer inference metrics CSV (see {@link parseModelAnalyzerCsv}).
  *
@@ -38,6 +38,7 @@
 
 import { InputError, type Problem } from "../diagnostics/problem.js";
 import { didYouMean } from "../diagnostics/suggest.js";
+import { type NumberBounds, parseNumber } from "../util/number.js";
 import { splitCsvLine } from "./csv.js";
 
 /** The compute time of one batch on one model instance. */
@@ -251,7 +252,9 @@ export const DEFAULT_PROFILE: LatencyProfile = createLinearProfile(4, 2.2, {
 const LINEAR_KEYS = ["a", "b", "maxBatch"] as const;
 
 /**
- * Parses `linear:a=<ms>,b=<ms>[,maxBatch=<n>]` (values may end in `ms`; `b` defaults to 0).
+ * Parses `linear:a=<ms>,b=<ms>[,maxBatch=<n>]`: both `a` and `b` are required (write `b=0`
+ * for a constant time, `a=0` for a proportional one), finite, ≥ 0, not both 0; values may
+ * end in `ms`; `maxBatch` is a whole number ≥ 1.
  *
  * @throws InputError naming every bad key or value.
  */
@@ -286,21 +289,23 @@ export function parseLinearProfile(spec: string, file = "profile"): LatencyProfi
       where(key, "given twice");
       continue;
     }
-    const num = key === "maxBatch" ? raw : raw.replace(/ms$/, "");
-    const v = /^[0-9]+(\.[0-9]+)?(e[+-]?[0-9]+)?$/i.test(num) ? Number(num) : Number.NaN;
-    if (key === "maxBatch" ? !(Number.isInteger(v) && v >= 1) : !(v >= 0 && Number.isFinite(v))) {
-      where(
-        key,
-        key === "maxBatch"
-          ? `must be a whole number >= 1 (got ${JSON.stringify(raw)})`
-          : `must be a number of milliseconds >= 0 (got ${JSON.stringify(raw)})`,
-      );
+    const r =
+      key === "maxBatch"
+        ? parseNumber(raw, { integer: true, min: 1 })
+        : parseNumber(raw.replace(/ms$/, ""), { min: 0 });
+    if (!r.ok) {
+      where(key, r.message);
       continue;
     }
-    values.set(key, v);
+    values.set(key, r.value);
   }
-  if (!values.has("a") && !problems.some((p) => p.path === "a")) {
-    where("a", "missing: the fixed milliseconds per batch, e.g. linear:a=4,b=2.2");
+  for (const [key, what] of [
+    ["a", "the fixed milliseconds per batch (0 for none)"],
+    ["b", "the milliseconds per request in the batch (0 for a constant time)"],
+  ] as const) {
+    if (!values.has(key) && !problems.some((p) => p.path === key)) {
+      where(key, `missing: ${what}; both a and b are required, e.g. linear:a=4,b=2.2`);
+    }
   }
   const a = values.get("a") ?? 0;
   const b = values.get("b") ?? 0;
@@ -512,40 +517,32 @@ function readMeasurements(
   const num = (
     r: (typeof records)[number],
     role: Role,
-    check: (v: number) => boolean,
-    expect: string,
+    bounds: NumberBounds,
   ): number | undefined => {
     const c = cols.get(role);
     if (c === undefined) return undefined;
-    const raw = r.fields[c.index];
-    const v = raw === undefined || raw.trim() === "" ? Number.NaN : Number(raw.trim());
-    if (!check(v)) {
+    const parsed = parseNumber(r.fields[c.index] ?? "", bounds);
+    if (!parsed.ok) {
       problems.push({
         file,
         line: r.line,
         col: r.cols[c.index] ?? 1,
         path: "",
-        message: `${c.header}: must be ${expect} (got ${JSON.stringify(raw ?? "")})`,
+        message: `${c.header}: ${parsed.message}`,
       });
       return Number.NaN;
     }
-    return v;
+    return parsed.value;
   };
-  const positive = (v: number): boolean => v > 0 && Number.isFinite(v);
-  const nonNegative = (v: number): boolean => v >= 0 && Number.isFinite(v);
-  const whole = (v: number): boolean => Number.isInteger(v) && v >= 1;
   for (const r of chosen) {
-    const batch = num(r, "batch", whole, "a whole number >= 1") ?? options.batchSize ?? 1;
-    const concurrency = num(r, "concurrency", positive, "a number > 0");
-    const throughput = num(r, "throughput", positive, "a number > 0")!;
+    const batch = num(r, "batch", { integer: true, min: 1 }) ?? options.batchSize ?? 1;
+    const concurrency = num(r, "concurrency", { greaterThan: 0 });
+    const throughput = num(r, "throughput", { greaterThan: 0 })!;
     let computeMs: number | undefined;
     if (cols.has("computeInfer")) {
       computeMs = 0;
       for (const role of ["computeInput", "computeInfer", "computeOutput"] as const) {
-        const v =
-          role === "computeInfer"
-            ? num(r, role, positive, "a time > 0")
-            : num(r, role, nonNegative, "a time >= 0");
+        const v = num(r, role, role === "computeInfer" ? { greaterThan: 0 } : { min: 0 });
         if (v !== undefined) computeMs += v * cols.get(role)!.toMs;
       }
     }
@@ -567,7 +564,7 @@ function readMeasurements(
         instances = counts.reduce((a, b) => a + b, 0);
       }
     }
-    const mb = num(r, "maxBatch", (v) => Number.isInteger(v) && v >= 0, "a whole number >= 0");
+    const mb = num(r, "maxBatch", { integer: true, min: 0 });
     if (mb !== undefined && mb > 0 && maxBatch === undefined) maxBatch = mb;
     rows.push({ line: r.line, batch, concurrency, throughput, computeMs, instances });
   }

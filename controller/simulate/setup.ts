@@ -1,6 +1,7 @@
 import { type Policy, type PolicyModel, SPOT_NOTICE_SECONDS } from "../policy/index.js";
 import type { ClusterSettings } from "./cluster.js";
 import type { PipelineSettings } from "./observe.js";
+import type { LatencyProfile } from "./profile.js";
 import type { BatcherSettings, ServiceTime } from "./replica.js";
 
 /**
@@ -8,11 +9,6 @@ import type { BatcherSettings, ServiceTime } from "./replica.js";
  * compute time, the cluster's times and prices, the metrics pipeline. Defaults here are
  * assumptions, stated where they are set, and every one can be overridden.
  */
-
-/** Compute time of a batch on one model instance alone on its GPU. */
-export interface ComputeProfile {
-  computeMs(batch: number): number;
-}
 
 /** The pool model a simulation runs: by name, or the first. */
 export function simulatedModel(policy: Policy, name?: string): PolicyModel {
@@ -48,7 +44,7 @@ export function batcherSettings(model: PolicyModel): BatcherSettings {
  * throughput. The factor is taken at the batch's start (an approximation of processor
  * sharing).
  */
-export function createServiceTime(profile: ComputeProfile): ServiceTime {
+export function createServiceTime(profile: LatencyProfile): ServiceTime {
   return (n, concurrent) => (profile.computeMs(n) * concurrent) / 1000;
 }
 

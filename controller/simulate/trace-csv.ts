@@ -1,15 +1,19 @@
 /**
  * Recorded arrival traces: {@link parseTraceCsv} reads a CSV of request timestamps (one
- * request per row) or of per-interval counts or rates into an {@link ArrivalSource}. The
- * source contract and the count and rate sources live in trace.ts; this file adds the
- * timestamp parsing (ISO-8601 or seconds, without a Date or a regular expression per row
- * in the common shapes) and the source over recorded times.
+ * request per row) or of per-interval counts or rates into an {@link ArrivalSource}, from
+ * text or streamed ({@link TraceCsvParser}, {@link readTraceCsv}). The source contract
+ * lives in arrivals.ts, the count and rate sources in arrival-sources.ts; this file adds
+ * the timestamp parsing (ISO-8601 or seconds, without a Date or a regular expression per
+ * row in the common shapes) and the source over recorded times.
  */
 
-import { InputError, type Problem } from "../diagnostics/problem.js";
+import { InputError, moreProblems, type Problem } from "../diagnostics/problem.js";
+import { isDecimal, parseNumber } from "../util/number.js";
+import { CountsSource, PoissonSource } from "./arrival-sources.js";
+import { type ArrivalSource, MAX_TRACE_REQUESTS, MAX_TRACE_SECONDS } from "./arrivals.js";
 import { splitCsvLine } from "./csv.js";
+import { TableSegments } from "./intensity.js";
 import { createRng, type Rng } from "./rng.js";
-import { type ArrivalSource, CountsSource, PoissonSource, TableSegments } from "./trace.js";
 
 /** Header names (lower case, any `(unit)` suffix dropped) of the time column, by preference. */
 export const TRACE_TIME_COLUMNS = ["timestamp", "time", "ts", "datetime", "date", "t"] as const;
@@ -20,7 +24,6 @@ export const TRACE_RATE_COLUMNS = ["rate", "rps", "qps"] as const;
 
 const ISO_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(?:([Zz])|([+-])(\d{2}):?(\d{2})?)?$/;
-const SECONDS_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** A parsed timestamp: whole seconds (exact integer) + fraction, or an error. */
@@ -142,9 +145,11 @@ function parseSecondsFast(s: string, out: Instant): boolean {
 function parseInstant(text: string, out: Instant): string | undefined {
   const s = text.trim();
   if (parseIsoFast(s, out) || parseSecondsFast(s, out)) return undefined;
-  if (SECONDS_RE.test(s)) {
+  if (isDecimal(s)) {
+    const r = parseNumber(s, { min: 0 });
+    if (!r.ok) return `timestamp in seconds ${r.message}`;
     const dot = s.indexOf(".");
-    if (dot >= 0 && !/[eE-]/.test(s)) {
+    if (dot >= 0 && !/[eE]/.test(s)) {
       out.whole = Number(s.slice(0, dot) || "0");
       out.frac = Number(`0${s.slice(dot)}`);
     } else {
@@ -228,6 +233,9 @@ function headerKey(h: string): string {
     .replace(/\s*[([].*$/, "");
 }
 
+/** The longest line a trace CSV may have, in characters (1 Mi): a guard for binary input. */
+export const MAX_TRACE_LINE = 1 << 20;
+
 /**
  * Reads a CSV trace. Two shapes:
  *
@@ -251,74 +259,194 @@ function headerKey(h: string): string {
  * `seed` seeds the placement of arrivals inside count intervals and whole seconds (the
  * same seed gives the same arrivals; the file's name plays no part).
  *
+ * Limits: a trace may span at most {@link MAX_TRACE_SECONDS} (31 days) and hold at most
+ * {@link MAX_TRACE_REQUESTS} requests (rows, counts, or rate × interval); a line may be at
+ * most {@link MAX_TRACE_LINE} characters.
+ *
+ * This is a thin wrapper over {@link TraceCsvParser} for text already in memory; use the
+ * parser (or {@link readTraceCsv}) to read a file or stdin as a stream.
+ *
  * @throws InputError with `file:line:col: message` for every bad row (the first 50).
  */
 export function parseTraceCsv(text: string, file: string, seed = 0): ArrivalSource {
-  const problems: Problem[] = [];
-  let more = 0;
-  const report = (line: number, col: number, message: string): void => {
-    if (problems.length < MAX_PROBLEMS) problems.push({ file, line, col, path: "", message });
-    else more++;
-  };
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const parser = new TraceCsvParser(file, seed);
+  parser.push(text);
+  return parser.end();
+}
 
-  let timeCol = 0;
-  let valueCol = -1;
-  let valueKind: "count" | "rate" | undefined;
-  let headerSeen = false;
-  let first = true;
+/**
+ * Reads a CSV trace from a stream of chunks (a file's or stdin's `Readable`, which is
+ * async-iterable; strings, or bytes decoded as UTF-8), as {@link parseTraceCsv} reads
+ * text.
+ *
+ * @throws InputError as {@link parseTraceCsv}.
+ */
+export async function readTraceCsv(
+  chunks: AsyncIterable<string | Uint8Array>,
+  file: string,
+  seed = 0,
+): Promise<ArrivalSource> {
+  const parser = new TraceCsvParser(file, seed);
+  const decoder = new TextDecoder("utf-8");
+  for await (const chunk of chunks) {
+    parser.push(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
+  }
+  parser.push(decoder.decode());
+  return parser.end();
+}
 
-  const inst: Instant = { whole: 0, frac: 0, iso: false };
-  let base = Number.NaN;
-  let isoFile: boolean | undefined;
-  let kindLine = 0;
-  let allWhole = true;
-  const times = new F64List();
-  const values = new F64List();
+/**
+ * A push parser for CSV traces (the format: {@link parseTraceCsv}): `push` text in chunks
+ * of any size, cut anywhere (even inside a line or a `\r\n`), then `end()` for the source.
+ *
+ * Memory: the unfinished line (at most {@link MAX_TRACE_LINE} characters), at most 50
+ * problems, and what the trace model keeps — 8 bytes per request for timestamp traces (the
+ * sorted times), 16 bytes per row for count or rate traces — never the file's text.
+ */
+export class TraceCsvParser {
+  private readonly file: string;
+  private readonly seed: number;
+  private readonly problems: Problem[] = [];
+  private more = 0;
+  /** The start of a line not yet ended by a newline. */
+  private carry = "";
+  /** The current line is over MAX_TRACE_LINE: drop it up to its newline. */
+  private skipping = false;
+  private started = false;
+  private ended = false;
+  private lineNo = 0;
 
-  let lineNo = 0;
-  let pos = 0;
-  while (pos <= body.length) {
-    let nl = body.indexOf("\n", pos);
-    if (nl < 0) nl = body.length;
-    let line = body.slice(pos, nl);
-    pos = nl + 1;
-    lineNo++;
-    if (line.endsWith("\r")) line = line.slice(0, -1);
-    const trimmed = line.trim();
-    if (trimmed === "" || trimmed.startsWith("#")) continue;
+  private timeCol = 0;
+  private valueCol = -1;
+  private valueKind: "count" | "rate" | undefined;
+  private headerLine = 0;
+  private first = true;
 
-    if (first) {
-      first = false;
-      const { fields } = splitCsvLine(line);
-      const keys = fields.map(headerKey);
-      const named = keys.some(
-        (k) =>
-          (TRACE_TIME_COLUMNS as readonly string[]).includes(k) ||
-          (TRACE_COUNT_COLUMNS as readonly string[]).includes(k) ||
-          (TRACE_RATE_COLUMNS as readonly string[]).includes(k),
-      );
-      // A header names its columns; a first row of data starts like a time (a digit, a
-      // sign or a dot) and is left for the parser to accept or report.
-      if (named || !/^\s*[-+.\d]/.test(fields[0] ?? "")) {
-        headerSeen = true;
-        const pick = (names: readonly string[]): number => {
-          for (const n of names) {
-            const i = keys.indexOf(n);
-            if (i >= 0) return i;
-          }
-          return -1;
-        };
-        timeCol = Math.max(0, pick(TRACE_TIME_COLUMNS));
-        valueCol = pick(TRACE_COUNT_COLUMNS);
-        if (valueCol >= 0) valueKind = "count";
-        else {
-          valueCol = pick(TRACE_RATE_COLUMNS);
-          if (valueCol >= 0) valueKind = "rate";
-        }
-        continue;
+  private readonly inst: Instant = { whole: 0, frac: 0, iso: false };
+  private base = Number.NaN;
+  private isoFile: boolean | undefined;
+  private kindLine = 0;
+  private allWhole = true;
+  private readonly times = new F64List();
+  private readonly values = new F64List();
+  /** The earliest and latest times (relative to the first row's) and where they are. */
+  private earliest = { t: Number.POSITIVE_INFINITY, line: 0, col: 0 };
+  private latest = { t: Number.NEGATIVE_INFINITY, line: 0, col: 0 };
+  private total = 0;
+
+  /**
+   * @param file the name problems are reported under.
+   * @param seed seeds the placement of arrivals (see {@link parseTraceCsv}).
+   */
+  constructor(file: string, seed = 0) {
+    this.file = file;
+    this.seed = seed;
+  }
+
+  /** Characters of an unfinished line held, at most {@link MAX_TRACE_LINE}. */
+  get bufferedChars(): number {
+    return this.carry.length;
+  }
+
+  /** Reads the next piece of text. */
+  push(chunk: string): void {
+    if (this.ended) throw new Error("TraceCsvParser.push after end()");
+    let text = chunk;
+    if (!this.started && text.length > 0) {
+      this.started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    let pos = 0;
+    for (;;) {
+      const nl = text.indexOf("\n", pos);
+      if (nl < 0) break;
+      if (this.skipping) {
+        // The newline that ends a line already reported as too long.
+        this.skipping = false;
+      } else if (this.carry.length + (nl - pos) > MAX_TRACE_LINE) {
+        this.tooLong();
+        this.carry = "";
+      } else {
+        this.line(text.slice(pos, nl));
+      }
+      pos = nl + 1;
+    }
+    if (pos < text.length && !this.skipping) {
+      this.carry += text.slice(pos);
+      if (this.carry.length > MAX_TRACE_LINE) {
+        this.tooLong();
+        this.carry = "";
+        this.skipping = true;
       }
     }
+  }
+
+  /** Reports the line being read as too long (it is skipped; it still counts as a line). */
+  private tooLong(): void {
+    this.report(
+      ++this.lineNo,
+      1,
+      `line longer than ${MAX_TRACE_LINE} characters: not a CSV trace (binary data?)`,
+    );
+  }
+
+  /** The end of the text: checks the whole trace and returns its source. */
+  end(): ArrivalSource {
+    if (this.ended) throw new Error("TraceCsvParser.end called twice");
+    if (!this.skipping) this.line("");
+    this.ended = true;
+    this.carry = "";
+    const { file, times, values, valueKind, earliest, latest, total, problems } = this;
+    if (latest.t - earliest.t > MAX_TRACE_SECONDS) {
+      const [from, to] = latest.line > earliest.line ? [earliest, latest] : [latest, earliest];
+      this.report(
+        to.line,
+        to.col,
+        `this time is ${latest.t - earliest.t} s from line ${from.line}'s; a trace may span at most ${MAX_TRACE_SECONDS} s (31 days)`,
+      );
+    }
+    if (valueKind === "count" && total > MAX_TRACE_REQUESTS) {
+      this.report(
+        0,
+        0,
+        `the counts add up to ${total} requests; at most ${MAX_TRACE_REQUESTS} are simulated`,
+      );
+    }
+    if (problems.length === 0 && times.length === 0) {
+      this.report(this.headerLine, this.headerLine > 0 ? 1 : 0, "the trace has no rows");
+    }
+    if (this.more > 0) {
+      problems.push(moreProblems(file, this.more));
+    }
+    if (problems.length > 0) throw new InputError(problems, `cannot read trace ${file}`);
+
+    const root = createRng(this.seed).fork("csv");
+    if (valueKind === undefined) return timestampsSource(file, times, this.allWhole, root);
+    return intervalSource(file, times, values, valueKind, root);
+  }
+
+  private report(line: number, col: number, message: string): void {
+    if (this.problems.length < MAX_PROBLEMS) {
+      this.problems.push({ file: this.file, line, col, path: "", message });
+    } else {
+      this.more++;
+    }
+  }
+
+  /** One line of text, without its newline; `carry` holds what came before it. */
+  private line(piece: string): void {
+    let line = this.carry === "" ? piece : this.carry + piece;
+    this.carry = "";
+    const lineNo = ++this.lineNo;
+    if (line.endsWith("\r")) line = line.slice(0, -1);
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("#")) return;
+
+    if (this.first) {
+      this.first = false;
+      if (this.header(line, lineNo)) return;
+    }
+    const { timeCol, valueCol, valueKind, inst } = this;
 
     // The time (and count) cells: found by commas alone unless the line has quotes.
     let raw: string | undefined;
@@ -342,56 +470,94 @@ export function parseTraceCsv(text: string, file: string, seed = 0): ArrivalSour
       }
     }
     if (raw === undefined || raw.trim() === "") {
-      report(lineNo, rawCol, `missing timestamp in column ${timeCol + 1}`);
-      continue;
+      this.report(lineNo, rawCol, `missing timestamp in column ${timeCol + 1}`);
+      return;
     }
     const err = parseInstant(raw, inst);
     if (err !== undefined) {
-      report(lineNo, rawCol, err);
-      continue;
+      this.report(lineNo, rawCol, err);
+      return;
     }
-    if (isoFile === undefined) {
-      isoFile = inst.iso;
-      kindLine = lineNo;
-    } else if (isoFile !== inst.iso) {
-      report(
+    if (this.isoFile === undefined) {
+      this.isoFile = inst.iso;
+      this.kindLine = lineNo;
+    } else if (this.isoFile !== inst.iso) {
+      this.report(
         lineNo,
         rawCol,
-        `timestamp ${JSON.stringify(raw.trim())} is ${inst.iso ? "ISO-8601" : "a number of seconds"} but line ${kindLine} is ${isoFile ? "ISO-8601" : "a number of seconds"}: use one kind per file`,
+        `timestamp ${JSON.stringify(raw.trim())} is ${inst.iso ? "ISO-8601" : "a number of seconds"} but line ${this.kindLine} is ${this.isoFile ? "ISO-8601" : "a number of seconds"}: use one kind per file`,
       );
-      continue;
+      return;
     }
-    if (Number.isNaN(base)) base = inst.whole;
+    if (Number.isNaN(this.base)) this.base = inst.whole;
     let value = 0;
     if (valueKind !== undefined) {
-      const text = (rv ?? "").trim();
-      value = SECONDS_RE.test(text) ? Number(text) : Number.NaN;
-      const ok = valueKind === "count" ? Number.isInteger(value) && value >= 0 : value >= 0;
-      if (!ok || !Number.isFinite(value)) {
-        report(
+      const r = parseNumber(rv ?? "", {
+        min: 0,
+        max: MAX_TRACE_REQUESTS,
+        integer: valueKind === "count",
+      });
+      if (!r.ok) {
+        this.report(
           lineNo,
           rvCol,
-          `${valueKind} ${JSON.stringify(text)} must be ${valueKind === "count" ? "a whole number >= 0" : "a number of requests per second >= 0"}`,
+          `${valueKind === "count" ? "count" : "rate (per second)"} ${r.message}`,
         );
-        continue;
+        return;
       }
-      values.push(value);
+      value = r.value;
+      this.values.push(value);
     }
-    if (inst.frac !== 0) allWhole = false;
-    times.push(inst.whole - base + inst.frac);
+    if (inst.frac !== 0) this.allWhole = false;
+    const t = inst.whole - this.base + inst.frac;
+    if (t < this.earliest.t) this.earliest = { t, line: lineNo, col: rawCol };
+    if (t > this.latest.t) this.latest = { t, line: lineNo, col: rawCol };
+    this.total += valueKind === undefined ? 1 : value;
+    if (valueKind === undefined && this.total > MAX_TRACE_REQUESTS) {
+      if (this.total === MAX_TRACE_REQUESTS + 1) {
+        this.report(
+          lineNo,
+          1,
+          `more than ${MAX_TRACE_REQUESTS} requests; at most that many are simulated`,
+        );
+      }
+      return;
+    }
+    this.times.push(t);
   }
 
-  if (problems.length === 0 && times.length === 0) {
-    report(headerSeen ? 1 : 0, headerSeen ? 1 : 0, "the trace has no rows");
+  /**
+   * Reads the first line as a header when it is one: it names a known column, or does not
+   * start like a time (a digit, a sign or a dot). Returns whether it was a header; a first
+   * row of data is left for the row parser to accept or report.
+   */
+  private header(line: string, lineNo: number): boolean {
+    const { fields } = splitCsvLine(line);
+    const keys = fields.map(headerKey);
+    const named = keys.some(
+      (k) =>
+        (TRACE_TIME_COLUMNS as readonly string[]).includes(k) ||
+        (TRACE_COUNT_COLUMNS as readonly string[]).includes(k) ||
+        (TRACE_RATE_COLUMNS as readonly string[]).includes(k),
+    );
+    if (!named && /^\s*[-+.\d]/.test(fields[0] ?? "")) return false;
+    this.headerLine = lineNo;
+    const pick = (names: readonly string[]): number => {
+      for (const n of names) {
+        const i = keys.indexOf(n);
+        if (i >= 0) return i;
+      }
+      return -1;
+    };
+    this.timeCol = Math.max(0, pick(TRACE_TIME_COLUMNS));
+    this.valueCol = pick(TRACE_COUNT_COLUMNS);
+    if (this.valueCol >= 0) this.valueKind = "count";
+    else {
+      this.valueCol = pick(TRACE_RATE_COLUMNS);
+      if (this.valueCol >= 0) this.valueKind = "rate";
+    }
+    return true;
   }
-  if (more > 0) {
-    problems.push({ file, line: 0, col: 0, path: "", message: `and ${more} more problems` });
-  }
-  if (problems.length > 0) throw new InputError(problems, `cannot read trace ${file}`);
-
-  const root = createRng(seed).fork("csv");
-  if (valueKind === undefined) return timestampsSource(file, times, allWhole, root);
-  return intervalSource(file, times, values, valueKind, root);
 }
 
 /** Recorded arrival times, sorted, shifted to start at 0. */
@@ -505,18 +671,26 @@ function intervalSource(
   kind: "count" | "rate",
   root: Rng,
 ): ArrivalSource {
-  const rows = Array.from({ length: timeList.length }, (_, i) => ({
-    t: timeList.data[i]!,
-    v: valueList.data[i]!,
-  })).sort((a, b) => a.t - b.t);
+  // Rows in time order (the file's order among equal times), without an object per row.
+  const n = timeList.length;
+  const times = timeList.data;
+  const amounts0 = valueList.data;
+  let sorted = true;
+  for (let i = 1; i < n && sorted; i++) sorted = times[i]! >= times[i - 1]!;
+  const order = sorted
+    ? undefined
+    : Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => times[a]! - times[b]! || a - b);
   // Rows with the same time add up.
   const ts: number[] = [];
   const vs: number[] = [];
-  for (const r of rows) {
-    if (ts.length > 0 && ts[ts.length - 1] === r.t) vs[vs.length - 1]! += r.v;
+  for (let k = 0; k < n; k++) {
+    const i = order === undefined ? k : order[k]!;
+    const t = times[i]!;
+    const v = amounts0[i]!;
+    if (ts.length > 0 && ts[ts.length - 1] === t) vs[vs.length - 1]! += v;
     else {
-      ts.push(r.t);
-      vs.push(r.v);
+      ts.push(t);
+      vs.push(v);
     }
   }
   if (ts.length < 2) {
@@ -578,6 +752,22 @@ function intervalSource(
       );
     }
     return new CountsSource(file, b, a, root);
+  }
+  let expected = 0;
+  for (let i = 0; i < a.length; i++) expected += a[i]! * (b[i + 1]! - b[i]!);
+  if (expected > MAX_TRACE_REQUESTS) {
+    throw new InputError(
+      [
+        {
+          file,
+          line: 0,
+          col: 0,
+          path: "",
+          message: `the rates give about ${expected.toPrecision(3)} requests (rate × interval); at most ${MAX_TRACE_REQUESTS} are simulated`,
+        },
+      ],
+      `cannot read trace ${file}`,
+    );
   }
   return new PoissonSource(file, b[b.length - 1]!, () => new TableSegments(b, a), root);
 }

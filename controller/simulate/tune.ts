@@ -1,6 +1,7 @@
 import { type Capacity, capacityAtSlo } from "./capacity.js";
+import type { LatencyProfile } from "./profile.js";
 import type { BatcherSettings } from "./replica.js";
-import { type ComputeProfile, createServiceTime } from "./setup.js";
+import { createServiceTime } from "./setup.js";
 
 /**
  * Offline batching tuner: searches max_batch_size, preferred_batch_size,
@@ -20,7 +21,7 @@ export interface TuneCandidate {
 
 /** What to search. */
 export interface TuneInput {
-  readonly profile: ComputeProfile & { readonly maxBatch?: number };
+  readonly profile: LatencyProfile;
   readonly sloMs: number;
   /** Largest max_batch_size to try. @default the profile's largest measured batch, else 64 */
   readonly maxBatchLimit?: number;

@@ -143,7 +143,7 @@ describe("tritonscale simulate", () => {
         name: "a seed that is not an integer: exit 2",
         argv: ["--pool", EXAMPLE, "--trace", TRACE, "--seed", "abc"],
         code: 2,
-        err: /--seed must be a whole number \(got "abc"\)/,
+        err: /--seed must be a whole number >= 0 \(got "abc"\)/,
       },
       {
         name: "a missing pool file: exit 1",
@@ -155,7 +155,7 @@ describe("tritonscale simulate", () => {
         name: "a bad value in the trace spec: the problem, exit 1",
         argv: ["--pool", EXAMPLE, "--trace", "synthetic:poisson:rate=x:duration=10m"],
         code: 1,
-        err: /rate: must be a number \(per second\) \(got "x"\)/,
+        err: /rate: must be a number > 0 \(got "x"\)/,
       },
       {
         name: "an unknown trace kind: the valid kinds, exit 1",
@@ -271,7 +271,7 @@ describe("tritonscale tune", () => {
         name: "an SLO that is not a positive number: exit 2",
         argv: ["--profile", "linear:a=4,b=2.2", "--slo-p99", "fast"],
         code: 2,
-        err: /--slo-p99 must be a number \(got "fast"\)/,
+        err: /--slo-p99 must be a number > 0 \(got "fast"\)/,
       },
     ];
     for (const c of cases) {

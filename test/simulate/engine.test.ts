@@ -2,7 +2,6 @@ import { expect } from "chai";
 import type { ByCapacity, LoadSnapshot, Scaler } from "../../controller/scaling/types.js";
 import type { ClusterSettings } from "../../controller/simulate/cluster.js";
 import {
-  type Arrivals,
   type Control,
   DEFAULT_START_EPOCH,
   type SimulationInput,
@@ -21,7 +20,7 @@ import { createRng } from "../../controller/simulate/rng.js";
  */
 
 /** Evenly spaced arrivals: one every 1/rate s from t = 0 (exact counts in any window). */
-function evenly(rate: number, duration: number): Arrivals {
+function evenly(rate: number, duration: number): SimulationInput["arrivals"] {
   let k = 0;
   return {
     durationSeconds: duration,
@@ -34,12 +33,12 @@ function evenly(rate: number, duration: number): Arrivals {
 }
 
 /** No traffic at all: for billing checks. */
-function silence(duration: number): Arrivals {
+function silence(duration: number): SimulationInput["arrivals"] {
   return { durationSeconds: duration, fill: () => 0 };
 }
 
 /** Poisson arrivals from a seeded stream. */
-function poisson(rate: number, duration: number, seed: number): Arrivals {
+function poisson(rate: number, duration: number, seed: number): SimulationInput["arrivals"] {
   const rng = createRng(seed).fork("arrivals");
   let t = rng.exponential(rate);
   return {
@@ -114,7 +113,10 @@ function scheduleControl(replicas: number): Control {
 
 /** A run with the defaults above; `rows` collects the timeline when given. */
 function run(
-  over: Partial<SimulationInput> & { readonly arrivals: Arrivals; readonly control: Control },
+  over: Partial<SimulationInput> & {
+    readonly arrivals: SimulationInput["arrivals"];
+    readonly control: Control;
+  },
   rows?: TimelineRow[],
 ): SimulationResult {
   return simulate({

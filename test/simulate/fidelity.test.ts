@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import {
-  type Arrivals,
+  type SimulationInput,
   type SimulationResult,
   simulate,
 } from "../../controller/simulate/engine.js";
@@ -13,7 +13,7 @@ import {
 import { createRng, type Rng } from "../../controller/simulate/rng.js";
 
 /** Poisson arrivals at `rate` until `duration`, from a seeded stream. */
-function poisson(rate: number, duration: number, rng: Rng): Arrivals {
+function poisson(rate: number, duration: number, rng: Rng): SimulationInput["arrivals"] {
   let t = rng.exponential(rate);
   return {
     durationSeconds: duration,
@@ -39,7 +39,7 @@ const noBatching: BatcherSettings = {
 
 /** One static pool of `replicas`, ready from the start, no Spot, no scaling. */
 function runStatic(
-  arrivals: Arrivals,
+  arrivals: SimulationInput["arrivals"],
   batcher: BatcherSettings,
   service: ServiceTime,
   replicas = 1,

@@ -35,7 +35,6 @@ describe("linear profiles", () => {
   const valid: { name: string; spec: string; times: Record<number, number>; maxBatch?: number }[] =
     [
       { name: "a + b·n", spec: "linear:a=4,b=2.2", times: { 1: 6.2, 8: 21.6, 16: 39.2 } },
-      { name: "b defaults to 0: constant", spec: "linear:a=5", times: { 1: 5, 32: 5 } },
       { name: "b = 0 explicitly", spec: "linear:a=5,b=0", times: { 4: 5 } },
       { name: "a = 0: proportional", spec: "linear:a=0,b=3", times: { 1: 3, 10: 30 } },
       {
@@ -55,7 +54,38 @@ describe("linear profiles", () => {
   }
 
   const invalid: { name: string; spec: string; messages: string[] }[] = [
-    { name: "missing a", spec: "linear:b=2", messages: ["a: missing"] },
+    {
+      name: "missing a",
+      spec: "linear:b=2",
+      messages: [
+        "a: missing: the fixed milliseconds per batch (0 for none); both a and b are required",
+      ],
+    },
+    // Regression (issue 7): `linear:a=4` was taken as b=0 (capacity 12x too high) while
+    // `linear:b=2` was refused: both are required.
+    {
+      name: "missing b (was taken as b = 0)",
+      spec: "linear:a=4",
+      messages: [
+        "b: missing: the milliseconds per request in the batch (0 for a constant time); both a and b are required, e.g. linear:a=4,b=2.2",
+      ],
+    },
+    { name: "missing both", spec: "linear:", messages: ["a: missing", "b: missing"] },
+    {
+      name: "a value too large for a double",
+      spec: "linear:a=1e309,b=1",
+      messages: ["a: must be a finite number >= 0 (got 1e309)"],
+    },
+    {
+      name: "a hexadecimal value",
+      spec: "linear:a=0x10,b=1",
+      messages: ['a: must be a number >= 0 (got "0x10")'],
+    },
+    {
+      name: "a max batch too large for a double",
+      spec: "linear:a=4,b=1,maxBatch=1e309",
+      messages: ["maxBatch: must be a whole number >= 1 (got 1e309)"],
+    },
     {
       name: "unknown key",
       spec: "linear:a=4,bb=1",
@@ -63,18 +93,18 @@ describe("linear profiles", () => {
     },
     {
       name: "negative",
-      spec: "linear:a=-1",
-      messages: ['a: must be a number of milliseconds >= 0 (got "-1")'],
+      spec: "linear:a=-1,b=1",
+      messages: ["a: must be >= 0 (got -1)"],
     },
     {
       name: "not a number",
       spec: "linear:a=4,b=fast",
-      messages: ["b: must be a number of milliseconds"],
+      messages: ['b: must be a number >= 0 (got "fast")'],
     },
     { name: "both zero", spec: "linear:a=0,b=0", messages: ["b: a + b must be > 0"] },
     {
       name: "bad max batch",
-      spec: "linear:a=4,maxBatch=0",
+      spec: "linear:a=4,b=1,maxBatch=0",
       messages: ["maxBatch: must be a whole number >= 1"],
     },
     { name: "given twice", spec: "linear:a=4,a=5", messages: ["a: given twice"] },
@@ -213,7 +243,23 @@ describe("perf_analyzer CSV profiles", () => {
     {
       name: "a zero compute time",
       text: `${PA_HEADER}\n1,10,1,1,1,1,0,1,1,1,1,1,1\n`,
-      messages: ['p.csv:2:14: Server Compute Infer: must be a time > 0 (got "0")'],
+      messages: ["p.csv:2:14: Server Compute Infer: must be > 0 (got 0)"],
+    },
+    // Cells are read by the one number parser: `0x10` was read as 16 (issue 7).
+    {
+      name: "an infinite throughput",
+      text: `${PA_HEADER}\n1,Infinity,1,1,1,1,1000,1,1,1,1,1,1\n`,
+      messages: ['p.csv:2:3: Inferences/Second: must be a number > 0 (got "Infinity")'],
+    },
+    {
+      name: "a throughput too large for a double",
+      text: `${PA_HEADER}\n1,1e309,1,1,1,1,1000,1,1,1,1,1,1\n`,
+      messages: ["p.csv:2:3: Inferences/Second: must be a finite number > 0 (got 1e309)"],
+    },
+    {
+      name: "a hexadecimal compute time",
+      text: `${PA_HEADER}\n1,10,1,1,1,1,0x10,1,1,1,1,1,1\n`,
+      messages: ['p.csv:2:14: Server Compute Infer: must be a number > 0 (got "0x10")'],
     },
     {
       name: "only a header",

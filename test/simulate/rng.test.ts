@@ -1,5 +1,8 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { expect } from "chai";
 import { createRng, logFactorial, type Rng } from "../../controller/simulate/rng.js";
+import { packageRoot } from "../../controller/util/package-root.js";
 
 /** createRng(1)'s first three draws × 2³². */
 const GOLDEN_SEED_1: number[] = [251805251, 1845171264, 1906725973];
@@ -200,4 +203,26 @@ describe("logFactorial", () => {
       expect(logFactorial(c.k)).to.be.closeTo(exact, 1e-9 * Math.max(1, exact));
     });
   }
+});
+
+describe("one random number generator", () => {
+  // Regression (issue 7): capacity.ts had its own generator (mulberry32) beside rng.ts.
+  it("no source file but rng.ts draws random numbers by itself", () => {
+    const controller = join(packageRoot, "controller");
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (entry.name.endsWith(".ts") && path !== join(controller, "simulate", "rng.ts")) {
+          // Math.random is unseeded; Math.imul is the core of every small hand-made PRNG.
+          if (/Math\.random\s*\(|Math\.imul\s*\(/.test(readFileSync(path, "utf8"))) {
+            offenders.push(relative(packageRoot, path));
+          }
+        }
+      }
+    };
+    walk(controller);
+    expect(offenders, "use createRng from controller/simulate/rng.ts").to.deep.equal([]);
+  });
 });

@@ -225,8 +225,8 @@ describe("parseTraceCsv errors", () => {
       name: "a bad count",
       text: "time,count\n0,5\n60,-1\n120,2.5\n",
       messages: [
-        'trace.csv:3:4: count "-1" must be a whole number >= 0',
-        'trace.csv:4:5: count "2.5" must be a whole number >= 0',
+        "trace.csv:3:4: count must be a whole number from 0 to 1000000000 (got -1)",
+        "trace.csv:4:5: count must be a whole number from 0 to 1000000000 (got 2.5)",
       ],
     },
     {
@@ -238,6 +238,74 @@ describe("parseTraceCsv errors", () => {
       name: "no requests at all",
       text: "time,count\n0,0\n60,0\n",
       messages: ["the trace has no requests"],
+    },
+    // Regressions (issue 7): non-finite, negative and unbounded values are problems.
+    {
+      name: "an infinite time after a count row (simulate hung for ever)",
+      text: "time,count\n0,100\n1e309,1\n",
+      messages: ["trace.csv:3:1: timestamp in seconds must be a finite number >= 0 (got 1e309)"],
+    },
+    {
+      name: "a single infinite time without a header (NaN GPU-hours)",
+      text: "1e309,1\n",
+      messages: ["trace.csv:1:1: timestamp in seconds must be a finite number >= 0 (got 1e309)"],
+    },
+    {
+      name: "a negative timestamp",
+      text: "time\n5\n-3\n",
+      messages: ["trace.csv:3:1: timestamp in seconds must be >= 0 (got -3)"],
+    },
+    {
+      name: "a negative time in a count trace",
+      text: "time,count\n0,1\n-60,1\n",
+      messages: ["trace.csv:3:1: timestamp in seconds must be >= 0 (got -60)"],
+    },
+    {
+      name: "an infinite count",
+      text: "time,count\n0,1e309\n60,1\n",
+      messages: ["trace.csv:2:3: count must be a whole number from 0 to 1000000000 (got 1e309)"],
+    },
+    {
+      name: "a hexadecimal count",
+      text: "time,count\n0,0x10\n60,1\n",
+      messages: ['trace.csv:2:3: count must be a whole number from 0 to 1000000000 (got "0x10")'],
+    },
+    {
+      name: "a count over 10^9 in one row",
+      text: "time,count\n0,2000000000\n60,1\n",
+      messages: ["trace.csv:2:3: count must be a whole number from 0 to 1000000000"],
+    },
+    {
+      name: "counts adding up to more than 10^9",
+      text: "time,count\n0,600000000\n60,600000000\n",
+      messages: ["the counts add up to 1200000000 requests; at most 1000000000"],
+    },
+    {
+      name: "rates giving more than 10^9 requests",
+      text: "time,rps\n0,100000000\n60,100000000\n",
+      messages: ["the rates give about 1.20e+10 requests"],
+    },
+    {
+      name: "an infinite rate",
+      text: "time,rate\n0,1e400\n60,1\n",
+      messages: ["trace.csv:2:3: rate (per second) must be a finite number from 0 to 1000000000"],
+    },
+    {
+      name: "a count trace spanning more than 31 days (simulate hung for ever)",
+      text: "time,count\n0,100\n1e15,1\n",
+      messages: [
+        "trace.csv:3:1: this time is 1000000000000000 s from line 2's; a trace may span at most 2678400 s (31 days)",
+      ],
+    },
+    {
+      name: "timestamps spanning more than 31 days, out of order",
+      text: "time\n2678401\n5\n0\n",
+      messages: ["trace.csv:4:1: this time is 2678401 s from line 2's"],
+    },
+    {
+      name: "ISO timestamps spanning more than 31 days",
+      text: "time\n2024-01-01T00:00:00Z\n2024-03-01T00:00:00Z\n",
+      messages: ["trace.csv:3:1: this time is 5184000 s from line 2's"],
     },
     { name: "an empty file", text: "", messages: ["the trace has no rows"] },
     {

@@ -327,12 +327,12 @@ describe("parseTraceSpec errors", () => {
     {
       name: "bad number",
       spec: "synthetic:poisson:rate=fast",
-      messages: ['rate: must be a number (per second) (got "fast")'],
+      messages: ['rate: must be a number > 0 (got "fast")'],
     },
     {
       name: "zero where positive is required",
       spec: "synthetic:poisson:rate=0",
-      messages: ['rate: must be > 0 (per second) (got "0")'],
+      messages: ["rate: must be > 0 (got 0)"],
     },
     {
       name: "bad duration",
@@ -357,17 +357,110 @@ describe("parseTraceSpec errors", () => {
     {
       name: "peakToMean out of range",
       spec: "synthetic:diurnal:mean=1:peakToMean=0.5",
-      messages: ['peakToMean: must be >= 1 (got "0.5")'],
+      messages: ["peakToMean: must be from 1 to 20 (got 0.5)"],
     },
     {
       name: "jitter above 1",
       spec: "synthetic:onoff:cameras=5:jitter=2",
-      messages: ['jitter: must be a number from 0 to 1 (got "2")'],
+      messages: ["jitter: must be from 0 to 1 (got 2)"],
     },
     {
       name: "cameras not whole",
       spec: "synthetic:onoff:cameras=2.5",
-      messages: ['cameras: must be a whole number from 1 to 1000000 (got "2.5")'],
+      messages: ["cameras: must be a whole number from 1 to 1000000 (got 2.5)"],
+    },
+    // Regressions (issue 7): numbers are read by one parser that says what is valid.
+    {
+      name: "a negative rate, which is a number (said 'must be a number')",
+      spec: "synthetic:steady:rate=-1",
+      messages: ["rate: must be > 0 (got -1)"],
+    },
+    {
+      name: "a rate too large for a double",
+      spec: "synthetic:poisson:rate=1e309",
+      messages: ["rate: must be a finite number > 0 (got 1e309)"],
+    },
+    {
+      name: "a hexadecimal rate",
+      spec: "synthetic:poisson:rate=0x10",
+      messages: ['rate: must be a number > 0 (got "0x10")'],
+    },
+    {
+      name: "a negative base rate",
+      spec: "synthetic:bursts:burst=10:base=-1",
+      messages: ["base: must be >= 0 (got -1)"],
+    },
+    {
+      name: "a negative mean",
+      spec: "synthetic:diurnal:mean=-5",
+      messages: ["mean: must be > 0 (got -5)"],
+    },
+    {
+      name: "peakToMean above 20",
+      spec: "synthetic:diurnal:mean=1:peakToMean=21",
+      messages: ["peakToMean: must be from 1 to 20 (got 21)"],
+    },
+    {
+      name: "zero fps",
+      spec: "synthetic:onoff:cameras=5:fps=0",
+      messages: ["fps: must be > 0 (got 0)"],
+    },
+    {
+      name: "a negative jitter",
+      spec: "synthetic:onoff:cameras=5:jitter=-0.1",
+      messages: ["jitter: must be from 0 to 1 (got -0.1)"],
+    },
+    {
+      name: "no cameras",
+      spec: "synthetic:onoff:cameras=0",
+      messages: ["cameras: must be a whole number from 1 to 1000000 (got 0)"],
+    },
+    {
+      name: "a negative off time",
+      spec: "synthetic:onoff:cameras=5:off=-1",
+      messages: ["off: must be >= 0 (got -1)"],
+    },
+    {
+      name: "a negative gap",
+      spec: "synthetic:bursts:burst=10:gap=-5",
+      messages: ["gap: must be >= 0 (got -5)"],
+    },
+    {
+      name: "a negative phase",
+      spec: "synthetic:diurnal:mean=1:phase=-1",
+      messages: ["phase: must be >= 0 (got -1)"],
+    },
+    {
+      name: "a zero period",
+      spec: "synthetic:diurnal:mean=1:period=0",
+      messages: ["period: must be > 0 (got 0)"],
+    },
+    {
+      name: "an infinite duration (ran for ever)",
+      spec: "synthetic:poisson:rate=1:duration=1e309",
+      messages: ["duration: must be a finite number > 0 (got 1e309)"],
+    },
+    {
+      name: "a duration over 31 days",
+      spec: "synthetic:poisson:rate=1:duration=745h",
+      messages: [
+        "duration: must be at most 744h (31 days), the longest trace simulated (got 745h)",
+      ],
+    },
+    {
+      name: "more than 10^9 requests (ran for ever)",
+      spec: "synthetic:poisson:rate=1e12:duration=1h",
+      messages: ["about 3.60e+15 requests expected", "at most 1000000000 are simulated"],
+    },
+    {
+      name: "more than 10^9 rate changes (ran for ever)",
+      spec: "synthetic:onoff:cameras=1000000:fps=0.0001:on=0.001:off=0.001:duration=744h",
+      messages: ["rate changes; at most 1000000000 are simulated", "fewer cameras"],
+    },
+    {
+      name: "a diurnal period too short for its duration",
+      spec: "synthetic:diurnal:mean=0.001:period=0.001:duration=744h",
+      messages: ["rate changes", "a longer period"],
     },
     {
       name: "every problem at once",
