@@ -198,6 +198,31 @@ describe("renderPool: objects", () => {
     expect((c.resources as Json).limits).to.deep.include({ "nvidia.com/gpu": "1" });
   });
 
+  const strictness: { name: string; strict: boolean; has: string[]; hasNot: string[] }[] = [
+    {
+      name: "strictModelConfig true → --disable-auto-complete-config (--strict-model-config is deprecated since Triton 2.24)",
+      strict: true,
+      has: ["--disable-auto-complete-config"],
+      hasNot: ["--strict-model-config=true"],
+    },
+    {
+      name: "strictModelConfig false → auto-complete on, no flag",
+      strict: false,
+      has: [],
+      hasNot: ["--disable-auto-complete-config", "--strict-model-config=false"],
+    },
+  ];
+  for (const c of strictness) {
+    it(`triton args: ${c.name}`, () => {
+      const p = pool("eks", "keda", { triton: { strictModelConfig: c.strict } });
+      const d = json(renderPool(p)[0]!);
+      const args = ((((d.spec as Json).template as Json).spec as Json).containers as Json[])[0]!
+        .args as string[];
+      for (const a of c.has) expect(args).to.include(a);
+      for (const a of c.hasNot) expect(args).to.not.include(a);
+    });
+  }
+
   it("ScaledObjects: Spot may go to zero, on-demand keeps the base and carries the schedule as a cron trigger", () => {
     const [spot, onDemand] = renderPool(pool("eks", "keda"))
       .filter((o) => o.kind === "ScaledObject")

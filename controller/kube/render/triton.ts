@@ -93,7 +93,8 @@ function tritonContainer(policy: Policy, type: CapacityType): IContainer {
       "tritonserver",
       `--model-repository=${repo.path}`,
       `--model-control-mode=${t.modelControlMode}`,
-      `--strict-model-config=${t.strictModelConfig}`,
+      // --strict-model-config is deprecated since Triton 2.24 (22.07); strict is now the absence of auto-complete.
+      ...(t.strictModelConfig ? ["--disable-auto-complete-config"] : []),
       `--http-port=${t.ports.http}`,
       `--grpc-port=${t.ports.grpc}`,
       `--metrics-port=${t.ports.metrics}`,
