@@ -302,6 +302,86 @@ describe("renderPool: objects", () => {
   }
 });
 
+describe("buildNodePool: the Karpenter requirements match capacity.gpu", () => {
+  const cases: {
+    name: string;
+    gpu: { type: string; count: number };
+    want: { gpuName: string; families: string[] | undefined; count: string };
+  }[] = [
+    {
+      name: "the default T4, written the GKE way → g4dn with one T4 (not any GPU instance)",
+      gpu: { type: "nvidia-tesla-t4", count: 1 },
+      want: { gpuName: "t4", families: ["g4dn"], count: "1" },
+    },
+    {
+      name: "A10G → g5",
+      gpu: { type: "nvidia-a10g", count: 1 },
+      want: { gpuName: "a10g", families: ["g5"], count: "1" },
+    },
+    {
+      name: "L4 × 4 → g6 with exactly four GPUs",
+      gpu: { type: "nvidia-l4", count: 4 },
+      want: { gpuName: "l4", families: ["g6"], count: "4" },
+    },
+    {
+      name: "L40S written the AWS way → g6e",
+      gpu: { type: "L40S", count: 1 },
+      want: { gpuName: "l40s", families: ["g6e"], count: "1" },
+    },
+    {
+      name: "A100 80GB × 8 → p4d / p4de",
+      gpu: { type: "nvidia-a100-80gb", count: 8 },
+      want: { gpuName: "a100", families: ["p4d", "p4de"], count: "8" },
+    },
+    {
+      name: "H100 (GKE's mega name) → p5",
+      gpu: { type: "nvidia-h100-mega-80gb", count: 8 },
+      want: { gpuName: "h100", families: ["p5"], count: "8" },
+    },
+    {
+      name: "a GPU tritonscale has no family for: name and count only",
+      gpu: { type: "nvidia-tesla-k80", count: 1 },
+      want: { gpuName: "k80", families: undefined, count: "1" },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const p = loadModelPool(
+        stringify({
+          apiVersion: "tritonscale.dev/v1alpha1",
+          kind: "ModelPool",
+          metadata: { name: "yolo", namespace: "vision" },
+          spec: {
+            models: [{ name: "yolov8s", template: "yolov8-onnx", imageSize: 640, classes: 80 }],
+            slo: { latencyP99Ms: 85 },
+            capacity: { provider: "karpenter", gpu: c.gpu, spot: { enabled: true } },
+          },
+        }),
+        "pool.yaml",
+      );
+      const nodePool = json(renderPool(p).find((o) => o.kind === "NodePool")!);
+      const reqs = (((nodePool.spec as Json).template as Json).spec as Json).requirements as {
+        key: string;
+        operator: string;
+        values: string[];
+      }[];
+      const byKey = new Map(reqs.map((r) => [r.key, r]));
+      for (const r of reqs) expect(r.operator, r.key).to.equal("In");
+      expect(byKey.get("karpenter.k8s.aws/instance-gpu-name")?.values).to.deep.equal([
+        c.want.gpuName,
+      ]);
+      expect(byKey.get("karpenter.k8s.aws/instance-family")?.values).to.deep.equal(c.want.families);
+      expect(byKey.get("karpenter.k8s.aws/instance-gpu-count")?.values).to.deep.equal([
+        c.want.count,
+      ]);
+      expect(byKey.get("karpenter.sh/capacity-type")?.values).to.deep.equal(["spot", "on-demand"]);
+      expect((nodePool.spec as Json).limits).to.deep.equal({
+        "nvidia.com/gpu": String(10 * c.gpu.count),
+      });
+    });
+  }
+});
+
 describe("rendered custom resources against their upstream CRDs", () => {
   let scaledObjectSchema: IJSONSchemaProps;
   before(function () {
