@@ -6,7 +6,7 @@ import { parse, stringify } from "yaml";
 import { runRender } from "../../controller/cli/render.js";
 import { type KubeObject, renderPool } from "../../controller/kube/render/index.js";
 import { checkPromQL } from "../../controller/kube/render/prometheus.js";
-import { cronEnd, hpaBehavior } from "../../controller/kube/render/scaling.js";
+import { cronEnd, hpaBehavior, replicaSplit } from "../../controller/kube/render/scaling.js";
 import { terminationSeconds } from "../../controller/kube/render/triton.js";
 import { formatManifests } from "../../controller/kube/yaml.js";
 import { loadModelPool, type Policy, PROVIDERS } from "../../controller/policy/index.js";
@@ -232,7 +232,7 @@ describe("renderPool: objects", () => {
       spot!.maxReplicaCount,
       spot!.cooldownPeriod,
       spot!.pollingInterval,
-    ]).to.deep.equal([0, 8, 600, 15]);
+    ]).to.deep.equal([0, 7, 600, 15]);
     expect(onDemand!.minReplicaCount).to.equal(0);
     const triggers = (onDemand!.triggers as Json[]).map((t) => t.type);
     expect(triggers).to.deep.equal(["external", "prometheus", "cron"]);
@@ -300,6 +300,140 @@ describe("renderPool: objects", () => {
   for (const c of crons) {
     it(`cron end: ${c.name}`, () => expect(cronEnd(c.cron, c.seconds)).to.equal(c.end));
   }
+});
+
+describe("replicaSplit: the Deployments' bounds add up to the pool's", () => {
+  function splitPool(engine: "keda" | "hpa", min: number, max: number, base: number): Policy {
+    return loadModelPool(
+      stringify({
+        apiVersion: "tritonscale.dev/v1alpha1",
+        kind: "ModelPool",
+        metadata: { name: "yolo", namespace: "vision" },
+        spec: {
+          models: [{ name: "yolov8s", template: "yolov8-onnx", imageSize: 640, classes: 80 }],
+          slo: { latencyP99Ms: 85 },
+          scaling: { engine, minReplicas: min, maxReplicas: max },
+          capacity: { provider: "eks", spot: { enabled: true, onDemandBase: base } },
+        },
+      }),
+      "pool.yaml",
+    );
+  }
+  const bounds = (o: KubeObject) => {
+    const spec = json(o).spec as Json;
+    return o.kind === "HorizontalPodAutoscaler"
+      ? { min: spec.minReplicas as number, max: spec.maxReplicas as number }
+      : { min: spec.minReplicaCount as number, max: spec.maxReplicaCount as number };
+  };
+  const scalers = (p: Policy) =>
+    renderPool(p)
+      .filter((o) => o.kind === "HorizontalPodAutoscaler" || o.kind === "ScaledObject")
+      .map(bounds);
+
+  const table: {
+    name: string;
+    engine: "keda" | "hpa";
+    min: number;
+    max: number;
+    base: number;
+    want: [{ min: number; max: number }, { min: number; max: number }];
+  }[] = [
+    {
+      name: "hpa, min 1 max 24: one on-demand; Spot keeps its one replica (HPA minReplicas ≥ 1) and the rest of max",
+      engine: "hpa",
+      min: 1,
+      max: 24,
+      base: 1,
+      want: [
+        { min: 1, max: 23 },
+        { min: 1, max: 1 },
+      ],
+    },
+    {
+      name: "hpa, min 4 max 24 base 1: floor 1 + 3, ceiling 1 + 23",
+      engine: "hpa",
+      min: 4,
+      max: 24,
+      base: 1,
+      want: [
+        { min: 3, max: 23 },
+        { min: 1, max: 1 },
+      ],
+    },
+    {
+      name: "hpa, base ≥ min: on-demand leaves Spot its one replica so the floor adds up",
+      engine: "hpa",
+      min: 3,
+      max: 8,
+      base: 3,
+      want: [
+        { min: 1, max: 5 },
+        { min: 2, max: 3 },
+      ],
+    },
+    {
+      name: "keda, min 3 base 1: Spot carries the rest of the floor; Spot max is max − base",
+      engine: "keda",
+      min: 3,
+      max: 8,
+      base: 1,
+      want: [
+        { min: 2, max: 7 },
+        { min: 1, max: 8 },
+      ],
+    },
+  ];
+  for (const c of table) {
+    it(c.name, () => {
+      const [spot, onDemand] = scalers(splitPool(c.engine, c.min, c.max, c.base));
+      expect([spot, onDemand]).to.deep.equal(c.want);
+    });
+  }
+
+  it("the HPAs and ScaledObjects carry replicaSplit's bounds", () => {
+    for (const engine of ["hpa", "keda"] as const) {
+      const p = splitPool(engine, 2, 9, 1);
+      const { spot, onDemand } = replicaSplit(p);
+      expect(scalers(p)).to.deep.equal([spot, onDemand]);
+    }
+  });
+
+  it("hpa, every min ≤ max ≤ 6 and base ≤ max: the HPAs' mins add up to the pool's (to 2 when it is 1), their maxes to the pool's", () => {
+    let checked = 0;
+    for (let max = 2; max <= 6; max++) {
+      for (let min = 1; min <= max; min++) {
+        for (let base = 0; base <= max; base++) {
+          const { spot, onDemand } = replicaSplit(splitPool("hpa", min, max, base));
+          const where = `min ${min} max ${max} base ${base}: ${JSON.stringify({ spot, onDemand })}`;
+          expect(spot!.min + onDemand!.min, where).to.equal(Math.max(2, min));
+          expect(spot!.max + onDemand!.max, where).to.equal(max);
+          for (const b of [spot!, onDemand!]) {
+            expect(b.min, where).to.be.at.least(1);
+            expect(b.max, where).to.be.at.least(b.min);
+          }
+          // The base stays on-demand as far as Spot's one replica allows.
+          expect(onDemand!.min, where).to.equal(Math.max(1, Math.min(base, min - 1)));
+          checked++;
+        }
+      }
+    }
+    // Σ over max of max mins × (max + 1) bases.
+    expect(checked).to.equal(2 * 3 + 3 * 4 + 4 * 5 + 5 * 6 + 6 * 7);
+  });
+
+  it("keda, every min ≤ max ≤ 6 and base ≤ max: the ScaledObjects' mins add up to the pool's; Spot never exceeds max − base", () => {
+    for (let max = 1; max <= 6; max++) {
+      for (let min = 0; min <= max; min++) {
+        for (let base = 0; base <= max; base++) {
+          const { spot, onDemand } = replicaSplit(splitPool("keda", min, max, base));
+          const where = `min ${min} max ${max} base ${base}: ${JSON.stringify({ spot, onDemand })}`;
+          expect(spot!.min + onDemand!.min, where).to.equal(min);
+          expect(spot!.max, where).to.equal(Math.max(1, max - base));
+          expect(onDemand!.max, where).to.equal(max);
+        }
+      }
+    }
+  });
 });
 
 describe("buildNodePool: the Karpenter requirements match capacity.gpu", () => {
