@@ -1,4 +1,4 @@
-import { renderPool } from "../kube/render/index.js";
+import { buildPool } from "../kube/render/index.js";
 import { formatManifests } from "../kube/yaml.js";
 import { loadModelPoolFile } from "../policy/index.js";
 import {
@@ -35,7 +35,7 @@ export async function runRender(
     return usageError(io, "render", "expected one <pool.yaml>", HELP);
   return reportInputErrors(io, async () => {
     const policy = await loadModelPoolFile(poolFile);
-    io.stdout.write(formatManifests(renderPool(policy)));
+    io.stdout.write(formatManifests(buildPool(policy)));
     return ExitCode.Ok;
   });
 }

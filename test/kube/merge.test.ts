@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import type { IToleration } from "kubernetes-models/v1";
 import { stringify } from "yaml";
-import { renderPool } from "../../controller/kube/render/index.js";
+import { buildPool } from "../../controller/kube/render/index.js";
 import { mergeArgs, mergeTolerations } from "../../controller/kube/render/merge.js";
 import { loadModelPool, type Policy } from "../../controller/policy/index.js";
 
@@ -123,7 +123,7 @@ describe("mergeTolerations: by key, operator, effect (and value for Equal); the 
   }
 });
 
-describe("renderPool: user args and tolerations merged into the pod", () => {
+describe("buildPool: user args and tolerations merged into the pod", () => {
   function pool(spec: Record<string, unknown>): Policy {
     return loadModelPool(
       stringify({
@@ -140,7 +140,7 @@ describe("renderPool: user args and tolerations merged into the pod", () => {
     );
   }
   const podSpecs = (p: Policy) =>
-    renderPool(p)
+    buildPool(p)
       .filter((o) => o.kind === "Deployment")
       .map(
         (d) =>

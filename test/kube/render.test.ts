@@ -4,8 +4,8 @@ import { expect } from "chai";
 import type { IJSONSchemaProps } from "kubernetes-models/apiextensions.k8s.io/v1";
 import { parse, stringify } from "yaml";
 import { runRender } from "../../controller/cli/render.js";
-import { type KubeObject, renderPool } from "../../controller/kube/render/index.js";
-import { checkPromQL } from "../../controller/kube/render/prometheus.js";
+import { buildPool, type KubeObject } from "../../controller/kube/render/index.js";
+import { checkPromQL } from "../../controller/kube/render/promql.js";
 import { cronEnd, hpaBehavior, replicaSplit } from "../../controller/kube/render/scaling.js";
 import { terminationSeconds } from "../../controller/kube/render/triton.js";
 import { formatManifests } from "../../controller/kube/yaml.js";
@@ -50,11 +50,11 @@ const json = (o: KubeObject): Json => JSON.parse(JSON.stringify(o.toJSON())) as 
 const kinds = (objs: readonly KubeObject[]) =>
   objs.map((o) => `${o.kind}/${(json(o).metadata as Json).name}`);
 
-describe("renderPool: golden manifests per provider and engine", () => {
+describe("buildPool: golden manifests per provider and engine", () => {
   for (const provider of PROVIDERS) {
     for (const engine of ["keda", "hpa"] as const) {
       it(`${provider} × ${engine} matches test/fixtures/manifests/${provider}-${engine}.yaml`, () => {
-        const text = formatManifests(renderPool(pool(provider, engine)));
+        const text = formatManifests(buildPool(pool(provider, engine)));
         const file = join(fixtures, `${provider}-${engine}.yaml`);
         if (update) {
           mkdirSync(fixtures, { recursive: true });
@@ -68,9 +68,9 @@ describe("renderPool: golden manifests per provider and engine", () => {
   }
 });
 
-describe("renderPool: objects", () => {
+describe("buildPool: objects", () => {
   it("keda: Spot and on-demand Deployments, Service, PDB, ServiceMonitor, PrometheusRule, two ScaledObjects", () => {
-    expect(kinds(renderPool(pool("eks", "keda")))).to.deep.equal([
+    expect(kinds(buildPool(pool("eks", "keda")))).to.deep.equal([
       "Deployment/yolo-triton-spot",
       "Deployment/yolo-triton-ondemand",
       "Service/yolo-triton",
@@ -83,7 +83,7 @@ describe("renderPool: objects", () => {
   });
 
   it("hpa: the adapter's rules and an HPA per Deployment instead of ScaledObjects; karpenter adds a NodePool", () => {
-    expect(kinds(renderPool(pool("karpenter", "hpa")))).to.deep.equal([
+    expect(kinds(buildPool(pool("karpenter", "hpa")))).to.deep.equal([
       "NodePool/vision-yolo-gpu",
       "Deployment/yolo-triton-spot",
       "Deployment/yolo-triton-ondemand",
@@ -102,7 +102,7 @@ describe("renderPool: objects", () => {
       readFileSync(join(projectRoot, "examples", "yolov8-pool.yaml"), "utf8"),
       "pool.yaml",
     );
-    const names = kinds(renderPool(p));
+    const names = kinds(buildPool(p));
     expect(names.filter((n) => n.startsWith("Deployment/"))).to.deep.equal([
       "Deployment/yolo-detect-triton",
     ]);
@@ -150,7 +150,7 @@ describe("renderPool: objects", () => {
   ];
   for (const c of placement) {
     it(`${c.provider}: Spot pods select Spot nodes, on-demand pods stay off them`, () => {
-      const [spot, onDemand] = renderPool(pool(c.provider, "keda"))
+      const [spot, onDemand] = buildPool(pool(c.provider, "keda"))
         .filter((o) => o.kind === "Deployment")
         .map((d) => ((json(d).spec as Json).template as Json).spec as Json);
       expect(spot!.nodeSelector).to.deep.equal(c.spot.nodeSelector);
@@ -179,7 +179,7 @@ describe("renderPool: objects", () => {
   });
 
   it("sizes the startup probe to twice the cold start, and probes Triton's health endpoints", () => {
-    const d = json(renderPool(pool("eks", "keda"))[0]!);
+    const d = json(buildPool(pool("eks", "keda"))[0]!);
     const c = ((((d.spec as Json).template as Json).spec as Json).containers as Json[])[0]!;
     expect(c.startupProbe).to.deep.equal({
       httpGet: { path: "/v2/health/ready", port: "http" },
@@ -215,7 +215,7 @@ describe("renderPool: objects", () => {
   for (const c of strictness) {
     it(`triton args: ${c.name}`, () => {
       const p = pool("eks", "keda", { triton: { strictModelConfig: c.strict } });
-      const d = json(renderPool(p)[0]!);
+      const d = json(buildPool(p)[0]!);
       const args = ((((d.spec as Json).template as Json).spec as Json).containers as Json[])[0]!
         .args as string[];
       for (const a of c.has) expect(args).to.include(a);
@@ -224,7 +224,7 @@ describe("renderPool: objects", () => {
   }
 
   it("ScaledObjects: Spot may go to zero, on-demand keeps the base and carries the schedule as a cron trigger", () => {
-    const [spot, onDemand] = renderPool(pool("eks", "keda"))
+    const [spot, onDemand] = buildPool(pool("eks", "keda"))
       .filter((o) => o.kind === "ScaledObject")
       .map((o) => json(o).spec as Json);
     expect([
@@ -248,7 +248,7 @@ describe("renderPool: objects", () => {
   });
 
   it("each ScaledObject's Prometheus trigger asks for its own Deployment's share, in valid PromQL", () => {
-    const queries = renderPool(pool("gke", "keda"))
+    const queries = buildPool(pool("gke", "keda"))
       .filter((o) => o.kind === "ScaledObject")
       .map(
         (o) => (((json(o).spec as Json).triggers as Json[])[1]!.metadata as Json).query as string,
@@ -326,7 +326,7 @@ describe("replicaSplit: the Deployments' bounds add up to the pool's", () => {
       : { min: spec.minReplicaCount as number, max: spec.maxReplicaCount as number };
   };
   const scalers = (p: Policy) =>
-    renderPool(p)
+    buildPool(p)
       .filter((o) => o.kind === "HorizontalPodAutoscaler" || o.kind === "ScaledObject")
       .map(bounds);
 
@@ -493,7 +493,7 @@ describe("buildNodePool: the Karpenter requirements match capacity.gpu", () => {
         }),
         "pool.yaml",
       );
-      const nodePool = json(renderPool(p).find((o) => o.kind === "NodePool")!);
+      const nodePool = json(buildPool(p).find((o) => o.kind === "NodePool")!);
       const reqs = (((nodePool.spec as Json).template as Json).spec as Json).requirements as {
         key: string;
         operator: string;
@@ -529,7 +529,7 @@ describe("rendered custom resources against their upstream CRDs", () => {
 
   for (const provider of PROVIDERS) {
     it(`every ScaledObject for ${provider} validates against KEDA's ScaledObject CRD`, () => {
-      const objects = renderPool(pool(provider, "keda")).filter((o) => o.kind === "ScaledObject");
+      const objects = buildPool(pool(provider, "keda")).filter((o) => o.kind === "ScaledObject");
       expect(objects).to.have.lengthOf(2);
       for (const o of objects)
         expect(validateOpenApi(scaledObjectSchema, json(o))).to.deep.equal([]);
@@ -537,7 +537,7 @@ describe("rendered custom resources against their upstream CRDs", () => {
   }
 
   it("is a real check: a wrong field type and an unknown field are reported", () => {
-    const o = json(renderPool(pool("eks", "keda")).find((x) => x.kind === "ScaledObject")!);
+    const o = json(buildPool(pool("eks", "keda")).find((x) => x.kind === "ScaledObject")!);
     (o.spec as Json).pollingInterval = "15s";
     (o.spec as Json).cooldown = 300;
     expect(validateOpenApi(scaledObjectSchema, o)).to.deep.equal([

@@ -21,7 +21,7 @@ export interface KubeObject {
  * Every Kubernetes object a pool needs, validated, in apply order: capacity (Karpenter
  * NodePool), workloads, networking and disruption, monitoring, then what scales them.
  */
-export function renderPool(policy: Policy): KubeObject[] {
+export function buildPool(policy: Policy): KubeObject[] {
   const out: KubeObject[] = [];
   if (policy.spec.capacity.provider === "karpenter") out.push(buildNodePool(policy));
   const deployments = deploymentsOf(policy);
