@@ -1,6 +1,8 @@
+import { InputError } from "../../diagnostics/problem.js";
 import type { Policy } from "../../policy/index.js";
 import { buildNodePool } from "./karpenter.js";
 import { buildAdapterConfigMap, buildMonitor, buildPrometheusRule } from "./monitoring.js";
+import { promqlProblems } from "./promql.js";
 import { buildHpa, buildScaledObject } from "./scaling.js";
 import {
   buildTritonDeployment,
@@ -20,6 +22,10 @@ export interface KubeObject {
 /**
  * Every Kubernetes object a pool needs, validated, in apply order: capacity (Karpenter
  * NodePool), workloads, networking and disruption, monitoring, then what scales them.
+ *
+ * Nothing Prometheus would refuse is returned: every PromQL expression in the objects is
+ * checked (promql.ts), and any problem throws an {@link InputError} naming the object,
+ * the expression and the policy field to change.
  */
 export function buildPool(policy: Policy): KubeObject[] {
   const out: KubeObject[] = [];
@@ -34,5 +40,7 @@ export function buildPool(policy: Policy): KubeObject[] {
   } else {
     for (const d of deployments) out.push(buildScaledObject(policy, d.name, d.type));
   }
+  const problems = promqlProblems(policy, out);
+  if (problems.length > 0) throw new InputError(problems);
   return out;
 }
