@@ -11,6 +11,8 @@ import {
   deploymentsOf,
 } from "./triton.js";
 
+export { poolWarnings } from "./warnings.js";
+
 /** A rendered Kubernetes object (a typed, validated kubernetes-models instance). */
 export interface KubeObject {
   readonly apiVersion: string;
