@@ -1,6 +1,7 @@
 import { ScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import type { Policy, PolicySchedule } from "../../policy/index.js";
+import { behaviorFromPolicy, type ScalingRules } from "../../scaling/behavior.js";
 import type { CapacityType } from "../../scaling/types.js";
 import { poolLabels } from "./labels.js";
 import { hpaMetricSpecs, kedaPrometheusTrigger } from "./prometheus.js";
@@ -22,16 +23,19 @@ import { hpaMetricSpecs, kedaPrometheusTrigger } from "./prometheus.js";
  *   errors the Deployment keeps what it has (at least `replicas`), never scales down.
  */
 
-/** One direction of autoscaling/v2 behavior, as plain data (the HPA and KEDA models both take it). */
-export interface ScalingRules {
+/**
+ * One direction of autoscaling/v2 behavior as the HPA and KEDA models take it (plain data):
+ * the wire form of {@link ScalingRules} (scaling/behavior.ts), the one type of the concept.
+ */
+export interface HpaScalingRules {
   readonly stabilizationWindowSeconds: number;
   readonly selectPolicy: "Max";
   readonly policies: { type: "Pods" | "Percent"; value: number; periodSeconds: number }[];
 }
 
-/** autoscaling/v2 behavior from the pool's scaleUp / scaleDown. */
-export function hpaBehavior(policy: Policy): { scaleUp: ScalingRules; scaleDown: ScalingRules } {
-  const rules = (r: Policy["spec"]["scaling"]["scaleUp"]): ScalingRules => ({
+/** One direction's rules in autoscaling/v2 form: a Pods and a Percent policy where set. */
+function hpaRules(r: ScalingRules): HpaScalingRules {
+  return {
     stabilizationWindowSeconds: r.stabilizationWindowSeconds,
     selectPolicy: "Max",
     policies: [
@@ -48,11 +52,16 @@ export function hpaBehavior(policy: Policy): { scaleUp: ScalingRules; scaleDown:
           ]
         : []),
     ],
-  });
-  return {
-    scaleUp: rules(policy.spec.scaling.scaleUp),
-    scaleDown: rules(policy.spec.scaling.scaleDown),
   };
+}
+
+/** autoscaling/v2 behavior from the pool's scaleUp / scaleDown ({@link behaviorFromPolicy}). */
+export function hpaBehavior(policy: Policy): {
+  scaleUp: HpaScalingRules;
+  scaleDown: HpaScalingRules;
+} {
+  const b = behaviorFromPolicy(policy);
+  return { scaleUp: hpaRules(b.scaleUp), scaleDown: hpaRules(b.scaleDown) };
 }
 
 /** A ScaledObject's or HPA's metadata: named and labelled like the Deployment it scales. */
