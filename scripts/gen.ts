@@ -2,12 +2,12 @@
  * Regenerates the committed generated files: controller/repository/model-config.generated.ts
  * (from protos/model_config.proto), docs/modelpool.md (from the policy schema) and
  * manifests/{crd,rbac,controller}.yaml (tritonscale's own install, from
- * controller/kube/manifests.ts). Run with `npm run gen`; tests fail while any is stale.
+ * controller/kube/install/). Run with `npm run gen`; tests fail while any is stale.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import protobuf from "protobufjs";
-import { buildInstallFiles, MANIFESTS_HEADER } from "../controller/kube/manifests.js";
+import { buildInstallFiles, MANIFESTS_HEADER } from "../controller/kube/install/index.js";
 import { formatManifests } from "../controller/kube/yaml.js";
 import { renderPolicyReference } from "../controller/policy/reference-doc.js";
 import { renderTypeDeclarations } from "../controller/repository/pbtxt/codegen.js";

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { renderPool } from "../kube/render/index.js";
+import { buildPool } from "../kube/render/index.js";
 import { formatManifests } from "../kube/yaml.js";
 import { loadModelPoolFile } from "../policy/index.js";
 import { buildRepository } from "../repository/build.js";
@@ -66,7 +66,7 @@ async function generate(
     return ExitCode.Problems;
   }
   // Both trees are built before anything is written: invalid input writes nothing.
-  const manifests = formatManifests(renderPool(policy));
+  const manifests = formatManifests(buildPool(policy));
   const outputs = [
     {
       dir: join(out, "model-repository"),

@@ -1,4 +1,5 @@
-import { renderPool } from "../kube/render/index.js";
+import { formatProblem, sortProblems } from "../diagnostics/problem.js";
+import { buildPool, poolWarnings } from "../kube/render/index.js";
 import { formatManifests } from "../kube/yaml.js";
 import { INPUT_SIZE_HELP, inputSizeOptions, loadPolicy } from "./inputs.js";
 import {
@@ -18,11 +19,12 @@ Prints every Kubernetes object the pool needs as one multi-document YAML, in app
 for \`kubectl apply -f -\` (or server-side apply): the Triton Deployment(s), Service,
 PodDisruptionBudget, ServiceMonitor (or PodMonitor) and PrometheusRule, and the KEDA
 ScaledObject(s) — or, with scaling.engine hpa, the HPA(s) and prometheus-adapter rules —
-plus a Karpenter NodePool for provider karpenter. Every object is schema-checked first.
-\`-\` reads the pool from standard input.
+plus a Karpenter NodePool for provider karpenter. Every object is schema-checked first,
+and every PromQL expression parsed. Warnings (pods that would not find their models, ...)
+go to stderr and leave the exit code 0. \`-\` reads the pool from standard input.
 
-Exit code: 0 on success, 1 when the pool has a problem (or cannot be read), 2 for a bad
-command line.
+Exit code: 0 on success (warnings included), 1 when the pool has a problem (or cannot be
+read), 2 for a bad command line.
 
 Options:
 ${INPUT_SIZE_HELP}
@@ -43,7 +45,11 @@ export async function runRender(
   if (typeof limits === "string") return usageError(io, "render", limits, HELP);
   return reportInputErrors(io, async () => {
     const policy = await loadPolicy(inputsOf(io), poolFile, limits);
-    io.stdout.write(formatManifests(renderPool(policy)));
+    io.stdout.write(formatManifests(buildPool(policy)));
+    // Warnings go to stderr and leave the exit code 0: the objects are valid.
+    for (const w of sortProblems(poolWarnings(policy))) {
+      io.stderr.write(`warning: ${formatProblem(w)}\n`);
+    }
     return ExitCode.Ok;
   });
 }

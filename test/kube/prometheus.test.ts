@@ -11,13 +11,8 @@ import { PROM_POOL_LABEL } from "../../controller/kube/render/labels.js";
 import {
   ADAPTER_METRICS,
   type AdapterRule,
-  adapterExternalQueryArgs,
-  adapterPodsQueryArgs,
-  allExpressions,
   buildAdapterRules,
   buildRecordingRules,
-  checkPromQL,
-  expandAdapterQuery,
   formatAdapterConfig,
   formatRuleFile,
   hpaMetricSpecs,
@@ -25,7 +20,14 @@ import {
   RECORDED,
   rateWindow,
 } from "../../controller/kube/render/prometheus.js";
+import { checkPromQL } from "../../controller/kube/render/promql.js";
 import { loadModelPool, type Policy } from "../../controller/policy/index.js";
+import {
+  adapterExternalQueryArgs,
+  adapterPodsQueryArgs,
+  allExpressions,
+  expandAdapterQuery,
+} from "../support/prometheus-adapter.js";
 import { requireTool } from "../support/tools.js";
 
 // ---------------------------------------------------------------------------------------

@@ -4,57 +4,30 @@ import { expect } from "chai";
 import type { IJSONSchemaProps } from "kubernetes-models/apiextensions.k8s.io/v1";
 import { parse, stringify } from "yaml";
 import { runRender } from "../../controller/cli/render.js";
-import { type KubeObject, renderPool } from "../../controller/kube/render/index.js";
-import { checkPromQL } from "../../controller/kube/render/prometheus.js";
-import { cronEnd, hpaBehavior } from "../../controller/kube/render/scaling.js";
+import { buildPool, type KubeObject } from "../../controller/kube/render/index.js";
+import { checkPromQL } from "../../controller/kube/render/promql.js";
+import { cronEnd, hpaBehavior, replicaSplit } from "../../controller/kube/render/scaling.js";
 import { terminationSeconds } from "../../controller/kube/render/triton.js";
 import { formatManifests } from "../../controller/kube/yaml.js";
 import { loadModelPool, type Policy, PROVIDERS } from "../../controller/policy/index.js";
 import { runCaptured } from "../support/io.js";
 import { validateOpenApi } from "../support/openapi.js";
+import { pool } from "../support/pools.js";
 import { projectRoot, requireReference } from "../support/reference.js";
 
 const fixtures = join(projectRoot, "test", "fixtures", "manifests");
 const update = process.env.UPDATE_GOLDEN === "1";
-
-/** A Spot pool on `provider` scaled by `engine`, with a schedule. */
-function pool(
-  provider: string,
-  engine: "keda" | "hpa",
-  extra: Record<string, unknown> = {},
-): Policy {
-  return loadModelPool(
-    stringify({
-      apiVersion: "tritonscale.dev/v1alpha1",
-      kind: "ModelPool",
-      metadata: { name: "yolo", namespace: "vision" },
-      spec: {
-        models: [{ name: "yolov8s", template: "yolov8-onnx", imageSize: 640, classes: 80 }],
-        slo: { latencyP99Ms: 85 },
-        scaling: {
-          engine,
-          minReplicas: engine === "hpa" ? 1 : 0,
-          maxReplicas: 8,
-          schedules: [{ name: "morning", cron: "30 7 * * 1-5", duration: "2h", minReplicas: 3 }],
-        },
-        capacity: { provider, spot: { enabled: true, onDemandBase: 1 } },
-        ...extra,
-      },
-    }),
-    "pool.yaml",
-  );
-}
 
 type Json = { [k: string]: unknown };
 const json = (o: KubeObject): Json => JSON.parse(JSON.stringify(o.toJSON())) as Json;
 const kinds = (objs: readonly KubeObject[]) =>
   objs.map((o) => `${o.kind}/${(json(o).metadata as Json).name}`);
 
-describe("renderPool: golden manifests per provider and engine", () => {
+describe("buildPool: golden manifests per provider and engine", () => {
   for (const provider of PROVIDERS) {
     for (const engine of ["keda", "hpa"] as const) {
       it(`${provider} × ${engine} matches test/fixtures/manifests/${provider}-${engine}.yaml`, () => {
-        const text = formatManifests(renderPool(pool(provider, engine)));
+        const text = formatManifests(buildPool(pool(provider, engine)));
         const file = join(fixtures, `${provider}-${engine}.yaml`);
         if (update) {
           mkdirSync(fixtures, { recursive: true });
@@ -68,9 +41,9 @@ describe("renderPool: golden manifests per provider and engine", () => {
   }
 });
 
-describe("renderPool: objects", () => {
+describe("buildPool: objects", () => {
   it("keda: Spot and on-demand Deployments, Service, PDB, ServiceMonitor, PrometheusRule, two ScaledObjects", () => {
-    expect(kinds(renderPool(pool("eks", "keda")))).to.deep.equal([
+    expect(kinds(buildPool(pool("eks", "keda")))).to.deep.equal([
       "Deployment/yolo-triton-spot",
       "Deployment/yolo-triton-ondemand",
       "Service/yolo-triton",
@@ -83,7 +56,7 @@ describe("renderPool: objects", () => {
   });
 
   it("hpa: the adapter's rules and an HPA per Deployment instead of ScaledObjects; karpenter adds a NodePool", () => {
-    expect(kinds(renderPool(pool("karpenter", "hpa")))).to.deep.equal([
+    expect(kinds(buildPool(pool("karpenter", "hpa")))).to.deep.equal([
       "NodePool/vision-yolo-gpu",
       "Deployment/yolo-triton-spot",
       "Deployment/yolo-triton-ondemand",
@@ -102,7 +75,7 @@ describe("renderPool: objects", () => {
       readFileSync(join(projectRoot, "examples", "yolov8-pool.yaml"), "utf8"),
       "pool.yaml",
     );
-    const names = kinds(renderPool(p));
+    const names = kinds(buildPool(p));
     expect(names.filter((n) => n.startsWith("Deployment/"))).to.deep.equal([
       "Deployment/yolo-detect-triton",
     ]);
@@ -150,7 +123,7 @@ describe("renderPool: objects", () => {
   ];
   for (const c of placement) {
     it(`${c.provider}: Spot pods select Spot nodes, on-demand pods stay off them`, () => {
-      const [spot, onDemand] = renderPool(pool(c.provider, "keda"))
+      const [spot, onDemand] = buildPool(pool(c.provider, "keda"))
         .filter((o) => o.kind === "Deployment")
         .map((d) => ((json(d).spec as Json).template as Json).spec as Json);
       expect(spot!.nodeSelector).to.deep.equal(c.spot.nodeSelector);
@@ -179,7 +152,7 @@ describe("renderPool: objects", () => {
   });
 
   it("sizes the startup probe to twice the cold start, and probes Triton's health endpoints", () => {
-    const d = json(renderPool(pool("eks", "keda"))[0]!);
+    const d = json(buildPool(pool("eks", "keda"))[0]!);
     const c = ((((d.spec as Json).template as Json).spec as Json).containers as Json[])[0]!;
     expect(c.startupProbe).to.deep.equal({
       httpGet: { path: "/v2/health/ready", port: "http" },
@@ -198,8 +171,33 @@ describe("renderPool: objects", () => {
     expect((c.resources as Json).limits).to.deep.include({ "nvidia.com/gpu": "1" });
   });
 
+  const strictness: { name: string; strict: boolean; has: string[]; hasNot: string[] }[] = [
+    {
+      name: "strictModelConfig true → --disable-auto-complete-config (--strict-model-config is deprecated since Triton 2.24)",
+      strict: true,
+      has: ["--disable-auto-complete-config"],
+      hasNot: ["--strict-model-config=true"],
+    },
+    {
+      name: "strictModelConfig false → auto-complete on, no flag",
+      strict: false,
+      has: [],
+      hasNot: ["--disable-auto-complete-config", "--strict-model-config=false"],
+    },
+  ];
+  for (const c of strictness) {
+    it(`triton args: ${c.name}`, () => {
+      const p = pool("eks", "keda", { triton: { strictModelConfig: c.strict } });
+      const d = json(buildPool(p)[0]!);
+      const args = ((((d.spec as Json).template as Json).spec as Json).containers as Json[])[0]!
+        .args as string[];
+      for (const a of c.has) expect(args).to.include(a);
+      for (const a of c.hasNot) expect(args).to.not.include(a);
+    });
+  }
+
   it("ScaledObjects: Spot may go to zero, on-demand keeps the base and carries the schedule as a cron trigger", () => {
-    const [spot, onDemand] = renderPool(pool("eks", "keda"))
+    const [spot, onDemand] = buildPool(pool("eks", "keda"))
       .filter((o) => o.kind === "ScaledObject")
       .map((o) => json(o).spec as Json);
     expect([
@@ -207,7 +205,7 @@ describe("renderPool: objects", () => {
       spot!.maxReplicaCount,
       spot!.cooldownPeriod,
       spot!.pollingInterval,
-    ]).to.deep.equal([0, 8, 600, 15]);
+    ]).to.deep.equal([0, 7, 600, 15]);
     expect(onDemand!.minReplicaCount).to.equal(0);
     const triggers = (onDemand!.triggers as Json[]).map((t) => t.type);
     expect(triggers).to.deep.equal(["external", "prometheus", "cron"]);
@@ -223,7 +221,7 @@ describe("renderPool: objects", () => {
   });
 
   it("each ScaledObject's Prometheus trigger asks for its own Deployment's share, in valid PromQL", () => {
-    const queries = renderPool(pool("gke", "keda"))
+    const queries = buildPool(pool("gke", "keda"))
       .filter((o) => o.kind === "ScaledObject")
       .map(
         (o) => (((json(o).spec as Json).triggers as Json[])[1]!.metadata as Json).query as string,
@@ -277,6 +275,220 @@ describe("renderPool: objects", () => {
   }
 });
 
+describe("replicaSplit: the Deployments' bounds add up to the pool's", () => {
+  function splitPool(engine: "keda" | "hpa", min: number, max: number, base: number): Policy {
+    return loadModelPool(
+      stringify({
+        apiVersion: "tritonscale.dev/v1alpha1",
+        kind: "ModelPool",
+        metadata: { name: "yolo", namespace: "vision" },
+        spec: {
+          models: [{ name: "yolov8s", template: "yolov8-onnx", imageSize: 640, classes: 80 }],
+          slo: { latencyP99Ms: 85 },
+          scaling: { engine, minReplicas: min, maxReplicas: max },
+          capacity: { provider: "eks", spot: { enabled: true, onDemandBase: base } },
+        },
+      }),
+      "pool.yaml",
+    );
+  }
+  const bounds = (o: KubeObject) => {
+    const spec = json(o).spec as Json;
+    return o.kind === "HorizontalPodAutoscaler"
+      ? { min: spec.minReplicas as number, max: spec.maxReplicas as number }
+      : { min: spec.minReplicaCount as number, max: spec.maxReplicaCount as number };
+  };
+  const scalers = (p: Policy) =>
+    buildPool(p)
+      .filter((o) => o.kind === "HorizontalPodAutoscaler" || o.kind === "ScaledObject")
+      .map(bounds);
+
+  const table: {
+    name: string;
+    engine: "keda" | "hpa";
+    min: number;
+    max: number;
+    base: number;
+    want: [{ min: number; max: number }, { min: number; max: number }];
+  }[] = [
+    {
+      name: "hpa, min 1 max 24: one on-demand; Spot keeps its one replica (HPA minReplicas ≥ 1) and the rest of max",
+      engine: "hpa",
+      min: 1,
+      max: 24,
+      base: 1,
+      want: [
+        { min: 1, max: 23 },
+        { min: 1, max: 1 },
+      ],
+    },
+    {
+      name: "hpa, min 4 max 24 base 1: floor 1 + 3, ceiling 1 + 23",
+      engine: "hpa",
+      min: 4,
+      max: 24,
+      base: 1,
+      want: [
+        { min: 3, max: 23 },
+        { min: 1, max: 1 },
+      ],
+    },
+    {
+      name: "hpa, base ≥ min: on-demand leaves Spot its one replica so the floor adds up",
+      engine: "hpa",
+      min: 3,
+      max: 8,
+      base: 3,
+      want: [
+        { min: 1, max: 5 },
+        { min: 2, max: 3 },
+      ],
+    },
+    {
+      name: "keda, min 3 base 1: Spot carries the rest of the floor; Spot max is max − base",
+      engine: "keda",
+      min: 3,
+      max: 8,
+      base: 1,
+      want: [
+        { min: 2, max: 7 },
+        { min: 1, max: 8 },
+      ],
+    },
+  ];
+  for (const c of table) {
+    it(c.name, () => {
+      const [spot, onDemand] = scalers(splitPool(c.engine, c.min, c.max, c.base));
+      expect([spot, onDemand]).to.deep.equal(c.want);
+    });
+  }
+
+  it("the HPAs and ScaledObjects carry replicaSplit's bounds", () => {
+    for (const engine of ["hpa", "keda"] as const) {
+      const p = splitPool(engine, 2, 9, 1);
+      const { spot, onDemand } = replicaSplit(p);
+      expect(scalers(p)).to.deep.equal([spot, onDemand]);
+    }
+  });
+
+  it("hpa, every min ≤ max ≤ 6 and base ≤ max: the HPAs' mins add up to the pool's (to 2 when it is 1), their maxes to the pool's", () => {
+    let checked = 0;
+    for (let max = 2; max <= 6; max++) {
+      for (let min = 1; min <= max; min++) {
+        for (let base = 0; base <= max; base++) {
+          const { spot, onDemand } = replicaSplit(splitPool("hpa", min, max, base));
+          const where = `min ${min} max ${max} base ${base}: ${JSON.stringify({ spot, onDemand })}`;
+          expect(spot!.min + onDemand!.min, where).to.equal(Math.max(2, min));
+          expect(spot!.max + onDemand!.max, where).to.equal(max);
+          for (const b of [spot!, onDemand!]) {
+            expect(b.min, where).to.be.at.least(1);
+            expect(b.max, where).to.be.at.least(b.min);
+          }
+          // The base stays on-demand as far as Spot's one replica allows.
+          expect(onDemand!.min, where).to.equal(Math.max(1, Math.min(base, min - 1)));
+          checked++;
+        }
+      }
+    }
+    // Σ over max of max mins × (max + 1) bases.
+    expect(checked).to.equal(2 * 3 + 3 * 4 + 4 * 5 + 5 * 6 + 6 * 7);
+  });
+
+  it("keda, every min ≤ max ≤ 6 and base ≤ max: the ScaledObjects' mins add up to the pool's; Spot never exceeds max − base", () => {
+    for (let max = 1; max <= 6; max++) {
+      for (let min = 0; min <= max; min++) {
+        for (let base = 0; base <= max; base++) {
+          const { spot, onDemand } = replicaSplit(splitPool("keda", min, max, base));
+          const where = `min ${min} max ${max} base ${base}: ${JSON.stringify({ spot, onDemand })}`;
+          expect(spot!.min + onDemand!.min, where).to.equal(min);
+          expect(spot!.max, where).to.equal(Math.max(1, max - base));
+          expect(onDemand!.max, where).to.equal(max);
+        }
+      }
+    }
+  });
+});
+
+describe("buildNodePool: the Karpenter requirements match capacity.gpu", () => {
+  const cases: {
+    name: string;
+    gpu: { type: string; count: number };
+    want: { gpuName: string; families: string[] | undefined; count: string };
+  }[] = [
+    {
+      name: "the default T4, written the GKE way → g4dn with one T4 (not any GPU instance)",
+      gpu: { type: "nvidia-tesla-t4", count: 1 },
+      want: { gpuName: "t4", families: ["g4dn"], count: "1" },
+    },
+    {
+      name: "A10G → g5",
+      gpu: { type: "nvidia-a10g", count: 1 },
+      want: { gpuName: "a10g", families: ["g5"], count: "1" },
+    },
+    {
+      name: "L4 × 4 → g6 with exactly four GPUs",
+      gpu: { type: "nvidia-l4", count: 4 },
+      want: { gpuName: "l4", families: ["g6"], count: "4" },
+    },
+    {
+      name: "L40S written the AWS way → g6e",
+      gpu: { type: "L40S", count: 1 },
+      want: { gpuName: "l40s", families: ["g6e"], count: "1" },
+    },
+    {
+      name: "A100 80GB × 8 → p4d / p4de",
+      gpu: { type: "nvidia-a100-80gb", count: 8 },
+      want: { gpuName: "a100", families: ["p4d", "p4de"], count: "8" },
+    },
+    {
+      name: "H100 (GKE's mega name) → p5",
+      gpu: { type: "nvidia-h100-mega-80gb", count: 8 },
+      want: { gpuName: "h100", families: ["p5"], count: "8" },
+    },
+    {
+      name: "a GPU tritonscale has no family for: name and count only",
+      gpu: { type: "nvidia-tesla-k80", count: 1 },
+      want: { gpuName: "k80", families: undefined, count: "1" },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const p = loadModelPool(
+        stringify({
+          apiVersion: "tritonscale.dev/v1alpha1",
+          kind: "ModelPool",
+          metadata: { name: "yolo", namespace: "vision" },
+          spec: {
+            models: [{ name: "yolov8s", template: "yolov8-onnx", imageSize: 640, classes: 80 }],
+            slo: { latencyP99Ms: 85 },
+            capacity: { provider: "karpenter", gpu: c.gpu, spot: { enabled: true } },
+          },
+        }),
+        "pool.yaml",
+      );
+      const nodePool = json(buildPool(p).find((o) => o.kind === "NodePool")!);
+      const reqs = (((nodePool.spec as Json).template as Json).spec as Json).requirements as {
+        key: string;
+        operator: string;
+        values: string[];
+      }[];
+      const byKey = new Map(reqs.map((r) => [r.key, r]));
+      for (const r of reqs) expect(r.operator, r.key).to.equal("In");
+      expect(byKey.get("karpenter.k8s.aws/instance-gpu-name")?.values).to.deep.equal([
+        c.want.gpuName,
+      ]);
+      expect(byKey.get("karpenter.k8s.aws/instance-family")?.values).to.deep.equal(c.want.families);
+      expect(byKey.get("karpenter.k8s.aws/instance-gpu-count")?.values).to.deep.equal([
+        c.want.count,
+      ]);
+      expect(byKey.get("karpenter.sh/capacity-type")?.values).to.deep.equal(["spot", "on-demand"]);
+      expect((nodePool.spec as Json).limits).to.deep.equal({
+        "nvidia.com/gpu": String(10 * c.gpu.count),
+      });
+    });
+  }
+});
+
 describe("rendered custom resources against their upstream CRDs", () => {
   let scaledObjectSchema: IJSONSchemaProps;
   before(function () {
@@ -290,7 +502,7 @@ describe("rendered custom resources against their upstream CRDs", () => {
 
   for (const provider of PROVIDERS) {
     it(`every ScaledObject for ${provider} validates against KEDA's ScaledObject CRD`, () => {
-      const objects = renderPool(pool(provider, "keda")).filter((o) => o.kind === "ScaledObject");
+      const objects = buildPool(pool(provider, "keda")).filter((o) => o.kind === "ScaledObject");
       expect(objects).to.have.lengthOf(2);
       for (const o of objects)
         expect(validateOpenApi(scaledObjectSchema, json(o))).to.deep.equal([]);
@@ -298,7 +510,7 @@ describe("rendered custom resources against their upstream CRDs", () => {
   }
 
   it("is a real check: a wrong field type and an unknown field are reported", () => {
-    const o = json(renderPool(pool("eks", "keda")).find((x) => x.kind === "ScaledObject")!);
+    const o = json(buildPool(pool("eks", "keda")).find((x) => x.kind === "ScaledObject")!);
     (o.spec as Json).pollingInterval = "15s";
     (o.spec as Json).cooldown = 300;
     expect(validateOpenApi(scaledObjectSchema, o)).to.deep.equal([

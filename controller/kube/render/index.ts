@@ -1,6 +1,8 @@
+import { InputError } from "../../diagnostics/problem.js";
 import type { Policy } from "../../policy/index.js";
 import { buildNodePool } from "./karpenter.js";
 import { buildAdapterConfigMap, buildMonitor, buildPrometheusRule } from "./monitoring.js";
+import { promqlProblems } from "./promql.js";
 import { buildHpa, buildScaledObject } from "./scaling.js";
 import {
   buildTritonDeployment,
@@ -8,6 +10,8 @@ import {
   buildTritonService,
   deploymentsOf,
 } from "./triton.js";
+
+export { poolWarnings } from "./warnings.js";
 
 /** A rendered Kubernetes object (a typed, validated kubernetes-models instance). */
 export interface KubeObject {
@@ -20,8 +24,12 @@ export interface KubeObject {
 /**
  * Every Kubernetes object a pool needs, validated, in apply order: capacity (Karpenter
  * NodePool), workloads, networking and disruption, monitoring, then what scales them.
+ *
+ * Nothing Prometheus would refuse is returned: every PromQL expression in the objects is
+ * checked (promql.ts), and any problem throws an {@link InputError} naming the object,
+ * the expression and the policy field to change.
  */
-export function renderPool(policy: Policy): KubeObject[] {
+export function buildPool(policy: Policy): KubeObject[] {
   const out: KubeObject[] = [];
   if (policy.spec.capacity.provider === "karpenter") out.push(buildNodePool(policy));
   const deployments = deploymentsOf(policy);
@@ -34,5 +42,7 @@ export function renderPool(policy: Policy): KubeObject[] {
   } else {
     for (const d of deployments) out.push(buildScaledObject(policy, d.name, d.type));
   }
+  const problems = promqlProblems(policy, out);
+  if (problems.length > 0) throw new InputError(problems);
   return out;
 }

@@ -4,14 +4,68 @@ import { poolLabels } from "./labels.js";
 import { nodePoolName } from "./placement.js";
 
 /**
- * A Karpenter NodePool for the pool's GPU nodes (provider karpenter): Spot and on-demand
- * allowed, so the Spot Deployment gets Spot and the on-demand one gets on-demand (each
- * selects `karpenter.sh/capacity-type`); consolidation only of empty nodes, one minute
+ * EC2 GPUs by the name Karpenter labels instances with (`karpenter.k8s.aws/instance-gpu-name`,
+ * lower case), the instance families that carry them and the GPU counts those families'
+ * sizes offer (AWS instance type pages: G4dn, G5, G6, G6e, P3, P4d/P4de, P5).
+ */
+export const EC2_GPUS: Readonly<
+  Record<string, { readonly families: readonly string[]; readonly counts: readonly number[] }>
+> = {
+  t4: { families: ["g4dn"], counts: [1, 4, 8] },
+  a10g: { families: ["g5"], counts: [1, 4, 8] },
+  l4: { families: ["g6"], counts: [1, 4, 8] },
+  l40s: { families: ["g6e"], counts: [1, 4, 8] },
+  v100: { families: ["p3", "p3dn"], counts: [1, 4, 8] },
+  a100: { families: ["p4d", "p4de"], counts: [8] },
+  h100: { families: ["p5"], counts: [1, 8] },
+};
+
+/** The GPU a Karpenter pool asks for: Karpenter's GPU name and, when known, its EC2 facts. */
+export interface KarpenterGpu {
+  /** `karpenter.k8s.aws/instance-gpu-name` value, e.g. `t4`. */
+  readonly name: string;
+  /** Instance families with that GPU; undefined for a GPU not in {@link EC2_GPUS}. */
+  readonly families?: readonly string[];
+  /** GPU counts per instance those families offer; undefined for an unknown GPU. */
+  readonly counts?: readonly number[];
+}
+
+/**
+ * Karpenter's name for `capacity.gpu.type`, which may be written the GKE way
+ * (`nvidia-tesla-t4`, `nvidia-a100-80gb`, `nvidia-h100-mega-80gb`) or the AWS way (`T4`,
+ * `A10G`): lower case, without `nvidia-` and `tesla-`, up to the first `-`.
+ *
+ * @example karpenterGpu("nvidia-tesla-t4") // { name: "t4", families: ["g4dn"], counts: [1, 4, 8] }
+ */
+export function karpenterGpu(type: string): KarpenterGpu {
+  const name = type
+    .trim()
+    .toLowerCase()
+    .replace(/^nvidia[-_ ]?/, "")
+    .replace(/^tesla[-_ ]?/, "")
+    .split("-")[0]!;
+  const known = EC2_GPUS[name];
+  return known === undefined ? { name } : { name, ...known };
+}
+
+/** A NodePool requirement: the node label `key` is one of `values`. */
+function requirement(key: string, values: readonly string[]) {
+  return { key, operator: "In" as const, values: [...values] };
+}
+
+/**
+ * A Karpenter NodePool for the pool's GPU nodes (provider karpenter): only instances with
+ * exactly `capacity.gpu.count` GPUs of `capacity.gpu.type` (GPU name, and the instance
+ * families that carry it when tritonscale knows them), so one replica fills one node and
+ * a node costs what the pool's price says, never a multi-GPU instance for a one-GPU pod;
+ * Spot and on-demand allowed, so the Spot Deployment gets Spot and the on-demand one gets
+ * on-demand (each selects `karpenter.sh/capacity-type`); consolidation only of empty nodes, one minute
  * after they empty, so serving pods are never moved to pack nodes tighter; a GPU limit of
  * maxReplicas × GPUs per replica. The node class is `capacity.karpenterNodeClass`.
  */
 export function buildNodePool(policy: Policy): NodePool {
   const cap = policy.spec.capacity;
+  const gpu = karpenterGpu(cap.gpu.type);
   const np = new NodePool({
     metadata: { name: nodePoolName(policy), labels: poolLabels(policy, "capacity") },
     spec: {
@@ -24,12 +78,12 @@ export function buildNodePool(policy: Policy): NodePool {
             name: cap.karpenterNodeClass,
           },
           requirements: [
-            { key: "karpenter.sh/capacity-type", operator: "In", values: ["spot", "on-demand"] },
-            {
-              key: "karpenter.k8s.aws/instance-gpu-count",
-              operator: "Gt",
-              values: [String(cap.gpu.count - 1)],
-            },
+            requirement("karpenter.sh/capacity-type", ["spot", "on-demand"]),
+            requirement("karpenter.k8s.aws/instance-gpu-name", [gpu.name]),
+            ...(gpu.families === undefined
+              ? []
+              : [requirement("karpenter.k8s.aws/instance-family", gpu.families)]),
+            requirement("karpenter.k8s.aws/instance-gpu-count", [String(cap.gpu.count)]),
           ],
           taints: [{ key: "nvidia.com/gpu", effect: "NoSchedule" }],
           expireAfter: "720h",

@@ -1,6 +1,7 @@
 import type { IToleration } from "kubernetes-models/v1";
 import type { Policy } from "../../policy/index.js";
 import type { CapacityType } from "../../scaling/types.js";
+import { mergeTolerations } from "./merge.js";
 
 /**
  * Where a pool's pods may run: node labels, affinities and tolerations per provider and
@@ -42,7 +43,7 @@ export function placementFor(policy: Policy, type: CapacityType): Placement {
   const nodeSelector: Record<string, string> = { ...cap.nodeSelector };
   const requiredNotIn: { key: string; values?: string[]; operator: "NotIn" | "DoesNotExist" }[] =
     [];
-  const tolerations: IToleration[] = [GPU_TOLERATION, ...cap.tolerations.map((t) => ({ ...t }))];
+  const tolerations: IToleration[] = [GPU_TOLERATION];
   const spot = type === "spot";
   switch (cap.provider) {
     case "gke":
@@ -86,7 +87,12 @@ export function placementFor(policy: Policy, type: CapacityType): Placement {
     case "generic":
       break;
   }
-  return { nodeSelector, requiredNotIn, tolerations };
+  // The user's tolerations (capacity.tolerations) win over the generated ones with their key.
+  return {
+    nodeSelector,
+    requiredNotIn,
+    tolerations: mergeTolerations(tolerations, cap.tolerations),
+  };
 }
 
 /** The Karpenter NodePool rendered for a pool. */

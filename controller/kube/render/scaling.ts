@@ -1,5 +1,5 @@
 import { ScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1";
-import { HorizontalPodAutoscaler, type IHPAScalingRules } from "kubernetes-models/autoscaling/v2";
+import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import type { Policy, PolicySchedule } from "../../policy/index.js";
 import { behaviorFromPolicy, type ScalingRules } from "../../scaling/behavior.js";
 import type { CapacityType } from "../../scaling/types.js";
@@ -24,14 +24,18 @@ import { hpaMetricSpecs, kedaPrometheusTrigger } from "./prometheus.js";
  */
 
 /**
- * autoscaling/v2 behavior from the pool's scaleUp / scaleDown ({@link ScalingRules}, the one
- * type the scalers apply too), as plain data the HPA and KEDA models both take.
+ * One direction of autoscaling/v2 behavior as the HPA and KEDA models take it (plain data):
+ * the wire form of {@link ScalingRules} (scaling/behavior.ts), the one type of the concept.
  */
-export function hpaBehavior(policy: Policy): {
-  scaleUp: IHPAScalingRules;
-  scaleDown: IHPAScalingRules;
-} {
-  const rules = (r: ScalingRules): IHPAScalingRules => ({
+export interface HpaScalingRules {
+  readonly stabilizationWindowSeconds: number;
+  readonly selectPolicy: "Max";
+  readonly policies: { type: "Pods" | "Percent"; value: number; periodSeconds: number }[];
+}
+
+/** One direction's rules in autoscaling/v2 form: a Pods and a Percent policy where set. */
+function hpaRules(r: ScalingRules): HpaScalingRules {
+  return {
     stabilizationWindowSeconds: r.stabilizationWindowSeconds,
     selectPolicy: "Max",
     policies: [
@@ -48,9 +52,16 @@ export function hpaBehavior(policy: Policy): {
           ]
         : []),
     ],
-  });
-  const behavior = behaviorFromPolicy(policy);
-  return { scaleUp: rules(behavior.scaleUp), scaleDown: rules(behavior.scaleDown) };
+  };
+}
+
+/** autoscaling/v2 behavior from the pool's scaleUp / scaleDown ({@link behaviorFromPolicy}). */
+export function hpaBehavior(policy: Policy): {
+  scaleUp: HpaScalingRules;
+  scaleDown: HpaScalingRules;
+} {
+  const b = behaviorFromPolicy(policy);
+  return { scaleUp: hpaRules(b.scaleUp), scaleDown: hpaRules(b.scaleDown) };
 }
 
 /** A ScaledObject's or HPA's metadata: named and labelled like the Deployment it scales. */
@@ -66,13 +77,63 @@ function deploymentRef(deployment: string) {
   return { apiVersion: "apps/v1", kind: "Deployment", name: deployment };
 }
 
-/** Replica bounds of one Deployment: Spot may go to zero; on-demand keeps the base. */
-export function replicaBounds(policy: Policy, type: CapacityType): { min: number; max: number } {
+/** Least and most replicas of one Deployment (a ScaledObject's or HPA's bounds). */
+export interface ReplicaBounds {
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * The pool's minReplicas and maxReplicas split across its Deployments, so that the
+ * Deployments' bounds add up to the pool's: the split of `splitCapacity` (the first
+ * onDemandBase replicas on-demand, the rest on Spot) at the pool's floor and ceiling.
+ *
+ * Engine keda (a ScaledObject may go to zero): on-demand min(base, min) to max, Spot the
+ * rest of min to max − base (at least 1, which a ScaledObject needs). The mins add up to
+ * the pool's; the on-demand max stays the pool's so stand-ins can replace Spot replicas
+ * that find no node, and the external scaler keeps the total within maxReplicas.
+ *
+ * Engine hpa: an autoscaling/v2 HPA needs minReplicas ≥ 1 (0 only behind the alpha
+ * HPAScaleToZero gate), and nothing coordinates the two HPAs, so both bounds are split
+ * statically. Whenever two HPAs can add up (min ≥ 2), they do: on-demand gets min(base,
+ * min) but leaves Spot its one replica, Spot the rest; on-demand reaches at most the base
+ * (no on-demand fallback for Spot: that needs engine keda), Spot the rest of max. A pool
+ * with min ≤ 1 (or max 1) cannot add up: on-demand gets the floor and Spot keeps one
+ * replica more, which {@link hpaSplitWarnings} (render/warnings.ts) reports.
+ *
+ * Worked example (hpa): min 1, max 24, base 1 → on-demand 1..1, Spot 1..23 (floor 2, the
+ * unavoidable extra Spot replica; ceiling 24). min 3, max 8, base 3 → on-demand 2..3,
+ * Spot 1..5 (floor 3, ceiling 8).
+ */
+export function replicaSplit(policy: Policy): Readonly<Record<CapacityType, ReplicaBounds>> {
   const s = policy.spec.scaling;
   const spot = policy.spec.capacity.spot;
-  if (!spot.enabled) return { min: s.minReplicas, max: s.maxReplicas };
-  if (type === "spot") return { min: 0, max: s.maxReplicas };
-  return { min: Math.min(s.minReplicas, spot.onDemandBase), max: s.maxReplicas };
+  const hpa = s.engine === "hpa";
+  if (!spot.enabled) {
+    const onDemand = { min: hpa ? Math.max(1, s.minReplicas) : s.minReplicas, max: s.maxReplicas };
+    return { onDemand, spot: { min: 0, max: 0 } };
+  }
+  const base = Math.min(spot.onDemandBase, s.maxReplicas);
+  if (!hpa) {
+    const floor = Math.min(base, s.minReplicas);
+    return {
+      onDemand: { min: floor, max: s.maxReplicas },
+      // A ScaledObject needs a max ≥ 1 even when the base leaves Spot nothing to run.
+      spot: { min: s.minReplicas - floor, max: Math.max(1, s.maxReplicas - base) },
+    };
+  }
+  const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, x));
+  // Each HPA keeps one replica; when the pool's floor leaves room for both, they add up to it.
+  const odMin = Math.max(1, Math.min(base, s.minReplicas, s.minReplicas - 1));
+  const spotMin = Math.max(1, s.minReplicas - odMin);
+  const odMax = clamp(base, odMin, s.maxReplicas - spotMin);
+  const spotMax = Math.max(spotMin, s.maxReplicas - odMax);
+  return { onDemand: { min: odMin, max: odMax }, spot: { min: spotMin, max: spotMax } };
+}
+
+/** Replica bounds of one Deployment of the pool (see {@link replicaSplit}). */
+export function replicaBounds(policy: Policy, type: CapacityType): ReplicaBounds {
+  return replicaSplit(policy)[type];
 }
 
 /**
@@ -178,8 +239,7 @@ export function buildHpa(
     metadata: scalerMetadata(policy, deployment),
     spec: {
       scaleTargetRef: deploymentRef(deployment),
-      // The HPA cannot scale a target at zero: engine hpa keeps at least one.
-      minReplicas: Math.max(1, min),
+      minReplicas: min,
       maxReplicas: max,
       metrics: hpaMetricSpecs(policy),
       behavior: hpaBehavior(policy),

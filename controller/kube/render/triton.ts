@@ -10,6 +10,7 @@ import {
 import { type Policy, SPOT_NOTICE_SECONDS } from "../../policy/index.js";
 import type { CapacityType } from "../../scaling/types.js";
 import { CAPACITY_LABEL, podSelector, poolLabels } from "./labels.js";
+import { mergeArgs } from "./merge.js";
 import { placementFor } from "./placement.js";
 
 /**
@@ -89,19 +90,23 @@ function tritonContainer(policy: Policy, type: CapacityType): IContainer {
   return {
     name: "tritonserver",
     image: t.image,
-    args: [
-      "tritonserver",
-      `--model-repository=${repo.path}`,
-      `--model-control-mode=${t.modelControlMode}`,
-      `--strict-model-config=${t.strictModelConfig}`,
-      `--http-port=${t.ports.http}`,
-      `--grpc-port=${t.ports.grpc}`,
-      `--metrics-port=${t.ports.metrics}`,
-      "--allow-metrics=true",
-      "--allow-gpu-metrics=true",
-      `--exit-timeout-secs=${Math.max(1, grace - preStop - 2)}`,
-      ...t.args,
-    ],
+    // The user's args (triton.args) win over the generated flags they repeat.
+    args: mergeArgs(
+      [
+        "tritonserver",
+        `--model-repository=${repo.path}`,
+        `--model-control-mode=${t.modelControlMode}`,
+        // --strict-model-config is deprecated since Triton 2.24 (22.07); strict is now the absence of auto-complete.
+        ...(t.strictModelConfig ? ["--disable-auto-complete-config"] : []),
+        `--http-port=${t.ports.http}`,
+        `--grpc-port=${t.ports.grpc}`,
+        `--metrics-port=${t.ports.metrics}`,
+        "--allow-metrics=true",
+        "--allow-gpu-metrics=true",
+        `--exit-timeout-secs=${Math.max(1, grace - preStop - 2)}`,
+      ],
+      t.args,
+    ),
     ports: [
       { name: "http", containerPort: t.ports.http, protocol: "TCP" },
       { name: "grpc", containerPort: t.ports.grpc, protocol: "TCP" },

@@ -21,7 +21,7 @@ import {
   DEFAULT_CONTROLLER_IMAGE,
   LEADER_ELECTION_LEASE,
   MANIFESTS_HEADER,
-} from "../../controller/kube/manifests.js";
+} from "../../controller/kube/install/index.js";
 import { formatManifests } from "../../controller/kube/yaml.js";
 import {
   buildCrdOpenApiSchema,

@@ -1,0 +1,200 @@
+/**
+ * The ModelPool CustomResourceDefinition and the `status` the controller writes.
+ */
+import { type Static, Type } from "@sinclair/typebox";
+import {
+  CustomResourceDefinition,
+  type IJSONSchemaProps,
+} from "kubernetes-models/apiextensions.k8s.io/v1";
+import { API_GROUP, buildCrdOpenApiSchema, KIND } from "../../policy/schema.js";
+import {
+  controllerLabels,
+  MODELPOOL_CRD_NAME,
+  MODELPOOL_PLURAL,
+  MODELPOOL_VERSION,
+  validated,
+} from "./names.js";
+
+/** A standard Kubernetes condition (metav1.Condition) on a ModelPool. */
+export const modelPoolConditionSchema = Type.Object(
+  {
+    type: Type.String({
+      minLength: 1,
+      maxLength: 316,
+      description:
+        "Condition type in CamelCase, e.g. Ready (replicas serve within the SLO), MetricsAvailable (Triton metrics are fresh), SpotFallback (on-demand replaces missing Spot).",
+    }),
+    status: Type.Unsafe<"True" | "False" | "Unknown">({
+      type: "string",
+      enum: ["True", "False", "Unknown"],
+      description: "Whether the condition holds: True, False or Unknown.",
+    }),
+    observedGeneration: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        format: "int64",
+        description: "metadata.generation the condition was set for.",
+      }),
+    ),
+    lastTransitionTime: Type.String({
+      format: "date-time",
+      description: "When status last changed (RFC 3339).",
+    }),
+    reason: Type.String({
+      minLength: 1,
+      maxLength: 1024,
+      description: "Why, in one CamelCase word, e.g. MetricsStale.",
+    }),
+    message: Type.String({
+      maxLength: 32_768,
+      description: "Why, for humans; may be empty.",
+    }),
+  },
+  { description: "A condition of the pool (metav1.Condition)." },
+);
+
+/**
+ * `status` of a ModelPool, written by the controller through the status subresource. The
+ * API server prunes fields not named here.
+ */
+export const modelPoolStatusSchema = Type.Object(
+  {
+    observedGeneration: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        format: "int64",
+        description: "metadata.generation of the spec the controller last acted on.",
+      }),
+    ),
+    replicas: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: "Triton pods of the pool that exist now, all capacity types together.",
+      }),
+    ),
+    readyReplicas: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: "Triton pods of the pool that are ready (models loaded and warmed up).",
+      }),
+    ),
+    desiredReplicas: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: "Replicas the scaler decided on last.",
+      }),
+    ),
+    lastScaleTime: Type.Optional(
+      Type.String({
+        format: "date-time",
+        description: "When desiredReplicas last changed (RFC 3339).",
+      }),
+    ),
+    decisionReason: Type.Optional(
+      Type.String({
+        maxLength: 1024,
+        description: "Why the scaler decided on desiredReplicas, for humans.",
+      }),
+    ),
+    conditions: Type.Optional(
+      Type.Array(modelPoolConditionSchema, {
+        maxItems: 16,
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["type"],
+        description: "Current conditions of the pool, one per type.",
+      }),
+    ),
+  },
+  { description: "Observed state of the pool, written by the controller." },
+);
+
+/** `status` of a ModelPool as the controller writes it. */
+export type ModelPoolStatus = Static<typeof modelPoolStatusSchema>;
+/** A condition in {@link ModelPoolStatus}. */
+export type ModelPoolCondition = Static<typeof modelPoolConditionSchema>;
+
+/** The CRD schema of `status`: {@link modelPoolStatusSchema} as plain JSON (no TypeBox symbols). */
+export function buildModelPoolStatusOpenApiSchema(): IJSONSchemaProps {
+  return JSON.parse(JSON.stringify(modelPoolStatusSchema)) as IJSONSchemaProps;
+}
+
+/**
+ * The ModelPool CustomResourceDefinition: namespaced, `kubectl get modelpools` / `mp`,
+ * version {@link MODELPOOL_VERSION} served and stored, its schema
+ * {@link buildCrdOpenApiSchema} (the same one the policy loader validates with) plus
+ * `status`, the status subresource, and printer columns.
+ */
+export function buildModelPoolCrd(): CustomResourceDefinition {
+  const schema = buildCrdOpenApiSchema() as IJSONSchemaProps;
+  const openAPIV3Schema: IJSONSchemaProps = {
+    ...schema,
+    properties: { ...schema.properties, status: buildModelPoolStatusOpenApiSchema() },
+  };
+  return validated(
+    `CustomResourceDefinition ${MODELPOOL_CRD_NAME}`,
+    new CustomResourceDefinition({
+      metadata: { name: MODELPOOL_CRD_NAME, labels: controllerLabels("crd") },
+      spec: {
+        group: API_GROUP,
+        names: {
+          kind: KIND,
+          listKind: `${KIND}List`,
+          plural: MODELPOOL_PLURAL,
+          singular: KIND.toLowerCase(),
+          shortNames: ["mp"],
+          categories: ["tritonscale"],
+        },
+        scope: "Namespaced",
+        versions: [
+          {
+            name: MODELPOOL_VERSION,
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema },
+            subresources: { status: {} },
+            // Printer columns show the first JSONPath match only, so a model count is
+            // not expressible: the first model stands for the pool.
+            additionalPrinterColumns: [
+              {
+                name: "Model",
+                type: "string",
+                jsonPath: ".spec.models[0].name",
+                description: "The pool's first model.",
+              },
+              {
+                name: "Desired",
+                type: "integer",
+                jsonPath: ".status.desiredReplicas",
+                description: "Replicas the scaler decided on last.",
+              },
+              {
+                name: "Ready",
+                type: "integer",
+                jsonPath: ".status.readyReplicas",
+                description: "Ready Triton pods.",
+              },
+              {
+                name: "SLO p99",
+                type: "number",
+                jsonPath: ".spec.slo.latencyP99Ms",
+                description: "p99 latency objective in milliseconds.",
+              },
+              {
+                name: "Scaler",
+                type: "string",
+                jsonPath: ".spec.scaling.scaler",
+                description: "Scaling algorithm.",
+                priority: 1,
+              },
+              {
+                name: "Age",
+                type: "date",
+                jsonPath: ".metadata.creationTimestamp",
+              },
+            ],
+          },
+        ],
+      },
+    }),
+  );
+}

@@ -1,0 +1,186 @@
+import { parser } from "@prometheus-io/lezer-promql";
+import { parse } from "yaml";
+import type { Problem } from "../../diagnostics/problem.js";
+import type { Policy, PolicyPath } from "../../policy/index.js";
+
+/**
+ * The PromQL check every rendered expression passes before it is output: lezer-promql
+ * (the grammar of Prometheus' own UI) finds no error node, and no range selector or
+ * subquery spans zero time (`rate(x[0s])`, which Prometheus refuses: "range must be
+ * greater than 0").
+ */
+
+/** Where `node` starts in `expr`, as `line:col` (both 1-based). */
+function lineCol(expr: string, offset: number): string {
+  const before = expr.slice(0, offset);
+  const line = before.split("\n").length;
+  const col = offset - (before.lastIndexOf("\n") + 1) + 1;
+  return `${line}:${col}`;
+}
+
+/** Whether a PromQL duration literal (`0s`, `0m0s`, `0`, `1m`) is zero. */
+function isZeroDuration(text: string): boolean {
+  const numbers = text.match(/\d+(\.\d+)?/g) ?? [];
+  return numbers.length > 0 && numbers.every((n) => Number(n) === 0);
+}
+
+/**
+ * Problems of `expr` as Prometheus would see them: syntax errors found by lezer-promql
+ * (`line:col: syntax error near "…"`) and zero ranges (`line:col: range [0s] is empty`).
+ * Empty when Prometheus would accept it.
+ */
+export function checkPromQL(expr: string): string[] {
+  const problems: string[] = [];
+  const tree = parser.parse(expr);
+  tree.iterate({
+    enter(node) {
+      if (node.type.isError) {
+        const near =
+          node.to > node.from
+            ? `near ${JSON.stringify(expr.slice(node.from, Math.min(node.to, node.from + 40)))}`
+            : node.from >= expr.length
+              ? "at end of input"
+              : `before ${JSON.stringify(expr.slice(node.from, node.from + 20))}`;
+        problems.push(`${lineCol(expr, node.from)}: syntax error ${near}`);
+        return;
+      }
+      if (node.name !== "MatrixSelector" && node.name !== "SubqueryExpr") return;
+      // The range is the first duration of both (a subquery's second is its step).
+      const range = node.node.getChild("DurationExpr");
+      if (range === null) return;
+      const text = expr.slice(range.from, range.to);
+      if (isZeroDuration(text)) {
+        problems.push(
+          `${lineCol(expr, range.from)}: range [${text}] is empty: Prometheus refuses a range selector or subquery of zero time`,
+        );
+      }
+    },
+  });
+  return problems;
+}
+
+/** One PromQL expression in a rendered object. */
+export interface RenderedExpression {
+  /** The object and field, e.g. `PrometheusRule vision/yolo-triton spec.groups[0].rules[2].expr`. */
+  readonly where: string;
+  /** The expression as Prometheus receives it. */
+  readonly expr: string;
+  /** The policy field whose section produced it, for the problem's position. */
+  readonly field: PolicyPath;
+}
+
+type Json = { [k: string]: unknown };
+const isJson = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/**
+ * A prometheus-adapter `metricsQuery` filled enough to parse: `<<.Series>>` by the rule's
+ * series, `<<.LabelMatchers>>` by a namespace matcher, `<<.GroupBy>>` by `pod`. (The
+ * tests fill it exactly as the adapter does, test/support/prometheus-adapter.ts.)
+ */
+function fillForCheck(template: string, series: string): string {
+  return template
+    .replaceAll("<<.Series>>", series)
+    .replaceAll("<<.LabelMatchers>>", 'namespace="check"')
+    .replaceAll("<<.GroupBy>>", "pod");
+}
+
+/**
+ * Every PromQL expression in `objects` as rendered: PrometheusRule rule expressions, KEDA
+ * `prometheus` trigger queries, and prometheus-adapter rules (series queries, and metrics
+ * queries filled by {@link fillForCheck}) in a ConfigMap's `config.yaml`.
+ */
+export function renderedExpressions(
+  objects: readonly { readonly kind: string; toJSON(): unknown }[],
+): RenderedExpression[] {
+  const out: RenderedExpression[] = [];
+  for (const o of objects) {
+    const data = JSON.parse(JSON.stringify(o.toJSON())) as Json;
+    const meta = isJson(data.metadata) ? data.metadata : {};
+    const name = `${o.kind} ${String(meta.namespace)}/${String(meta.name)}`;
+    const spec = isJson(data.spec) ? data.spec : {};
+    if (o.kind === "PrometheusRule") {
+      list(spec.groups).forEach((g, gi) => {
+        list(isJson(g) ? g.rules : []).forEach((r, ri) => {
+          if (!isJson(r) || typeof r.expr !== "string") return;
+          const what = typeof r.record === "string" ? ` (record ${r.record})` : "";
+          out.push({
+            where: `${name} spec.groups[${gi}].rules[${ri}].expr${what}`,
+            expr: r.expr,
+            field: "spec.monitoring",
+          });
+        });
+      });
+    } else if (o.kind === "ScaledObject") {
+      list(spec.triggers).forEach((t, i) => {
+        if (!isJson(t) || t.type !== "prometheus" || !isJson(t.metadata)) return;
+        if (typeof t.metadata.query !== "string") return;
+        out.push({
+          where: `${name} spec.triggers[${i}].metadata.query`,
+          expr: t.metadata.query,
+          field: "spec.scaling.keda.prometheusFallback",
+        });
+      });
+    } else if (o.kind === "ConfigMap" && isJson(data.data)) {
+      const text = data.data["config.yaml"];
+      if (typeof text !== "string") continue;
+      const config = parse(text) as unknown;
+      if (!isJson(config)) continue;
+      for (const key of ["rules", "externalRules"]) {
+        list(config[key]).forEach((r, i) => {
+          if (!isJson(r) || typeof r.seriesQuery !== "string") return;
+          const at = `${name} data["config.yaml"] ${key}[${i}]`;
+          const series = r.seriesQuery.split("{")[0] ?? "";
+          out.push({
+            where: `${at}.seriesQuery`,
+            expr: r.seriesQuery,
+            field: "spec.scaling.engine",
+          });
+          if (typeof r.metricsQuery === "string") {
+            out.push({
+              where: `${at}.metricsQuery`,
+              expr: fillForCheck(r.metricsQuery, series),
+              field: "spec.scaling.engine",
+            });
+          }
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** The expression for a message: whole when short, else its start. */
+function shown(expr: string): string {
+  return expr.length <= 200 ? expr : `${expr.slice(0, 200)}…`;
+}
+
+/**
+ * The problems of every PromQL expression in a pool's rendered objects (see
+ * {@link checkPromQL}), each naming the object, the field and the expression. An empty
+ * range comes from `spec.monitoring.scrapeInterval` (every range is four scrape
+ * intervals) and is reported there; a syntax error is tritonscale's bug, reported at the
+ * section that produced the object.
+ */
+export function promqlProblems(
+  policy: Policy,
+  objects: readonly { readonly kind: string; toJSON(): unknown }[],
+): Problem[] {
+  const problems: Problem[] = [];
+  for (const e of renderedExpressions(objects)) {
+    for (const p of checkPromQL(e.expr)) {
+      const empty = p.includes("is empty");
+      const field = empty ? "spec.monitoring.scrapeInterval" : e.field;
+      const why = empty
+        ? `set spec.monitoring.scrapeInterval above 0 (rate windows are four scrape intervals)`
+        : "this is a tritonscale bug: please report it with the pool";
+      problems.push(
+        policy.source.problemAt(
+          field,
+          `${e.where} would be refused by Prometheus: ${p}; ${why}. Expression: ${shown(e.expr)}`,
+        ),
+      );
+    }
+  }
+  return problems;
+}
