@@ -50,6 +50,14 @@ export function internalError(e: unknown, debug: boolean): string {
   return `tritonscale: internal error: ${first}\nThis is a bug in tritonscale, not a problem with your input: please report it with the command you ran${debug ? "" : " (TRITONSCALE_DEBUG=1 prints the stack trace)"}.\n${stack}`;
 }
 
+/**
+ * Prints warnings (problems that do not fail the command), one `warning: file:line:col: ...`
+ * line each, sorted, to stderr.
+ */
+export function printWarnings(io: CommandIO, warnings: readonly Problem[]): void {
+  for (const w of sortProblems(warnings)) io.stderr.write(`warning: ${formatProblem(w)}\n`);
+}
+
 /** Prints problems, one `file:line:col: ...` line each, sorted, to stderr. */
 export function printProblems(io: CommandIO, problems: readonly Problem[]): void {
   for (const p of sortProblems(problems)) io.stderr.write(`${formatProblem(p)}\n`);

@@ -1,4 +1,3 @@
-import { formatProblem, sortProblems } from "../diagnostics/problem.js";
 import { buildPool, poolWarnings } from "../kube/render/index.js";
 import { formatManifests } from "../kube/yaml.js";
 import { INPUT_SIZE_HELP, inputSizeOptions, loadPolicy } from "./inputs.js";
@@ -8,6 +7,7 @@ import {
   ExitCode,
   inputsOf,
   parseFilesOnly,
+  printWarnings,
   processIO,
   reportInputErrors,
   usageError,
@@ -47,9 +47,7 @@ export async function runRender(
     const policy = await loadPolicy(inputsOf(io), poolFile, limits);
     io.stdout.write(formatManifests(buildPool(policy)));
     // Warnings go to stderr and leave the exit code 0: the objects are valid.
-    for (const w of sortProblems(poolWarnings(policy))) {
-      io.stderr.write(`warning: ${formatProblem(w)}\n`);
-    }
+    printWarnings(io, poolWarnings(policy));
     return ExitCode.Ok;
   });
 }

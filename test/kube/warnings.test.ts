@@ -1,6 +1,9 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { expect } from "chai";
 import { stringify } from "yaml";
+import { createInputReader } from "../../controller/cli/read-input.js";
 import { runRender } from "../../controller/cli/render.js";
 import {
   hpaSplitWarnings,
@@ -11,7 +14,7 @@ import {
   versionFolderWarnings,
 } from "../../controller/kube/render/warnings.js";
 import { loadModelPool, type Policy } from "../../controller/policy/index.js";
-import { runCaptured } from "../support/io.js";
+import { capture } from "../support/io.js";
 import { projectRoot } from "../support/reference.js";
 
 /** A valid pool with `spec` merged over one model (with a modelFile) and an SLO. */
@@ -175,11 +178,22 @@ describe("poolWarnings and tritonscale render", () => {
   });
 
   it("render prints the objects, then each warning on stderr, and exits 0", async () => {
-    const r = await runCaptured(runRender, [join(projectRoot, "examples", "yolov8-pool.yaml")]);
+    // The example pool without its pvc source: source local on the stock image.
+    const text = readFileSync(join(projectRoot, "examples", "yolov8-pool.yaml"), "utf8").replace(
+      /^ {2}triton:\n(?: {4}.*\n)+/m,
+      "",
+    );
+    expect(text).not.to.include("triton:");
+    const c = capture();
+    const code = await runRender(["-"], {
+      ...c.io,
+      inputs: createInputReader({ stdin: Readable.from([Buffer.from(text)]) }),
+    });
+    const r = { code, out: c.out(), err: c.err() };
     expect(r.code).to.equal(0);
     expect(r.out).to.match(/^apiVersion: apps\/v1\n/);
     expect(r.err).to.match(
-      /^warning: .*yolov8-pool\.yaml:\d+:\d+: spec\.triton\.modelRepository\.source: source "local"/m,
+      /^warning: <stdin>:\d+:\d+: spec\.triton\.modelRepository\.source: source "local"/m,
     );
     expect(r.err).to.match(/^warning: .*: spec\.models\[0\]: model "yolov8s" names no modelFile/m);
   });

@@ -130,7 +130,7 @@ describe("loadModelPool: valid pools", () => {
     });
     expect(p.spec.triton).to.deep.equal({
       image: "nvcr.io/nvidia/tritonserver:24.08-py3",
-      modelRepository: { source: "local", path: "/models" },
+      modelRepository: { source: "pvc", claimName: "yolo-models", path: "/models" },
       modelControlMode: "none",
       strictModelConfig: true,
       ports: { http: 8000, grpc: 8001, metrics: 8002 },

@@ -1,7 +1,7 @@
 import type { Problem } from "../../diagnostics/problem.js";
 import type { Policy } from "../../policy/index.js";
-import { EC2_GPUS, karpenterGpu } from "./karpenter.js";
-import { replicaSplit } from "./scaling.js";
+import { EC2_GPUS, karpenterGpu } from "./gpu-instances.js";
+import { replicaSplit } from "./replica-split.js";
 
 /**
  * Warnings about a valid pool whose rendered objects would not do what it says: pods that
