@@ -5,7 +5,7 @@ import { behaviorFromPolicy, type ScalingRules } from "../../scaling/behavior.js
 import type { CapacityType } from "../../scaling/types.js";
 import { poolLabels } from "./labels.js";
 import { hpaMetricSpecs, kedaPrometheusTrigger } from "./prometheus.js";
-import { type ReplicaBounds, replicaBounds } from "./replica-split.js";
+import { replicaBounds } from "./replica-split.js";
 
 /**
  * The objects that actuate replica counts: a KEDA ScaledObject per Deployment (engine
