@@ -1,9 +1,12 @@
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { InputError } from "../diagnostics/problem.js";
 import { renderPool } from "../kube/render/index.js";
 import { formatManifests } from "../kube/yaml.js";
-import { loadModelPoolFile } from "../policy/index.js";
+import { loadModelPoolFile, type Policy, parseModelPool } from "../policy/index.js";
 import { buildRepository } from "../repository/build.js";
+import { listTemplates } from "../repository/templates.js";
 import { diffTree, replaceTree } from "../repository/write-tree.js";
 import { templatesDir } from "../util/package-root.js";
 import {
@@ -58,8 +61,9 @@ async function generate(
   values: { out: string; check?: boolean | undefined; templates?: string | undefined },
 ): Promise<number> {
   const out = values.out;
-  const policy = await loadModelPoolFile(poolFile);
-  const build = buildRepository(policy, values.templates ?? templatesDir);
+  const templates = values.templates ?? templatesDir;
+  const policy = await loadPool(poolFile, listTemplates(templates));
+  const build = buildRepository(policy, templates);
   if (build.problems.length > 0) {
     printProblems(io, build.problems);
     io.stderr.write(`${poolFile}: ${build.problems.length} problem(s); nothing written\n`);
@@ -115,6 +119,24 @@ async function generate(
     }
   }
   return ExitCode.Ok;
+}
+
+/**
+ * Loads the pool. An invalid pool's problems include its unknown templates, so every
+ * problem is reported at once; a valid pool's templates are checked by the build, beside
+ * the build's own problems.
+ */
+async function loadPool(file: string, templates: readonly string[]): Promise<Policy> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    return loadModelPoolFile(file); // its problem for a file that cannot be read
+  }
+  const r = parseModelPool(text, file);
+  if (r.policy !== undefined) return r.policy;
+  const all = parseModelPool(text, file, { templates }).problems;
+  throw new InputError(all, `${file}: invalid ModelPool`);
 }
 
 function parse(args: string[]) {

@@ -8,12 +8,12 @@
  */
 
 import { readFile } from "node:fs/promises";
-import { type Document, isScalar, LineCounter, parseAllDocuments } from "yaml";
+import { type Document, isScalar, parseAllDocuments } from "yaml";
 import { InputError, type Problem, type SourcePos, sortProblems } from "../diagnostics/problem.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import { parseDuration } from "./duration.js";
 import { describe, isRecord, schemaProblems } from "./messages.js";
-import { crossFieldRules, Fields } from "./rules.js";
+import { crossFieldRules, Fields, templateRule } from "./rules.js";
 import {
   API_GROUP,
   API_VERSION,
@@ -24,9 +24,20 @@ import {
   modelPoolSchema,
   type Policy,
 } from "./schema.js";
-import { indexDocument, SourceIndex } from "./source.js";
+import { indexDocument, LineTable, SourceIndex } from "./source.js";
+import { checkAliases, findDeepNesting, MAX_NESTING } from "./yaml-limits.js";
 
 export { formatPath, type PathSegment, parsePath } from "./source.js";
+
+/** What the loader knows beyond the pool itself. */
+export interface ParseOptions {
+  /**
+   * Names of the model templates that exist (folders of repo-templates/ or `--templates`):
+   * when given, a model naming another template is a problem found together with every
+   * other one. Default: template names are only checked for their syntax.
+   */
+  readonly templates?: readonly string[];
+}
 
 /** What {@link parseModelPool} returns: a policy when there were no problems. */
 export interface ModelPoolResult {
@@ -44,7 +55,11 @@ export interface ModelPoolResult {
  * the policy, or every problem found (YAML syntax, unknown keys, types, ranges, cross-field
  * rules), each with `file`:line:col.
  */
-export function parseModelPool(text: string, file: string): ModelPoolResult {
+export function parseModelPool(
+  text: string,
+  file: string,
+  options: ParseOptions = {},
+): ModelPoolResult {
   const problems: Problem[] = [];
   const at = (pos: SourcePos, message: string, path = ""): Problem => ({
     file,
@@ -53,13 +68,24 @@ export function parseModelPool(text: string, file: string): ModelPoolResult {
     path,
     message,
   });
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const lines = new LineTable(text);
+  const deep = findDeepNesting(text);
+  if (deep !== undefined) {
+    return {
+      problems: [
+        at(
+          lines.position(deep),
+          `lists and mappings nest deeper than ${MAX_NESTING} levels here; a ${KIND} needs fewer than 10`,
+        ),
+      ],
+    };
+  }
+  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false });
   // One syntax error per line: the parser's follow-on errors on the same line are noise.
   const linesWithErrors = new Set<number>();
   for (const doc of docs) {
     for (const e of doc.errors) {
-      const pos = lineCounter.linePos(e.pos[0]);
+      const pos = lines.position(e.pos[0]);
       if (linesWithErrors.has(pos.line)) continue;
       linesWithErrors.add(pos.line);
       problems.push(at(pos, `invalid YAML: ${e.message}`));
@@ -78,23 +104,26 @@ export function parseModelPool(text: string, file: string): ModelPoolResult {
     return {
       problems: [
         at(
-          lineCounter.linePos(second.range[0]),
+          lines.position(second.range[0]),
           `found ${written.length} YAML documents; a ${KIND} file must hold exactly one (put each pool in its own file)`,
         ),
       ],
     };
   }
   const doc = written[0]!;
-  const places = indexDocument(doc, lineCounter, file, problems);
+  // Aliases first: nothing below may expand them until they are known to be bounded.
+  const aliasProblems = checkAliases(doc, lines, file);
+  if (aliasProblems.length > 0) return { problems: sortProblems(aliasProblems) };
+  const places = indexDocument(doc, lines, file, problems);
   const source = new SourceIndex(file, places);
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: 100 });
+    value = doc.toJS({ maxAliasCount: -1 });
   } catch (e) {
     problems.push(at({ line: 1, col: 1 }, `invalid YAML: ${(e as Error).message}`));
     return { problems: sortProblems(problems) };
   }
-  return check(value, source, problems);
+  return check(value, source, problems, options);
 }
 
 /**
@@ -102,8 +131,8 @@ export function parseModelPool(text: string, file: string): ModelPoolResult {
  *
  * @throws InputError carrying every problem found.
  */
-export function loadModelPool(text: string, file: string): Policy {
-  const r = parseModelPool(text, file);
+export function loadModelPool(text: string, file: string, options: ParseOptions = {}): Policy {
+  const r = parseModelPool(text, file, options);
   if (r.policy === undefined) throw new InputError(r.problems, `${file}: invalid ${KIND}`);
   return r.policy;
 }
@@ -159,7 +188,11 @@ const serverMetadata = [
  * source positions): `status` and server-set metadata are ignored; problems carry line 0
  * and name `origin` (e.g. `modelpool vision/yolo-detect`) as their file.
  */
-export function parseModelPoolObject(value: unknown, origin: string): ModelPoolResult {
+export function parseModelPoolObject(
+  value: unknown,
+  origin: string,
+  options: ParseOptions = {},
+): ModelPoolResult {
   let input = value;
   if (isRecord(value)) {
     const { status: _status, ...rest } = value;
@@ -170,7 +203,7 @@ export function parseModelPoolObject(value: unknown, origin: string): ModelPoolR
       input = { ...rest, metadata };
     }
   }
-  return check(input, new SourceIndex(origin, new Map()), []);
+  return check(input, new SourceIndex(origin, new Map()), [], options);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -204,7 +237,12 @@ function copyTree<T>(value: T): T {
 }
 
 /** Checks a plain value (from YAML or an API object) and builds the policy. */
-function check(raw: unknown, source: SourceIndex, problems: Problem[]): ModelPoolResult {
+function check(
+  raw: unknown,
+  source: SourceIndex,
+  problems: Problem[],
+  options: ParseOptions,
+): ModelPoolResult {
   if (!isRecord(raw)) {
     problems.push(
       source.problemAt(
@@ -227,6 +265,7 @@ function check(raw: unknown, source: SourceIndex, problems: Problem[]): ModelPoo
   }
   const fields = new Fields(doc, source, invalid, problems);
   for (const rule of crossFieldRules) rule(fields);
+  if (options.templates !== undefined) templateRule(fields, options.templates);
 
   const unique = dedupe(problems);
   if (unique.length > 0) return { problems: sortProblems(unique) };
@@ -337,7 +376,15 @@ function resolve(schema: unknown, value: unknown): unknown {
     }
     return out;
   }
-  for (const key of Object.keys(value).sort()) out[key] = value[key];
+  // defineProperty, so a key such as `__proto__` stays an ordinary key.
+  for (const key of Object.keys(value).sort()) {
+    Object.defineProperty(out, key, {
+      value: value[key],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@ import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
 import { Value } from "@sinclair/typebox/value";
 import type { Problem } from "../diagnostics/problem.js";
 import { didYouMean } from "../diagnostics/suggest.js";
+import { mapKeyProblems } from "./labels.js";
 import { isDurationSchema, modelPoolSchema } from "./schema.js";
 import type { PathSegment, SourceIndex } from "./source.js";
 
@@ -99,6 +100,9 @@ export function schemaProblems(doc: Record<string, unknown>, source: SourceIndex
     if (rest.length === 0) continue;
     const message = messageFor(rest);
     if (message !== undefined) out.push(source.problemAt(segs, message));
+  }
+  for (const k of mapKeyProblems(modelPoolSchema, doc)) {
+    out.push(source.keyProblemAt(k.path, k.message));
   }
   return out;
 }
@@ -242,9 +246,20 @@ function typeMessage(s: SchemaNode, value: unknown): string {
     const hint = typeof value === "string" ? didYouMean(value, enumValues) : "";
     return `must be one of ${enumValues.map((v) => `"${v}"`).join(", ")} (got ${describe(value)})${hint}`;
   }
+  if (
+    typeof value === "number" &&
+    !Number.isFinite(value) &&
+    (s.type === "integer" || s.type === "number")
+  ) {
+    const rest = expectation(s, { withType: false, range: true, multiple: true });
+    const why = Number.isNaN(value) ? "" : "; numbers beyond 1.8e308, such as 1e309, read as .inf";
+    return `must be a finite ${s.type}${rest ? `, ${rest}` : ""} (got ${describe(value)}${why})`;
+  }
   const what = expectation(s, { withType: true, range: true, multiple: true });
   let got = describe(value);
-  if (isDurationSchema(s) && typeof value === "number") {
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    // `.inf` or `1e309` where a string belongs: no quoting hint would help.
+  } else if (isDurationSchema(s) && typeof value === "number") {
     got += `; add a unit, e.g. "${value}s"`;
   } else if (
     s.type === "string" &&
@@ -277,6 +292,9 @@ export function describe(value: unknown): string {
   if (typeof value === "object") return "a mapping";
   if (typeof value === "string") {
     return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  }
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    return Number.isNaN(value) ? ".nan" : value > 0 ? ".inf" : "-.inf";
   }
   return String(value);
 }

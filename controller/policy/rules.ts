@@ -348,6 +348,22 @@ function tritonRules(f: Fields): void {
 }
 
 /**
+ * Every model names a template that exists (`known`): reported with the schema's problems,
+ * not only once they are fixed. The words match the generator's own check.
+ */
+export function templateRule(f: Fields, known: readonly string[]): void {
+  const names = new Set(known);
+  for (let i = 0; i < f.count("spec.models"); i++) {
+    const name = f.str(`spec.models[${i}].template`);
+    if (name === undefined || names.has(name)) continue;
+    f.report(
+      `spec.models[${i}].template`,
+      `template "${name}" does not exist${didYouMean(name, known)}; templates: ${known.join(", ")}`,
+    );
+  }
+}
+
+/**
  * The rules that span fields, in the order their problems are found. Adding a rule is one
  * function here and one row in the test table.
  */

@@ -148,6 +148,30 @@ export function isDurationSchema(schema: unknown): boolean {
   );
 }
 
+/** What a label value may be, for messages. */
+export const LABEL_VALUE_HINT =
+  'a Kubernetes label value (at most 63 letters, digits, "-", "_" and ".", alphanumeric at both ends)';
+
+/**
+ * A map whose keys are Kubernetes qualified names (`app`, `app.kubernetes.io/name`): labels,
+ * annotations, node selectors. `x-keys` (non-standard, removed from the CRD schema) makes
+ * the loader check every key (see labels.ts); keys such as `__proto__` stay ordinary keys.
+ */
+function QualifiedNameMap<T extends TSchema>(value: T, description: string) {
+  return Type.Record(Type.String(), value, {
+    "x-keys": "qualified-name",
+    description: `${description} Keys are Kubernetes qualified names such as "app" or "app.kubernetes.io/name".`,
+  });
+}
+
+/** A map of Kubernetes labels: qualified-name keys, label values. */
+function LabelMap(description: string) {
+  return QualifiedNameMap(
+    Type.String({ maxLength: 63, pattern: LABEL_VALUE_PATTERN, "x-valid": LABEL_VALUE_HINT }),
+    description,
+  );
+}
+
 const strict = { additionalProperties: false } as const;
 
 // ---------------------------------------------------------------------------------------
@@ -639,19 +663,7 @@ export const capacitySchema = Type.Object(
           "EC2NodeClass the Karpenter NodePool of the pool's GPU nodes uses (provider karpenter only).",
       }),
     ),
-    nodeSelector: withDefault(
-      {},
-      Type.Record(
-        Type.String(),
-        Type.String({
-          maxLength: 63,
-          pattern: LABEL_VALUE_PATTERN,
-          "x-valid":
-            'a Kubernetes label value (at most 63 letters, digits, "-", "_" and ".", alphanumeric at both ends)',
-        }),
-        { description: "Extra node labels the pods require." },
-      ),
-    ),
+    nodeSelector: withDefault({}, LabelMap("Extra node labels the pods require.")),
     tolerations: withDefault(
       [],
       Type.Array(tolerationSchema, {
@@ -846,16 +858,8 @@ export const metadataSchema = Type.Object(
         description: "Namespace of the pool and its Deployments.",
       }),
     ),
-    labels: withDefault(
-      {},
-      Type.Record(Type.String(), Type.String({ maxLength: 63, pattern: LABEL_VALUE_PATTERN }), {
-        description: "Labels copied to generated objects.",
-      }),
-    ),
-    annotations: withDefault(
-      {},
-      Type.Record(Type.String(), Type.String(), { description: "Annotations of the pool." }),
-    ),
+    labels: withDefault({}, LabelMap("Labels copied to generated objects.")),
+    annotations: withDefault({}, QualifiedNameMap(Type.String(), "Annotations of the pool.")),
   },
   { ...strict, description: "Kubernetes object metadata." },
 );
@@ -903,13 +907,8 @@ export const monitoringSchema = Type.Object(
     ),
     labels: withDefault(
       {},
-      Type.Record(
-        Type.String({ pattern: "^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?$" }),
-        Type.String({ pattern: LABEL_VALUE_PATTERN }),
-        {
-          description:
-            "Labels on the ServiceMonitor/PodMonitor and PrometheusRule, e.g. { release: prometheus } for a Prometheus that selects by label.",
-        },
+      LabelMap(
+        "Labels on the ServiceMonitor/PodMonitor and PrometheusRule, e.g. { release: prometheus } for a Prometheus that selects by label.",
       ),
     ),
   },

@@ -3,7 +3,7 @@
  * the index from each written field to its line and column in the YAML text.
  */
 
-import { type Document, isAlias, isMap, isPair, isScalar, isSeq, type LineCounter } from "yaml";
+import { type Document, isMap, isPair, isScalar, isSeq } from "yaml";
 import type { Problem, SourcePos } from "../diagnostics/problem.js";
 import type { PolicyPath, PolicySource } from "./schema.js";
 
@@ -117,28 +117,61 @@ export class SourceIndex implements PolicySource {
   }
 }
 
-/** Records the position of every key and value of a YAML document; reports duplicate and non-string keys. */
+/**
+ * Line starts of a text, so positions come from offsets and not from the YAML parser's own
+ * line counter (which drifts during error recovery, e.g. `6 #\n5\ns:` put an error at 2:4
+ * on the one-character line 2). Columns are clamped to the line: at most its length + 1.
+ */
+export class LineTable {
+  readonly #text: string;
+  readonly #starts: number[];
+
+  constructor(text: string) {
+    this.#text = text;
+    const starts = [0];
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+    this.#starts = starts;
+  }
+
+  /** The 1-based line and column of `offset` (clamped to the text). */
+  position(offset: number): SourcePos {
+    const at = Math.max(0, Math.min(Number.isFinite(offset) ? offset : 0, this.#text.length));
+    let lo = 0;
+    let hi = this.#starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.#starts[mid]! <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    const start = this.#starts[lo]!;
+    const next = this.#starts[lo + 1];
+    let end = next === undefined ? this.#text.length : next - 1;
+    if (end > start && this.#text[end - 1] === "\r") end--;
+    return { line: lo + 1, col: Math.min(at, end) - start + 1 };
+  }
+}
+
+/**
+ * Records the position of every key and value of a YAML document, without expanding
+ * aliases: everything under an alias is placed at the alias itself, so the walk is linear
+ * in the text (check the aliases with `checkAliases` first). Reports duplicate and
+ * non-string keys.
+ */
 export function indexDocument(
   doc: Document.Parsed,
-  lineCounter: LineCounter,
+  lines: LineTable,
   file: string,
   problems: Problem[],
 ): Map<string, Place> {
   const places = new Map<string, Place>();
-  const posAt = (offset: number): SourcePos => lineCounter.linePos(offset);
+  const posAt = (offset: number): SourcePos => lines.position(offset);
   const rangeStart = (node: unknown): number | undefined => {
     const r = (node as { range?: readonly number[] | null } | null)?.range;
     return r?.[0];
   };
 
-  const walk = (node: unknown, segs: PathSegment[], place: Place, depth: number): void => {
+  const walk = (node: unknown, segs: PathSegment[], place: Place): void => {
     places.set(formatPath(segs), place);
-    if (depth > 64) return;
-    if (isAlias(node)) {
-      const target = node.resolve(doc);
-      if (target !== undefined) walk(target, segs, place, depth + 1);
-      return;
-    }
     if (isMap(node)) {
       const seen = new Map<string, SourcePos>();
       for (const pair of node.items) {
@@ -174,24 +207,19 @@ export function indexDocument(
         // An empty value (`key:` with nothing after it) is best pointed at by its key.
         const empty = isScalar(value) && value.value === null && value.source === "";
         const valuePos = valueStart === undefined || empty ? keyPos : posAt(valueStart);
-        walk(value, childSegs, { key: keyPos, value: valuePos }, depth + 1);
+        walk(value, childSegs, { key: keyPos, value: valuePos });
       }
       return;
     }
     if (isSeq(node)) {
       node.items.forEach((item, i) => {
         const start = rangeStart(item);
-        walk(
-          item,
-          [...segs, i],
-          { value: start === undefined ? place.value : posAt(start) },
-          depth + 1,
-        );
+        walk(item, [...segs, i], { value: start === undefined ? place.value : posAt(start) });
       });
     }
   };
 
   const rootStart = rangeStart(doc.contents) ?? 0;
-  walk(doc.contents, [], { value: posAt(rootStart) }, 0);
+  walk(doc.contents, [], { value: posAt(rootStart) });
   return places;
 }
