@@ -2,10 +2,8 @@
  * Keys of label-like maps (labels, annotations, node selectors): Kubernetes qualified
  * names, an optional DNS-subdomain prefix and `/`, then a name — the rules of
  * k8s.io/apimachinery `validation.IsQualifiedName`. The schema marks such maps with
- * `x-keys: qualified-name`; {@link mapKeyProblems} checks every one generically.
+ * `x-keys: qualified-name`; the loader checks every one generically (messages.ts).
  */
-
-import type { PathSegment } from "./source.js";
 
 /** Longest name part (after the `/`). */
 export const QUALIFIED_NAME_MAX = 63;
@@ -41,54 +39,4 @@ export function qualifiedNameProblem(key: string): string | undefined {
   }
   if (issues.length === 0) return undefined;
   return `${issues.join("; ")} (${EXAMPLES})`;
-}
-
-/** A schema node as the key check needs it. */
-interface KeyedSchema {
-  properties?: Record<string, unknown>;
-  patternProperties?: Record<string, unknown>;
-  items?: unknown;
-  "x-keys"?: string;
-}
-
-/** One bad key: where it is and what is wrong. */
-export interface KeyProblem {
-  readonly path: readonly PathSegment[];
-  readonly message: string;
-}
-
-/**
- * Every key of every `x-keys: qualified-name` map in `value` that is not a qualified name,
- * walking `schema` beside the value (values of the wrong type are left to the schema).
- */
-export function mapKeyProblems(schema: unknown, value: unknown): KeyProblem[] {
-  const out: KeyProblem[] = [];
-  const walk = (s: KeyedSchema | undefined, v: unknown, path: PathSegment[]): void => {
-    if (s === undefined || typeof v !== "object" || v === null) return;
-    if (Array.isArray(v)) {
-      if (s.items === undefined) return;
-      for (let i = 0; i < v.length; i++) walk(s.items as KeyedSchema, v[i], [...path, i]);
-      return;
-    }
-    const record = v as Record<string, unknown>;
-    if (s.properties !== undefined) {
-      for (const [key, child] of Object.entries(s.properties)) {
-        if (Object.hasOwn(record, key)) walk(child as KeyedSchema, record[key], [...path, key]);
-      }
-      return;
-    }
-    if (s["x-keys"] === "qualified-name") {
-      for (const key of Object.keys(record)) {
-        const problem = qualifiedNameProblem(key);
-        if (problem !== undefined) {
-          out.push({
-            path: [...path, key],
-            message: `invalid key ${JSON.stringify(key.length > 60 ? `${key.slice(0, 57)}...` : key)}: ${problem}`,
-          });
-        }
-      }
-    }
-  };
-  walk(schema as KeyedSchema, value, []);
-  return out;
 }

@@ -7,8 +7,14 @@ import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
 import { Value } from "@sinclair/typebox/value";
 import type { Problem } from "../diagnostics/problem.js";
 import { didYouMean } from "../diagnostics/suggest.js";
-import { mapKeyProblems } from "./labels.js";
-import { isDurationSchema, modelPoolSchema } from "./schema.js";
+import { formatDuration, isDuration, parseDuration } from "./duration.js";
+import { qualifiedNameProblem } from "./labels.js";
+import {
+  type DurationBounds,
+  durationBoundsOf,
+  isDurationSchema,
+  modelPoolSchema,
+} from "./schema.js";
 import type { PathSegment, SourceIndex } from "./source.js";
 
 /** A schema node as the messages need it. */
@@ -101,10 +107,87 @@ export function schemaProblems(doc: Record<string, unknown>, source: SourceIndex
     const message = messageFor(rest);
     if (message !== undefined) out.push(source.problemAt(segs, message));
   }
-  for (const k of mapKeyProblems(modelPoolSchema, doc)) {
-    out.push(source.keyProblemAt(k.path, k.message));
+  for (const p of extensionProblems(modelPoolSchema, doc)) {
+    out.push(
+      p.atKey ? source.keyProblemAt(p.path, p.message) : source.problemAt(p.path, p.message),
+    );
   }
   return out;
+}
+
+/** A problem found through the schema's own extensions (`x-duration`, `x-keys`). */
+interface ExtensionProblem {
+  readonly path: readonly PathSegment[];
+  readonly message: string;
+  /** Whether the problem is the key (reported at the key) rather than the value. */
+  readonly atKey: boolean;
+}
+
+/** A schema node as the extension checks need it. */
+interface ExtendedSchema {
+  properties?: Record<string, unknown>;
+  items?: unknown;
+  "x-keys"?: string;
+}
+
+/**
+ * Checks what JSON Schema cannot say, from metadata on the schema nodes, walking the schema
+ * beside the value: every duration within its `x-duration` range, every key of an
+ * `x-keys: qualified-name` map a Kubernetes qualified name. Values of the wrong type or
+ * syntax are left to the schema's own errors.
+ */
+function extensionProblems(schema: unknown, value: unknown): ExtensionProblem[] {
+  const out: ExtensionProblem[] = [];
+  const walk = (s: ExtendedSchema | undefined, v: unknown, path: PathSegment[]): void => {
+    if (s === undefined) return;
+    const bounds = durationBoundsOf(s);
+    if (bounds !== undefined) {
+      if (typeof v === "string" && isDuration(v)) {
+        const message = durationProblem(v, bounds);
+        if (message !== undefined) out.push({ path, message, atKey: false });
+      }
+      return;
+    }
+    if (Array.isArray(v)) {
+      if (s.items === undefined) return;
+      for (let i = 0; i < v.length; i++) walk(s.items as ExtendedSchema, v[i], [...path, i]);
+      return;
+    }
+    if (!isRecord(v)) return;
+    if (s.properties !== undefined) {
+      for (const [key, child] of Object.entries(s.properties)) {
+        if (Object.hasOwn(v, key)) walk(child as ExtendedSchema, v[key], [...path, key]);
+      }
+      return;
+    }
+    if (s["x-keys"] === "qualified-name") {
+      for (const key of Object.keys(v)) {
+        const problem = qualifiedNameProblem(key);
+        if (problem === undefined) continue;
+        const shown = JSON.stringify(key.length > 60 ? `${key.slice(0, 57)}...` : key);
+        out.push({
+          path: [...path, key],
+          message: `invalid key ${shown}: ${problem}`,
+          atKey: true,
+        });
+      }
+    }
+  };
+  walk(schema as ExtendedSchema, value, []);
+  return out;
+}
+
+/** What is wrong with a well-formed duration against its bounds, or undefined. */
+function durationProblem(text: string, bounds: DurationBounds): string | undefined {
+  const seconds = parseDuration(text);
+  if (seconds < parseDuration(bounds.minimum) || seconds > parseDuration(bounds.maximum)) {
+    return `must be between ${bounds.minimum} and ${bounds.maximum} (got ${text})`;
+  }
+  if (bounds.wholeSeconds === true && !Number.isInteger(seconds)) {
+    const lo = Math.max(Math.floor(seconds), parseDuration(bounds.minimum));
+    return `must be a whole number of seconds (got ${text}; e.g. ${formatDuration(lo === 0 ? 1 : lo)})`;
+  }
+  return undefined;
 }
 
 /** One message for all errors of one field. */

@@ -1,8 +1,8 @@
-import { buildCrdOpenApiSchema, type JsonValue } from "./schema.js";
+import { buildReferenceSchema, type JsonValue } from "./schema.js";
 
 /**
  * The ModelPool field reference as Markdown, rendered from the same schema the loader
- * checks against (through its CRD form), so the docs cannot drift from the code.
+ * checks against (through its CRD form, plus duration ranges), so the docs cannot drift from the code.
  * Committed as docs/modelpool.md; a test keeps it in sync (`npm run gen` rewrites it).
  */
 export function renderPolicyReference(): string {
@@ -24,7 +24,7 @@ export function renderPolicyReference(): string {
       }
     }
   };
-  walk(buildCrdOpenApiSchema(), "");
+  walk(buildReferenceSchema(), "");
   return [
     "# ModelPool reference",
     "",
@@ -42,6 +42,11 @@ export function renderPolicyReference(): string {
 
 function typeOf(node: { [k: string]: JsonValue }): string {
   const parts: string[] = [];
+  const duration = node["x-duration"];
+  if (typeof duration === "object" && duration !== null && !Array.isArray(duration)) {
+    const whole = duration.wholeSeconds === true ? ", whole seconds" : "";
+    return `duration (${String(duration.minimum)} to ${String(duration.maximum)}${whole})`;
+  }
   if (Array.isArray(node.enum)) parts.push(node.enum.map((v) => `\`${String(v)}\``).join(" \\| "));
   else if (node.type === "array") {
     const items = node.items as { [k: string]: JsonValue } | undefined;

@@ -166,26 +166,6 @@ function modelRules(f: Fields): void {
   }
 }
 
-/** Durations whose range the pattern cannot express: [path, min s, max s, min text, max text]. */
-const durationLimits: readonly (readonly [string, number, number, string, string])[] = [
-  ["spec.slo.window", 1, 86_400, "1s", "24h"],
-  ["spec.scaling.syncPeriod", 1, 300, "1s", "5m"],
-  ["spec.scaling.scaleUp.period", 1, 1800, "1s", "30m"],
-  ["spec.scaling.scaleDown.period", 1, 1800, "1s", "30m"],
-  ["spec.scaling.scaleUp.stabilizationWindow", 0, 3600, "0s", "1h"],
-  ["spec.scaling.scaleDown.stabilizationWindow", 0, 3600, "0s", "1h"],
-];
-
-/** Durations within their ranges (the schema pattern only checks the syntax). */
-function durationRules(f: Fields): void {
-  for (const [path, lo, hi, loText, hiText] of durationLimits) {
-    const s = f.seconds(path);
-    if (s !== undefined && (s < lo || s > hi)) {
-      f.report(path, `must be between ${loText} and ${hiText} (got ${f.str(path)})`);
-    }
-  }
-}
-
 /** Replica bounds, the engine's limits and the rate limits of spec.scaling. */
 function scalingRules(f: Fields): void {
   const sc = "spec.scaling";
@@ -250,12 +230,6 @@ function scheduleRules(f: Fields): void {
       f.report(
         `${at}.timezone`,
         `must be an IANA time zone such as "UTC" or "Europe/Berlin" (got ${describe(tz)})${hint}`,
-      );
-    }
-    if (f.seconds(`${at}.duration`) === 0) {
-      f.report(
-        `${at}.duration`,
-        `must be longer than 0s (got ${describe(f.str(`${at}.duration`))})`,
       );
     }
     const min = f.num(`${at}.minReplicas`);
@@ -369,7 +343,6 @@ export function templateRule(f: Fields, known: readonly string[]): void {
  */
 export const crossFieldRules: readonly ((f: Fields) => void)[] = [
   modelRules,
-  durationRules,
   scalingRules,
   scheduleRules,
   capacityRules,
