@@ -2,9 +2,14 @@
  * Loading a ModelPool: YAML text (or a custom resource object) → validated, defaulted,
  * frozen {@link Policy}, or every problem found, each at file:line:col.
  *
- * Steps: parse YAML keeping node positions → check apiVersion / kind → fill defaults →
- * schema errors (TypeBox `Value.Errors`, mapped from JSON pointers to YAML positions) →
- * cross-field rules → freeze, adding `<duration>Seconds` beside every duration.
+ * Steps, each in its own file:
+ * 1. limits on the text and its aliases, before anything walks them (yaml-limits.ts);
+ * 2. parse YAML and index the position of every written field (source.ts);
+ * 3. check apiVersion / kind, fill defaults (here);
+ * 4. schema errors as messages saying what is valid, plus the checks the schema carries as
+ *    metadata: duration ranges and label keys (messages.ts, labels.ts);
+ * 5. cross-field rules over the typed, schema-checked document (rules.ts);
+ * 6. freeze, adding `<duration>Seconds` beside every duration (here).
  */
 
 import { readFile } from "node:fs/promises";
@@ -13,7 +18,7 @@ import { InputError, type Problem, type SourcePos, sortProblems } from "../diagn
 import { didYouMean } from "../diagnostics/suggest.js";
 import { parseDuration } from "./duration.js";
 import { describe, isRecord, schemaProblems } from "./messages.js";
-import { crossFieldRules, Fields, templateRule } from "./rules.js";
+import { crossFieldRules, RuleContext, templateRule } from "./rules.js";
 import {
   API_GROUP,
   API_VERSION,
@@ -263,9 +268,9 @@ function check(
     problems.push(p);
     invalid.add(p.path);
   }
-  const fields = new Fields(doc, source, invalid, problems);
-  for (const rule of crossFieldRules) rule(fields);
-  if (options.templates !== undefined) templateRule(fields, options.templates);
+  const context = new RuleContext(doc, source, invalid, problems);
+  for (const rule of crossFieldRules) rule(context);
+  if (options.templates !== undefined) templateRule(context, options.templates);
 
   const unique = dedupe(problems);
   if (unique.length > 0) return { problems: sortProblems(unique) };

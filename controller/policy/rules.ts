@@ -8,15 +8,31 @@ import { didYouMean } from "../diagnostics/suggest.js";
 import { CronError, parseCron } from "./cron.js";
 import { parseDuration } from "./duration.js";
 import { describe, isRecord } from "./messages.js";
-import { formatPath, parsePath, type SourceIndex } from "./source.js";
+import { type ModelPoolDocument, modelPoolSchema, type RepositorySource } from "./schema.js";
+import { formatPath, type PathSegment, parsePath, type SourceIndex } from "./source.js";
 
 /**
- * Read access to a defaulted document for the cross-field rules. A field that failed the
- * schema (or sits under one that did) reads as undefined, so a rule never reports a
- * mistake the schema already reported.
+ * A document as the rules see it: the defaulted document with every field that failed the
+ * schema (and everything under it) removed, so what is left has its schema type. A rule
+ * reads it through these types, so a misspelt field is a compile error, not a rule that
+ * silently never fires; and it never reports a mistake the schema already reported.
  */
-export class Fields {
-  readonly #doc: Record<string, unknown>;
+export type CheckedDocument = Checked<ModelPoolDocument>;
+
+/** `T` with every field optional, deeply; list entries may be missing too. */
+export type Checked<T> = T extends readonly (infer U)[]
+  ? readonly (Checked<U> | undefined)[]
+  : T extends object
+    ? { readonly [K in keyof T]?: Checked<T[K]> }
+    : T;
+
+/**
+ * What a rule gets: the checked document, and ways to report at a path. Report paths are
+ * checked against the schema, so a misspelt one fails every test of its rule loudly.
+ */
+export class RuleContext {
+  /** The document, each field present only when it passed the schema. */
+  readonly doc: CheckedDocument;
   readonly #source: SourceIndex;
   readonly #invalid: ReadonlySet<string>;
   readonly #problems: Problem[];
@@ -27,111 +43,128 @@ export class Fields {
     invalid: ReadonlySet<string>,
     problems: Problem[],
   ) {
-    this.#doc = doc;
+    this.doc = prune(doc, [], invalid) as CheckedDocument;
     this.#source = source;
     this.#invalid = invalid;
     this.#problems = problems;
   }
 
-  /** The value at `path`, or undefined when absent or when it or an ancestor failed the schema. */
-  get(path: string): unknown {
-    const segs = parsePath(path);
-    let cur: unknown = this.#doc;
-    for (let n = 0; n <= segs.length; n++) {
-      if (this.#invalid.has(formatPath(segs.slice(0, n)))) return undefined;
-      if (n === segs.length) break;
-      const s = segs[n]!;
-      if (Array.isArray(cur) && typeof s === "number") cur = cur[s];
-      else cur = isRecord(cur) ? cur[String(s)] : undefined;
-    }
-    return cur;
-  }
-
-  /** Whether `path` failed the schema. */
+  /** Whether `path` failed the schema (it then reads as absent). */
   invalid(path: string): boolean {
     return this.#invalid.has(path);
   }
 
-  num(path: string): number | undefined {
-    const v = this.get(path);
-    return typeof v === "number" ? v : undefined;
-  }
-
-  str(path: string): string | undefined {
-    const v = this.get(path);
-    return typeof v === "string" ? v : undefined;
-  }
-
-  /** Length of a list field, 0 when absent or invalid. */
-  count(path: string): number {
-    const v = this.get(path);
-    return Array.isArray(v) ? v.length : 0;
-  }
-
-  /** A valid duration field in seconds. */
-  seconds(path: string): number | undefined {
-    const v = this.str(path);
-    if (v === undefined) return undefined;
-    try {
-      return parseDuration(v);
-    } catch {
-      return undefined;
-    }
+  /** A checked duration in seconds. */
+  seconds(duration: string | undefined): number | undefined {
+    return duration === undefined ? undefined : parseDuration(duration);
   }
 
   /** How a referenced field reads in a message: `maxReplicas (12)`, `maxReplicas (10, the default)`. */
-  ref(path: string, shown: string): string {
-    const defaulted = this.#source.hasPositions && this.#source.positionOf(path) === undefined;
-    return `${shown} (${String(this.get(path))}${defaulted ? ", the default" : ""})`;
+  ref(path: string, value: unknown, shown: string): string {
+    const defaulted =
+      this.#source.hasPositions && this.#source.positionOf(checkedPath(path)) === undefined;
+    return `${shown} (${String(value)}${defaulted ? ", the default" : ""})`;
   }
 
   /** ` (line 7)` for a written field, else empty. */
   lineOf(path: string): string {
-    const pos = this.#source.positionOf(path);
+    const pos = this.#source.positionOf(checkedPath(path));
     return pos === undefined ? "" : ` (line ${pos.line})`;
   }
 
   /** Whether the user wrote `path` (false without positions). */
   written(path: string): boolean {
-    return this.#source.positionOf(path) !== undefined;
+    return this.#source.positionOf(checkedPath(path)) !== undefined;
   }
 
   report(path: string, message: string): void {
-    this.#problems.push(this.#source.problemAt(path, message));
+    this.#problems.push(this.#source.problemAt(checkedPath(path), message));
   }
 
   /** Reports at the key of `path`: for "remove this section" problems. */
   reportAtKey(path: string, message: string): void {
-    this.#problems.push(this.#source.keyProblemAt(parsePath(path), message));
+    this.#problems.push(this.#source.keyProblemAt(checkedPath(path), message));
   }
+}
+
+/** A copy of `value` without the paths in `invalid` (and all under them). */
+function prune(value: unknown, path: PathSegment[], invalid: ReadonlySet<string>): unknown {
+  if (invalid.has(formatPath(path))) return undefined;
+  if (Array.isArray(value)) return value.map((v, i) => prune(v, [...path, i], invalid));
+  if (!isRecord(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const kept = prune(v, [...path, k], invalid);
+    if (kept === undefined) continue;
+    Object.defineProperty(out, k, {
+      value: kept,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
+/**
+ * The segments of `path`, after checking that the schema has such a field.
+ *
+ * @throws Error naming the path when it does not (a bug in a rule).
+ */
+function checkedPath(path: string): PathSegment[] {
+  const segs = parsePath(path);
+  let node: unknown = modelPoolSchema;
+  for (const s of segs) {
+    const n = node as {
+      properties?: Record<string, unknown>;
+      patternProperties?: Record<string, unknown>;
+      items?: unknown;
+    };
+    if (typeof s === "number") node = n.items;
+    else if (n.properties !== undefined) node = n.properties[s];
+    else if (n.patternProperties !== undefined) node = Object.values(n.patternProperties)[0];
+    else node = undefined;
+    if (node === undefined)
+      throw new Error(
+        `a cross-field rule names ${JSON.stringify(path)}, which the ModelPool schema does not have`,
+      );
+  }
+  return segs;
 }
 
 /** Names must be unique within a list: reports every repeat at its name. */
-function uniqueNames(f: Fields, list: string, what: string): void {
+function uniqueNames(
+  c: RuleContext,
+  list: string,
+  entries: readonly ({ readonly name?: string } | undefined)[] | undefined,
+  what: string,
+): void {
   const first = new Map<string, number>();
-  for (let i = 0; i < f.count(list); i++) {
-    const name = f.str(`${list}[${i}].name`);
-    if (name === undefined) continue;
+  (entries ?? []).forEach((entry, i) => {
+    const name = entry?.name;
+    if (name === undefined) return;
     const j = first.get(name);
     if (j === undefined) first.set(name, i);
     else {
-      f.report(
+      c.report(
         `${list}[${i}].name`,
-        `duplicate ${what} name "${name}"; ${list}[${j}]${f.lineOf(`${list}[${j}].name`)} already uses it`,
+        `duplicate ${what} name "${name}"; ${list}[${j}]${c.lineOf(`${list}[${j}].name`)} already uses it`,
       );
     }
-  }
+  });
 }
 
 /** Model names are unique; batching agrees with maxBatchSize and fits in the SLO. */
-function modelRules(f: Fields): void {
-  uniqueNames(f, "spec.models", "model");
-  const latencyMs = f.num("spec.slo.latencyP99Ms");
-  for (let i = 0; i < f.count("spec.models"); i++) {
+function modelRules(c: RuleContext): void {
+  const spec = c.doc.spec;
+  uniqueNames(c, "spec.models", spec?.models, "model");
+  const latencyMs = spec?.slo?.latencyP99Ms;
+  (spec?.models ?? []).forEach((model, i) => {
     const m = `spec.models[${i}]`;
-    const maxBatch = f.num(`${m}.maxBatchSize`);
-    if (maxBatch === 0 && f.get(`${m}.batching`) !== undefined) {
-      f.reportAtKey(
+    const maxBatch = model?.maxBatchSize;
+    const batching = model?.batching;
+    if (maxBatch === 0 && batching !== undefined) {
+      c.reportAtKey(
         `${m}.batching`,
         "dynamic batching needs maxBatchSize > 0 (maxBatchSize is 0); remove batching or raise maxBatchSize",
       );
@@ -139,75 +172,73 @@ function modelRules(f: Fields): void {
     const sizes = `${m}.batching.preferredBatchSizes`;
     if (maxBatch !== undefined && maxBatch > 0) {
       let prev: number | undefined;
-      for (let k = 0; k < f.count(sizes); k++) {
-        const size = f.num(`${sizes}[${k}]`);
-        if (size === undefined) continue;
+      (batching?.preferredBatchSizes ?? []).forEach((size, k) => {
+        if (size === undefined) return;
         if (size > maxBatch) {
-          f.report(
+          c.report(
             `${sizes}[${k}]`,
-            `must be <= ${f.ref(`${m}.maxBatchSize`, "maxBatchSize")} (got ${size})`,
+            `must be <= ${c.ref(`${m}.maxBatchSize`, maxBatch, "maxBatchSize")} (got ${size})`,
           );
         } else if (prev !== undefined && size <= prev) {
-          f.report(
+          c.report(
             `${sizes}[${k}]`,
             `must be greater than the size before it (${prev}): preferred batch sizes are strictly increasing (got ${size})`,
           );
         }
         prev = size;
-      }
+      });
     }
-    const delayUs = f.num(`${m}.batching.maxQueueDelayMicroseconds`);
+    const delayUs = batching?.maxQueueDelayMicroseconds;
     if (delayUs !== undefined && latencyMs !== undefined && delayUs >= latencyMs * 1000) {
-      f.report(
+      c.report(
         `${m}.batching.maxQueueDelayMicroseconds`,
         `must be less than the latency SLO, spec.slo.latencyP99Ms ${latencyMs} ms = ${latencyMs * 1000} µs (got ${delayUs})`,
       );
     }
-  }
+  });
 }
 
 /** Replica bounds, the engine's limits and the rate limits of spec.scaling. */
-function scalingRules(f: Fields): void {
+function scalingRules(c: RuleContext): void {
   const sc = "spec.scaling";
-  const minR = f.num(`${sc}.minReplicas`);
-  const maxR = f.num(`${sc}.maxReplicas`);
+  const scaling = c.doc.spec?.scaling;
+  const minR = scaling?.minReplicas;
+  const maxR = scaling?.maxReplicas;
   if (minR !== undefined && maxR !== undefined && minR > maxR) {
-    f.report(
+    c.report(
       `${sc}.minReplicas`,
-      `must be <= ${f.ref(`${sc}.maxReplicas`, "maxReplicas")} (got ${minR})`,
+      `must be <= ${c.ref(`${sc}.maxReplicas`, maxR, "maxReplicas")} (got ${minR})`,
     );
   }
   // Facts: the HPA does not scale a target that sits at 0 replicas.
-  if (f.str(`${sc}.engine`) === "hpa" && minR === 0) {
-    if (f.written(`${sc}.minReplicas`)) {
-      f.report(
+  if (scaling?.engine === "hpa" && minR === 0) {
+    if (c.written(`${sc}.minReplicas`)) {
+      c.report(
         `${sc}.minReplicas`,
         'must be >= 1 with engine "hpa": the HPA never scales a target at 0 replicas (got 0); set minReplicas >= 1 or use engine "keda"',
       );
     } else {
-      f.report(
+      c.report(
         `${sc}.engine`,
         '"hpa" cannot scale to zero but minReplicas is 0 (the default); set spec.scaling.minReplicas >= 1 or use engine "keda"',
       );
     }
   }
-  const sync = f.seconds(`${sc}.syncPeriod`);
-  const stale = f.seconds(`${sc}.staleAfter`);
-  if (sync !== undefined && stale !== undefined && sync <= 300 && stale < sync) {
-    f.report(
+  const sync = c.seconds(scaling?.syncPeriod);
+  const stale = c.seconds(scaling?.staleAfter);
+  if (sync !== undefined && stale !== undefined && stale < sync) {
+    c.report(
       `${sc}.staleAfter`,
-      `must be >= ${f.ref(`${sc}.syncPeriod`, "syncPeriod")}, or every metric counts as stale (got ${f.str(`${sc}.staleAfter`)})`,
+      `must be >= ${c.ref(`${sc}.syncPeriod`, scaling?.syncPeriod, "syncPeriod")}, or every metric counts as stale (got ${scaling?.staleAfter})`,
     );
   }
   for (const [dir, verb] of [
     ["scaleUp", "up"],
     ["scaleDown", "down"],
   ] as const) {
-    if (
-      f.num(`${sc}.${dir}.maxPodsPerPeriod`) === 0 &&
-      f.num(`${sc}.${dir}.maxPercentPerPeriod`) === 0
-    ) {
-      f.report(
+    const behavior = scaling?.[dir];
+    if (behavior?.maxPodsPerPeriod === 0 && behavior.maxPercentPerPeriod === 0) {
+      c.report(
         `${sc}.${dir}`,
         `maxPodsPerPeriod and maxPercentPerPeriod are both 0, so the pool could never scale ${verb}; set one of them > 0`,
       );
@@ -216,46 +247,43 @@ function scalingRules(f: Fields): void {
 }
 
 /** Schedules: unique names, valid cron fields and time zones, minimums within maxReplicas. */
-function scheduleRules(f: Fields): void {
+function scheduleRules(c: RuleContext): void {
   const list = "spec.scaling.schedules";
-  uniqueNames(f, list, "schedule");
-  for (let i = 0; i < f.count(list); i++) {
+  const scaling = c.doc.spec?.scaling;
+  uniqueNames(c, list, scaling?.schedules, "schedule");
+  const maxR = scaling?.maxReplicas;
+  (scaling?.schedules ?? []).forEach((schedule, i) => {
     const at = `${list}[${i}]`;
-    const cron = f.str(`${at}.cron`);
+    const cron = schedule?.cron;
     const cronIssue = cron === undefined ? undefined : checkCron(cron);
-    if (cronIssue !== undefined) f.report(`${at}.cron`, `${cronIssue} (got ${describe(cron)})`);
-    const tz = f.str(`${at}.timezone`);
+    if (cronIssue !== undefined) c.report(`${at}.cron`, `${cronIssue} (got ${describe(cron)})`);
+    const tz = schedule?.timezone;
     if (tz !== undefined && !isTimeZone(tz)) {
       const hint = didYouMean(tz, Intl.supportedValuesOf("timeZone"));
-      f.report(
+      c.report(
         `${at}.timezone`,
         `must be an IANA time zone such as "UTC" or "Europe/Berlin" (got ${describe(tz)})${hint}`,
       );
     }
-    const min = f.num(`${at}.minReplicas`);
-    const maxR = f.num("spec.scaling.maxReplicas");
+    const min = schedule?.minReplicas;
     if (min !== undefined && maxR !== undefined && min > maxR) {
-      f.report(
+      c.report(
         `${at}.minReplicas`,
-        `must be <= ${f.ref("spec.scaling.maxReplicas", "spec.scaling.maxReplicas")} (got ${min})`,
+        `must be <= ${c.ref("spec.scaling.maxReplicas", maxR, "spec.scaling.maxReplicas")} (got ${min})`,
       );
     }
-  }
+  });
 }
 
 /** The on-demand base of a Spot pool fits within maxReplicas. */
-function capacityRules(f: Fields): void {
-  const base = f.num("spec.capacity.spot.onDemandBase");
-  const maxR = f.num("spec.scaling.maxReplicas");
-  if (
-    f.get("spec.capacity.spot.enabled") === true &&
-    base !== undefined &&
-    maxR !== undefined &&
-    base > maxR
-  ) {
-    f.report(
+function capacityRules(c: RuleContext): void {
+  const spot = c.doc.spec?.capacity?.spot;
+  const base = spot?.onDemandBase;
+  const maxR = c.doc.spec?.scaling?.maxReplicas;
+  if (spot?.enabled === true && base !== undefined && maxR !== undefined && base > maxR) {
+    c.report(
       "spec.capacity.spot.onDemandBase",
-      `must be <= ${f.ref("spec.scaling.maxReplicas", "spec.scaling.maxReplicas")} (got ${base})`,
+      `must be <= ${c.ref("spec.scaling.maxReplicas", maxR, "spec.scaling.maxReplicas")} (got ${base})`,
     );
   }
 }
@@ -272,76 +300,81 @@ const managedFlags: Record<string, string> = {
 };
 
 /** URI scheme each bucket source needs. */
-const bucketPrefixes: Record<string, string> = { s3: "s3://", gcs: "gs://", azure: "as://" };
+const bucketPrefixes: Readonly<Partial<Record<RepositorySource, string>>> = {
+  s3: "s3://",
+  gcs: "gs://",
+  azure: "as://",
+};
 
 /** The repository fields that go with its source; distinct ports; no managed flags in args. */
-function tritonRules(f: Fields): void {
+function tritonRules(c: RuleContext): void {
   const repo = "spec.triton.modelRepository";
-  const source = f.str(`${repo}.source`);
+  const triton = c.doc.spec?.triton;
+  const r = triton?.modelRepository;
+  const source = r?.source;
   if (source !== undefined) {
     const prefix = bucketPrefixes[source];
-    const uri = f.str(`${repo}.uri`);
+    const uri = r?.uri;
     const buckets = `only valid with source "s3", "gcs" or "azure" (source is "${source}")`;
     if (prefix === undefined) {
-      if (uri !== undefined) f.report(`${repo}.uri`, buckets);
-      if (f.get(`${repo}.credentialsSecret`) !== undefined)
-        f.report(`${repo}.credentialsSecret`, buckets);
-    } else if (uri === undefined && !f.invalid(`${repo}.uri`)) {
-      f.report(
+      if (uri !== undefined) c.report(`${repo}.uri`, buckets);
+      if (r?.credentialsSecret !== undefined) c.report(`${repo}.credentialsSecret`, buckets);
+    } else if (uri === undefined && !c.invalid(`${repo}.uri`)) {
+      c.report(
         `${repo}.uri`,
         `missing required field for source "${source}" (e.g. ${prefix}bucket/models)`,
       );
     } else if (uri !== undefined && !uri.startsWith(prefix)) {
-      f.report(
+      c.report(
         `${repo}.uri`,
         `must start with "${prefix}" for source "${source}" (got ${describe(uri)})`,
       );
     }
-    const claim = f.get(`${repo}.claimName`);
-    if (source === "pvc" && claim === undefined && !f.invalid(`${repo}.claimName`)) {
-      f.report(`${repo}.claimName`, 'missing required field for source "pvc"');
+    const claim = r?.claimName;
+    if (source === "pvc" && claim === undefined && !c.invalid(`${repo}.claimName`)) {
+      c.report(`${repo}.claimName`, 'missing required field for source "pvc"');
     } else if (source !== "pvc" && claim !== undefined) {
-      f.report(`${repo}.claimName`, `only valid with source "pvc" (source is "${source}")`);
+      c.report(`${repo}.claimName`, `only valid with source "pvc" (source is "${source}")`);
     }
   }
   const used = new Map<number, string>();
-  for (const name of ["http", "grpc", "metrics"]) {
-    const port = f.num(`spec.triton.ports.${name}`);
+  for (const name of ["http", "grpc", "metrics"] as const) {
+    const port = triton?.ports?.[name];
     if (port === undefined) continue;
     const other = used.get(port);
     if (other === undefined) used.set(port, name);
-    else f.report(`spec.triton.ports.${name}`, `must differ from ports.${other} (both ${port})`);
+    else c.report(`spec.triton.ports.${name}`, `must differ from ports.${other} (both ${port})`);
   }
-  for (let i = 0; i < f.count("spec.triton.args"); i++) {
-    const flag = f.str(`spec.triton.args[${i}]`)?.split("=")[0];
+  (triton?.args ?? []).forEach((arg, i) => {
+    const flag = arg?.split("=")[0];
     const field = flag === undefined ? undefined : managedFlags[flag];
     if (field !== undefined) {
-      f.report(`spec.triton.args[${i}]`, `${flag} is set from ${field}; set that field instead`);
+      c.report(`spec.triton.args[${i}]`, `${flag} is set from ${field}; set that field instead`);
     }
-  }
+  });
 }
 
 /**
  * Every model names a template that exists (`known`): reported with the schema's problems,
  * not only once they are fixed. The words match the generator's own check.
  */
-export function templateRule(f: Fields, known: readonly string[]): void {
+export function templateRule(c: RuleContext, known: readonly string[]): void {
   const names = new Set(known);
-  for (let i = 0; i < f.count("spec.models"); i++) {
-    const name = f.str(`spec.models[${i}].template`);
-    if (name === undefined || names.has(name)) continue;
-    f.report(
+  (c.doc.spec?.models ?? []).forEach((model, i) => {
+    const name = model?.template;
+    if (name === undefined || names.has(name)) return;
+    c.report(
       `spec.models[${i}].template`,
       `template "${name}" does not exist${didYouMean(name, known)}; templates: ${known.join(", ")}`,
     );
-  }
+  });
 }
 
 /**
  * The rules that span fields, in the order their problems are found. Adding a rule is one
  * function here and one row in the test table.
  */
-export const crossFieldRules: readonly ((f: Fields) => void)[] = [
+export const crossFieldRules: readonly ((c: RuleContext) => void)[] = [
   modelRules,
   scalingRules,
   scheduleRules,
