@@ -17,7 +17,7 @@ import { type Document, isScalar, parseAllDocuments } from "yaml";
 import { InputError, type Problem, type SourcePos, sortProblems } from "../diagnostics/problem.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import { parseDuration } from "./duration.js";
-import { describe, isRecord, schemaProblems } from "./messages.js";
+import { describe, isRecord, schemaProblems, setOwn } from "./messages.js";
 import { crossFieldRules, RuleContext, templateRule } from "./rules.js";
 import {
   API_GROUP,
@@ -30,7 +30,7 @@ import {
   type Policy,
 } from "./schema.js";
 import { indexDocument, LineTable, SourceIndex } from "./source.js";
-import { checkAliases, findDeepNesting, MAX_NESTING } from "./yaml-limits.js";
+import { checkAliases, findDeepNesting, MAX_NESTING, nestsDeeperThan } from "./yaml-limits.js";
 
 export { formatPath, type PathSegment, parsePath } from "./source.js";
 
@@ -198,6 +198,11 @@ export function parseModelPoolObject(
   origin: string,
   options: ParseOptions = {},
 ): ModelPoolResult {
+  const source = new SourceIndex(origin, new Map());
+  if (nestsDeeperThan(value)) {
+    const message = `lists and mappings nest deeper than ${MAX_NESTING} levels; a ${KIND} needs fewer than 10`;
+    return { problems: [source.problemAt([], message)] };
+  }
   let input = value;
   if (isRecord(value)) {
     const { status: _status, ...rest } = value;
@@ -208,7 +213,7 @@ export function parseModelPoolObject(
       input = { ...rest, metadata };
     }
   }
-  return check(input, new SourceIndex(origin, new Map()), [], options);
+  return check(input, source, [], options);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -228,13 +233,7 @@ function copyTree<T>(value: T): T {
   if (isRecord(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      // defineProperty, so a `__proto__` key stays a key (and is reported as unknown).
-      Object.defineProperty(out, k, {
-        value: copyTree(v),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      setOwn(out, k, copyTree(v)); // a `__proto__` key stays a key (and is reported)
     }
     return out as T;
   }
@@ -381,15 +380,7 @@ function resolve(schema: unknown, value: unknown): unknown {
     }
     return out;
   }
-  // defineProperty, so a key such as `__proto__` stays an ordinary key.
-  for (const key of Object.keys(value).sort()) {
-    Object.defineProperty(out, key, {
-      value: value[key],
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
+  for (const key of Object.keys(value).sort()) setOwn(out, key, value[key]);
   return out;
 }
 

@@ -382,6 +382,21 @@ export function describe(value: unknown): string {
   return String(value);
 }
 
+/**
+ * Sets `record[key]` as an own property, so that a key such as `__proto__` stays an
+ * ordinary key instead of replacing the prototype (and vanishing).
+ */
+export function setOwn(record: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") {
+    Object.defineProperty(record, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else record[key] = value;
+}
+
 /** Whether `v` is a mapping (a plain object, not a list or null). */
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);

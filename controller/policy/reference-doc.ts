@@ -1,4 +1,5 @@
 import { buildReferenceSchema, type JsonValue } from "./schema.js";
+import { MAX_ALIAS_EXPANSION, MAX_NESTING } from "./yaml-limits.js";
 
 /**
  * The ModelPool field reference as Markdown, rendered from the same schema the loader
@@ -31,7 +32,10 @@ export function renderPolicyReference(): string {
     "<!-- Generated from controller/policy/schema.ts by `npm run gen`; do not edit. -->",
     "",
     "Every field of a `tritonscale.dev/v1alpha1` `ModelPool`. Durations are written like",
-    "`500ms`, `90s`, `10m`, `1h30m`. Unknown fields are rejected.",
+    "`500ms`, `90s`, `10m`, `1h30m`. Unknown fields are rejected. Keys of labels, annotations",
+    "and node selectors are Kubernetes qualified names (`app`, `app.kubernetes.io/name`).",
+    `A file holds one pool; lists and mappings nest at most ${MAX_NESTING} levels deep and YAML`,
+    `aliases expand to at most ${MAX_ALIAS_EXPANSION} nodes. Numbers must be finite (no \`.inf\`, \`.nan\`).`,
     "",
     "| field | type | meaning |",
     "|---|---|---|",

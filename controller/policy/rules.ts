@@ -7,7 +7,7 @@ import type { Problem } from "../diagnostics/problem.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import { CronError, parseCron } from "./cron.js";
 import { parseDuration } from "./duration.js";
-import { describe, isRecord } from "./messages.js";
+import { describe, isRecord, setOwn } from "./messages.js";
 import { type ModelPoolDocument, modelPoolSchema, type RepositorySource } from "./schema.js";
 import { formatPath, type PathSegment, parsePath, type SourceIndex } from "./source.js";
 
@@ -96,12 +96,7 @@ function prune(value: unknown, path: PathSegment[], invalid: ReadonlySet<string>
   for (const [k, v] of Object.entries(value)) {
     const kept = prune(v, [...path, k], invalid);
     if (kept === undefined) continue;
-    Object.defineProperty(out, k, {
-      value: kept,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    setOwn(out, k, kept);
   }
   return out;
 }

@@ -214,3 +214,17 @@ export function checkAliases(doc: Document.Parsed, lines: LineTable, file: strin
   measure(doc.contents, 0);
   return problems;
 }
+
+/**
+ * Whether a plain value (a custom resource from the API server) nests lists and mappings
+ * deeper than `limit`. Stops at the limit, so a cyclic value ends too.
+ */
+export function nestsDeeperThan(value: unknown, limit = MAX_NESTING): boolean {
+  const deeper = (v: unknown, level: number): boolean => {
+    if (typeof v !== "object" || v === null) return false;
+    if (level >= limit) return true;
+    for (const child of Object.values(v)) if (deeper(child, level + 1)) return true;
+    return false;
+  };
+  return deeper(value, 0);
+}

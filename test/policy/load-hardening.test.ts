@@ -11,7 +11,7 @@ import { expect } from "chai";
 import { runGenerate } from "../../controller/cli/generate.js";
 import { formatProblem } from "../../controller/diagnostics/problem.js";
 import { suggestWork } from "../../controller/diagnostics/suggest.js";
-import { parseModelPool } from "../../controller/policy/index.js";
+import { parseModelPool, parseModelPoolObject } from "../../controller/policy/index.js";
 import { findDeepNesting, MAX_NESTING } from "../../controller/policy/yaml-limits.js";
 import { runCaptured } from "../support/io.js";
 
@@ -265,6 +265,23 @@ describe("loadModelPool: hostile input ends in problems", () => {
     expect(problems[1]).to.equal(
       `14:13: spec.scaling.engine: must be one of "keda", "hpa" (got "${"k".repeat(57)}...")`,
     );
+  });
+});
+
+describe("parseModelPoolObject: hostile objects", () => {
+  it("a custom resource nested 10,000 deep (or cyclic) is a problem, not a RangeError", () => {
+    let deep: Record<string, unknown> = {};
+    const root = deep;
+    for (let i = 0; i < 10_000; i++) deep = deep.a = {} as Record<string, unknown>;
+    const cyclic: Record<string, unknown> = { kind: "ModelPool" };
+    cyclic.spec = cyclic;
+    for (const value of [{ kind: "ModelPool", spec: root }, cyclic]) {
+      expect(
+        parseModelPoolObject(value, "modelpool v/p").problems.map(formatProblem),
+      ).to.deep.equal([
+        "modelpool v/p: lists and mappings nest deeper than 64 levels; a ModelPool needs fewer than 10",
+      ]);
+    }
   });
 });
 
