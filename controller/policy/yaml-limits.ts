@@ -96,7 +96,8 @@ export function findDeepNesting(text: string, limit = MAX_NESTING): number | und
         tokenStart = false;
         continue;
       }
-      if (flow > 0 && c === ",") {
+      // JSON-style flow: `{"a":"b"}` starts a value right after the `:`.
+      if (flow > 0 && (c === "," || (c === ":" && text[i - 1] === '"'))) {
         tokenStart = true;
         continue;
       }

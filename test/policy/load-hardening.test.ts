@@ -296,6 +296,11 @@ describe("findDeepNesting", () => {
       text: `a: '${"{".repeat(200)}'\n`,
       at: undefined,
     },
+    {
+      name: "brackets in a JSON-style string right after its key",
+      text: `{"a":"${"[".repeat(200)}"}\n`,
+      at: undefined,
+    },
     { name: "brackets in a comment", text: `a: 1 # ${"[".repeat(200)}\n`, at: undefined },
     {
       name: "brackets inside a block-context plain scalar",
