@@ -51,7 +51,7 @@ export class RuleContext {
 
   /** Whether `path` failed the schema (it then reads as absent). */
   invalid(path: string): boolean {
-    return this.#invalid.has(path);
+    return this.#invalid.has(formatPath(checkedPath(path)));
   }
 
   /** A checked duration in seconds. */
@@ -77,6 +77,7 @@ export class RuleContext {
     return this.#source.positionOf(checkedPath(path)) !== undefined;
   }
 
+  /** Reports `message` at `path` (its nearest written position). */
   report(path: string, message: string): void {
     this.#problems.push(this.#source.problemAt(checkedPath(path), message));
   }

@@ -3,7 +3,7 @@
  * the index from each written field to its line and column in the YAML text.
  */
 
-import { type Document, isMap, isPair, isScalar, isSeq } from "yaml";
+import { type Document, isAlias, isMap, isPair, isScalar, isSeq } from "yaml";
 import type { Problem, SourcePos } from "../diagnostics/problem.js";
 import type { PolicyPath, PolicySource } from "./schema.js";
 
@@ -59,6 +59,8 @@ function toSegments(path: PolicyPath): readonly PathSegment[] {
 export interface Place {
   readonly key?: SourcePos;
   readonly value: SourcePos;
+  /** For an alias (`*name`): the path of the node its anchor names, indexed there. */
+  readonly aliasOf?: readonly PathSegment[];
 }
 
 /** Positions of every written node of a document, by formatted path. */
@@ -75,12 +77,29 @@ export class SourceIndex implements PolicySource {
   }
 
   positionOf(path: PolicyPath): SourcePos | undefined {
-    return this.#places.get(formatPath(toSegments(path)))?.value;
+    return this.#find(toSegments(path))?.value;
   }
 
   keyPositionOf(path: PolicyPath): SourcePos | undefined {
-    const place = this.#places.get(formatPath(toSegments(path)));
+    const place = this.#find(toSegments(path));
     return place?.key ?? place?.value;
+  }
+
+  /**
+   * The place of a written field. A field under an alias is written when the anchored node
+   * has it, and is placed at the alias itself.
+   */
+  #find(segs: readonly PathSegment[]): Place | undefined {
+    const exact = this.#places.get(formatPath(segs));
+    if (exact !== undefined) return exact;
+    for (let n = segs.length - 1; n >= 0; n--) {
+      const place = this.#places.get(formatPath(segs.slice(0, n)));
+      if (place === undefined) continue;
+      if (place.aliasOf === undefined) return undefined;
+      const inAnchor = this.#find([...place.aliasOf, ...segs.slice(n)]);
+      return inAnchor === undefined ? undefined : { value: place.value };
+    }
+    return undefined;
   }
 
   nearestPositionOf(path: PolicyPath): SourcePos | undefined {
@@ -170,7 +189,17 @@ export function indexDocument(
     return r?.[0];
   };
 
+  // The path of each anchor's node, as YAML resolves them: the last one of a name so far.
+  const anchors = new Map<string, readonly PathSegment[]>();
+
   const walk = (node: unknown, segs: PathSegment[], place: Place): void => {
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      places.set(formatPath(segs), target === undefined ? place : { ...place, aliasOf: target });
+      return;
+    }
+    const anchor = (node as { anchor?: string } | null)?.anchor;
+    if (anchor !== undefined) anchors.set(anchor, segs);
     places.set(formatPath(segs), place);
     if (isMap(node)) {
       const seen = new Map<string, SourcePos>();

@@ -245,6 +245,31 @@ describe("loadModelPool: hostile input ends in problems", () => {
     expect(r.policy?.spec.models[39]?.batching?.maxQueueDelayMicroseconds).to.equal(500);
   });
 
+  it("places a field under an alias at the alias when the anchored node has it", () => {
+    const r = parseModelPool(
+      pool(
+        {},
+        "      batching: &b { maxQueueDelayMicroseconds: 500 }",
+        "    - name: yolov5s",
+        "      template: yolov5-onnx",
+        "      imageSize: 640",
+        "      classes: 80",
+        "      batching: *b",
+      ),
+      "pool.yaml",
+    );
+    const source = r.policy!.source;
+    expect(source.positionOf("spec.models[1].batching.maxQueueDelayMicroseconds")).to.deep.equal({
+      line: 16,
+      col: 17,
+    });
+    expect(source.positionOf("spec.models[1].batching.preserveOrdering")).to.equal(undefined);
+    expect(source.positionOf("spec.models[0].batching.maxQueueDelayMicroseconds")).to.deep.equal({
+      line: 11,
+      col: 49,
+    });
+  });
+
   it("does bounded did-you-mean work for a 16 KB time zone and a 16 KB enum value", () => {
     const before = suggestWork.comparisons;
     const tz = `Europe/${"x".repeat(16_384)}`;
