@@ -86,6 +86,12 @@ export const TEMPLATE_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
 export const CRON_PATTERN = "^\\s*\\S+(\\s+\\S+){4}\\s*$";
 /** A Kubernetes resource quantity such as `2`, `500m`, `8Gi`. */
 export const QUANTITY_PATTERN = "^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$";
+/**
+ * A Kubernetes qualified name (taint and label keys) or the empty string; lengths are
+ * checked apart (labels.ts checks map keys exactly).
+ */
+export const QUALIFIED_NAME_OR_EMPTY_PATTERN =
+  "^(([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$";
 /** A Kubernetes label value (at most 63 characters). */
 export const LABEL_VALUE_PATTERN = "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$";
 
@@ -620,11 +626,26 @@ export const scalingSchema = Type.Object(
 /** `spec.capacity.tolerations[]`: a Kubernetes toleration, passed through to pods. */
 export const tolerationSchema = Type.Object(
   {
-    key: Type.Optional(Type.String({ description: "Taint key; empty with Exists matches all." })),
+    key: Type.Optional(
+      Type.String({
+        maxLength: 317,
+        pattern: QUALIFIED_NAME_OR_EMPTY_PATTERN,
+        "x-valid":
+          'a Kubernetes qualified name such as "nvidia.com/gpu" (an optional DNS-subdomain prefix and "/", then at most 63 letters, digits, "-", "_" and ".", alphanumeric at both ends), or empty',
+        description: "Taint key; empty with Exists matches all.",
+      }),
+    ),
     operator: Type.Optional(
       StringEnum(TOLERATION_OPERATORS, { description: "Exists or Equal (Kubernetes default)." }),
     ),
-    value: Type.Optional(Type.String({ description: "Taint value, for operator Equal." })),
+    value: Type.Optional(
+      Type.String({
+        maxLength: 63,
+        pattern: LABEL_VALUE_PATTERN,
+        "x-valid": LABEL_VALUE_HINT,
+        description: "Taint value, for operator Equal.",
+      }),
+    ),
     effect: Type.Optional(
       StringEnum(TAINT_EFFECTS, {
         description: "Taint effect to match; empty matches all effects.",

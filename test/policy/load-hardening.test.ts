@@ -187,6 +187,14 @@ describe("loadModelPool: hostile input ends in problems", () => {
       ],
     },
     {
+      name: "a toleration key and value Kubernetes would refuse",
+      yaml: pool({}, "  capacity: { tolerations: [{ key: 'gpu type', value: 'a b' }] }"),
+      expected: [
+        '11:36: spec.capacity.tolerations[0].key: must be a Kubernetes qualified name such as "nvidia.com/gpu" (an optional DNS-subdomain prefix and "/", then at most 63 letters, digits, "-", "_" and ".", alphanumeric at both ends), or empty (got "gpu type")',
+        '11:55: spec.capacity.tolerations[0].value: must be a Kubernetes label value (at most 63 letters, digits, "-", "_" and ".", alphanumeric at both ends) (got "a b")',
+      ],
+    },
+    {
       name: ".inf, .nan and 1e309 are not finite numbers",
       yaml: pool(
         { 5: "  slo: { latencyP99Ms: .inf }", 9: "      imageSize: 1e309" },
