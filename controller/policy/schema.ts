@@ -677,6 +677,10 @@ export const capacitySchema = Type.Object(
             "nvidia-tesla-t4",
             Type.String({
               minLength: 1,
+              maxLength: 63,
+              pattern: LABEL_VALUE_PATTERN,
+              "x-valid":
+                'a GPU name such as "nvidia-l4" (it becomes a node label value: at most 63 letters, digits, "-", "_" and ".", alphanumeric at both ends)',
               description:
                 "GPU model as the provider names it, e.g. nvidia-tesla-t4, nvidia-l4, nvidia-a10g.",
             }),
@@ -689,6 +693,10 @@ export const capacitySchema = Type.Object(
             "nvidia.com/gpu",
             Type.String({
               minLength: 1,
+              maxLength: 317,
+              pattern: QUALIFIED_NAME_OR_EMPTY_PATTERN,
+              "x-valid":
+                'a Kubernetes resource name such as "nvidia.com/gpu" (an optional DNS-subdomain prefix and "/", then at most 63 letters, digits, "-", "_" and ".", alphanumeric at both ends)',
               description: "Extended resource requested for the GPUs.",
             }),
           ),

@@ -195,6 +195,14 @@ describe("loadModelPool: hostile input ends in problems", () => {
       ],
     },
     {
+      name: "a GPU type that cannot be a node label value, a resource name with a space",
+      yaml: pool({}, '  capacity: { gpu: { type: "NVIDIA L4", resourceName: "gpu count" } }'),
+      expected: [
+        '11:28: spec.capacity.gpu.type: must be a GPU name such as "nvidia-l4" (it becomes a node label value: at most 63 letters, digits, "-", "_" and ".", alphanumeric at both ends) (got "NVIDIA L4")',
+        '11:55: spec.capacity.gpu.resourceName: must be a Kubernetes resource name such as "nvidia.com/gpu" (an optional DNS-subdomain prefix and "/", then at most 63 letters, digits, "-", "_" and ".", alphanumeric at both ends) (got "gpu count")',
+      ],
+    },
+    {
       name: ".inf, .nan and 1e309 are not finite numbers",
       yaml: pool(
         { 5: "  slo: { latencyP99Ms: .inf }", 9: "      imageSize: 1e309" },
