@@ -93,7 +93,7 @@ export function parseModelPool(
       const pos = lines.position(e.pos[0]);
       if (linesWithErrors.has(pos.line)) continue;
       linesWithErrors.add(pos.line);
-      problems.push(at(pos, `invalid YAML: ${e.message}`));
+      problems.push(at(pos, `invalid YAML: ${clip(e.message)}`));
     }
   }
   if (problems.length > 0) return { problems: sortProblems(problems) };
@@ -125,7 +125,7 @@ export function parseModelPool(
   try {
     value = doc.toJS({ maxAliasCount: -1 });
   } catch (e) {
-    problems.push(at({ line: 1, col: 1 }, `invalid YAML: ${(e as Error).message}`));
+    problems.push(at({ line: 1, col: 1 }, `invalid YAML: ${clip((e as Error).message)}`));
     return { problems: sortProblems(problems) };
   }
   return check(value, source, problems, options);
@@ -218,6 +218,11 @@ export function parseModelPoolObject(
 
 // ---------------------------------------------------------------------------------------
 // Validation
+
+/** A parser message cut to a readable length (it may quote a whole token of the input). */
+function clip(message: string, max = 200): string {
+  return message.length > max ? `${message.slice(0, max - 3)}...` : message;
+}
 
 function isEmptyDocument(doc: Document.Parsed): boolean {
   const c = doc.contents;

@@ -80,7 +80,8 @@ export function findDeepNesting(text: string, limit = MAX_NESTING): number | und
         continue;
       }
       if (c === "#" && (i === start || isBlank(text[i - 1]))) break;
-      if (isBlank(c) || c === "\r") continue;
+      // A byte order mark is stripped by the parser: it starts nothing and ends nothing.
+      if (isBlank(c) || c === "\r" || c === "\uFEFF") continue;
       if (tokenStart && (c === '"' || c === "'")) {
         quote = c;
         continue;

@@ -331,6 +331,7 @@ describe("findDeepNesting", () => {
     { name: "flat text", text: "a: 1\nb: [1, 2]\n", at: undefined },
     { name: "exactly the limit", text: `${"[".repeat(MAX_NESTING - 1)}`, at: undefined },
     { name: "one over the limit", text: `${"[".repeat(MAX_NESTING)}`, at: MAX_NESTING - 1 },
+    { name: "after a byte order mark", text: `\uFEFF${"[".repeat(100)}`, at: MAX_NESTING },
     { name: "brackets in a quoted string", text: `a: "${"[".repeat(200)}"\n`, at: undefined },
     {
       name: "brackets in a single-quoted string",
