@@ -1,15 +1,20 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { InputError } from "../diagnostics/problem.js";
 import { buildPool } from "../kube/render/index.js";
 import { formatManifests } from "../kube/yaml.js";
-import { loadModelPoolFile } from "../policy/index.js";
+import { type Policy, parseModelPool } from "../policy/index.js";
 import { buildRepository } from "../repository/build.js";
+import { listTemplates } from "../repository/templates.js";
 import { diffTree, replaceTree } from "../repository/write-tree.js";
+import type { InputReader } from "../util/input.js";
 import { templatesDir } from "../util/package-root.js";
+import { readInputText } from "./inputs.js";
 import {
   type CommandIO,
   commandLine,
   ExitCode,
+  inputsOf,
   printProblems,
   processIO,
   reportInputErrors,
@@ -58,8 +63,9 @@ async function generate(
   values: { out: string; check?: boolean | undefined; templates?: string | undefined },
 ): Promise<number> {
   const out = values.out;
-  const policy = await loadModelPoolFile(poolFile);
-  const build = buildRepository(policy, values.templates ?? templatesDir);
+  const templates = values.templates ?? templatesDir;
+  const policy = await loadPool(inputsOf(io), poolFile, listTemplates(templates));
+  const build = buildRepository(policy, templates);
   if (build.problems.length > 0) {
     printProblems(io, build.problems);
     io.stderr.write(`${poolFile}: ${build.problems.length} problem(s); nothing written\n`);
@@ -115,6 +121,26 @@ async function generate(
     }
   }
   return ExitCode.Ok;
+}
+
+/**
+ * Loads the pool. An invalid pool's problems include its unknown templates, so every
+ * problem is reported at once; a valid pool's templates are checked by the build, beside
+ * the build's own problems.
+ */
+async function loadPool(
+  inputs: InputReader,
+  file: string,
+  templates: readonly string[],
+): Promise<Policy> {
+  const { file: shown, text } = await readInputText(inputs, file, {
+    expected: "a ModelPool (YAML)",
+  });
+  const r = parseModelPool(text, shown);
+  if (r.policy !== undefined) return r.policy;
+  // Invalid: report the unknown templates in the same pass as every other problem.
+  const all = parseModelPool(text, shown, { templates }).problems;
+  throw new InputError(all, `${shown}: invalid ModelPool`);
 }
 
 function parse(args: string[]) {

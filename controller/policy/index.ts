@@ -18,6 +18,7 @@ export {
   loadModelPool,
   loadModelPoolFile,
   type ModelPoolResult,
+  type ParseOptions,
   type PathSegment,
   parseModelPool,
   parseModelPoolFile,

@@ -1,8 +1,9 @@
-import { buildCrdOpenApiSchema, type JsonValue } from "./schema.js";
+import { buildReferenceSchema, type JsonValue } from "./schema.js";
+import { MAX_ALIAS_EXPANSION, MAX_NESTING } from "./yaml-limits.js";
 
 /**
  * The ModelPool field reference as Markdown, rendered from the same schema the loader
- * checks against (through its CRD form), so the docs cannot drift from the code.
+ * checks against (through its CRD form, plus duration ranges), so the docs cannot drift from the code.
  * Committed as docs/modelpool.md; a test keeps it in sync (`npm run gen` rewrites it).
  */
 export function renderPolicyReference(): string {
@@ -24,14 +25,17 @@ export function renderPolicyReference(): string {
       }
     }
   };
-  walk(buildCrdOpenApiSchema(), "");
+  walk(buildReferenceSchema(), "");
   return [
     "# ModelPool reference",
     "",
     "<!-- Generated from controller/policy/schema.ts by `npm run gen`; do not edit. -->",
     "",
     "Every field of a `tritonscale.dev/v1alpha1` `ModelPool`. Durations are written like",
-    "`500ms`, `90s`, `10m`, `1h30m`. Unknown fields are rejected.",
+    "`500ms`, `90s`, `10m`, `1h30m`. Unknown fields are rejected. Keys of labels, annotations",
+    "and node selectors are Kubernetes qualified names (`app`, `app.kubernetes.io/name`).",
+    `A file holds one pool; lists and mappings nest at most ${MAX_NESTING} levels deep and YAML`,
+    `aliases expand to at most ${MAX_ALIAS_EXPANSION} nodes. Numbers must be finite (no \`.inf\`, \`.nan\`).`,
     "",
     "| field | type | meaning |",
     "|---|---|---|",
@@ -42,6 +46,11 @@ export function renderPolicyReference(): string {
 
 function typeOf(node: { [k: string]: JsonValue }): string {
   const parts: string[] = [];
+  const duration = node["x-duration"];
+  if (typeof duration === "object" && duration !== null && !Array.isArray(duration)) {
+    const whole = duration.wholeSeconds === true ? ", whole seconds" : "";
+    return `duration (${String(duration.minimum)} to ${String(duration.maximum)}${whole})`;
+  }
   if (Array.isArray(node.enum)) parts.push(node.enum.map((v) => `\`${String(v)}\``).join(" \\| "));
   else if (node.type === "array") {
     const items = node.items as { [k: string]: JsonValue } | undefined;

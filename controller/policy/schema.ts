@@ -14,6 +14,9 @@
  *   `scaling.idleWindow: "10m"` and `scaling.idleWindowSeconds: 600`.
  * - `x-valid` (non-standard, removed from the CRD schema) says in words what a pattern
  *   accepts, for error messages.
+ * - `x-duration` (non-standard) holds a duration's range ({@link DurationBounds}) and
+ *   `x-keys: qualified-name` marks maps keyed by Kubernetes qualified names (labels.ts);
+ *   the loader checks both generically.
  */
 import {
   type SchemaOptions,
@@ -87,6 +90,12 @@ export const TEMPLATE_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
 export const CRON_PATTERN = "^\\s*\\S+(\\s+\\S+){4}\\s*$";
 /** A Kubernetes resource quantity such as `2`, `500m`, `8Gi`. */
 export const QUANTITY_PATTERN = "^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$";
+/**
+ * A Kubernetes qualified name (taint and label keys) or the empty string; lengths are
+ * checked apart (labels.ts checks map keys exactly).
+ */
+export const QUALIFIED_NAME_OR_EMPTY_PATTERN =
+  "^(([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$";
 /** A Kubernetes label value (at most 63 characters). */
 export const LABEL_VALUE_PATTERN = "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$";
 
@@ -136,10 +145,36 @@ function StringEnum<const T extends readonly [string, ...string[]]>(
   ) as unknown as TUnion<TLiteral<T[number]>[]>;
 }
 
-/** A duration string (see duration.ts); the policy adds `<field>Seconds` beside it. */
-function DurationString(description: string) {
+/**
+ * The range of a duration field, kept on its schema node as `x-duration` (non-standard,
+ * removed from the CRD schema): the loader checks it for every duration, the reference
+ * docs show it, and the description states it.
+ */
+export interface DurationBounds {
+  /** Shortest valid duration, e.g. `"1s"` (`"0s"` allows zero). */
+  readonly minimum: Duration;
+  /** Longest valid duration, e.g. `"5m"`. */
+  readonly maximum: Duration;
+  /** Whether the value must be whole seconds (it becomes an integer field such as HPA `periodSeconds`). */
+  readonly wholeSeconds?: boolean;
+}
+
+/** The {@link DurationBounds} of a schema node, if it is a duration. */
+export function durationBoundsOf(schema: unknown): DurationBounds | undefined {
+  if (typeof schema !== "object" || schema === null) return undefined;
+  return (schema as { "x-duration"?: DurationBounds })["x-duration"];
+}
+
+/** A duration string (see duration.ts) within `bounds`; the policy adds `<field>Seconds` beside it. */
+function DurationString(description: string, bounds: DurationBounds) {
+  const whole = bounds.wholeSeconds === true ? ", in whole seconds" : "";
   return Type.Unsafe<Duration>(
-    Type.String({ pattern: DURATION_PATTERN, "x-valid": DURATION_HINT, description }),
+    Type.String({
+      pattern: DURATION_PATTERN,
+      "x-valid": DURATION_HINT,
+      "x-duration": bounds,
+      description: `${description} From ${bounds.minimum} to ${bounds.maximum}${whole}.`,
+    }),
   );
 }
 
@@ -149,6 +184,30 @@ export function isDurationSchema(schema: unknown): boolean {
     typeof schema === "object" &&
     schema !== null &&
     (schema as { pattern?: unknown }).pattern === DURATION_PATTERN
+  );
+}
+
+/** What a label value may be, for messages. */
+export const LABEL_VALUE_HINT =
+  'a Kubernetes label value (at most 63 letters, digits, "-", "_" and ".", alphanumeric at both ends)';
+
+/**
+ * A map whose keys are Kubernetes qualified names (`app`, `app.kubernetes.io/name`): labels,
+ * annotations, node selectors. `x-keys` (non-standard, removed from the CRD schema) makes
+ * the loader check every key (see labels.ts); keys such as `__proto__` stay ordinary keys.
+ */
+function QualifiedNameMap<T extends TSchema>(value: T, description: string) {
+  return Type.Record(Type.String(), value, {
+    "x-keys": "qualified-name",
+    description: `${description} Keys are Kubernetes qualified names such as "app" or "app.kubernetes.io/name".`,
+  });
+}
+
+/** A map of Kubernetes labels: qualified-name keys, label values. */
+function LabelMap(description: string) {
+  return QualifiedNameMap(
+    Type.String({ maxLength: 63, pattern: LABEL_VALUE_PATTERN, "x-valid": LABEL_VALUE_HINT }),
+    description,
   );
 }
 
@@ -338,7 +397,10 @@ export const sloSchema = Type.Object(
     ),
     window: withDefault(
       "1m",
-      DurationString("Length of one attainment window over which the p99 latency is measured."),
+      DurationString("Length of one attainment window over which the p99 latency is measured.", {
+        minimum: "1s",
+        maximum: "24h",
+      }),
     ),
   },
   { ...strict, description: "Latency service-level objective." },
@@ -357,8 +419,9 @@ function behaviorSchema(
         d.stabilizationWindow,
         DurationString(
           direction === "up"
-            ? "Scale up to the lowest recommendation seen within this window (0s reacts at once). At most 1h."
-            : "Scale down only to the highest recommendation seen within this window. At most 1h.",
+            ? "Scale up to the lowest recommendation seen within this window (0s reacts at once)."
+            : "Scale down only to the highest recommendation seen within this window.",
+          { minimum: "0s", maximum: "1h", wholeSeconds: true },
         ),
       ),
       maxPodsPerPeriod: withDefault(
@@ -379,7 +442,11 @@ function behaviorSchema(
       ),
       period: withDefault(
         "15s",
-        DurationString("Period the two limits apply to, 1s to 30m (HPA periodSeconds)."),
+        DurationString("Period the two limits apply to (HPA periodSeconds).", {
+          minimum: "1s",
+          maximum: "30m",
+          wholeSeconds: true,
+        }),
       ),
     },
     {
@@ -413,7 +480,10 @@ export const scheduleSchema = Type.Object(
         description: "IANA time zone the cron expression is read in, e.g. Europe/Berlin.",
       }),
     ),
-    duration: DurationString("How long the minimum holds after each start, e.g. 10h. Required."),
+    duration: DurationString("How long the minimum holds after each start, e.g. 10h. Required.", {
+      minimum: "1s",
+      maximum: "168h",
+    }),
     minReplicas: Type.Integer({
       minimum: 0,
       maximum: 1000,
@@ -498,11 +568,15 @@ export const scalingSchema = Type.Object(
           "Relative change of the desired replica count below which nothing changes (HPA tolerance).",
       }),
     ),
-    syncPeriod: withDefault("15s", DurationString("How often the controller decides, 1s to 5m.")),
+    syncPeriod: withDefault(
+      "15s",
+      DurationString("How often the controller decides.", { minimum: "1s", maximum: "5m" }),
+    ),
     staleAfter: withDefault(
       "45s",
       DurationString(
         "Age after which a metric counts as missing: the scaler then holds and never scales down.",
+        { minimum: "1s", maximum: "1h" },
       ),
     ),
     scaleUp: behaviorSchema("up", {
@@ -519,18 +593,21 @@ export const scalingSchema = Type.Object(
       "10m",
       DurationString(
         "Time without arrivals or pending requests before the pool may scale to zero (KEDA cooldownPeriod).",
+        { minimum: "1s", maximum: "24h", wholeSeconds: true },
       ),
     ),
     coldStart: withDefault(
       "90s",
       DurationString(
         "Expected time from a pod bound to a node to Ready (image pull, model load, warmup).",
+        { minimum: "0s", maximum: "1h" },
       ),
     ),
     nodeProvisioning: withDefault(
       "2m",
       DurationString(
         "Expected time to add a GPU node when none is free (cluster autoscaler or Karpenter, GPU driver setup). The tritonscale scaler pre-warms for schedules and rising load by coldStart + nodeProvisioning, the time new capacity takes.",
+        { minimum: "0s", maximum: "1h" },
       ),
     ),
     schedules: withDefault(
@@ -553,11 +630,26 @@ export const scalingSchema = Type.Object(
 /** `spec.capacity.tolerations[]`: a Kubernetes toleration, passed through to pods. */
 export const tolerationSchema = Type.Object(
   {
-    key: Type.Optional(Type.String({ description: "Taint key; empty with Exists matches all." })),
+    key: Type.Optional(
+      Type.String({
+        maxLength: 317,
+        pattern: QUALIFIED_NAME_OR_EMPTY_PATTERN,
+        "x-valid":
+          'a Kubernetes qualified name such as "nvidia.com/gpu" (an optional DNS-subdomain prefix and "/", then at most 63 letters, digits, "-", "_" and ".", alphanumeric at both ends), or empty',
+        description: "Taint key; empty with Exists matches all.",
+      }),
+    ),
     operator: Type.Optional(
       StringEnum(TOLERATION_OPERATORS, { description: "Exists or Equal (Kubernetes default)." }),
     ),
-    value: Type.Optional(Type.String({ description: "Taint value, for operator Equal." })),
+    value: Type.Optional(
+      Type.String({
+        maxLength: 63,
+        pattern: LABEL_VALUE_PATTERN,
+        "x-valid": LABEL_VALUE_HINT,
+        description: "Taint value, for operator Equal.",
+      }),
+    ),
     effect: Type.Optional(
       StringEnum(TAINT_EFFECTS, {
         description: "Taint effect to match; empty matches all effects.",
@@ -589,6 +681,10 @@ export const capacitySchema = Type.Object(
             "nvidia-tesla-t4",
             Type.String({
               minLength: 1,
+              maxLength: 63,
+              pattern: LABEL_VALUE_PATTERN,
+              "x-valid":
+                'a GPU name such as "nvidia-l4" (it becomes a node label value: at most 63 letters, digits, "-", "_" and ".", alphanumeric at both ends)',
               description:
                 "GPU model as the provider names it, e.g. nvidia-tesla-t4, nvidia-l4, nvidia-a10g.",
             }),
@@ -601,6 +697,10 @@ export const capacitySchema = Type.Object(
             "nvidia.com/gpu",
             Type.String({
               minLength: 1,
+              maxLength: 317,
+              pattern: QUALIFIED_NAME_OR_EMPTY_PATTERN,
+              "x-valid":
+                'a Kubernetes resource name such as "nvidia.com/gpu" (an optional DNS-subdomain prefix and "/", then at most 63 letters, digits, "-", "_" and ".", alphanumeric at both ends)',
               description: "Extended resource requested for the GPUs.",
             }),
           ),
@@ -628,6 +728,7 @@ export const capacitySchema = Type.Object(
             "3m",
             DurationString(
               "How long a Spot replica may stay unschedulable before an on-demand one replaces it.",
+              { minimum: "0s", maximum: "1h" },
             ),
           ),
         },
@@ -643,19 +744,7 @@ export const capacitySchema = Type.Object(
           "EC2NodeClass the Karpenter NodePool of the pool's GPU nodes uses (provider karpenter only).",
       }),
     ),
-    nodeSelector: withDefault(
-      {},
-      Type.Record(
-        Type.String(),
-        Type.String({
-          maxLength: 63,
-          pattern: LABEL_VALUE_PATTERN,
-          "x-valid":
-            'a Kubernetes label value (at most 63 letters, digits, "-", "_" and ".", alphanumeric at both ends)',
-        }),
-        { description: "Extra node labels the pods require." },
-      ),
-    ),
+    nodeSelector: withDefault({}, LabelMap("Extra node labels the pods require.")),
     tolerations: withDefault(
       [],
       Type.Array(tolerationSchema, {
@@ -850,16 +939,8 @@ export const metadataSchema = Type.Object(
         description: "Namespace of the pool and its Deployments.",
       }),
     ),
-    labels: withDefault(
-      {},
-      Type.Record(Type.String(), Type.String({ maxLength: 63, pattern: LABEL_VALUE_PATTERN }), {
-        description: "Labels copied to generated objects.",
-      }),
-    ),
-    annotations: withDefault(
-      {},
-      Type.Record(Type.String(), Type.String(), { description: "Annotations of the pool." }),
-    ),
+    labels: withDefault({}, LabelMap("Labels copied to generated objects.")),
+    annotations: withDefault({}, QualifiedNameMap(Type.String(), "Annotations of the pool.")),
   },
   { ...strict, description: "Kubernetes object metadata." },
 );
@@ -903,17 +984,15 @@ export const monitoringSchema = Type.Object(
     ),
     scrapeInterval: withDefault(
       "15s",
-      DurationString("How often Prometheus scrapes Triton's metrics, 1s to 5m."),
+      DurationString("How often Prometheus scrapes Triton's metrics.", {
+        minimum: "1s",
+        maximum: "5m",
+      }),
     ),
     labels: withDefault(
       {},
-      Type.Record(
-        Type.String({ pattern: "^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?$" }),
-        Type.String({ pattern: LABEL_VALUE_PATTERN }),
-        {
-          description:
-            "Labels on the ServiceMonitor/PodMonitor and PrometheusRule, e.g. { release: prometheus } for a Prometheus that selects by label.",
-        },
+      LabelMap(
+        "Labels on the ServiceMonitor/PodMonitor and PrometheusRule, e.g. { release: prometheus } for a Prometheus that selects by label.",
       ),
     ),
   },
@@ -1059,7 +1138,19 @@ const crdKeywords = new Set([
  * extensions are kept.
  */
 export function buildCrdOpenApiSchema(): { [k: string]: JsonValue } {
-  const out = toStructural(modelPoolSchema) as { [k: string]: JsonValue };
+  return buildStructural(new Set());
+}
+
+/**
+ * {@link buildCrdOpenApiSchema} keeping the `x-duration` ranges, which the CRD cannot hold:
+ * what the reference docs are rendered from.
+ */
+export function buildReferenceSchema(): { [k: string]: JsonValue } {
+  return buildStructural(new Set(["x-duration"]));
+}
+
+function buildStructural(extra: ReadonlySet<string>): { [k: string]: JsonValue } {
+  const out = toStructural(modelPoolSchema, extra) as { [k: string]: JsonValue };
   const props = out.properties as { [k: string]: { [k: string]: JsonValue } };
   // The API server owns these three; it checks apiVersion and kind against the CRD itself.
   props.metadata = { type: "object" };
@@ -1069,7 +1160,7 @@ export function buildCrdOpenApiSchema(): { [k: string]: JsonValue } {
   return out;
 }
 
-function toStructural(schema: unknown): JsonValue {
+function toStructural(schema: unknown, extra: ReadonlySet<string>): JsonValue {
   const s = schema as Record<string, unknown>;
   const out: { [k: string]: JsonValue } = {};
   if (Array.isArray(s.anyOf)) {
@@ -1082,7 +1173,7 @@ function toStructural(schema: unknown): JsonValue {
     out.enum = [s.const as JsonValue];
   }
   for (const [k, v] of Object.entries(s)) {
-    if (crdKeywords.has(k) || k.startsWith("x-kubernetes-")) {
+    if (crdKeywords.has(k) || k.startsWith("x-kubernetes-") || extra.has(k)) {
       out[k] = structuredClone(v) as JsonValue;
     }
   }
@@ -1096,14 +1187,14 @@ function toStructural(schema: unknown): JsonValue {
   }
   if (typeof s.properties === "object" && s.properties !== null) {
     const props: { [k: string]: JsonValue } = {};
-    for (const [k, v] of Object.entries(s.properties)) props[k] = toStructural(v);
+    for (const [k, v] of Object.entries(s.properties)) props[k] = toStructural(v, extra);
     out.properties = props;
     if (Array.isArray(s.required) && s.required.length > 0) out.required = [...s.required];
   }
   if (typeof s.patternProperties === "object" && s.patternProperties !== null) {
     const [valueSchema] = Object.values(s.patternProperties);
-    out.additionalProperties = toStructural(valueSchema);
+    out.additionalProperties = toStructural(valueSchema, extra);
   }
-  if (typeof s.items === "object" && s.items !== null) out.items = toStructural(s.items);
+  if (typeof s.items === "object" && s.items !== null) out.items = toStructural(s.items, extra);
   return out;
 }

@@ -471,6 +471,36 @@ describe("loadModelPool: problems", () => {
       expected: ["11:35: spec.scaling.scaleDown.period: must be between 1s and 30m (got 45m)"],
     },
     {
+      name: "scrapeInterval 0s (render emitted rate(...[0s]), which Prometheus refuses)",
+      yaml: pool({}, "  monitoring: { scrapeInterval: 0s }"),
+      expected: ["11:33: spec.monitoring.scrapeInterval: must be between 1s and 5m (got 0s)"],
+    },
+    {
+      name: "durations out of the ranges on their schema nodes",
+      yaml: pool(
+        {},
+        "  slo: { latencyP99Ms: 85, window: 25h }",
+        "  scaling: { staleAfter: 0s, idleWindow: 0s, coldStart: 2h, nodeProvisioning: 61m }",
+        "  capacity: { spot: { fallbackAfter: 90m } }",
+      ).replace("  slo: { latencyP99Ms: 85 }\n", ""),
+      expected: [
+        "10:36: spec.slo.window: must be between 1s and 24h (got 25h)",
+        "11:26: spec.scaling.staleAfter: must be between 1s and 1h (got 0s)",
+        "11:42: spec.scaling.idleWindow: must be between 1s and 24h (got 0s)",
+        "11:57: spec.scaling.coldStart: must be between 0s and 1h (got 2h)",
+        "11:79: spec.scaling.nodeProvisioning: must be between 0s and 1h (got 61m)",
+        "12:38: spec.capacity.spot.fallbackAfter: must be between 0s and 1h (got 90m)",
+      ],
+    },
+    {
+      name: "fractional seconds where an integer-seconds field is rendered (HPA periodSeconds)",
+      yaml: pool({}, "  scaling: { scaleUp: { period: 1500ms, stabilizationWindow: 0.5s } }"),
+      expected: [
+        "11:33: spec.scaling.scaleUp.period: must be a whole number of seconds (got 1500ms; e.g. 1s)",
+        "11:62: spec.scaling.scaleUp.stabilizationWindow: must be a whole number of seconds (got 0.5s; e.g. 1s)",
+      ],
+    },
+    {
       name: "staleAfter shorter than syncPeriod",
       yaml: pool({}, "  scaling: { syncPeriod: 30s, staleAfter: 20s }"),
       expected: [
@@ -485,7 +515,7 @@ describe("loadModelPool: problems", () => {
       ),
       expected: [
         '11:43: spec.scaling.schedules[0].cron: month value "JNA" must be a number or one of JAN, FEB, MAR, APR, MAY, JUN, JUL, AUG, SEP, OCT, NOV, DEC; did you mean "JAN"? (got "0 8 * JNA MON-FRI")',
-        '11:74: spec.scaling.schedules[0].duration: must be longer than 0s (got "0s")',
+        "11:74: spec.scaling.schedules[0].duration: must be between 1s and 168h (got 0s)",
       ],
     },
     {

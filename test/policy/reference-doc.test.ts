@@ -18,6 +18,9 @@ describe("docs/modelpool.md", () => {
     expect(doc).to.match(
       /\| `spec\.models\[\]\.precision` \| `fp32` \\\| `fp16` \\\| `int8` \| .*Default: fp16\./,
     );
-    expect(doc).to.match(/\| `spec\.scaling\.idleWindow` \| string \| .*Default: 10m\./);
+    expect(doc).to.match(
+      /\| `spec\.scaling\.idleWindow` \| duration \(1s to 24h, whole seconds\) \| .*Default: 10m\./,
+    );
+    expect(doc).to.contain("| `spec.monitoring.scrapeInterval` | duration (1s to 5m) |");
   });
 });

@@ -1,7 +1,13 @@
 import type { TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { expect } from "chai";
-import { buildCrdOpenApiSchema, modelPoolSchema } from "../../controller/policy/schema.js";
+import { parseDuration } from "../../controller/policy/duration.js";
+import {
+  buildCrdOpenApiSchema,
+  durationBoundsOf,
+  isDurationSchema,
+  modelPoolSchema,
+} from "../../controller/policy/schema.js";
 
 type Node = Record<string, unknown>;
 
@@ -42,6 +48,22 @@ describe("modelPoolSchema", () => {
       if (!Value.Check(node as TSchema, node.default)) bad.push(path);
     }
     expect(bad).to.deep.equal([]);
+  });
+
+  it("bounds every duration on its node, with defaults inside the bounds", () => {
+    const unbounded: string[] = [];
+    let durations = 0;
+    for (const [path, node] of walk(modelPoolSchema, "")) {
+      if (!isDurationSchema(node)) continue;
+      durations++;
+      const b = durationBoundsOf(node);
+      const lo = b === undefined ? Number.NaN : parseDuration(b.minimum);
+      const hi = b === undefined ? Number.NaN : parseDuration(b.maximum);
+      const d = typeof node.default === "string" ? parseDuration(node.default) : lo;
+      if (!(lo <= d && d <= hi)) unbounded.push(path);
+    }
+    expect(durations).to.equal(13);
+    expect(unbounded).to.deep.equal([]);
   });
 
   it("rejects unknown keys in every object", () => {

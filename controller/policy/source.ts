@@ -1,0 +1,254 @@
+/**
+ * Source positions of a ModelPool: paths that name fields (`spec.models[0].template`), and
+ * the index from each written field to its line and column in the YAML text.
+ */
+
+import { type Document, isAlias, isMap, isPair, isScalar, isSeq } from "yaml";
+import type { Problem, SourcePos } from "../diagnostics/problem.js";
+import type { PolicyPath, PolicySource } from "./schema.js";
+
+/** One step of a path: a mapping key or a list index. */
+export type PathSegment = string | number;
+
+const identRe = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/**
+ * Formats path segments the way problems name fields: `spec.models[0].template`; keys that
+ * are not identifiers are quoted: `spec.capacity.nodeSelector["cloud.google.com/gke-spot"]`.
+ */
+export function formatPath(segments: readonly PathSegment[]): string {
+  let out = "";
+  for (const s of segments) {
+    if (typeof s === "number") out += `[${s}]`;
+    else if (identRe.test(s)) out += out === "" ? s : `.${s}`;
+    else out += `[${JSON.stringify(s)}]`;
+  }
+  return out;
+}
+
+const pathTokenRe =
+  /([A-Za-z_][A-Za-z0-9_-]*)|\.([A-Za-z_][A-Za-z0-9_-]*)|\[([0-9]+)\]|\[("(?:[^"\\]|\\.)*")\]/y;
+
+/**
+ * Parses a path written by {@link formatPath} back into segments.
+ *
+ * @throws Error naming the path when it is malformed (a bug in the caller).
+ */
+export function parsePath(path: string): PathSegment[] {
+  const out: PathSegment[] = [];
+  pathTokenRe.lastIndex = 0;
+  while (pathTokenRe.lastIndex < path.length) {
+    const at = pathTokenRe.lastIndex;
+    const m = pathTokenRe.exec(path);
+    if (m === null || (m[1] !== undefined && at !== 0)) {
+      throw new Error(`malformed policy path ${JSON.stringify(path)} at offset ${at}`);
+    }
+    if (m[1] !== undefined) out.push(m[1]);
+    else if (m[2] !== undefined) out.push(m[2]);
+    else if (m[3] !== undefined) out.push(Number(m[3]));
+    else out.push(JSON.parse(m[4]!) as string);
+  }
+  return out;
+}
+
+function toSegments(path: PolicyPath): readonly PathSegment[] {
+  return typeof path === "string" ? parsePath(path) : path;
+}
+
+/** Where a written field is: its key (in a mapping) and its value. */
+export interface Place {
+  readonly key?: SourcePos;
+  readonly value: SourcePos;
+  /** For an alias (`*name`): the path of the node its anchor names, indexed there. */
+  readonly aliasOf?: readonly PathSegment[];
+}
+
+/** Positions of every written node of a document, by formatted path. */
+export class SourceIndex implements PolicySource {
+  readonly file: string;
+  /** False for input without positions (an API object): every position is then unknown. */
+  readonly hasPositions: boolean;
+  readonly #places: ReadonlyMap<string, Place>;
+
+  constructor(file: string, places: ReadonlyMap<string, Place>) {
+    this.file = file;
+    this.#places = places;
+    this.hasPositions = places.size > 0;
+  }
+
+  positionOf(path: PolicyPath): SourcePos | undefined {
+    return this.#find(toSegments(path))?.value;
+  }
+
+  keyPositionOf(path: PolicyPath): SourcePos | undefined {
+    const place = this.#find(toSegments(path));
+    return place?.key ?? place?.value;
+  }
+
+  /**
+   * The place of a written field. A field under an alias is written when the anchored node
+   * has it, and is placed at the alias itself.
+   */
+  #find(segs: readonly PathSegment[]): Place | undefined {
+    const exact = this.#places.get(formatPath(segs));
+    if (exact !== undefined) return exact;
+    for (let n = segs.length - 1; n >= 0; n--) {
+      const place = this.#places.get(formatPath(segs.slice(0, n)));
+      if (place === undefined) continue;
+      if (place.aliasOf === undefined) return undefined;
+      const inAnchor = this.#find([...place.aliasOf, ...segs.slice(n)]);
+      return inAnchor === undefined ? undefined : { value: place.value };
+    }
+    return undefined;
+  }
+
+  nearestPositionOf(path: PolicyPath): SourcePos | undefined {
+    const segs = toSegments(path);
+    for (let n = segs.length; n >= 0; n--) {
+      const place = this.#places.get(formatPath(segs.slice(0, n)));
+      if (place !== undefined) return place.value;
+    }
+    return undefined;
+  }
+
+  problemAt(path: PolicyPath, message: string, rule?: string): Problem {
+    const pos = this.nearestPositionOf(path);
+    return {
+      file: this.file,
+      line: pos?.line ?? 0,
+      col: pos?.col ?? 0,
+      path: formatPath(toSegments(path)),
+      message,
+      ...(rule === undefined ? {} : { rule }),
+    };
+  }
+
+  /** A problem at the key of `path` (for unknown fields), else at its nearest position. */
+  keyProblemAt(path: readonly PathSegment[], message: string): Problem {
+    const pos = this.keyPositionOf(path) ?? this.nearestPositionOf(path);
+    return {
+      file: this.file,
+      line: pos?.line ?? 0,
+      col: pos?.col ?? 0,
+      path: formatPath(path),
+      message,
+    };
+  }
+}
+
+/**
+ * Line starts of a text, so positions come from offsets and not from the YAML parser's own
+ * line counter (which drifts during error recovery, e.g. `6 #\n5\ns:` put an error at 2:4
+ * on the one-character line 2). Columns are clamped to the line: at most its length + 1.
+ */
+export class LineTable {
+  readonly #text: string;
+  readonly #starts: number[];
+
+  constructor(text: string) {
+    this.#text = text;
+    const starts = [0];
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+    this.#starts = starts;
+  }
+
+  /** The 1-based line and column of `offset` (clamped to the text). */
+  position(offset: number): SourcePos {
+    const at = Math.max(0, Math.min(Number.isFinite(offset) ? offset : 0, this.#text.length));
+    let lo = 0;
+    let hi = this.#starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.#starts[mid]! <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    const start = this.#starts[lo]!;
+    const next = this.#starts[lo + 1];
+    let end = next === undefined ? this.#text.length : next - 1;
+    if (end > start && this.#text[end - 1] === "\r") end--;
+    return { line: lo + 1, col: Math.min(at, end) - start + 1 };
+  }
+}
+
+/**
+ * Records the position of every key and value of a YAML document, without expanding
+ * aliases: everything under an alias is placed at the alias itself, so the walk is linear
+ * in the text (check the aliases with `checkAliases` first). Reports duplicate and
+ * non-string keys.
+ */
+export function indexDocument(
+  doc: Document.Parsed,
+  lines: LineTable,
+  file: string,
+  problems: Problem[],
+): Map<string, Place> {
+  const places = new Map<string, Place>();
+  const posAt = (offset: number): SourcePos => lines.position(offset);
+  const rangeStart = (node: unknown): number | undefined => {
+    const r = (node as { range?: readonly number[] | null } | null)?.range;
+    return r?.[0];
+  };
+
+  // The path of each anchor's node, as YAML resolves them: the last one of a name so far.
+  const anchors = new Map<string, readonly PathSegment[]>();
+
+  const walk = (node: unknown, segs: PathSegment[], place: Place): void => {
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      places.set(formatPath(segs), target === undefined ? place : { ...place, aliasOf: target });
+      return;
+    }
+    const anchor = (node as { anchor?: string } | null)?.anchor;
+    if (anchor !== undefined) anchors.set(anchor, segs);
+    places.set(formatPath(segs), place);
+    if (isMap(node)) {
+      const seen = new Map<string, SourcePos>();
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const keyStart = rangeStart(pair.key);
+        const keyPos = keyStart === undefined ? place.value : posAt(keyStart);
+        if (!isScalar(pair.key)) {
+          problems.push({
+            file,
+            line: keyPos.line,
+            col: keyPos.col,
+            path: formatPath(segs),
+            message: "mapping keys must be plain strings",
+          });
+          continue;
+        }
+        const key = String(pair.key.value);
+        const childSegs = [...segs, key];
+        const first = seen.get(key);
+        if (first !== undefined) {
+          problems.push({
+            file,
+            line: keyPos.line,
+            col: keyPos.col,
+            path: formatPath(childSegs),
+            message: `duplicate key (first at line ${first.line})`,
+          });
+          continue;
+        }
+        seen.set(key, keyPos);
+        const value = pair.value;
+        const valueStart = rangeStart(value);
+        // An empty value (`key:` with nothing after it) is best pointed at by its key.
+        const empty = isScalar(value) && value.value === null && value.source === "";
+        const valuePos = valueStart === undefined || empty ? keyPos : posAt(valueStart);
+        walk(value, childSegs, { key: keyPos, value: valuePos });
+      }
+      return;
+    }
+    if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        const start = rangeStart(item);
+        walk(item, [...segs, i], { value: start === undefined ? place.value : posAt(start) });
+      });
+    }
+  };
+
+  const rootStart = rangeStart(doc.contents) ?? 0;
+  walk(doc.contents, [], { value: posAt(rootStart) });
+  return places;
+}
