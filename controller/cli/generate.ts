@@ -1,10 +1,12 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { InputError } from "../diagnostics/problem.js";
 import { renderPool } from "../kube/render/index.js";
 import { formatManifests } from "../kube/yaml.js";
 import { loadModelPoolFile } from "../policy/index.js";
 import { buildRepository } from "../repository/build.js";
-import { diffTree, replaceTree } from "../repository/write-tree.js";
+import { diffTree, replaceTree, type TreeDiff } from "../repository/write-tree.js";
+import { assertOutputPath, checkOutputPath, rethrowWriteError } from "../util/output-path.js";
 import { templatesDir } from "../util/package-root.js";
 import {
   type CommandIO,
@@ -84,6 +86,12 @@ async function generate(
       what: "Kubernetes objects",
     },
   ];
+  // Every output path is checked before anything is written: a bad one writes nothing.
+  assertOutputPath(out, "directory");
+  const pathProblems = outputs
+    .map((o) => checkOutputPath(o.dir, "directory"))
+    .filter((p) => p !== undefined);
+  if (pathProblems.length > 0) throw new InputError(pathProblems);
   if (values.check) {
     let stale = false;
     for (const o of outputs) {
@@ -102,7 +110,12 @@ async function generate(
     return ExitCode.Problems;
   }
   for (const o of outputs) {
-    const diff = replaceTree(o.dir, o.tree);
+    let diff: TreeDiff;
+    try {
+      diff = replaceTree(o.dir, o.tree);
+    } catch (e) {
+      rethrowWriteError(o.dir, e);
+    }
     if (!diff.changed) {
       io.stdout.write(`${o.dir}: unchanged (${o.what})\n`);
       continue;

@@ -8,6 +8,7 @@ import { DEFAULT_PROFILE_SPEC } from "../simulate/profile.js";
 import { parseTraceSpec } from "../simulate/trace.js";
 import { parseTraceCsv } from "../simulate/trace-csv.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
+import { assertOutputPath } from "../util/output-path.js";
 import { loadProfile } from "./inputs.js";
 import {
   type CommandIO,
@@ -65,6 +66,8 @@ export async function runSimulate(
   }
   const { pool, trace: traceSpec } = values;
   return reportInputErrors(io, async () => {
+    // A timeline path that cannot be written is reported before the run, not after it.
+    if (values.timeline) assertOutputPath(values.timeline, "file");
     const policy = await loadModelPoolFile(pool);
     const trace = traceSpec.startsWith("synthetic:")
       ? parseTraceSpec(traceSpec, seed)

@@ -85,7 +85,7 @@ export function replaceTree(root: string, tree: Tree): TreeDiff {
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     if (!existsSync(root) && existsSync(old)) renameSync(old, root);
-    throw new Error(`writing ${root}: ${(e as Error).message}`, { cause: e });
+    throw e;
   }
   rmSync(old, { recursive: true, force: true });
   return diff;

@@ -1,12 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { chmod, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { assertOutputPath, rethrowWriteError } from "./output-path.js";
 
 /**
  * Replaces (or creates) `file` with `content` through a temporary file in the same folder
- * and a rename, so it is never half-written; an existing file keeps its mode.
+ * and a rename, so it is never half-written; an existing file keeps its mode. A path that
+ * cannot be written (a directory, a device, a missing folder, no permission) is an
+ * InputError `<file>: cannot write: <reason>`, checked before writing.
  */
 export async function writeFileAtomic(file: string, content: string | Uint8Array): Promise<void> {
+  assertOutputPath(file, "file");
   const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
     await writeFile(tmp, content, { flag: "wx" });
@@ -18,6 +22,6 @@ export async function writeFileAtomic(file: string, content: string | Uint8Array
     await rename(tmp, file);
   } catch (e) {
     await rm(tmp, { force: true });
-    throw new Error(`writing ${file}: ${(e as Error).message}`, { cause: e });
+    rethrowWriteError(file, e);
   }
 }
