@@ -1,11 +1,12 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { InputError } from "../diagnostics/problem.js";
+import { nodeFileReader } from "../io/node-file-reader.js";
+import { diffTree, replaceTree, type TreeDiff } from "../io/write-tree.js";
 import { renderPool } from "../kube/render/index.js";
 import { formatManifests } from "../kube/yaml.js";
 import { loadModelPoolFile } from "../policy/index.js";
 import { buildRepository } from "../repository/build.js";
-import { diffTree, replaceTree, type TreeDiff } from "../repository/write-tree.js";
 import { assertOutputPath, checkOutputPath, rethrowWriteError } from "../util/output-path.js";
 import { templatesDir } from "../util/package-root.js";
 import {
@@ -61,7 +62,7 @@ async function generate(
 ): Promise<number> {
   const out = values.out;
   const policy = await loadModelPoolFile(poolFile);
-  const build = buildRepository(policy, values.templates ?? templatesDir);
+  const build = buildRepository(policy, values.templates ?? templatesDir, nodeFileReader);
   if (build.problems.length > 0) {
     printProblems(io, build.problems);
     io.stderr.write(`${poolFile}: ${build.problems.length} problem(s); nothing written\n`);
