@@ -1,12 +1,15 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { InputError } from "../diagnostics/problem.js";
 import { nodeFileReader } from "../io/node-file-reader.js";
-import { diffTree, replaceTree, type TreeDiff } from "../io/write-tree.js";
+import { planRepository, writeRepository } from "../io/write-repository.js";
+import { sameContent } from "../io/write-tree.js";
 import { renderPool } from "../kube/render/index.js";
 import { formatManifests } from "../kube/yaml.js";
 import { loadModelPoolFile } from "../policy/index.js";
 import { buildRepository } from "../repository/build.js";
+import { writeFileAtomic } from "../util/atomic-file.js";
 import { assertOutputPath, checkOutputPath, rethrowWriteError } from "../util/output-path.js";
 import { templatesDir } from "../util/package-root.js";
 import {
@@ -26,8 +29,12 @@ one folder per model with its config.pbtxt, and the version folder with the mode
 where the pool names a local modelFile (and model.py for ensemble steps); and the pool's
 Kubernetes objects into <dir>/manifests/<namespace>-<pool>.yaml (as \`tritonscale render\`).
 
-Each folder is replaced whole and atomically (written beside it, then renamed), and only
-when its content changes; invalid input writes nothing.
+Several pools may share one <dir>: a pool replaces only its own model folders (each holds
+a .tritonscale-owner.json naming the pool) and its own manifests file, and refuses a model
+folder written for another pool or by hand. <dir>/model-repository is a link to a complete
+tree in <dir>/.model-repository.trees/, flipped with one rename, so a Triton polling it sees
+the old tree or the new one, never a missing or half-written one. Nothing is written when
+nothing changed, and nothing at all when the input or an output path is bad.
 
 Options:
   --out <dir>        output folder (required)
@@ -68,65 +75,71 @@ async function generate(
     io.stderr.write(`${poolFile}: ${build.problems.length} problem(s); nothing written\n`);
     return ExitCode.Problems;
   }
-  // Both trees are built before anything is written: invalid input writes nothing.
-  const manifests = formatManifests(renderPool(policy));
-  const outputs = [
-    {
-      dir: join(out, "model-repository"),
-      tree: build.tree,
-      what: `${build.models.length} model${build.models.length === 1 ? "" : "s"}`,
-    },
-    {
-      dir: join(out, "manifests"),
-      tree: new Map([
-        [
-          `${policy.metadata.namespace}-${policy.metadata.name}.yaml`,
-          new TextEncoder().encode(manifests),
-        ],
-      ]),
-      what: "Kubernetes objects",
-    },
-  ];
-  // Every output path is checked before anything is written: a bad one writes nothing.
+  // Everything is built and checked before anything is written: bad input writes nothing.
+  const pool = `${policy.metadata.namespace}/${policy.metadata.name}`;
+  const root = join(out, "model-repository");
+  const manifestsDir = join(out, "manifests");
+  const manifestsFile = join(
+    manifestsDir,
+    `${policy.metadata.namespace}-${policy.metadata.name}.yaml`,
+  );
+  const manifests = new TextEncoder().encode(formatManifests(renderPool(policy)));
+  const models = `${build.models.length} model${build.models.length === 1 ? "" : "s"}`;
   assertOutputPath(out, "directory");
-  const pathProblems = outputs
-    .map((o) => checkOutputPath(o.dir, "directory"))
-    .filter((p) => p !== undefined);
+  const pathProblems = [
+    checkOutputPath(root, "directory"),
+    checkOutputPath(manifestsDir, "directory") ??
+      (existsSync(manifestsDir) ? checkOutputPath(manifestsFile, "file") : undefined),
+  ].filter((p) => p !== undefined);
   if (pathProblems.length > 0) throw new InputError(pathProblems);
+  const plan = planRepository(root, pool, build.tree);
+  if (plan.problems.length > 0) throw new InputError(plan.problems);
+  const manifestsState = !existsSync(manifestsFile)
+    ? "added"
+    : sameContent(manifestsFile, manifests)
+      ? "unchanged"
+      : "changed";
+
   if (values.check) {
-    let stale = false;
-    for (const o of outputs) {
-      const diff = diffTree(o.dir, o.tree);
-      if (!diff.changed) {
-        io.stdout.write(`${o.dir}: up to date (${o.what})\n`);
-        continue;
-      }
-      stale = true;
-      for (const p of diff.added) io.stdout.write(`would add ${join(o.dir, p)}\n`);
-      for (const p of diff.modified) io.stdout.write(`would change ${join(o.dir, p)}\n`);
-      for (const p of diff.removed) io.stdout.write(`would remove ${join(o.dir, p)}\n`);
+    const { diff } = plan;
+    if (!diff.changed) io.stdout.write(`${root}: up to date (${models})\n`);
+    for (const p of diff.added) io.stdout.write(`would add ${join(root, p)}\n`);
+    for (const p of diff.modified) io.stdout.write(`would change ${join(root, p)}\n`);
+    for (const p of diff.removed) io.stdout.write(`would remove ${join(root, p)}\n`);
+    if (manifestsState === "unchanged") {
+      io.stdout.write(`${manifestsFile}: up to date (Kubernetes objects)\n`);
+    } else {
+      io.stdout.write(`would ${manifestsState === "added" ? "add" : "change"} ${manifestsFile}\n`);
     }
-    if (!stale) return ExitCode.Ok;
+    if (!diff.changed && manifestsState === "unchanged") return ExitCode.Ok;
     io.stderr.write(`${out}: out of date; run tritonscale generate without --check\n`);
     return ExitCode.Problems;
   }
-  for (const o of outputs) {
-    let diff: TreeDiff;
-    try {
-      diff = replaceTree(o.dir, o.tree);
-    } catch (e) {
-      rethrowWriteError(o.dir, e);
-    }
-    if (!diff.changed) {
-      io.stdout.write(`${o.dir}: unchanged (${o.what})\n`);
-      continue;
-    }
+
+  try {
+    writeRepository(plan);
+  } catch (e) {
+    rethrowWriteError(root, e);
+  }
+  const { diff } = plan;
+  if (!diff.changed) {
+    io.stdout.write(`${root}: unchanged (${models})\n`);
+  } else {
     io.stdout.write(
-      `${o.dir}: wrote ${o.what} (${diff.added.length} added, ${diff.modified.length} changed, ${diff.removed.length} removed files)\n`,
+      `${root}: wrote ${models} (${diff.added.length} added, ${diff.modified.length} changed, ${diff.removed.length} removed files)\n`,
     );
-    if (o.tree === build.tree) {
-      for (const m of build.models) io.stdout.write(`  ${m.name}/config.pbtxt  (${m.role})\n`);
+    if (plan.layout === "directory") {
+      io.stdout.write(
+        `  ${root} was a plain folder: it is now a link to a tree in ${join(out, ".model-repository.trees")}, flipped atomically by each generate\n`,
+      );
     }
+    for (const m of build.models) io.stdout.write(`  ${m.name}/config.pbtxt  (${m.role})\n`);
+  }
+  if (manifestsState === "unchanged") {
+    io.stdout.write(`${manifestsFile}: unchanged (Kubernetes objects)\n`);
+  } else {
+    await writeFileAtomic(manifestsFile, manifests, { createFolder: true });
+    io.stdout.write(`${manifestsFile}: wrote Kubernetes objects\n`);
   }
   return ExitCode.Ok;
 }

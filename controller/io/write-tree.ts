@@ -7,18 +7,15 @@ import {
   readdirSync,
   readFileSync,
   readSync,
-  renameSync,
-  rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import type { Tree, TreeFile } from "../repository/tree.js";
+import type { TreeFile } from "../repository/tree.js";
 
 /**
- * Atomic replacement of a generated folder: the new tree is written beside the target in
- * a temporary folder and swapped in with renames. A tree equal to what is on disk is left
- * alone. Model files are copied (and compared) streamed, never held in memory whole.
+ * File-level helpers of the writers (`write-repository.ts`): listing, comparing and writing
+ * tree files. Model files are copied (and compared) streamed, never held in memory whole.
  */
 
 /** Whether the target changed, and which paths differ. */
@@ -83,49 +80,4 @@ export function writeTreeFile(path: string, want: TreeFile): void {
   mkdirSync(dirname(path), { recursive: true });
   if ("copyFrom" in want) copyFileSync(want.copyFrom, path);
   else writeFileSync(path, want);
-}
-
-/** Compares a wanted tree with what is on disk at `root`. */
-export function diffTree(root: string, want: Tree): TreeDiff {
-  const have = new Set(listTreeFiles(root));
-  const added: string[] = [];
-  const modified: string[] = [];
-  for (const [p, file] of want) {
-    if (!have.has(p)) added.push(p);
-    else if (!sameContent(join(root, ...p.split("/")), file)) modified.push(p);
-  }
-  const removed = [...have].filter((p) => !want.has(p));
-  return {
-    changed: added.length + removed.length + modified.length > 0,
-    added: added.sort(),
-    removed: removed.sort(),
-    modified: modified.sort(),
-  };
-}
-
-/**
- * Makes `root` hold exactly `tree`: writes `<root>.tmp-<pid>`, moves the old folder
- * aside, renames the new one in, then deletes the old one. Returns the diff against what
- * was there; when nothing changed, nothing is written.
- */
-export function replaceTree(root: string, tree: Tree): TreeDiff {
-  const diff = diffTree(root, tree);
-  if (!diff.changed) return diff;
-  const parent = dirname(root);
-  mkdirSync(parent, { recursive: true });
-  const tmp = `${root}.tmp-${process.pid}`;
-  const old = `${root}.old-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  try {
-    mkdirSync(tmp, { recursive: true });
-    for (const [p, file] of tree) writeTreeFile(join(tmp, ...p.split("/")), file);
-    if (existsSync(root)) renameSync(root, old);
-    renameSync(tmp, root);
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    if (!existsSync(root) && existsSync(old)) renameSync(old, root);
-    throw e;
-  }
-  rmSync(old, { recursive: true, force: true });
-  return diff;
 }

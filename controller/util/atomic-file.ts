@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chmod, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { assertOutputPath, rethrowWriteError } from "./output-path.js";
 
@@ -7,9 +7,18 @@ import { assertOutputPath, rethrowWriteError } from "./output-path.js";
  * Replaces (or creates) `file` with `content` through a temporary file in the same folder
  * and a rename, so it is never half-written; an existing file keeps its mode. A path that
  * cannot be written (a directory, a device, a missing folder, no permission) is an
- * InputError `<file>: cannot write: <reason>`, checked before writing.
+ * InputError `<file>: cannot write: <reason>`, checked before writing. With
+ * `createFolder`, a missing folder is created first.
  */
-export async function writeFileAtomic(file: string, content: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  content: string | Uint8Array,
+  options: { readonly createFolder?: boolean } = {},
+): Promise<void> {
+  if (options.createFolder) {
+    assertOutputPath(dirname(file), "directory");
+    await mkdir(dirname(file), { recursive: true }).catch((e) => rethrowWriteError(file, e));
+  }
   assertOutputPath(file, "file");
   const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
