@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { InputError } from "../diagnostics/problem.js";
+import { checkManifestsOwner } from "../io/manifests-file.js";
 import { nodeFileReader } from "../io/node-file-reader.js";
 import { planRepository, writeRepository } from "../io/write-repository.js";
 import { sameContent } from "../io/write-tree.js";
@@ -93,12 +94,16 @@ async function generate(
   ].filter((p) => p !== undefined);
   if (pathProblems.length > 0) throw new InputError(pathProblems);
   const plan = planRepository(root, pool, build.tree);
-  if (plan.problems.length > 0) throw new InputError(plan.problems);
   const manifestsState = !existsSync(manifestsFile)
     ? "added"
     : sameContent(manifestsFile, manifests)
       ? "unchanged"
       : "changed";
+  const manifestsProblem =
+    manifestsState === "changed" ? checkManifestsOwner(manifestsFile, pool) : undefined;
+  if (plan.problems.length > 0 || manifestsProblem) {
+    throw new InputError([...plan.problems, ...(manifestsProblem ? [manifestsProblem] : [])]);
+  }
 
   if (values.check) {
     const { diff } = plan;

@@ -124,6 +124,7 @@ export function planRepository(root: string, pool: string, tree: Tree): Reposito
   const layout = kindAt(root);
   let current: string | undefined;
   if (layout === "link") {
+    // A link whose tree was deleted is replaced as if nothing were there: nothing is lost.
     const target = readlinkSync(root);
     const trees = resolve(treesDir(root));
     const resolved = resolve(dirname(root), target);
@@ -134,9 +135,7 @@ export function planRepository(root: string, pool: string, tree: Tree): Reposito
           `is a symbolic link tritonscale did not make (to ${target}); remove it or choose another --out`,
         ),
       );
-    } else if (kindAt(resolved) !== "directory") {
-      problems.push(cannotWrite(root, `its link's target ${target} is missing`));
-    } else {
+    } else if (kindAt(resolved) === "directory") {
       current = resolved;
     }
   } else if (layout === "directory") {

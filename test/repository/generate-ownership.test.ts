@@ -26,14 +26,20 @@ import { capture } from "../support/io.js";
 const enc = (s: string) => new TextEncoder().encode(s);
 
 /** A pool file with the given models (name → template), in `dir`. */
-function writePool(dir: string, file: string, name: string, models: readonly string[]): string {
+function writePool(
+  dir: string,
+  file: string,
+  name: string,
+  models: readonly string[],
+  namespace = "vision",
+): string {
   const path = join(dir, file);
   writeFileSync(
     path,
     [
       "apiVersion: tritonscale.dev/v1alpha1",
       "kind: ModelPool",
-      `metadata: { name: ${name}, namespace: vision }`,
+      `metadata: { name: ${name}, namespace: ${namespace} }`,
       "spec:",
       "  models:",
       ...models.flatMap((m) => [
@@ -111,6 +117,39 @@ describe("generate: several pools share one --out, each replaces only what it ow
     expect(snapshot(join(out, "model-repository"))).to.deep.equal(before);
     expect(readlinkSync(join(out, "model-repository"))).to.equal(link);
     expect(existsSync(join(out, "manifests", "vision-beta.yaml"))).to.equal(false);
+  });
+
+  it("the manifests file of another pool with the same file name is an error naming both pools", async () => {
+    const a = writePool(work, "a.yaml", "c", ["one"], "a-b");
+    const b = writePool(work, "b.yaml", "b-c", ["two"], "a");
+    expect((await generate(a)).code).to.equal(0);
+    const before = readFileSync(join(out, "manifests", "a-b-c.yaml"), "utf8");
+    const r = await generate(b);
+    expect(r.code).to.equal(1);
+    expect(r.err).to.contain(
+      `${out}/manifests/a-b-c.yaml: cannot write: holds the objects of pool a-b/c, and pool a/b-c writes to the same file name`,
+    );
+    expect(readFileSync(join(out, "manifests", "a-b-c.yaml"), "utf8")).to.equal(before);
+    expect(readdirSync(join(out, "model-repository"))).to.deep.equal(["one"]);
+  });
+
+  it("a manifests file not written by tritonscale is not replaced", async () => {
+    mkdirSync(join(out, "manifests"), { recursive: true });
+    writeFileSync(join(out, "manifests", "vision-alpha.yaml"), "kind: ConfigMap\n");
+    const r = await generate(writePool(work, "a.yaml", "alpha", ["det"]));
+    expect(r.code).to.equal(1);
+    expect(r.err).to.contain(
+      `${out}/manifests/vision-alpha.yaml: cannot write: was not written by tritonscale for pool vision/alpha`,
+    );
+    expect(existsSync(join(out, "model-repository"))).to.equal(false);
+  });
+
+  it("a link whose tree was deleted is written anew", async () => {
+    const a = writePool(work, "a.yaml", "alpha", ["det"]);
+    expect((await generate(a)).code).to.equal(0);
+    rmSync(join(out, ".model-repository.trees"), { recursive: true });
+    expect((await generate(a)).code).to.equal(0);
+    expect(readdirSync(join(out, "model-repository"))).to.deep.equal(["det"]);
   });
 
   it("a folder not written by tritonscale is kept, and refused as a model folder", async () => {
