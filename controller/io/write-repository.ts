@@ -9,8 +9,11 @@ import {
   readlinkSync,
   renameSync,
   rmSync,
+  type Stats,
+  statSync,
   symlinkSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
@@ -232,6 +235,8 @@ function linkOrCopy(from: string, to: string): void {
     linkSync(from, to);
   } catch {
     copyFileSync(from, to);
+    const st = statSync(from);
+    utimesSync(to, st.atime, st.mtime);
   }
 }
 
@@ -240,9 +245,42 @@ function carryOver(from: string, to: string): void {
   const st = lstatSync(from);
   if (st.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
   else if (st.isDirectory()) {
-    mkdirSync(to);
+    mkdirSync(to, { mode: st.mode & 0o7777 });
     for (const name of readdirSync(from)) carryOver(join(from, name), join(to, name));
   } else linkOrCopy(from, to);
+}
+
+/**
+ * Gives every folder of `fresh` whose content is unchanged from its counterpart in `old`
+ * (same names; files of the same size and time, as hard links and copies made here are;
+ * links to the same target) the old folder's times, bottom up. Triton's poll mode takes
+ * a model folder's newest time as its version, so without this every flip would reload
+ * every model. Returns whether `fresh` is unchanged.
+ */
+function keepTimes(old: string, fresh: string): boolean {
+  let before: Stats;
+  let after: Stats;
+  try {
+    before = lstatSync(old);
+    after = lstatSync(fresh);
+  } catch {
+    return false;
+  }
+  if (after.isSymbolicLink()) {
+    return before.isSymbolicLink() && readlinkSync(old) === readlinkSync(fresh);
+  }
+  if (!after.isDirectory()) {
+    return before.isFile() && before.size === after.size && before.mtimeMs === after.mtimeMs;
+  }
+  if (!before.isDirectory()) return false;
+  const names = readdirSync(fresh).sort();
+  const oldNames = readdirSync(old).sort();
+  let same = names.length === oldNames.length && names.every((n, i) => n === oldNames[i]);
+  for (const name of names) {
+    if (!keepTimes(join(old, name), join(fresh, name))) same = false;
+  }
+  if (same) utimesSync(fresh, before.atime, before.mtime);
+  return same;
 }
 
 /** Takes the writer's lock beside the repository, or says who holds it. */
@@ -312,6 +350,9 @@ export function writeRepository(
           writeTreeFile(path, file);
         }
       }
+      if (plan.current !== undefined) {
+        for (const name of readdirSync(next)) keepTimes(join(plan.current, name), join(next, name));
+      }
       onStep("tree-written");
       symlinkSync(relative(out, next), tmpLink);
       onStep("link-created");
@@ -324,13 +365,7 @@ export function writeRepository(
       }
       renameSync(tmpLink, root);
       onStep("link-flipped");
-      for (const name of readdirSync(trees)) {
-        const path = join(trees, name);
-        if (path !== next && path !== previous) rmSync(path, { recursive: true, force: true });
-      }
-      for (const name of readdirSync(out)) {
-        if (name.startsWith(`.${basename(root)}.link-`)) rmSync(join(out, name), { force: true });
-      }
+      cleanUp(trees, [next, previous], out, `.${basename(root)}.link-`);
       onStep("cleaned");
     } catch (e) {
       rmSync(tmpLink, { force: true });
@@ -343,6 +378,32 @@ export function writeRepository(
   } finally {
     unlinkSync(lockFile(root));
     onStep("unlocked");
+  }
+}
+
+/**
+ * Deletes the trees other than `keep` and links left by writes that died. Best effort: the
+ * write has succeeded when this runs, so a tree that cannot be deleted now is left for the
+ * next write.
+ */
+function cleanUp(
+  trees: string,
+  keep: readonly (string | undefined)[],
+  out: string,
+  linkPrefix: string,
+): void {
+  const remove = (path: string) => {
+    try {
+      rmSync(path, { recursive: true, force: true });
+    } catch {
+      // left for the next write
+    }
+  };
+  for (const name of readdirSync(trees)) {
+    if (!keep.includes(join(trees, name))) remove(join(trees, name));
+  }
+  for (const name of readdirSync(out)) {
+    if (name.startsWith(linkPrefix)) remove(join(out, name));
   }
 }
 

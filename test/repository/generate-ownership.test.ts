@@ -7,6 +7,8 @@ import {
   readFileSync,
   readlinkSync,
   rmSync,
+  statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -212,6 +214,21 @@ describe("generate: several pools share one --out, each replaces only what it ow
     const c = await generate(clash);
     expect(c.code).to.equal(1);
     expect(c.err).to.contain("model folder belongs to pool beta, and pool vision/alpha");
+  });
+
+  it("unchanged model folders keep their times across a flip (Triton's poll mode would reload them)", async () => {
+    const a = writePool(work, "a.yaml", "alpha", ["det", "same"]);
+    const b = writePool(work, "b.yaml", "beta", ["theirs"]);
+    expect((await generate(a)).code).to.equal(0);
+    expect((await generate(b)).code).to.equal(0);
+    const repo = join(out, "model-repository");
+    const past = new Date("2024-01-01T00:00:00Z");
+    for (const m of ["det", "same", "theirs"]) utimesSync(join(repo, m), past, past);
+    writeFileSync(a, readFileSync(a, "utf8").replace("imageSize: 640", "imageSize: 320"));
+    expect((await generate(a)).out).to.match(/1 changed/);
+    expect(statSync(join(repo, "theirs")).mtime).to.deep.equal(past);
+    expect(statSync(join(repo, "same")).mtime).to.deep.equal(past);
+    expect(statSync(join(repo, "det")).mtime).not.to.deep.equal(past);
   });
 
   it("keeps the current and the previous tree, deleting older ones", async () => {
