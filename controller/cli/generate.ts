@@ -30,9 +30,10 @@ one folder per model with its config.pbtxt, and the version folder with the mode
 where the pool names a local modelFile (and model.py for ensemble steps); and the pool's
 Kubernetes objects into <dir>/manifests/<namespace>-<pool>.yaml (as \`tritonscale render\`).
 
-Several pools may share one <dir>: a pool replaces only its own model folders (each holds
-a .tritonscale-owner.json naming the pool) and its own manifests file, and refuses a model
-folder written for another pool or by hand. <dir>/model-repository is a link to a complete
+Several pools may share one <dir>: a pool replaces only its own manifests file and the
+files it wrote in its own model folders (each holds a .tritonscale-owner.json naming the
+pool and those files), keeps files put there by hand, and refuses a model folder written
+for another pool or by hand. <dir>/model-repository is a link to a complete
 tree in <dir>/.model-repository.trees/, flipped with one rename, so a Triton polling it sees
 the old tree or the new one, never a missing or half-written one. Nothing is written when
 nothing changed, and nothing at all when the input or an output path is bad.

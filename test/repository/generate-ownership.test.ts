@@ -97,7 +97,7 @@ describe("generate: several pools share one --out, each replaces only what it ow
     ]);
     expect(readdirSync(join(out, "model-repository")).sort()).to.deep.equal(["det-a", "det-b"]);
     expect(readFileSync(join(out, "model-repository", "det-a", OWNER_FILE), "utf8")).to.equal(
-      '{"pool":"vision/alpha"}\n',
+      '{"pool":"vision/alpha","files":["config.pbtxt"]}\n',
     );
     expect((await generate(a)).out).to.match(/model-repository: unchanged/);
     expect((await generate(b, "--check")).code).to.equal(0);
@@ -172,6 +172,36 @@ describe("generate: several pools share one --out, each replaces only what it ow
     expect(r.err).to.contain(
       `${repo}/by-hand: cannot write: model folder was not written by tritonscale (no ${OWNER_FILE}); move it away or rename model "by-hand" of pool vision/alpha`,
     );
+  });
+
+  it("a file put into the pool's model folder by hand is kept, and never overwritten", async () => {
+    const a = writePool(work, "a.yaml", "alpha", ["det", "two"]);
+    expect((await generate(a)).code).to.equal(0);
+    const repo = join(out, "model-repository");
+    mkdirSync(join(repo, "det", "1"));
+    writeFileSync(join(repo, "det", "1", "model.onnx"), "by hand");
+    mkdirSync(join(repo, "two", "1"));
+    writeFileSync(join(repo, "two", "1", "model.onnx"), "by hand too");
+    writeFileSync(a, readFileSync(a, "utf8").replace("imageSize: 640", "imageSize: 320"));
+    expect((await generate(a)).code).to.equal(0);
+    expect(readFileSync(join(repo, "det", "1", "model.onnx"), "utf8")).to.equal("by hand");
+
+    // Dropping the model removes what the pool wrote there, not the hand-made file.
+    writePool(work, "a.yaml", "alpha", ["det"]);
+    expect((await generate(a)).code).to.equal(0);
+    expect(snapshot(join(repo, "two"))).to.deep.equal({ "1/model.onnx": "by hand too" });
+
+    writeFileSync(join(work, "det.onnx"), "from the pool");
+    writeFileSync(
+      a,
+      readFileSync(a, "utf8").replace("classes: 80", "classes: 80\n      modelFile: det.onnx"),
+    );
+    const r = await generate(a);
+    expect(r.code).to.equal(1);
+    expect(r.err).to.contain(
+      `${repo}/det/1/model.onnx: cannot write: was not written by tritonscale; move it away, or pool vision/alpha cannot write its model "det"`,
+    );
+    expect(readFileSync(join(repo, "det", "1", "model.onnx"), "utf8")).to.equal("by hand");
   });
 
   it("a model the pool no longer has is removed; other pools' folders stay", async () => {
@@ -302,14 +332,18 @@ describe("writeRepository: the repository path always resolves to a complete tre
     return seen;
   }
 
-  const marker = { [`m/${OWNER_FILE}`]: '{"pool":"vision/p"}\n' };
+  const marker = (files: string) => `{"pool":"vision/p","files":[${files}]}\n`;
   const filesA = {
-    ...marker,
+    [`m/${OWNER_FILE}`]: marker('"config.pbtxt"'),
     "m/config.pbtxt": "a\n",
     "n/config.pbtxt": "n\n",
-    [`n/${OWNER_FILE}`]: '{"pool":"vision/p"}\n',
+    [`n/${OWNER_FILE}`]: marker('"config.pbtxt"'),
   };
-  const filesB = { ...marker, "m/config.pbtxt": "b\n", "m/1/model.py": "py\n" };
+  const filesB = {
+    [`m/${OWNER_FILE}`]: marker('"1/model.py","config.pbtxt"'),
+    "m/config.pbtxt": "b\n",
+    "m/1/model.py": "py\n",
+  };
 
   it("over an existing link: the old tree until one rename, then the new one", () => {
     const root = join(work, "model-repository");
