@@ -8,6 +8,7 @@ import {
   readlinkSync,
   rmSync,
   statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from "node:fs";
@@ -144,6 +145,18 @@ describe("generate: several pools share one --out, each replaces only what it ow
       `${out}/manifests/vision-alpha.yaml: cannot write: was not written by tritonscale for pool vision/alpha`,
     );
     expect(existsSync(join(out, "model-repository"))).to.equal(false);
+  });
+
+  it("a symbolic link tritonscale did not make is not replaced", async () => {
+    mkdirSync(join(work, "elsewhere"));
+    mkdirSync(out);
+    symlinkSync(join(work, "elsewhere"), join(out, "model-repository"));
+    const r = await generate(writePool(work, "a.yaml", "alpha", ["det"]));
+    expect(r.code).to.equal(1);
+    expect(r.err).to.contain(
+      `${out}/model-repository: cannot write: is a symbolic link tritonscale did not make (to ${work}/elsewhere)`,
+    );
+    expect(readdirSync(join(work, "elsewhere"))).to.deep.equal([]);
   });
 
   it("a link whose tree was deleted is written anew", async () => {
