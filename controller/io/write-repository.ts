@@ -402,7 +402,17 @@ export function writeRepository(
         for (const name of readdirSync(next)) keepTimes(join(plan.current, name), join(next, name));
       }
       onStep("tree-written");
-      symlinkSync(relative(out, next), tmpLink);
+      try {
+        symlinkSync(relative(out, next), tmpLink);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? "error";
+        throw new InputError([
+          cannotWrite(
+            root,
+            `the file system of ${out} refused a symbolic link (${code}); the repository is published through one`,
+          ),
+        ]);
+      }
       onStep("link-created");
       let previous = plan.current;
       if (plan.layout === "directory") {

@@ -1,5 +1,15 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -170,6 +180,15 @@ describe("writeFileAtomic: a path that cannot be written is an InputError", () =
       expect(readdirSync(work).sort()).to.deep.equal(["f", "fifo"]);
     });
   }
+
+  it("through a symbolic link, replaces the file it names and keeps the link (it replaced the link)", async () => {
+    mkdirSync(join(work, "real"));
+    writeFileSync(join(work, "real", "pool.yaml"), "old");
+    symlinkSync(join(work, "real", "pool.yaml"), join(work, "link.yaml"));
+    await writeFileAtomic(join(work, "link.yaml"), "new");
+    expect(lstatSync(join(work, "link.yaml")).isSymbolicLink()).to.equal(true);
+    expect(readFileSync(join(work, "real", "pool.yaml"), "utf8")).to.equal("new");
+  });
 
   it("writes a new file in an existing folder and checks nothing else", async () => {
     const file = join(work, "new.csv");
