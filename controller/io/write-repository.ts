@@ -373,6 +373,14 @@ export function writeRepository(
   lock(root);
   onStep("locked");
   try {
+    // The plan was made without the lock: another generate may have flipped since.
+    const layout = kindAt(root);
+    const now = layout === "link" ? linkTarget(root) : layout === "directory" ? root : undefined;
+    if (layout !== plan.layout || (plan.current !== undefined && now !== plan.current)) {
+      throw new InputError([
+        cannotWrite(root, "another tritonscale generate changed it meanwhile; run generate again"),
+      ]);
+    }
     const id = `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
     const next = join(trees, id);
     const tmpLink = join(out, `.${basename(root)}.link-${id}`);

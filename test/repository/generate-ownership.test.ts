@@ -376,6 +376,15 @@ describe("writeRepository: the repository path always resolves to a complete tre
     expect(seen.findIndex((s) => s.files?.["m/config.pbtxt"] === "b\n")).to.equal(3);
   });
 
+  it("a plan made before another write flipped the link is refused, not applied over it", () => {
+    const root = join(work, "model-repository");
+    writeObserved(root, treeA);
+    const stale = planRepository(root, "vision/p", treeB);
+    writeObserved(root, new Map([["m/config.pbtxt", enc("c\n")]]));
+    expect(() => writeRepository(stale)).to.throw(/changed it meanwhile/);
+    expect(snapshot(root)["m/config.pbtxt"]).to.equal("c\n");
+  });
+
   it("the first write: nothing, then the whole tree", () => {
     const root = join(work, "model-repository");
     const seen = writeObserved(root, treeA);
