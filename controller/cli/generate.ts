@@ -1,13 +1,21 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { InputError } from "../diagnostics/problem.js";
-import { buildPool } from "../kube/render/index.js";
+import {
+  checkManifestsOwner,
+  checkManifestsPath,
+  manifestsFileState,
+} from "../io/manifests-file.js";
+import { nodeFileReader } from "../io/node-file-reader.js";
+import { planRepository, writeRepository } from "../io/write-repository.js";
+import { buildPool, poolWarnings } from "../kube/render/index.js";
 import { formatManifests } from "../kube/yaml.js";
 import { type Policy, parseModelPool } from "../policy/index.js";
 import { buildRepository } from "../repository/build.js";
 import { listTemplates } from "../repository/templates.js";
-import { diffTree, replaceTree } from "../repository/write-tree.js";
+import { writeFileAtomic } from "../util/atomic-file.js";
 import type { InputReader } from "../util/input.js";
+import { assertOutputPath, checkOutputPath, rethrowWriteError } from "../util/output-path.js";
 import { templatesDir } from "../util/package-root.js";
 import { readInputText } from "./inputs.js";
 import {
@@ -16,6 +24,7 @@ import {
   ExitCode,
   inputsOf,
   printProblems,
+  printWarnings,
   processIO,
   reportInputErrors,
   usageError,
@@ -28,8 +37,13 @@ one folder per model with its config.pbtxt, and the version folder with the mode
 where the pool names a local modelFile (and model.py for ensemble steps); and the pool's
 Kubernetes objects into <dir>/manifests/<namespace>-<pool>.yaml (as \`tritonscale render\`).
 
-Each folder is replaced whole and atomically (written beside it, then renamed), and only
-when its content changes; invalid input writes nothing.
+Several pools may share one <dir>: a pool replaces only its own manifests file and the
+files it wrote in its own model folders (each holds a .tritonscale-owner.json naming the
+pool and those files), keeps files put there by hand, and refuses a model folder written
+for another pool or by hand. <dir>/model-repository is a link to a complete
+tree in <dir>/.model-repository.trees/, flipped with one rename, so a Triton polling it sees
+the old tree or the new one, never a missing or half-written one. Nothing is written when
+nothing changed, and nothing at all when the input or an output path is bad.
 
 Options:
   --out <dir>        output folder (required)
@@ -64,61 +78,78 @@ async function generate(
 ): Promise<number> {
   const out = values.out;
   const templates = values.templates ?? templatesDir;
-  const policy = await loadPool(inputsOf(io), poolFile, listTemplates(templates));
-  const build = buildRepository(policy, templates);
+  const policy = await loadPool(inputsOf(io), poolFile, listTemplates(nodeFileReader, templates));
+  const build = buildRepository(policy, templates, nodeFileReader);
+  printWarnings(io, poolWarnings(policy));
   if (build.problems.length > 0) {
     printProblems(io, build.problems);
     io.stderr.write(`${poolFile}: ${build.problems.length} problem(s); nothing written\n`);
     return ExitCode.Problems;
   }
-  // Both trees are built before anything is written: invalid input writes nothing.
-  const manifests = formatManifests(buildPool(policy));
-  const outputs = [
-    {
-      dir: join(out, "model-repository"),
-      tree: build.tree,
-      what: `${build.models.length} model${build.models.length === 1 ? "" : "s"}`,
-    },
-    {
-      dir: join(out, "manifests"),
-      tree: new Map([
-        [
-          `${policy.metadata.namespace}-${policy.metadata.name}.yaml`,
-          new TextEncoder().encode(manifests),
-        ],
-      ]),
-      what: "Kubernetes objects",
-    },
-  ];
+  // Everything is built and checked before anything is written: bad input writes nothing.
+  const pool = `${policy.metadata.namespace}/${policy.metadata.name}`;
+  const root = join(out, "model-repository");
+  const manifestsDir = join(out, "manifests");
+  const manifestsFile = join(
+    manifestsDir,
+    `${policy.metadata.namespace}-${policy.metadata.name}.yaml`,
+  );
+  const manifests = new TextEncoder().encode(formatManifests(buildPool(policy)));
+  const models = `${build.models.length} model${build.models.length === 1 ? "" : "s"}`;
+  assertOutputPath(out, "directory");
+  const pathProblems = [
+    checkOutputPath(root, "directory"),
+    checkManifestsPath(manifestsDir, manifestsFile),
+  ].filter((p) => p !== undefined);
+  if (pathProblems.length > 0) throw new InputError(pathProblems);
+  const plan = planRepository(root, pool, build.tree);
+  const manifestsState = manifestsFileState(manifestsFile, manifests);
+  const manifestsProblem =
+    manifestsState === "changed" ? checkManifestsOwner(manifestsFile, pool) : undefined;
+  if (plan.problems.length > 0 || manifestsProblem) {
+    throw new InputError([...plan.problems, ...(manifestsProblem ? [manifestsProblem] : [])]);
+  }
+
   if (values.check) {
-    let stale = false;
-    for (const o of outputs) {
-      const diff = diffTree(o.dir, o.tree);
-      if (!diff.changed) {
-        io.stdout.write(`${o.dir}: up to date (${o.what})\n`);
-        continue;
-      }
-      stale = true;
-      for (const p of diff.added) io.stdout.write(`would add ${join(o.dir, p)}\n`);
-      for (const p of diff.modified) io.stdout.write(`would change ${join(o.dir, p)}\n`);
-      for (const p of diff.removed) io.stdout.write(`would remove ${join(o.dir, p)}\n`);
+    const { diff } = plan;
+    if (!diff.changed) io.stdout.write(`${root}: up to date (${models})\n`);
+    for (const p of diff.added) io.stdout.write(`would add ${join(root, p)}\n`);
+    for (const p of diff.modified) io.stdout.write(`would change ${join(root, p)}\n`);
+    for (const p of diff.removed) io.stdout.write(`would remove ${join(root, p)}\n`);
+    if (manifestsState === "unchanged") {
+      io.stdout.write(`${manifestsFile}: up to date (Kubernetes objects)\n`);
+    } else {
+      io.stdout.write(`would ${manifestsState === "added" ? "add" : "change"} ${manifestsFile}\n`);
     }
-    if (!stale) return ExitCode.Ok;
+    if (!diff.changed && manifestsState === "unchanged") return ExitCode.Ok;
     io.stderr.write(`${out}: out of date; run tritonscale generate without --check\n`);
     return ExitCode.Problems;
   }
-  for (const o of outputs) {
-    const diff = replaceTree(o.dir, o.tree);
-    if (!diff.changed) {
-      io.stdout.write(`${o.dir}: unchanged (${o.what})\n`);
-      continue;
-    }
+
+  try {
+    writeRepository(plan);
+  } catch (e) {
+    rethrowWriteError(root, e);
+  }
+  const { diff } = plan;
+  if (!diff.changed) {
+    io.stdout.write(`${root}: unchanged (${models})\n`);
+  } else {
     io.stdout.write(
-      `${o.dir}: wrote ${o.what} (${diff.added.length} added, ${diff.modified.length} changed, ${diff.removed.length} removed files)\n`,
+      `${root}: wrote ${models} (${diff.added.length} added, ${diff.modified.length} changed, ${diff.removed.length} removed files)\n`,
     );
-    if (o.tree === build.tree) {
-      for (const m of build.models) io.stdout.write(`  ${m.name}/config.pbtxt  (${m.role})\n`);
+    if (plan.layout === "directory") {
+      io.stdout.write(
+        `  ${root} was a plain folder: it is now a link to a tree in ${join(out, ".model-repository.trees")}, flipped atomically by each generate\n`,
+      );
     }
+    for (const m of build.models) io.stdout.write(`  ${m.name}/config.pbtxt  (${m.role})\n`);
+  }
+  if (manifestsState === "unchanged") {
+    io.stdout.write(`${manifestsFile}: unchanged (Kubernetes objects)\n`);
+  } else {
+    await writeFileAtomic(manifestsFile, manifests, { createFolder: true });
+    io.stdout.write(`${manifestsFile}: wrote Kubernetes objects\n`);
   }
   return ExitCode.Ok;
 }

@@ -7,6 +7,7 @@ import { DEFAULT_PROFILE_SPEC } from "../simulate/profile.js";
 import { parseTraceSpec } from "../simulate/trace.js";
 import { readTraceCsv } from "../simulate/trace-csv.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
+import { assertOutputPath } from "../util/output-path.js";
 import { checkModelName, flagNumber } from "./flags.js";
 import { INPUT_SIZE_HELP, inputSizeOptions, loadPolicy, loadProfile } from "./inputs.js";
 import {
@@ -18,7 +19,6 @@ import {
   reportInputErrors,
   usageError,
 } from "./io.js";
-import { checkOutputFile } from "./output-path.js";
 import type { CommandInputs } from "./read-input.js";
 
 const HELP = `Usage: tritonscale simulate --pool <pool.yaml> --trace <file|synthetic:...> [options]
@@ -80,7 +80,7 @@ export async function runSimulate(
     const badModel = checkModelName(values.model, policy);
     if (badModel) return usageError(io, "simulate", badModel, HELP);
     // Found out before the run, not after it.
-    if (values.timeline) await checkOutputFile(inputs, values.timeline);
+    if (values.timeline) assertOutputPath(values.timeline, "file");
     const profile = await loadProfile(inputs, values.profile ?? DEFAULT_PROFILE_SPEC, limits);
     const trace = traceSpec.startsWith("synthetic:")
       ? parseTraceSpec(traceSpec, seed)

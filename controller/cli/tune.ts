@@ -5,6 +5,7 @@ import { loadModelPool, parseModelPool } from "../policy/index.js";
 import { simulatedModel } from "../simulate/setup.js";
 import { type TuneCandidate, tuneBatching } from "../simulate/tune.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
+import { assertOutputPath } from "../util/output-path.js";
 import { checkModelName, flagNumber } from "./flags.js";
 import { INPUT_SIZE_HELP, inputSizeOptions, loadProfile, readInputText } from "./inputs.js";
 import {
@@ -16,7 +17,6 @@ import {
   reportInputErrors,
   usageError,
 } from "./io.js";
-import { checkOutputFile } from "./output-path.js";
 
 const HELP = `Usage: tritonscale tune --profile <csv|linear:...> --slo-p99 <ms> [--pool <pool.yaml> [--model <name>] [--write]]
 
@@ -80,7 +80,7 @@ export async function runTune(argv: readonly string[], io: CommandIO = processIO
       const badModel = checkModelName(values.model, policy);
       if (badModel) return usageError(io, "tune", badModel, HELP);
     }
-    if (values.write && values.pool) await checkOutputFile(inputs, values.pool);
+    if (values.write && values.pool) assertOutputPath(values.pool, "file");
     const sloMs = values["slo-p99"] !== undefined ? sloFlag : policy!.spec.slo.latencyP99Ms;
     const profile = await loadProfile(inputs, profileSpec, limits);
     const ranked = tuneBatching({ profile, sloMs });

@@ -16,12 +16,10 @@ export {
 export {
   formatPath,
   loadModelPool,
-  loadModelPoolFile,
   type ModelPoolResult,
   type ParseOptions,
   type PathSegment,
   parseModelPool,
-  parseModelPoolFile,
   parseModelPoolObject,
   parsePath,
 } from "./load.js";

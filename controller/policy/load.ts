@@ -12,7 +12,6 @@
  * 6. freeze, adding `<duration>Seconds` beside every duration (here).
  */
 
-import { readFile } from "node:fs/promises";
 import { type Document, isScalar, parseAllDocuments } from "yaml";
 import { InputError, type Problem, type SourcePos, sortProblems } from "../diagnostics/problem.js";
 import { didYouMean } from "../diagnostics/suggest.js";
@@ -139,37 +138,6 @@ export function parseModelPool(
 export function loadModelPool(text: string, file: string, options: ParseOptions = {}): Policy {
   const r = parseModelPool(text, file, options);
   if (r.policy === undefined) throw new InputError(r.problems, `${file}: invalid ${KIND}`);
-  return r.policy;
-}
-
-/** Reads and validates a ModelPool file; a file that cannot be read is a problem too. */
-export async function parseModelPoolFile(path: string): Promise<ModelPoolResult> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT"
-        ? "no such file"
-        : code === "EISDIR"
-          ? "is a directory, not a file"
-          : (e as Error).message;
-    return {
-      problems: [{ file: path, line: 0, col: 0, path: "", message: `cannot read: ${why}` }],
-    };
-  }
-  return parseModelPool(text, path);
-}
-
-/**
- * Reads and validates a ModelPool file.
- *
- * @throws InputError carrying every problem found (including an unreadable file).
- */
-export async function loadModelPoolFile(path: string): Promise<Policy> {
-  const r = await parseModelPoolFile(path);
-  if (r.policy === undefined) throw new InputError(r.problems, `${path}: invalid ${KIND}`);
   return r.policy;
 }
 

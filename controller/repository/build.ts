@@ -1,12 +1,12 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, extname, isAbsolute, resolve } from "node:path";
 import type { Problem } from "../diagnostics/problem.js";
 import type { Policy } from "../policy/index.js";
+import type { FileReader } from "./file-reader.js";
 import { lintModelConfig, type RepositoryIndex } from "./lint.js";
 import { formatModelConfig, parseModelConfig } from "./model-config.js";
 import { type RenderedModel, renderModelRepository } from "./render.js";
 import { loadTemplate, type Template } from "./templates.js";
-import type { Tree } from "./write-tree.js";
+import type { Tree, TreeFile } from "./tree.js";
 
 /** Model file extensions Triton's backends expect, by platform/backend. */
 const MODEL_FILE_EXTENSIONS: Readonly<Record<string, readonly string[]>> = {
@@ -24,14 +24,19 @@ export interface RepositoryBuild {
 
 /**
  * Loads the templates a pool names from `templatesDir`, renders every model, checks the
- * model files it must copy, and lays out the repository as a Tree. Nothing is written.
+ * model files it must copy, and lays out the repository as a Tree. Every read goes through
+ * `reader`; nothing is written.
  */
-export function buildRepository(policy: Policy, templatesDir: string): RepositoryBuild {
+export function buildRepository(
+  policy: Policy,
+  templatesDir: string,
+  reader: FileReader,
+): RepositoryBuild {
   const problems: Problem[] = [];
   const templates = new Map<string, Template>();
   policy.spec.models.forEach((m, i) => {
     if (templates.has(m.template)) return;
-    const r = loadTemplate(templatesDir, m.template);
+    const r = loadTemplate(reader, templatesDir, m.template);
     if (r.template) {
       templates.set(m.template, r.template);
       if (r.template.kind === "ensemble" && m.maxBatchSize === 0) {
@@ -58,7 +63,7 @@ export function buildRepository(policy: Policy, templatesDir: string): Repositor
   const rendered = renderModelRepository(policy, templates, resolveModelFile);
   problems.push(...rendered.problems);
 
-  const tree = new Map<string, Uint8Array>();
+  const tree = new Map<string, TreeFile>();
   const enc = new TextEncoder();
   const repo: RepositoryIndex = {
     root: "model-repository",
@@ -80,22 +85,29 @@ export function buildRepository(policy: Policy, templatesDir: string): Repositor
       }
       const i = policy.spec.models.findIndex((m) => m.name === model.poolModel);
       const where = `spec.models[${i}].modelFile`;
-      if (!existsSync(f.copyFrom) || !statSync(f.copyFrom).isFile()) {
-        problems.push(policy.source.problemAt(where, `model file ${f.copyFrom} does not exist`));
+      const kind = reader.kind(f.copyFrom);
+      if (kind !== "file") {
+        const what =
+          kind === undefined
+            ? "does not exist"
+            : kind === "directory"
+              ? "is a directory, not a file"
+              : "is not a regular file";
+        problems.push(policy.source.problemAt(where, `model file ${f.copyFrom} ${what}`));
         continue;
       }
-      const kind = model.config.platform ?? model.config.backend ?? "";
-      const allowed = MODEL_FILE_EXTENSIONS[kind];
+      const platform = model.config.platform ?? model.config.backend ?? "";
+      const allowed = MODEL_FILE_EXTENSIONS[platform];
       if (allowed && !allowed.includes(extname(f.copyFrom).toLowerCase())) {
         problems.push(
           policy.source.problemAt(
             where,
-            `${f.copyFrom} does not look like a ${kind} model: expected a ${allowed.join(" or ")} file`,
+            `${f.copyFrom} does not look like a ${platform} model: expected a ${allowed.join(" or ")} file`,
           ),
         );
         continue;
       }
-      tree.set(`${model.name}/${f.path}`, readFileSync(f.copyFrom));
+      tree.set(`${model.name}/${f.path}`, { copyFrom: f.copyFrom });
     }
   }
   return { models: rendered.models, tree, problems };

@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import type { Problem } from "../diagnostics/problem.js";
 import { didYouMean } from "../diagnostics/suggest.js";
+import type { FileReader } from "./file-reader.js";
 
 /**
  * Model templates: folders in `repo-templates/` with a `template.yaml` and protobuf
@@ -44,17 +44,15 @@ export interface Template {
 }
 
 /** Names of the templates in `dir` (folders with a template.yaml), sorted. */
-export function listTemplates(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
+export function listTemplates(reader: FileReader, dir: string): string[] {
+  return reader
+    .list(dir)
     .filter(
-      (d) =>
-        d.isDirectory() &&
-        !d.name.startsWith("_") &&
-        existsSync(join(dir, d.name, "template.yaml")),
-    )
-    .map((d) => d.name)
-    .sort();
+      (name) =>
+        !name.startsWith("_") &&
+        reader.kind(join(dir, name)) === "directory" &&
+        reader.kind(join(dir, name, "template.yaml")) === "file",
+    );
 }
 
 /** Where the shared config of a role lives for a kind, relative to `_base/`. */
@@ -70,13 +68,14 @@ function baseConfigPath(kind: TemplateKind, role: TemplateRole): string {
  * Returns problems (file:line:col) instead of throwing when the template is malformed.
  */
 export function loadTemplate(
+  reader: FileReader,
   dir: string,
   name: string,
 ): { template?: Template; problems: Problem[] } {
   const folder = join(dir, name);
   const metaFile = join(folder, "template.yaml");
   const shown = (f: string) => relative(process.cwd(), f) || f;
-  if (!existsSync(metaFile)) {
+  if (reader.kind(metaFile) !== "file") {
     return {
       problems: [
         {
@@ -84,14 +83,14 @@ export function loadTemplate(
           line: 0,
           col: 0,
           path: "",
-          message: `template "${name}" does not exist${didYouMean(name, listTemplates(dir))}; templates: ${listTemplates(dir).join(", ")}`,
+          message: `template "${name}" does not exist${didYouMean(name, listTemplates(reader, dir))}; templates: ${listTemplates(reader, dir).join(", ")}`,
         },
       ],
     };
   }
   const problems: Problem[] = [];
   const lc = new LineCounter();
-  const doc = parseDocument(readFileSync(metaFile, "utf8"), { lineCounter: lc });
+  const doc = parseDocument(reader.readText(metaFile), { lineCounter: lc });
   const at = (offset: number | undefined) => lc.linePos(offset ?? 0);
   for (const e of doc.errors) {
     const p = at(e.pos[0]);
@@ -157,8 +156,8 @@ export function loadTemplate(
   const configs = new Map<TemplateRole, TemplateFile>();
   const pythonModels = new Map<TemplateRole, TemplateFile>();
   const pick = (own: string, base: string): string | undefined => {
-    if (existsSync(join(folder, own))) return join(folder, own);
-    if (existsSync(join(dir, "_base", base))) return join(dir, "_base", base);
+    if (reader.kind(join(folder, own)) === "file") return join(folder, own);
+    if (reader.kind(join(dir, "_base", base)) === "file") return join(dir, "_base", base);
     return undefined;
   };
   for (const role of ROLES_BY_KIND[kind]) {
@@ -174,7 +173,7 @@ export function loadTemplate(
       });
       continue;
     }
-    configs.set(role, { file: shown(file), text: readFileSync(file, "utf8") });
+    configs.set(role, { file: shown(file), text: reader.readText(file) });
     if (role === "preprocess" || role === "postprocess") {
       const py = pick(join("ensemble", `${role}.py`), join("ensemble", `${role}.py`));
       if (!py) {
@@ -187,7 +186,7 @@ export function loadTemplate(
         });
         continue;
       }
-      pythonModels.set(role, { file: shown(py), text: readFileSync(py, "utf8") });
+      pythonModels.set(role, { file: shown(py), text: reader.readText(py) });
     }
   }
   if (problems.length > 0) return { problems };

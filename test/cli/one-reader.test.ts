@@ -11,14 +11,15 @@ import { projectRoot } from "../support/reference.js";
  */
 const MAY_USE_FS: Readonly<Record<string, string>> = {
   "controller/cli/read-input.ts": "the one input reader",
+  "controller/io/node-file-reader.ts":
+    "the generator's reads (templates, model files): the synchronous twin, same wording",
   "controller/cli/main.ts": "reads the package's own package.json for --version",
   "controller/util/package-root.ts": "finds the installed package's folder",
   "controller/util/atomic-file.ts": "writes output files atomically",
-  "controller/repository/write-tree.ts": "writes (and compares with) the generated tree",
-  // Until the generator takes the injected reader, and parseModelPoolFile is gone:
-  "controller/policy/load.ts": "parseModelPoolFile (to be removed: commands read through cli/)",
-  "controller/repository/build.ts": "model files to copy (to take the injected reader)",
-  "controller/repository/templates.ts": "the template folder (to take the injected reader)",
+  "controller/util/output-path.ts": "checks output paths before anything is written",
+  "controller/io/write-tree.ts": "writes (and compares with) generated files",
+  "controller/io/write-repository.ts": "writes the model repository and flips its link",
+  "controller/io/manifests-file.ts": "reads back the manifests file generate wrote, to own it",
 };
 
 function sources(dir: string): string[] {

@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
+import { loadPolicy } from "../../controller/cli/inputs.js";
+import { createInputReader } from "../../controller/cli/read-input.js";
 import { formatProblem, InputError } from "../../controller/diagnostics/problem.js";
 import {
   formatPath,
   loadModelPool,
-  loadModelPoolFile,
   type PathSegment,
   type Policy,
   parseModelPool,
@@ -740,20 +741,23 @@ describe("loadModelPool: problems", () => {
   });
 });
 
-describe("loadModelPoolFile", () => {
+describe("loadPolicy (the CLI's reader and the loader)", () => {
   it("loads an example from disk", async () => {
-    const p = await loadModelPoolFile(join(projectRoot, "examples", "yolov8-pool.yaml"));
+    const p = await loadPolicy(
+      createInputReader(),
+      join(projectRoot, "examples", "yolov8-pool.yaml"),
+    );
     expect(p.metadata.name).to.equal("yolo-detect");
   });
 
   it("turns a missing file into an InputError", async () => {
     try {
-      await loadModelPoolFile("/nonexistent/pool.yaml");
+      await loadPolicy(createInputReader(), "/nonexistent/pool.yaml");
       expect.fail("no error");
     } catch (e) {
       expect(e).to.be.instanceOf(InputError);
       expect((e as InputError).problems.map(formatProblem)).to.deep.equal([
-        "/nonexistent/pool.yaml: cannot read: no such file",
+        "/nonexistent/pool.yaml: cannot read: no such file or directory",
       ]);
     }
   });

@@ -6,12 +6,14 @@ import { stringify } from "yaml";
 import { runConfig } from "../../controller/cli/config.js";
 import { runGenerate } from "../../controller/cli/generate.js";
 import { formatProblem } from "../../controller/diagnostics/problem.js";
+import { nodeFileReader } from "../../controller/io/node-file-reader.js";
+import { readTree } from "../../controller/io/write-tree.js";
 import { loadModelPool } from "../../controller/policy/index.js";
 import { buildRepository } from "../../controller/repository/build.js";
 import { parseModelConfig } from "../../controller/repository/model-config.js";
 import { rawOutputShape } from "../../controller/repository/render.js";
 import { listTemplates, loadTemplate } from "../../controller/repository/templates.js";
-import { readTree } from "../../controller/repository/write-tree.js";
+import type { TreeFile } from "../../controller/repository/tree.js";
 import { checkWithGoogle } from "../support/google-text-format.js";
 import { capture } from "../support/io.js";
 import { projectRoot } from "../support/reference.js";
@@ -37,14 +39,15 @@ function poolYaml(model: Record<string, unknown>): string {
 
 function build(model: Record<string, unknown>) {
   const policy = loadModelPool(poolYaml(model), "pool.yaml");
-  return buildRepository(policy, templatesDir);
+  return buildRepository(policy, templatesDir, nodeFileReader);
 }
 
-function text(bytes: Uint8Array | undefined): string {
-  return new TextDecoder().decode(bytes);
+function text(file: TreeFile | undefined): string {
+  if (file !== undefined && "copyFrom" in file) throw new Error(`a copy of ${file.copyFrom}`);
+  return new TextDecoder().decode(file);
 }
 
-const templates = listTemplates(templatesDir);
+const templates = listTemplates(nodeFileReader, templatesDir);
 
 describe("repo-templates", () => {
   it("ships YOLOv5, YOLOv8 and YOLO11 in onnx, trt, end2end and ensemble forms", () => {
@@ -57,7 +60,10 @@ describe("repo-templates", () => {
 
   it("every template loads without problems", () => {
     for (const t of templates) {
-      expect(loadTemplate(templatesDir, t).problems.map(formatProblem), t).to.deep.equal([]);
+      expect(
+        loadTemplate(nodeFileReader, templatesDir, t).problems.map(formatProblem),
+        t,
+      ).to.deep.equal([]);
     }
   });
 
@@ -89,7 +95,7 @@ describe("generate: golden fixtures per template", () => {
         rmSync(dir, { recursive: true, force: true });
         for (const [p, bytes] of configs) {
           mkdirSync(join(dir, p, ".."), { recursive: true });
-          writeFileSync(join(dir, p), bytes);
+          writeFileSync(join(dir, p), text(bytes));
         }
       }
       const golden = readTree(dir);

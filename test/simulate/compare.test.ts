@@ -1,6 +1,7 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
-import { loadModelPoolFile, type Policy } from "../../controller/policy/index.js";
+import { loadModelPool, type Policy } from "../../controller/policy/index.js";
 import { type Comparison, type ComparisonRow, compare } from "../../controller/simulate/compare.js";
 import { DEFAULT_PROFILE } from "../../controller/simulate/profile.js";
 import { parseTraceSpec } from "../../controller/simulate/trace.js";
@@ -48,7 +49,7 @@ const TRACES: { name: string; trace: string; hours: number; controls: string[] }
 describe("compare on the example pool", () => {
   let policy: Policy;
   before(async () => {
-    policy = await loadModelPoolFile(EXAMPLE);
+    policy = loadModelPool(readFileSync(EXAMPLE, "utf8"), EXAMPLE);
   });
 
   for (const t of TRACES) {

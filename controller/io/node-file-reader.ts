@@ -1,0 +1,40 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { InputError } from "../diagnostics/problem.js";
+import type { FileKind, FileReader } from "../repository/file-reader.js";
+import { readErrorReason } from "../util/input.js";
+
+/** Why a file cannot be read, in the input reader's words (util/input.ts); others are bugs. */
+function readError(e: unknown): string {
+  const why = readErrorReason((e as NodeJS.ErrnoException).code);
+  if (why === undefined) throw e;
+  return why;
+}
+
+/** {@link FileReader} over node:fs: the one place the repository generator's reads happen. */
+export const nodeFileReader: FileReader = {
+  kind(path: string): FileKind | undefined {
+    try {
+      const st = statSync(path, { throwIfNoEntry: false });
+      if (!st) return undefined;
+      return st.isFile() ? "file" : st.isDirectory() ? "directory" : "other";
+    } catch {
+      return undefined;
+    }
+  },
+  readText(path: string): string {
+    try {
+      return readFileSync(path, "utf8");
+    } catch (e) {
+      throw new InputError([
+        { file: path, line: 0, col: 0, path: "", message: `cannot read: ${readError(e)}` },
+      ]);
+    }
+  },
+  list(dir: string): string[] {
+    try {
+      return readdirSync(dir).sort();
+    } catch {
+      return [];
+    }
+  },
+};
