@@ -80,7 +80,6 @@ async function generate(
   const templates = values.templates ?? templatesDir;
   const policy = await loadPool(inputsOf(io), poolFile, listTemplates(nodeFileReader, templates));
   const build = buildRepository(policy, templates, nodeFileReader);
-  printWarnings(io, poolWarnings(policy));
   if (build.problems.length > 0) {
     printProblems(io, build.problems);
     io.stderr.write(`${poolFile}: ${build.problems.length} problem(s); nothing written\n`);
@@ -109,6 +108,8 @@ async function generate(
   if (plan.problems.length > 0 || manifestsProblem) {
     throw new InputError([...plan.problems, ...(manifestsProblem ? [manifestsProblem] : [])]);
   }
+  // The pool is valid and the output writable: now warnings are worth reading.
+  printWarnings(io, poolWarnings(policy));
 
   if (values.check) {
     const { diff } = plan;
