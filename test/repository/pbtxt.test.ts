@@ -178,6 +178,20 @@ describe("parseModelConfig", () => {
       text: 'name: "abc\nplatform: "x"',
       want: ["c.pbtxt:1:7: string literal is not terminated before the end of the line"],
     },
+    {
+      name: "backslash before a newline inside a string (strings cannot span lines)",
+      text: 'name: "a\\\nb"\nmax_batch_size: x',
+      want: [
+        "c.pbtxt:1:9: a backslash cannot continue a string onto the next line; end the string with \" on this line and start another on the next (adjacent strings are joined)",
+      ],
+    },
+    {
+      name: "backslash before CRLF inside a string",
+      text: "name: 'a\\\r\nb'",
+      want: [
+        "c.pbtxt:1:9: a backslash cannot continue a string onto the next line; end the string with ' on this line and start another on the next (adjacent strings are joined)",
+      ],
+    },
   ];
   for (const c of invalid) {
     it(`rejects ${c.name}`, () => {

@@ -131,7 +131,18 @@ export function tokenize(text: string): Token[] {
             line,
             col,
           );
-        if (text[i] === "\\") i++;
+        if (text[i] === "\\") {
+          const e = text[i + 1];
+          if (e === "\n" || e === "\r") {
+            // Google's tokenizer has no line continuation: a string ends on its own line.
+            throw new TokenizeError(
+              `a backslash cannot continue a string onto the next line; end the string with ${c} on this line and start another on the next (adjacent strings are joined)`,
+              line,
+              i - lineStart + 1,
+            );
+          }
+          i++;
+        }
         i++;
       }
       if (i >= n) throw new TokenizeError("string literal is not terminated", line, col);
