@@ -182,7 +182,7 @@ describe("parseModelConfig", () => {
       name: "backslash before a newline inside a string (strings cannot span lines)",
       text: 'name: "a\\\nb"\nmax_batch_size: x',
       want: [
-        "c.pbtxt:1:9: a backslash cannot continue a string onto the next line; end the string with \" on this line and start another on the next (adjacent strings are joined)",
+        'c.pbtxt:1:9: a backslash cannot continue a string onto the next line; end the string with " on this line and start another on the next (adjacent strings are joined)',
       ],
     },
     {
