@@ -78,6 +78,13 @@ describe("parseModelConfig", () => {
         instance_group: [{ passive: true }, { passive: false }],
       },
     },
+    {
+      name: "map key __proto__ as an ordinary key (not a prototype assignment)",
+      text: 'parameters { key: "__proto__" value { string_value: "x" } } parameters { key: "constructor" value {} }',
+      want: {
+        parameters: JSON.parse('{"__proto__": {"string_value": "x"}, "constructor": {}}'),
+      },
+    },
   ];
   for (const c of valid) {
     it(`reads ${c.name}`, () => {
@@ -192,6 +199,14 @@ describe("parseModelConfig", () => {
         "c.pbtxt:1:9: a backslash cannot continue a string onto the next line; end the string with ' on this line and start another on the next (adjacent strings are joined)",
       ],
     },
+    {
+      name: "__proto__ and constructor are not bool or float words",
+      text: "response_cache { enable: __proto__ }\nmodel_metrics { metric_control { histogram_options { buckets: [constructor] } } }",
+      want: [
+        'c.pbtxt:1:26: response_cache.enable: expected true or false, found "__proto__"',
+        'c.pbtxt:2:64: model_metrics.metric_control[0].histogram_options.buckets[0]: expected a number for double field "buckets", found "constructor"',
+      ],
+    },
   ];
   for (const c of invalid) {
     it(`rejects ${c.name}`, () => {
@@ -278,6 +293,14 @@ describe("formatModelConfig", () => {
     const once = formatModelConfig(parseModelConfig(text, "c").config);
     expect(formatModelConfig(parseModelConfig(once, "c").config)).to.equal(once);
     expect(once).to.contain("dynamic_batching {}");
+  });
+
+  it("round-trips the map key __proto__", () => {
+    const text = 'parameters {\n  key: "__proto__"\n  value {\n    string_value: "x"\n  }\n}\n';
+    const parsed = parseModelConfig(text, "c");
+    expect(parsed.problems).to.deep.equal([]);
+    expect(Object.keys(parsed.config.parameters ?? {})).to.deep.equal(["__proto__"]);
+    expect(formatModelConfig(parsed.config)).to.equal(text);
   });
 
   it("refuses a value that does not fit the schema", () => {

@@ -29,19 +29,21 @@ class Abort extends Error {}
 
 type Mutable = { [field: string]: PbValue | undefined };
 
-const FLOAT_WORDS: Readonly<Record<string, number>> = {
-  inf: Number.POSITIVE_INFINITY,
-  infinity: Number.POSITIVE_INFINITY,
-  nan: Number.NaN,
-};
-const BOOL_WORDS: Readonly<Record<string, boolean>> = {
-  true: true,
-  t: true,
-  True: true,
-  false: false,
-  f: false,
-  False: false,
-};
+// Maps, not object literals: a word such as `__proto__` or `constructor` must not find a
+// property of Object.prototype.
+const FLOAT_WORDS: ReadonlyMap<string, number> = new Map([
+  ["inf", Number.POSITIVE_INFINITY],
+  ["infinity", Number.POSITIVE_INFINITY],
+  ["nan", Number.NaN],
+]);
+const BOOL_WORDS: ReadonlyMap<string, boolean> = new Map([
+  ["true", true],
+  ["t", true],
+  ["True", true],
+  ["false", false],
+  ["f", false],
+  ["False", false],
+]);
 
 function describeToken(t: Token): string {
   return t.kind === TokenKind.End ? "end of file" : `"${t.text}"`;
@@ -165,7 +167,7 @@ class Parser {
   private parseField(field: FieldInfo, path: string, target: Mutable): void {
     if (field.mapEntry) {
       this.trySymbol(":");
-      const map = (target[field.name] as Mutable | undefined) ?? {};
+      const map = (target[field.name] as Mutable | undefined) ?? newMap();
       target[field.name] = map;
       this.forEachElement(path, () => this.parseMapEntry(field.mapEntry!, path, map));
       return;
@@ -319,9 +321,9 @@ class Parser {
     if (field.kind === "bool") {
       const v =
         t.kind === TokenKind.Identifier
-          ? BOOL_WORDS[t.text]
-          : t.kind === TokenKind.Integer && !negative
-            ? { "0": false, "1": true }[t.text]
+          ? BOOL_WORDS.get(t.text)
+          : t.kind === TokenKind.Integer && !negative && (t.text === "0" || t.text === "1")
+            ? t.text === "1"
             : undefined;
       if (v === undefined) {
         this.report(
@@ -334,7 +336,7 @@ class Parser {
     }
     if (field.kind === "float" || field.kind === "double") {
       let v: number | undefined;
-      if (t.kind === TokenKind.Identifier) v = FLOAT_WORDS[t.text.toLowerCase()];
+      if (t.kind === TokenKind.Identifier) v = FLOAT_WORDS.get(t.text.toLowerCase());
       else if (t.kind === TokenKind.Float) v = Number(t.text.replace(/[fF]$/, ""));
       else if (t.kind === TokenKind.Integer) {
         const i = parseInteger(t.text);
@@ -437,6 +439,14 @@ class Parser {
       else if (t.kind === TokenKind.Symbol && t.text === stack[stack.length - 1]) stack.pop();
     } while (stack.length > 0);
   }
+}
+
+/**
+ * An empty map value. It has no prototype, so every key — `__proto__` and `constructor`
+ * included — is an ordinary own property.
+ */
+function newMap(): Mutable {
+  return Object.create(null) as Mutable;
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
