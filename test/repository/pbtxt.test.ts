@@ -85,6 +85,16 @@ describe("parseModelConfig", () => {
         parameters: JSON.parse('{"__proto__": {"string_value": "x"}, "constructor": {}}'),
       },
     },
+    {
+      name: "U+FEFF at the start of a string value, written or escaped, is kept",
+      text: 'name: "\uFEFFm" platform: "\\uFEFFp"',
+      want: { name: "\uFEFFm", platform: "\uFEFFp" },
+    },
+    {
+      name: "a byte-order mark at the start of the file is skipped",
+      text: '\uFEFFname: "m"',
+      want: { name: "m" },
+    },
   ];
   for (const c of valid) {
     it(`reads ${c.name}`, () => {
@@ -207,6 +217,13 @@ describe("parseModelConfig", () => {
         'c.pbtxt:2:64: model_metrics.metric_control[0].histogram_options.buckets[0]: expected a number for double field "buckets", found "constructor"',
       ],
     },
+    {
+      name: "error after a byte-order mark: columns count from after it",
+      text: "\uFEFFmax_batch_size: x",
+      want: [
+        'c.pbtxt:1:17: max_batch_size: expected an integer for int32 field "max_batch_size", found "x"',
+      ],
+    },
   ];
   for (const c of invalid) {
     it(`rejects ${c.name}`, () => {
@@ -301,6 +318,11 @@ describe("formatModelConfig", () => {
     expect(parsed.problems).to.deep.equal([]);
     expect(Object.keys(parsed.config.parameters ?? {})).to.deep.equal(["__proto__"]);
     expect(formatModelConfig(parsed.config)).to.equal(text);
+  });
+
+  it("keeps a U+FEFF at the start of a string, so formatting is idempotent", () => {
+    const text = 'name: "\uFEFFm"\n';
+    expect(formatModelConfig(parseModelConfig(text, "c").config)).to.equal(text);
   });
 
   it("refuses a value that does not fit the schema", () => {

@@ -141,6 +141,9 @@ export function formatFloat(v: number): string {
   return String(v);
 }
 
+/** Keeps a U+FEFF: in a string value it is content, not a byte-order mark. */
+const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
 /**
  * A double-quoted string with C escapes for quotes, backslashes and control bytes.
  * For `string` fields UTF-8 is kept readable; for `bytes` every non-ASCII byte is octal.
@@ -166,7 +169,7 @@ function quote(bytes: Uint8Array, utf8: boolean): string {
       i++;
     } else if (utf8 && b >= 0x80) {
       const len = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
-      s += new TextDecoder().decode(bytes.subarray(i, i + len));
+      s += UTF8.decode(bytes.subarray(i, i + len));
       i += len;
     } else {
       s += `\\${b.toString(8).padStart(3, "0")}`;

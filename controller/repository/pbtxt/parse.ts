@@ -45,6 +45,9 @@ const BOOL_WORDS: ReadonlyMap<string, boolean> = new Map([
   ["False", false],
 ]);
 
+/** Strict UTF-8 that keeps a leading U+FEFF: inside a string it is content, not a byte-order mark. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
 function describeToken(t: Token): string {
   return t.kind === TokenKind.End ? "end of file" : `"${t.text}"`;
 }
@@ -310,7 +313,7 @@ class Parser {
       const bytes = concat(parts);
       if (field.kind === "bytes") return bytes;
       try {
-        return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+        return UTF8.decode(bytes);
       } catch {
         this.report(t, path, "string is not valid UTF-8");
         return undefined;

@@ -54,9 +54,10 @@ function isDigit(c: string): boolean {
 /** Splits `text` into tokens, ending with one `End` token. Throws `TokenizeError`. */
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
-  let i = 0;
+  // A byte-order mark is skipped at the start of the file only (columns count from after it).
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
-  let lineStart = 0;
+  let lineStart = i;
   const n = text.length;
   while (i < n) {
     const c = text[i]!;
