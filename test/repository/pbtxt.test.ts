@@ -5,6 +5,7 @@ import {
   type ModelConfig,
   parseModelConfig,
 } from "../../controller/repository/model-config.js";
+import { parseWork } from "../../controller/repository/pbtxt/parse.js";
 
 function problems(text: string): string[] {
   return parseModelConfig(text, "c.pbtxt").problems.map(formatProblem);
@@ -260,6 +261,27 @@ describe("parseModelConfig", () => {
       "c.pbtxt:8:39",
       "c.pbtxt:9:1",
     ]);
+  });
+});
+
+describe("parseModelConfig work bounds", () => {
+  it("parses N map entries in O(N): positions move from placeholder to key once each", () => {
+    const n = 3000;
+    const text = Array.from(
+      { length: n },
+      (_, i) => `parameters { key: "k${i}" value { string_value: "v" } }`,
+    ).join("\n");
+    parseWork.positionsRekeyed = 0;
+    const r = parseModelConfig(text, "c.pbtxt");
+    expect(r.problems).to.deep.equal([]);
+    expect(Object.keys(r.config.parameters ?? {})).to.have.length(n);
+    expect(r.positions.get(`parameters["k${n - 1}"].string_value`)).to.deep.equal({
+      line: n,
+      col: 35,
+    });
+    // Two positions per entry (value, value.string_value); the old code re-scanned every
+    // position recorded so far for each entry (n² / 2).
+    expect(parseWork.positionsRekeyed).to.be.at.most(3 * n);
   });
 });
 

@@ -24,6 +24,12 @@ export interface ParseResult {
   readonly complete: boolean;
 }
 
+/**
+ * Counts the positions moved from a map entry's placeholder path to its key, so tests can
+ * check that parsing N map entries costs O(N), not O(N²).
+ */
+export const parseWork = { positionsRekeyed: 0 };
+
 /** Thrown inside the parser after a syntax error has been recorded: the rest is unreliable. */
 class Abort extends Error {}
 
@@ -55,7 +61,8 @@ function describeToken(t: Token): string {
 class Parser {
   private pos = 0;
   readonly problems: Problem[] = [];
-  readonly positions = new Map<string, SourcePos>();
+  /** Where each field was written; while a map entry is parsed, that entry's own index (see parseMapEntry). */
+  positions = new Map<string, SourcePos>();
 
   constructor(
     private readonly tokens: readonly Token[],
@@ -251,24 +258,31 @@ class Parser {
 
   private parseMapEntry(entry: MessageInfo, path: string, map: Mutable): void {
     const at = this.peek();
-    const raw = this.parseMessageValue(entry, `${path}[entry]`);
+    // The key may come after the value, so the entry's positions are recorded in an index
+    // of their own under a placeholder path, then moved under the key: work in proportion
+    // to the entry, not to everything parsed so far.
+    const outer = this.positions;
+    const inner = new Map<string, SourcePos>();
+    this.positions = inner;
+    let raw: PbMessage;
+    try {
+      raw = this.parseMessageValue(entry, `${path}[entry]`);
+    } finally {
+      this.positions = outer;
+    }
     const keyField = entry.byName.get("key")!;
     const valueField = entry.byName.get("value")!;
     const keyValue = raw.key ?? (keyField.kind === "string" ? "" : isInt64(keyField.kind) ? 0n : 0);
     const key = String(keyValue);
     const keyPath = `${path}[${keyField.kind === "string" ? JSON.stringify(key) : key}]`;
-    // Re-key positions recorded under the placeholder path to the real key.
-    for (const [p, pos] of [...this.positions]) {
-      if (p.startsWith(`${path}[entry]`)) {
-        this.positions.delete(p);
-        const rest = p.slice(`${path}[entry]`.length);
-        if (rest.startsWith(".value"))
-          this.positions.set(`${keyPath}${rest.slice(".value".length)}`, pos);
-      }
-    }
     if (Object.hasOwn(map, key)) {
       this.report(at, keyPath, `map key ${JSON.stringify(key)} given twice`);
       return;
+    }
+    const valuePath = `${path}[entry].value`;
+    parseWork.positionsRekeyed += inner.size;
+    for (const [p, pos] of inner) {
+      if (p.startsWith(valuePath)) outer.set(`${keyPath}${p.slice(valuePath.length)}`, pos);
     }
     this.positions.set(keyPath, { line: at.line, col: at.col });
     let value = raw.value;
