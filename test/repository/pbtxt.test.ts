@@ -285,6 +285,33 @@ describe("parseModelConfig work bounds", () => {
   });
 });
 
+describe("long strings", () => {
+  it("decodes and re-encodes every escape kind across a long string, in pieces of any length", () => {
+    const pieces: [string, string][] = [
+      ["plain ", "plain "],
+      [String.raw`\n\t\r\a\b\f\v\\\'\"\?`, "\n\t\r\x07\b\f\v\\'\"?"],
+      [String.raw`\101\60\7`, "A0\x07"],
+      [String.raw`\x41\x4`, "A\x04"],
+      [String.raw`\u00e9\U0001F600é😀`, "é😀é😀"],
+      [String.raw`\303\251`, "é"],
+      [String.raw`\uFEFF`, "\uFEFF"],
+    ];
+    let text = "";
+    let want = "";
+    for (let i = 0; i < 20000; i++) {
+      const [src, value] = pieces[(i * 3) % pieces.length]!;
+      text += src;
+      want += value;
+    }
+    const parsed = parseModelConfig(`name: "${text}"`, "c.pbtxt");
+    expect(parsed.problems).to.deep.equal([]);
+    expect(parsed.config.name === want, "decoded value").to.equal(true);
+    const once = formatModelConfig(parsed.config);
+    expect(parseModelConfig(once, "c").config.name === want, "re-read value").to.equal(true);
+    expect(formatModelConfig(parseModelConfig(once, "c").config)).to.equal(once);
+  });
+});
+
 describe("formatModelConfig", () => {
   it("writes canonical text: field-number order, two-space indent, lists, sorted map keys", () => {
     const config: ModelConfig = {

@@ -162,40 +162,76 @@ export function tokenize(text: string): Token[] {
   return tokens;
 }
 
+const ENCODER = new TextEncoder();
+const SIMPLE_ESCAPES: ReadonlyMap<string, number> = new Map([
+  ["n", 10],
+  ["t", 9],
+  ["r", 13],
+  ["a", 7],
+  ["b", 8],
+  ["f", 12],
+  ["v", 11],
+  ["\\", 92],
+  ["'", 39],
+  ['"', 34],
+  ["?", 63],
+]);
+const HEX_DIGIT = /^[0-9a-fA-F]$/;
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+const HEX8 = /^[0-9a-fA-F]{8}$/;
+
+/** A growable byte array: appends are amortized O(1) per byte. */
+class ByteBuffer {
+  private bytes: Uint8Array;
+  private length = 0;
+  constructor(capacity: number) {
+    this.bytes = new Uint8Array(Math.max(16, capacity));
+  }
+  private reserve(n: number): void {
+    if (this.length + n <= this.bytes.length) return;
+    const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + n));
+    grown.set(this.bytes.subarray(0, this.length));
+    this.bytes = grown;
+  }
+  push(b: number): void {
+    this.reserve(1);
+    this.bytes[this.length++] = b;
+  }
+  /** Appends `text` as UTF-8 (a lone surrogate becomes U+FFFD, as TextEncoder does). */
+  pushText(text: string): void {
+    this.reserve(text.length * 3);
+    this.length += ENCODER.encodeInto(text, this.bytes.subarray(this.length)).written;
+  }
+  result(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
+}
+
 /**
  * Decodes a quoted string token's contents (C escapes: \n \t \r \a \b \f \v \\ \' \" \?,
  * octal \ooo, hex \xHH, \uXXXX, \UXXXXXXXX) into bytes. Throws on a bad escape.
+ *
+ * The text between escapes is encoded a run at a time into one growing buffer, so the
+ * work is linear in the length of the string.
  */
 export function unescapeBytes(quoted: string): Uint8Array {
   const body = quoted.slice(1, -1);
-  const out: number[] = [];
-  const enc = new TextEncoder();
-  const simple: Record<string, number> = {
-    n: 10,
-    t: 9,
-    r: 13,
-    a: 7,
-    b: 8,
-    f: 12,
-    v: 11,
-    "\\": 92,
-    "'": 39,
-    '"': 34,
-    "?": 63,
-  };
-  for (let i = 0; i < body.length; ) {
-    const c = body[i]!;
-    if (c !== "\\") {
-      const cp = body.codePointAt(i)!;
-      const ch = String.fromCodePoint(cp);
-      for (const b of enc.encode(ch)) out.push(b);
-      i += ch.length;
+  let next = body.indexOf("\\");
+  if (next < 0) return ENCODER.encode(body);
+  const out = new ByteBuffer(body.length);
+  let i = 0;
+  while (i < body.length) {
+    if (next < 0) next = body.length;
+    if (next > i) {
+      out.pushText(body.slice(i, next));
+      i = next;
       continue;
     }
     const e = body[i + 1];
     if (e === undefined) throw new Error("string ends with a lone backslash");
-    if (e in simple) {
-      out.push(simple[e]!);
+    const simple = SIMPLE_ESCAPES.get(e);
+    if (simple !== undefined) {
+      out.push(simple);
       i += 2;
     } else if (e >= "0" && e <= "7") {
       let j = i + 1;
@@ -209,23 +245,24 @@ export function unescapeBytes(quoted: string): Uint8Array {
       i = j;
     } else if (e === "x" || e === "X") {
       let j = i + 2;
-      while (j < body.length && j < i + 4 && /[0-9a-fA-F]/.test(body[j]!)) j++;
+      while (j < body.length && j < i + 4 && HEX_DIGIT.test(body[j]!)) j++;
       if (j === i + 2) throw new Error("\\x escape needs hex digits");
       out.push(Number.parseInt(body.slice(i + 2, j), 16));
       i = j;
     } else if (e === "u" || e === "U") {
       const len = e === "u" ? 4 : 8;
       const hex = body.slice(i + 2, i + 2 + len);
-      if (!new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) {
+      if (!(len === 4 ? HEX4 : HEX8).test(hex)) {
         throw new Error(`\\${e} escape needs ${len} hex digits`);
       }
       const cp = Number.parseInt(hex, 16);
       if (cp > 0x10ffff) throw new Error(`\\${e}${hex} is not a Unicode code point`);
-      for (const b of enc.encode(String.fromCodePoint(cp))) out.push(b);
+      out.pushText(String.fromCodePoint(cp));
       i += 2 + len;
     } else {
       throw new Error(`invalid escape sequence \\${e}`);
     }
+    next = body.indexOf("\\", i);
   }
-  return Uint8Array.from(out);
+  return out.result();
 }
