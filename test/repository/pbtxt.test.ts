@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { formatProblem } from "../../controller/diagnostics/problem.js";
+import { suggestWork } from "../../controller/diagnostics/suggest.js";
 import {
   formatModelConfig,
   type ModelConfig,
@@ -282,6 +283,43 @@ describe("parseModelConfig work bounds", () => {
     // Two positions per entry (value, value.string_value); the old code re-scanned every
     // position recorded so far for each entry (n² / 2).
     expect(parseWork.positionsRekeyed).to.be.at.most(3 * n);
+  });
+
+  const suggestions: { name: string; text: string; maxComparisons: number; problems: number }[] = [
+    {
+      name: "20,000 unknown fields: did-you-mean stops at its budget, every field is still reported",
+      text: Array.from({ length: 20000 }, (_, i) => `unknown_field_${i}: 1`).join("\n"),
+      maxComparisons: 10000,
+      problems: 20000,
+    },
+    {
+      name: "a 128 KB unknown field name is not compared",
+      text: `${"x".repeat(128 * 1024)}: 1`,
+      maxComparisons: 0,
+      problems: 1,
+    },
+    {
+      name: "a 256 KB enum value is not compared",
+      text: `input { data_type: ${"T".repeat(256 * 1024)} }`,
+      maxComparisons: 0,
+      problems: 1,
+    },
+  ];
+  for (const c of suggestions) {
+    it(`bounds the work of did-you-mean: ${c.name}`, () => {
+      suggestWork.comparisons = 0;
+      const r = parseModelConfig(c.text, "c.pbtxt");
+      expect(r.problems).to.have.length(c.problems);
+      expect(suggestWork.comparisons).to.be.at.most(c.maxComparisons);
+    });
+  }
+
+  it("suggests for the first misspellings of a file, and none once the budget is spent", () => {
+    const text = ["nmae: 'm'", ...Array.from({ length: 5000 }, (_, i) => `unknown_${i}: 1`)];
+    text.push("max_batch_sise: 1");
+    const got = parseModelConfig(text.join("\n"), "c.pbtxt").problems;
+    expect(got[0]?.message).to.match(/did you mean "name"\?$/);
+    expect(got.at(-1)?.message).to.equal('unknown field "max_batch_sise" in inference.ModelConfig');
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Problem, SourcePos } from "../../diagnostics/problem.js";
-import { didYouMean } from "../../diagnostics/suggest.js";
+import { createSuggester } from "../../diagnostics/suggest.js";
 import { type FieldInfo, isInt64, type MessageInfo } from "./descriptor.js";
 import { INT_RANGES } from "./schema.js";
 import { type Token, TokenizeError, TokenKind, tokenize, unescapeBytes } from "./tokenizer.js";
@@ -61,6 +61,8 @@ function describeToken(t: Token): string {
 class Parser {
   private pos = 0;
   readonly problems: Problem[] = [];
+  /** Did-you-mean for this file, with a bounded amount of work however many names are wrong. */
+  private readonly didYouMean = createSuggester();
   /** Where each field was written; while a map entry is parsed, that entry's own index (see parseMapEntry). */
   positions = new Map<string, SourcePos>();
 
@@ -138,7 +140,7 @@ class Parser {
         this.report(
           t,
           fieldPath,
-          `unknown field "${t.text}" in ${info.fullName}${didYouMean(t.text, info.byName.keys())}`,
+          `unknown field "${t.text}" in ${info.fullName}${this.didYouMean(t.text, info.byName.keys())}`,
         );
         this.skipValue(fieldPath);
       } else {
@@ -404,7 +406,7 @@ class Parser {
       this.report(
         t,
         path,
-        `unknown ${e.name} value "${t.text}"${didYouMean(t.text, Object.keys(e.values))}; valid values: ${Object.keys(e.values).join(", ")}`,
+        `unknown ${e.name} value "${t.text}"${this.didYouMean(t.text, Object.keys(e.values))}; valid values: ${Object.keys(e.values).join(", ")}`,
       );
       return undefined;
     }
