@@ -6,7 +6,13 @@ import {
   type ModelConfig,
   parseModelConfig,
 } from "../../controller/repository/model-config.js";
-import { parseWork } from "../../controller/repository/pbtxt/parse.js";
+import type { FieldInfo } from "../../controller/repository/pbtxt/descriptor.js";
+import {
+  MAX_DEPTH,
+  type ParseResult,
+  parseTextFormat,
+  parseWork,
+} from "../../controller/repository/pbtxt/parse.js";
 
 function problems(text: string): string[] {
   return parseModelConfig(text, "c.pbtxt").problems.map(formatProblem);
@@ -321,6 +327,48 @@ describe("parseModelConfig work bounds", () => {
     expect(got[0]?.message).to.match(/did you mean "name"\?$/);
     expect(got.at(-1)?.message).to.equal('unknown field "max_batch_sise" in inference.ModelConfig');
   });
+});
+
+describe("nesting depth", () => {
+  // A message type that contains itself, as a .proto may declare.
+  const node: { fullName: string; byName: Map<string, FieldInfo>; inOrder: FieldInfo[] } = {
+    fullName: "test.Node",
+    byName: new Map(),
+    inOrder: [],
+  };
+  const child: FieldInfo = { name: "a", id: 1, kind: "message", repeated: false, message: node };
+  node.byName.set("a", child);
+  node.inOrder.push(child);
+
+  it(`parses ${MAX_DEPTH} levels of a recursive message`, () => {
+    const r = parseTextFormat(node, `${"a{".repeat(MAX_DEPTH)}${"}".repeat(MAX_DEPTH)}`, "n");
+    expect(r.problems).to.deep.equal([]);
+  });
+
+  const deep: { name: string; parse: () => Omit<ParseResult, "message">; want: string[] }[] = [
+    {
+      name: "100,000 levels of a recursive message",
+      parse: () => parseTextFormat(node, "a{".repeat(100000), "n"),
+      want: [
+        `n:1:${2 * MAX_DEPTH + 2}: ${"a.".repeat(MAX_DEPTH)}a: messages are nested more than 100 levels deep; a model configuration needs a handful`,
+      ],
+    },
+    {
+      name: "100,000 levels inside an unknown field",
+      parse: () => parseModelConfig(`x ${"{".repeat(100000)}`, "c"),
+      want: [
+        'c:1:1: x: unknown field "x" in inference.ModelConfig',
+        `c:1:${MAX_DEPTH + 3}: x: messages are nested more than 100 levels deep; a model configuration needs a handful`,
+      ],
+    },
+  ];
+  for (const c of deep) {
+    it(`stops at a problem, not a stack overflow: ${c.name}`, () => {
+      const r = c.parse();
+      expect(r.problems.map(formatProblem)).to.deep.equal(c.want);
+      expect(r.complete).to.equal(false);
+    });
+  }
 });
 
 describe("long strings", () => {

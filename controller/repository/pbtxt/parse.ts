@@ -30,6 +30,12 @@ export interface ParseResult {
  */
 export const parseWork = { positionsRekeyed: 0 };
 
+/**
+ * The deepest nesting of messages (and of brackets in a skipped value) the parser follows.
+ * Deeper input is a syntax error, so no input can exhaust the stack.
+ */
+export const MAX_DEPTH = 100;
+
 /** Thrown inside the parser after a syntax error has been recorded: the rest is unreliable. */
 class Abort extends Error {}
 
@@ -63,6 +69,8 @@ class Parser {
   readonly problems: Problem[] = [];
   /** Did-you-mean for this file, with a bounded amount of work however many names are wrong. */
   private readonly didYouMean = createSuggester();
+  /** How many messages (or skipped brackets) enclose the current token. */
+  private depth = 0;
   /** Where each field was written; while a map entry is parsed, that entry's own index (see parseMapEntry). */
   positions = new Map<string, SourcePos>();
 
@@ -253,9 +261,22 @@ class Parser {
         path,
         `expected "{" to start a ${info.fullName} message, found ${describeToken(open)}`,
       );
+    this.enter(open, path);
     const msg: Mutable = {};
     this.parseBody(info, path, close, msg);
+    this.depth--;
     return msg;
+  }
+
+  /** Counts one more level of nesting; past {@link MAX_DEPTH}, a syntax error at `at`. */
+  private enter(at: Token, path: string): void {
+    if (++this.depth > MAX_DEPTH) {
+      this.fail(
+        at,
+        path,
+        `messages are nested more than ${MAX_DEPTH} levels deep; a model configuration needs a handful`,
+      );
+    }
   }
 
   private parseMapEntry(entry: MessageInfo, path: string, map: Mutable): void {
@@ -451,12 +472,19 @@ class Parser {
   private skipBalanced(path: string): void {
     const pairs: Record<string, string> = { "{": "}", "<": ">", "[": "]" };
     const stack: string[] = [];
+    const outer = this.depth;
     do {
       const t = this.next();
       if (t.kind === TokenKind.End) this.fail(t, path, "unbalanced brackets: reached end of file");
-      if (t.kind === TokenKind.Symbol && pairs[t.text]) stack.push(pairs[t.text]!);
-      else if (t.kind === TokenKind.Symbol && t.text === stack[stack.length - 1]) stack.pop();
+      if (t.kind === TokenKind.Symbol && pairs[t.text]) {
+        stack.push(pairs[t.text]!);
+        this.enter(t, path);
+      } else if (t.kind === TokenKind.Symbol && t.text === stack[stack.length - 1]) {
+        stack.pop();
+        this.depth--;
+      }
     } while (stack.length > 0);
+    this.depth = outer;
   }
 }
 
