@@ -41,8 +41,9 @@ async function expandDirectory(dir: string): Promise<string[]> {
   for (const e of entries) {
     const path = join(dir, e.name);
     if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith("."))
-        out.push(...(await expandDirectory(path)));
+      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith(".")) {
+        for (const f of await expandDirectory(path)) out.push(f);
+      }
     } else if (e.isFile() && isConfigFile(e.name)) {
       out.push(path);
     }
@@ -143,7 +144,7 @@ export async function lintFiles(paths: readonly string[]): Promise<LintFilesResu
       const found = await expandDirectory(path);
       if (found.length === 0)
         problems.push(fileProblem(path, "no config.pbtxt or *.pbtxt files in this directory"));
-      files.push(...found);
+      for (const f of found) files.push(f);
     } catch (e) {
       problems.push(fileProblem(path, errorText(e)));
     }
@@ -172,12 +173,12 @@ export async function lintFiles(paths: readonly string[]): Promise<LintFilesResu
       }
       repo = await index;
     }
-    problems.push(
-      ...lintModelConfig(parsed, {
-        ...(repo ? { repo } : {}),
-        ...(folder !== undefined ? { modelFolder: folder } : {}),
-      }),
-    );
+    const findings = lintModelConfig(parsed, {
+      ...(repo ? { repo } : {}),
+      ...(folder !== undefined ? { modelFolder: folder } : {}),
+    });
+    // A loop, not push(...findings): spreading 200,000 findings into one call overflows the stack.
+    for (const f of findings) problems.push(f);
   }
   return { files: unique, problems: sortProblems(problems) };
 }

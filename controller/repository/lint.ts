@@ -1677,13 +1677,20 @@ export function modelFolderOf(file: string): string | undefined {
   return folder === "" || folder === "." || folder === ".." ? undefined : folder;
 }
 
-function isUnder(path: string, prefix: string): boolean {
-  return (
-    prefix === "" ||
-    path === prefix ||
-    path.startsWith(`${prefix}.`) ||
-    path.startsWith(`${prefix}[`)
-  );
+/**
+ * Whether `path` is one of `paths` or lies under one (`a.b[2].c` is under `a.b[2]`, `a.b`
+ * and `a`; everything is under the empty path). Looks up each ancestor, so the cost is the
+ * length of `path`, not the number of paths.
+ */
+function isUnderAny(path: string, paths: ReadonlySet<string>): boolean {
+  if (paths.has("")) return true;
+  let p = path;
+  for (;;) {
+    if (paths.has(p)) return true;
+    const cut = Math.max(p.lastIndexOf("."), p.lastIndexOf("["));
+    if (cut <= 0) return false;
+    p = p.slice(0, cut);
+  }
 }
 
 /**
@@ -1704,10 +1711,11 @@ export function lintModelConfig(parsed: ParsedModelConfig, options: LintOptions 
     repo: options.repo,
     has: (path) => parsed.positions.has(path),
   };
+  const problemPaths = new Set(parsed.problems.map((p) => p.path));
   const out: Problem[] = [];
   for (const [rule, check] of Object.entries(lintRules) as [LintRuleName, LintRule][]) {
     for (const f of check(ctx)) {
-      if (parsed.problems.some((p) => isUnder(f.path, p.path))) continue;
+      if (isUnderAny(f.path, problemPaths)) continue;
       const at = positionOf(parsed.positions, f.path);
       out.push({
         file: parsed.file,

@@ -936,6 +936,18 @@ describe("config lint: lintFiles", () => {
     expect(r.problems.map(formatProblem)).to.deep.equal([]);
   });
 
+  it("lints a config with 70,000 inputs (210,000 findings) without overflowing the call stack", async () => {
+    const file = join(dir, "many-inputs.pbtxt");
+    writeFileSync(file, "input {}\n".repeat(70000));
+    const r = await lintFiles([file]);
+    expect(r.problems).to.have.lengthOf(210000);
+    expect(r.problems.slice(0, 3).map((p) => `${p.line}:${p.col} ${p.rule}`)).to.deep.equal([
+      "1:7 io-name",
+      "1:7 io-data-type",
+      "1:7 io-dims",
+    ]);
+  });
+
   it("reports a missing path and a folder without configs under rule file", async () => {
     const r = await lintFiles([join(dir, "nope.pbtxt"), join(dir, "empty")]);
     expect(r.problems.map((p) => `${p.rule}: ${p.message}`)).to.deep.equal([

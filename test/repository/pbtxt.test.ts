@@ -460,6 +460,14 @@ describe("formatModelConfig", () => {
     expect(formatModelConfig(parseModelConfig(text, "c").config)).to.equal(text);
   });
 
+  it("writes a message of 200,000 lines without overflowing the call stack", () => {
+    const inputMap = Object.fromEntries(Array.from({ length: 50000 }, (_, i) => [`k${i}`, "t"]));
+    const text = formatModelConfig({
+      ensemble_scheduling: { step: [{ model_name: "m", input_map: inputMap }] },
+    });
+    expect(text.split("\n")).to.have.lengthOf(200006);
+  });
+
   it("refuses a value that does not fit the schema", () => {
     const bad = { name: "m", nope: 1 } as unknown as ModelConfig;
     expect(() => formatModelConfig(bad)).to.throw(/has no field "nope"/);

@@ -67,7 +67,9 @@ function writeMessage(
   if (inner.length === 0) {
     out.push(`${indent}${name} {}`);
   } else {
-    out.push(`${indent}${name} {`, ...inner, `${indent}}`);
+    out.push(`${indent}${name} {`);
+    for (const line of inner) out.push(line);
+    out.push(`${indent}}`);
   }
 }
 
@@ -93,7 +95,9 @@ function writeMap(
     const entryMsg: PbMessage = { key: keyValue, value: v };
     const inner: string[] = [];
     writeBody(entry, entryMsg, `${indent}  `, inner, `${path}[${JSON.stringify(k)}]`);
-    out.push(`${indent}${field.name} {`, ...inner, `${indent}}`);
+    out.push(`${indent}${field.name} {`);
+    for (const line of inner) out.push(line);
+    out.push(`${indent}}`);
   }
 }
 
