@@ -12,7 +12,7 @@ import {
   parseProblemRule,
   type RepositoryIndex,
   type RepositoryModel,
-} from "./lint.js";
+} from "./lint/index.js";
 import { type ParsedModelConfig, parseModelConfig } from "./model-config.js";
 
 /** What {@link lintFiles} found. */

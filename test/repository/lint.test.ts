@@ -17,7 +17,7 @@ import {
   type LintRuleName,
   lintModelConfig,
   lintRules,
-} from "../../controller/repository/lint.js";
+} from "../../controller/repository/lint/index.js";
 import { lintFiles } from "../../controller/repository/lint-files.js";
 import { formatModelConfig, parseModelConfig } from "../../controller/repository/model-config.js";
 import { capture } from "../support/io.js";
