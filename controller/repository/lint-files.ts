@@ -1,7 +1,7 @@
 /**
  * The I/O side of `tritonscale config lint`: expands paths to config files, reads and
  * parses each once, builds the model repository index for the cross-model checks, and
- * runs the lint rules. The rules themselves are pure, in `lint.ts`.
+ * runs the lint rules. The rules themselves are pure, in `lint/`.
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";

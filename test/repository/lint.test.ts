@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { runConfig } from "../../controller/cli/config.js";
 import { formatProblem, type Problem } from "../../controller/diagnostics/problem.js";
+import { MAX_LISTED } from "../../controller/repository/lint/common.js";
 import {
   type LintOptions,
   type LintRuleName,
@@ -19,7 +20,12 @@ import {
   lintRules,
 } from "../../controller/repository/lint/index.js";
 import { lintFiles } from "../../controller/repository/lint-files.js";
-import { formatModelConfig, parseModelConfig } from "../../controller/repository/model-config.js";
+import {
+  formatModelConfig,
+  type ModelConfig,
+  type ParsedModelConfig,
+  parseModelConfig,
+} from "../../controller/repository/model-config.js";
 import { capture } from "../support/io.js";
 import { projectRoot, requireReference } from "../support/reference.js";
 
@@ -813,6 +819,52 @@ describe("config lint: rules", () => {
 
 // ---------------------------------------------------------------------------------------
 // The repository fixture: cross-model checks
+
+describe("config lint: large configs", () => {
+  /** A parsed config built directly (no text), for sizes the parser would take long to read. */
+  function parsedOf(config: ModelConfig): ParsedModelConfig {
+    return { file: "c.pbtxt", config, positions: new Map(), problems: [], complete: true };
+  }
+
+  it("an ensemble of 20,000 chained steps from a missing tensor: findings, not a stack overflow", () => {
+    const n = 20000;
+    const step = Array.from({ length: n }, (_, i) => ({
+      model_name: "m",
+      input_map: { x: i === 0 ? "nowhere" : `t${i}` },
+      output_map: { y: `t${i + 1}` },
+    }));
+    const config: ModelConfig = {
+      name: "e",
+      platform: "ensemble",
+      input: [{ name: "IN", data_type: "TYPE_FP32", dims: [1n] }],
+      output: [{ name: `t${n}`, data_type: "TYPE_FP32", dims: [1n] }],
+      ensemble_scheduling: { step },
+    };
+    // The output is cut off by the missing tensor, which ensemble-tensor-source reports once.
+    expect(lintModelConfig(parsedOf(config)).map((p) => `${p.path} ${p.rule}`)).to.deep.equal([
+      'ensemble_scheduling.step[0].input_map["x"] ensemble-tensor-source',
+      "input[0] ensemble-input-unused",
+    ]);
+  });
+
+  it(`lists at most ${MAX_LISTED} names in a message, then counts the rest`, () => {
+    const input = Array.from({ length: 25 }, (_, i) => ({
+      name: `i${i}`,
+      data_type: "TYPE_FP32" as const,
+      dims: [1n],
+    }));
+    const config: ModelConfig = {
+      backend: "identity",
+      input,
+      batch_input: [{ kind: "BATCH_ELEMENT_COUNT", data_type: "TYPE_FP32", source_input: ["z"] }],
+    };
+    const [finding] = lintModelConfig(parsedOf(config));
+    const shown = input.slice(0, MAX_LISTED).map((io) => `'${io.name}'`);
+    expect(finding?.message).to.equal(
+      `unknown source input name 'z'; inputs: ${shown.join(", ")}, ... and 5 more`,
+    );
+  });
+});
 
 describe("config lint: model repository (cross-model checks)", () => {
   it("finds each mistake of the broken ensemble, and nothing in the valid models", async () => {

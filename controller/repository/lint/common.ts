@@ -86,14 +86,30 @@ export function quotedModel(ctx: LintContext): string {
 export function mapPath(base: string, key: string): string {
   return `${base}[${JSON.stringify(key)}]`;
 }
-/** A list as Triton prints one: `[1, 2, 3]`. */
+/**
+ * How many values a message lists before it says how many more there are, so a config with
+ * 200,000 tensors does not repeat all their names in every finding.
+ */
+export const MAX_LISTED = 20;
+
+/** A list as Triton prints one: `[1, 2, 3]`; past {@link MAX_LISTED} values, `[1, 2, ... 5 more]`. */
 export function list(values: readonly (string | number | bigint)[]): string {
-  return `[${values.join(", ")}]`;
+  if (values.length <= MAX_LISTED) return `[${values.join(", ")}]`;
+  return `[${values.slice(0, MAX_LISTED).join(", ")}, ... ${values.length - MAX_LISTED} more]`;
 }
-/** Names quoted and comma-separated (`'a', 'b'`), or `(none)`. */
+/**
+ * Names quoted and comma-separated (`'a', 'b'`), or `(none)`; past {@link MAX_LISTED}
+ * names, `'a', 'b', ... and 5 more`.
+ */
 export function names(values: Iterable<string>): string {
-  const all = [...values];
-  return all.length === 0 ? "(none)" : all.map((v) => `'${v}'`).join(", ");
+  const shown: string[] = [];
+  let more = 0;
+  for (const v of values) {
+    if (shown.length < MAX_LISTED) shown.push(`'${v}'`);
+    else more++;
+  }
+  if (shown.length === 0) return "(none)";
+  return more === 0 ? shown.join(", ") : `${shown.join(", ")}, ... and ${more} more`;
 }
 
 /** The backend that will run the model: `backend`, else what the platform implies. */

@@ -7,7 +7,13 @@
  */
 
 import { didYouMean } from "../../diagnostics/suggest.js";
-import type { DataType, ModelEnsembling_Step } from "../model-config.js";
+import type {
+  DataType,
+  ModelConfig,
+  ModelEnsembling_Step,
+  ModelInput,
+  ModelOutput,
+} from "../model-config.js";
 import { list, mapPath, names } from "./common.js";
 import { stepPath, steps } from "./ensemble.js";
 import type { Finding, LintContext } from "./rule.js";
@@ -25,13 +31,35 @@ function* resolvableSteps(ctx: LintContext): Generator<[number, ModelEnsembling_
 export function* ensembleModelMissing(ctx: LintContext): Generator<Finding> {
   const repo = ctx.repo;
   if (repo === undefined) return;
+  let there: string | undefined;
   for (const [i, , model] of resolvableSteps(ctx)) {
     if (repo.models.has(model)) continue;
+    there ??= names([...repo.models.keys()].sort());
     yield {
       path: `${stepPath(i)}.model_name`,
-      message: `step ${i} runs model '${model}', which is not in the model repository ${repo.root}; models there: ${names([...repo.models.keys()].sort())}${didYouMean(model, repo.models.keys())}`,
+      message: `step ${i} runs model '${model}', which is not in the model repository ${repo.root}; models there: ${there}${didYouMean(model, repo.models.keys())}`,
     };
   }
+}
+
+/** The input and output names of a model, as lists (for messages) and sets (for lookups). */
+interface ModelTensors {
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly inputSet: ReadonlySet<string>;
+  readonly outputSet: ReadonlySet<string>;
+}
+function modelTensors(c: ModelConfig): ModelTensors {
+  const inputs = (c.input ?? []).map((io) => io.name ?? "");
+  const outputs = (c.output ?? []).map((io) => io.name ?? "");
+  return { inputs, outputs, inputSet: new Set(inputs), outputSet: new Set(outputs) };
+}
+
+/** The first tensor of each name in `ios` (what `ios.find` by name would return). */
+function byName<T extends { readonly name?: string }>(ios: readonly T[]): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const io of ios) if (io.name !== undefined && !out.has(io.name)) out.set(io.name, io);
+  return out;
 }
 
 /**
@@ -42,15 +70,20 @@ export function* ensembleModelMissing(ctx: LintContext): Generator<Finding> {
  * inputs (or outputs): auto-complete fills them from the model file.
  */
 export function* ensembleStepTensors(ctx: LintContext): Generator<Finding> {
+  const tensorsOf = new Map<string, ModelTensors>();
   for (const [i, step, model] of resolvableSteps(ctx)) {
     const target = ctx.repo?.models.get(model)?.config;
     if (target === undefined) continue;
-    const inputs = (target.input ?? []).map((io) => io.name ?? "");
-    const outputs = (target.output ?? []).map((io) => io.name ?? "");
+    let known = tensorsOf.get(model);
+    if (known === undefined) {
+      known = modelTensors(target);
+      tensorsOf.set(model, known);
+    }
+    const { inputs, outputs } = known;
     const inputMap = step.input_map ?? {};
     if (inputs.length > 0) {
       for (const [key, t] of Object.entries(inputMap)) {
-        if (inputs.includes(key)) continue;
+        if (known.inputSet.has(key)) continue;
         yield {
           path: mapPath(`${stepPath(i)}.input_map`, key),
           message: `in ensemble ${ctx.modelName}, ensemble tensor ${t} is mapping to non-existing input ${key} in model ${model}; inputs of ${model}: ${names(inputs)}${didYouMean(key, inputs)}`,
@@ -67,7 +100,7 @@ export function* ensembleStepTensors(ctx: LintContext): Generator<Finding> {
     }
     if (outputs.length > 0) {
       for (const [key, t] of Object.entries(step.output_map ?? {})) {
-        if (outputs.includes(key)) continue;
+        if (known.outputSet.has(key)) continue;
         yield {
           path: mapPath(`${stepPath(i)}.output_map`, key),
           message: `in ensemble ${ctx.modelName}, ensemble tensor ${t} is mapped from non-existing output ${key} in model ${model}; outputs of ${model}: ${names(outputs)}${didYouMean(key, outputs)}`,
@@ -136,17 +169,26 @@ export function* ensembleTensorConsistency(ctx: LintContext): Generator<Finding>
       ),
     );
   }
+  const ioOf = new Map<
+    string,
+    { input: Map<string, ModelInput>; output: Map<string, ModelOutput> }
+  >();
   for (const [i, step, model] of resolvableSteps(ctx)) {
     const target = ctx.repo.models.get(model)?.config;
     if (target === undefined) continue;
     const stepBatching = (target.max_batch_size ?? 0) > 0;
+    let ios = ioOf.get(model);
+    if (ios === undefined) {
+      ios = { input: byName(target.input ?? []), output: byName(target.output ?? []) };
+      ioOf.set(model, ios);
+    }
     const maps = [
-      ["input_map", step.input_map ?? {}, target.input ?? []],
-      ["output_map", step.output_map ?? {}, target.output ?? []],
+      ["input_map", step.input_map ?? {}, ios.input],
+      ["output_map", step.output_map ?? {}, ios.output],
     ] as const;
-    for (const [field, map, ios] of maps) {
+    for (const [field, map, named] of maps) {
       for (const [key, t] of Object.entries(map)) {
-        const io = ios.find((x) => x.name === key);
+        const io: ModelInput | ModelOutput | undefined = named.get(key);
         if (io === undefined || io.data_type === undefined || (io.dims ?? []).length === 0)
           continue;
         const node = tensorNode(model, stepBatching, io.data_type, io.dims ?? []);

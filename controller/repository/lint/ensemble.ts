@@ -128,7 +128,8 @@ function ensembleGraph(c: ModelConfig): EnsembleGraph {
     for (const t of Object.values(step.output_map ?? {})) if (!producer.has(t)) producer.set(t, i);
     for (const t of Object.values(step.input_map ?? {})) {
       const list = consumers.get(t) ?? [];
-      if (!list.includes(i)) list.push(i);
+      // Steps come in order, so a step already listed is the last one.
+      if (list[list.length - 1] !== i) list.push(i);
       consumers.set(t, list);
     }
   }
@@ -206,6 +207,7 @@ export function* ensembleOutputUnwritten(ctx: LintContext): Generator<Finding> {
   if (c.ensemble_scheduling === undefined) return;
   const g = ensembleGraph(c);
   const ready = readyTensors(c, g);
+  const needMissing = tensorsNeedingMissing(c, g);
   for (const [i, io] of (c.output ?? []).entries()) {
     const name = io.name ?? "";
     if (name === "" || ready.has(name)) continue;
@@ -214,7 +216,7 @@ export function* ensembleOutputUnwritten(ctx: LintContext): Generator<Finding> {
         path: `output[${i}]`,
         message: `output '${name}' for ensemble '${ctx.modelName}' is not written: no step's output_map has it as a value; step outputs: ${names(g.producer.keys())}${didYouMean(name, g.producer.keys())}`,
       };
-    } else if (!dependsOnMissing(name, c, g, new Set())) {
+    } else if (!needMissing.has(name)) {
       yield {
         path: `output[${i}]`,
         message: `output '${name}' for ensemble '${ctx.modelName}' is not written: the steps producing it depend on each other in a cycle, so none can run; break the cycle`,
@@ -243,34 +245,73 @@ export function* ensembleTensorUnused(ctx: LintContext): Generator<Finding> {
   }
 }
 
-/** The tensors that become available when the ensemble inputs arrive (Triton's ready-queue walk). */
+/**
+ * The tensors that become available when the ensemble inputs arrive (Triton's ready-queue
+ * walk): a step runs once every tensor it reads is available, and makes its outputs
+ * available. Each step waits on a count of missing inputs, so the walk is linear.
+ */
 function readyTensors(c: ModelConfig, g: EnsembleGraph): Set<string> {
+  const all = steps(c);
   const ready = new Set<string>(g.inputs);
-  const done = new Set<number>();
-  for (let progress = true; progress; ) {
-    progress = false;
-    for (const [i, step] of steps(c).entries()) {
-      if (done.has(i)) continue;
-      const ins = Object.values(step.input_map ?? {});
-      if (ins.length === 0 || !ins.every((t) => ready.has(t))) continue;
-      for (const t of Object.values(step.output_map ?? {})) ready.add(t);
-      done.add(i);
-      progress = true;
+  const missingInputs: number[] = [];
+  const waiting = new Map<string, number[]>();
+  const runnable: number[] = [];
+  for (const [i, step] of all.entries()) {
+    const ins = new Set(Object.values(step.input_map ?? {}));
+    let missing = 0;
+    for (const t of ins) {
+      if (ready.has(t)) continue;
+      missing++;
+      const list = waiting.get(t);
+      if (list === undefined) waiting.set(t, [i]);
+      else list.push(i);
+    }
+    missingInputs[i] = missing;
+    // A step that reads nothing never runs.
+    if (ins.size > 0 && missing === 0) runnable.push(i);
+  }
+  for (let i = runnable.pop(); i !== undefined; i = runnable.pop()) {
+    for (const t of Object.values(all[i]?.output_map ?? {})) {
+      if (ready.has(t)) continue;
+      ready.add(t);
+      for (const j of waiting.get(t) ?? []) {
+        missingInputs[j] = (missingInputs[j] ?? 0) - 1;
+        if (missingInputs[j] === 0) runnable.push(j);
+      }
     }
   }
   return ready;
 }
 
-/** Whether `tensor` (transitively) needs a tensor that nothing provides. */
-function dependsOnMissing(
-  tensor: string,
-  c: ModelConfig,
-  g: EnsembleGraph,
-  seen: Set<string>,
-): boolean {
-  if (g.inputs.has(tensor) || seen.has(tensor)) return false;
-  seen.add(tensor);
-  const p = g.producer.get(tensor);
-  if (p === undefined) return true;
-  return Object.values(steps(c)[p]?.input_map ?? {}).some((t) => dependsOnMissing(t, c, g, seen));
+/**
+ * The tensors that (transitively) need a tensor nothing provides: one that is neither an
+ * ensemble input nor written by a step. Found by walking back from those tensors to the
+ * tensors whose producing step reads them, so the work is linear in the wiring.
+ */
+function tensorsNeedingMissing(c: ModelConfig, g: EnsembleGraph): Set<string> {
+  const all = steps(c);
+  // Tensor → the tensors whose producing step reads it (the reverse of "needs").
+  const neededBy = new Map<string, string[]>();
+  const out = new Set<string>();
+  const queue: string[] = [];
+  for (const [t, p] of g.producer) {
+    if (g.inputs.has(t)) continue;
+    for (const u of Object.values(all[p]?.input_map ?? {})) {
+      const list = neededBy.get(u);
+      if (list === undefined) neededBy.set(u, [t]);
+      else list.push(t);
+      if (!g.inputs.has(u) && !g.producer.has(u) && !out.has(u)) {
+        out.add(u);
+        queue.push(u);
+      }
+    }
+  }
+  for (let u = queue.pop(); u !== undefined; u = queue.pop()) {
+    for (const t of neededBy.get(u) ?? []) {
+      if (out.has(t)) continue;
+      out.add(t);
+      queue.push(t);
+    }
+  }
+  return out;
 }
