@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { runConfig } from "../../controller/cli/config.js";
 import { formatProblem, type Problem } from "../../controller/diagnostics/problem.js";
+import { suggestWork } from "../../controller/diagnostics/suggest.js";
 import { MAX_LISTED } from "../../controller/repository/lint/common.js";
 import {
   type LintOptions,
@@ -845,6 +846,25 @@ describe("config lint: large configs", () => {
       'ensemble_scheduling.step[0].input_map["x"] ensemble-tensor-source',
       "input[0] ensemble-input-unused",
     ]);
+  });
+
+  it("bounds did-you-mean work: 5,000 unknown batch sources among 1,000 inputs", () => {
+    const input = Array.from({ length: 1000 }, (_, i) => ({
+      name: `input_${i}`,
+      data_type: "TYPE_FP32" as const,
+      dims: [1n],
+    }));
+    const batch_input = Array.from({ length: 5000 }, (_, i) => ({
+      kind: "BATCH_ELEMENT_COUNT" as const,
+      data_type: "TYPE_FP32" as const,
+      source_input: [`inptu_${i}`],
+    }));
+    suggestWork.comparisons = 0;
+    const found = lintModelConfig(parsedOf({ backend: "identity", input, batch_input }));
+    expect(found.filter((p) => p.rule === "batch-io")).to.have.lengthOf(5000);
+    expect(found[0]?.message).to.match(/did you mean "input_0"\?$/);
+    // Unbounded, each of the 5,000 would be compared with up to 1,000 names.
+    expect(suggestWork.comparisons).to.be.at.most(10000);
   });
 
   it(`lists at most ${MAX_LISTED} names in a message, then counts the rest`, () => {

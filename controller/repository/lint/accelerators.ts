@@ -6,7 +6,6 @@
  * Each rule is registered by name in `registry.ts`; see `rule.ts` for what a rule sees.
  */
 
-import { didYouMean } from "../../diagnostics/suggest.js";
 import type { ModelOptimizationPolicy_ExecutionAccelerators_Accelerator } from "../model-config.js";
 import { effectiveBackend, mapPath } from "./common.js";
 import type { Finding, LintContext } from "./rule.js";
@@ -120,7 +119,7 @@ export function* executionAccelerator(ctx: LintContext): Generator<Finding> {
       const other = ACCELERATOR_LISTS.find((f) => f !== field && allowed[f]?.includes(name));
       yield {
         path: name ? `${path}.name` : path,
-        message: `unknown Execution Accelerator '${name}' is requested: the ${backend} backend's ${field} takes ${names.map((n) => `"${n}"`).join(", ")}${other ? `; "${name}" belongs in ${other}` : didYouMean(name, names)}`,
+        message: `unknown Execution Accelerator '${name}' is requested: the ${backend} backend's ${field} takes ${names.map((n) => `"${n}"`).join(", ")}${other ? `; "${name}" belongs in ${other}` : ctx.didYouMean(name, names)}`,
       };
     }
     if (backend === "tensorflow") tfNames.add(name);
@@ -170,7 +169,7 @@ export function* executionAcceleratorParameter(ctx: LintContext): Generator<Find
       if (kind === undefined) {
         yield {
           path: at,
-          message: `unknown parameter '${key}' is provided for TensorRT Execution Accelerator; the ${backend} backend accepts: ${Object.keys(known).join(", ")}${didYouMean(key, Object.keys(known))}`,
+          message: `unknown parameter '${key}' is provided for TensorRT Execution Accelerator; the ${backend} backend accepts: ${Object.keys(known).join(", ")}${ctx.didYouMean(key, Object.keys(known))}`,
         };
         continue;
       }

@@ -6,7 +6,6 @@
  * Each rule is registered by name in `registry.ts`; see `rule.ts` for what a rule sees.
  */
 
-import { didYouMean } from "../../diagnostics/suggest.js";
 import type {
   DataType,
   ModelConfig,
@@ -37,7 +36,7 @@ export function* ensembleModelMissing(ctx: LintContext): Generator<Finding> {
     there ??= names([...repo.models.keys()].sort());
     yield {
       path: `${stepPath(i)}.model_name`,
-      message: `step ${i} runs model '${model}', which is not in the model repository ${repo.root}; models there: ${there}${didYouMean(model, repo.models.keys())}`,
+      message: `step ${i} runs model '${model}', which is not in the model repository ${repo.root}; models there: ${there}${ctx.didYouMean(model, repo.models.keys())}`,
     };
   }
 }
@@ -86,7 +85,7 @@ export function* ensembleStepTensors(ctx: LintContext): Generator<Finding> {
         if (known.inputSet.has(key)) continue;
         yield {
           path: mapPath(`${stepPath(i)}.input_map`, key),
-          message: `in ensemble ${ctx.modelName}, ensemble tensor ${t} is mapping to non-existing input ${key} in model ${model}; inputs of ${model}: ${names(inputs)}${didYouMean(key, inputs)}`,
+          message: `in ensemble ${ctx.modelName}, ensemble tensor ${t} is mapping to non-existing input ${key} in model ${model}; inputs of ${model}: ${names(inputs)}${ctx.didYouMean(key, inputs)}`,
         };
       }
       for (const io of target.input ?? []) {
@@ -103,7 +102,7 @@ export function* ensembleStepTensors(ctx: LintContext): Generator<Finding> {
         if (known.outputSet.has(key)) continue;
         yield {
           path: mapPath(`${stepPath(i)}.output_map`, key),
-          message: `in ensemble ${ctx.modelName}, ensemble tensor ${t} is mapped from non-existing output ${key} in model ${model}; outputs of ${model}: ${names(outputs)}${didYouMean(key, outputs)}`,
+          message: `in ensemble ${ctx.modelName}, ensemble tensor ${t} is mapped from non-existing output ${key} in model ${model}; outputs of ${model}: ${names(outputs)}${ctx.didYouMean(key, outputs)}`,
         };
       }
     }

@@ -6,7 +6,6 @@
  * Each rule is registered by name in `registry.ts`; see `rule.ts` for what a rule sees.
  */
 
-import { didYouMean } from "../../diagnostics/suggest.js";
 import type { ModelConfig, ModelEnsembling_Step } from "../model-config.js";
 import { ENSEMBLE, isEnsemble, mapPath, names, quotedModel } from "./common.js";
 import type { Finding, LintContext } from "./rule.js";
@@ -176,7 +175,7 @@ export function* ensembleTensorSource(ctx: LintContext): Generator<Finding> {
       if (g.inputs.has(t) || g.producer.has(t)) continue;
       yield {
         path: mapPath(`${stepPath(i)}.input_map`, key),
-        message: `${stepLabel(step, i)} reads ensemble tensor '${t}' (for its input '${key}'), which is neither an ensemble input nor written by any step's output_map; ensemble inputs: ${names(g.inputs)}; step outputs: ${names(g.producer.keys())}${didYouMean(t, available)}`,
+        message: `${stepLabel(step, i)} reads ensemble tensor '${t}' (for its input '${key}'), which is neither an ensemble input nor written by any step's output_map; ensemble inputs: ${names(g.inputs)}; step outputs: ${names(g.producer.keys())}${ctx.didYouMean(t, available)}`,
       };
     }
   }
@@ -214,7 +213,7 @@ export function* ensembleOutputUnwritten(ctx: LintContext): Generator<Finding> {
     if (!g.producer.has(name)) {
       yield {
         path: `output[${i}]`,
-        message: `output '${name}' for ensemble '${ctx.modelName}' is not written: no step's output_map has it as a value; step outputs: ${names(g.producer.keys())}${didYouMean(name, g.producer.keys())}`,
+        message: `output '${name}' for ensemble '${ctx.modelName}' is not written: no step's output_map has it as a value; step outputs: ${names(g.producer.keys())}${ctx.didYouMean(name, g.producer.keys())}`,
       };
     } else if (!needMissing.has(name)) {
       yield {
@@ -239,7 +238,7 @@ export function* ensembleTensorUnused(ctx: LintContext): Generator<Finding> {
       if (g.outputs.has(t) || g.consumers.has(t) || g.producer.get(t) !== i) continue;
       yield {
         path: mapPath(`${stepPath(i)}.output_map`, key),
-        message: `ensemble tensor '${t}' is unused in ensemble '${ctx.modelName}': ${stepLabel(step, i)} writes it but no step reads it and it is not an ensemble output; remove it from output_map (unneeded model outputs need no mapping)${didYouMean(t, g.outputs)}`,
+        message: `ensemble tensor '${t}' is unused in ensemble '${ctx.modelName}': ${stepLabel(step, i)} writes it but no step reads it and it is not an ensemble output; remove it from output_map (unneeded model outputs need no mapping)${ctx.didYouMean(t, g.outputs)}`,
       };
     }
   }

@@ -4,7 +4,6 @@
  *
  * Each rule is registered by name in `registry.ts`; see `rule.ts` for what a rule sees.
  */
-import { didYouMean } from "../../diagnostics/suggest.js";
 import {
   BACKEND_DEFAULT_PLATFORM,
   ENSEMBLE,
@@ -61,7 +60,7 @@ export function* platformBackend(ctx: LintContext): Generator<Finding> {
       const known = [...Object.keys(PLATFORM_BACKEND), ENSEMBLE];
       const hint = (OFFICIAL_BACKENDS as readonly string[]).includes(platform)
         ? `; "${platform}" is a backend name: write backend: "${platform}"${BACKEND_DEFAULT_PLATFORM[platform] ? ` or platform: "${BACKEND_DEFAULT_PLATFORM[platform]}"` : ""}`
-        : didYouMean(platform, known);
+        : ctx.didYouMean(platform, known);
       yield {
         path: "platform",
         message: `unexpected platform type '${platform}'${forModel(ctx)}: with no backend, platform must be one of ${known.join(", ")}${hint}`,
@@ -87,7 +86,7 @@ export function* platformBackend(ctx: LintContext): Generator<Finding> {
 export function* backendName(ctx: LintContext): Generator<Finding> {
   const backend = ctx.config.backend;
   if (!backend || (OFFICIAL_BACKENDS as readonly string[]).includes(backend)) return;
-  const hint = didYouMean(backend, OFFICIAL_BACKENDS);
+  const hint = ctx.didYouMean(backend, OFFICIAL_BACKENDS);
   if (hint === "") return;
   yield {
     path: "backend",

@@ -2,6 +2,7 @@
  * What a lint rule is and sees: a pure function from a {@link LintContext} (the parsed
  * config, its model name and folder, the repository index) to its findings.
  */
+import type { Suggester } from "../../diagnostics/suggest.js";
 import type { ModelConfig } from "../model-config.js";
 
 /** One model of a model repository, as the cross-model (ensemble) rules see it. */
@@ -57,6 +58,12 @@ export interface LintContext {
   readonly repo: RepositoryIndex | undefined;
   /** Whether `path` (e.g. `max_batch_size`) was written in the file. */
   has(path: string): boolean;
+  /**
+   * `; did you mean "x"?` for a close candidate, else empty: the one did-you-mean of this
+   * config's rules, with a work budget, so a config with thousands of misspelled names
+   * costs a bounded amount (see `createSuggester`).
+   */
+  didYouMean: Suggester;
 }
 
 /** A lint rule: one small check over a config, yielding every finding. */

@@ -4,6 +4,7 @@
  */
 import { basename, dirname } from "node:path";
 import type { Problem } from "../../diagnostics/problem.js";
+import { createSuggester } from "../../diagnostics/suggest.js";
 import { type ParsedModelConfig, positionOf } from "../model-config.js";
 import { type LintRuleName, lintRules } from "./registry.js";
 import type { LintContext, LintOptions, LintRule } from "./rule.js";
@@ -65,6 +66,7 @@ export function lintModelConfig(parsed: ParsedModelConfig, options: LintOptions 
     modelFolder,
     repo: options.repo,
     has: (path) => parsed.positions.has(path),
+    didYouMean: createSuggester(),
   };
   const problemPaths = new Set(parsed.problems.map((p) => p.path));
   const out: Problem[] = [];

@@ -5,7 +5,6 @@
  *
  * Each rule is registered by name in `registry.ts`; see `rule.ts` for what a rule sees.
  */
-import { didYouMean } from "../../diagnostics/suggest.js";
 import {
   DATA_TYPES,
   effectivePlatform,
@@ -233,7 +232,7 @@ export function* batchIo(ctx: LintContext): Generator<Finding> {
         if (inputs.size === 0 || inputs.has(s)) continue;
         yield {
           path: `${path}.source_input[${j}]`,
-          message: `unknown source input name '${s}'; inputs: ${names(inputs)}${didYouMean(s, inputs)}`,
+          message: `unknown source input name '${s}'; inputs: ${names(inputs)}${ctx.didYouMean(s, inputs)}`,
         };
       }
     }
@@ -252,7 +251,7 @@ export function* batchIo(ctx: LintContext): Generator<Finding> {
       if (outputs.size > 0 && !outputs.has(target)) {
         yield {
           path,
-          message: `unknown target output name '${target}'; outputs: ${names(outputs)}${didYouMean(target, outputs)}`,
+          message: `unknown target output name '${target}'; outputs: ${names(outputs)}${ctx.didYouMean(target, outputs)}`,
         };
       } else if (seen.has(target)) {
         yield { path, message: `target output name '${target}' can only be specified once` };
