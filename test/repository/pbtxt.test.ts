@@ -103,6 +103,11 @@ describe("parseModelConfig", () => {
       text: '\uFEFFname: "m"',
       want: { name: "m" },
     },
+    {
+      name: "octal and hex integers with many leading zeros",
+      text: `max_batch_size: 0${"0".repeat(100)}17 input { dims: 0x${"0".repeat(100)}1F }`,
+      want: { max_batch_size: 15, input: [{ dims: [31n] }] },
+    },
   ];
   for (const c of valid) {
     it(`reads ${c.name}`, () => {
@@ -230,6 +235,20 @@ describe("parseModelConfig", () => {
       text: "\uFEFFmax_batch_size: x",
       want: [
         'c.pbtxt:1:17: max_batch_size: expected an integer for int32 field "max_batch_size", found "x"',
+      ],
+    },
+    {
+      name: "a 128 KB unknown field name is shown cut, with its length",
+      text: `${"x".repeat(128 * 1024)}: 1`,
+      want: [
+        `c.pbtxt:1:1: ${"x".repeat(64)}... (131072 characters): unknown field "${"x".repeat(64)}"... (131072 characters) in inference.ModelConfig`,
+      ],
+    },
+    {
+      name: "a 1 MB integer is out of range, shown cut",
+      text: `max_batch_size: ${"9".repeat(1 << 20)}`,
+      want: [
+        `c.pbtxt:1:17: max_batch_size: ${"9".repeat(64)}... (1048576 characters) is out of range for int32 (-2147483648..2147483647)`,
       ],
     },
   ];

@@ -2,7 +2,15 @@ import type { Problem, SourcePos } from "../../diagnostics/problem.js";
 import { createSuggester } from "../../diagnostics/suggest.js";
 import { type FieldInfo, isInt64, type MessageInfo } from "./descriptor.js";
 import { INT_RANGES } from "./schema.js";
-import { type Token, TokenizeError, TokenKind, tokenize, unescapeBytes } from "./tokenizer.js";
+import {
+  clipped,
+  quoted,
+  type Token,
+  TokenizeError,
+  TokenKind,
+  tokenize,
+  unescapeBytes,
+} from "./tokenizer.js";
 import type { PbMessage, PbScalar, PbValue } from "./value.js";
 
 /**
@@ -61,7 +69,7 @@ const BOOL_WORDS: ReadonlyMap<string, boolean> = new Map([
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function describeToken(t: Token): string {
-  return t.kind === TokenKind.End ? "end of file" : `"${t.text}"`;
+  return t.kind === TokenKind.End ? "end of file" : quoted(t.text);
 }
 
 class Parser {
@@ -143,12 +151,13 @@ class Parser {
       }
       this.next();
       const field = info.byName.get(t.text);
-      const fieldPath = path ? `${path}.${t.text}` : t.text;
+      const name = field ? t.text : clipped(t.text);
+      const fieldPath = path ? `${path}.${name}` : name;
       if (!field) {
         this.report(
           t,
           fieldPath,
-          `unknown field "${t.text}" in ${info.fullName}${this.didYouMean(t.text, info.byName.keys())}`,
+          `unknown field ${quoted(t.text)} in ${info.fullName}${this.didYouMean(t.text, info.byName.keys())}`,
         );
         this.skipValue(fieldPath);
       } else {
@@ -402,6 +411,14 @@ class Parser {
       );
       return undefined;
     }
+    if (significantDigits(t.text) > MAX_INTEGER_DIGITS) {
+      this.report(
+        t,
+        path,
+        `${negative ? "-" : ""}${clipped(t.text)} is out of range for ${field.kind} (${range[0]}..${range[1]})`,
+      );
+      return undefined;
+    }
     const abs = parseInteger(t.text);
     if (abs === undefined) {
       this.report(t, path, `malformed integer ${describeToken(t)}`);
@@ -427,19 +444,19 @@ class Parser {
       this.report(
         t,
         path,
-        `unknown ${e.name} value "${t.text}"${this.didYouMean(t.text, Object.keys(e.values))}; valid values: ${Object.keys(e.values).join(", ")}`,
+        `unknown ${e.name} value ${quoted(t.text)}${this.didYouMean(t.text, Object.keys(e.values))}; valid values: ${Object.keys(e.values).join(", ")}`,
       );
       return undefined;
     }
     if (t.kind === TokenKind.Integer) {
-      const n = parseInteger(t.text);
+      const n = significantDigits(t.text) > MAX_INTEGER_DIGITS ? undefined : parseInteger(t.text);
       const num = n === undefined ? Number.NaN : Number(negative ? -n : n);
       const name = e.valuesById[num];
       if (name !== undefined) return name;
       this.report(
         t,
         path,
-        `${negative ? "-" : ""}${t.text} is not a number of any ${e.name} value`,
+        `${negative ? "-" : ""}${clipped(t.text)} is not a number of any ${e.name} value`,
       );
       return undefined;
     }
@@ -504,6 +521,19 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
     o += p.length;
   }
   return out;
+}
+
+/**
+ * More digits than any 64-bit integer has in any base (22 octal digits): such a number is
+ * out of range without converting it, which for a 1 MB number takes a while.
+ */
+const MAX_INTEGER_DIGITS = 22;
+
+/** The digits of an integer token after its base prefix and leading zeros. */
+function significantDigits(text: string): number {
+  let i = text.startsWith("0x") || text.startsWith("0X") ? 2 : 0;
+  while (i < text.length && text[i] === "0") i++;
+  return text.length - i;
 }
 
 /** Decimal, hex (`0x1F`) or octal (`017`) integer text to a bigint; undefined if malformed. */

@@ -39,6 +39,23 @@ export class TokenizeError extends Error {
   }
 }
 
+/** How much of a token a message shows: a 128 KB name is cut, saying how long it was. */
+export const MAX_SHOWN = 64;
+
+/** `text`, or its first {@link MAX_SHOWN} characters and `... (N characters)`. */
+export function clipped(text: string): string {
+  return text.length <= MAX_SHOWN
+    ? text
+    : `${text.slice(0, MAX_SHOWN)}... (${text.length} characters)`;
+}
+
+/** `"text"`, or `"<first MAX_SHOWN characters>"... (N characters)`. */
+export function quoted(text: string): string {
+  return text.length <= MAX_SHOWN
+    ? `"${text}"`
+    : `"${text.slice(0, MAX_SHOWN)}"... (${text.length} characters)`;
+}
+
 const SYMBOLS = new Set(["{", "}", "[", "]", "<", ">", ":", ",", ";", "-", "/"]);
 
 function isIdentStart(c: string): boolean {
@@ -112,7 +129,7 @@ export function tokenize(text: string): Token[] {
         }
       }
       if (i < n && isIdentPart(text[i]!)) {
-        throw new TokenizeError(`malformed number "${text.slice(start, i + 1)}"`, line, col);
+        throw new TokenizeError(`malformed number ${quoted(text.slice(start, i + 1))}`, line, col);
       }
       tokens.push({
         kind: isFloat ? TokenKind.Float : TokenKind.Integer,
