@@ -39,6 +39,7 @@ export function modelFolderOf(file: string): string | undefined {
  * length of `path`, not the number of paths.
  */
 function isUnderAny(path: string, paths: ReadonlySet<string>): boolean {
+  if (paths.size === 0) return false;
   if (paths.has("")) return true;
   let p = path;
   for (;;) {
