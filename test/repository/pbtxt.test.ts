@@ -251,6 +251,19 @@ describe("parseModelConfig", () => {
         `c.pbtxt:1:17: max_batch_size: ${"9".repeat(64)}... (1048576 characters) is out of range for int32 (-2147483648..2147483647)`,
       ],
     },
+    {
+      name: "problems inside a map value, named by the entry's key (even when it comes last)",
+      text: [
+        'parameters { key: "a" value { bogus: 1 } }',
+        'parameters { value { string_value: 5 } key: "b" }',
+        "dynamic_batching { priority_queue_policy { key: 1 value { timeout_action: NOPE } } }",
+      ].join("\n"),
+      want: [
+        'c.pbtxt:1:31: parameters["a"].bogus: unknown field "bogus" in inference.ModelParameter',
+        'c.pbtxt:2:36: parameters["b"].string_value: expected a quoted string, found "5"',
+        'c.pbtxt:3:75: dynamic_batching.priority_queue_policy[1].timeout_action: unknown TimeoutAction value "NOPE"; valid values: REJECT, DELAY',
+      ],
+    },
   ];
   for (const c of invalid) {
     it(`rejects ${c.name}`, () => {

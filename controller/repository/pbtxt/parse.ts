@@ -296,6 +296,7 @@ class Parser {
     const outer = this.positions;
     const inner = new Map<string, SourcePos>();
     this.positions = inner;
+    const firstProblem = this.problems.length;
     let raw: PbMessage;
     try {
       raw = this.parseMessageValue(entry, `${path}[entry]`);
@@ -307,11 +308,21 @@ class Parser {
     const keyValue = raw.key ?? (keyField.kind === "string" ? "" : isInt64(keyField.kind) ? 0n : 0);
     const key = String(keyValue);
     const keyPath = `${path}[${keyField.kind === "string" ? JSON.stringify(key) : key}]`;
+    const valuePath = `${path}[entry].value`;
+    // Problems inside the value name it by its key, as the positions do.
+    for (let i = firstProblem; i < this.problems.length; i++) {
+      const p = this.problems[i]!;
+      if (
+        p.path === valuePath ||
+        p.path.startsWith(`${valuePath}.`) ||
+        p.path.startsWith(`${valuePath}[`)
+      )
+        this.problems[i] = { ...p, path: `${keyPath}${p.path.slice(valuePath.length)}` };
+    }
     if (Object.hasOwn(map, key)) {
       this.report(at, keyPath, `map key ${JSON.stringify(key)} given twice`);
       return;
     }
-    const valuePath = `${path}[entry].value`;
     parseWork.positionsRekeyed += inner.size;
     for (const [p, pos] of inner) {
       if (p.startsWith(valuePath)) outer.set(`${keyPath}${p.slice(valuePath.length)}`, pos);
