@@ -280,6 +280,15 @@ describe("parseModelConfig", () => {
     ]);
   });
 
+  it("stops at a lexical error like at any syntax error, keeping the problems before it", () => {
+    const r = parseModelConfig('max_batch_size: 99999999999\nname: "abc\nplatform: "x"', "c.pbtxt");
+    expect(r.problems.map(formatProblem)).to.deep.equal([
+      "c.pbtxt:1:17: max_batch_size: 99999999999 is out of range for int32 (-2147483648..2147483647)",
+      "c.pbtxt:2:7: string literal is not terminated before the end of the line",
+    ]);
+    expect(r.complete).to.equal(false);
+  });
+
   it("collects every schema problem in one pass, with positions", () => {
     const text = [
       'name: "m"',

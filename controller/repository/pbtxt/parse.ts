@@ -4,11 +4,11 @@ import { type FieldInfo, isInt64, type MessageInfo } from "./descriptor.js";
 import { INT_RANGES } from "./schema.js";
 import {
   clipped,
+  Lexer,
   quoted,
   type Token,
   TokenizeError,
   TokenKind,
-  tokenize,
   unescapeBytes,
 } from "./tokenizer.js";
 import type { PbMessage, PbScalar, PbValue } from "./value.js";
@@ -73,7 +73,8 @@ function describeToken(t: Token): string {
 }
 
 class Parser {
-  private pos = 0;
+  /** The token under the cursor, once read. */
+  private current: Token | undefined;
   readonly problems: Problem[] = [];
   /** Did-you-mean for this file, with a bounded amount of work however many names are wrong. */
   private readonly didYouMean = createSuggester();
@@ -83,20 +84,22 @@ class Parser {
   positions = new Map<string, SourcePos>();
 
   constructor(
-    private readonly tokens: readonly Token[],
+    private readonly lexer: Lexer,
     private readonly file: string,
   ) {}
 
-  private peek(offset = 0): Token {
-    return this.tokens[Math.min(this.pos + offset, this.tokens.length - 1)]!;
+  /** The token under the cursor (read on demand: a lexical error surfaces where the parser gets to it). */
+  private peek(): Token {
+    this.current ??= this.lexer.next();
+    return this.current;
   }
   private next(): Token {
     const t = this.peek();
-    if (this.pos < this.tokens.length - 1) this.pos++;
+    this.current = undefined;
     return t;
   }
-  private isSymbol(text: string, offset = 0): boolean {
-    const t = this.peek(offset);
+  private isSymbol(text: string): boolean {
+    const t = this.peek();
     return t.kind === TokenKind.Symbol && t.text === text;
   }
   private trySymbol(text: string): boolean {
@@ -573,27 +576,18 @@ function defaultScalar(field: FieldInfo): PbScalar {
  * the parse (what follows it cannot be trusted), schema errors do not.
  */
 export function parseTextFormat(info: MessageInfo, text: string, file: string): ParseResult {
-  let tokens: Token[];
-  try {
-    tokens = tokenize(text);
-  } catch (e) {
-    if (e instanceof TokenizeError) {
-      return {
-        message: {},
-        positions: new Map(),
-        problems: [{ file, line: e.line, col: e.col, path: "", message: e.message }],
-        complete: false,
-      };
-    }
-    throw e;
-  }
-  const parser = new Parser(tokens, file);
+  const parser = new Parser(new Lexer(text), file);
   const message: Mutable = {};
   let complete = true;
   try {
     parser.parseBody(info, "", null, message);
   } catch (e) {
-    if (!(e instanceof Abort)) throw e;
+    if (e instanceof TokenizeError) {
+      // A lexical error is a syntax error like any other: it ends the parse.
+      parser.problems.push({ file, line: e.line, col: e.col, path: "", message: e.message });
+    } else if (!(e instanceof Abort)) {
+      throw e;
+    }
     complete = false;
   }
   return { message, positions: parser.positions, problems: parser.problems, complete };

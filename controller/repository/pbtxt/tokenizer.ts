@@ -68,115 +68,132 @@ function isDigit(c: string): boolean {
   return c >= "0" && c <= "9";
 }
 
-/** Splits `text` into tokens, ending with one `End` token. Throws `TokenizeError`. */
-export function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  // A byte-order mark is skipped at the start of the file only (columns count from after it).
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let line = 1;
-  let lineStart = i;
-  const n = text.length;
-  while (i < n) {
-    const c = text[i]!;
-    if (c === "\n") {
-      i++;
-      line++;
-      lineStart = i;
-      continue;
-    }
-    if (c === " " || c === "\t" || c === "\r" || c === "\f" || c === "\v") {
-      i++;
-      continue;
-    }
-    const col = i - lineStart + 1;
-    if (c === "#") {
-      while (i < n && text[i] !== "\n") i++;
-      continue;
-    }
-    if (isIdentStart(c)) {
-      const start = i;
-      while (i < n && isIdentPart(text[i]!)) i++;
-      tokens.push({ kind: TokenKind.Identifier, text: text.slice(start, i), line, col });
-      continue;
-    }
-    if (isDigit(c) || (c === "." && i + 1 < n && isDigit(text[i + 1]!))) {
-      const start = i;
-      let isFloat = false;
-      if (c === "0" && (text[i + 1] === "x" || text[i + 1] === "X")) {
-        i += 2;
-        while (i < n && /[0-9a-fA-F]/.test(text[i]!)) i++;
-      } else {
-        while (i < n && isDigit(text[i]!)) i++;
-        if (text[i] === ".") {
-          isFloat = true;
-          i++;
+/**
+ * Reads the tokens of `text` one at a time, so a parser holds only the one it looks at
+ * and stops reading at its first syntax error.
+ */
+export class Lexer {
+  private i: number;
+  private line = 1;
+  private lineStart: number;
+
+  constructor(private readonly text: string) {
+    // A byte-order mark is skipped at the start of the file only (columns count from after it).
+    this.i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+    this.lineStart = this.i;
+  }
+
+  /** The next token; an `End` token (again and again) once the text is used up. Throws `TokenizeError`. */
+  next(): Token {
+    const text = this.text;
+    const n = text.length;
+    let i = this.i;
+    let line = this.line;
+    let lineStart = this.lineStart;
+    const emit = (kind: TokenKind, start: number, col: number): Token => {
+      this.i = i;
+      this.line = line;
+      this.lineStart = lineStart;
+      return { kind, text: text.slice(start, i), line, col };
+    };
+    while (i < n) {
+      const c = text[i]!;
+      if (c === "\n") {
+        i++;
+        line++;
+        lineStart = i;
+        continue;
+      }
+      if (c === " " || c === "\t" || c === "\r" || c === "\f" || c === "\v") {
+        i++;
+        continue;
+      }
+      const col = i - lineStart + 1;
+      if (c === "#") {
+        while (i < n && text[i] !== "\n") i++;
+        continue;
+      }
+      if (isIdentStart(c)) {
+        const start = i;
+        while (i < n && isIdentPart(text[i]!)) i++;
+        return emit(TokenKind.Identifier, start, col);
+      }
+      if (isDigit(c) || (c === "." && i + 1 < n && isDigit(text[i + 1]!))) {
+        const start = i;
+        let isFloat = false;
+        if (c === "0" && (text[i + 1] === "x" || text[i + 1] === "X")) {
+          i += 2;
+          while (i < n && /[0-9a-fA-F]/.test(text[i]!)) i++;
+        } else {
           while (i < n && isDigit(text[i]!)) i++;
-        }
-        if (text[i] === "e" || text[i] === "E") {
-          const save = i;
-          i++;
-          if (text[i] === "+" || text[i] === "-") i++;
-          if (i < n && isDigit(text[i]!)) {
+          if (text[i] === ".") {
             isFloat = true;
+            i++;
             while (i < n && isDigit(text[i]!)) i++;
-          } else {
-            i = save;
+          }
+          if (text[i] === "e" || text[i] === "E") {
+            const save = i;
+            i++;
+            if (text[i] === "+" || text[i] === "-") i++;
+            if (i < n && isDigit(text[i]!)) {
+              isFloat = true;
+              while (i < n && isDigit(text[i]!)) i++;
+            } else {
+              i = save;
+            }
+          }
+          if (text[i] === "f" || text[i] === "F") {
+            isFloat = true;
+            i++;
           }
         }
-        if (text[i] === "f" || text[i] === "F") {
-          isFloat = true;
-          i++;
-        }
-      }
-      if (i < n && isIdentPart(text[i]!)) {
-        throw new TokenizeError(`malformed number ${quoted(text.slice(start, i + 1))}`, line, col);
-      }
-      tokens.push({
-        kind: isFloat ? TokenKind.Float : TokenKind.Integer,
-        text: text.slice(start, i),
-        line,
-        col,
-      });
-      continue;
-    }
-    if (c === '"' || c === "'") {
-      const start = i;
-      i++;
-      while (i < n && text[i] !== c) {
-        if (text[i] === "\n")
+        if (i < n && isIdentPart(text[i]!)) {
           throw new TokenizeError(
-            "string literal is not terminated before the end of the line",
+            `malformed number ${quoted(text.slice(start, i + 1))}`,
             line,
             col,
           );
-        if (text[i] === "\\") {
-          const e = text[i + 1];
-          if (e === "\n" || e === "\r") {
-            // Google's tokenizer has no line continuation: a string ends on its own line.
+        }
+        return emit(isFloat ? TokenKind.Float : TokenKind.Integer, start, col);
+      }
+      if (c === '"' || c === "'") {
+        const start = i;
+        i++;
+        while (i < n && text[i] !== c) {
+          if (text[i] === "\n")
             throw new TokenizeError(
-              `a backslash cannot continue a string onto the next line; end the string with ${c} on this line and start another on the next (adjacent strings are joined)`,
+              "string literal is not terminated before the end of the line",
               line,
-              i - lineStart + 1,
+              col,
             );
+          if (text[i] === "\\") {
+            const e = text[i + 1];
+            if (e === "\n" || e === "\r") {
+              // Google's tokenizer has no line continuation: a string ends on its own line.
+              throw new TokenizeError(
+                `a backslash cannot continue a string onto the next line; end the string with ${c} on this line and start another on the next (adjacent strings are joined)`,
+                line,
+                i - lineStart + 1,
+              );
+            }
+            i++;
           }
           i++;
         }
+        if (i >= n) throw new TokenizeError("string literal is not terminated", line, col);
         i++;
+        return emit(TokenKind.String, start, col);
       }
-      if (i >= n) throw new TokenizeError("string literal is not terminated", line, col);
-      i++;
-      tokens.push({ kind: TokenKind.String, text: text.slice(start, i), line, col });
-      continue;
+      if (SYMBOLS.has(c)) {
+        const start = i;
+        i++;
+        return emit(TokenKind.Symbol, start, col);
+      }
+      const whole = String.fromCodePoint(text.codePointAt(i)!);
+      throw new TokenizeError(`unexpected character ${JSON.stringify(whole)}`, line, col);
     }
-    if (SYMBOLS.has(c)) {
-      i++;
-      tokens.push({ kind: TokenKind.Symbol, text: c, line, col });
-      continue;
-    }
-    throw new TokenizeError(`unexpected character ${JSON.stringify(c)}`, line, col);
+    return emit(TokenKind.End, i, i - lineStart + 1);
   }
-  tokens.push({ kind: TokenKind.End, text: "", line, col: i - lineStart + 1 });
-  return tokens;
 }
 
 const ENCODER = new TextEncoder();
