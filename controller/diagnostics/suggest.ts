@@ -71,3 +71,33 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
   const c = closest(word, candidates);
   return c === undefined ? "" : `; did you mean "${c}"?`;
 }
+
+/** A did-you-mean function that stops suggesting once its work budget is spent. */
+export type Suggester = (word: string, candidates: Iterable<string>) => string;
+
+/**
+ * A {@link didYouMean} with a budget of `maxComparisons` for everything asked of it, for a
+ * checker that may meet any number of misspellings in one file (20,000 unknown fields, or
+ * one name looked up among 200,000 tensors): once the budget is spent, and for a question
+ * it cannot finish within it, it suggests nothing. Small inputs never reach the budget.
+ */
+export function createSuggester(maxComparisons = 10_000): Suggester {
+  let used = 0;
+  return (word, candidates) => {
+    if (used >= maxComparisons) return "";
+    const before = suggestWork.comparisons;
+    let cut = false;
+    function* bounded(): Generator<string> {
+      for (const c of candidates) {
+        if (used + suggestWork.comparisons - before >= maxComparisons) {
+          cut = true;
+          return;
+        }
+        yield c;
+      }
+    }
+    const hint = didYouMean(word, bounded());
+    used += suggestWork.comparisons - before;
+    return cut ? "" : hint;
+  };
+}

@@ -2,7 +2,7 @@ import { dirname, extname, isAbsolute, resolve } from "node:path";
 import type { Problem } from "../diagnostics/problem.js";
 import type { Policy } from "../policy/index.js";
 import type { FileReader } from "./file-reader.js";
-import { lintModelConfig, type RepositoryIndex } from "./lint.js";
+import { lintModelConfig, type RepositoryIndex } from "./lint/index.js";
 import { formatModelConfig, parseModelConfig } from "./model-config.js";
 import { type RenderedModel, renderModelRepository } from "./render.js";
 import { loadTemplate, type Template } from "./templates.js";

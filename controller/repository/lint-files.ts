@@ -2,7 +2,7 @@
  * The reading side of `tritonscale config lint`: expands paths to config files, reads and
  * parses each once (through the injected input reader), builds the model repository index
  * for the cross-model checks, and runs the lint rules. The rules themselves are pure, in
- * `lint.ts`.
+ * `lint/`.
  */
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { type Problem, sortProblems } from "../diagnostics/problem.js";
@@ -13,7 +13,7 @@ import {
   parseProblemRule,
   type RepositoryIndex,
   type RepositoryModel,
-} from "./lint.js";
+} from "./lint/index.js";
 import { type ParsedModelConfig, parseModelConfig } from "./model-config.js";
 
 /** What {@link lintFiles} found. */
@@ -177,6 +177,7 @@ export async function lintFiles(
       ...(repo ? { repo } : {}),
       ...(folder !== undefined ? { modelFolder: folder } : {}),
     });
+    // A loop, not push(...findings): spreading 200,000 findings into one call overflows the stack.
     for (const f of findings) problems.push(f);
   }
   return { files: unique, problems: sortProblems(problems) };

@@ -13,14 +13,21 @@ import { expect } from "chai";
 import { runConfig } from "../../controller/cli/config.js";
 import { createInputReader } from "../../controller/cli/read-input.js";
 import { formatProblem, type Problem } from "../../controller/diagnostics/problem.js";
+import { suggestWork } from "../../controller/diagnostics/suggest.js";
+import { MAX_LISTED } from "../../controller/repository/lint/common.js";
 import {
   type LintOptions,
   type LintRuleName,
   lintModelConfig,
   lintRules,
-} from "../../controller/repository/lint.js";
+} from "../../controller/repository/lint/index.js";
 import { lintFiles } from "../../controller/repository/lint-files.js";
-import { formatModelConfig, parseModelConfig } from "../../controller/repository/model-config.js";
+import {
+  formatModelConfig,
+  type ModelConfig,
+  type ParsedModelConfig,
+  parseModelConfig,
+} from "../../controller/repository/model-config.js";
 import { capture } from "../support/io.js";
 import { projectRoot, requireReference } from "../support/reference.js";
 
@@ -815,6 +822,71 @@ describe("config lint: rules", () => {
 // ---------------------------------------------------------------------------------------
 // The repository fixture: cross-model checks
 
+describe("config lint: large configs", () => {
+  /** A parsed config built directly (no text), for sizes the parser would take long to read. */
+  function parsedOf(config: ModelConfig): ParsedModelConfig {
+    return { file: "c.pbtxt", config, positions: new Map(), problems: [], complete: true };
+  }
+
+  it("an ensemble of 20,000 chained steps from a missing tensor: findings, not a stack overflow", () => {
+    const n = 20000;
+    const step = Array.from({ length: n }, (_, i) => ({
+      model_name: "m",
+      input_map: { x: i === 0 ? "nowhere" : `t${i}` },
+      output_map: { y: `t${i + 1}` },
+    }));
+    const config: ModelConfig = {
+      name: "e",
+      platform: "ensemble",
+      input: [{ name: "IN", data_type: "TYPE_FP32", dims: [1n] }],
+      output: [{ name: `t${n}`, data_type: "TYPE_FP32", dims: [1n] }],
+      ensemble_scheduling: { step },
+    };
+    // The output is cut off by the missing tensor, which ensemble-tensor-source reports once.
+    expect(lintModelConfig(parsedOf(config)).map((p) => `${p.path} ${p.rule}`)).to.deep.equal([
+      'ensemble_scheduling.step[0].input_map["x"] ensemble-tensor-source',
+      "input[0] ensemble-input-unused",
+    ]);
+  });
+
+  it("bounds did-you-mean work: 5,000 unknown batch sources among 1,000 inputs", () => {
+    const input = Array.from({ length: 1000 }, (_, i) => ({
+      name: `input_${i}`,
+      data_type: "TYPE_FP32" as const,
+      dims: [1n],
+    }));
+    const batch_input = Array.from({ length: 5000 }, (_, i) => ({
+      kind: "BATCH_ELEMENT_COUNT" as const,
+      data_type: "TYPE_FP32" as const,
+      source_input: [`inptu_${i}`],
+    }));
+    suggestWork.comparisons = 0;
+    const found = lintModelConfig(parsedOf({ backend: "identity", input, batch_input }));
+    expect(found.filter((p) => p.rule === "batch-io")).to.have.lengthOf(5000);
+    expect(found[0]?.message).to.match(/did you mean "input_0"\?$/);
+    // Unbounded, each of the 5,000 would be compared with up to 1,000 names.
+    expect(suggestWork.comparisons).to.be.at.most(10000);
+  });
+
+  it(`lists at most ${MAX_LISTED} names in a message, then counts the rest`, () => {
+    const input = Array.from({ length: 25 }, (_, i) => ({
+      name: `i${i}`,
+      data_type: "TYPE_FP32" as const,
+      dims: [1n],
+    }));
+    const config: ModelConfig = {
+      backend: "identity",
+      input,
+      batch_input: [{ kind: "BATCH_ELEMENT_COUNT", data_type: "TYPE_FP32", source_input: ["z"] }],
+    };
+    const [finding] = lintModelConfig(parsedOf(config));
+    const shown = input.slice(0, MAX_LISTED).map((io) => `'${io.name}'`);
+    expect(finding?.message).to.equal(
+      `unknown source input name 'z'; inputs: ${shown.join(", ")}, ... and 5 more`,
+    );
+  });
+});
+
 describe("config lint: model repository (cross-model checks)", () => {
   it("finds each mistake of the broken ensemble, and nothing in the valid models", async () => {
     const r = await lintFiles([fixtureRepo], createInputReader());
@@ -941,6 +1013,18 @@ describe("config lint: lintFiles", () => {
     );
     const r = await lintFiles([join(repo, "ens", "config.pbtxt")], createInputReader());
     expect(r.problems.map(formatProblem)).to.deep.equal([]);
+  });
+
+  it("lints a config with 70,000 inputs (210,000 findings) without overflowing the call stack", async () => {
+    const file = join(dir, "many-inputs.pbtxt");
+    writeFileSync(file, "input {}\n".repeat(70000));
+    const r = await lintFiles([file], createInputReader());
+    expect(r.problems).to.have.lengthOf(210000);
+    expect(r.problems.slice(0, 3).map((p) => `${p.line}:${p.col} ${p.rule}`)).to.deep.equal([
+      "1:7 io-name",
+      "1:7 io-data-type",
+      "1:7 io-dims",
+    ]);
   });
 
   it("reports a missing path and a folder without configs under rule file", async () => {

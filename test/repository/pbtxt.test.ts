@@ -1,10 +1,18 @@
 import { expect } from "chai";
 import { formatProblem } from "../../controller/diagnostics/problem.js";
+import { suggestWork } from "../../controller/diagnostics/suggest.js";
 import {
   formatModelConfig,
   type ModelConfig,
   parseModelConfig,
 } from "../../controller/repository/model-config.js";
+import type { FieldInfo } from "../../controller/repository/pbtxt/descriptor.js";
+import {
+  MAX_DEPTH,
+  type ParseResult,
+  parseTextFormat,
+  parseWork,
+} from "../../controller/repository/pbtxt/parse.js";
 
 function problems(text: string): string[] {
   return parseModelConfig(text, "c.pbtxt").problems.map(formatProblem);
@@ -77,6 +85,28 @@ describe("parseModelConfig", () => {
         response_cache: { enable: true },
         instance_group: [{ passive: true }, { passive: false }],
       },
+    },
+    {
+      name: "map key __proto__ as an ordinary key (not a prototype assignment)",
+      text: 'parameters { key: "__proto__" value { string_value: "x" } } parameters { key: "constructor" value {} }',
+      want: {
+        parameters: JSON.parse('{"__proto__": {"string_value": "x"}, "constructor": {}}'),
+      },
+    },
+    {
+      name: "U+FEFF at the start of a string value, written or escaped, is kept",
+      text: 'name: "\uFEFFm" platform: "\\uFEFFp"',
+      want: { name: "\uFEFFm", platform: "\uFEFFp" },
+    },
+    {
+      name: "a byte-order mark at the start of the file is skipped",
+      text: '\uFEFFname: "m"',
+      want: { name: "m" },
+    },
+    {
+      name: "octal and hex integers with many leading zeros",
+      text: `max_batch_size: 0${"0".repeat(100)}17 input { dims: 0x${"0".repeat(100)}1F }`,
+      want: { max_batch_size: 15, input: [{ dims: [31n] }] },
     },
   ];
   for (const c of valid) {
@@ -178,6 +208,62 @@ describe("parseModelConfig", () => {
       text: 'name: "abc\nplatform: "x"',
       want: ["c.pbtxt:1:7: string literal is not terminated before the end of the line"],
     },
+    {
+      name: "backslash before a newline inside a string (strings cannot span lines)",
+      text: 'name: "a\\\nb"\nmax_batch_size: x',
+      want: [
+        'c.pbtxt:1:9: a backslash cannot continue a string onto the next line; end the string with " on this line and start another on the next (adjacent strings are joined)',
+      ],
+    },
+    {
+      name: "backslash before CRLF inside a string",
+      text: "name: 'a\\\r\nb'",
+      want: [
+        "c.pbtxt:1:9: a backslash cannot continue a string onto the next line; end the string with ' on this line and start another on the next (adjacent strings are joined)",
+      ],
+    },
+    {
+      name: "__proto__ and constructor are not bool or float words",
+      text: "response_cache { enable: __proto__ }\nmodel_metrics { metric_control { histogram_options { buckets: [constructor] } } }",
+      want: [
+        'c.pbtxt:1:26: response_cache.enable: expected true or false, found "__proto__"',
+        'c.pbtxt:2:64: model_metrics.metric_control[0].histogram_options.buckets[0]: expected a number for double field "buckets", found "constructor"',
+      ],
+    },
+    {
+      name: "error after a byte-order mark: columns count from after it",
+      text: "\uFEFFmax_batch_size: x",
+      want: [
+        'c.pbtxt:1:17: max_batch_size: expected an integer for int32 field "max_batch_size", found "x"',
+      ],
+    },
+    {
+      name: "a 128 KB unknown field name is shown cut, with its length",
+      text: `${"x".repeat(128 * 1024)}: 1`,
+      want: [
+        `c.pbtxt:1:1: ${"x".repeat(64)}... (131072 characters): unknown field "${"x".repeat(64)}"... (131072 characters) in inference.ModelConfig`,
+      ],
+    },
+    {
+      name: "a 1 MB integer is out of range, shown cut",
+      text: `max_batch_size: ${"9".repeat(1 << 20)}`,
+      want: [
+        `c.pbtxt:1:17: max_batch_size: ${"9".repeat(64)}... (1048576 characters) is out of range for int32 (-2147483648..2147483647)`,
+      ],
+    },
+    {
+      name: "problems inside a map value, named by the entry's key (even when it comes last)",
+      text: [
+        'parameters { key: "a" value { bogus: 1 } }',
+        'parameters { value { string_value: 5 } key: "b" }',
+        "dynamic_batching { priority_queue_policy { key: 1 value { timeout_action: NOPE } } }",
+      ].join("\n"),
+      want: [
+        'c.pbtxt:1:31: parameters["a"].bogus: unknown field "bogus" in inference.ModelParameter',
+        'c.pbtxt:2:36: parameters["b"].string_value: expected a quoted string, found "5"',
+        'c.pbtxt:3:75: dynamic_batching.priority_queue_policy[1].timeout_action: unknown TimeoutAction value "NOPE"; valid values: REJECT, DELAY',
+      ],
+    },
   ];
   for (const c of invalid) {
     it(`rejects ${c.name}`, () => {
@@ -192,6 +278,15 @@ describe("parseModelConfig", () => {
       'c.pbtxt:3:1: max_batch_size: expected an integer for int32 field "max_batch_size", found -"name"',
       'c.pbtxt:3:5: expected a field name of inference.ModelConfig, found ":"',
     ]);
+  });
+
+  it("stops at a lexical error like at any syntax error, keeping the problems before it", () => {
+    const r = parseModelConfig('max_batch_size: 99999999999\nname: "abc\nplatform: "x"', "c.pbtxt");
+    expect(r.problems.map(formatProblem)).to.deep.equal([
+      "c.pbtxt:1:17: max_batch_size: 99999999999 is out of range for int32 (-2147483648..2147483647)",
+      "c.pbtxt:2:7: string literal is not terminated before the end of the line",
+    ]);
+    expect(r.complete).to.equal(false);
   });
 
   it("collects every schema problem in one pass, with positions", () => {
@@ -214,6 +309,133 @@ describe("parseModelConfig", () => {
       "c.pbtxt:8:39",
       "c.pbtxt:9:1",
     ]);
+  });
+});
+
+describe("parseModelConfig work bounds", () => {
+  it("parses N map entries in O(N): positions move from placeholder to key once each", () => {
+    const n = 3000;
+    const text = Array.from(
+      { length: n },
+      (_, i) => `parameters { key: "k${i}" value { string_value: "v" } }`,
+    ).join("\n");
+    parseWork.positionsRekeyed = 0;
+    const r = parseModelConfig(text, "c.pbtxt");
+    expect(r.problems).to.deep.equal([]);
+    expect(Object.keys(r.config.parameters ?? {})).to.have.length(n);
+    expect(r.positions.get(`parameters["k${n - 1}"].string_value`)).to.deep.equal({
+      line: n,
+      col: 35,
+    });
+    // Two positions per entry (value, value.string_value); the old code re-scanned every
+    // position recorded so far for each entry (n² / 2).
+    expect(parseWork.positionsRekeyed).to.be.at.most(3 * n);
+  });
+
+  const suggestions: { name: string; text: string; maxComparisons: number; problems: number }[] = [
+    {
+      name: "20,000 unknown fields: did-you-mean stops at its budget, every field is still reported",
+      text: Array.from({ length: 20000 }, (_, i) => `unknown_field_${i}: 1`).join("\n"),
+      maxComparisons: 10000,
+      problems: 20000,
+    },
+    {
+      name: "a 128 KB unknown field name is not compared",
+      text: `${"x".repeat(128 * 1024)}: 1`,
+      maxComparisons: 0,
+      problems: 1,
+    },
+    {
+      name: "a 256 KB enum value is not compared",
+      text: `input { data_type: ${"T".repeat(256 * 1024)} }`,
+      maxComparisons: 0,
+      problems: 1,
+    },
+  ];
+  for (const c of suggestions) {
+    it(`bounds the work of did-you-mean: ${c.name}`, () => {
+      suggestWork.comparisons = 0;
+      const r = parseModelConfig(c.text, "c.pbtxt");
+      expect(r.problems).to.have.length(c.problems);
+      expect(suggestWork.comparisons).to.be.at.most(c.maxComparisons);
+    });
+  }
+
+  it("suggests for the first misspellings of a file, and none once the budget is spent", () => {
+    const text = ["nmae: 'm'", ...Array.from({ length: 5000 }, (_, i) => `unknown_${i}: 1`)];
+    text.push("max_batch_sise: 1");
+    const got = parseModelConfig(text.join("\n"), "c.pbtxt").problems;
+    expect(got[0]?.message).to.match(/did you mean "name"\?$/);
+    expect(got.at(-1)?.message).to.equal('unknown field "max_batch_sise" in inference.ModelConfig');
+  });
+});
+
+describe("nesting depth", () => {
+  // A message type that contains itself, as a .proto may declare.
+  const node: { fullName: string; byName: Map<string, FieldInfo>; inOrder: FieldInfo[] } = {
+    fullName: "test.Node",
+    byName: new Map(),
+    inOrder: [],
+  };
+  const child: FieldInfo = { name: "a", id: 1, kind: "message", repeated: false, message: node };
+  node.byName.set("a", child);
+  node.inOrder.push(child);
+
+  it(`parses ${MAX_DEPTH} levels of a recursive message`, () => {
+    const r = parseTextFormat(node, `${"a{".repeat(MAX_DEPTH)}${"}".repeat(MAX_DEPTH)}`, "n");
+    expect(r.problems).to.deep.equal([]);
+  });
+
+  const deep: { name: string; parse: () => Omit<ParseResult, "message">; want: string[] }[] = [
+    {
+      name: "100,000 levels of a recursive message",
+      parse: () => parseTextFormat(node, "a{".repeat(100000), "n"),
+      want: [
+        `n:1:${2 * MAX_DEPTH + 2}: ${"a.".repeat(MAX_DEPTH)}a: messages are nested more than 100 levels deep; a model configuration needs a handful`,
+      ],
+    },
+    {
+      name: "100,000 levels inside an unknown field",
+      parse: () => parseModelConfig(`x ${"{".repeat(100000)}`, "c"),
+      want: [
+        'c:1:1: x: unknown field "x" in inference.ModelConfig',
+        `c:1:${MAX_DEPTH + 3}: x: messages are nested more than 100 levels deep; a model configuration needs a handful`,
+      ],
+    },
+  ];
+  for (const c of deep) {
+    it(`stops at a problem, not a stack overflow: ${c.name}`, () => {
+      const r = c.parse();
+      expect(r.problems.map(formatProblem)).to.deep.equal(c.want);
+      expect(r.complete).to.equal(false);
+    });
+  }
+});
+
+describe("long strings", () => {
+  it("decodes and re-encodes every escape kind across a long string, in pieces of any length", () => {
+    const pieces: [string, string][] = [
+      ["plain ", "plain "],
+      [String.raw`\n\t\r\a\b\f\v\\\'\"\?`, "\n\t\r\x07\b\f\v\\'\"?"],
+      [String.raw`\101\60\7`, "A0\x07"],
+      [String.raw`\x41\x4`, "A\x04"],
+      [String.raw`\u00e9\U0001F600é😀`, "é😀é😀"],
+      [String.raw`\303\251`, "é"],
+      [String.raw`\uFEFF`, "\uFEFF"],
+    ];
+    let text = "";
+    let want = "";
+    for (let i = 0; i < 20000; i++) {
+      const [src, value] = pieces[(i * 3) % pieces.length]!;
+      text += src;
+      want += value;
+    }
+    const parsed = parseModelConfig(`name: "${text}"`, "c.pbtxt");
+    expect(parsed.problems).to.deep.equal([]);
+    expect(parsed.config.name === want, "decoded value").to.equal(true);
+    const once = formatModelConfig(parsed.config);
+    expect(parseModelConfig(once, "c").config.name === want, "re-read value").to.equal(true);
+    expect(formatModelConfig(parseModelConfig(once, "c").config)).to.equal(once);
   });
 });
 
@@ -264,6 +486,27 @@ describe("formatModelConfig", () => {
     const once = formatModelConfig(parseModelConfig(text, "c").config);
     expect(formatModelConfig(parseModelConfig(once, "c").config)).to.equal(once);
     expect(once).to.contain("dynamic_batching {}");
+  });
+
+  it("round-trips the map key __proto__", () => {
+    const text = 'parameters {\n  key: "__proto__"\n  value {\n    string_value: "x"\n  }\n}\n';
+    const parsed = parseModelConfig(text, "c");
+    expect(parsed.problems).to.deep.equal([]);
+    expect(Object.keys(parsed.config.parameters ?? {})).to.deep.equal(["__proto__"]);
+    expect(formatModelConfig(parsed.config)).to.equal(text);
+  });
+
+  it("keeps a U+FEFF at the start of a string, so formatting is idempotent", () => {
+    const text = 'name: "\uFEFFm"\n';
+    expect(formatModelConfig(parseModelConfig(text, "c").config)).to.equal(text);
+  });
+
+  it("writes a message of 200,000 lines without overflowing the call stack", () => {
+    const inputMap = Object.fromEntries(Array.from({ length: 50000 }, (_, i) => [`k${i}`, "t"]));
+    const text = formatModelConfig({
+      ensemble_scheduling: { step: [{ model_name: "m", input_map: inputMap }] },
+    });
+    expect(text.split("\n")).to.have.lengthOf(200006);
   });
 
   it("refuses a value that does not fit the schema", () => {

@@ -67,7 +67,9 @@ function writeMessage(
   if (inner.length === 0) {
     out.push(`${indent}${name} {}`);
   } else {
-    out.push(`${indent}${name} {`, ...inner, `${indent}}`);
+    out.push(`${indent}${name} {`);
+    for (const line of inner) out.push(line);
+    out.push(`${indent}}`);
   }
 }
 
@@ -93,7 +95,9 @@ function writeMap(
     const entryMsg: PbMessage = { key: keyValue, value: v };
     const inner: string[] = [];
     writeBody(entry, entryMsg, `${indent}  `, inner, `${path}[${JSON.stringify(k)}]`);
-    out.push(`${indent}${field.name} {`, ...inner, `${indent}}`);
+    out.push(`${indent}${field.name} {`);
+    for (const line of inner) out.push(line);
+    out.push(`${indent}}`);
   }
 }
 
@@ -102,7 +106,7 @@ function formatScalar(field: FieldInfo, v: PbValue, path: string): string {
   switch (field.kind) {
     case "string":
       if (typeof v !== "string") throw new Error(`${path}: expected a string, got ${typeof v}`);
-      return quote(new TextEncoder().encode(v), true);
+      return quote(ENCODER.encode(v), true);
     case "bytes":
       if (!(v instanceof Uint8Array)) throw new Error(`${path}: expected bytes`);
       return quote(v, false);
@@ -141,37 +145,42 @@ export function formatFloat(v: number): string {
   return String(v);
 }
 
+/** Keeps a U+FEFF: in a string value it is content, not a byte-order mark. */
+const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
+const ENCODER = new TextEncoder();
+const NAMED_ESCAPES: ReadonlyMap<number, string> = new Map([
+  [10, "\\n"],
+  [13, "\\r"],
+  [9, "\\t"],
+  [34, '\\"'],
+  [39, "\\'"],
+  [92, "\\\\"],
+]);
+
 /**
  * A double-quoted string with C escapes for quotes, backslashes and control bytes.
  * For `string` fields UTF-8 is kept readable; for `bytes` every non-ASCII byte is octal.
+ * Runs of bytes written as they are go out in one piece, so the work is linear.
  */
 function quote(bytes: Uint8Array, utf8: boolean): string {
-  let s = '"';
-  const named: Record<number, string> = {
-    10: "\\n",
-    13: "\\r",
-    9: "\\t",
-    34: '\\"',
-    39: "\\'",
-    92: "\\\\",
-  };
+  const out: string[] = ['"'];
+  const plain = (b: number): boolean =>
+    (b >= 0x20 && b < 0x7f && !NAMED_ESCAPES.has(b)) || (utf8 && b >= 0x80);
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i]!;
-    if (named[b] !== undefined) {
-      s += named[b];
-      i++;
-    } else if (b >= 0x20 && b < 0x7f) {
-      s += String.fromCharCode(b);
-      i++;
-    } else if (utf8 && b >= 0x80) {
-      const len = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
-      s += new TextDecoder().decode(bytes.subarray(i, i + len));
-      i += len;
-    } else {
-      s += `\\${b.toString(8).padStart(3, "0")}`;
-      i++;
+    if (plain(b)) {
+      // A run of printable ASCII and (for strings) whole UTF-8 sequences: continuation
+      // bytes are >= 0x80 too, so a run never splits a character.
+      let j = i + 1;
+      while (j < bytes.length && plain(bytes[j]!)) j++;
+      out.push(UTF8.decode(bytes.subarray(i, j)));
+      i = j;
+      continue;
     }
+    out.push(NAMED_ESCAPES.get(b) ?? `\\${b.toString(8).padStart(3, "0")}`);
+    i++;
   }
-  return `${s}"`;
+  out.push('"');
+  return out.join("");
 }

@@ -1,8 +1,16 @@
 import type { Problem, SourcePos } from "../../diagnostics/problem.js";
-import { didYouMean } from "../../diagnostics/suggest.js";
+import { createSuggester } from "../../diagnostics/suggest.js";
 import { type FieldInfo, isInt64, type MessageInfo } from "./descriptor.js";
 import { INT_RANGES } from "./schema.js";
-import { type Token, TokenizeError, TokenKind, tokenize, unescapeBytes } from "./tokenizer.js";
+import {
+  clipped,
+  Lexer,
+  quoted,
+  type Token,
+  TokenizeError,
+  TokenKind,
+  unescapeBytes,
+} from "./tokenizer.js";
 import type { PbMessage, PbScalar, PbValue } from "./value.js";
 
 /**
@@ -24,49 +32,74 @@ export interface ParseResult {
   readonly complete: boolean;
 }
 
+/**
+ * Counts the positions moved from a map entry's placeholder path to its key, so tests can
+ * check that parsing N map entries costs O(N), not O(N²).
+ */
+export const parseWork = { positionsRekeyed: 0 };
+
+/**
+ * The deepest nesting of messages (and of brackets in a skipped value) the parser follows.
+ * Deeper input is a syntax error, so no input can exhaust the stack.
+ */
+export const MAX_DEPTH = 100;
+
 /** Thrown inside the parser after a syntax error has been recorded: the rest is unreliable. */
 class Abort extends Error {}
 
 type Mutable = { [field: string]: PbValue | undefined };
 
-const FLOAT_WORDS: Readonly<Record<string, number>> = {
-  inf: Number.POSITIVE_INFINITY,
-  infinity: Number.POSITIVE_INFINITY,
-  nan: Number.NaN,
-};
-const BOOL_WORDS: Readonly<Record<string, boolean>> = {
-  true: true,
-  t: true,
-  True: true,
-  false: false,
-  f: false,
-  False: false,
-};
+// Maps, not object literals: a word such as `__proto__` or `constructor` must not find a
+// property of Object.prototype.
+const FLOAT_WORDS: ReadonlyMap<string, number> = new Map([
+  ["inf", Number.POSITIVE_INFINITY],
+  ["infinity", Number.POSITIVE_INFINITY],
+  ["nan", Number.NaN],
+]);
+const BOOL_WORDS: ReadonlyMap<string, boolean> = new Map([
+  ["true", true],
+  ["t", true],
+  ["True", true],
+  ["false", false],
+  ["f", false],
+  ["False", false],
+]);
+
+/** Strict UTF-8 that keeps a leading U+FEFF: inside a string it is content, not a byte-order mark. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function describeToken(t: Token): string {
-  return t.kind === TokenKind.End ? "end of file" : `"${t.text}"`;
+  return t.kind === TokenKind.End ? "end of file" : quoted(t.text);
 }
 
 class Parser {
-  private pos = 0;
+  /** The token under the cursor, once read. */
+  private current: Token | undefined;
   readonly problems: Problem[] = [];
-  readonly positions = new Map<string, SourcePos>();
+  /** Did-you-mean for this file, with a bounded amount of work however many names are wrong. */
+  private readonly didYouMean = createSuggester();
+  /** How many messages (or skipped brackets) enclose the current token. */
+  private depth = 0;
+  /** Where each field was written; while a map entry is parsed, that entry's own index (see parseMapEntry). */
+  positions = new Map<string, SourcePos>();
 
   constructor(
-    private readonly tokens: readonly Token[],
+    private readonly lexer: Lexer,
     private readonly file: string,
   ) {}
 
-  private peek(offset = 0): Token {
-    return this.tokens[Math.min(this.pos + offset, this.tokens.length - 1)]!;
+  /** The token under the cursor (read on demand: a lexical error surfaces where the parser gets to it). */
+  private peek(): Token {
+    this.current ??= this.lexer.next();
+    return this.current;
   }
   private next(): Token {
     const t = this.peek();
-    if (this.pos < this.tokens.length - 1) this.pos++;
+    this.current = undefined;
     return t;
   }
-  private isSymbol(text: string, offset = 0): boolean {
-    const t = this.peek(offset);
+  private isSymbol(text: string): boolean {
+    const t = this.peek();
     return t.kind === TokenKind.Symbol && t.text === text;
   }
   private trySymbol(text: string): boolean {
@@ -121,12 +154,13 @@ class Parser {
       }
       this.next();
       const field = info.byName.get(t.text);
-      const fieldPath = path ? `${path}.${t.text}` : t.text;
+      const name = field ? t.text : clipped(t.text);
+      const fieldPath = path ? `${path}.${name}` : name;
       if (!field) {
         this.report(
           t,
           fieldPath,
-          `unknown field "${t.text}" in ${info.fullName}${didYouMean(t.text, info.byName.keys())}`,
+          `unknown field ${quoted(t.text)} in ${info.fullName}${this.didYouMean(t.text, info.byName.keys())}`,
         );
         this.skipValue(fieldPath);
       } else {
@@ -165,7 +199,7 @@ class Parser {
   private parseField(field: FieldInfo, path: string, target: Mutable): void {
     if (field.mapEntry) {
       this.trySymbol(":");
-      const map = (target[field.name] as Mutable | undefined) ?? {};
+      const map = (target[field.name] as Mutable | undefined) ?? newMap();
       target[field.name] = map;
       this.forEachElement(path, () => this.parseMapEntry(field.mapEntry!, path, map));
       return;
@@ -239,31 +273,62 @@ class Parser {
         path,
         `expected "{" to start a ${info.fullName} message, found ${describeToken(open)}`,
       );
+    this.enter(open, path);
     const msg: Mutable = {};
     this.parseBody(info, path, close, msg);
+    this.depth--;
     return msg;
+  }
+
+  /** Counts one more level of nesting; past {@link MAX_DEPTH}, a syntax error at `at`. */
+  private enter(at: Token, path: string): void {
+    if (++this.depth > MAX_DEPTH) {
+      this.fail(
+        at,
+        path,
+        `messages are nested more than ${MAX_DEPTH} levels deep; a model configuration needs a handful`,
+      );
+    }
   }
 
   private parseMapEntry(entry: MessageInfo, path: string, map: Mutable): void {
     const at = this.peek();
-    const raw = this.parseMessageValue(entry, `${path}[entry]`);
+    // The key may come after the value, so the entry's positions are recorded in an index
+    // of their own under a placeholder path, then moved under the key: work in proportion
+    // to the entry, not to everything parsed so far.
+    const outer = this.positions;
+    const inner = new Map<string, SourcePos>();
+    this.positions = inner;
+    const firstProblem = this.problems.length;
+    let raw: PbMessage;
+    try {
+      raw = this.parseMessageValue(entry, `${path}[entry]`);
+    } finally {
+      this.positions = outer;
+    }
     const keyField = entry.byName.get("key")!;
     const valueField = entry.byName.get("value")!;
     const keyValue = raw.key ?? (keyField.kind === "string" ? "" : isInt64(keyField.kind) ? 0n : 0);
     const key = String(keyValue);
     const keyPath = `${path}[${keyField.kind === "string" ? JSON.stringify(key) : key}]`;
-    // Re-key positions recorded under the placeholder path to the real key.
-    for (const [p, pos] of [...this.positions]) {
-      if (p.startsWith(`${path}[entry]`)) {
-        this.positions.delete(p);
-        const rest = p.slice(`${path}[entry]`.length);
-        if (rest.startsWith(".value"))
-          this.positions.set(`${keyPath}${rest.slice(".value".length)}`, pos);
-      }
+    const valuePath = `${path}[entry].value`;
+    // Problems inside the value name it by its key, as the positions do.
+    for (let i = firstProblem; i < this.problems.length; i++) {
+      const p = this.problems[i]!;
+      if (
+        p.path === valuePath ||
+        p.path.startsWith(`${valuePath}.`) ||
+        p.path.startsWith(`${valuePath}[`)
+      )
+        this.problems[i] = { ...p, path: `${keyPath}${p.path.slice(valuePath.length)}` };
     }
     if (Object.hasOwn(map, key)) {
       this.report(at, keyPath, `map key ${JSON.stringify(key)} given twice`);
       return;
+    }
+    parseWork.positionsRekeyed += inner.size;
+    for (const [p, pos] of inner) {
+      if (p.startsWith(valuePath)) outer.set(`${keyPath}${p.slice(valuePath.length)}`, pos);
     }
     this.positions.set(keyPath, { line: at.line, col: at.col });
     let value = raw.value;
@@ -308,7 +373,7 @@ class Parser {
       const bytes = concat(parts);
       if (field.kind === "bytes") return bytes;
       try {
-        return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+        return UTF8.decode(bytes);
       } catch {
         this.report(t, path, "string is not valid UTF-8");
         return undefined;
@@ -319,9 +384,9 @@ class Parser {
     if (field.kind === "bool") {
       const v =
         t.kind === TokenKind.Identifier
-          ? BOOL_WORDS[t.text]
-          : t.kind === TokenKind.Integer && !negative
-            ? { "0": false, "1": true }[t.text]
+          ? BOOL_WORDS.get(t.text)
+          : t.kind === TokenKind.Integer && !negative && (t.text === "0" || t.text === "1")
+            ? t.text === "1"
             : undefined;
       if (v === undefined) {
         this.report(
@@ -334,7 +399,7 @@ class Parser {
     }
     if (field.kind === "float" || field.kind === "double") {
       let v: number | undefined;
-      if (t.kind === TokenKind.Identifier) v = FLOAT_WORDS[t.text.toLowerCase()];
+      if (t.kind === TokenKind.Identifier) v = FLOAT_WORDS.get(t.text.toLowerCase());
       else if (t.kind === TokenKind.Float) v = Number(t.text.replace(/[fF]$/, ""));
       else if (t.kind === TokenKind.Integer) {
         const i = parseInteger(t.text);
@@ -357,6 +422,14 @@ class Parser {
         t,
         path,
         `expected an integer for ${field.kind} field "${field.name}", found ${negative ? "-" : ""}${describeToken(t)}`,
+      );
+      return undefined;
+    }
+    if (significantDigits(t.text) > MAX_INTEGER_DIGITS) {
+      this.report(
+        t,
+        path,
+        `${negative ? "-" : ""}${clipped(t.text)} is out of range for ${field.kind} (${range[0]}..${range[1]})`,
       );
       return undefined;
     }
@@ -385,19 +458,19 @@ class Parser {
       this.report(
         t,
         path,
-        `unknown ${e.name} value "${t.text}"${didYouMean(t.text, Object.keys(e.values))}; valid values: ${Object.keys(e.values).join(", ")}`,
+        `unknown ${e.name} value ${quoted(t.text)}${this.didYouMean(t.text, Object.keys(e.values))}; valid values: ${Object.keys(e.values).join(", ")}`,
       );
       return undefined;
     }
     if (t.kind === TokenKind.Integer) {
-      const n = parseInteger(t.text);
+      const n = significantDigits(t.text) > MAX_INTEGER_DIGITS ? undefined : parseInteger(t.text);
       const num = n === undefined ? Number.NaN : Number(negative ? -n : n);
       const name = e.valuesById[num];
       if (name !== undefined) return name;
       this.report(
         t,
         path,
-        `${negative ? "-" : ""}${t.text} is not a number of any ${e.name} value`,
+        `${negative ? "-" : ""}${clipped(t.text)} is not a number of any ${e.name} value`,
       );
       return undefined;
     }
@@ -430,13 +503,28 @@ class Parser {
   private skipBalanced(path: string): void {
     const pairs: Record<string, string> = { "{": "}", "<": ">", "[": "]" };
     const stack: string[] = [];
+    const outer = this.depth;
     do {
       const t = this.next();
       if (t.kind === TokenKind.End) this.fail(t, path, "unbalanced brackets: reached end of file");
-      if (t.kind === TokenKind.Symbol && pairs[t.text]) stack.push(pairs[t.text]!);
-      else if (t.kind === TokenKind.Symbol && t.text === stack[stack.length - 1]) stack.pop();
+      if (t.kind === TokenKind.Symbol && pairs[t.text]) {
+        stack.push(pairs[t.text]!);
+        this.enter(t, path);
+      } else if (t.kind === TokenKind.Symbol && t.text === stack[stack.length - 1]) {
+        stack.pop();
+        this.depth--;
+      }
     } while (stack.length > 0);
+    this.depth = outer;
   }
+}
+
+/**
+ * An empty map value. It has no prototype, so every key — `__proto__` and `constructor`
+ * included — is an ordinary own property.
+ */
+function newMap(): Mutable {
+  return Object.create(null) as Mutable;
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
@@ -447,6 +535,19 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
     o += p.length;
   }
   return out;
+}
+
+/**
+ * More digits than any 64-bit integer has in any base (22 octal digits): such a number is
+ * out of range without converting it, which for a 1 MB number takes a while.
+ */
+const MAX_INTEGER_DIGITS = 22;
+
+/** The digits of an integer token after its base prefix and leading zeros. */
+function significantDigits(text: string): number {
+  let i = text.startsWith("0x") || text.startsWith("0X") ? 2 : 0;
+  while (i < text.length && text[i] === "0") i++;
+  return text.length - i;
 }
 
 /** Decimal, hex (`0x1F`) or octal (`017`) integer text to a bigint; undefined if malformed. */
@@ -475,27 +576,18 @@ function defaultScalar(field: FieldInfo): PbScalar {
  * the parse (what follows it cannot be trusted), schema errors do not.
  */
 export function parseTextFormat(info: MessageInfo, text: string, file: string): ParseResult {
-  let tokens: Token[];
-  try {
-    tokens = tokenize(text);
-  } catch (e) {
-    if (e instanceof TokenizeError) {
-      return {
-        message: {},
-        positions: new Map(),
-        problems: [{ file, line: e.line, col: e.col, path: "", message: e.message }],
-        complete: false,
-      };
-    }
-    throw e;
-  }
-  const parser = new Parser(tokens, file);
+  const parser = new Parser(new Lexer(text), file);
   const message: Mutable = {};
   let complete = true;
   try {
     parser.parseBody(info, "", null, message);
   } catch (e) {
-    if (!(e instanceof Abort)) throw e;
+    if (e instanceof TokenizeError) {
+      // A lexical error is a syntax error like any other: it ends the parse.
+      parser.problems.push({ file, line: e.line, col: e.col, path: "", message: e.message });
+    } else if (!(e instanceof Abort)) {
+      throw e;
+    }
     complete = false;
   }
   return { message, positions: parser.positions, problems: parser.problems, complete };

@@ -39,6 +39,23 @@ export class TokenizeError extends Error {
   }
 }
 
+/** How much of a token a message shows: a 128 KB name is cut, saying how long it was. */
+export const MAX_SHOWN = 64;
+
+/** `text`, or its first {@link MAX_SHOWN} characters and `... (N characters)`. */
+export function clipped(text: string): string {
+  return text.length <= MAX_SHOWN
+    ? text
+    : `${text.slice(0, MAX_SHOWN)}... (${text.length} characters)`;
+}
+
+/** `"text"`, or `"<first MAX_SHOWN characters>"... (N characters)`. */
+export function quoted(text: string): string {
+  return text.length <= MAX_SHOWN
+    ? `"${text}"`
+    : `"${text.slice(0, MAX_SHOWN)}"... (${text.length} characters)`;
+}
+
 const SYMBOLS = new Set(["{", "}", "[", "]", "<", ">", ":", ",", ";", "-", "/"]);
 
 function isIdentStart(c: string): boolean {
@@ -51,139 +68,204 @@ function isDigit(c: string): boolean {
   return c >= "0" && c <= "9";
 }
 
-/** Splits `text` into tokens, ending with one `End` token. Throws `TokenizeError`. */
-export function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  let line = 1;
-  let lineStart = 0;
-  const n = text.length;
-  while (i < n) {
-    const c = text[i]!;
-    if (c === "\n") {
-      i++;
-      line++;
-      lineStart = i;
-      continue;
-    }
-    if (c === " " || c === "\t" || c === "\r" || c === "\f" || c === "\v") {
-      i++;
-      continue;
-    }
-    const col = i - lineStart + 1;
-    if (c === "#") {
-      while (i < n && text[i] !== "\n") i++;
-      continue;
-    }
-    if (isIdentStart(c)) {
-      const start = i;
-      while (i < n && isIdentPart(text[i]!)) i++;
-      tokens.push({ kind: TokenKind.Identifier, text: text.slice(start, i), line, col });
-      continue;
-    }
-    if (isDigit(c) || (c === "." && i + 1 < n && isDigit(text[i + 1]!))) {
-      const start = i;
-      let isFloat = false;
-      if (c === "0" && (text[i + 1] === "x" || text[i + 1] === "X")) {
-        i += 2;
-        while (i < n && /[0-9a-fA-F]/.test(text[i]!)) i++;
-      } else {
-        while (i < n && isDigit(text[i]!)) i++;
-        if (text[i] === ".") {
-          isFloat = true;
-          i++;
+/**
+ * Reads the tokens of `text` one at a time, so a parser holds only the one it looks at
+ * and stops reading at its first syntax error.
+ */
+export class Lexer {
+  private i: number;
+  private line = 1;
+  private lineStart: number;
+
+  constructor(private readonly text: string) {
+    // A byte-order mark is skipped at the start of the file only (columns count from after it).
+    this.i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+    this.lineStart = this.i;
+  }
+
+  /** The next token; an `End` token (again and again) once the text is used up. Throws `TokenizeError`. */
+  next(): Token {
+    const text = this.text;
+    const n = text.length;
+    let i = this.i;
+    let line = this.line;
+    let lineStart = this.lineStart;
+    const emit = (kind: TokenKind, start: number, col: number): Token => {
+      this.i = i;
+      this.line = line;
+      this.lineStart = lineStart;
+      return { kind, text: text.slice(start, i), line, col };
+    };
+    while (i < n) {
+      const c = text[i]!;
+      if (c === "\n") {
+        i++;
+        line++;
+        lineStart = i;
+        continue;
+      }
+      if (c === " " || c === "\t" || c === "\r" || c === "\f" || c === "\v") {
+        i++;
+        continue;
+      }
+      const col = i - lineStart + 1;
+      if (c === "#") {
+        while (i < n && text[i] !== "\n") i++;
+        continue;
+      }
+      if (isIdentStart(c)) {
+        const start = i;
+        while (i < n && isIdentPart(text[i]!)) i++;
+        return emit(TokenKind.Identifier, start, col);
+      }
+      if (isDigit(c) || (c === "." && i + 1 < n && isDigit(text[i + 1]!))) {
+        const start = i;
+        let isFloat = false;
+        if (c === "0" && (text[i + 1] === "x" || text[i + 1] === "X")) {
+          i += 2;
+          while (i < n && /[0-9a-fA-F]/.test(text[i]!)) i++;
+        } else {
           while (i < n && isDigit(text[i]!)) i++;
-        }
-        if (text[i] === "e" || text[i] === "E") {
-          const save = i;
-          i++;
-          if (text[i] === "+" || text[i] === "-") i++;
-          if (i < n && isDigit(text[i]!)) {
+          if (text[i] === ".") {
             isFloat = true;
+            i++;
             while (i < n && isDigit(text[i]!)) i++;
-          } else {
-            i = save;
+          }
+          if (text[i] === "e" || text[i] === "E") {
+            const save = i;
+            i++;
+            if (text[i] === "+" || text[i] === "-") i++;
+            if (i < n && isDigit(text[i]!)) {
+              isFloat = true;
+              while (i < n && isDigit(text[i]!)) i++;
+            } else {
+              i = save;
+            }
+          }
+          if (text[i] === "f" || text[i] === "F") {
+            isFloat = true;
+            i++;
           }
         }
-        if (text[i] === "f" || text[i] === "F") {
-          isFloat = true;
-          i++;
-        }
-      }
-      if (i < n && isIdentPart(text[i]!)) {
-        throw new TokenizeError(`malformed number "${text.slice(start, i + 1)}"`, line, col);
-      }
-      tokens.push({
-        kind: isFloat ? TokenKind.Float : TokenKind.Integer,
-        text: text.slice(start, i),
-        line,
-        col,
-      });
-      continue;
-    }
-    if (c === '"' || c === "'") {
-      const start = i;
-      i++;
-      while (i < n && text[i] !== c) {
-        if (text[i] === "\n")
+        if (i < n && isIdentPart(text[i]!)) {
           throw new TokenizeError(
-            "string literal is not terminated before the end of the line",
+            `malformed number ${quoted(text.slice(start, i + 1))}`,
             line,
             col,
           );
-        if (text[i] === "\\") i++;
-        i++;
+        }
+        return emit(isFloat ? TokenKind.Float : TokenKind.Integer, start, col);
       }
-      if (i >= n) throw new TokenizeError("string literal is not terminated", line, col);
-      i++;
-      tokens.push({ kind: TokenKind.String, text: text.slice(start, i), line, col });
-      continue;
+      if (c === '"' || c === "'") {
+        const start = i;
+        i++;
+        while (i < n && text[i] !== c) {
+          if (text[i] === "\n")
+            throw new TokenizeError(
+              "string literal is not terminated before the end of the line",
+              line,
+              col,
+            );
+          if (text[i] === "\\") {
+            const e = text[i + 1];
+            if (e === "\n" || e === "\r") {
+              // Google's tokenizer has no line continuation: a string ends on its own line.
+              throw new TokenizeError(
+                `a backslash cannot continue a string onto the next line; end the string with ${c} on this line and start another on the next (adjacent strings are joined)`,
+                line,
+                i - lineStart + 1,
+              );
+            }
+            i++;
+          }
+          i++;
+        }
+        if (i >= n) throw new TokenizeError("string literal is not terminated", line, col);
+        i++;
+        return emit(TokenKind.String, start, col);
+      }
+      if (SYMBOLS.has(c)) {
+        const start = i;
+        i++;
+        return emit(TokenKind.Symbol, start, col);
+      }
+      const whole = String.fromCodePoint(text.codePointAt(i)!);
+      throw new TokenizeError(`unexpected character ${JSON.stringify(whole)}`, line, col);
     }
-    if (SYMBOLS.has(c)) {
-      i++;
-      tokens.push({ kind: TokenKind.Symbol, text: c, line, col });
-      continue;
-    }
-    throw new TokenizeError(`unexpected character ${JSON.stringify(c)}`, line, col);
+    return emit(TokenKind.End, i, i - lineStart + 1);
   }
-  tokens.push({ kind: TokenKind.End, text: "", line, col: i - lineStart + 1 });
-  return tokens;
+}
+
+const ENCODER = new TextEncoder();
+const SIMPLE_ESCAPES: ReadonlyMap<string, number> = new Map([
+  ["n", 10],
+  ["t", 9],
+  ["r", 13],
+  ["a", 7],
+  ["b", 8],
+  ["f", 12],
+  ["v", 11],
+  ["\\", 92],
+  ["'", 39],
+  ['"', 34],
+  ["?", 63],
+]);
+const HEX_DIGIT = /^[0-9a-fA-F]$/;
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+const HEX8 = /^[0-9a-fA-F]{8}$/;
+
+/** A growable byte array: appends are amortized O(1) per byte. */
+class ByteBuffer {
+  private bytes: Uint8Array;
+  private length = 0;
+  constructor(capacity: number) {
+    this.bytes = new Uint8Array(Math.max(16, capacity));
+  }
+  private reserve(n: number): void {
+    if (this.length + n <= this.bytes.length) return;
+    const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + n));
+    grown.set(this.bytes.subarray(0, this.length));
+    this.bytes = grown;
+  }
+  push(b: number): void {
+    this.reserve(1);
+    this.bytes[this.length++] = b;
+  }
+  /** Appends `text` as UTF-8 (a lone surrogate becomes U+FFFD, as TextEncoder does). */
+  pushText(text: string): void {
+    this.reserve(text.length * 3);
+    this.length += ENCODER.encodeInto(text, this.bytes.subarray(this.length)).written;
+  }
+  result(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
 }
 
 /**
  * Decodes a quoted string token's contents (C escapes: \n \t \r \a \b \f \v \\ \' \" \?,
  * octal \ooo, hex \xHH, \uXXXX, \UXXXXXXXX) into bytes. Throws on a bad escape.
+ *
+ * The text between escapes is encoded a run at a time into one growing buffer, so the
+ * work is linear in the length of the string.
  */
 export function unescapeBytes(quoted: string): Uint8Array {
   const body = quoted.slice(1, -1);
-  const out: number[] = [];
-  const enc = new TextEncoder();
-  const simple: Record<string, number> = {
-    n: 10,
-    t: 9,
-    r: 13,
-    a: 7,
-    b: 8,
-    f: 12,
-    v: 11,
-    "\\": 92,
-    "'": 39,
-    '"': 34,
-    "?": 63,
-  };
-  for (let i = 0; i < body.length; ) {
-    const c = body[i]!;
-    if (c !== "\\") {
-      const cp = body.codePointAt(i)!;
-      const ch = String.fromCodePoint(cp);
-      for (const b of enc.encode(ch)) out.push(b);
-      i += ch.length;
+  let next = body.indexOf("\\");
+  if (next < 0) return ENCODER.encode(body);
+  const out = new ByteBuffer(body.length);
+  let i = 0;
+  while (i < body.length) {
+    if (next < 0) next = body.length;
+    if (next > i) {
+      out.pushText(body.slice(i, next));
+      i = next;
       continue;
     }
     const e = body[i + 1];
     if (e === undefined) throw new Error("string ends with a lone backslash");
-    if (e in simple) {
-      out.push(simple[e]!);
+    const simple = SIMPLE_ESCAPES.get(e);
+    if (simple !== undefined) {
+      out.push(simple);
       i += 2;
     } else if (e >= "0" && e <= "7") {
       let j = i + 1;
@@ -197,23 +279,24 @@ export function unescapeBytes(quoted: string): Uint8Array {
       i = j;
     } else if (e === "x" || e === "X") {
       let j = i + 2;
-      while (j < body.length && j < i + 4 && /[0-9a-fA-F]/.test(body[j]!)) j++;
+      while (j < body.length && j < i + 4 && HEX_DIGIT.test(body[j]!)) j++;
       if (j === i + 2) throw new Error("\\x escape needs hex digits");
       out.push(Number.parseInt(body.slice(i + 2, j), 16));
       i = j;
     } else if (e === "u" || e === "U") {
       const len = e === "u" ? 4 : 8;
       const hex = body.slice(i + 2, i + 2 + len);
-      if (!new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) {
+      if (!(len === 4 ? HEX4 : HEX8).test(hex)) {
         throw new Error(`\\${e} escape needs ${len} hex digits`);
       }
       const cp = Number.parseInt(hex, 16);
       if (cp > 0x10ffff) throw new Error(`\\${e}${hex} is not a Unicode code point`);
-      for (const b of enc.encode(String.fromCodePoint(cp))) out.push(b);
+      out.pushText(String.fromCodePoint(cp));
       i += 2 + len;
     } else {
       throw new Error(`invalid escape sequence \\${e}`);
     }
+    next = body.indexOf("\\", i);
   }
-  return Uint8Array.from(out);
+  return out.result();
 }
