@@ -38,7 +38,7 @@ const COMMANDS = {
 } satisfies Record<string, { load: () => Promise<Run>; summary: string }>;
 
 function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const width = Object.keys(COMMANDS).reduce((w, c) => Math.max(w, c.length), 0);
   const lines = Object.entries(COMMANDS).map(
     ([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`,
   );

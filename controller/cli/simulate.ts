@@ -151,7 +151,7 @@ function scalerList(spec: string): string[] {
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean)) {
-    if (part === "all") out.push(...Object.keys(scalers));
+    if (part === "all") for (const name of Object.keys(scalers)) out.push(name);
     else out.push(part);
   }
   return [...new Set(out)];
@@ -245,7 +245,7 @@ function formatTable(c: Comparison, sloMs: number): string {
     r.cost.toFixed(2),
     String(r.scaleEvents),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const widths = head.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))

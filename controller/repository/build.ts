@@ -61,7 +61,7 @@ export function buildRepository(
   const base = dirname(policy.source.file);
   const resolveModelFile = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const rendered = renderModelRepository(policy, templates, resolveModelFile);
-  problems.push(...rendered.problems);
+  for (const p of rendered.problems) problems.push(p);
 
   const tree = new Map<string, TreeFile>();
   const enc = new TextEncoder();

@@ -232,9 +232,9 @@ export function renderModelRepository(
     for (const [role, source] of template.configs) {
       const name = roleModelName(model, template.kind, role);
       const filled = fillPlaceholders(source, { ...values, name });
-      problems.push(...filled.problems);
+      for (const p of filled.problems) problems.push(p);
       const parsed = parseModelConfig(filled.text, source.file);
-      problems.push(...parsed.problems);
+      for (const p of parsed.problems) problems.push(p);
       if (filled.problems.length > 0 || parsed.problems.length > 0) continue;
       const config = parsed.config;
       const files: ModelFile[] = [];

@@ -312,7 +312,7 @@ function decideTritonscale(
     max,
     bypassScaleUpWindow: panicking,
   });
-  parts.push(...step.notes);
+  for (const note of step.notes) parts.push(note);
 
   // 6. Floors, then the ceiling.
   let total = step.replicas;

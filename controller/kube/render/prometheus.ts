@@ -309,9 +309,9 @@ export function formatRuleFile(groups: readonly RuleGroup[]): string {
  * on purpose. Example: SLO 85 ms, max queue delay 2 ms → 42.5 ms.
  */
 export function queueTimeBudgetMs(policy: Policy): number {
-  const batchingMs = Math.max(
+  const batchingMs = policy.spec.models.reduce(
+    (most, m) => Math.max(most, (m.batching?.maxQueueDelayMicroseconds ?? 0) / 1000),
     0,
-    ...policy.spec.models.map((m) => (m.batching?.maxQueueDelayMicroseconds ?? 0) / 1000),
   );
   return Math.max(TRITONSCALE_TUNING.queueDelaySloShare * policy.spec.slo.latencyP99Ms, batchingMs);
 }
