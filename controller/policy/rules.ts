@@ -290,6 +290,7 @@ const managedFlags: Record<string, string> = {
   "--model-store": "spec.triton.modelRepository",
   "--model-control-mode": "spec.triton.modelControlMode",
   "--strict-model-config": "spec.triton.strictModelConfig",
+  "--disable-auto-complete-config": "spec.triton.strictModelConfig",
   "--http-port": "spec.triton.ports.http",
   "--grpc-port": "spec.triton.ports.grpc",
   "--metrics-port": "spec.triton.ports.metrics",

@@ -855,7 +855,8 @@ export const tritonSchema = Type.Object(
     strictModelConfig: withDefault(
       true,
       Type.Boolean({
-        description: "Triton --strict-model-config: refuse models without a complete config.pbtxt.",
+        description:
+          "Refuse models without a complete config.pbtxt: Triton's --disable-auto-complete-config (the deprecated --strict-model-config=true since Triton 2.24).",
       }),
     ),
     ports: withDefaults(

@@ -617,6 +617,13 @@ describe("loadModelPool: problems", () => {
       ],
     },
     {
+      name: "--disable-auto-complete-config is managed too (by strictModelConfig)",
+      yaml: pool({}, "  triton:", "    args: [--disable-auto-complete-config]"),
+      expected: [
+        "12:12: spec.triton.args[0]: --disable-auto-complete-config is set from spec.triton.strictModelConfig; set that field instead",
+      ],
+    },
+    {
       name: "duplicate key",
       yaml: pool({}, "  slo: { latencyP99Ms: 90 }"),
       expected: ["11:3: spec.slo: duplicate key (first at line 5)"],
