@@ -6,6 +6,7 @@ import { formatModelConfig, parseModelConfig } from "../repository/model-config.
 import { writeFileAtomic } from "../util/atomic-file.js";
 import { INPUT_SIZE_HELP, inputSizeOptions, readInputText } from "./inputs.js";
 import {
+  badValue,
   type CommandIO,
   commandLine,
   ExitCode,
@@ -85,7 +86,7 @@ async function runLint(argv: readonly string[], io: CommandIO): Promise<number> 
     return usageError(io, "config lint", "expected at least one <file|dir>", LINT_HELP);
   }
   const limits = inputSizeOptions(args.values["max-input-size"]);
-  if (typeof limits === "string") return usageError(io, "config lint", limits, LINT_HELP);
+  if (typeof limits === "string") return badValue(io, "config lint", limits);
   const { files, problems } = await lintFiles(args.positionals, inputsOf(io), limits);
   for (const p of problems) io.stdout.write(`${formatProblem(p)}\n`);
   if (problems.length === 0) {
@@ -128,7 +129,7 @@ async function runFormat(argv: readonly string[], io: CommandIO): Promise<number
     return usageError(io, "config format", "--write needs a file, not standard input", FORMAT_HELP);
   }
   const limits = inputSizeOptions(args.values["max-input-size"]);
-  if (typeof limits === "string") return usageError(io, "config format", limits, FORMAT_HELP);
+  if (typeof limits === "string") return badValue(io, "config format", limits);
   return reportInputErrors(io, () => format(io, path, args.values.write === true, limits));
 }
 

@@ -88,6 +88,18 @@ export function commandLine<T extends { readonly values: { readonly help?: boole
   return parsed;
 }
 
+/**
+ * A bad value of a known option (a number out of range, a model the pool does not have):
+ * prints `tritonscale <command>: <message>` and where the options are described, not the
+ * whole usage text; returns the usage exit code.
+ */
+export function badValue(io: CommandIO, command: string, message: string): number {
+  io.stderr.write(
+    `tritonscale ${command}: ${message}\nRun \`tritonscale ${command} --help\` for the options.\n`,
+  );
+  return ExitCode.Usage;
+}
+
 /** Prints `tritonscale <command>: <message>` and the usage text; returns the usage exit code. */
 export function usageError(io: CommandIO, command: string, message: string, help: string): number {
   io.stderr.write(`tritonscale ${command}: ${message}\n\n${help}`);

@@ -2,6 +2,7 @@ import { buildPool, poolWarnings } from "../kube/render/index.js";
 import { formatManifests } from "../kube/yaml.js";
 import { INPUT_SIZE_HELP, inputSizeOptions, loadPolicy } from "./inputs.js";
 import {
+  badValue,
   type CommandIO,
   commandLine,
   ExitCode,
@@ -42,7 +43,7 @@ export async function runRender(
   if (!poolFile || extra.length > 0)
     return usageError(io, "render", "expected one <pool.yaml>", HELP);
   const limits = inputSizeOptions(args.values["max-input-size"]);
-  if (typeof limits === "string") return usageError(io, "render", limits, HELP);
+  if (typeof limits === "string") return badValue(io, "render", limits);
   return reportInputErrors(io, async () => {
     const policy = await loadPolicy(inputsOf(io), poolFile, limits);
     io.stdout.write(formatManifests(buildPool(policy)));

@@ -11,6 +11,7 @@ import { assertOutputPath } from "../util/output-path.js";
 import { checkModelName, flagNumber } from "./flags.js";
 import { INPUT_SIZE_HELP, inputSizeOptions, loadPolicy, loadProfile } from "./inputs.js";
 import {
+  badValue,
   type CommandIO,
   commandLine,
   ExitCode,
@@ -59,12 +60,12 @@ export async function runSimulate(
     return usageError(io, "simulate", "--pool and --trace are required", HELP);
   }
   const seed = flagNumber("seed", values.seed, 1, { integer: true, min: 0 });
-  if (typeof seed === "string") return usageError(io, "simulate", seed, HELP);
+  if (typeof seed === "string") return badValue(io, "simulate", seed);
   if (values.pool === "-" && values.trace === "-") {
     return usageError(io, "simulate", "--pool and --trace cannot both read standard input", HELP);
   }
   const limits = inputSizeOptions(values["max-input-size"]);
-  if (typeof limits === "string") return usageError(io, "simulate", limits, HELP);
+  if (typeof limits === "string") return badValue(io, "simulate", limits);
   const names = scalerList(values.scaler ?? "all");
   const unknown = names.filter((n) => !isScalerName(n) && !/^static:\d+$/.test(n));
   if (unknown.length > 0) {
@@ -78,7 +79,7 @@ export async function runSimulate(
   return reportInputErrors(io, async () => {
     const policy = await loadPolicy(inputs, pool, limits);
     const badModel = checkModelName(values.model, policy);
-    if (badModel) return usageError(io, "simulate", badModel, HELP);
+    if (badModel) return badValue(io, "simulate", badModel);
     // Found out before the run, not after it.
     if (values.timeline) assertOutputPath(values.timeline, "file");
     const profile = await loadProfile(inputs, values.profile ?? DEFAULT_PROFILE_SPEC, limits);

@@ -9,6 +9,7 @@ import { assertOutputPath } from "../util/output-path.js";
 import { checkModelName, flagNumber } from "./flags.js";
 import { INPUT_SIZE_HELP, inputSizeOptions, loadProfile, readInputText } from "./inputs.js";
 import {
+  badValue,
   type CommandIO,
   commandLine,
   ExitCode,
@@ -64,11 +65,11 @@ export async function runTune(argv: readonly string[], io: CommandIO = processIO
     return usageError(io, "tune", "--model needs --pool", HELP);
   }
   const top = flagNumber("top", values.top, 5, { integer: true, min: 1 });
-  if (typeof top === "string") return usageError(io, "tune", top, HELP);
+  if (typeof top === "string") return badValue(io, "tune", top);
   const sloFlag = flagNumber("slo-p99", values["slo-p99"], 0, { greaterThan: 0 });
-  if (typeof sloFlag === "string") return usageError(io, "tune", sloFlag, HELP);
+  if (typeof sloFlag === "string") return badValue(io, "tune", sloFlag);
   const limits = inputSizeOptions(values["max-input-size"]);
-  if (typeof limits === "string") return usageError(io, "tune", limits, HELP);
+  if (typeof limits === "string") return badValue(io, "tune", limits);
   const profileSpec = values.profile;
   const inputs = inputsOf(io);
   return reportInputErrors(io, async () => {
@@ -78,7 +79,7 @@ export async function runTune(argv: readonly string[], io: CommandIO = processIO
     const policy = poolInput ? loadModelPool(poolInput.text, poolInput.file) : undefined;
     if (policy) {
       const badModel = checkModelName(values.model, policy);
-      if (badModel) return usageError(io, "tune", badModel, HELP);
+      if (badModel) return badValue(io, "tune", badModel);
     }
     if (values.write && values.pool) assertOutputPath(values.pool, "file");
     const sloMs = values["slo-p99"] !== undefined ? sloFlag : policy!.spec.slo.latencyP99Ms;

@@ -3,6 +3,7 @@ import type { Problem } from "../diagnostics/problem.js";
 import { poolWarnings } from "../kube/render/warnings.js";
 import { INPUT_SIZE_HELP, inputSizeOptions, readModelPool } from "./inputs.js";
 import {
+  badValue,
   type CommandIO,
   commandLine,
   ExitCode,
@@ -40,7 +41,7 @@ export async function runValidate(
     return usageError(io, "validate", "expected at least one <pool.yaml>", HELP);
   }
   const limits = inputSizeOptions(args.values["max-input-size"]);
-  if (typeof limits === "string") return usageError(io, "validate", limits, HELP);
+  if (typeof limits === "string") return badValue(io, "validate", limits);
   const problems: Problem[] = [];
   for (const file of args.positionals) {
     const r = await readModelPool(inputsOf(io), file, limits);

@@ -274,6 +274,7 @@ describe("commands and inputs they cannot read", () => {
       argv: () => ["--profile", "linear:a=4,b=2", "--slo-p99", "100", "--top=0"],
       code: 2,
       err: /--top must be a whole number >= 1 \(got 0\)/,
+      maxLines: 2,
     },
     {
       name: "tune: --top=-1",
@@ -345,6 +346,7 @@ describe("commands and inputs they cannot read", () => {
       ],
       code: 2,
       err: /--model "nope": pool yolo-detect has no such model/,
+      maxLines: 2,
     },
     {
       name: "simulate: --timeline a directory is found before the run",
