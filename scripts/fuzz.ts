@@ -114,9 +114,12 @@ async function runTarget(
     const worker = new Worker(new URL(import.meta.url), {
       workerData: { ...job, first, iterations: job.iterations - first, progress } satisfies Job,
     });
-    const hungAt = await new Promise<number | undefined>((resolve, reject) => {
+    // Resolves with the input that stopped the worker (hang or crash), or undefined when done.
+    const stopped = await new Promise<{ index: number; why: string } | undefined>((resolve) => {
       let last = -1;
       let since = performance.now();
+      let finished = false;
+      let hung = false;
       const timer = setInterval(() => {
         const index = Atomics.load(state, 0);
         const running = Atomics.load(state, 1) === 1;
@@ -125,7 +128,12 @@ async function runTarget(
           since = performance.now();
         } else if (performance.now() - since > hangMs) {
           clearInterval(timer);
-          void worker.terminate().then(() => resolve(index));
+          hung = true;
+          void worker
+            .terminate()
+            .then(() =>
+              resolve({ index, why: `hang: no answer after ${hangMs} ms (worker stopped)` }),
+            );
         }
       }, 100);
       worker.on("message", (m: FromWorker) => {
@@ -139,41 +147,48 @@ async function runTarget(
         } else if (m.type === "shrunk") {
           console.log(`  minimal reproducer of #${m.index}: ${quote(m.text, 600)}`);
         } else {
+          finished = true;
           accepted += m.accepted;
           for (const [k, n] of m.known) known.set(k, (known.get(k) ?? 0) + n);
         }
       });
+      let error = "";
       worker.on("error", (e) => {
-        clearInterval(timer);
-        reject(e);
+        error = `${e.name}: ${e.message}`;
       });
-      worker.on("exit", () => {
+      worker.on("exit", (code) => {
         clearInterval(timer);
-        resolve(undefined);
+        if (hung) return;
+        if (finished) resolve(undefined);
+        else
+          resolve({
+            index: Atomics.load(state, 0),
+            why: `crash: the worker died (exit code ${code}${error ? `, ${error}` : ""})`,
+          });
       });
     });
-    if (hungAt === undefined) break;
+    if (stopped === undefined) break;
     broken++;
     const target = targetNamed(job.target);
     const { text, steps } = mutatedInput(
       job.seed,
-      hungAt,
+      stopped.index,
       target.seeds().texts,
       target.grammar,
       job,
     );
     const found: Found = {
       target: job.target,
-      index: hungAt,
+      index: stopped.index,
       text,
       steps,
-      failure: { kind: "hang", message: `no answer after ${hangMs} ms` },
+      failure: { kind: "hang", message: stopped.why },
     };
     const file = save(out, found, job.seed);
     console.log(
-      `FAIL ${job.target} #${hungAt} (${steps.join("+")}): hang: no answer after ${hangMs} ms (worker stopped)\n  input (${file}): ${quote(text, 300)}`,
+      `FAIL ${job.target} #${stopped.index} (${steps.join("+")}): ${stopped.why}\n  input (${file}): ${quote(text, 300)}`,
     );
-    first = hungAt + 1;
+    first = stopped.index + 1;
   }
   const secs = (performance.now() - t0) / 1000;
   const set = [...known].map(([k, n]) => `${n} × ${k}`).join("; ");
