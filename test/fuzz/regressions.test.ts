@@ -110,6 +110,15 @@ const ISSUE_CASES: readonly Case[] = [
     },
   },
   {
+    name: "ModelPool: 2,236 nested block sequences before a key are a problem, not a RangeError",
+    pending: true,
+    run: () => {
+      // Shrunk by the fuzz harness (npm run fuzz, seed 12, input 682): the RangeError comes
+      // out of yaml's parser, before the loader's try.
+      poolProblems(`${"- ".repeat(2236)}: x\n  y: 8\n`);
+    },
+  },
+  {
     name: "ModelPool: a 16 KB timezone gets no did-you-mean comparisons",
     pending: false,
     run: () => {

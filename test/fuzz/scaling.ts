@@ -5,12 +5,9 @@
  * No timings here: the callers measure.
  */
 
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { parseModelPool } from "../../controller/policy/load.js";
 import { parseModelConfig } from "../../controller/repository/model-config.js";
 import { parseTraceCsv } from "../../controller/simulate/trace-csv.js";
-import { projectRoot } from "../support/reference.js";
 
 /** One input family: `make(n)` has n entries; `parse` runs the parser on it. */
 export interface ScalingCase {
@@ -29,14 +26,21 @@ function lines(n: number, line: (i: number) => string): string {
 
 const PB_HEAD = 'name: "m"\nbackend: "onnxruntime"\nmax_batch_size: 8\n';
 
-const pool = (): string => readFileSync(join(projectRoot, "examples", "yolov8-pool.yaml"), "utf8");
-
-/** A valid pool with `block` in place of its one-line metadata. */
-function poolWithMetadata(block: string): string {
-  const text = pool();
-  const from = "metadata: { name: yolo-detect, namespace: vision }\n";
-  if (!text.includes(from)) throw new Error(`examples/yolov8-pool.yaml no longer has "${from}"`);
-  return text.replace(from, `metadata:\n  name: yolo-detect\n  namespace: vision\n${block}`);
+/** A valid pool with `metadata` lines and `spec` lines added (self-contained: no example file). */
+function pool(metadata = "", spec = ""): string {
+  return `apiVersion: tritonscale.dev/v1alpha1
+kind: ModelPool
+metadata:
+  name: yolo-detect
+  namespace: vision
+${metadata}spec:
+  models:
+    - name: yolov8s
+      template: yolov8-onnx
+      imageSize: 640
+      classes: 80
+  slo: { latencyP99Ms: 85 }
+${spec}`;
 }
 
 const parseConfig = (text: string): void => {
@@ -71,20 +75,23 @@ export const SCALING_CASES: readonly ScalingCase[] = [
   {
     target: "modelpool",
     name: "ModelPool: labels",
-    make: (n) => poolWithMetadata(`  labels:\n${lines(n, (i) => `    label-${i}: v${i}\n`)}`),
+    make: (n) => pool(`  labels:\n${lines(n, (i) => `    label-${i}: v${i}\n`)}`),
     parse: parsePool,
   },
   {
     target: "modelpool",
     name: "ModelPool: unknown metadata fields",
-    make: (n) => poolWithMetadata(lines(n, (i) => `  unknown${i}: x\n`)),
+    make: (n) => pool(lines(n, (i) => `  unknown${i}: x\n`)),
     parse: parsePool,
   },
   {
     target: "modelpool",
     name: "ModelPool: tolerations (list entries)",
     make: (n) =>
-      `${pool()}  capacity:\n    tolerations:\n${lines(n, (i) => `      - { key: k${i}.example.com/x, operator: Exists, effect: NoSchedule }\n`)}`,
+      pool(
+        "",
+        `  capacity:\n    tolerations:\n${lines(n, (i) => `      - { key: k${i}.example.com/x, operator: Exists, effect: NoSchedule }\n`)}`,
+      ),
     parse: parsePool,
   },
   {
