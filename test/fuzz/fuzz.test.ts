@@ -57,7 +57,7 @@ describe("fuzz: parsers keep their invariants on mutated inputs", function () {
     });
   }
 
-  it("KNOWN_DEFECTS names only the classes issue 7 lists (the lead empties it after the fixes)", () => {
+  it("KNOWN_DEFECTS entries are well-formed (the lead empties the list after the fixes)", () => {
     for (const d of KNOWN_DEFECTS) {
       expect(TARGETS.map((t) => t.name)).to.include(d.target);
       expect(d.skip !== undefined || d.covers !== undefined, d.name).to.equal(true);

@@ -96,6 +96,23 @@ export const NUMBERS = [
   "1_000",
 ] as const;
 
+/** Words and escapes that trip object-as-map code, BOM handling and escape decoding. */
+export const TRICKY = [
+  "__proto__",
+  "constructor",
+  "toString",
+  "hasOwnProperty",
+  "\uFEFF",
+  "\\\n",
+  "\\",
+  "\\u0000",
+  "\\x",
+  "\\777",
+  "\\U0010FFFF",
+  "\\uD800",
+  "a b",
+] as const;
+
 /** What a target's text looks like, so mutations can produce plausible structure. */
 export interface Grammar {
   /** Characters that carry structure: brackets, separators, quotes, comment starts. */
@@ -232,6 +249,31 @@ export function mutators(grammar: Grammar, options: MutateOptions): Record<strin
       while (b < t.length && /[0-9.eE+-]/.test(t[b]!)) b++;
       return t.slice(0, a) + rng.pick(NUMBERS) + t.slice(b);
     },
+    tricky: (rng, t) => {
+      const word = rng.pick(TRICKY);
+      if (rng.chance(0.5)) {
+        // Replace (or, for invisible characters, prefix) a quoted string's content.
+        const quotes: number[] = [];
+        for (let i = t.indexOf('"'); i >= 0 && quotes.length < 4096; i = t.indexOf('"', i + 1))
+          quotes.push(i);
+        if (quotes.length > 0) {
+          const a = rng.pick(quotes) + 1;
+          const close = t.indexOf('"', a);
+          const b = close < 0 ? a : close;
+          const keep = word === "\uFEFF" ? t.slice(a, b) : "";
+          return t.slice(0, a) + word + keep + t.slice(b);
+        }
+      }
+      // Replace a key (`key:` at the start of a line, after indentation and `- `).
+      const keys = [...t.matchAll(/^([ \t]*(?:- )?)([A-Za-z_][\w-]*)(?=[ \t]*[:{])/gm)].slice(
+        0,
+        4096,
+      );
+      if (keys.length === 0) return t + word;
+      const m = rng.pick(keys);
+      const at = m.index + m[1]!.length;
+      return t.slice(0, at) + word + t.slice(at + m[2]!.length);
+    },
     special: (rng, t) => {
       if (!grammar.specials || grammar.specials.length === 0) return t;
       return rng.pick(grammar.specials)(rng, Math.min(options.maxLength, options.maxRepeat * 4));
@@ -252,6 +294,7 @@ const WEIGHTS: Readonly<Record<string, number>> = {
   deepNesting: 1,
   invisible: 3,
   number: 3,
+  tricky: 2,
   special: 1,
 };
 

@@ -309,8 +309,15 @@ const pbtxt: Target = {
       }
     }
     if (!outcome.ok) return undefined;
+    const parsed = parseModelConfig(text, "config.pbtxt");
+    // Every field the parser placed is in the value (nothing silently dropped).
+    for (const path of parsed.positions.keys()) {
+      if (valueAt(parsed.config, path) === undefined) {
+        return `a value was written at ${path} but the parsed config has none there`;
+      }
+    }
     // Canonical text is a fixed point: format∘parse is the identity on it.
-    const once = formatModelConfig(parseModelConfig(text, "config.pbtxt").config);
+    const once = formatModelConfig(parsed.config);
     const again = parseModelConfig(once, "formatted.pbtxt");
     if (again.problems.length > 0) {
       return `the formatted text does not parse: ${again.problems[0]!.message}`;
@@ -320,6 +327,19 @@ const pbtxt: Target = {
     return undefined;
   },
 };
+
+/** The value at a position path (`a.b[2]`, `parameters["k"].string_value`), if any. */
+function valueAt(root: unknown, path: string): unknown {
+  let cur: unknown = root;
+  const re = /([A-Za-z_][A-Za-z0-9_]*)|\[("(?:[^"\\]|\\.)*"|[^\]]*)\]/g;
+  for (const m of path.matchAll(re)) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    const key = m[1] ?? (m[2]!.startsWith('"') ? (JSON.parse(m[2]!) as string) : m[2]!);
+    if (!Object.hasOwn(cur, key)) return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
 
 const traceCsv: Target = {
   name: "trace-csv",
