@@ -6,6 +6,8 @@
  *    each scaler as a ratio to the oracle and to static-peak, and SLO attainment.
  * 2. Simulator speed: simulated requests per wall-clock second and peak memory for 1 h and
  *    24 h at 1,000 req/s, against the speed of merely generating the same arrivals.
+ * 3. Parser scaling (bench/scaling.ts): 2k vs 20k unknown fields, map entries, labels and
+ *    list entries, as a ratio (linear ≈ 10). `--parsers` runs only this section.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,8 +17,13 @@ import { type ComparisonRow, compare } from "../controller/simulate/compare.js";
 import { DEFAULT_PROFILE } from "../controller/simulate/profile.js";
 import { parseTraceSpec } from "../controller/simulate/trace.js";
 import { packageRoot } from "../controller/util/package-root.js";
+import { printParserScaling } from "./scaling.js";
 
 const quick = process.argv.includes("--quick");
+if (process.argv.includes("--parsers")) {
+  printParserScaling(quick);
+  process.exit(0);
+}
 
 const poolFile = join(packageRoot, "examples", "yolov8-pool.yaml");
 const poolText = readFileSync(poolFile, "utf8");
@@ -177,3 +184,5 @@ if (speeds["1h"] && speeds["24h"]) {
     `memory 24h / 1h (peak heap growth): ${(Math.max(speeds["24h"].heapMb, 0.1) / Math.max(speeds["1h"].heapMb, 0.1)).toFixed(2)}×; target ≥ 4 M simulated requests/s: ${speeds["24h"].perSecond >= 4e6 ? "met" : "MISS"} (${(speeds["24h"].perSecond / 1e6).toFixed(2)} M)`,
   );
 }
+
+printParserScaling(quick);
