@@ -21,14 +21,16 @@ export type Duration = `${number}${DurationUnit}${string}` | "0";
 /**
  * The regular expression (as JSON Schema `pattern` source) every duration matches: one or
  * more `<number><unit>` terms, e.g. `1h30m` or `1.5s`, or the bare `0`. No sign, no spaces.
+ * A number has at most 15 digits before and 9 after the point, so every duration that
+ * matches is a finite number of seconds (a 400-digit amount would be Infinity).
  */
-export const DURATION_PATTERN = "^(?:0|(?:[0-9]+(?:\\.[0-9]+)?(?:ms|h|m|s))+)$";
+export const DURATION_PATTERN = "^(?:0|(?:[0-9]{1,15}(?:\\.[0-9]{1,9})?(?:ms|h|m|s))+)$";
 
 /** How to write a duration, for error messages. */
 export const DURATION_HINT = 'a duration such as "90s", "10m", "1h30m" or "500ms"';
 
 const durationRe = new RegExp(DURATION_PATTERN);
-const termRe = /([0-9]+(?:\.[0-9]+)?)(ms|h|m|s)/g;
+const termRe = /([0-9]{1,15}(?:\.[0-9]{1,9})?)(ms|h|m|s)/g;
 
 /** Whether `text` is a valid duration string. */
 export function isDuration(text: string): text is Duration {

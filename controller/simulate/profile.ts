@@ -386,6 +386,17 @@ function fmt(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toFixed(3).replace(/0+$/, "");
 }
 
+/**
+ * Bounds of measured cells beyond which a profile is not a measurement of a GPU model (and
+ * sums or products of cells could overflow): a batch of at most a million, concurrency
+ * and instance counts up to a million, a billion inferences per second, and a time cell
+ * of at most a billion (milliseconds or perf_analyzer's microseconds).
+ */
+const MAX_BATCH = 1_000_000;
+const MAX_CONCURRENCY = 1_000_000;
+const MAX_THROUGHPUT = 1e9;
+const MAX_TIME_CELL = 1e9;
+
 /** Text lines with their 1-based numbers, skipping blank and `#` lines. */
 function csvLines(text: string): { line: number; text: string }[] {
   const out: { line: number; text: string }[] = [];
@@ -535,14 +546,21 @@ function readMeasurements(
     return parsed.value;
   };
   for (const r of chosen) {
-    const batch = num(r, "batch", { integer: true, min: 1 }) ?? options.batchSize ?? 1;
-    const concurrency = num(r, "concurrency", { greaterThan: 0 });
-    const throughput = num(r, "throughput", { greaterThan: 0 })!;
+    const batch =
+      num(r, "batch", { integer: true, min: 1, max: MAX_BATCH }) ?? options.batchSize ?? 1;
+    const concurrency = num(r, "concurrency", { greaterThan: 0, max: MAX_CONCURRENCY });
+    const throughput = num(r, "throughput", { greaterThan: 0, max: MAX_THROUGHPUT })!;
     let computeMs: number | undefined;
     if (cols.has("computeInfer")) {
       computeMs = 0;
       for (const role of ["computeInput", "computeInfer", "computeOutput"] as const) {
-        const v = num(r, role, role === "computeInfer" ? { greaterThan: 0 } : { min: 0 });
+        const v = num(
+          r,
+          role,
+          role === "computeInfer"
+            ? { greaterThan: 0, max: MAX_TIME_CELL }
+            : { min: 0, max: MAX_TIME_CELL },
+        );
         if (v !== undefined) computeMs += v * cols.get(role)!.toMs;
       }
     }
@@ -551,14 +569,14 @@ function readMeasurements(
     if (group !== undefined) {
       // Model Analyzer writes `<count>:<kind>` per instance group, e.g. `2:GPU`.
       const counts = [...group.matchAll(/(\d+)\s*:/g)].map((m) => Number(m[1]));
-      if (counts.length === 0) {
+      if (counts.length === 0 || counts.some((n) => !(n >= 1 && n <= MAX_CONCURRENCY))) {
         const c = cols.get("instanceGroup")!;
         problems.push({
           file,
           line: r.line,
           col: r.cols[c.index] ?? 1,
           path: "",
-          message: `${c.header}: expected <count>:<kind> such as "1:GPU" (got ${JSON.stringify(group)})`,
+          message: `${c.header}: expected <count>:<kind> with a count from 1 to ${MAX_CONCURRENCY}, such as "1:GPU" (got ${JSON.stringify(group)})`,
         });
       } else {
         instances = counts.reduce((a, b) => a + b, 0);
@@ -695,9 +713,13 @@ export function parseProfile(
   const t = specOrCsvText.trim();
   if (t === "default") return DEFAULT_PROFILE;
   if (t.startsWith("linear:")) return parseLinearProfile(t, file);
-  const firstLine = csvLines(t)[0]?.text.toLowerCase() ?? "";
-  if (firstLine.includes("inferences/second")) return parsePerfAnalyzerCsv(t, file, options);
-  if (firstLine.includes("throughput (infer/sec)")) return parseModelAnalyzerCsv(t, file, options);
+  // CSV text is parsed as written (not trimmed), so line numbers count leading blank lines.
+  const csv = specOrCsvText;
+  const firstLine = csvLines(csv)[0]?.text.toLowerCase() ?? "";
+  if (firstLine.includes("inferences/second")) return parsePerfAnalyzerCsv(csv, file, options);
+  if (firstLine.includes("throughput (infer/sec)")) {
+    return parseModelAnalyzerCsv(csv, file, options);
+  }
   throw new InputError(
     [
       {

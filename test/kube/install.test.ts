@@ -25,6 +25,7 @@ import {
 import { formatManifests } from "../../controller/kube/yaml.js";
 import {
   buildCrdOpenApiSchema,
+  DURATION_PATTERN,
   loadModelPool,
   parseModelPoolObject,
 } from "../../controller/policy/index.js";
@@ -405,9 +406,7 @@ describe("ModelPool custom resources against the CRD schema", () => {
       edit: (cr) => {
         (spec(cr).scaling as Json).idleWindow = "ten minutes";
       },
-      errors: [
-        'spec.scaling.idleWindow: must match ^(?:0|(?:[0-9]+(?:\\.[0-9]+)?(?:ms|h|m|s))+)$ (got "ten minutes")',
-      ],
+      errors: [`spec.scaling.idleWindow: must match ${DURATION_PATTERN} (got "ten minutes")`],
     },
     {
       name: "two models with one name",

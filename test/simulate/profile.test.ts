@@ -238,28 +238,36 @@ describe("perf_analyzer CSV profiles", () => {
     {
       name: "a bad throughput cell, with its line and column",
       text: `${PA_HEADER}\n1,10,1,1,1,1,1000,1,1,1,1,1,1\n2,fast,1,1,1,1,1000,1,1,1,1,1,1\n`,
-      messages: ['p.csv:3:3: Inferences/Second: must be a number > 0 (got "fast")'],
+      messages: [
+        'p.csv:3:3: Inferences/Second: must be a number > 0 and <= 1000000000 (got "fast")',
+      ],
     },
     {
       name: "a zero compute time",
       text: `${PA_HEADER}\n1,10,1,1,1,1,0,1,1,1,1,1,1\n`,
-      messages: ["p.csv:2:14: Server Compute Infer: must be > 0 (got 0)"],
+      messages: ["p.csv:2:14: Server Compute Infer: must be > 0 and <= 1000000000 (got 0)"],
     },
     // Cells are read by the one number parser: `0x10` was read as 16 (issue 7).
     {
       name: "an infinite throughput",
       text: `${PA_HEADER}\n1,Infinity,1,1,1,1,1000,1,1,1,1,1,1\n`,
-      messages: ['p.csv:2:3: Inferences/Second: must be a number > 0 (got "Infinity")'],
+      messages: [
+        'p.csv:2:3: Inferences/Second: must be a number > 0 and <= 1000000000 (got "Infinity")',
+      ],
     },
     {
       name: "a throughput too large for a double",
       text: `${PA_HEADER}\n1,1e309,1,1,1,1,1000,1,1,1,1,1,1\n`,
-      messages: ["p.csv:2:3: Inferences/Second: must be a finite number > 0 (got 1e309)"],
+      messages: [
+        "p.csv:2:3: Inferences/Second: must be a finite number > 0 and <= 1000000000 (got 1e309)",
+      ],
     },
     {
       name: "a hexadecimal compute time",
       text: `${PA_HEADER}\n1,10,1,1,1,1,0x10,1,1,1,1,1,1\n`,
-      messages: ['p.csv:2:14: Server Compute Infer: must be a number > 0 (got "0x10")'],
+      messages: [
+        'p.csv:2:14: Server Compute Infer: must be a number > 0 and <= 1000000000 (got "0x10")',
+      ],
     },
     {
       name: "only a header",
@@ -310,7 +318,7 @@ describe("Model Analyzer CSV profiles", () => {
     const csv = "Batch,Concurrency,Instance Group,Throughput (infer/sec)\n1,1,GPU,10\n";
     const e = inputError(() => parseModelAnalyzerCsv(csv, "ma.csv"));
     expect(e.message).to.include(
-      'ma.csv:2:5: Instance Group: expected <count>:<kind> such as "1:GPU"',
+      'ma.csv:2:5: Instance Group: expected <count>:<kind> with a count from 1 to 1000000, such as "1:GPU"',
     );
   });
 });
