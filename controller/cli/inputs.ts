@@ -3,7 +3,9 @@
  * and the `--max-input-size` flag that raises the whole-file limit.
  */
 import { InputError } from "../diagnostics/problem.js";
+import { nodeFileReader } from "../io/node-file-reader.js";
 import { type ModelPoolResult, type Policy, parseModelPool } from "../policy/index.js";
+import { listTemplates } from "../repository/templates.js";
 import { type LatencyProfile, parseProfile } from "../simulate/profile.js";
 import {
   DEFAULT_INPUT_LIMIT_BYTES,
@@ -13,6 +15,7 @@ import {
   type ReadOptions,
 } from "../util/input.js";
 import { parseNumber } from "../util/number.js";
+import { templatesDir } from "../util/package-root.js";
 /** Reads a whole text input; an input that cannot be read throws its problems. */
 export async function readInputText(
   reader: InputReader,
@@ -24,7 +27,15 @@ export async function readInputText(
   return r.input;
 }
 
-/** Reads and checks a ModelPool file (or `-`); every problem, unreadable files included. */
+/** The model templates shipped with tritonscale (folders of its repo-templates/). */
+export function shippedTemplates(): readonly string[] {
+  return listTemplates(nodeFileReader, templatesDir);
+}
+
+/**
+ * Reads and checks a ModelPool file (or `-`); every problem, unreadable files included.
+ * Model templates are checked against the shipped ones, in the same pass as the rest.
+ */
 export async function readModelPool(
   reader: InputReader,
   path: string,
@@ -32,7 +43,7 @@ export async function readModelPool(
 ): Promise<ModelPoolResult> {
   const r = await reader.readText(path, { expected: "a ModelPool (YAML)", ...options });
   if (!r.ok) return { problems: r.problems };
-  return parseModelPool(r.input.text, r.input.file);
+  return parseModelPool(r.input.text, r.input.file, { templates: shippedTemplates() });
 }
 
 /** Reads and checks a ModelPool; throws InputError with every problem. */

@@ -644,7 +644,7 @@ function pointsFrom(rows: readonly Row[]): { points: ProfilePoint[]; how: string
   return { points: keys.map((batch, i) => ({ batch, ms: fitted[i]! })), how };
 }
 
-function measuredProfile(
+function createMeasuredProfile(
   text: string,
   file: string,
   format: Format,
@@ -678,7 +678,7 @@ export function parsePerfAnalyzerCsv(
   file: string,
   options: ProfileOptions = {},
 ): LatencyProfile {
-  return measuredProfile(text, file, "perf_analyzer", options);
+  return createMeasuredProfile(text, file, "perf_analyzer", options);
 }
 
 /**
@@ -696,7 +696,7 @@ export function parseModelAnalyzerCsv(
   file: string,
   options: ProfileOptions = {},
 ): LatencyProfile {
-  return measuredProfile(text, file, "model_analyzer", options);
+  return createMeasuredProfile(text, file, "model_analyzer", options);
 }
 
 /**

@@ -421,8 +421,8 @@ export class TraceCsvParser {
     if (problems.length > 0) throw new InputError(problems, `cannot read trace ${file}`);
 
     const root = createRng(this.seed).fork("csv");
-    if (valueKind === undefined) return timestampsSource(file, times, this.allWhole, root);
-    return intervalSource(file, times, values, valueKind, root);
+    if (valueKind === undefined) return createTimestampsSource(file, times, this.allWhole, root);
+    return createIntervalSource(file, times, values, valueKind, root);
   }
 
   private report(line: number, col: number, message: string): void {
@@ -629,7 +629,7 @@ class TimestampSource implements ArrivalSource {
   }
 }
 
-function timestampsSource(
+function createTimestampsSource(
   file: string,
   list: F64List,
   allWhole: boolean,
@@ -664,7 +664,7 @@ function timestampsSource(
   return new TimestampSource(file, t, duration);
 }
 
-function intervalSource(
+function createIntervalSource(
   file: string,
   timeList: F64List,
   valueList: F64List,

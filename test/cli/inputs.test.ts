@@ -226,6 +226,16 @@ describe("commands and inputs they cannot read", () => {
       err: /--max-input-size must be a size such as 16MiB/,
     },
     {
+      name: "validate: an unknown template is reported with the schema problems, in one pass",
+      run: runValidate,
+      argv: () => ["-"],
+      stdin: readFileSync(EXAMPLE, "utf8")
+        .replace("template: yolov8-onnx", "template: yolov9-onnx")
+        .replace("imageSize: 640", "imageSize: 650"),
+      code: 1,
+      err: /template "yolov9-onnx" does not exist.*\n.*imageSize: must be a multiple of 32.*\n2 problems\n$/,
+    },
+    {
       name: "render: a directory as the pool",
       run: runRender,
       argv: (d) => [join(d, "folder")],

@@ -56,10 +56,11 @@ describe("tritonscale validate", () => {
     expect(r.out).to.equal(`ok: ${good}: ModelPool vision/yolo-detect, 1 model\n`);
     expect(r.err.replace(/^warning: .*\n/gm, "")).to.equal(
       [
+        `${bad}:5:33: spec.models[0].template: template "t" does not exist; templates: yolo11-end2end, yolo11-ensemble, yolo11-onnx, yolo11-trt, yolov5-end2end, yolov5-ensemble, yolov5-onnx, yolov5-trt, yolov8-end2end, yolov8-ensemble, yolov8-onnx, yolov8-trt`,
         `${bad}:5:47: spec.models[0].imageSize: must be a multiple of 32 (got 650; nearest valid: 640 or 672)`,
         `${bad}:7:3: spec.scalling: unknown field; did you mean "scaling"?`,
         `${missing}: cannot read: no such file or directory`,
-        "3 problems",
+        "4 problems",
         "",
       ].join("\n"),
     );
