@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import type { IToleration } from "kubernetes-models/v1";
-import { stringify } from "yaml";
 import { buildPool } from "../../controller/kube/render/index.js";
 import { mergeArgs, mergeTolerations } from "../../controller/kube/render/merge.js";
-import { loadModelPool, type Policy } from "../../controller/policy/index.js";
+import type { Policy } from "../../controller/policy/index.js";
+import { minimalPool } from "../support/pools.js";
 
 type Json = { [k: string]: unknown };
 
@@ -125,19 +125,7 @@ describe("mergeTolerations: by key, operator, effect (and value for Equal); the 
 
 describe("buildPool: user args and tolerations merged into the pod", () => {
   function pool(spec: Record<string, unknown>): Policy {
-    return loadModelPool(
-      stringify({
-        apiVersion: "tritonscale.dev/v1alpha1",
-        kind: "ModelPool",
-        metadata: { name: "yolo", namespace: "vision" },
-        spec: {
-          models: [{ name: "yolov8s", template: "yolov8-onnx", imageSize: 640, classes: 80 }],
-          slo: { latencyP99Ms: 85 },
-          ...spec,
-        },
-      }),
-      "pool.yaml",
-    );
+    return minimalPool(spec);
   }
   const podSpecs = (p: Policy) =>
     buildPool(p)

@@ -13,7 +13,7 @@ import {
 } from "../../controller/kube/render/promql.js";
 import { type Policy, PROVIDERS } from "../../controller/policy/index.js";
 import { runCaptured } from "../support/io.js";
-import { pool } from "../support/pools.js";
+import { pool, poolDocument } from "../support/pools.js";
 
 type Json = { [k: string]: unknown };
 
@@ -93,19 +93,7 @@ describe("buildPool: every PromQL expression it emits is checked at render time"
     const dir = mkdtempSync(join(tmpdir(), "render-"));
     try {
       const file = join(dir, "pool.yaml");
-      writeFileSync(
-        file,
-        stringify({
-          apiVersion: "tritonscale.dev/v1alpha1",
-          kind: "ModelPool",
-          metadata: { name: "yolo", namespace: "vision" },
-          spec: {
-            models: [{ name: "yolov8s", template: "yolov8-onnx", imageSize: 640, classes: 80 }],
-            slo: { latencyP99Ms: 85 },
-            monitoring: { scrapeInterval: "0s" },
-          },
-        }),
-      );
+      writeFileSync(file, stringify(poolDocument({ monitoring: { scrapeInterval: "0s" } })));
       const r = await runCaptured(runRender, [file]);
       expect(r.code).to.equal(1);
       expect(r.out).to.equal("");

@@ -13,7 +13,7 @@ import { formatManifests } from "../../controller/kube/yaml.js";
 import { loadModelPool, type Policy, PROVIDERS } from "../../controller/policy/index.js";
 import { runCaptured } from "../support/io.js";
 import { validateOpenApi } from "../support/openapi.js";
-import { pool } from "../support/pools.js";
+import { minimalPool, pool } from "../support/pools.js";
 import { projectRoot, requireReference } from "../support/reference.js";
 
 const fixtures = join(projectRoot, "test", "fixtures", "manifests");
@@ -278,20 +278,10 @@ describe("buildPool: objects", () => {
 
 describe("replicaSplit: the Deployments' bounds add up to the pool's", () => {
   function splitPool(engine: "keda" | "hpa", min: number, max: number, base: number): Policy {
-    return loadModelPool(
-      stringify({
-        apiVersion: "tritonscale.dev/v1alpha1",
-        kind: "ModelPool",
-        metadata: { name: "yolo", namespace: "vision" },
-        spec: {
-          models: [{ name: "yolov8s", template: "yolov8-onnx", imageSize: 640, classes: 80 }],
-          slo: { latencyP99Ms: 85 },
-          scaling: { engine, minReplicas: min, maxReplicas: max },
-          capacity: { provider: "eks", spot: { enabled: true, onDemandBase: base } },
-        },
-      }),
-      "pool.yaml",
-    );
+    return minimalPool({
+      scaling: { engine, minReplicas: min, maxReplicas: max },
+      capacity: { provider: "eks", spot: { enabled: true, onDemandBase: base } },
+    });
   }
   const bounds = (o: KubeObject) => {
     const spec = json(o).spec as Json;

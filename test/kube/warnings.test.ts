@@ -2,7 +2,6 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { expect } from "chai";
-import { stringify } from "yaml";
 import { createInputReader } from "../../controller/cli/read-input.js";
 import { runRender } from "../../controller/cli/render.js";
 import {
@@ -13,34 +12,14 @@ import {
   repositoryWarnings,
   versionFolderWarnings,
 } from "../../controller/kube/render/warnings.js";
-import { loadModelPool, type Policy } from "../../controller/policy/index.js";
+import type { Policy } from "../../controller/policy/index.js";
 import { capture } from "../support/io.js";
+import { minimalPool } from "../support/pools.js";
 import { projectRoot } from "../support/reference.js";
 
 /** A valid pool with `spec` merged over one model (with a modelFile) and an SLO. */
 function pool(spec: Record<string, unknown> = {}, model: Record<string, unknown> = {}): Policy {
-  return loadModelPool(
-    stringify({
-      apiVersion: "tritonscale.dev/v1alpha1",
-      kind: "ModelPool",
-      metadata: { name: "yolo", namespace: "vision" },
-      spec: {
-        models: [
-          {
-            name: "yolov8s",
-            template: "yolov8-onnx",
-            imageSize: 640,
-            classes: 80,
-            modelFile: "yolov8s.onnx",
-            ...model,
-          },
-        ],
-        slo: { latencyP99Ms: 85 },
-        ...spec,
-      },
-    }),
-    "pool.yaml",
-  );
+  return minimalPool(spec, { modelFile: "yolov8s.onnx", ...model });
 }
 
 const pvc = { modelRepository: { source: "pvc", claimName: "models" } };
