@@ -191,6 +191,7 @@ export function indexDocument(
 
   // The path of each anchor's node, as YAML resolves them: the last one of a name so far.
   const anchors = new Map<string, readonly PathSegment[]>();
+  let shadowed = 0;
 
   const walk = (node: unknown, segs: PathSegment[], place: Place): void => {
     if (isAlias(node)) {
@@ -202,6 +203,12 @@ export function indexDocument(
     if (anchor !== undefined) anchors.set(anchor, segs);
     places.set(formatPath(segs), place);
     if (isMap(node)) {
+      // Of duplicate keys the last one's value is the one YAML keeps: its fields get the
+      // places; an earlier one's are kept apart (under a path no field has), for aliases.
+      const last = new Map<string, unknown>();
+      for (const pair of node.items) {
+        if (isPair(pair) && isScalar(pair.key)) last.set(String(pair.key.value), pair);
+      }
       const seen = new Map<string, SourcePos>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
@@ -218,7 +225,7 @@ export function indexDocument(
           continue;
         }
         const key = String(pair.key.value);
-        const childSegs = [...segs, key];
+        let childSegs = [...segs, key];
         const first = seen.get(key);
         if (first !== undefined) {
           problems.push({
@@ -228,9 +235,8 @@ export function indexDocument(
             path: formatPath(childSegs),
             message: `duplicate key (first at line ${first.line})`,
           });
-          continue;
-        }
-        seen.set(key, keyPos);
+        } else seen.set(key, keyPos);
+        if (last.get(key) !== pair) childSegs = [`\u0000shadowed ${shadowed++}`];
         const value = pair.value;
         const valueStart = rangeStart(value);
         // An empty value (`key:` with nothing after it) is best pointed at by its key.

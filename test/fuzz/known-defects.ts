@@ -51,11 +51,6 @@ const overflows = (t: string): boolean => /\d[eE]\+?\d{3,}|\d{300,}/.test(t);
 export const KNOWN_DEFECTS: readonly KnownDefect[] = [
   // ======== Section 2: found by this harness, not in issue 7's list (see the report) ========
   {
-    name: "ModelPool: after a duplicate key, problems inside the later value point into the first one",
-    target: "modelpool",
-    covers: (_t, f) => f.kind === "bad-position" && f.message.includes('"unknown field"'),
-  },
-  {
     name: "ModelPool: a RangeError (stack overflow) escapes yaml's parser, e.g. on 3,000 over-indented lines",
     target: "modelpool",
     covers: (_t, f) => f.kind === "threw" && f.message.includes("Maximum call stack size exceeded"),

@@ -274,7 +274,7 @@ const ISSUE_CASES: readonly Case[] = [
 const FOUND_CASES: readonly Case[] = [
   {
     name: "ModelPool: after a duplicate key, a problem in the later value points into the later value",
-    pending: true,
+    pending: false,
     run: () => {
       const text = `${POOL_HEAD}metadata:\n  name: a\nmetadata:\n  name: b\n  bogus: 1\n`;
       const r = parseModelPool(text, "pool.yaml");

@@ -106,6 +106,29 @@ describe("loadModelPool: hostile input ends in problems", () => {
       ],
     },
     {
+      name: "after a duplicate key, problems in the later value are placed in it (was inside the first)",
+      yaml: pool(
+        { 3: "metadata:\n  name: a\nmetadata:\n  namespace: v\n  bogus: 1" },
+        "  capacity: { gpu: &g { type: nvidia-l4 } }",
+        "  capacity: { gpu: { type: nvidia-l4, bogus2: 1 } }",
+      ),
+      expected: [
+        "5:1: metadata: duplicate key (first at line 3)",
+        '6:3: metadata.name: missing required field (a DNS label such as "yolo-detect" (lowercase letters, digits and "-"))',
+        "7:3: metadata.bogus: unknown field; valid fields: name, namespace, labels, annotations",
+        "16:3: spec.capacity: duplicate key (first at line 15)",
+        "16:39: spec.capacity.gpu.bogus2: unknown field; valid fields: type, count, resourceName",
+      ],
+    },
+    {
+      name: "a key in the later value is placed by an alias of an anchor in the first (shadowed) value",
+      yaml: pool({ 3: "metadata: &m { name: a, bogus: 1 }\nmetadata: *m" }),
+      expected: [
+        "4:1: metadata: duplicate key (first at line 3)",
+        "4:11: metadata.bogus: unknown field; valid fields: name, namespace, labels, annotations",
+      ],
+    },
+    {
       name: "block sequences nested 100 deep on one line",
       yaml: `${"- ".repeat(100)}x\n`,
       expected: [
