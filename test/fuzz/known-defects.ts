@@ -51,11 +51,6 @@ const overflows = (t: string): boolean => /\d[eE]\+?\d{3,}|\d{300,}/.test(t);
 export const KNOWN_DEFECTS: readonly KnownDefect[] = [
   // ======== Section 2: found by this harness, not in issue 7's list (see the report) ========
   {
-    name: "ModelPool: a RangeError (stack overflow) escapes yaml's parser, e.g. on 3,000 over-indented lines",
-    target: "modelpool",
-    covers: (_t, f) => f.kind === "threw" && f.message.includes("Maximum call stack size exceeded"),
-  },
-  {
     name: "ModelPool: a non-string key (!!binary, a mapping) prints a Node warning to stderr",
     target: "modelpool",
     covers: (_t, f) => f.kind === "invariant" && f.message.startsWith("printed a Node warning"),

@@ -129,6 +129,20 @@ describe("loadModelPool: hostile input ends in problems", () => {
       ],
     },
     {
+      name: "3,000 over-indented key lines stop at the nesting limit (was a RangeError out of yaml's parser)",
+      yaml: `a:\n  b: c\n${Array.from({ length: 3000 }, (_, i) => `    k${i}: v\n`).join("")}- 1\n`,
+      expected: [
+        "65:8: lists and mappings nest deeper than 64 levels here; a ModelPool needs fewer than 10",
+      ],
+    },
+    {
+      name: "2,236 nested block sequences before a key stop at the nesting limit",
+      yaml: `${"- ".repeat(2236)}: x\n  y: 8\n`,
+      expected: [
+        "1:127: lists and mappings nest deeper than 64 levels here; a ModelPool needs fewer than 10",
+      ],
+    },
+    {
       name: "block sequences nested 100 deep on one line",
       yaml: `${"- ".repeat(100)}x\n`,
       expected: [
@@ -375,6 +389,22 @@ describe("findDeepNesting", () => {
     {
       name: "a block scalar indented deeper on every line",
       text: `a: |\n${Array.from({ length: 100 }, (_, i) => `${" ".repeat(i + 2)}x`).join("\n")}\nb: 1\n`,
+      at: undefined,
+    },
+    {
+      name: "a plain scalar continued by key lines: each nests one level deeper",
+      // `a` and `b` are 2 levels; the `:` of key line 63 (offset 10 + 9 × 62 + 5) is level 65.
+      text: `a:\n  b: c\n${"    k: v\n".repeat(MAX_NESTING)}`,
+      at: 10 + 9 * (MAX_NESTING - 2) + 5,
+    },
+    {
+      name: "a mapping in a list item under a plain value is not a continuation",
+      text: `${Array.from({ length: 100 }, (_, i) => `- name: x${i}\n  b: c\n`).join("")}`,
+      at: undefined,
+    },
+    {
+      name: "a plain scalar continued over many lines without keys",
+      text: `a: x\n${"  more words\n".repeat(200)}b: 1\n`,
       at: undefined,
     },
     {
