@@ -125,13 +125,12 @@ export function parseModelPool(
   try {
     value = doc.toJS({ maxAliasCount: -1 });
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    problems.push(
-      at(
-        { line: 1, col: 1 },
-        e instanceof RangeError ? TOO_DEEP : `invalid YAML: ${clip(message)}`,
-      ),
-    );
+    // An alias of an anchor under a key indexDocument removed (and reported) is unresolved.
+    if (e instanceof RangeError) problems.push(at({ line: 1, col: 1 }, TOO_DEEP));
+    else if (problems.length === 0) {
+      const message = e instanceof Error ? e.message : String(e);
+      problems.push(at({ line: 1, col: 1 }, `invalid YAML: ${clip(message)}`));
+    }
     return { problems: sortProblems(problems) };
   }
   return check(value, source, problems, options);
@@ -203,7 +202,9 @@ const TOO_DEEP = `the YAML is nested too deeply to parse; a ${KIND} nests fewer 
  */
 function parseYaml(text: string): Document.Parsed[] | undefined {
   try {
-    return parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false });
+    // logLevel "error": the library would print warnings (e.g. on a key it must stringify)
+    // to stderr; each such case is a problem found by indexDocument.
+    return parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false, logLevel: "error" });
   } catch (e) {
     if (e instanceof RangeError) return undefined;
     throw e;

@@ -51,11 +51,6 @@ const overflows = (t: string): boolean => /\d[eE]\+?\d{3,}|\d{300,}/.test(t);
 export const KNOWN_DEFECTS: readonly KnownDefect[] = [
   // ======== Section 2: found by this harness, not in issue 7's list (see the report) ========
   {
-    name: "ModelPool: a non-string key (!!binary, a mapping) prints a Node warning to stderr",
-    target: "modelpool",
-    covers: (_t, f) => f.kind === "invariant" && f.message.startsWith("printed a Node warning"),
-  },
-  {
     name: "profile CSV: leading blank lines are trimmed before parsing, so line numbers are too small",
     target: "profile",
     covers: (t, f) => f.kind === "bad-position" && /^[ \t\r]*\n/.test(t),

@@ -293,7 +293,7 @@ const FOUND_CASES: readonly Case[] = [
   },
   {
     name: "ModelPool: a non-string key (`!!binary`, a mapping) is a problem, with no Node warning on stderr",
-    pending: true,
+    pending: false,
     run: () => {
       expectInvariants("modelpool", "!!binary apiVersion: x\n");
       expectInvariants("modelpool", `${POOL}{ a: 1 }: x\n`);

@@ -143,6 +143,30 @@ describe("loadModelPool: hostile input ends in problems", () => {
       ],
     },
     {
+      name: "a !!binary key is a problem at the key, not an unknown field of stringified bytes",
+      yaml: "!!binary apiVersion: x\n",
+      expected: [
+        "1:10: mapping keys must be plain strings (got a !!binary value)",
+        '1:10: apiVersion: missing required field; expected "tritonscale.dev/v1alpha1"',
+        '1:10: kind: missing required field; expected "ModelPool"',
+        "1:10: metadata: missing required field (a mapping with name)",
+        "1:10: spec: missing required field (a mapping with models, slo)",
+      ],
+    },
+    {
+      name: "mapping and list keys are problems at the key",
+      yaml: pool({ 3: "metadata: { name: p, labels: { { a: 1 }: x, [b]: y } }" }),
+      expected: [
+        "3:32: metadata.labels: mapping keys must be plain strings (got a mapping)",
+        "3:45: metadata.labels: mapping keys must be plain strings (got a list)",
+      ],
+    },
+    {
+      name: "an alias of an anchor inside a refused key adds no follow-on problem",
+      yaml: pool({}, "? &k { a: 1 }", ": x", "y: *k"),
+      expected: ["11:6: mapping keys must be plain strings (got a mapping)"],
+    },
+    {
       name: "block sequences nested 100 deep on one line",
       yaml: `${"- ".repeat(100)}x\n`,
       expected: [
