@@ -84,7 +84,8 @@ export function parseModelPool(
       ],
     };
   }
-  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false });
+  const docs = parseYaml(text);
+  if (docs === undefined) return { problems: [at({ line: 1, col: 1 }, TOO_DEEP)] };
   // One syntax error per line: the parser's follow-on errors on the same line are noise.
   const linesWithErrors = new Set<number>();
   for (const doc of docs) {
@@ -124,7 +125,12 @@ export function parseModelPool(
   try {
     value = doc.toJS({ maxAliasCount: -1 });
   } catch (e) {
-    problems.push(at({ line: 1, col: 1 }, `invalid YAML: ${clip((e as Error).message)}`));
+    // An alias of an anchor under a key indexDocument removed (and reported) is unresolved.
+    if (e instanceof RangeError) problems.push(at({ line: 1, col: 1 }, TOO_DEEP));
+    else if (problems.length === 0) {
+      const message = e instanceof Error ? e.message : String(e);
+      problems.push(at({ line: 1, col: 1 }, `invalid YAML: ${clip(message)}`));
+    }
     return { problems: sortProblems(problems) };
   }
   return check(value, source, problems, options);
@@ -186,6 +192,24 @@ export function parseModelPoolObject(
 
 // ---------------------------------------------------------------------------------------
 // Validation
+
+const TOO_DEEP = `the YAML is nested too deeply to parse; a ${KIND} nests fewer than 10 levels`;
+
+/**
+ * The documents of a text, or undefined when the yaml library ran out of stack: the
+ * nesting pre-scan (findDeepNesting) should refuse such text first; this is the last line
+ * of defence, so that no text makes the loader throw.
+ */
+function parseYaml(text: string): Document.Parsed[] | undefined {
+  try {
+    // logLevel "error": the library would print warnings (e.g. on a key it must stringify)
+    // to stderr; each such case is a problem found by indexDocument.
+    return parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false, logLevel: "error" });
+  } catch (e) {
+    if (e instanceof RangeError) return undefined;
+    throw e;
+  }
+}
 
 /** A parser message cut to a readable length (it may quote a whole token of the input). */
 function clip(message: string, max = 200): string {

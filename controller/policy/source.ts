@@ -3,7 +3,7 @@
  * the index from each written field to its line and column in the YAML text.
  */
 
-import { type Document, isAlias, isMap, isPair, isScalar, isSeq } from "yaml";
+import { type Document, isAlias, isMap, isPair, isScalar, isSeq, type Scalar } from "yaml";
 import type { Problem, SourcePos } from "../diagnostics/problem.js";
 import type { PolicyPath, PolicySource } from "./schema.js";
 
@@ -171,10 +171,31 @@ export class LineTable {
 }
 
 /**
+ * Whether a mapping key is a scalar that reads as a string: not a collection, and not a
+ * scalar whose value is an object (`!!binary` gives bytes), which a JS object could only
+ * hold stringified.
+ */
+function isStringKey(key: unknown): key is Scalar {
+  if (!isScalar(key)) return false;
+  const v = key.value;
+  return typeof v !== "object" || v === null;
+}
+
+/** What a key that is not a string is, for a problem. */
+function describeKey(key: unknown): string {
+  if (isMap(key)) return "a mapping";
+  if (isSeq(key)) return "a list";
+  if (isAlias(key)) return `the alias *${key.source}`;
+  const tag = isScalar(key) ? key.tag : undefined;
+  if (tag === undefined) return "a value that is not a string";
+  return `a ${tag.replace(/^tag:yaml\.org,2002:/, "!!")} value`;
+}
+
+/**
  * Records the position of every key and value of a YAML document, without expanding
  * aliases: everything under an alias is placed at the alias itself, so the walk is linear
  * in the text (check the aliases with `checkAliases` first). Reports duplicate and
- * non-string keys.
+ * non-string keys, and removes the latter from the document.
  */
 export function indexDocument(
   doc: Document.Parsed,
@@ -191,6 +212,7 @@ export function indexDocument(
 
   // The path of each anchor's node, as YAML resolves them: the last one of a name so far.
   const anchors = new Map<string, readonly PathSegment[]>();
+  let shadowed = 0;
 
   const walk = (node: unknown, segs: PathSegment[], place: Place): void => {
     if (isAlias(node)) {
@@ -202,23 +224,31 @@ export function indexDocument(
     if (anchor !== undefined) anchors.set(anchor, segs);
     places.set(formatPath(segs), place);
     if (isMap(node)) {
+      // Of duplicate keys the last one's value is the one YAML keeps: its fields get the
+      // places; an earlier one's are kept apart (under a path no field has), for aliases.
+      const last = new Map<string, unknown>();
+      for (const pair of node.items) {
+        if (isPair(pair) && isStringKey(pair.key)) last.set(String(pair.key.value), pair);
+      }
       const seen = new Map<string, SourcePos>();
+      const badKeys = new Set<unknown>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const keyStart = rangeStart(pair.key);
         const keyPos = keyStart === undefined ? place.value : posAt(keyStart);
-        if (!isScalar(pair.key)) {
+        if (!isStringKey(pair.key)) {
           problems.push({
             file,
             line: keyPos.line,
             col: keyPos.col,
             path: formatPath(segs),
-            message: "mapping keys must be plain strings",
+            message: `mapping keys must be plain strings (got ${describeKey(pair.key)})`,
           });
+          badKeys.add(pair);
           continue;
         }
         const key = String(pair.key.value);
-        const childSegs = [...segs, key];
+        let childSegs = [...segs, key];
         const first = seen.get(key);
         if (first !== undefined) {
           problems.push({
@@ -228,9 +258,8 @@ export function indexDocument(
             path: formatPath(childSegs),
             message: `duplicate key (first at line ${first.line})`,
           });
-          continue;
-        }
-        seen.set(key, keyPos);
+        } else seen.set(key, keyPos);
+        if (last.get(key) !== pair) childSegs = [`\u0000shadowed ${shadowed++}`];
         const value = pair.value;
         const valueStart = rangeStart(value);
         // An empty value (`key:` with nothing after it) is best pointed at by its key.
@@ -238,6 +267,9 @@ export function indexDocument(
         const valuePos = valueStart === undefined || empty ? keyPos : posAt(valueStart);
         walk(value, childSegs, { key: keyPos, value: valuePos });
       }
+      // Reported: out of the document, so that toJS neither stringifies them into unknown
+      // fields (placed nowhere) nor prints a warning about them.
+      if (badKeys.size > 0) node.items = node.items.filter((p) => !badKeys.has(p));
       return;
     }
     if (isSeq(node)) {

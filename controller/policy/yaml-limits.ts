@@ -23,14 +23,18 @@ export const MAX_NESTING = 64;
 export const MAX_ALIAS_EXPANSION = 10_000;
 
 const isBlank = (c: string | undefined) => c === " " || c === "\t";
-const endsToken = (c: string | undefined) => c === undefined || isBlank(c) || c === "\r";
+const endsToken = (c: string | undefined) =>
+  c === undefined || isBlank(c) || c === "\r" || c === "\n";
 
 /**
  * The offset at which the nesting of `text` first exceeds `limit`, or undefined. Counts
  * flow collections (`[`, `{` outside quotes and comments), block indentation levels and
- * block sequence dashes (`- - x`); block scalars and quoted strings are skipped. It may
- * count more levels than the YAML really has (a plain scalar continued on deeper indented
- * lines), never fewer, and takes time linear in the text.
+ * block sequence dashes (`- - x`); block scalars and quoted strings are skipped. A line that
+ * continues a plain scalar (`b: c` then a deeper `  k: v`) and has a `key:` on it counts one
+ * level deeper than the line before, and so does each such line after it at the same
+ * indentation: that is never valid YAML (a key over several lines), but yaml's parser nests
+ * one mapping per line there, and ran out of stack on 2,000 such lines. It may count more
+ * levels than the YAML really has, never fewer, and takes time linear in the text.
  */
 export function findDeepNesting(text: string, limit = MAX_NESTING): number | undefined {
   let flow = 0;
@@ -38,6 +42,12 @@ export function findDeepNesting(text: string, limit = MAX_NESTING): number | und
   const indents: number[] = [];
   // While >= 0: lines indented deeper than this (or blank) are the content of a block scalar.
   let blockScalarIndent = -1;
+  // The last content line: whether it ended in a plain scalar outside quotes and flows
+  // (which a line indented deeper than the scalar's mapping key or `-` continues), that
+  // column, and whether the line itself continued a scalar with a key.
+  let afterPlain = false;
+  let lastParent = 0;
+  let lastContinued = false;
   for (let start = 0; start <= text.length; ) {
     const nl = text.indexOf("\n", start);
     const end = nl < 0 ? text.length : nl;
@@ -45,6 +55,11 @@ export function findDeepNesting(text: string, limit = MAX_NESTING): number | und
     while (text[i] === " ") i++;
     const indent = i - start;
     let block = indents.length;
+    // This line continues a plain scalar: a `key:` on it nests one level deeper.
+    let continues = false;
+    let plain = false;
+    let parent = indent;
+    let tokenCol = indent;
     if (quote === undefined && flow === 0) {
       const content = i < end && text[i] !== "#" && text[i] !== "\r";
       if (blockScalarIndent >= 0 && (!content || indent > blockScalarIndent)) {
@@ -54,9 +69,13 @@ export function findDeepNesting(text: string, limit = MAX_NESTING): number | und
       blockScalarIndent = -1;
       if (content) {
         const marker = text.startsWith("---", start) || text.startsWith("...", start);
+        continues = afterPlain && (indent > lastParent || (lastContinued && indent === lastParent));
         if (indent === 0 && marker && endsToken(text[start + 3])) {
           indents.length = 0;
           i = start + 3;
+          continues = false;
+        } else if (continues) {
+          // Part of the scalar until a `key:` shows (see below).
         } else {
           while (indents.length > 0 && indents[indents.length - 1]! >= indent) indents.pop();
           indents.push(indent);
@@ -65,6 +84,9 @@ export function findDeepNesting(text: string, limit = MAX_NESTING): number | und
         block = indents.length;
       }
     }
+    const blank = i >= end || text[i] === "\r";
+    let commented = false;
+    let keyed = false;
     let tokenStart = true;
     for (; i < end; i++) {
       const c = text[i]!;
@@ -79,15 +101,21 @@ export function findDeepNesting(text: string, limit = MAX_NESTING): number | und
         }
         continue;
       }
-      if (c === "#" && (i === start || isBlank(text[i - 1]))) break;
+      if (c === "#" && (i === start || isBlank(text[i - 1]))) {
+        commented = true;
+        break;
+      }
       // A byte order mark is stripped by the parser: it starts nothing and ends nothing.
       if (isBlank(c) || c === "\r" || c === "\uFEFF") continue;
+      if (tokenStart) tokenCol = i - start;
       if (tokenStart && (c === '"' || c === "'")) {
         quote = c;
+        plain = false;
         continue;
       }
       if ((flow > 0 || tokenStart) && (c === "[" || c === "{")) {
         flow++;
+        plain = false;
         if (block + flow > limit) return i;
         tokenStart = true;
         continue;
@@ -112,18 +140,38 @@ export function findDeepNesting(text: string, limit = MAX_NESTING): number | und
           block++;
           if (block + flow > limit) return i;
         }
+        if (flow === 0) parent = c === ":" ? tokenCol : i - start;
+        if (c === ":" && flow === 0 && continues) {
+          continues = false;
+          keyed = true;
+          indents.push(indent);
+          block = indents.length;
+          if (block > limit) return i;
+        }
+        plain = false;
         tokenStart = true;
         continue;
       }
       if (tokenStart && (c === "&" || c === "!")) {
         while (i + 1 < end && !endsToken(text[i + 1])) i++;
+        plain = false;
         continue;
       }
       if (tokenStart && flow === 0 && (c === "|" || c === ">")) {
         blockScalarIndent = indent;
+        plain = false;
         break;
       }
+      if (flow === 0) plain = true;
       tokenStart = false;
+    }
+    if (!blank) {
+      afterPlain = plain && !commented && quote === undefined && flow === 0;
+      // A continued line without a key is more of the same scalar: its parent stays.
+      if (!continues) {
+        lastParent = parent;
+        lastContinued = keyed;
+      }
     }
     start = end + 1;
   }

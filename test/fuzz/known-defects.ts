@@ -1,12 +1,8 @@
 /**
- * KNOWN_DEFECTS: parser defects the fuzz and property tests find today, which other
- * branches fix. The runs set inputs of these classes aside so CI stays green until the
- * fixes land; every run prints how many inputs each entry set aside.
- *
- * >>> After merging the fixes, the lead deletes the entries (first section: the classes
- * >>> issue 7 lists; second section: defects this harness found, each with a named case in
- * >>> regressions.test.ts), leaving the list empty, so the runs check these classes too.
- * >>> Nothing else may be added here: a new defect gets a fix and a named regression case.
+ * KNOWN_DEFECTS: defect classes the fuzz and property runs set aside while their fix is on
+ * another branch; every run prints how many inputs each entry set aside. On main the list is
+ * empty: every class found so far is fixed and has a named case in regressions.test.ts. A
+ * new defect gets a fix and a named regression case, not an entry here.
  */
 
 import type { Failure } from "./targets.js";
@@ -37,24 +33,7 @@ export function bracketDepth(text: string): number {
   return max;
 }
 
-export const KNOWN_DEFECTS: readonly KnownDefect[] = [
-  // ======== Section 2: found by this harness, not in issue 7's list (see the report) ========
-  {
-    name: "ModelPool: after a duplicate key, problems inside the later value point into the first one",
-    target: "modelpool",
-    covers: (_t, f) => f.kind === "bad-position" && f.message.includes('"unknown field"'),
-  },
-  {
-    name: "ModelPool: a RangeError (stack overflow) escapes yaml's parser, e.g. on 3,000 over-indented lines",
-    target: "modelpool",
-    covers: (_t, f) => f.kind === "threw" && f.message.includes("Maximum call stack size exceeded"),
-  },
-  {
-    name: "ModelPool: a non-string key (!!binary, a mapping) prints a Node warning to stderr",
-    target: "modelpool",
-    covers: (_t, f) => f.kind === "invariant" && f.message.startsWith("printed a Node warning"),
-  },
-];
+export const KNOWN_DEFECTS: readonly KnownDefect[] = [];
 
 /** The known defect whose `skip` matches `text` for `target`, if any. */
 export function skippedAsKnown(target: string, text: string): KnownDefect | undefined {

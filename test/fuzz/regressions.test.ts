@@ -4,10 +4,9 @@
  * required; none measures time: where speed was the defect, the case counts work or checks
  * that a large input completes with every entry in place.
  *
- * >>> Cases marked `pending: true` fail on the branch that wrote them (the fixes are on
- * >>> other branches). The lead flips them to `false` (or deletes the flag) after merging
- * >>> the fixes, together with emptying KNOWN_DEFECTS in known-defects.ts;
- * >>> `FUZZ_RUN_PENDING=1 npx mocha dist/test/fuzz/regressions.test.js` shows which pass.
+ * A case may be marked `pending: true` only on a branch where its fix has not landed yet
+ * (`FUZZ_RUN_PENDING=1 npx mocha dist/test/fuzz/regressions.test.js` runs those too); on
+ * main none is, and every case runs.
  */
 
 import { expect } from "chai";
@@ -116,7 +115,6 @@ const ISSUE_CASES: readonly Case[] = [
   },
   {
     name: "ModelPool: a 16 KB timezone gets no did-you-mean comparisons",
-    pending: false,
     run: () => {
       const text = `${POOL}  scaling:\n    schedules:\n      - { name: s, cron: "0 8 * * *", duration: 1h, minReplicas: 1, timezone: ${"Europe/Berlin".repeat(1300)} }\n`;
       expect(comparisons(() => poolProblems(text))).to.equal(0);
@@ -124,7 +122,6 @@ const ISSUE_CASES: readonly Case[] = [
   },
   {
     name: "pbtxt: a 128 KB unknown field name gets no did-you-mean comparisons",
-    pending: false,
     run: () => {
       const text = `${"x".repeat(128 * 1024)}: 1\n`;
       expect(comparisons(() => parseModelConfig(text, "c.pbtxt"))).to.equal(0);
@@ -132,7 +129,6 @@ const ISSUE_CASES: readonly Case[] = [
   },
   {
     name: "pbtxt: a 256 KB enum value gets no did-you-mean comparisons",
-    pending: false,
     run: () => {
       const text = `input { data_type: ${"TYPE_FP".repeat(40_000)} }\n`;
       expect(comparisons(() => parseModelConfig(text, "c.pbtxt"))).to.equal(0);
@@ -140,7 +136,6 @@ const ISSUE_CASES: readonly Case[] = [
   },
   {
     name: "pbtxt: 20,000 unknown fields cost a bounded number of comparisons each",
-    pending: false,
     run: () => {
       const text = lines(20_000, (i) => `unknown_field_${i}: 1\n`);
       const n = comparisons(() => {
@@ -194,7 +189,6 @@ const ISSUE_CASES: readonly Case[] = [
   },
   {
     name: "pbtxt: 100,000 nested messages are a problem, not a stack overflow",
-    pending: false,
     run: () => {
       expectInvariants("pbtxt", `${"optimization {".repeat(100_000)}${"}".repeat(100_000)}`);
     },
@@ -259,7 +253,6 @@ const ISSUE_CASES: readonly Case[] = [
 const FOUND_CASES: readonly Case[] = [
   {
     name: "ModelPool: after a duplicate key, a problem in the later value points into the later value",
-    pending: true,
     run: () => {
       const text = `${POOL_HEAD}metadata:\n  name: a\nmetadata:\n  name: b\n  bogus: 1\n`;
       const r = parseModelPool(text, "pool.yaml");
@@ -270,7 +263,6 @@ const FOUND_CASES: readonly Case[] = [
   },
   {
     name: "ModelPool: 3,000 over-indented lines are problems, not a RangeError out of yaml's parser",
-    pending: true,
     run: () => {
       // Shrunk from npm run fuzz, seed 12, input 2308 (18,000 such lines, 500 KB).
       poolProblems(`a:\n  b: c\n${lines(3000, (i) => `    k${i}: v\n`)}- 1\n`);
@@ -278,7 +270,6 @@ const FOUND_CASES: readonly Case[] = [
   },
   {
     name: "ModelPool: a non-string key (`!!binary`, a mapping) is a problem, with no Node warning on stderr",
-    pending: true,
     run: () => {
       expectInvariants("modelpool", "!!binary apiVersion: x\n");
       expectInvariants("modelpool", `${POOL}{ a: 1 }: x\n`);

@@ -97,7 +97,8 @@ export const SCALING_CASES: readonly ScalingCase[] = [
   {
     target: "trace-csv",
     name: "trace CSV: count rows",
-    make: (n) => `time,count\n${lines(n, (i) => `${i * 60},${i % 97}\n`)}`,
+    // Ten-second rows: 1 MB of them spans about 12 days, inside the 31-day trace limit.
+    make: (n) => `time,count\n${lines(n, (i) => `${i * 10},${i % 97}\n`)}`,
     parse: (text) => {
       parseTraceCsv(text, "trace.csv", 1);
     },

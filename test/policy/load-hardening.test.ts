@@ -106,6 +106,67 @@ describe("loadModelPool: hostile input ends in problems", () => {
       ],
     },
     {
+      name: "after a duplicate key, problems in the later value are placed in it (was inside the first)",
+      yaml: pool(
+        { 3: "metadata:\n  name: a\nmetadata:\n  namespace: v\n  bogus: 1" },
+        "  capacity: { gpu: &g { type: nvidia-l4 } }",
+        "  capacity: { gpu: { type: nvidia-l4, bogus2: 1 } }",
+      ),
+      expected: [
+        "5:1: metadata: duplicate key (first at line 3)",
+        '6:3: metadata.name: missing required field (a DNS label such as "yolo-detect" (lowercase letters, digits and "-"))',
+        "7:3: metadata.bogus: unknown field; valid fields: name, namespace, labels, annotations",
+        "16:3: spec.capacity: duplicate key (first at line 15)",
+        "16:39: spec.capacity.gpu.bogus2: unknown field; valid fields: type, count, resourceName",
+      ],
+    },
+    {
+      name: "a key in the later value is placed by an alias of an anchor in the first (shadowed) value",
+      yaml: pool({ 3: "metadata: &m { name: a, bogus: 1 }\nmetadata: *m" }),
+      expected: [
+        "4:1: metadata: duplicate key (first at line 3)",
+        "4:11: metadata.bogus: unknown field; valid fields: name, namespace, labels, annotations",
+      ],
+    },
+    {
+      name: "3,000 over-indented key lines stop at the nesting limit (was a RangeError out of yaml's parser)",
+      yaml: `a:\n  b: c\n${Array.from({ length: 3000 }, (_, i) => `    k${i}: v\n`).join("")}- 1\n`,
+      expected: [
+        "65:8: lists and mappings nest deeper than 64 levels here; a ModelPool needs fewer than 10",
+      ],
+    },
+    {
+      name: "2,236 nested block sequences before a key stop at the nesting limit",
+      yaml: `${"- ".repeat(2236)}: x\n  y: 8\n`,
+      expected: [
+        "1:127: lists and mappings nest deeper than 64 levels here; a ModelPool needs fewer than 10",
+      ],
+    },
+    {
+      name: "a !!binary key is a problem at the key, not an unknown field of stringified bytes",
+      yaml: "!!binary apiVersion: x\n",
+      expected: [
+        "1:10: mapping keys must be plain strings (got a !!binary value)",
+        '1:10: apiVersion: missing required field; expected "tritonscale.dev/v1alpha1"',
+        '1:10: kind: missing required field; expected "ModelPool"',
+        "1:10: metadata: missing required field (a mapping with name)",
+        "1:10: spec: missing required field (a mapping with models, slo)",
+      ],
+    },
+    {
+      name: "mapping and list keys are problems at the key",
+      yaml: pool({ 3: "metadata: { name: p, labels: { { a: 1 }: x, [b]: y } }" }),
+      expected: [
+        "3:32: metadata.labels: mapping keys must be plain strings (got a mapping)",
+        "3:45: metadata.labels: mapping keys must be plain strings (got a list)",
+      ],
+    },
+    {
+      name: "an alias of an anchor inside a refused key adds no follow-on problem",
+      yaml: pool({}, "? &k { a: 1 }", ": x", "y: *k"),
+      expected: ["11:6: mapping keys must be plain strings (got a mapping)"],
+    },
+    {
       name: "block sequences nested 100 deep on one line",
       yaml: `${"- ".repeat(100)}x\n`,
       expected: [
@@ -352,6 +413,22 @@ describe("findDeepNesting", () => {
     {
       name: "a block scalar indented deeper on every line",
       text: `a: |\n${Array.from({ length: 100 }, (_, i) => `${" ".repeat(i + 2)}x`).join("\n")}\nb: 1\n`,
+      at: undefined,
+    },
+    {
+      name: "a plain scalar continued by key lines: each nests one level deeper",
+      // `a` and `b` are 2 levels; the `:` of key line 63 (offset 10 + 9 × 62 + 5) is level 65.
+      text: `a:\n  b: c\n${"    k: v\n".repeat(MAX_NESTING)}`,
+      at: 10 + 9 * (MAX_NESTING - 2) + 5,
+    },
+    {
+      name: "a mapping in a list item under a plain value is not a continuation",
+      text: `${Array.from({ length: 100 }, (_, i) => `- name: x${i}\n  b: c\n`).join("")}`,
+      at: undefined,
+    },
+    {
+      name: "a plain scalar continued over many lines without keys",
+      text: `a: x\n${"  more words\n".repeat(200)}b: 1\n`,
       at: undefined,
     },
     {
