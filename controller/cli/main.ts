@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { closest } from "../diagnostics/suggest.js";
 import { ExitCode, internalError } from "./io.js";
 
 type Run = (argv: readonly string[]) => Promise<number>;
@@ -36,6 +37,9 @@ const COMMANDS = {
     summary: "choose batching settings that maximise throughput per GPU within the SLO",
   },
 } satisfies Record<string, { load: () => Promise<Run>; summary: string }>;
+
+/** How the words that are options, not commands, are written. */
+const COMMAND_WORDS: Readonly<Record<string, string>> = { version: "--version", help: "--help" };
 
 function usage(): string {
   const width = Object.keys(COMMANDS).reduce((w, c) => Math.max(w, c.length), 0);
@@ -75,7 +79,9 @@ async function main(argv: readonly string[]): Promise<number> {
     ? COMMANDS[name as keyof typeof COMMANDS]
     : undefined;
   if (!command) {
-    process.stderr.write(`tritonscale: unknown command "${name}"\n\n${usage()}`);
+    const near = closest(name.replace(/^-+/, ""), [...Object.keys(COMMANDS), "version", "help"]);
+    const hint = near === undefined ? "" : `; did you mean "${COMMAND_WORDS[near] ?? near}"?`;
+    process.stderr.write(`tritonscale: unknown command "${name}"${hint}\n\n${usage()}`);
     return ExitCode.Usage;
   }
   return (await command.load())(rest);

@@ -404,6 +404,17 @@ describe("the tritonscale command", () => {
     expect(r.stdout).to.equal(`${pkg.version}\n`);
   });
 
+  it("suggests the command meant", () => {
+    for (const [typed, meant] of [
+      ["valdiate", "validate"],
+      ["--versoin", "--version"],
+    ]) {
+      const r = spawnSync(process.execPath, [MAIN, typed!], { encoding: "utf8" });
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.include(`unknown command "${typed}"; did you mean "${meant}"?`);
+    }
+  });
+
   it("reads a pool from standard input", () => {
     const r = spawnSync(process.execPath, [MAIN, "validate", "-"], {
       input: readFileSync(EXAMPLE),
@@ -418,7 +429,7 @@ describe("the tritonscale command", () => {
     // imported when it runs, so --version and validate start fast (bench/startup.ts).
     const src = readFileSync(join(projectRoot, "controller", "cli", "main.ts"), "utf8");
     const imports = [...src.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]);
-    expect(imports).to.deep.equal(["node:fs", "node:path", "./io.js"]);
+    expect(imports).to.deep.equal(["node:fs", "node:path", "../diagnostics/suggest.js", "./io.js"]);
   });
 
   it("an internal error is one line asking for a report (exit 70), the stack only on request", () => {
