@@ -6,7 +6,7 @@
 import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
 import { Value } from "@sinclair/typebox/value";
 import type { Problem } from "../diagnostics/problem.js";
-import { didYouMean } from "../diagnostics/suggest.js";
+import { createSuggester, didYouMean } from "../diagnostics/suggest.js";
 import { formatDuration, isDuration, parseDuration } from "./duration.js";
 import { qualifiedNameProblem } from "./labels.js";
 import {
@@ -69,7 +69,7 @@ function pointerToSegments(pointer: string, root: unknown): PathSegment[] {
   const out: PathSegment[] = [];
   let cur: unknown = root;
   for (const raw of pointer.slice(1).split("/")) {
-    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    const key = raw.includes("~") ? raw.replace(/~1/g, "/").replace(/~0/g, "~") : raw;
     if (Array.isArray(cur)) {
       out.push(Number(key));
       cur = cur[Number(key)];
@@ -81,8 +81,14 @@ function pointerToSegments(pointer: string, root: unknown): PathSegment[] {
   return out;
 }
 
-/** Every schema error of `doc`, one problem per field, with positions. */
+/**
+ * Every schema error of `doc`, one problem per field, with positions. The did-you-mean
+ * hints of unknown fields share one budget per document (see `createSuggester`): a file
+ * with 20,000 unknown fields gets hints for the first few thousand and the list of valid
+ * fields for the rest.
+ */
 export function schemaProblems(doc: Record<string, unknown>, source: SourceIndex): Problem[] {
+  const suggest = createSuggester();
   const byPath = new Map<string, ValueError[]>();
   for (const e of Value.Errors(modelPoolSchema, doc)) {
     // The header check reported these already, better.
@@ -99,7 +105,7 @@ export function schemaProblems(doc: Record<string, unknown>, source: SourceIndex
       const known = Object.keys((e.schema as SchemaNode).properties ?? {});
       const key = String(segs[segs.length - 1]);
       const hint =
-        didYouMean(key, known) || (known.length > 0 ? `; valid fields: ${known.join(", ")}` : "");
+        suggest(key, known) || (known.length > 0 ? `; valid fields: ${known.join(", ")}` : "");
       out.push(source.keyProblemAt(segs, `unknown field${hint}`));
     }
     const rest = errors.filter((e) => e.type !== ValueErrorType.ObjectAdditionalProperties);
