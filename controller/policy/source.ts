@@ -96,8 +96,8 @@ export class SourceIndex implements PolicySource {
    * The place of a written field. A field under an alias is written when the anchored node
    * has it, and is placed at the alias itself.
    */
-  #find(segs: readonly PathSegment[]): Place | undefined {
-    const exact = this.#places.get(formatPath(segs));
+  #find(segs: readonly PathSegment[], formatted = formatPath(segs)): Place | undefined {
+    const exact = this.#places.get(formatted);
     if (exact !== undefined) return exact;
     for (let n = segs.length - 1; n >= 0; n--) {
       const place = this.#places.get(formatPath(segs.slice(0, n)));
@@ -132,12 +132,14 @@ export class SourceIndex implements PolicySource {
 
   /** A problem at the key of `path` (for unknown fields), else at its nearest position. */
   keyProblemAt(path: readonly PathSegment[], message: string): Problem {
-    const pos = this.keyPositionOf(path) ?? this.nearestPositionOf(path);
+    const formatted = formatPath(path);
+    const place = this.#find(path, formatted);
+    const pos = place?.key ?? place?.value ?? this.nearestPositionOf(path);
     return {
       file: this.file,
       line: pos?.line ?? 0,
       col: pos?.col ?? 0,
-      path: formatPath(path),
+      path: formatted,
       message,
     };
   }
