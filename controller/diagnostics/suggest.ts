@@ -21,10 +21,13 @@ export function editDistance(a: string, b: string, limit = Number.POSITIVE_INFIN
   const m = a.length;
   const n = b.length;
   if (Math.abs(m - n) > limit) return limit + 1;
-  let prev2: number[] = new Array<number>(n + 1).fill(0);
-  let prev: number[] = Array.from({ length: n + 1 }, (_, j) => j);
+  // Three rows, reused: no allocation per row (one did-you-mean per unknown field adds up).
+  if (rows[0]!.length < n + 1) rows = [0, 1, 2].map(() => new Int32Array(2 * (n + 1)));
+  let prev2 = rows[0]!;
+  let prev = rows[1]!;
+  let cur = rows[2]!;
+  for (let j = 0; j <= n; j++) prev[j] = j;
   for (let i = 1; i <= m; i++) {
-    const cur: number[] = new Array<number>(n + 1).fill(0);
     cur[0] = i;
     let rowMin = i;
     for (let j = 1; j <= n; j++) {
@@ -37,11 +40,16 @@ export function editDistance(a: string, b: string, limit = Number.POSITIVE_INFIN
       if (v < rowMin) rowMin = v;
     }
     if (rowMin > limit) return limit + 1;
+    const spare = prev2;
     prev2 = prev;
     prev = cur;
+    cur = spare;
   }
   return prev[n]!;
 }
+
+/** The rows {@link editDistance} works in, grown to the longest `b` compared so far. */
+let rows: Int32Array[] = [0, 1, 2].map(() => new Int32Array(2 * (MAX_SUGGEST_LENGTH + 1)));
 
 /**
  * The candidate closest to `word`, if it is close enough to be a likely typo: at most

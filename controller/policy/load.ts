@@ -116,8 +116,11 @@ export function parseModelPool(
     };
   }
   const doc = written[0]!;
-  // Aliases first: nothing below may expand them until they are known to be bounded.
-  const aliasProblems = checkAliases(doc, lines, file);
+  // Aliases first: nothing below may expand them until they are known to be bounded. A text
+  // without a `*` has none: then nothing needs checking, and the tree toJS makes shares no
+  // part with another, so `check` need not copy it.
+  const aliasFree = !text.includes("*");
+  const aliasProblems = aliasFree ? [] : checkAliases(doc, lines, file);
   if (aliasProblems.length > 0) return { problems: sortProblems(aliasProblems) };
   const places = indexDocument(doc, lines, file, problems);
   const source = new SourceIndex(file, places);
@@ -133,7 +136,7 @@ export function parseModelPool(
     }
     return { problems: sortProblems(problems) };
   }
-  return check(value, source, problems, options);
+  return check(value, source, problems, options, aliasFree);
 }
 
 /**
@@ -237,12 +240,16 @@ function copyTree<T>(value: T): T {
   return value;
 }
 
-/** Checks a plain value (from YAML or an API object) and builds the policy. */
+/**
+ * Checks a plain value (from YAML or an API object) and builds the policy. `owned`: the
+ * value is the loader's own, a tree without shared parts, which defaults may fill in place.
+ */
 function check(
   raw: unknown,
   source: SourceIndex,
   problems: Problem[],
   options: ParseOptions,
+  owned = false,
 ): ModelPoolResult {
   if (!isRecord(raw)) {
     problems.push(
@@ -255,7 +262,7 @@ function check(
   }
   if (!checkHeader(raw, source, problems)) return { problems: sortProblems(problems) };
 
-  const doc = copyTree(raw);
+  const doc = owned ? raw : copyTree(raw);
   applyDefaults(modelPoolSchema, doc);
   defaultBatching(doc);
 

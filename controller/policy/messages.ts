@@ -6,7 +6,7 @@
 import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
 import { Value } from "@sinclair/typebox/value";
 import type { Problem } from "../diagnostics/problem.js";
-import { didYouMean } from "../diagnostics/suggest.js";
+import { createSuggester, didYouMean } from "../diagnostics/suggest.js";
 import { formatDuration, isDuration, parseDuration } from "./duration.js";
 import { qualifiedNameProblem } from "./labels.js";
 import {
@@ -63,13 +63,18 @@ const multipleErrors = new Set<ValueErrorType>([
   ValueErrorType.NumberMultipleOf,
 ]);
 
+/** A JSON pointer segment as the key it names (`~1` is `/`, `~0` is `~`). */
+function unescapePointer(raw: string): string {
+  return raw.includes("~") ? raw.replace(/~1/g, "/").replace(/~0/g, "~") : raw;
+}
+
 /** Turns a JSON pointer into path segments, making indices into lists numbers. */
 function pointerToSegments(pointer: string, root: unknown): PathSegment[] {
   if (pointer === "") return [];
   const out: PathSegment[] = [];
   let cur: unknown = root;
   for (const raw of pointer.slice(1).split("/")) {
-    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    const key = unescapePointer(raw);
     if (Array.isArray(cur)) {
       out.push(Number(key));
       cur = cur[Number(key)];
@@ -81,8 +86,14 @@ function pointerToSegments(pointer: string, root: unknown): PathSegment[] {
   return out;
 }
 
-/** Every schema error of `doc`, one problem per field, with positions. */
+/**
+ * Every schema error of `doc`, one problem per field, with positions. The did-you-mean
+ * hints of unknown fields share one budget per document (see `createSuggester`): a file
+ * with 20,000 unknown fields gets hints for the first few thousand and the list of valid
+ * fields for the rest.
+ */
 export function schemaProblems(doc: Record<string, unknown>, source: SourceIndex): Problem[] {
+  const suggest = createSuggester();
   const byPath = new Map<string, ValueError[]>();
   for (const e of Value.Errors(modelPoolSchema, doc)) {
     // The header check reported these already, better.
@@ -92,14 +103,39 @@ export function schemaProblems(doc: Record<string, unknown>, source: SourceIndex
     else list.push(e);
   }
   const out: Problem[] = [];
+  // Per object schema, its field names and the list of them (an object may have 20,000
+  // unknown fields); per mapping pointer, its segments.
+  const fieldsOf = new Map<SchemaNode, { known: string[]; valid: string }>();
+  const parents = new Map<string, PathSegment[]>();
   for (const [pointer, errors] of byPath) {
+    if (errors.length === 1 && errors[0]!.type === ValueErrorType.ObjectAdditionalProperties) {
+      // The common case, cut short: one unknown field, under a mapping reached before.
+      const schema = errors[0]!.schema as SchemaNode;
+      let fields = fieldsOf.get(schema);
+      if (fields === undefined) {
+        const known = Object.keys(schema.properties ?? {});
+        fields = { known, valid: known.length > 0 ? `; valid fields: ${known.join(", ")}` : "" };
+        fieldsOf.set(schema, fields);
+      }
+      const slash = pointer.lastIndexOf("/");
+      const parentPointer = pointer.slice(0, slash);
+      let parent = parents.get(parentPointer);
+      if (parent === undefined) {
+        parent = pointerToSegments(parentPointer, doc);
+        parents.set(parentPointer, parent);
+      }
+      const key = unescapePointer(pointer.slice(slash + 1));
+      const hint = suggest(key, fields.known) || fields.valid;
+      out.push(source.keyProblemAt([...parent, key], `unknown field${hint}`));
+      continue;
+    }
     const segs = pointerToSegments(pointer, doc);
     const unknown = errors.filter((e) => e.type === ValueErrorType.ObjectAdditionalProperties);
     for (const e of unknown) {
       const known = Object.keys((e.schema as SchemaNode).properties ?? {});
       const key = String(segs[segs.length - 1]);
       const hint =
-        didYouMean(key, known) || (known.length > 0 ? `; valid fields: ${known.join(", ")}` : "");
+        suggest(key, known) || (known.length > 0 ? `; valid fields: ${known.join(", ")}` : "");
       out.push(source.keyProblemAt(segs, `unknown field${hint}`));
     }
     const rest = errors.filter((e) => e.type !== ValueErrorType.ObjectAdditionalProperties);

@@ -9,7 +9,7 @@ import { CronError, parseCron } from "./cron.js";
 import { parseDuration } from "./duration.js";
 import { describe, isRecord, setOwn } from "./messages.js";
 import { type ModelPoolDocument, modelPoolSchema, type RepositorySource } from "./schema.js";
-import { formatPath, type PathSegment, parsePath, type SourceIndex } from "./source.js";
+import { appendPath, formatPath, type PathSegment, parsePath, type SourceIndex } from "./source.js";
 
 /**
  * A document as the rules see it: the defaulted document with every field that failed the
@@ -43,7 +43,7 @@ export class RuleContext {
     invalid: ReadonlySet<string>,
     problems: Problem[],
   ) {
-    this.doc = prune(doc, [], invalid) as CheckedDocument;
+    this.doc = prune(doc, "", invalid) as CheckedDocument;
     this.#source = source;
     this.#invalid = invalid;
     this.#problems = problems;
@@ -89,13 +89,13 @@ export class RuleContext {
 }
 
 /** A copy of `value` without the paths in `invalid` (and all under them). */
-function prune(value: unknown, path: PathSegment[], invalid: ReadonlySet<string>): unknown {
-  if (invalid.has(formatPath(path))) return undefined;
-  if (Array.isArray(value)) return value.map((v, i) => prune(v, [...path, i], invalid));
+function prune(value: unknown, path: string, invalid: ReadonlySet<string>): unknown {
+  if (invalid.has(path)) return undefined;
+  if (Array.isArray(value)) return value.map((v, i) => prune(v, appendPath(path, i), invalid));
   if (!isRecord(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    const kept = prune(v, [...path, k], invalid);
+  for (const k of Object.keys(value)) {
+    const kept = prune(value[k], appendPath(path, k), invalid);
     if (kept === undefined) continue;
     setOwn(out, k, kept);
   }

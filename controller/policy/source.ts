@@ -18,12 +18,19 @@ const identRe = /^[A-Za-z_][A-Za-z0-9_-]*$/;
  */
 export function formatPath(segments: readonly PathSegment[]): string {
   let out = "";
-  for (const s of segments) {
-    if (typeof s === "number") out += `[${s}]`;
-    else if (identRe.test(s)) out += out === "" ? s : `.${s}`;
-    else out += `[${JSON.stringify(s)}]`;
-  }
+  for (const s of segments) out = appendPath(out, s);
   return out;
+}
+
+/**
+ * The formatted path of `segment` under the formatted path `parent`: the same as
+ * `formatPath([...segments, segment])` where `parent` is `formatPath(segments)`, without
+ * formatting the parent again (a walk over a large document stays linear).
+ */
+export function appendPath(parent: string, segment: PathSegment): string {
+  if (typeof segment === "number") return `${parent}[${segment}]`;
+  if (identRe.test(segment)) return parent === "" ? segment : `${parent}.${segment}`;
+  return `${parent}[${JSON.stringify(segment)}]`;
 }
 
 const pathTokenRe =
@@ -89,8 +96,8 @@ export class SourceIndex implements PolicySource {
    * The place of a written field. A field under an alias is written when the anchored node
    * has it, and is placed at the alias itself.
    */
-  #find(segs: readonly PathSegment[]): Place | undefined {
-    const exact = this.#places.get(formatPath(segs));
+  #find(segs: readonly PathSegment[], formatted = formatPath(segs)): Place | undefined {
+    const exact = this.#places.get(formatted);
     if (exact !== undefined) return exact;
     for (let n = segs.length - 1; n >= 0; n--) {
       const place = this.#places.get(formatPath(segs.slice(0, n)));
@@ -125,12 +132,14 @@ export class SourceIndex implements PolicySource {
 
   /** A problem at the key of `path` (for unknown fields), else at its nearest position. */
   keyProblemAt(path: readonly PathSegment[], message: string): Problem {
-    const pos = this.keyPositionOf(path) ?? this.nearestPositionOf(path);
+    const formatted = formatPath(path);
+    const place = this.#find(path, formatted);
+    const pos = place?.key ?? place?.value ?? this.nearestPositionOf(path);
     return {
       file: this.file,
       line: pos?.line ?? 0,
       col: pos?.col ?? 0,
-      path: formatPath(path),
+      path: formatted,
       message,
     };
   }
@@ -214,24 +223,39 @@ export function indexDocument(
   const anchors = new Map<string, readonly PathSegment[]>();
   let shadowed = 0;
 
-  const walk = (node: unknown, segs: PathSegment[], place: Place): void => {
+  // `segs` is one stack shared by the whole walk (copied only for an anchor) and `path` its
+  // formatted form, built one segment at a time: no per-node copies of the path.
+  const segs: PathSegment[] = [];
+  const walk = (node: unknown, path: string, place: Place): void => {
     if (isAlias(node)) {
       const target = anchors.get(node.source);
-      places.set(formatPath(segs), target === undefined ? place : { ...place, aliasOf: target });
+      places.set(path, target === undefined ? place : { ...place, aliasOf: target });
       return;
     }
     const anchor = (node as { anchor?: string } | null)?.anchor;
-    if (anchor !== undefined) anchors.set(anchor, segs);
-    places.set(formatPath(segs), place);
+    if (anchor !== undefined) anchors.set(anchor, [...segs]);
+    places.set(path, place);
     if (isMap(node)) {
       // Of duplicate keys the last one's value is the one YAML keeps: its fields get the
       // places; an earlier one's are kept apart (under a path no field has), for aliases.
-      const last = new Map<string, unknown>();
+      // Without duplicates (the usual case) every key is its own first and last one, and
+      // neither map below is needed.
+      let last: Map<string, unknown> | undefined;
+      const keys = new Set<string>();
       for (const pair of node.items) {
-        if (isPair(pair) && isStringKey(pair.key)) last.set(String(pair.key.value), pair);
+        if (!isPair(pair) || !isStringKey(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (last === undefined && keys.has(key)) {
+          last = new Map();
+          for (const p of node.items) {
+            if (isPair(p) && isStringKey(p.key)) last.set(String(p.key.value), p);
+          }
+          break;
+        }
+        keys.add(key);
       }
-      const seen = new Map<string, SourcePos>();
-      const badKeys = new Set<unknown>();
+      const seen = last === undefined ? undefined : new Map<string, SourcePos>();
+      let badKeys: Set<unknown> | undefined;
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const keyStart = rangeStart(pair.key);
@@ -241,46 +265,64 @@ export function indexDocument(
             file,
             line: keyPos.line,
             col: keyPos.col,
-            path: formatPath(segs),
+            path,
             message: `mapping keys must be plain strings (got ${describeKey(pair.key)})`,
           });
+          badKeys ??= new Set();
           badKeys.add(pair);
           continue;
         }
         const key = String(pair.key.value);
-        let childSegs = [...segs, key];
-        const first = seen.get(key);
+        const childPath = appendPath(path, key);
+        const first = seen?.get(key);
         if (first !== undefined) {
           problems.push({
             file,
             line: keyPos.line,
             col: keyPos.col,
-            path: formatPath(childSegs),
+            path: childPath,
             message: `duplicate key (first at line ${first.line})`,
           });
-        } else seen.set(key, keyPos);
-        if (last.get(key) !== pair) childSegs = [`\u0000shadowed ${shadowed++}`];
+        } else seen?.set(key, keyPos);
         const value = pair.value;
         const valueStart = rangeStart(value);
         // An empty value (`key:` with nothing after it) is best pointed at by its key.
         const empty = isScalar(value) && value.value === null && value.source === "";
         const valuePos = valueStart === undefined || empty ? keyPos : posAt(valueStart);
-        walk(value, childSegs, { key: keyPos, value: valuePos });
+        const childPlace = { key: keyPos, value: valuePos };
+        if (last === undefined || last.get(key) === pair) {
+          segs.push(key);
+          walk(value, childPath, childPlace);
+          segs.pop();
+        } else {
+          // Kept apart, under a path no field has (a segment of its own, from the root).
+          const hidden = `\u0000shadowed ${shadowed++}`;
+          const saved = segs.splice(0, segs.length, hidden);
+          walk(value, formatPath(segs), childPlace);
+          segs.splice(0, segs.length, ...saved);
+        }
       }
       // Reported: out of the document, so that toJS neither stringifies them into unknown
       // fields (placed nowhere) nor prints a warning about them.
-      if (badKeys.size > 0) node.items = node.items.filter((p) => !badKeys.has(p));
+      if (badKeys !== undefined) {
+        const bad = badKeys;
+        node.items = node.items.filter((p) => !bad.has(p));
+      }
       return;
     }
     if (isSeq(node)) {
       node.items.forEach((item, i) => {
         const start = rangeStart(item);
-        walk(item, [...segs, i], { value: start === undefined ? place.value : posAt(start) });
+        segs.push(i);
+        walk(item, appendPath(path, i), {
+          value: start === undefined ? place.value : posAt(start),
+        });
+        segs.pop();
       });
     }
   };
 
   const rootStart = rangeStart(doc.contents) ?? 0;
-  walk(doc.contents, [], { value: posAt(rootStart) });
+  walk(doc.contents, "", { value: posAt(rootStart) });
   return places;
 }

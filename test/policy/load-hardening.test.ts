@@ -472,3 +472,30 @@ describe("template names in the same pass as the schema", () => {
     }
   });
 });
+
+describe("loadModelPool: did-you-mean work has a budget per file", () => {
+  const rows: { name: string; fields: number; hinted: string; last: string }[] = [
+    {
+      name: "20,000 unknown metadata fields make at most 10,000 comparisons (was one question each, 40,000)",
+      fields: 20_000,
+      hinted: '5:3: metadata.namespaces: unknown field; did you mean "namespace"?',
+      last: "20005:3: metadata.unknown19999: unknown field; valid fields: name, namespace, labels, annotations",
+    },
+  ];
+  for (const row of rows) {
+    it(row.name, () => {
+      const extra = [];
+      for (let i = 0; i < row.fields; i++) extra.push(`  unknown${i}: x`);
+      const yaml = pool({ 3: "metadata:\n  name: p\n  namespaces: v" }).replace(
+        "  namespaces: v\n",
+        `  namespaces: v\n${extra.join("\n")}\n`,
+      );
+      const before = suggestWork.comparisons;
+      const problems = problemsOf(yaml);
+      expect(suggestWork.comparisons - before).to.be.at.most(10_000);
+      expect(problems).to.have.length(row.fields + 1);
+      expect(problems).to.include(row.hinted);
+      expect(problems).to.include(row.last);
+    });
+  }
+});
