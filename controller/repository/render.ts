@@ -181,9 +181,10 @@ function modelFileName(config: ModelConfig): string {
 }
 
 /**
- * Renders every model of the pool. `templates` must hold each template the pool names
- * (the caller loads them and reports missing ones). `resolveModelFile` turns a pool's
- * `modelFile` into the path to copy from (relative to the pool file).
+ * Renders every model of the pool. `templates` holds each template the pool names that
+ * loaded (the caller loads them and reports the others; their models are skipped here).
+ * `resolveModelFile` turns a pool's `modelFile` into the path to copy from (relative to
+ * the pool file).
  */
 export function renderModelRepository(
   policy: Policy,
@@ -195,12 +196,8 @@ export function renderModelRepository(
   policy.spec.models.forEach((model, i) => {
     const at = `spec.models[${i}]`;
     const template = templates.get(model.template);
-    if (!template) {
-      problems.push(
-        policy.source.problemAt(`${at}.template`, `template "${model.template}" is not loaded`),
-      );
-      return;
-    }
+    // A template that did not load was reported by whoever loaded the templates.
+    if (!template) return;
     if (model.tensorrt && template.kind !== "onnx" && template.kind !== "ensemble") {
       problems.push(
         policy.source.problemAt(

@@ -76,6 +76,11 @@ export function loadTemplate(
   const metaFile = join(folder, "template.yaml");
   const shown = (f: string) => relative(process.cwd(), f) || f;
   if (reader.kind(metaFile) !== "file") {
+    const known = listTemplates(reader, dir);
+    const which =
+      known.length === 0
+        ? `; ${dir} holds no templates (folders with a template.yaml)`
+        : `${didYouMean(name, known)}; templates: ${known.join(", ")}`;
     return {
       problems: [
         {
@@ -83,7 +88,7 @@ export function loadTemplate(
           line: 0,
           col: 0,
           path: "",
-          message: `template "${name}" does not exist${didYouMean(name, listTemplates(reader, dir))}; templates: ${listTemplates(reader, dir).join(", ")}`,
+          message: `template "${name}" does not exist${which}`,
         },
       ],
     };
