@@ -17,18 +17,10 @@ import {
   type InputResult,
   type PathKind,
   type ReadOptions,
-  readErrorReason,
+  readErrorReasonOrThrow,
   STDIN_NAME,
   STDIN_PATH,
 } from "../util/input.js";
-
-/** Thrown for an OS error that is not a problem with the input: a bug, reported as such. */
-function reasonOrThrow(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  const why = readErrorReason(code);
-  if (why === undefined) throw e;
-  return why;
-}
 
 /** Reads at most `limit + 1` bytes of a stream, so an endless one (`/dev/zero`) stops. */
 async function readBounded(
@@ -103,7 +95,7 @@ export function createInputReader(options: InputReaderOptions = {}): InputReader
       );
       return finish(path, bytes, over, limit, o.expected);
     } catch (e) {
-      return { ok: false, problems: [cannotRead(path, reasonOrThrow(e))] };
+      return { ok: false, problems: [cannotRead(path, readErrorReasonOrThrow(e))] };
     } finally {
       await handle?.close().catch(() => undefined);
     }
@@ -116,7 +108,7 @@ export function createInputReader(options: InputReaderOptions = {}): InputReader
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "ENOTDIR") return "missing";
-      reasonOrThrow(e);
+      readErrorReasonOrThrow(e);
       return "other";
     }
   };
@@ -157,7 +149,7 @@ export function createInputReader(options: InputReaderOptions = {}): InputReader
         }
         source = handle.createReadStream({ highWaterMark: 1 << 16 });
       } catch (e) {
-        return { ok: false, problems: [cannotRead(path, reasonOrThrow(e))] };
+        return { ok: false, problems: [cannotRead(path, readErrorReasonOrThrow(e))] };
       }
     }
     return { ok: true, file, chunks: decodeStream(file, source, expected) };
@@ -223,6 +215,6 @@ async function* decodeStream(
     if (rest) yield rest;
   } catch (e) {
     if (e instanceof StreamInputError) throw e;
-    throw new StreamInputError(cannotRead(file, reasonOrThrow(e)));
+    throw new StreamInputError(cannotRead(file, readErrorReasonOrThrow(e)));
   }
 }

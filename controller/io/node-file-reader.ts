@@ -1,14 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { InputError } from "../diagnostics/problem.js";
 import type { FileKind, FileReader } from "../repository/file-reader.js";
-import { readErrorReason } from "../util/input.js";
-
-/** Why a file cannot be read, in the input reader's words (util/input.ts); others are bugs. */
-function readError(e: unknown): string {
-  const why = readErrorReason((e as NodeJS.ErrnoException).code);
-  if (why === undefined) throw e;
-  return why;
-}
+import { cannotRead, readErrorReasonOrThrow } from "../util/input.js";
 
 /** {@link FileReader} over node:fs: the one place the repository generator's reads happen. */
 export const nodeFileReader: FileReader = {
@@ -25,9 +18,7 @@ export const nodeFileReader: FileReader = {
     try {
       return readFileSync(path, "utf8");
     } catch (e) {
-      throw new InputError([
-        { file: path, line: 0, col: 0, path: "", message: `cannot read: ${readError(e)}` },
-      ]);
+      throw new InputError([cannotRead(path, readErrorReasonOrThrow(e))]);
     }
   },
   list(dir: string): string[] {

@@ -96,6 +96,13 @@ export function readErrorReason(code: string | undefined): string | undefined {
   }
 }
 
+/** The reason an OS error gives, in words; an error that is not a problem with the input (a bug) is rethrown. */
+export function readErrorReasonOrThrow(e: unknown): string {
+  const why = readErrorReason((e as NodeJS.ErrnoException | undefined)?.code);
+  if (why === undefined) throw e;
+  return why;
+}
+
 /** Formats a byte count as the largest whole unit that fits, e.g. `8 MiB`, `1.5 KiB`. */
 export function formatBytes(n: number): string {
   const units = ["bytes", "KiB", "MiB", "GiB"];
@@ -111,16 +118,6 @@ export function formatBytes(n: number): string {
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /**
- * Where binary data starts in `bytes`, or -1 for text: a NUL byte, or bytes that are not
- * UTF-8. Only the first `probe` bytes are examined for NULs; the UTF-8 check covers all.
- */
-export function binaryOffset(bytes: Uint8Array, probe = bytes.length): number {
-  const n = Math.min(probe, bytes.length);
-  for (let i = 0; i < n; i++) if (bytes[i] === 0) return i;
-  return -1;
-}
-
-/**
  * Turns the bytes of an input into its text, or a problem: binary data (a NUL byte, or
  * bytes that are not UTF-8) is refused with the offset where it starts, so a user who
  * passed the wrong file is told so instead of being shown kilobytes of control characters.
@@ -132,7 +129,7 @@ export function decodeInput(
   expected?: string,
 ): { readonly text: string } | { readonly problem: Problem } {
   const wanted = expected ? `; expected ${expected}` : "";
-  const nul = binaryOffset(bytes);
+  const nul = bytes.indexOf(0);
   if (nul >= 0) {
     return { problem: fileProblem(file, `not a text file (binary data at byte ${nul})${wanted}`) };
   }
@@ -151,7 +148,7 @@ export function decodeInput(
 }
 
 /** The offset of the first byte that does not continue a valid UTF-8 sequence. */
-export function firstInvalidUtf8(bytes: Uint8Array): number {
+function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i]!;
