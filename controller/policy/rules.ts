@@ -352,18 +352,31 @@ function tritonRules(c: RuleContext): void {
 }
 
 /**
+ * The one wording for a template that is not among `known` (the folders of `folder`, the
+ * templates directory), used by this rule and by the generator's template loader.
+ */
+export function unknownTemplateMessage(
+  name: string,
+  known: readonly string[],
+  folder = "the templates folder",
+): string {
+  const which =
+    known.length === 0
+      ? `; ${folder} holds no templates (folders with a template.yaml)`
+      : `${didYouMean(name, known)}; templates: ${known.join(", ")}`;
+  return `template "${name}" does not exist${which}`;
+}
+
+/**
  * Every model names a template that exists (`known`): reported with the schema's problems,
- * not only once they are fixed. The words match the generator's own check.
+ * not only once they are fixed.
  */
 export function templateRule(c: RuleContext, known: readonly string[]): void {
   const names = new Set(known);
   (c.doc.spec?.models ?? []).forEach((model, i) => {
     const name = model?.template;
     if (name === undefined || names.has(name)) return;
-    c.report(
-      `spec.models[${i}].template`,
-      `template "${name}" does not exist${didYouMean(name, known)}; templates: ${known.join(", ")}`,
-    );
+    c.report(`spec.models[${i}].template`, unknownTemplateMessage(name, known));
   });
 }
 

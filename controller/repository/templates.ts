@@ -2,6 +2,7 @@ import { join, relative } from "node:path";
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import type { Problem } from "../diagnostics/problem.js";
 import { didYouMean } from "../diagnostics/suggest.js";
+import { unknownTemplateMessage } from "../policy/rules.js";
 import type { FileReader } from "./file-reader.js";
 
 /**
@@ -76,11 +77,6 @@ export function loadTemplate(
   const metaFile = join(folder, "template.yaml");
   const shown = (f: string) => relative(process.cwd(), f) || f;
   if (reader.kind(metaFile) !== "file") {
-    const known = listTemplates(reader, dir);
-    const which =
-      known.length === 0
-        ? `; ${dir} holds no templates (folders with a template.yaml)`
-        : `${didYouMean(name, known)}; templates: ${known.join(", ")}`;
     return {
       problems: [
         {
@@ -88,7 +84,7 @@ export function loadTemplate(
           line: 0,
           col: 0,
           path: "",
-          message: `template "${name}" does not exist${which}`,
+          message: unknownTemplateMessage(name, listTemplates(reader, dir), dir),
         },
       ],
     };
