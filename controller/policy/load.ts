@@ -117,9 +117,10 @@ export function parseModelPool(
   }
   const doc = written[0]!;
   // Aliases first: nothing below may expand them until they are known to be bounded. A text
-  // without a `*` has none: then nothing needs checking, and the tree toJS makes shares no
-  // part with another, so `check` need not copy it.
-  const aliasFree = !text.includes("*");
+  // without a `&` has no anchor, so no alias that resolves (an alias without its anchor is
+  // a YAML error, reported above): then nothing needs checking, and the tree toJS makes
+  // shares no part with another, so `check` need not copy it. (A `*` is in every cron.)
+  const aliasFree = !text.includes("&");
   const aliasProblems = aliasFree ? [] : checkAliases(doc, lines, file);
   if (aliasProblems.length > 0) return { problems: sortProblems(aliasProblems) };
   const places = indexDocument(doc, lines, file, problems);
