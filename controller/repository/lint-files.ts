@@ -6,7 +6,7 @@
  */
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { type Problem, sortProblems } from "../diagnostics/problem.js";
-import type { InputReader, ReadOptions } from "../util/input.js";
+import { fileProblem, type InputReader, type ReadOptions, STDIN_PATH } from "../util/input.js";
 import {
   lintModelConfig,
   modelFolderOf,
@@ -54,8 +54,9 @@ async function expandDirectory(reader: InputReader, dir: string, depth = 0): Pro
   return out;
 }
 
-function fileProblem(file: string, message: string): Problem {
-  return { file, line: 0, col: 0, path: "", message, rule: "file" };
+/** A problem with a whole path, under lint's rule `file`. */
+function pathProblem(file: string, message: string): Problem {
+  return { ...fileProblem(file, message), rule: "file" };
 }
 
 /** Reads and parses each config file once, keyed by absolute path. */
@@ -140,17 +141,17 @@ export async function lintFiles(
   const problems: Problem[] = [];
   const files: string[] = [];
   for (const path of paths) {
-    if (path === "-" || (await reader.kind(path)) !== "directory") {
+    if (path === STDIN_PATH || (await reader.kind(path)) !== "directory") {
       files.push(path);
       continue;
     }
     const found = await expandDirectory(reader, path);
     if (found.length === 0)
-      problems.push(fileProblem(path, "no config.pbtxt or *.pbtxt files in this directory"));
+      problems.push(pathProblem(path, "no config.pbtxt or *.pbtxt files in this directory"));
     for (const f of found) files.push(f);
   }
 
-  const unique = [...new Map(files.map((f) => [f === "-" ? f : resolve(f), f])).values()];
+  const unique = [...new Map(files.map((f) => [f === STDIN_PATH ? f : resolve(f), f])).values()];
   const cache = new ConfigCache(reader, options);
   const repos = new Map<string, Promise<RepositoryIndex>>();
   for (const file of unique) {

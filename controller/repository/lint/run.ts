@@ -3,7 +3,7 @@
  * the rule name and the file position.
  */
 import { basename, dirname } from "node:path";
-import type { Problem } from "../../diagnostics/problem.js";
+import { type Problem, sortProblems } from "../../diagnostics/problem.js";
 import { createSuggester } from "../../diagnostics/suggest.js";
 import { type ParsedModelConfig, positionOf } from "../model-config.js";
 import { type LintRuleName, lintRules } from "./registry.js";
@@ -85,8 +85,5 @@ export function lintModelConfig(parsed: ParsedModelConfig, options: LintOptions 
       });
     }
   }
-  return out
-    .map((p, i) => ({ p, i }))
-    .sort((a, b) => a.p.line - b.p.line || a.p.col - b.p.col || a.i - b.i)
-    .map(({ p }) => p);
+  return sortProblems(out);
 }
