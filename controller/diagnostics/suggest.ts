@@ -8,7 +8,7 @@
  */
 
 /** Words (and candidates) longer than this many characters are never compared. */
-export const MAX_SUGGEST_LENGTH = 64;
+const MAX_SUGGEST_LENGTH = 64;
 
 /** Counts the edit-distance comparisons made, so tests can check the work is bounded. */
 export const suggestWork = { comparisons: 0 };

@@ -30,7 +30,7 @@ export function manifestsFileState(
  * `app.kubernetes.io/instance` label, with `app.kubernetes.io/managed-by: tritonscale`);
  * undefined when the file was not written by tritonscale.
  */
-export function manifestsOwner(file: string): string | undefined {
+function manifestsOwner(file: string): string | undefined {
   try {
     const first = parseAllDocuments(readFileSync(file, "utf8"))[0]?.toJS() as
       | { metadata?: { namespace?: unknown; labels?: Record<string, unknown> } }

@@ -91,7 +91,7 @@ export interface RepositoryPlan {
  * unchanged pool changes nothing). Files in the folder it does not list are someone
  * else's (a model file put into the version folder by hand) and are kept.
  */
-export function ownerMarker(pool: string, files: readonly string[]): Uint8Array {
+function ownerMarker(pool: string, files: readonly string[]): Uint8Array {
   return new TextEncoder().encode(`${JSON.stringify({ pool, files: [...files].sort() })}\n`);
 }
 
@@ -103,7 +103,7 @@ export interface FolderOwner {
 }
 
 /** Who wrote model folder `dir` (marker, or an older tritonscale's config header), or undefined. */
-export function folderOwner(dir: string): FolderOwner | undefined {
+function folderOwner(dir: string): FolderOwner | undefined {
   try {
     const marker = JSON.parse(readFileSync(join(dir, OWNER_FILE), "utf8")) as {
       pool?: unknown;

@@ -6,9 +6,9 @@
  */
 
 /** Longest name part (after the `/`). */
-export const QUALIFIED_NAME_MAX = 63;
+const QUALIFIED_NAME_MAX = 63;
 /** Longest prefix (before the `/`). */
-export const QUALIFIED_PREFIX_MAX = 253;
+const QUALIFIED_PREFIX_MAX = 253;
 
 const nameRe = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const subdomainRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

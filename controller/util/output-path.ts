@@ -101,7 +101,7 @@ export function assertOutputPath(path: string, kind: OutputKind): void {
  * The problem for an error from writing `path` (a race with the checks, or a path below
  * it), in the same wording; undefined for errors that are not about the path (a bug).
  */
-export function writeErrorProblem(path: string, e: unknown): Problem | undefined {
+function writeErrorProblem(path: string, e: unknown): Problem | undefined {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case "EISDIR":

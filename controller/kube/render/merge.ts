@@ -6,7 +6,7 @@ import type { IToleration } from "kubernetes-models/v1";
  */
 
 /** A command-line flag's name: `--exit-timeout-secs=30` → `--exit-timeout-secs`. */
-export function flagName(arg: string): string {
+function flagName(arg: string): string {
   const eq = arg.indexOf("=");
   return eq < 0 ? arg : arg.slice(0, eq);
 }
@@ -39,7 +39,7 @@ export function mergeArgs(generated: readonly string[], user: readonly string[])
  * Equal tolerations of one key with different values tolerate different taints, so both
  * stay. tolerationSeconds is not part of it: it is what the user may override.
  */
-export function tolerationKey(t: IToleration): string {
+function tolerationKey(t: IToleration): string {
   const operator = t.operator ?? "Equal";
   const value = operator === "Equal" ? (t.value ?? "") : "";
   return JSON.stringify([t.key ?? "", operator, t.effect ?? "", value]);

@@ -40,7 +40,7 @@ export class TokenizeError extends Error {
 }
 
 /** How much of a token a message shows: a 128 KB name is cut, saying how long it was. */
-export const MAX_SHOWN = 64;
+const MAX_SHOWN = 64;
 
 /** `text`, or its first {@link MAX_SHOWN} characters and `... (N characters)`. */
 export function clipped(text: string): string {
