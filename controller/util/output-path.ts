@@ -1,6 +1,7 @@
 import { accessSync, constants, realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { InputError, type Problem } from "../diagnostics/problem.js";
+import { fileProblem, readErrorReason } from "./input.js";
 
 /**
  * Checks of output paths before anything is written, and the one wording for an output
@@ -19,7 +20,7 @@ const VIRTUAL_FILE_SYSTEMS = ["/proc", "/sys"] as const;
 
 /** The problem `<path>: cannot write: <reason>`. */
 export function cannotWrite(path: string, reason: string): Problem {
-  return { file: path, line: 0, col: 0, path: "", message: `cannot write: ${reason}` };
+  return fileProblem(path, `cannot write: ${reason}`);
 }
 
 /** A path as the user would recognise it: relative when they gave a relative one. */
@@ -103,28 +104,19 @@ export function assertOutputPath(path: string, kind: OutputKind): void {
  */
 function writeErrorProblem(path: string, e: unknown): Problem | undefined {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case "EISDIR":
-      return cannotWrite(path, "is a directory, not a file");
-    case "ENOTDIR":
-      return cannotWrite(path, "a folder on the way is a file, not a directory");
-    case "EEXIST":
-      return cannotWrite(path, "something else was created there meanwhile");
-    case "EACCES":
-    case "EPERM":
-      return cannotWrite(path, "permission denied");
-    case "ENOENT":
-      return cannotWrite(path, "its folder does not exist");
-    case "EROFS":
-      return cannotWrite(path, "read-only file system");
-    case "ENOSPC":
-      return cannotWrite(path, "no space left on device");
-    case "EDQUOT":
-      return cannotWrite(path, "disk quota exceeded");
-    default:
-      return undefined;
-  }
+  const why = (code === undefined ? undefined : WRITE_REASONS[code]) ?? readErrorReason(code);
+  return why === undefined ? undefined : cannotWrite(path, why);
 }
+
+/** What an OS error means when writing, where it differs from reading (readErrorReason). */
+const WRITE_REASONS: Readonly<Record<string, string>> = {
+  ENOTDIR: "a folder on the way is a file, not a directory",
+  EEXIST: "something else was created there meanwhile",
+  ENOENT: "its folder does not exist",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on device",
+  EDQUOT: "disk quota exceeded",
+};
 
 /** Rethrows an error from writing `path` as an InputError when it is about the path. */
 export function rethrowWriteError(path: string, e: unknown): never {
