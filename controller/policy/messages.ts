@@ -106,17 +106,19 @@ export function schemaProblems(doc: Record<string, unknown>, source: SourceIndex
   // Per object schema, its field names and the list of them (an object may have 20,000
   // unknown fields); per mapping pointer, its segments.
   const fieldsOf = new Map<SchemaNode, { known: string[]; valid: string }>();
+  const unknownField = (key: string, schema: SchemaNode): string => {
+    let fields = fieldsOf.get(schema);
+    if (fields === undefined) {
+      const known = Object.keys(schema.properties ?? {});
+      fields = { known, valid: known.length > 0 ? `; valid fields: ${known.join(", ")}` : "" };
+      fieldsOf.set(schema, fields);
+    }
+    return `unknown field${suggest(key, fields.known) || fields.valid}`;
+  };
   const parents = new Map<string, PathSegment[]>();
   for (const [pointer, errors] of byPath) {
     if (errors.length === 1 && errors[0]!.type === ValueErrorType.ObjectAdditionalProperties) {
       // The common case, cut short: one unknown field, under a mapping reached before.
-      const schema = errors[0]!.schema as SchemaNode;
-      let fields = fieldsOf.get(schema);
-      if (fields === undefined) {
-        const known = Object.keys(schema.properties ?? {});
-        fields = { known, valid: known.length > 0 ? `; valid fields: ${known.join(", ")}` : "" };
-        fieldsOf.set(schema, fields);
-      }
       const slash = pointer.lastIndexOf("/");
       const parentPointer = pointer.slice(0, slash);
       let parent = parents.get(parentPointer);
@@ -125,18 +127,16 @@ export function schemaProblems(doc: Record<string, unknown>, source: SourceIndex
         parents.set(parentPointer, parent);
       }
       const key = unescapePointer(pointer.slice(slash + 1));
-      const hint = suggest(key, fields.known) || fields.valid;
-      out.push(source.keyProblemAt([...parent, key], `unknown field${hint}`));
+      out.push(
+        source.keyProblemAt([...parent, key], unknownField(key, errors[0]!.schema as SchemaNode)),
+      );
       continue;
     }
     const segs = pointerToSegments(pointer, doc);
     const unknown = errors.filter((e) => e.type === ValueErrorType.ObjectAdditionalProperties);
     for (const e of unknown) {
-      const known = Object.keys((e.schema as SchemaNode).properties ?? {});
       const key = String(segs[segs.length - 1]);
-      const hint =
-        suggest(key, known) || (known.length > 0 ? `; valid fields: ${known.join(", ")}` : "");
-      out.push(source.keyProblemAt(segs, `unknown field${hint}`));
+      out.push(source.keyProblemAt(segs, unknownField(key, e.schema as SchemaNode)));
     }
     const rest = errors.filter((e) => e.type !== ValueErrorType.ObjectAdditionalProperties);
     if (rest.length === 0) continue;
