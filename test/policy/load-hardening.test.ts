@@ -14,25 +14,7 @@ import { suggestWork } from "../../controller/diagnostics/suggest.js";
 import { parseModelPool, parseModelPoolObject } from "../../controller/policy/index.js";
 import { findDeepNesting, MAX_NESTING } from "../../controller/policy/yaml-limits.js";
 import { runCaptured } from "../support/io.js";
-
-/** A valid pool, one line per entry (see load.test.ts); extra lines start at line 11. */
-const BASE = [
-  "apiVersion: tritonscale.dev/v1alpha1", // 1
-  "kind: ModelPool", // 2
-  "metadata: { name: yolo-detect, namespace: vision }", // 3
-  "spec:", // 4
-  "  slo: { latencyP99Ms: 85 }", // 5
-  "  models:", // 6
-  "    - name: yolov8s", // 7
-  "      template: yolov8-onnx", // 8
-  "      imageSize: 640", // 9
-  "      classes: 80", // 10
-];
-
-function pool(replace: Record<number, string>, ...extra: string[]): string {
-  const lines = BASE.map((l, i) => replace[i + 1] ?? l);
-  return `${[...lines, ...extra].join("\n")}\n`;
-}
+import { pool } from "../support/pool-text.js";
 
 function problemsOf(yaml: string, templates?: readonly string[]): string[] {
   const options = templates === undefined ? {} : { templates };
