@@ -30,7 +30,17 @@ function isZeroDuration(text: string): boolean {
  * Empty when Prometheus would accept it.
  */
 export function checkPromQL(expr: string): string[] {
-  const problems: string[] = [];
+  return promqlFindings(expr).map((f) => f.message);
+}
+
+/** A problem {@link checkPromQL} finds, with what kind it is. */
+interface PromQLFinding {
+  readonly kind: "syntax" | "empty-range";
+  readonly message: string;
+}
+
+function promqlFindings(expr: string): PromQLFinding[] {
+  const problems: PromQLFinding[] = [];
   const tree = parser.parse(expr);
   tree.iterate({
     enter(node) {
@@ -41,7 +51,10 @@ export function checkPromQL(expr: string): string[] {
             : node.from >= expr.length
               ? "at end of input"
               : `before ${JSON.stringify(expr.slice(node.from, node.from + 20))}`;
-        problems.push(`${lineCol(expr, node.from)}: syntax error ${near}`);
+        problems.push({
+          kind: "syntax",
+          message: `${lineCol(expr, node.from)}: syntax error ${near}`,
+        });
         return;
       }
       if (node.name !== "MatrixSelector" && node.name !== "SubqueryExpr") return;
@@ -50,9 +63,10 @@ export function checkPromQL(expr: string): string[] {
       if (range === null) return;
       const text = expr.slice(range.from, range.to);
       if (isZeroDuration(text)) {
-        problems.push(
-          `${lineCol(expr, range.from)}: range [${text}] is empty: Prometheus refuses a range selector or subquery of zero time`,
-        );
+        problems.push({
+          kind: "empty-range",
+          message: `${lineCol(expr, range.from)}: range [${text}] is empty: Prometheus refuses a range selector or subquery of zero time`,
+        });
       }
     },
   });
@@ -168,8 +182,9 @@ export function promqlProblems(
 ): Problem[] {
   const problems: Problem[] = [];
   for (const e of renderedExpressions(objects)) {
-    for (const p of checkPromQL(e.expr)) {
-      const empty = p.includes("is empty");
+    for (const f of promqlFindings(e.expr)) {
+      const p = f.message;
+      const empty = f.kind === "empty-range";
       const field = empty ? "spec.monitoring.scrapeInterval" : e.field;
       const why = empty
         ? `set spec.monitoring.scrapeInterval above 0 (rate windows are four scrape intervals)`
