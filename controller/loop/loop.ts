@@ -59,7 +59,7 @@ export interface LoopPorts {
 /** Something the loop could not do, for logs and metrics; the loop carries on. */
 export type LoopEvent =
   | {
-      readonly kind: "collect-failed" | "cluster-failed" | "decide-failed";
+      readonly kind: "collect-failed" | "cluster-failed" | "decide-failed" | "reconcile-failed";
       readonly pool: PoolRef;
       readonly at: number;
       readonly error: string;
@@ -165,7 +165,15 @@ export class ControlLoop {
     private readonly ports: LoopPorts,
     private readonly options: LoopOptions = {},
   ) {
-    this.onEvent = options.onEvent ?? (() => {});
+    const told = options.onEvent;
+    // A failing listener must not stop a pool's loop.
+    this.onEvent = (event) => {
+      try {
+        told?.(event);
+      } catch {
+        // nothing to tell it with
+      }
+    };
   }
 
   /**
@@ -270,7 +278,11 @@ export class ControlLoop {
     }
   }
 
-  /** Binds a changed policy: the same scaler carries its state over; the window is kept. */
+  /**
+   * Binds a changed policy: the same scaler carries its state over; the window is kept
+   * unless its rate window changed (then rates are missing, and the scaler holds, until
+   * two new rounds).
+   */
   private rebind(run: PoolRun, policy: Policy): void {
     const binding = this.bind(run.ref, policy);
     if (binding === undefined) return;
@@ -323,7 +335,17 @@ export class ControlLoop {
           if (run.nextTick <= now)
             run.nextTick = now + run.binding.policy.spec.scaling.syncPeriodSeconds;
         }
-        await this.reconcile(run);
+        try {
+          await this.reconcile(run);
+        } catch (e) {
+          // A bug, not an expected failure (those are events already): keep the pool running.
+          this.onEvent({
+            kind: "reconcile-failed",
+            pool: run.ref,
+            at: clock.now(),
+            error: message(e),
+          });
+        }
         continue;
       }
       const boundary = nextBoundary(run.binding.policy, now, run.nextTick - now);

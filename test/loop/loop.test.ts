@@ -247,6 +247,41 @@ describe("loop: collect → decide → publish per pool", () => {
     await h.loop.stop();
   });
 
+  it("a bug in one reconcile (a malformed scrape) is reported and the pool carries on", async () => {
+    const h = harness();
+    const collect = h.metrics.collect.bind(h.metrics);
+    let broken = true;
+    h.metrics.collect = async (p, now) =>
+      broken ? (undefined as unknown as ReturnType<typeof collect>) : collect(p, now);
+    h.loop.setPool(REF, POLICY);
+    await settle();
+    broken = false;
+    await h.clock.advance(30);
+    expect(h.events.map((e) => e.kind)).to.deep.equal(["reconcile-failed"]);
+    expect(h.at()).to.deep.equal([15, 30]);
+    await h.loop.stop();
+  });
+
+  it("a listener that throws does not stop the loop", async () => {
+    const clock = new ManualClock(T0);
+    const sink = new RecordingSink();
+    const metrics = new FakeMetrics(T0);
+    metrics.fail = true;
+    const loop = new ControlLoop(
+      { metrics, cluster: new FakeCluster(), sinks: [sink], clock },
+      {
+        capacityOf: CAPACITY,
+        onEvent: () => {
+          throw new Error("logger down");
+        },
+      },
+    );
+    loop.setPool(REF, POLICY);
+    await clock.advance(30);
+    expect(sink.decisions).to.have.length(3);
+    await loop.stop();
+  });
+
   it("stop() lets the reconcile in progress finish and publish, then resolves", async () => {
     const h = harness();
     h.loop.setPool(REF, POLICY);
