@@ -256,7 +256,9 @@ export class ControlLoop {
   private windowSettings(b: Binding) {
     return {
       rateWindowSeconds: b.windowSeconds,
-      entryModels: b.policy.spec.models.map((m) => m.name),
+      // Both namings, as the rendered recording rules try them (kube/render/prometheus.ts):
+      // an ensemble template's detector is `<name>-detector`, any other's is `<name>`.
+      models: b.policy.spec.models.map((m) => ({ entry: m.name, detector: `${m.name}-detector` })),
     };
   }
 

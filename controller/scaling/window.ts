@@ -31,6 +31,8 @@ import type { LoadSnapshot, Signal } from "./types.js";
  *   {@link PoolScrape.front}: where requests arrive, even while no replica is ready), else
  *   Σ Δ(request_success + request_failure) / span over the entry models (the names clients
  *   call; a rejected request is demand too);
+ * - the rest is read from each model's detector (an ensemble's `<name>-detector` where a
+ *   replica exports it, else the model itself), as the rendered recording rules do;
  * - queue delay per request: Σ Δqueue_duration_us / Σ Δrequest_success, in ms;
  * - compute per batch: Σ Δcompute_infer_duration_us / Σ Δrequest_success, in ms. Triton
  *   charges every request of a batch the batch's compute time, so this is the mean batch
@@ -66,11 +68,25 @@ export interface WindowSettings {
   /** Seconds the rates are averaged over, like Prometheus' `rate(x[w])`. */
   readonly rateWindowSeconds: number;
   /**
-   * Models whose answered requests count as arrivals when the round has no front: the names
-   * clients call (for an ensemble, the ensemble, not its composing models).
-   * @default every model
+   * The pool's models, to tell the series apart as the rendered recording rules do
+   * (kube/render/prometheus.ts): answers of the entry models are arrivals; queue, compute,
+   * batches and pending come from each model's detector. @default every series counts for
+   * everything (one model per replica, as in the simulator)
    */
-  readonly entryModels?: readonly string[];
+  readonly models?: readonly WindowModel[];
+}
+
+/** One pool model as the window reads its series. */
+export interface WindowModel {
+  /** The name clients call (Triton's `model` label); its answered requests are arrivals. */
+  readonly entry: string;
+  /**
+   * The model that batches on the GPU when it has a name of its own (an ensemble's
+   * `<name>-detector`). On a replica that exports it, it alone gives the model's queue,
+   * compute, batches and pending (not the ensemble's per-request "batches", not the Python
+   * pre/postprocess models); on a replica that does not, the entry's series do.
+   */
+  readonly detector?: string;
 }
 
 /** The load signals of a snapshot: what the window can say about a pool's load. */
@@ -114,11 +130,13 @@ interface SeriesPoint {
   readonly counters: ModelCounters;
 }
 
-/** A series' samples within the window, oldest first, and which model it is. */
+/** A series' samples within the window, oldest first, and what it counts for. */
 interface Series {
-  readonly replica: string;
-  readonly model: string;
   readonly points: SeriesPoint[];
+  /** Its answers are arrivals. */
+  entry: boolean;
+  /** Its queue, compute and batches are the pool's. */
+  detector: boolean;
 }
 
 /**
@@ -175,7 +193,6 @@ export class SignalWindow {
   private rounds: PoolScrape[] = [];
   /** The last scrape in which each replica of the latest round was reachable. */
   private readonly lastReachable = new Map<string, ReplicaScrape>();
-  private readonly entries: ReadonlySet<string> | undefined;
 
   constructor(readonly settings: WindowSettings) {
     if (!(settings.rateWindowSeconds > 0)) {
@@ -183,7 +200,6 @@ export class SignalWindow {
         `rate window must be a positive number of seconds. Received: ${settings.rateWindowSeconds}`,
       );
     }
-    this.entries = settings.entryModels ? new Set(settings.entryModels) : undefined;
   }
 
   /** Rounds kept (for tests of the fixed memory). */
@@ -220,6 +236,18 @@ export class SignalWindow {
     return true;
   }
 
+  /** The models of a replica's scrape that are detectors; undefined: every model is. */
+  private detectorsOf(r: ReplicaScrape): ReadonlySet<string> | undefined {
+    const models = this.settings.models;
+    if (models === undefined) return undefined;
+    const present = new Set(r.models.map((m) => m.model));
+    const out = new Set<string>();
+    for (const m of models) {
+      out.add(m.detector !== undefined && present.has(m.detector) ? m.detector : m.entry);
+    }
+    return out;
+  }
+
   /** The signals as of `now` (seconds on the rounds' clock), from the rounds recorded so far. */
   read(now: number): WindowReading {
     const latest = this.rounds.at(-1);
@@ -246,7 +274,9 @@ export class SignalWindow {
       if (known === undefined) continue;
       replicaData = true;
       if (known.t < asOf) asOf = known.t;
+      const detectors = this.detectorsOf(known);
       for (const m of known.models) {
+        if (detectors !== undefined && !detectors.has(m.model)) continue;
         if (m.pendingRequests !== undefined) {
           pending += m.pendingRequests;
           hasPending = true;
@@ -279,16 +309,23 @@ export class SignalWindow {
 
     // Counters over the window, per series.
     const series = new Map<string, Series>();
+    const entries = this.settings.models
+      ? new Set(this.settings.models.map((m) => m.entry))
+      : undefined;
     for (const round of this.rounds) {
       for (const r of round.replicas) {
         if (r.phase === "unreachable") continue;
+        const detectors = this.detectorsOf(r);
         for (const m of r.models) {
           const key = `${r.replica}\u0000${m.model}\u0000${m.version}`;
           let s = series.get(key);
           if (s === undefined) {
-            s = { replica: r.replica, model: m.model, points: [] };
+            s = { points: [], entry: false, detector: false };
             series.set(key, s);
           }
+          // What a series counts for is read from its latest round.
+          s.entry = entries === undefined || entries.has(m.model);
+          s.detector = detectors === undefined || detectors.has(m.model);
           s.points.push({ t: round.t, counters: m.counters });
         }
       }
@@ -302,11 +339,12 @@ export class SignalWindow {
     let inferred = 0;
     let executed = 0;
     for (const s of series.values()) {
-      if (this.entries === undefined || this.entries.has(s.model)) {
+      if (s.entry) {
         const a = increase(s.points, answered);
         arrivals += a.num;
         arrivalPairs += a.pairs;
       }
+      if (!s.detector) continue;
       const q = increase(s.points, queueUs, success);
       queue += q.num;
       queueRequests += q.den;

@@ -227,17 +227,43 @@ const ROWS: readonly Row[] = [
     expect: { pending: [6, 0], gpuUtilization: [0.6, 0], arrivalRate: [40, 0] },
   },
   {
-    name: "multi-model pool: every model's queue and batches, arrivals at the entry models only",
-    settings: { entryModels: ["ensemble", "other"] },
+    name: "multi-model pool: arrivals at the entry models, queue, batches and pending at the detectors",
+    settings: {
+      models: [
+        { entry: "ensemble", detector: "ensemble-detector" },
+        { entry: "other", detector: "other-detector" },
+      ],
+    },
     rounds: rounds(5, (t, i) => [
       replica("a", t, [
-        model("ensemble", { requestSuccess: 300 * i, requestFailure: 30 * i }, 0),
-        model("detector", served(300 * i), 3),
+        model(
+          "ensemble",
+          {
+            requestSuccess: 300 * i,
+            requestFailure: 30 * i,
+            execCount: 300 * i,
+            inferenceCount: 300 * i,
+            queueDurationUs: 0,
+          },
+          0,
+        ),
+        model("ensemble-detector", served(300 * i), 3),
+        model(
+          "ensemble-preprocess",
+          {
+            requestSuccess: 300 * i,
+            inferenceCount: 300 * i,
+            execCount: 300 * i,
+            queueDurationUs: 0,
+          },
+          9,
+        ),
         model("other", served(120 * i), 1),
       ]),
     ]),
     now: 60,
-    // (1200 + 120 + 480) / 60 = 30 req/s; queue and compute over detector + other alike.
+    // (1200 + 120 + 480) / 60 = 30 req/s; the ensemble's own and the preprocess model's
+    // batch-1, no-queue series would pull batch size and queue delay down: left out.
     expect: { arrivalRate: [30, 0], pending: [4, 0], queueDelayMs: [5, 0], batchSize: [4, 0] },
   },
   {
