@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { nextBoundary, prewarmLeadSeconds } from "../../controller/loop/boundaries.js";
 import { type PoolCapacity, poolCapacity } from "../../controller/loop/capacity.js";
+import { createSystemClock } from "../../controller/loop/clock.js";
 import { capacityAtSlo } from "../../controller/simulate/capacity.js";
 import { DEFAULT_START_EPOCH } from "../../controller/simulate/engine.js";
 import { DEFAULT_PROFILE } from "../../controller/simulate/profile.js";
@@ -75,5 +76,19 @@ describe("loop/capacity: the capacity simulate computes, from the pool itself", 
     expect(c.perReplica).to.be.above(0);
     expect(c.perModel).to.deep.equal({ [model.name]: simulated.requestsPerSecond });
     expect(c.profiles[model.name]).to.equal(DEFAULT_PROFILE.name);
+  });
+});
+
+describe("loop/clock: the system clock's sleep", () => {
+  it("resolves at once when aborted before or while sleeping (no wall-clock wait)", async () => {
+    const clock = createSystemClock();
+    const early = new AbortController();
+    early.abort();
+    await clock.sleep(3600, early.signal);
+    const late = new AbortController();
+    const sleeping = clock.sleep(3600, late.signal);
+    late.abort();
+    await sleeping;
+    expect(Math.abs(clock.now() - Date.now() / 1000)).to.be.below(1);
   });
 });
