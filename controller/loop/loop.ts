@@ -368,12 +368,14 @@ export class ControlLoop {
     }
     const { policy, scaler, capacity } = run.binding;
     const { clock, metrics, cluster } = this.ports;
-    const now = clock.now();
+    const asked = clock.now();
     const [collected, counted] = await Promise.allSettled([
-      metrics.collect(policy, now),
-      cluster.replicas(policy, now),
+      metrics.collect(policy, asked),
+      cluster.replicas(policy, asked),
     ]);
     if (run.removed) return;
+    // Decided when the answers are in: signal ages count from here.
+    const now = clock.now();
     if (counted.status === "rejected") {
       this.onEvent({
         kind: "cluster-failed",

@@ -248,8 +248,13 @@ export class SignalWindow {
     return out;
   }
 
-  /** The signals as of `now` (seconds on the rounds' clock), from the rounds recorded so far. */
-  read(now: number): WindowReading {
+  /**
+   * The signals as of `at` (seconds on the rounds' clock), from the rounds recorded so far.
+   * A round stamped after `at` (a source's own clock a little ahead) reads as 0 s old.
+   */
+  read(at: number): WindowReading {
+    const latestT = this.rounds.at(-1)?.t;
+    const now = latestT !== undefined && latestT > at ? latestT : at;
     const latest = this.rounds.at(-1);
     if (latest === undefined) return { signals: {}, loadingReplicas: 0, unreachableReplicas: 0 };
     const first = this.rounds[0]!;

@@ -306,6 +306,12 @@ const ROWS: readonly Row[] = [
     },
   },
   {
+    name: "a round stamped after now (the source's clock ahead) is 0 s old, never negative",
+    rounds: rounds(2, (t, i) => [replica("a", t, [model("m", served(600 * i), 2)])]),
+    now: 14.5,
+    expect: { pending: [2, 0], arrivalRate: [40, 0] },
+  },
+  {
     name: "no round yet: every signal missing",
     rounds: [],
     now: 5,
