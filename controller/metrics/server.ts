@@ -122,7 +122,6 @@ export async function startControllerServers(
   };
   const readyz: Handler = (_req, res) => {
     const why: string[] = [];
-    if (closing) why.push("shutting down");
     if (!(h.isLeader?.() ?? true)) why.push("not the leader");
     if (!h.initialSyncDone()) why.push("initial sync not done");
     if (why.length > 0) send(res, 503, TEXT, `not ready: ${why.join(", ")}\n`);

@@ -301,7 +301,7 @@ describe("prometheus: prometheus-adapter rules and HPA metrics", () => {
     {
       scaler: "tritonscale",
       want: [
-        `External ${ADAPTER_METRICS.pendingPerReplica} Value 8`,
+        `External ${ADAPTER_METRICS.desiredReplicas} AverageValue 1`,
         `Pods ${ADAPTER_METRICS.queueTimeMs} AverageValue 42.5`,
       ],
     },
@@ -311,12 +311,12 @@ describe("prometheus: prometheus-adapter rules and HPA metrics", () => {
   for (const s of scalers) {
     it(`hpaMetricSpecs for scaler ${s.scaler} name metrics the adapter serves`, () => {
       const p = pool({ scaler: s.scaler });
-      const specs = hpaMetricSpecs(p);
+      const specs = hpaMetricSpecs(p, "spot");
       const served = buildAdapterRules(p);
       const shown = specs.map((m) =>
         m.type === "Pods"
           ? `Pods ${m.pods?.metric.name} ${m.pods?.target.type} ${m.pods?.target.averageValue}`
-          : `External ${m.external?.metric.name} ${m.external?.target.type} ${m.external?.target.value}`,
+          : `External ${m.external?.metric.name} ${m.external?.target.type} ${m.external?.target.value ?? m.external?.target.averageValue}`,
       );
       expect(shown).to.deep.equal(s.want);
       for (const m of specs) {
@@ -325,7 +325,10 @@ describe("prometheus: prometheus-adapter rules and HPA metrics", () => {
         else {
           expect(served.externalRules.map((r) => r.name.as)).to.include(m.external?.metric.name);
           expect(m.external?.metric.selector).to.deep.equal({
-            matchLabels: { [PROM_POOL_LABEL]: "yolo" },
+            matchLabels:
+              m.external?.metric.name === ADAPTER_METRICS.desiredReplicas
+                ? { pool: "yolo", capacity_type: "spot" }
+                : { [PROM_POOL_LABEL]: "yolo" },
           });
         }
       }
@@ -1012,26 +1015,22 @@ describe("prometheus: a real Prometheus evaluates the rules, the KEDA query and 
       });
     });
 
-    it(`${c.name}: the adapter's External query for the HPA's selector returns the pool's pending per replica`, async () => {
-      const externals = hpaMetricSpecs(c.policy).filter((m) => m.type === "External");
-      expect(externals).to.have.length(1);
-      for (const m of externals) {
-        const rule = buildAdapterRules(c.policy).externalRules.find(
-          (r) => r.name.as === m.external?.metric.name,
-        );
-        expect(rule, m.external?.metric.name).to.not.equal(undefined);
-        if (!rule) continue;
-        const selector = m.external?.metric.selector?.matchLabels ?? {};
-        const expr = expandAdapterQuery(
-          rule.metricsQuery,
-          adapterExternalQueryArgs(seriesOf(rule), c.policy.metadata.namespace, selector),
-        );
-        await eventually(`${c.name}: adapter External query`, 30, () =>
-          check(expr, want.pendingPerReplica),
-        );
-        const [s] = await query(expr);
-        expect(s?.metric[PROM_POOL_LABEL]).to.equal(c.policy.metadata.name);
-      }
+    it(`${c.name}: the adapter's External query for the pool's selector returns the pool's pending per replica`, async () => {
+      const rule = buildAdapterRules(c.policy).externalRules.find(
+        (r) => r.name.as === ADAPTER_METRICS.pendingPerReplica,
+      );
+      expect(rule).to.not.equal(undefined);
+      if (!rule) return;
+      const selector = { [PROM_POOL_LABEL]: c.policy.metadata.name };
+      const expr = expandAdapterQuery(
+        rule.metricsQuery,
+        adapterExternalQueryArgs(seriesOf(rule), c.policy.metadata.namespace, selector),
+      );
+      await eventually(`${c.name}: adapter External query`, 30, () =>
+        check(expr, want.pendingPerReplica),
+      );
+      const [s] = await query(expr);
+      expect(s?.metric[PROM_POOL_LABEL]).to.equal(c.policy.metadata.name);
     });
   }
 
