@@ -267,12 +267,12 @@ export function createControllerMetrics(options: ControllerMetricsOptions = {}):
       if (!(old in d.capacityPerReplica)) capacityAtSlo.remove({ ...pl, model: old });
     }
     models.clear();
+    let smallest: number | undefined;
     for (const [model, c] of capacities) {
       capacityAtSlo.set({ ...pl, model }, c);
       models.add(model);
+      smallest = smallest === undefined ? c : Math.min(smallest, c);
     }
-    const smallest =
-      capacities.length === 0 ? undefined : Math.min(...capacities.map(([, c]) => c));
     setOrRemove(
       headroom,
       pl,
