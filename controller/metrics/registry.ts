@@ -64,7 +64,11 @@ export interface ControllerMetrics extends DecisionSink {
   recordReconcileError(kind: string): void;
   /** Counts a failed server-side apply, by the object's Kubernetes kind (e.g. `Deployment`). */
   recordApplyError(kind: string): void;
-  /** Whether this instance acts (holds the Lease, or runs without leader election). */
+  /**
+   * Whether this instance acts: holds the Lease, or runs without leader election (call
+   * `setLeader(true)` then, e.g. with `--pools DIR`). Starts at false. The HPA's adapter
+   * rule reads `desired` only from an instance whose `tritonscale_leader` is 1.
+   */
   setLeader(leader: boolean): void;
   /** The exposition text of the registry. */
   metrics(): Promise<string>;

@@ -1,6 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { expect } from "chai";
+import { parse } from "yaml";
+import {
+  buildControllerService,
+  CONTROLLER_NAMESPACE,
+} from "../../controller/kube/install/index.js";
 import {
   createControllerMetrics,
   METRICS,
@@ -59,5 +65,22 @@ describe("metrics: README's table and the registry agree", () => {
       { name: "tritonscale_held", type: "gauge", labels: ["namespace"], meaning: "x meaning here" },
       { name: "tritonscale_leader", type: "gauge", labels: [], meaning: "another meaning" },
     ]);
+  });
+
+  it("the ServiceMonitor shown validates, selects the controller's Service and keeps its labels", () => {
+    const readme = readFileSync(join(projectRoot, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("### Controller metrics"));
+    const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(block, "a yaml block in the section").to.be.a("string");
+    const sm = new ServiceMonitor(parse(block!));
+    expect(() => sm.validate()).not.to.throw();
+    const service = buildControllerService();
+    expect(sm.metadata?.namespace).to.equal(CONTROLLER_NAMESPACE);
+    for (const [k, v] of Object.entries(sm.spec.selector.matchLabels ?? {})) {
+      expect(service.metadata?.labels?.[k], k).to.equal(v);
+    }
+    const endpoint = sm.spec.endpoints?.[0];
+    expect(service.spec?.ports?.map((p) => p.name)).to.include(endpoint?.port);
+    expect(endpoint?.honorLabels).to.equal(true);
   });
 });

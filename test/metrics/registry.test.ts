@@ -9,6 +9,7 @@ import {
   METRICS,
   REASON_CLASSES,
   type ReasonClass,
+  startControllerServers,
 } from "../../controller/metrics/index.js";
 import { requireTool } from "../support/tools.js";
 import { type DecisionParts, decision, samples } from "./support.js";
@@ -239,9 +240,23 @@ describe("metrics: promtool check metrics", () => {
     return m;
   };
 
-  it("finds no problem in the tritonscale_ metrics of a busy registry", async function () {
+  it("finds no problem in the tritonscale_ metrics of a busy controller's GET /metrics", async function () {
     requireTool(this, "promtool", "prometheus", "promtool", ["--version"]);
-    const text = await busy().metrics();
+    const servers = await startControllerServers({
+      registry: busy().registry,
+      health: { lastTick: () => undefined, periodSeconds: 30, initialSyncDone: () => true },
+      host: "127.0.0.1",
+      metricsPort: 0,
+      healthPort: 0,
+    });
+    let text = "";
+    try {
+      const res = await fetch(`http://127.0.0.1:${servers.metricsPort}/metrics`);
+      expect(res.status).to.equal(200);
+      text = await res.text();
+    } finally {
+      await servers.close();
+    }
     const r = check(text);
     // prom-client's own nodejs_* gauges end in _total, which promtool's lint flags; ours must not.
     const ours = `${r.stdout}${r.stderr}`
