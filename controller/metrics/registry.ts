@@ -267,8 +267,9 @@ export function createControllerMetrics(options: ControllerMetricsOptions = {}):
     }
 
     const capacities = Object.entries(d.capacityPerReplica).filter(([, c]) => Number.isFinite(c));
+    const current = new Set(capacities.map(([model]) => model));
     for (const old of models) {
-      if (!(old in d.capacityPerReplica)) capacityAtSlo.remove({ ...pl, model: old });
+      if (!current.has(old)) capacityAtSlo.remove({ ...pl, model: old });
     }
     models.clear();
     let smallest: number | undefined;

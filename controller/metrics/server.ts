@@ -84,7 +84,8 @@ const TEXT = "text/plain; charset=utf-8";
 
 /**
  * Starts the metrics and health servers and resolves once both listen. Rejects (having
- * closed what it opened) when a port cannot be bound, e.g. `EADDRINUSE`.
+ * closed what it opened) when a port cannot be bound, e.g. `EADDRINUSE`, and with a
+ * RangeError for a period that is not > 0.
  *
  * Liveness, worked example: period 30 s, wedgedAfterPeriods 3 → `/healthz` fails once the
  * last tick is more than 90 s old (`loop wedged: last tick 95 s ago > 3 × 30 s`); a slow
@@ -94,6 +95,11 @@ export async function startControllerServers(
   options: ControllerServersOptions,
 ): Promise<ControllerServers> {
   const h = options.health;
+  if (!(h.periodSeconds > 0) || !((h.wedgedAfterPeriods ?? 3) > 0)) {
+    throw new RangeError(
+      `health: periodSeconds and wedgedAfterPeriods must be > 0. Received: periodSeconds ${h.periodSeconds}, wedgedAfterPeriods ${h.wedgedAfterPeriods}`,
+    );
+  }
   const now = h.now ?? (() => Date.now() / 1000);
   const startedAt = now();
   const wedgedAfter = (h.wedgedAfterPeriods ?? 3) * h.periodSeconds;

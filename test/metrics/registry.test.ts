@@ -158,10 +158,11 @@ describe("metrics: createControllerMetrics", () => {
     expect(s.get(`tritonscale_decisions_total{${YOLO},reason_class="held"}`)).to.equal("1");
   });
 
-  it("a model the pool no longer has loses its capacity series", async () => {
+  it("a model the pool no longer has (or with no finite capacity) loses its capacity series", async () => {
     const m = createControllerMetrics({ processMetrics: false });
-    m.publish(decision({ capacity: { a: 10, b: 20 } }));
-    m.publish(decision({ capacity: { b: 25 } }));
+    m.publish(decision({ capacity: { a: 10, b: 20, constructor: 5 } }));
+    // `constructor` now has no finite capacity: gone too (no prototype lookup keeps it).
+    m.publish(decision({ capacity: { b: 25, constructor: Number.NaN } }));
     const s = samples(await m.metrics());
     expect([...s.keys()].filter((k) => k.startsWith(METRICS.capacityAtSlo.name))).to.deep.equal([
       `tritonscale_capacity_at_slo_requests_per_second{model="b",${YOLO}}`,

@@ -208,6 +208,20 @@ describe("metrics: the HTTP servers (real HTTP on loopback)", () => {
     expect(error?.code).to.equal("EADDRINUSE");
   });
 
+  it("rejects a period that is not > 0, naming it", async () => {
+    for (const periodSeconds of [0, Number.NaN, -5]) {
+      let error: Error | undefined;
+      try {
+        await start({ health: { ...world().health, periodSeconds } });
+      } catch (e) {
+        error = e as Error;
+      }
+      expect(error?.message, String(periodSeconds)).to.match(
+        /periodSeconds and wedgedAfterPeriods must be > 0\. Received: periodSeconds/,
+      );
+    }
+  });
+
   it("a failing collector answers 500 with the reason, the server keeps serving", async () => {
     const registry = new Registry();
     new Gauge({
