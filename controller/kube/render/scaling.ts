@@ -183,7 +183,7 @@ export function buildHpa(
       scaleTargetRef: deploymentRef(deployment),
       minReplicas: min,
       maxReplicas: max,
-      metrics: hpaMetricSpecs(policy),
+      metrics: hpaMetricSpecs(policy, type),
       behavior: hpaBehavior(policy),
     },
   });
