@@ -83,6 +83,8 @@ export interface StandinTls {
   readonly caCert: Buffer;
   readonly clientCert?: Buffer;
   readonly clientKey?: Buffer;
+  /** The name the server's certificate must carry, when the address is an IP. */
+  readonly serverName?: string;
 }
 
 export class KedaStandin {
@@ -94,7 +96,9 @@ export class KedaStandin {
       tls === undefined
         ? grpc.credentials.createInsecure()
         : grpc.credentials.createSsl(tls.caCert, tls.clientKey ?? null, tls.clientCert ?? null);
-    this.#client = new Client(address, creds) as unknown as ExternalScalerClient;
+    const options =
+      tls?.serverName === undefined ? {} : { "grpc.ssl_target_name_override": tls.serverName };
+    this.#client = new Client(address, creds, options) as unknown as ExternalScalerClient;
   }
 
   #unary<Req, Res>(method: Unary<Req, Res>, req: Req): Promise<Res> {
