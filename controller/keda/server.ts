@@ -1,10 +1,10 @@
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { protosDir } from "../util/package-root.js";
 import { TARGET_PER_REPLICA } from "./answer.js";
 import type { KedaTargets } from "./targets.js";
+import { createKedaCredentials, type KedaTls } from "./tls.js";
 
 /**
  * KEDA's external scaler over gRPC (protos/externalscaler.proto, package `externalscaler`):
@@ -32,23 +32,10 @@ export const KEDA_RPCS = [
   "GetMetrics",
   "StreamMetricSpec",
 ] as const;
+/** One of the service's RPCs. */
 export type KedaRpc = (typeof KEDA_RPCS)[number];
 
-/** PEM contents for the server's TLS. */
-export interface KedaTls {
-  readonly cert: Buffer;
-  readonly key: Buffer;
-  /** CA that client certificates must chain to: mutual TLS (a client without one is refused). */
-  readonly clientCa?: Buffer;
-}
-
-/** Paths as the `controller` command takes them (`--tls-cert`, `--tls-key`, `--client-ca`). */
-export interface KedaTlsFiles {
-  readonly tlsCert?: string;
-  readonly tlsKey?: string;
-  readonly clientCa?: string;
-}
-
+/** Where and how the external scaler listens, and what it answers from. */
 export interface KedaServerOptions {
   readonly targets: KedaTargets;
   /** Port to listen on; 0 picks a free one (see {@link KedaServer.port}). */
@@ -61,9 +48,15 @@ export interface KedaServerOptions {
   readonly onCall?: (rpc: KedaRpc, code: grpc.status, seconds: number) => void;
 }
 
+/** A running external scaler. */
 export interface KedaServer {
   /** The port bound. */
   readonly port: number;
+  /**
+   * Serves new connections with renewed certificates (the controller re-reads
+   * `--tls-cert/--tls-key/--client-ca`); throws on a server started without TLS.
+   */
+  updateTls(tls: KedaTls): void;
   /** Stops accepting calls, ends open streams and waits for calls in progress. */
   close(): Promise<void>;
 }
@@ -93,45 +86,6 @@ export function externalScalerService(): grpc.ServiceDefinition {
   );
   const pkg = definition.externalscaler as grpc.GrpcObject;
   return (pkg.ExternalScaler as grpc.ServiceClientConstructor).service;
-}
-
-/** Reads the PEM files named by `--tls-cert/--tls-key/--client-ca`; undefined when none. */
-export async function readKedaTls(files: KedaTlsFiles): Promise<KedaTls | undefined> {
-  const { tlsCert, tlsKey, clientCa } = files;
-  if (tlsCert === undefined && tlsKey === undefined) {
-    if (clientCa !== undefined) {
-      throw new Error("--client-ca needs --tls-cert and --tls-key (mutual TLS is TLS first)");
-    }
-    return undefined;
-  }
-  if (tlsCert === undefined || tlsKey === undefined) {
-    throw new Error(
-      `--tls-cert and --tls-key go together (got only ${tlsCert === undefined ? "--tls-key" : "--tls-cert"})`,
-    );
-  }
-  const read = async (flag: string, path: string): Promise<Buffer> => {
-    try {
-      return await readFile(path);
-    } catch (e) {
-      throw new Error(`${flag} ${path}: cannot read: ${(e as Error).message}`);
-    }
-  };
-  const [cert, key, ca] = await Promise.all([
-    read("--tls-cert", tlsCert),
-    read("--tls-key", tlsKey),
-    clientCa === undefined ? undefined : read("--client-ca", clientCa),
-  ]);
-  return ca === undefined ? { cert, key } : { cert, key, clientCa: ca };
-}
-
-/** Server credentials: plaintext, TLS, or mutual TLS (client certificate required). */
-export function kedaServerCredentials(tls: KedaTls | undefined): grpc.ServerCredentials {
-  if (tls === undefined) return grpc.ServerCredentials.createInsecure();
-  return grpc.ServerCredentials.createSsl(
-    tls.clientCa ?? null,
-    [{ cert_chain: tls.cert, private_key: tls.key }],
-    tls.clientCa !== undefined,
-  );
 }
 
 function refKey(ref: ScaledObjectRef | null | undefined): { namespace: string; name: string } {
@@ -280,8 +234,10 @@ export async function startKedaServer(options: KedaServerOptions): Promise<KedaS
   server.addService(externalScalerService(), handlers.implementation);
   const host = options.host ?? "0.0.0.0";
   const address = host.includes(":") ? `[${host}]:${options.port}` : `${host}:${options.port}`;
+  const tls = options.tls === undefined ? undefined : createKedaCredentials(options.tls);
+  const credentials = tls?.credentials ?? grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, kedaServerCredentials(options.tls), (err, p) =>
+    server.bindAsync(address, credentials, (err, p) =>
       err
         ? reject(new Error(`KEDA external scaler: cannot listen on ${address}: ${err.message}`))
         : resolve(p),
@@ -289,6 +245,12 @@ export async function startKedaServer(options: KedaServerOptions): Promise<KedaS
   });
   return {
     port,
+    updateTls: (next) => {
+      if (tls === undefined) {
+        throw new Error("the KEDA external scaler was started without TLS (--tls-cert/--tls-key)");
+      }
+      tls.update(next);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         handlers.endStreams("the controller is shutting down");

@@ -3,15 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
 import { expect } from "chai";
+import { createInputReader } from "../../controller/cli/read-input.js";
 import {
   type KedaRpc,
   type KedaServer,
-  type KedaTls,
   METRIC_NAME,
-  readKedaTls,
   startKedaServer,
 } from "../../controller/keda/server.js";
 import { KedaTargets } from "../../controller/keda/targets.js";
+import { type KedaTls, readKedaTls } from "../../controller/keda/tls.js";
 import { certsUnavailable, makeTestCerts, type TestCerts } from "../support/certs.js";
 import { type DecisionSpec, poolDecision } from "../support/decisions.js";
 import { KedaStandin, type StandinTls } from "../support/keda-standin.js";
@@ -309,37 +309,95 @@ describe("KEDA external scaler: TLS and mutual TLS", () => {
     expect(r.calls).to.deep.equal([]);
   });
 
-  it("readKedaTls reads the files of --tls-cert/--tls-key/--client-ca and names a bad one", async () => {
+  it("renewed certificates serve new connections without a restart", async () => {
+    r = await start(serverTls(false), { caCert: certs.otherCaCert });
+    r.targets.publish(poolDecision({ desired: { spot: 3, onDemand: 1 } }));
+    // KEDA trusts only the new CA: the old certificate is refused.
+    expect((await codeOf(r.keda.isActive(SPOT))).code).to.equal(status.UNAVAILABLE);
+    r.server.updateTls({ cert: certs.renewedServerCert, key: certs.renewedServerKey });
+    const renewed = new KedaStandin(referenceDir, `127.0.0.1:${r.server.port}`, {
+      caCert: certs.otherCaCert,
+      serverName: "localhost",
+    });
+    try {
+      expect(await renewed.isActive(SPOT)).to.equal(true);
+    } finally {
+      renewed.close();
+    }
+  });
+
+  it("mutual TLS: a renewed client CA admits its clients; turning mutual TLS off while serving is refused", async () => {
+    r = await start(serverTls(true), {
+      caCert: certs.caCert,
+      clientCert: certs.strangerCert,
+      clientKey: certs.strangerKey,
+    });
+    r.targets.publish(poolDecision({ desired: { spot: 3, onDemand: 1 } }));
+    expect((await codeOf(r.keda.isActive(SPOT))).code).to.equal(status.UNAVAILABLE);
+    r.server.updateTls({ ...serverTls(true), clientCa: certs.otherCaCert });
+    const again = new KedaStandin(referenceDir, `127.0.0.1:${r.server.port}`, {
+      caCert: certs.caCert,
+      clientCert: certs.strangerCert,
+      clientKey: certs.strangerKey,
+      serverName: "localhost",
+    });
+    try {
+      expect(await again.isActive(SPOT)).to.equal(true);
+    } finally {
+      again.close();
+    }
+    expect(() => r!.server.updateTls(serverTls(false))).to.throw(
+      /cannot turn mutual TLS off while serving: restart without --client-ca/,
+    );
+  });
+
+  it("readKedaTls reads --tls-cert/--tls-key/--client-ca through the input reader; bad ones are problems", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tritonscale-tls-"));
+    const reader = createInputReader();
     try {
       writeFileSync(join(dir, "tls.crt"), certs.serverCert);
       writeFileSync(join(dir, "tls.key"), certs.serverKey);
       writeFileSync(join(dir, "ca.crt"), certs.caCert);
-      const tls = await readKedaTls({
-        tlsCert: join(dir, "tls.crt"),
-        tlsKey: join(dir, "tls.key"),
-        clientCa: join(dir, "ca.crt"),
-      });
-      expect(tls?.clientCa?.equals(certs.caCert)).to.equal(true);
-      expect(await readKedaTls({})).to.equal(undefined);
-      const missing = join(dir, "nope.key");
-      const cases: { files: Parameters<typeof readKedaTls>[0]; message: RegExp }[] = [
+      writeFileSync(join(dir, "empty.crt"), "not a certificate\n");
+      const r = await readKedaTls(
         {
-          files: { tlsCert: join(dir, "tls.crt") },
-          message: /go together \(got only --tls-cert\)/,
+          tlsCert: join(dir, "tls.crt"),
+          tlsKey: join(dir, "tls.key"),
+          clientCa: join(dir, "ca.crt"),
         },
-        { files: { clientCa: join(dir, "ca.crt") }, message: /--client-ca needs --tls-cert/ },
+        reader,
+      );
+      expect(r.ok && r.tls?.clientCa?.equals(certs.caCert)).to.equal(true);
+      expect(await readKedaTls({}, reader)).to.deep.equal({ ok: true, tls: undefined });
+      const cases: { name: string; files: Parameters<typeof readKedaTls>[0]; want: string[] }[] = [
         {
-          files: { tlsCert: join(dir, "tls.crt"), tlsKey: missing },
-          message: /^--tls-key .*nope\.key: cannot read: ENOENT/,
+          name: "cert without key",
+          files: { tlsCert: join(dir, "tls.crt") },
+          want: ["--tls-cert: needs --tls-key too (they go together)"],
+        },
+        {
+          name: "client CA alone",
+          files: { clientCa: join(dir, "ca.crt") },
+          want: ["--client-ca: needs --tls-cert and --tls-key (mutual TLS is TLS first)"],
+        },
+        {
+          name: "a missing key file and a CA file that is no PEM",
+          files: {
+            tlsCert: join(dir, "tls.crt"),
+            tlsKey: join(dir, "nope.key"),
+            clientCa: join(dir, "empty.crt"),
+          },
+          want: [
+            `${join(dir, "nope.key")}: cannot read: no such file or directory`,
+            `${join(dir, "empty.crt")}: not PEM: expected CA certificates ("-----BEGIN ...")`,
+          ],
         },
       ];
       for (const c of cases) {
-        const err = await readKedaTls(c.files).then(
-          () => new Error("no error"),
-          (e: Error) => e,
-        );
-        expect(err.message).to.match(c.message);
+        const got = await readKedaTls(c.files, reader);
+        expect(got.ok, c.name).to.equal(false);
+        const messages = got.ok ? [] : got.problems.map((p) => `${p.file || p.path}: ${p.message}`);
+        expect(messages, c.name).to.deep.equal(c.want);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

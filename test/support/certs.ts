@@ -15,6 +15,11 @@ export interface TestCerts {
   /** A client certificate signed by another CA (must be refused under mutual TLS). */
   readonly strangerCert: Buffer;
   readonly strangerKey: Buffer;
+  /** The other CA (the stranger's issuer). */
+  readonly otherCaCert: Buffer;
+  /** A serving certificate for 127.0.0.1 and localhost signed by the other CA (a renewal). */
+  readonly renewedServerCert: Buffer;
+  readonly renewedServerKey: Buffer;
 }
 
 /** Why certificates cannot be made here, or undefined when `openssl` works. */
@@ -80,6 +85,11 @@ export function makeTestCerts(): TestCerts {
     );
     leaf("client", "ca", "extendedKeyUsage=clientAuth\n");
     leaf("stranger", "other-ca", "extendedKeyUsage=clientAuth\n");
+    leaf(
+      "renewed",
+      "other-ca",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+    );
     const read = (f: string) => readFileSync(join(dir, f));
     return {
       caCert: read("ca.crt"),
@@ -89,6 +99,9 @@ export function makeTestCerts(): TestCerts {
       clientKey: read("client.key"),
       strangerCert: read("stranger.crt"),
       strangerKey: read("stranger.key"),
+      otherCaCert: read("other-ca.crt"),
+      renewedServerCert: read("renewed.crt"),
+      renewedServerKey: read("renewed.key"),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
