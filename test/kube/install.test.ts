@@ -503,6 +503,11 @@ const NEEDS: readonly { resource: string; verbs: string; why: string; scope?: "n
     why: "server-side apply",
   },
   {
+    resource: "triggerauthentications.keda.sh",
+    verbs: "get list watch create patch delete",
+    why: "server-side apply (spec.scaling.keda.tls)",
+  },
+  {
     resource: "horizontalpodautoscalers.autoscaling",
     verbs: "get list watch create patch delete",
     why: "server-side apply",

@@ -92,9 +92,9 @@ export const CONTROLLER_PERMISSIONS: readonly ControllerPermission[] = [
   },
   {
     apiGroup: "keda.sh",
-    resources: ["scaledobjects"],
+    resources: ["scaledobjects", "triggerauthentications"],
     verbs: APPLY_VERBS,
-    reason: "KEDA ScaledObjects (engine keda)",
+    reason: "KEDA ScaledObjects (engine keda); TriggerAuthentications (spec.scaling.keda.tls)",
   },
   {
     apiGroup: "autoscaling",
