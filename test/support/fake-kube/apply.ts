@@ -50,13 +50,14 @@ type PathKey = string;
 export type FieldSet = Set<PathKey>;
 
 /**
- * The leaf paths of `obj` a manager would own: every scalar, list and empty object,
+ * The leaf paths of `obj` a manager would own: every scalar and list,
  * except apiVersion, kind, server-owned metadata and (`withStatus`) status.
  */
 export function leafPaths(obj: JsonObject, part: "main" | "status" | "all"): FieldSet {
   const out: FieldSet = new Set();
   const walk = (v: unknown, path: string[]) => {
-    if (isObject(v) && Object.keys(v).length > 0) {
+    // An empty map owns nothing (its entries are owned one by one); lists are atomic.
+    if (isObject(v)) {
       for (const [k, sub] of Object.entries(v)) walk(sub, [...path, k]);
     } else out.add(JSON.stringify(path));
   };
@@ -108,7 +109,7 @@ export function deepMerge(base: JsonObject, patch: JsonObject): JsonObject {
   const out: JsonObject = { ...base };
   for (const [k, v] of Object.entries(patch)) {
     const b = out[k];
-    out[k] = isObject(v) && isObject(b) && Object.keys(v).length > 0 ? deepMerge(b, v) : clone(v);
+    out[k] = isObject(v) && isObject(b) ? deepMerge(b, v) : clone(v);
   }
   return out;
 }

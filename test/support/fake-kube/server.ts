@@ -271,13 +271,18 @@ export class FakeKube {
     this.faults.length = 0;
   }
 
-  /** Ends every open watch stream (matching `type` when given), as a dropped connection. */
-  dropWatches(match?: (t: ResourceType) => boolean): number {
+  /**
+   * Ends every open watch stream (of the types `match` accepts): cleanly, as the server
+   * does at a watch timeout (a client resumes from its last resourceVersion), or with
+   * `abrupt` as a broken connection (the client sees an error). Returns how many.
+   */
+  dropWatches(match?: (t: ResourceType) => boolean, opts: { abrupt?: boolean } = {}): number {
     let n = 0;
     for (const w of [...this.watchers]) {
       if (match && !match(w.type)) continue;
       this.watchers.delete(w);
-      w.res.destroy();
+      if (opts.abrupt) w.res.destroy();
+      else w.res.end();
       n++;
     }
     return n;
@@ -288,9 +293,13 @@ export class FakeKube {
     return this.watchers.size;
   }
 
-  /** Forgets the event history: a watch resuming from an older resourceVersion gets 410 Gone. */
+  /**
+   * Forgets the event history, like an etcd compaction: the resourceVersion advances by
+   * one and a watch resuming from any earlier one gets 410 Gone (a fresh list works).
+   */
   compact(): void {
     this.history.length = 0;
+    this.rv++;
     this.compactedRv = this.rv;
   }
 
@@ -353,7 +362,7 @@ export class FakeKube {
 
   /** Stops serving: ends watches and closes every connection. */
   async close(): Promise<void> {
-    this.dropWatches();
+    this.dropWatches(undefined, { abrupt: true });
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
