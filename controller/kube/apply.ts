@@ -177,19 +177,36 @@ export function applyPool(
   owner: PoolOwner,
   options: ApplyOptions = {},
 ): Promise<ApplyReport> {
-  return applyRendered(client, policy, buildPool(policy), owner, options);
+  if (owner.name !== policy.metadata.name || owner.namespace !== policy.metadata.namespace) {
+    throw new Error(
+      `owner ${owner.namespace}/${owner.name} is not the pool ${policy.metadata.namespace}/${policy.metadata.name}`,
+    );
+  }
+  return applyRendered(client, buildPool(policy), owner, options);
 }
 
 async function applyRendered(
   client: ObjectClient,
-  policy: Policy,
   objects: readonly KubeObject[],
   owner: PoolOwner,
   options: ApplyOptions,
 ): Promise<ApplyReport> {
+  const stats = retryStats();
+  const { applied, keep } = await applyObjects(client, objects, owner, options, stats);
+  const pruned = options.noPrune ? [] : await pruneScope(client, [{ owner, keep }], options, stats);
+  return { applied, pruned: pruned.map((p) => p.ref), stats };
+}
+
+/** Applies a pool's render; returns what was applied and the keys to keep when pruning. */
+async function applyObjects(
+  client: ObjectClient,
+  objects: readonly KubeObject[],
+  owner: PoolOwner,
+  options: ApplyOptions,
+  stats: RetryStats,
+): Promise<{ applied: ObjectRef[]; keep: Set<string> }> {
   const manifests = buildApplySet(objects, owner);
   const manager = options.fieldManager ?? FIELD_MANAGER;
-  const stats = retryStats();
   const applied: ObjectRef[] = [];
   for (const m of manifests) {
     const action = `applying ${describeObject(m)}`;
@@ -220,18 +237,13 @@ async function applyRendered(
         : {}),
     });
   }
-  const pruned = options.noPrune
-    ? []
-    : await prunePool(
-        client,
-        policy,
-        owner,
-        new Set(manifests.map(keyOf)),
-        manager,
-        options,
-        stats,
-      );
-  return { applied, pruned, stats };
+  return { applied, keep: new Set(manifests.map(keyOf)) };
+}
+
+/** One pool in a prune: its owner and the objects of its new render. */
+interface PruneEntry {
+  readonly owner: PoolOwner;
+  readonly keep: ReadonlySet<string>;
 }
 
 /** Whether `o` was applied by `manager` (a managedFields entry of operation Apply). */
@@ -241,29 +253,39 @@ function appliedBy(o: KubernetesObject, manager: string): boolean {
   );
 }
 
-async function prunePool(
+/**
+ * Deletes, for the pools in `scope`, the objects of {@link PRUNABLE_KINDS} that belong to
+ * the pool (labels, our field manager, owner) and are not in its `keep` set. One pool: the
+ * lists are by the pool's labels in its namespace; several: one list per kind across all
+ * namespaces, by the managed-by label, shared by every pool.
+ */
+async function pruneScope(
   client: ObjectClient,
-  policy: Policy,
-  owner: PoolOwner,
-  keep: ReadonlySet<string>,
-  manager: string,
+  scope: readonly PruneEntry[],
   options: ApplyOptions,
   stats: RetryStats,
-): Promise<ObjectRef[]> {
-  const out: ObjectRef[] = [];
-  const ns = policy.metadata.namespace;
-  const base = `${POOL_LABEL}=${policy.metadata.name},${MANAGED_BY}=tritonscale`;
+): Promise<{ pool: string; ref: ObjectRef }[]> {
+  if (scope.length === 0) return [];
+  const manager = options.fieldManager ?? FIELD_MANAGER;
+  const byPool = new Map(scope.map((e) => [`${e.owner.namespace}/${e.owner.name}`, e]));
+  const single = scope.length === 1 ? scope[0]!.owner : undefined;
+  const out: { pool: string; ref: ObjectRef }[] = [];
   for (const k of PRUNABLE_KINDS) {
-    const selector = k.namespaced ? base : `${base},${POOL_NAMESPACE_LABEL}=${ns}`;
+    let selector = `${MANAGED_BY}=tritonscale,${POOL_LABEL}`;
+    if (single) {
+      selector = `${POOL_LABEL}=${single.name},${MANAGED_BY}=tritonscale`;
+      if (!k.namespaced) selector += `,${POOL_NAMESPACE_LABEL}=${single.namespace}`;
+    }
+    const where = single ? `pool ${single.namespace}/${single.name}` : `${scope.length} pools`;
     let list: KubernetesListObject<KubernetesObject>;
     try {
       list = await withRetries(
-        `listing ${k.kind} of pool ${ns}/${policy.metadata.name} for pruning`,
+        `listing ${k.kind} of ${where} for pruning`,
         () =>
           client.list(
             k.apiVersion,
             k.kind,
-            k.namespaced ? ns : undefined,
+            single && k.namespaced ? single.namespace : undefined,
             undefined,
             undefined,
             undefined,
@@ -280,19 +302,24 @@ async function prunePool(
     }
     for (const item of list.items) {
       const o = { ...item, apiVersion: k.apiVersion, kind: k.kind };
-      if (keep.has(keyOf(o))) continue;
+      const labels = o.metadata?.labels ?? {};
+      const poolNs = k.namespaced ? o.metadata?.namespace : labels[POOL_NAMESPACE_LABEL];
+      const pool = `${poolNs}/${labels[POOL_LABEL]}`;
+      const entry = byPool.get(pool);
+      if (!entry || labels[MANAGED_BY] !== "tritonscale") continue;
+      if (entry.keep.has(keyOf(o))) continue;
       if (!appliedBy(o, manager)) continue;
-      if (k.namespaced) {
-        if (o.metadata?.namespace !== ns) continue;
-        if (owner.uid !== undefined) {
-          const owned = (o.metadata?.ownerReferences ?? []).some((r) => r.uid === owner.uid);
-          if (!owned) continue;
-        }
+      if (k.namespaced && entry.owner.uid !== undefined) {
+        const owned = (o.metadata?.ownerReferences ?? []).some((r) => r.uid === entry.owner.uid);
+        if (!owned) continue;
       }
       const ref = {
         apiVersion: k.apiVersion,
         kind: k.kind,
-        metadata: { name: o.metadata!.name!, ...(k.namespaced ? { namespace: ns } : {}) },
+        metadata: {
+          name: o.metadata!.name!,
+          ...(k.namespaced ? { namespace: o.metadata!.namespace! } : {}),
+        },
       };
       try {
         await withRetries(
@@ -306,14 +333,101 @@ async function prunePool(
         if (!isNotFound(err)) throw err;
       }
       out.push({
-        apiVersion: k.apiVersion,
-        kind: k.kind,
-        ...(k.namespaced ? { namespace: ns } : {}),
-        name: o.metadata!.name!,
+        pool,
+        ref: {
+          apiVersion: k.apiVersion,
+          kind: k.kind,
+          ...(k.namespaced ? { namespace: o.metadata!.namespace! } : {}),
+          name: o.metadata!.name!,
+        },
       });
     }
   }
   return out;
+}
+
+/**
+ * Deletes every object of a pool that is gone (its ModelPool was deleted, or its file
+ * removed): the same rules as pruning with an empty render. Namespaced objects with an
+ * owner reference go by garbage collection anyway; this also catches the cluster-scoped
+ * NodePool and objects of pools from files.
+ */
+export async function deletePoolObjects(
+  client: ObjectClient,
+  owner: PoolOwner,
+  options: ApplyOptions = {},
+): Promise<ObjectRef[]> {
+  const pruned = await pruneScope(client, [{ owner, keep: new Set() }], options, retryStats());
+  return pruned.map((p) => p.ref);
+}
+
+/** One pool of {@link applyPools}. */
+export interface PoolToApply {
+  readonly policy: Policy;
+  readonly owner: PoolOwner;
+}
+
+/** What {@link applyPools} did with one pool: its report, or the error that stopped it. */
+export type PoolOutcome =
+  | { readonly ok: true; readonly report: ApplyReport }
+  | { readonly ok: false; readonly error: Error };
+
+/**
+ * A full reconcile of many pools (e.g. at start-up): each pool's render is applied
+ * (`concurrency` pools at a time), then the pools that applied completely are pruned
+ * together, with one list per kind instead of one per kind and pool. A pool that fails
+ * does not stop the others and is not pruned. Outcomes by `namespace/name`.
+ */
+export async function applyPools(
+  client: ObjectClient,
+  pools: readonly PoolToApply[],
+  options: ApplyOptions & { readonly concurrency?: number } = {},
+): Promise<Map<string, PoolOutcome>> {
+  const outcomes = new Map<string, PoolOutcome>();
+  const applied: { key: string; entry: PruneEntry; refs: ObjectRef[]; stats: RetryStats }[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < pools.length) {
+      const p = pools[next++]!;
+      const key = `${p.owner.namespace}/${p.owner.name}`;
+      const stats = retryStats();
+      try {
+        if (
+          p.owner.name !== p.policy.metadata.name ||
+          p.owner.namespace !== p.policy.metadata.namespace
+        ) {
+          throw new Error(
+            `owner ${key} is not the pool ${p.policy.metadata.namespace}/${p.policy.metadata.name}`,
+          );
+        }
+        const { applied: refs, keep } = await applyObjects(
+          client,
+          buildPool(p.policy),
+          p.owner,
+          options,
+          stats,
+        );
+        applied.push({ key, entry: { owner: p.owner, keep }, refs, stats });
+      } catch (err) {
+        outcomes.set(key, { ok: false, error: err as Error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  const pruneStats = retryStats();
+  const pruned = options.noPrune
+    ? []
+    : await pruneScope(
+        client,
+        applied.map((a) => a.entry),
+        options,
+        pruneStats,
+      );
+  for (const a of applied) {
+    const mine = pruned.filter((p) => p.pool === a.key).map((p) => p.ref);
+    outcomes.set(a.key, { ok: true, report: { applied: a.refs, pruned: mine, stats: a.stats } });
+  }
+  return outcomes;
 }
 
 function isNotFound(err: unknown): boolean {
@@ -361,6 +475,6 @@ export async function applyModelPool(
     if (err instanceof InputError) return { kind: "invalid", problems: err.problems };
     throw err;
   }
-  const report = await applyRendered(client, result.policy, objects, owner, options);
+  const report = await applyRendered(client, objects, owner, options);
   return { kind: "applied", policy: result.policy, report };
 }

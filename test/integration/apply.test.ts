@@ -4,6 +4,8 @@ import {
   type ApplyOptions,
   applyModelPool,
   applyPool,
+  applyPools,
+  deletePoolObjects,
   POOL_NAMESPACE_LABEL,
   type PoolOwner,
   PRUNABLE_KINDS,
@@ -322,6 +324,61 @@ describe("kube apply: server-side apply, owners, pruning, retries (fake API serv
     } finally {
       await clean.close();
     }
+  });
+
+  it("applyPools: one reconcile of many pools prunes with one list per kind; a failing pool stops no other and is not pruned", async () => {
+    const inNs = (ns: string, spot: boolean) => {
+      const p = pool("karpenter", "keda", {
+        capacity: { provider: "karpenter", spot: { enabled: spot, onDemandBase: 1 } },
+      });
+      return { ...p, metadata: { ...p.metadata, namespace: ns } } as Policy;
+    };
+    const owner = (p: Policy) => ({ ...ownerOf(p), uid: `uid-${p.metadata.namespace}` });
+    for (const ns of ["vision", "team"])
+      await applyPool(api, inNs(ns, true), owner(inNs(ns, true)));
+    const before = fake.inventory();
+    fake.requests.length = 0;
+    fake.inject({
+      status: 500,
+      times: Number.POSITIVE_INFINITY,
+      match: (r) => r.verb === "patch" && r.namespace === "team",
+    });
+    const { options } = recorded({ attempts: 2 });
+    const pools = ["vision", "team"].map((ns) => ({
+      policy: inNs(ns, false),
+      owner: owner(inNs(ns, false)),
+    }));
+    const outcomes = await applyPools(api, pools, { ...options, concurrency: 2 });
+    const vision = outcomes.get("vision/yolo");
+    const team = outcomes.get("team/yolo");
+    expect(vision?.ok).to.equal(true);
+    expect(team?.ok).to.equal(false);
+    if (team && !team.ok)
+      expect(team.error.message).to.match(/^applying .* team\/yolo-triton.*: 500 InternalError/);
+    if (vision?.ok) {
+      expect(
+        vision.report.pruned.map((r) => `${r.kind} ${r.namespace}/${r.name}`).sort(),
+      ).to.deep.equal([
+        "Deployment vision/yolo-triton-ondemand",
+        "Deployment vision/yolo-triton-spot",
+        "ScaledObject vision/yolo-triton-ondemand",
+        "ScaledObject vision/yolo-triton-spot",
+      ]);
+    }
+    expect(fake.requests.filter((r) => r.verb === "list")).to.have.length(PRUNABLE_KINDS.length);
+    const teamNow = fake.inventory().filter((x) => x.includes(" team/"));
+    expect(teamNow).to.deep.equal(before.filter((x) => x.includes(" team/")));
+  });
+
+  it("deletePoolObjects removes a gone pool's objects, its NodePool included, and nothing of other pools", async () => {
+    const a = pool("karpenter", "keda");
+    const other = { ...a, metadata: { ...a.metadata, namespace: "team" } } as Policy;
+    await applyPool(api, a, ownerOf(a));
+    await applyPool(api, other, { ...ownerOf(other), uid: "uid-team" });
+    const others = fake.inventory().filter((x) => !rendered(a).includes(x));
+    const deleted = await deletePoolObjects(api, ownerOf(a));
+    expect(deleted).to.have.length(rendered(a).length);
+    expect(fake.inventory()).to.deep.equal(others);
   });
 
   it("an invalid ModelPool applies nothing and returns problems naming the field", async () => {

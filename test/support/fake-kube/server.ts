@@ -1049,7 +1049,8 @@ export class FakeKube {
     }
     let applied: unknown;
     try {
-      applied = parseYaml(raw);
+      // JSON is YAML; JSON.parse is the fast path for clients that send JSON (client-node).
+      applied = raw.trimStart().startsWith("{") ? JSON.parse(raw) : parseYaml(raw);
     } catch (e) {
       throw new StatusError(400, "BadRequest", `error decoding YAML: ${(e as Error).message}`);
     }
