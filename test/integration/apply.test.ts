@@ -271,6 +271,16 @@ describe("kube apply: server-side apply, owners, pruning, retries (fake API serv
     expect(fake.inventory()).to.deep.equal(rendered(policy));
   });
 
+  it("a dropped connection (no answer at all) is retried like a 5xx", async () => {
+    const policy = minimalPool();
+    const { options, sleeps } = recorded();
+    fake.inject({ reset: true, times: 2, match: (r) => r.verb === "patch" });
+    const report = await applyPool(api, policy, ownerOf(policy), options);
+    expect(sleeps).to.deep.equal([100, 200]);
+    expect(report.stats.transient).to.equal(2);
+    expect(fake.inventory()).to.deep.equal(rendered(policy));
+  });
+
   it("a permanent error is not retried and names the object and the server's answer", async () => {
     const policy = minimalPool();
     const { options, sleeps } = recorded();

@@ -307,6 +307,32 @@ describe("fake Kubernetes API server (real client over loopback HTTP)", () => {
       expect(ev.type).to.equal("ERROR");
       expect(ev.object.code).to.equal(410);
     });
+
+    it("a reset drops the connection without an answer; bookmarks reach watches that allow them", async () => {
+      fake.inject({ reset: true, match: (r) => r.verb === "get" });
+      const err = await fetch(`${fake.url}/api/v1/namespaces/vision/configmaps/a`).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err).to.be.instanceOf(Error);
+      expect(fake.requests.at(-1)?.status).to.equal(0);
+      const res = await fetch(
+        `${fake.url}/api/v1/namespaces/vision/configmaps?watch=true&allowWatchBookmarks=true`,
+      );
+      await until(() => fake.watchCount === 1, "the watch");
+      await api.create(configMap("a"));
+      fake.bookmark();
+      fake.dropWatches();
+      const lines = (await res.text())
+        .trim()
+        .split("\n")
+        .map(
+          (l) =>
+            JSON.parse(l) as { type: string; object: { metadata: { resourceVersion: string } } },
+        );
+      expect(lines.map((l) => l.type)).to.deep.equal(["ADDED", "BOOKMARK"]);
+      expect(lines[1]!.object.metadata.resourceVersion).to.equal(fake.resourceVersion);
+    });
   });
 
   describe("rejects what a real API server rejects", () => {
@@ -333,13 +359,28 @@ describe("fake Kubernetes API server (real client over loopback HTTP)", () => {
       expect(fake.get("v1", "ConfigMap", "vision", "a")).to.equal(undefined);
     });
 
-    it("an update with a stale resourceVersion: 409 Conflict", async () => {
+    it("an update with a stale resourceVersion: 409 Conflict (a ConfigMap, and a Lease as leader election updates it)", async () => {
       const created = await api.create<Obj>(configMap("a"));
       await api.replace<Obj>({ ...created, data: { k: "newer" } });
       const stale = await statusOf(api.replace({ ...created, data: { k: "stale" } }));
       expect(stale.code).to.equal(409);
       expect(stale.body.reason).to.equal("Conflict");
       expect(fake.get("v1", "ConfigMap", "vision", "a")?.data).to.deep.equal({ k: "newer" });
+      // Two candidates read the same Lease; the first renewal wins, the second gets 409.
+      const l = await api.create<Obj>(lease("leader", "2026-01-02T03:04:05.000000Z"));
+      const renew = (holder: string) => ({
+        ...l,
+        spec: {
+          ...(l.spec as object),
+          holderIdentity: holder,
+          renewTime: "2026-01-02T03:04:09.000000Z",
+        },
+      });
+      await api.replace(renew("b"));
+      const second = await statusOf(api.replace(renew("c")));
+      expect(second.code).to.equal(409);
+      const stored = fake.get("coordination.k8s.io/v1", "Lease", "vision", "leader")!;
+      expect((stored.spec as { holderIdentity: string }).holderIdentity).to.equal("b");
     });
 
     it("a Lease whose MicroTime has 3 fractional digits (a serialized Date): 400; 6 digits are accepted", async () => {

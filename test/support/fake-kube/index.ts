@@ -68,11 +68,16 @@
  *   AlreadyExists; missing object: 404; apiVersion/kind or namespace not matching the URL: 400.
  *
  * ## Faults ({@link FakeKube.inject})
- * `inject({ match?, times?, status?, reason?, message?, retryAfterSeconds?, delayMs? })`:
+ * `inject({ match?, times?, status?, reason?, message?, retryAfterSeconds?, delayMs?, reset? })`:
  * the next `times` (default 1) requests matching `match` (default: all but discovery)
  * wait `delayMs` and/or answer `status` with a Status body (a watch given 410 gets the
- * ERROR event instead). {@link FakeKube.dropWatches} cuts open watch streams;
- * {@link FakeKube.compact} forgets the history so resuming watches get 410 Gone.
+ * ERROR event instead), or with `reset` lose the connection without an answer (logged
+ * with status 0). `clearFaults()` removes the rest. {@link FakeKube.dropWatches} ends open
+ * watch streams (cleanly, as at a watch timeout, or `{ abrupt: true }` as a broken
+ * connection); {@link FakeKube.compact} forgets the history so resuming watches get 410
+ * Gone; {@link FakeKube.bookmark} sends BOOKMARKs to watches that allow them.
+ * Not modelled: pagination (`limit`/`continue` return everything), finalizers, admission
+ * webhooks, authn/authz (any bearer token works), protobuf, `/openapi/*`, Table output.
  *
  * ## Inspection
  * `requests` (every request with verb, resource, namespace, name, content type, status),

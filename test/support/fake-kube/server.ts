@@ -71,6 +71,8 @@ export interface FaultRule {
   readonly retryAfterSeconds?: number;
   /** Wait this long before answering (or before serving the request normally). */
   readonly delayMs?: number;
+  /** Drop the connection without an answer (the client sees a socket error). */
+  readonly reset?: boolean;
 }
 
 /** A fault rule as injected: `remaining` counts down as requests match. */
@@ -484,6 +486,12 @@ export class FakeKube {
         info = { ...info, ...route.info, verb: verbOf(info.method, route, url.searchParams) };
       const fault = this.faultFor(info);
       if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault?.reset) {
+        fault.hits++;
+        status = 0;
+        req.socket.destroy();
+        return;
+      }
       if (fault?.status !== undefined) {
         fault.hits++;
         const code = fault.status;
