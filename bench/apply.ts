@@ -9,12 +9,14 @@
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { KubeConfig, KubernetesObjectApi } from "@kubernetes/client-node";
-import { stringify } from "yaml";
 import { applyPools } from "../controller/kube/apply.js";
-import { loadModelPool, type Policy } from "../controller/policy/index.js";
+import { type Policy, parseModelPoolObject } from "../controller/policy/index.js";
 import { packageRoot } from "../controller/util/package-root.js";
 
-/** Pool `i` of the run: Spot + Karpenter + KEDA, the render with the most objects. */
+/**
+ * Pool `i` of the run: Spot + Karpenter + KEDA, the render with the most objects, loaded
+ * the way the controller loads a custom resource (an object, no YAML text).
+ */
 function poolAt(i: number): Policy {
   const doc = {
     apiVersion: "tritonscale.dev/v1alpha1",
@@ -27,7 +29,9 @@ function poolAt(i: number): Policy {
       capacity: { provider: "karpenter", spot: { enabled: true, onDemandBase: 1 } },
     },
   };
-  return loadModelPool(stringify(doc), `pool-${i}.yaml`);
+  const r = parseModelPoolObject(doc, `modelpool ${doc.metadata.namespace}/${doc.metadata.name}`);
+  if (!r.policy) throw new Error(r.problems.map((p) => p.message).join("; "));
+  return r.policy;
 }
 
 function heapMb(): number {
@@ -90,7 +94,7 @@ export async function printApplyBench(quick: boolean): Promise<void> {
     let peak = 0;
     const timer = setInterval(() => {
       peak = Math.max(peak, process.memoryUsage().heapUsed / 2 ** 20 - base);
-    }, 25);
+    }, 100);
     const t0 = performance.now();
     const objects = await reconcile(api, from, to, concurrency);
     const ms = performance.now() - t0;
