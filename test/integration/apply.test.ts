@@ -405,6 +405,26 @@ describe("kube apply: server-side apply, owners, pruning, retries (fake API serv
     expect(fake.inventory()).to.deep.equal([]);
   });
 
+  it("a ModelPool as the API server stores it (CRD defaults filled, server metadata, status) loads and applies", async () => {
+    const created = await api.create(
+      poolDocument({ capacity: { provider: "karpenter" } }) as never,
+    );
+    const stored = await api.read(created as never);
+    const out = await applyModelPool(api, stored);
+    expect(out.kind, JSON.stringify(out.kind === "invalid" ? out.problems : [])).to.equal(
+      "applied",
+    );
+    const [d] = fake.list("apps/v1", "Deployment", "vision");
+    const uid = (
+      fake.get("tritonscale.dev/v1alpha1", "ModelPool", "vision", "yolo")!.metadata as {
+        uid: string;
+      }
+    ).uid;
+    expect(
+      (d!.metadata as { ownerReferences: { uid: string }[] }).ownerReferences[0]!.uid,
+    ).to.equal(uid);
+  });
+
   it("a valid ModelPool resource is applied with owner references to its uid", async () => {
     const doc = {
       ...poolDocument(),

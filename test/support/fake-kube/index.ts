@@ -63,7 +63,8 @@
  *   6 fractional digits: 400 (the body cannot be decoded).
  * - A custom resource that fails its CRD's openAPIV3Schema (checked with Ajv and the
  *   Kubernetes formats of kubernetes-models): 422 with a cause per field. Unknown fields
- *   are pruned (with a `Warning` header) or, with `?fieldValidation=Strict`, a 422.
+ *   are pruned (with a `Warning` header) or, with `?fieldValidation=Strict`, a 422. A
+ *   stored custom resource has its schema's `default`s filled in, like the real server.
  * - Object names that are not DNS-1123 subdomains: 422; create of an existing name: 409
  *   AlreadyExists; missing object: 404; apiVersion/kind or namespace not matching the URL: 400.
  *

@@ -963,9 +963,11 @@ export class FakeKube {
         managedFields: curMeta.managedFields,
       };
     }
-    (next.metadata as JsonObject).generation = this.nextGeneration(current, next);
     (next.metadata as JsonObject).resourceVersion = curMeta.resourceVersion;
+    (next.metadata as JsonObject).generation = (current.metadata as JsonObject).generation;
     const headers = this.admit(t, next, q);
+    // After admission: defaults filled in must not count as a change.
+    (next.metadata as JsonObject).generation = this.nextGeneration(current, next);
     own(next);
     const key = this.key(t, ns, info.name!);
     if (jsonEqual(next, current) || dryRun)
@@ -1135,8 +1137,9 @@ export class FakeKube {
     }
     next.apiVersion = apiVersionOf(t);
     next.kind = t.kind;
-    (next.metadata as JsonObject).generation = this.nextGeneration(cur, next);
     const headers = this.admit(t, next, q);
+    // After admission: defaults filled in must not count as a change.
+    (next.metadata as JsonObject).generation = this.nextGeneration(cur, next);
     if (jsonEqual(next, cur) || dryRun) return { code: 200, body: dryRun ? next : cur, headers };
     this.write(t, key, next, cur);
     return { code: 200, body: next, headers };
