@@ -13,7 +13,7 @@ import {
 import { expect } from "chai";
 import { stringify } from "yaml";
 import { packageRoot } from "../../controller/util/package-root.js";
-import { type FakeKube, startFakeKube } from "../support/fake-kube/index.js";
+import { BUILTIN_RESOURCES, type FakeKube, startFakeKube } from "../support/fake-kube/index.js";
 import { poolDocument } from "../support/pools.js";
 
 /**
@@ -103,6 +103,31 @@ describe("fake Kubernetes API server (real client over loopback HTTP)", () => {
         const r = doc.resources.find((x) => x.kind === kind);
         expect(r, `${apiVersion} ${kind}`).to.not.equal(undefined);
         expect(r!.namespaced, kind).to.equal(namespaced);
+      }
+    });
+
+    it("every served kind: create, read, list across namespaces, delete through the real client", async () => {
+      for (const t of BUILTIN_RESOURCES.filter((x) => x.kind !== "CustomResourceDefinition")) {
+        const apiVersion = t.group === "" ? t.version : `${t.group}/${t.version}`;
+        const obj = {
+          apiVersion,
+          kind: t.kind,
+          metadata: { name: "x", ...(t.namespaced ? { namespace: "vision" } : {}) },
+        } as Obj;
+        const name = `${apiVersion} ${t.kind}`;
+        await api.create(obj);
+        const read = await api.read<Obj>(obj as never);
+        expect(read.metadata?.uid, name).to.be.a("string");
+        const all = await api.list(apiVersion, t.kind);
+        expect(
+          all.items.map((i) => i.metadata?.name),
+          name,
+        ).to.deep.equal(["x"]);
+        await api.delete(obj);
+        expect(
+          fake.get(apiVersion, t.kind, t.namespaced ? "vision" : undefined, "x"),
+          name,
+        ).to.equal(undefined);
       }
     });
 
