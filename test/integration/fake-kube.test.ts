@@ -5,10 +5,12 @@ import { delimiter, join } from "node:path";
 import {
   CoordinationV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   type KubernetesObject,
   KubernetesObjectApi,
   makeInformer,
   PatchStrategy,
+  setHeaderOptions,
 } from "@kubernetes/client-node";
 import { expect } from "chai";
 import { stringify } from "yaml";
@@ -262,6 +264,46 @@ describe("fake Kubernetes API server (real client over loopback HTTP)", () => {
       now = fake.get("tritonscale.dev/v1alpha1", "ModelPool", "vision", "yolo")!;
       expect(now.status).to.deep.equal({ observedGeneration: 1 });
       expect((now.metadata as { generation: number }).generation).to.equal(2);
+    });
+
+    it("server-side apply of status (typed client with the apply content type): status only, checked against the CRD", async () => {
+      await api.create(poolDocument() as Obj);
+      const custom = fake.kubeConfig().makeApiClient(CustomObjectsApi);
+      const applyStatus = (status: unknown) =>
+        custom.patchNamespacedCustomObjectStatus(
+          {
+            group: "tritonscale.dev",
+            version: "v1alpha1",
+            namespace: "vision",
+            plural: "modelpools",
+            name: "yolo",
+            body: {
+              apiVersion: "tritonscale.dev/v1alpha1",
+              kind: "ModelPool",
+              metadata: { name: "yolo", namespace: "vision" },
+              spec: { slo: { latencyP99Ms: 1 } },
+              status,
+            },
+            fieldManager: "tritonscale",
+            force: true,
+          },
+          setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+        );
+      await applyStatus({ observedGeneration: 1, readyReplicas: 2 });
+      const stored = fake.get("tritonscale.dev/v1alpha1", "ModelPool", "vision", "yolo")!;
+      expect(stored.status).to.deep.equal({ observedGeneration: 1, readyReplicas: 2 });
+      expect((stored.spec as { slo: unknown }).slo).to.deep.include({ latencyP99Ms: 85 });
+      const meta = stored.metadata as {
+        generation: number;
+        managedFields: { manager: string; subresource?: string }[];
+      };
+      expect(meta.generation).to.equal(1);
+      expect(meta.managedFields.map((m) => `${m.manager}/${m.subresource ?? ""}`)).to.include(
+        "tritonscale/status",
+      );
+      const bad = await statusOf(applyStatus({ readyReplicas: -1 }));
+      expect(bad.code).to.equal(422);
+      expect(String(bad.body.message)).to.contain("status.readyReplicas");
     });
 
     it("server-side apply: managed fields per manager, conflicts without force, removal of fields no longer applied, no-op keeps the resourceVersion", async () => {
