@@ -229,8 +229,24 @@ describe("fake Kubernetes API server (real client over loopback HTTP)", () => {
         metadata: { name: "before", namespace: "vision" },
       });
       await until(() => seen.length === 4, "the delete");
+      // Relabelled out of the selector: the watch says DELETED.
+      await api.patch(
+        { ...configMap("a", { pool: "other" }), data: { k: "2" } },
+        undefined,
+        undefined,
+        "t",
+        true,
+        PatchStrategy.ServerSideApply,
+      );
+      await until(() => seen.length === 5, "the relabel");
       await informer.stop();
-      expect(seen).to.deep.equal(["add before", "add a", 'update a {"k":"2"}', "delete before"]);
+      expect(seen).to.deep.equal([
+        "add before",
+        "add a",
+        'update a {"k":"2"}',
+        "delete before",
+        "delete a",
+      ]);
       expect(fake.requests.some((r) => r.verb === "watch" && r.status === 200)).to.equal(true);
     });
 
