@@ -264,8 +264,8 @@ describe("kube apply: server-side apply, owners, pruning, retries (fake API serv
 
   it("a call that does not answer in time is retried like a 5xx", async () => {
     const policy = minimalPool();
-    const { options, sleeps } = recorded({ timeoutMs: 100 });
-    fake.inject({ delayMs: 400, match: (r) => r.verb === "patch" });
+    const { options, sleeps } = recorded({ timeoutMs: 1000 });
+    fake.inject({ delayMs: 3000, match: (r) => r.verb === "patch" });
     await applyPool(api, policy, ownerOf(policy), options);
     expect(sleeps).to.deep.equal([100]);
     expect(fake.inventory()).to.deep.equal(rendered(policy));
