@@ -391,6 +391,24 @@ describe("kube apply: server-side apply, owners, pruning, retries (fake API serv
     expect(fake.inventory()).to.deep.equal(others);
   });
 
+  it("deleting the ModelPool: garbage collection takes the owned objects; the NodePool waits for deletePoolObjects", async () => {
+    await api.create(poolDocument({ capacity: { provider: "karpenter" } }) as never);
+    const stored = await api.read({
+      apiVersion: "tritonscale.dev/v1alpha1",
+      kind: "ModelPool",
+      metadata: { name: "yolo", namespace: "vision" },
+    } as never);
+    const out = await applyModelPool(api, stored);
+    expect(out.kind).to.equal("applied");
+    await api.delete(stored);
+    expect(fake.inventory()).to.deep.equal(["karpenter.sh/v1/NodePool vision-yolo-gpu"]);
+    if (out.kind === "applied") {
+      const owner = { ...ownerOf(out.policy), uid: stored.metadata!.uid! };
+      await deletePoolObjects(api, owner);
+    }
+    expect(fake.inventory()).to.deep.equal([]);
+  });
+
   it("an invalid ModelPool applies nothing and returns problems naming the field", async () => {
     const bad = {
       ...poolDocument({}, { imageSize: 650 }),
