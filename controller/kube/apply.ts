@@ -23,6 +23,11 @@
  *   keeps the resourceVersion of a no-op apply), so a restart mid-reconcile converges.
  * - Deployments carry no `spec.replicas` (render leaves it to the ScaledObject/HPA); apply
  *   refuses one that does, so the controller can never fight the autoscaler.
+ *
+ * Entry points: {@link applyModelPool} (a custom resource: load, render, apply; an invalid
+ * pool applies nothing), {@link applyPool} (a loaded policy), {@link applyPools} (a full
+ * reconcile of many pools, pruned with one list per kind), {@link deletePoolObjects} (a
+ * pool that is gone).
  */
 import {
   type KubeConfig,
@@ -171,7 +176,7 @@ const keyOf = (o: {
  * longer has (see the module comment). Throws a {@link KubeCallError} naming the object
  * when a call fails for good; nothing is pruned then.
  */
-export function applyPool(
+export async function applyPool(
   client: ObjectClient,
   policy: Policy,
   owner: PoolOwner,
