@@ -125,12 +125,30 @@ describe("kube apply: server-side apply, owners, pruning, retries (fake API serv
     }
   });
 
-  it("no applied Deployment sets spec.replicas (the ScaledObject/HPA owns it)", async () => {
+  it("no applied Deployment sets spec.replicas: the autoscaler's scaling survives every re-apply", async () => {
     for (const engine of ["keda", "hpa"] as const) {
-      const policy = pool("eks", engine);
+      const p = pool("eks", engine);
+      const policy = { ...p, metadata: { ...p.metadata, namespace: engine } } as Policy;
       await applyPool(api, policy, ownerOf(policy));
-      for (const d of fake.list("apps/v1", "Deployment", "vision")) {
-        expect((d.spec as { replicas?: number }).replicas, engine).to.equal(undefined);
+      for (const d of fake.list("apps/v1", "Deployment", engine)) {
+        const fields = (d.metadata as { managedFields: { fieldsV1: { "f:spec": object } }[] })
+          .managedFields[0]!.fieldsV1["f:spec"];
+        expect(fields, engine).to.not.have.property("f:replicas");
+        // The API server defaulted it to 1 on create; the autoscaler moves it (an update).
+        expect((d.spec as { replicas: number }).replicas, engine).to.equal(1);
+        const name = (d.metadata as { name: string }).name;
+        await fetch(
+          `${fake.url}/apis/apps/v1/namespaces/${engine}/deployments/${name}?fieldManager=keda`,
+          {
+            method: "PATCH",
+            headers: { "Content-Type": "application/merge-patch+json" },
+            body: JSON.stringify({ spec: { replicas: 5 } }),
+          },
+        );
+      }
+      await applyPool(api, policy, ownerOf(policy));
+      for (const d of fake.list("apps/v1", "Deployment", engine)) {
+        expect((d.spec as { replicas: number }).replicas, engine).to.equal(5);
       }
     }
   });

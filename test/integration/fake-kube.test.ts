@@ -434,6 +434,41 @@ describe("fake Kubernetes API server (real client over loopback HTTP)", () => {
     });
   });
 
+  it("built-in admission: a Deployment's replicas default to 1 and its selector is immutable; a Service keeps its allocated clusterIP", async () => {
+    const deployment = (app: string): Obj => ({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "d", namespace: "vision" },
+      spec: {
+        selector: { matchLabels: { app } },
+        template: {
+          metadata: { labels: { app } },
+          spec: { containers: [{ name: "c", image: "i" }] },
+        },
+      },
+    });
+    const apply = (o: Obj) =>
+      api.patch<Obj>(o, undefined, undefined, "t", true, PatchStrategy.ServerSideApply);
+    const d = await apply(deployment("a"));
+    expect((d.spec as { replicas: number }).replicas).to.equal(1);
+    const changed = await statusOf(apply(deployment("b")));
+    expect(changed.code).to.equal(422);
+    expect(String(changed.body.message)).to.contain("spec.selector");
+    const svc = (clusterIP?: string): Obj => ({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "s", namespace: "vision" },
+      spec: { ports: [{ port: 80 }], ...(clusterIP ? { clusterIP } : {}) },
+    });
+    const s1 = await apply(svc());
+    const ip = (s1.spec as { clusterIP: string }).clusterIP;
+    expect(ip).to.match(/^10\.96\./);
+    const s2 = await apply(svc());
+    expect((s2.spec as { clusterIP: string }).clusterIP).to.equal(ip);
+    expect(s2.metadata?.resourceVersion).to.equal(s1.metadata?.resourceVersion);
+    expect((await statusOf(apply(svc("10.0.0.9")))).code).to.equal(422);
+  });
+
   describe("rejects what a real API server rejects", () => {
     it("an apply PATCH with the wrong content type: 415 (and the typed client's default json-patch type is refused)", async () => {
       const url = `${fake.url}/api/v1/namespaces/vision/configmaps/a?fieldManager=tritonscale&force=true`;

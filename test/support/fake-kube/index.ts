@@ -38,6 +38,9 @@
  *   no-op); uid, creationTimestamp on create; `generation` starts at 1 and bumps when
  *   anything but metadata and status changes. Types with a status subresource: writes to
  *   the main resource keep the stored status, writes to `/status` change only status.
+ * - Built-in admission (builtin.ts): a Deployment's `spec.replicas` defaults to 1 on create
+ *   and its `spec.selector` is immutable; a Service gets a `clusterIP` allocated, kept when
+ *   an update leaves it out, immutable otherwise.
  * - Deletion is immediate (no finalizers, no grace period); dependents whose
  *   `ownerReferences` name the deleted uid are deleted with it (garbage collection).
  *   Namespaces are not required to exist.

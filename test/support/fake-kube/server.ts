@@ -15,6 +15,7 @@ import {
   recordUpdate,
   serverSideApply,
 } from "./apply.js";
+import { admitBuiltin } from "./builtin.js";
 import {
   apiVersionOf,
   BUILTIN_RESOURCES,
@@ -791,12 +792,18 @@ export class FakeKube {
   }
 
   /** Custom-resource schema, generation and object checks before a write. 422 on failure. */
-  private admit(t: ResourceType, obj: JsonObject, q: URLSearchParams): Record<string, string> {
+  private admit(
+    t: ResourceType,
+    obj: JsonObject,
+    q: URLSearchParams,
+    old: JsonObject | undefined,
+  ): Record<string, string> {
     const name = (obj.metadata as JsonObject).name;
     const nameErr = nameError(name);
     const causes: Cause[] = [];
     if (nameErr)
       causes.push({ reason: "FieldValueInvalid", field: "metadata.name", message: nameErr });
+    causes.push(...admitBuiltin(t.group, t.kind, obj, old));
     const schema = this.schemas.get(typeKey(t));
     const headers: Record<string, string> = {};
     if (schema && causes.length === 0) {
@@ -872,7 +879,7 @@ export class FakeKube {
     };
     delete (next.metadata as JsonObject).resourceVersion;
     delete (next.metadata as JsonObject).managedFields;
-    const headers = this.admit(t, next, q);
+    const headers = this.admit(t, next, q, undefined);
     recordUpdate(undefined, next, {
       manager: this.manager(q, req),
       apiVersion: apiVersionOf(t),
@@ -965,7 +972,7 @@ export class FakeKube {
     }
     (next.metadata as JsonObject).resourceVersion = curMeta.resourceVersion;
     (next.metadata as JsonObject).generation = (current.metadata as JsonObject).generation;
-    const headers = this.admit(t, next, q);
+    const headers = this.admit(t, next, q, current);
     // After admission: defaults filled in must not count as a change.
     (next.metadata as JsonObject).generation = this.nextGeneration(current, next);
     own(next);
@@ -1131,13 +1138,13 @@ export class FakeKube {
       if (t.status) delete next.status;
       next.apiVersion = apiVersionOf(t);
       next.kind = t.kind;
-      const headers = this.admit(t, next, q);
+      const headers = this.admit(t, next, q, undefined);
       if (!dryRun) this.write(t, key, next, undefined);
       return { code: 201, body: next, headers };
     }
     next.apiVersion = apiVersionOf(t);
     next.kind = t.kind;
-    const headers = this.admit(t, next, q);
+    const headers = this.admit(t, next, q, cur);
     // After admission: defaults filled in must not count as a change.
     (next.metadata as JsonObject).generation = this.nextGeneration(cur, next);
     if (jsonEqual(next, cur) || dryRun) return { code: 200, body: dryRun ? next : cur, headers };
