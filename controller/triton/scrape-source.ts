@@ -52,7 +52,8 @@ export interface ScrapeSourceOptions {
   readonly maxBytes?: number;
   /**
    * Ask each pod over gRPC whether the server and the pool's models are ready. Without it
-   * a scraped pod counts as ready.
+   * a scraped pod counts as ready once every pool model has series (as with the Prometheus
+   * source).
    * @default true
    */
   readonly readiness?: boolean;
@@ -188,18 +189,25 @@ export function createScrapeSource(options: ScrapeSourceOptions): ClosableMetric
     t0: number,
   ): Promise<ReplicaScrape> {
     const grpcAddress = `${e.host.includes(":") ? `[${e.host}]` : e.host}:${e.grpcPort}`;
-    const [scraped, notReady] = await Promise.all([
+    const [scraped, ready] = await Promise.all([
       scrapeMetrics(agent, e.host, e.metricsPort, timeoutMs, maxBytes).then(
         (m) => ({ m }),
         (err: Error) => ({ err }),
       ),
       check ? readiness(clientFor(grpcAddress), models) : Promise.resolve(undefined),
     ]);
+    let notReady = ready;
     const t = now + (performance.now() - t0) / 1000;
     if ("err" in scraped) {
       options.onReplicaProblem?.(e.replica, scraped.err.message);
       return { replica: e.replica, t, phase: "unreachable", models: [] };
     }
+    // Without gRPC, a pool model with no series yet is still loading (Triton exports a
+    // model's series once it is loaded).
+    const missing = check
+      ? undefined
+      : models.find((m) => !scraped.m.models.some((x) => x.model === m));
+    if (missing !== undefined) notReady = `model ${missing} has no series yet`;
     if (notReady !== undefined) options.onReplicaProblem?.(e.replica, notReady);
     const base = {
       replica: e.replica,

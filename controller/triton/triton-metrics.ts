@@ -19,6 +19,8 @@ export const COUNTER_METRICS = {
   computeInferDurationUs: "nv_inference_compute_infer_duration_us",
 } as const satisfies Record<keyof ModelCounters, string>;
 
+const COUNTER_FIELDS = Object.keys(COUNTER_METRICS) as (keyof ModelCounters)[];
+
 /** The per-model gauge of requests waiting in the scheduler queue. */
 export const PENDING_METRIC = "nv_inference_pending_request_count";
 /** The per-GPU utilization gauge, 0..1, label `gpu_uuid`. */
@@ -90,11 +92,18 @@ export class TritonSampleBuilder {
     else s.counters[field] = (s.counters[field] ?? 0) + value;
   }
 
-  /** The model samples, sorted by model then version. */
+  /** The model samples, sorted by model then version, counters in a fixed order. */
   samples(): ModelSample[] {
-    return [...this.models.values()].sort((a, b) =>
-      a.model === b.model ? cmp(a.version, b.version) : cmp(a.model, b.model),
-    );
+    return [...this.models.values()]
+      .sort((a, b) => (a.model === b.model ? cmp(a.version, b.version) : cmp(a.model, b.model)))
+      .map((s) => {
+        const counters: MutableSample["counters"] = {};
+        for (const f of COUNTER_FIELDS)
+          if (s.counters[f] !== undefined) counters[f] = s.counters[f];
+        return s.pendingRequests === undefined
+          ? { model: s.model, version: s.version, counters }
+          : { model: s.model, version: s.version, counters, pendingRequests: s.pendingRequests };
+      });
   }
 
   /** Mean `nv_gpu_utilization` over the GPUs seen, or undefined when none. */
