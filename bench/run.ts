@@ -8,6 +8,9 @@
  *    24 h at 1,000 req/s, against the speed of merely generating the same arrivals.
  * 3. Parser scaling (bench/scaling.ts): 2k vs 20k unknown fields, map entries, labels and
  *    list entries, as a ratio (linear ≈ 10). `--parsers` runs only this section.
+ * 4. Triton /metrics parse throughput (bench/triton-parse.ts): our Prometheus text parser
+ *    against parse-prometheus-text-format, MB/s per core and the ratio (target ≥ 5×).
+ *    `--triton` runs only this section.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,8 +21,13 @@ import { DEFAULT_PROFILE } from "../controller/simulate/profile.js";
 import { parseTraceSpec } from "../controller/simulate/trace.js";
 import { packageRoot } from "../controller/util/package-root.js";
 import { printParserScaling } from "./scaling.js";
+import { printTritonParse } from "./triton-parse.js";
 
 const quick = process.argv.includes("--quick");
+if (process.argv.includes("--triton")) {
+  printTritonParse(quick);
+  process.exit(0);
+}
 if (process.argv.includes("--parsers")) {
   printParserScaling(quick);
   process.exit(0);
@@ -186,3 +194,4 @@ if (speeds["1h"] && speeds["24h"]) {
 }
 
 printParserScaling(quick);
+printTritonParse(quick);

@@ -36,6 +36,11 @@ export interface PromTextHandler {
    * (`[n0, v0, n1, v1, …]`), unescaped. `timestampMs` is undefined when absent.
    */
   sample(name: string, labels: string[], value: number, timestampMs: number | undefined): void;
+  /**
+   * Whether `sample` wants the series of this metric name; the others are checked as fully
+   * but not handed out (no strings copied). @default every name
+   */
+  want?(name: string): boolean;
   /** `# HELP name text`, the text unescaped (`\\` and `\n`). */
   help?(name: string, text: string): void;
   /** `# TYPE name type`. */
@@ -130,6 +135,12 @@ export function parsePromValue(s: string, start = 0, end = s.length): number | u
     i = expEnd;
   }
   if (i !== end) return undefined;
+  if (intEnd === end && end - start <= 15) {
+    // Whole numbers (most counters): no string to convert.
+    let v = 0;
+    for (let k = signed ? start + 1 : start; k < end; k++) v = v * 10 + (s.charCodeAt(k) - 48);
+    return s.charCodeAt(start) === 45 ? -v : v;
+  }
   const v = Number(start === 0 && end === s.length ? s : s.slice(start, end));
   // Go's ParseFloat reports overflow (1e999) as an error, which fails the scrape.
   return Number.isFinite(v) ? v : undefined;
@@ -190,7 +201,13 @@ function skipValue(s: string, i: number, end: number): number {
  * Parses one line (`start` to `end`, the newline excluded) into `h`; returns a {@link Fail}
  * for garbage. `labels` collects the pairs of a sample.
  */
-function parseLine(s: string, start: number, end: number, h: PromTextHandler): Fail | undefined {
+function parseLine(
+  s: string,
+  start: number,
+  end: number,
+  h: PromTextHandler,
+  st: ScanState,
+): Fail | undefined {
   let i = skipBlanks(s, start, end);
   if (i === end) return undefined;
   let c = s.charCodeAt(i);
@@ -205,7 +222,17 @@ function parseLine(s: string, start: number, end: number, h: PromTextHandler): F
   while (i < end && isClass(s.charCodeAt(i), 8)) i++;
   const name = s.slice(nameStart, i);
   i = skipBlanks(s, i, end);
+  // Unwanted series are checked as fully, but their labels are not copied out.
+  const keep = h.want === undefined || h.want(name);
   const labels: string[] = [];
+  let nl = 0;
+  // The next backslash of the text, found once per text and moved on past each line: a
+  // line without one has no escapes, so its label values end at the next quote.
+  if (st.backslash < i) {
+    const b = s.indexOf("\\", i);
+    st.backslash = b < 0 ? Number.POSITIVE_INFINITY : b;
+  }
+  const noEscapes = st.backslash >= end;
   if (i < end && s.charCodeAt(i) === LBRACE) {
     i++;
     for (;;) {
@@ -220,41 +247,61 @@ function parseLine(s: string, start: number, end: number, h: PromTextHandler): F
       const ln = i;
       i++;
       while (i < end && isClass(s.charCodeAt(i), 2)) i++;
-      const labelName = s.slice(ln, i);
-      if (labelName === "__name__")
+      const len = i - ln;
+      if (len === 8 && s.startsWith("__name__", ln))
         return new Fail(
           ln,
           "label __name__ is the metric name: it cannot be given again as a label",
           name,
         );
-      for (let k = 0; k < labels.length; k += 2) {
-        if (labels[k] === labelName)
+      // Duplicates by position, so that unwanted samples copy no strings.
+      for (let k = 0; k < 2 * nl; k += 2) {
+        const a = labelPos[k]!;
+        if (labelPos[k + 1]! - a === len && sameText(s, a, ln, len))
           return new Fail(
             ln,
-            `label ${labelName} appears twice (a label name at most once per sample)`,
+            `label ${s.slice(ln, i)} appears twice (a label name at most once per sample)`,
             name,
           );
       }
+      if (2 * nl + 2 > labelPos.length) {
+        const grown = new Int32Array(labelPos.length * 2);
+        grown.set(labelPos);
+        labelPos = grown;
+      }
+      labelPos[2 * nl] = ln;
+      labelPos[2 * nl + 1] = i;
+      nl++;
+      const labelEnd = i;
       i = skipBlanks(s, i, end);
       c = i < end ? s.charCodeAt(i) : NL;
       if (c !== EQUALS)
-        return new Fail(i, `expected "=" after label name ${labelName}, got ${describe(c)}`, name);
+        return new Fail(
+          i,
+          `expected "=" after label name ${s.slice(ln, labelEnd)}, got ${describe(c)}`,
+          name,
+        );
       i = skipBlanks(s, i + 1, end);
       c = i < end ? s.charCodeAt(i) : NL;
       if (c !== QUOTE)
         return new Fail(
           i,
-          `expected a double-quoted value of label ${labelName}, got ${describe(c)}`,
+          `expected a double-quoted value of label ${s.slice(ln, labelEnd)}, got ${describe(c)}`,
           name,
         );
       const vs = i + 1;
       let escaped = false;
       i = vs;
+      if (noEscapes) {
+        // No backslash on this line: the value ends at the next quote (a native search).
+        const q = s.indexOf('"', vs);
+        i = q < 0 || q >= end ? end : q;
+      }
       for (;;) {
         if (i >= end)
           return new Fail(
             end,
-            `unterminated value of label ${labelName}: a closing '"' is missing on this line`,
+            `unterminated value of label ${s.slice(ln, labelEnd)}: a closing '"' is missing on this line`,
             name,
           );
         c = s.charCodeAt(i);
@@ -265,7 +312,8 @@ function parseLine(s: string, start: number, end: number, h: PromTextHandler): F
         }
         i++;
       }
-      labels.push(labelName, escaped ? unescapeLabel(s, vs, i) : s.slice(vs, i));
+      if (keep)
+        labels.push(s.slice(ln, labelEnd), escaped ? unescapeLabel(s, vs, i) : s.slice(vs, i));
       i = skipBlanks(s, i + 1, end);
       c = i < end ? s.charCodeAt(i) : NL;
       if (c === COMMA) {
@@ -278,7 +326,7 @@ function parseLine(s: string, start: number, end: number, h: PromTextHandler): F
       }
       return new Fail(
         i,
-        `expected "," or "}" after the value of label ${labelName}, got ${describe(c)}`,
+        `expected "," or "}" after the value of label ${s.slice(ln, labelEnd)}, got ${describe(c)}`,
         name,
       );
     }
@@ -324,8 +372,23 @@ function parseLine(s: string, start: number, end: number, h: PromTextHandler): F
         name,
       );
   }
-  h.sample(name, labels, value, ts);
+  if (keep) h.sample(name, labels, value, ts);
   return undefined;
+}
+
+/** What {@link parseLine} remembers over the lines of one text. */
+interface ScanState {
+  /** Index of the next backslash at or after the current line (Infinity: none). */
+  backslash: number;
+}
+
+/** Start and end of each label name of the current sample (reused: no allocation). */
+let labelPos = new Int32Array(64);
+
+/** Whether `s` has the same `len` characters at `a` as at `b`. */
+function sameText(s: string, a: number, b: number, len: number): boolean {
+  for (let k = 0; k < len; k++) if (s.charCodeAt(a + k) !== s.charCodeAt(b + k)) return false;
+  return true;
 }
 
 function parseComment(s: string, i: number, end: number, h: PromTextHandler): Fail | undefined {
@@ -399,11 +462,12 @@ export class PromTextParser {
   write(chunk: string): Problem | undefined {
     if (this.problem) return this.problem;
     const s = this.rest.length > 0 ? this.rest + chunk : chunk;
+    const st: ScanState = { backslash: -1 };
     let start = 0;
     for (;;) {
       const nl = s.indexOf("\n", start);
       if (nl < 0) break;
-      const f = parseLine(s, start, nl, this.h);
+      const f = parseLine(s, start, nl, this.h, st);
       if (f) return this.fail(s, start, f);
       this.line++;
       start = nl + 1;
@@ -418,7 +482,7 @@ export class PromTextParser {
     const s = this.rest;
     this.rest = "";
     if (s.length === 0) return undefined;
-    const f = parseLine(s, 0, s.length, this.h);
+    const f = parseLine(s, 0, s.length, this.h, { backslash: -1 });
     return f ? this.fail(s, 0, f) : undefined;
   }
 

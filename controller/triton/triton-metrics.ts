@@ -33,17 +33,38 @@ export const TRITON_METRICS: readonly string[] = [
   GPU_UTILIZATION_METRIC,
 ];
 
-const FIELD_BY_METRIC = new Map<string, keyof ModelCounters | "pending">([
-  ...Object.entries(COUNTER_METRICS).map(([f, m]) => [m, f as keyof ModelCounters] as const),
-  [PENDING_METRIC, "pending"],
+/** Slot of each metric in a model's accumulator: the counters in field order, then pending. */
+const SLOT_BY_METRIC = new Map<string, number>([
+  ...Object.values(COUNTER_METRICS).map((m, i) => [m, i] as const),
+  [PENDING_METRIC, 6],
 ]);
+const PENDING_SLOT = 6;
 
-type MutableSample = {
-  model: string;
-  version: string;
-  counters: { -readonly [K in keyof ModelCounters]?: number };
-  pendingRequests?: number;
-};
+// The slot of a metric name, found by length then equality: a Map would hash every name the
+// parser slices out of the text, most of which the controller does not read.
+const SLOTS_BY_LENGTH: (readonly [string, number][] | undefined)[] = [];
+for (const [m, slot] of [...SLOT_BY_METRIC, [GPU_UTILIZATION_METRIC, -1] as const]) {
+  const list = (SLOTS_BY_LENGTH[m.length] ?? []) as [string, number][];
+  list.push([m, slot]);
+  SLOTS_BY_LENGTH[m.length] = list;
+}
+
+/** The slot of `name` (-1: GPU utilization), or undefined when the controller does not read it. */
+function slotOf(name: string): number | undefined {
+  const list = SLOTS_BY_LENGTH[name.length];
+  if (list === undefined) return undefined;
+  for (const [m, slot] of list) if (m === name) return slot;
+  return undefined;
+}
+
+interface Accumulator {
+  readonly model: string;
+  readonly version: string;
+  /** Sums by slot; NaN-free "absent" is tracked in `seen`. */
+  readonly sums: Float64Array;
+  /** Bit i set: slot i was seen. */
+  seen: number;
+}
 
 /**
  * Accumulates Triton series into model samples. Series of one model version that differ in
@@ -52,9 +73,15 @@ type MutableSample = {
  * `model` label are ignored.
  */
 export class TritonSampleBuilder {
-  private readonly models = new Map<string, MutableSample>();
+  /** By model, then by version. */
+  private readonly models = new Map<string, Map<string, Accumulator>>();
   private gpuSum = 0;
   private gpuCount = 0;
+
+  /** Whether {@link add} reads series of this metric name (a parser's `want`). */
+  static wants(name: string): boolean {
+    return slotOf(name) !== undefined;
+  }
 
   /** Adds one series' value. `labels` is a flat name/value list or an object. */
   add(
@@ -62,19 +89,20 @@ export class TritonSampleBuilder {
     labels: readonly string[] | Readonly<Record<string, string>>,
     value: number,
   ): void {
-    if (name === GPU_UTILIZATION_METRIC) {
+    const slot = slotOf(name);
+    if (slot === undefined) return;
+    if (slot < 0) {
       this.gpuSum += value;
       this.gpuCount++;
       return;
     }
-    const field = FIELD_BY_METRIC.get(name);
-    if (field === undefined) return;
     let model: string | undefined;
     let version = "";
     if (Array.isArray(labels)) {
       for (let k = 0; k < labels.length; k += 2) {
-        if (labels[k] === "model") model = labels[k + 1];
-        else if (labels[k] === "version") version = labels[k + 1]!;
+        const l = labels[k];
+        if (l === "model") model = labels[k + 1];
+        else if (l === "version") version = labels[k + 1]!;
       }
     } else {
       const o = labels as Readonly<Record<string, string>>;
@@ -82,27 +110,34 @@ export class TritonSampleBuilder {
       version = o.version ?? "";
     }
     if (model === undefined) return;
-    const key = `${model}\u0000${version}`;
-    let s = this.models.get(key);
-    if (!s) {
-      s = { model, version, counters: {} };
-      this.models.set(key, s);
+    let versions = this.models.get(model);
+    if (!versions) {
+      versions = new Map();
+      this.models.set(model, versions);
     }
-    if (field === "pending") s.pendingRequests = (s.pendingRequests ?? 0) + value;
-    else s.counters[field] = (s.counters[field] ?? 0) + value;
+    let a = versions.get(version);
+    if (!a) {
+      a = { model, version, sums: new Float64Array(7), seen: 0 };
+      versions.set(version, a);
+    }
+    a.sums[slot]! += value;
+    a.seen |= 1 << slot;
   }
 
   /** The model samples, sorted by model then version, counters in a fixed order. */
   samples(): ModelSample[] {
-    return [...this.models.values()]
+    const all: Accumulator[] = [];
+    for (const versions of this.models.values()) for (const a of versions.values()) all.push(a);
+    return all
       .sort((a, b) => (a.model === b.model ? cmp(a.version, b.version) : cmp(a.model, b.model)))
-      .map((s) => {
-        const counters: MutableSample["counters"] = {};
-        for (const f of COUNTER_FIELDS)
-          if (s.counters[f] !== undefined) counters[f] = s.counters[f];
-        return s.pendingRequests === undefined
-          ? { model: s.model, version: s.version, counters }
-          : { model: s.model, version: s.version, counters, pendingRequests: s.pendingRequests };
+      .map((a) => {
+        const counters: { -readonly [K in keyof ModelCounters]?: number } = {};
+        COUNTER_FIELDS.forEach((f, i) => {
+          if (a.seen & (1 << i)) counters[f] = a.sums[i]!;
+        });
+        return a.seen & (1 << PENDING_SLOT)
+          ? { model: a.model, version: a.version, counters, pendingRequests: a.sums[PENDING_SLOT]! }
+          : { model: a.model, version: a.version, counters };
       });
   }
 
@@ -132,6 +167,7 @@ export class TritonMetricsReader {
     const b = this.builder;
     this.parser = new PromTextParser(
       {
+        want: TritonSampleBuilder.wants,
         sample(name, labels, value) {
           b.add(name, labels, value);
         },

@@ -291,6 +291,18 @@ describe("triton/prom-text: the Prometheus text format parser", () => {
     expect(p.end()).to.equal(first);
   });
 
+  it("checks unwanted samples as fully as wanted ones, but hands out only the wanted", () => {
+    const got: string[] = [];
+    const h = { want: (n: string) => n === "a", sample: (n: string) => void got.push(n) };
+    const ok = new PromTextParser(h);
+    ok.write('a{x="1"} 1\nb{x="1",y="2"} 2\na 3\n');
+    expect(ok.end()).to.equal(undefined);
+    expect(got).to.deep.equal(["a", "a"]);
+    const bad = new PromTextParser(h);
+    expect(bad.write('b{x="1",y="2",x="3"} 2\n')).to.include({ line: 1, col: 15 });
+    expect(new PromTextParser(h).write("b{} one\n")?.message).to.contain('"one" is not a number');
+  });
+
   it("hands out HELP and TYPE", () => {
     const seen: string[] = [];
     const p = new PromTextParser({
