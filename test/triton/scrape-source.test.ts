@@ -288,3 +288,45 @@ describe("triton: the scrape source and gRPC client against the Triton stand-in"
     expect(nsToUs("1500")).to.equal(1.5);
   });
 });
+
+describe("triton: spec.monitoring.source chooses the source per pool", () => {
+  it("scrape (the default) asks discovery; prometheus queries the pool's prometheusAddress", async () => {
+    const { createServer } = await import("node:http");
+    const { createPoolMetricsSource } = await import("../../controller/triton/index.js");
+    const queries: string[] = [];
+    const server = createServer((req, res) => {
+      queries.push(
+        decodeURIComponent(new URL(req.url ?? "", "http://x").searchParams.get("query") ?? ""),
+      );
+      res
+        .writeHead(200, { "Content-Type": "application/json" })
+        .end(JSON.stringify({ status: "success", data: { resultType: "vector", result: [] } }));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as import("node:net").AddressInfo).port;
+    let discovered = 0;
+    const source = createPoolMetricsSource({
+      scrape: {
+        discover: async () => {
+          discovered++;
+          return [];
+        },
+      },
+    });
+    try {
+      expect(policy.spec.monitoring.source).to.equal("scrape");
+      await source.collect(policy, 0);
+      expect([discovered, queries.length]).to.deep.equal([1, 0]);
+      const viaProm = minimalPool({
+        monitoring: { source: "prometheus", prometheusAddress: `http://127.0.0.1:${port}` },
+      });
+      await source.collect(viaProm, 0);
+      expect(discovered).to.equal(1);
+      expect(queries).to.have.length(2);
+      expect(queries.every((q) => q.includes('namespace="vision"'))).to.equal(true);
+    } finally {
+      source.close();
+      server.close();
+    }
+  });
+});
