@@ -10,10 +10,11 @@
  * - names: metric `[a-zA-Z_:][a-zA-Z0-9_:]*`, label `[a-zA-Z_][a-zA-Z0-9_]*`, a label name
  *   at most once per sample; a trailing comma inside the braces is allowed;
  * - label values are double-quoted; `\\`, `\"` and `\n` are unescaped, any other escape is
- *   kept as written (Prometheus does the same);
+ *   kept as written (Prometheus does the same); a raw newline inside a value is kept too
+ *   (the format says to escape it, but Prometheus accepts it, so the record spans lines);
  * - values as Go's `strconv.ParseFloat` reads them in decimal (`1`, `-1.5e3`, `.5`, `NaN`,
  *   `+Inf`, `-inf`, `Infinity`, any case), out of range (`1e999`) being an error; hex
- *   floats are refused (Prometheus's own `expfmt` refuses them too);
+ *   floats and `_` separators are refused, as Prometheus refuses them;
  * - an optional timestamp: milliseconds since the epoch, digits only;
  * - `# TYPE` takes counter, gauge, histogram, summary or untyped.
  *
@@ -21,7 +22,9 @@
  *
  * The parser never throws on bad input: the first error stops it and is returned as a
  * {@link Problem} with the line and column of the offending character (Prometheus, too,
- * rejects a scrape at its first error). It allocates only the strings it hands out.
+ * rejects a scrape at its first error). It allocates only the strings it hands out, and
+ * none for series the handler does not `want`. The work is linear in the input however
+ * it is chunked (an unclosed quote is searched for once per chunk).
  */
 import type { Problem } from "../diagnostics/problem.js";
 
@@ -198,8 +201,10 @@ function skipValue(s: string, i: number, end: number): number {
 }
 
 /**
- * Parses one line (`start` to `end`, the newline excluded) into `h`; returns a {@link Fail}
- * for garbage. `labels` collects the pairs of a sample.
+ * Parses one record (`start` to `end`, the newline excluded: a line, or more when a label
+ * value holds raw newlines) into `h`; returns a {@link Fail} for garbage, or {@link OPEN}
+ * when the record runs past the text so far (`st` says where to resume). The record's end
+ * is left in `st.end`.
  */
 function parseLine(
   s: string,
@@ -208,6 +213,7 @@ function parseLine(
   h: PromTextHandler,
   st: ScanState,
 ): Fail | undefined {
+  st.end = end;
   let i = skipBlanks(s, start, end);
   if (i === end) return undefined;
   let c = s.charCodeAt(i);
@@ -232,7 +238,7 @@ function parseLine(
     const b = s.indexOf("\\", i);
     st.backslash = b < 0 ? Number.POSITIVE_INFINITY : b;
   }
-  const noEscapes = st.backslash >= end;
+  let noEscapes = st.backslash >= end;
   if (i < end && s.charCodeAt(i) === LBRACE) {
     i++;
     for (;;) {
@@ -295,15 +301,19 @@ function parseLine(
       if (noEscapes) {
         // No backslash on this line: the value ends at the next quote (a native search).
         const q = s.indexOf('"', vs);
-        i = q < 0 || q >= end ? end : q;
+        if (q >= 0 && q < end) i = q;
       }
       for (;;) {
-        if (i >= end)
-          return new Fail(
-            end,
-            `unterminated value of label ${s.slice(ln, labelEnd)}: a closing '"' is missing on this line`,
+        // Prometheus lets a label value hold raw newlines: the search goes past the line.
+        if (i >= s.length) {
+          st.open = new Fail(
+            vs - 1,
+            `unterminated value of label ${s.slice(ln, labelEnd)}: no closing '"' before the end of the text`,
             name,
           );
+          st.resumeAt = i;
+          return OPEN;
+        }
         c = s.charCodeAt(i);
         if (c === QUOTE) break;
         if (c === BACKSLASH) {
@@ -311,6 +321,17 @@ function parseLine(
           i++;
         }
         i++;
+      }
+      if (i > end) {
+        // The value spanned lines: the record now ends at the first newline after it.
+        const e = s.indexOf("\n", i);
+        if (e < 0 && !st.final) {
+          st.resumeAt = -1;
+          return OPEN;
+        }
+        end = e < 0 ? s.length : e;
+        st.end = end;
+        noEscapes = st.backslash >= end;
       }
       if (keep)
         labels.push(s.slice(ln, labelEnd), escaped ? unescapeLabel(s, vs, i) : s.slice(vs, i));
@@ -380,7 +401,18 @@ function parseLine(
 interface ScanState {
   /** Index of the next backslash at or after the current line (Infinity: none). */
   backslash: number;
+  /** Whether the text is complete (no more chunks). */
+  final: boolean;
+  /** The end of the record just parsed (past the line's end when a label value spanned lines). */
+  end: number;
+  /** After {@link OPEN}: where the search for a closing quote resumes (-1: a newline is awaited). */
+  resumeAt: number;
+  /** After {@link OPEN} from an unclosed label value: the problem it is when the text ends. */
+  open?: Fail;
 }
+
+/** A record runs past the text so far: more input is needed. */
+const OPEN = new Fail(-1, "more input needed");
 
 /** Start and end of each label name of the current sample (reused: no allocation). */
 let labelPos = new Int32Array(64);
@@ -452,49 +484,97 @@ export class PromTextParser {
   private rest = "";
   private line = 1;
   private problem: Problem | undefined;
+  /**
+   * While a label value of the pending record is unclosed: the index in `rest` where the
+   * search for its closing quote resumes (so each chunk is searched once); -1 otherwise.
+   */
+  private quoteFrom = -1;
 
   constructor(
     private readonly h: PromTextHandler,
     private readonly file = "<metrics>",
   ) {}
 
-  /** Parses every complete line of `chunk` (with what was left of the previous one). */
+  /** Parses every complete record of `chunk` (with what was left of the previous one). */
   write(chunk: string): Problem | undefined {
     if (this.problem) return this.problem;
-    const s = this.rest.length > 0 ? this.rest + chunk : chunk;
-    const st: ScanState = { backslash: -1 };
-    let start = 0;
-    for (;;) {
-      const nl = s.indexOf("\n", start);
-      if (nl < 0) break;
-      const f = parseLine(s, start, nl, this.h, st);
-      if (f) return this.fail(s, start, f);
-      this.line++;
-      start = nl + 1;
+    if (this.quoteFrom >= 0) {
+      const s = this.rest + chunk;
+      let i = this.quoteFrom;
+      while (i < s.length) {
+        const c = s.charCodeAt(i);
+        if (c === QUOTE) break;
+        i += c === BACKSLASH ? 2 : 1;
+      }
+      this.rest = s;
+      if (i >= s.length) {
+        this.quoteFrom = i;
+        return undefined;
+      }
+      this.quoteFrom = -1;
+      this.rest = "";
+      return this.drain(s, false);
     }
-    this.rest = start === 0 ? s : s.slice(start);
-    return undefined;
+    if (this.rest.length > 0 && chunk.indexOf("\n") < 0) {
+      // No record can end in this chunk: keep it without scanning the rest again.
+      this.rest += chunk;
+      return undefined;
+    }
+    const s = this.rest.length > 0 ? this.rest + chunk : chunk;
+    this.rest = "";
+    return this.drain(s, false);
   }
 
-  /** Parses the last line (which may lack its newline); returns the problem, if any. */
+  /** Parses the last record (which may lack its newline); returns the problem, if any. */
   end(): Problem | undefined {
     if (this.problem) return this.problem;
     const s = this.rest;
     this.rest = "";
-    if (s.length === 0) return undefined;
-    const f = parseLine(s, 0, s.length, this.h, { backslash: -1 });
-    return f ? this.fail(s, 0, f) : undefined;
+    this.quoteFrom = -1;
+    return s.length === 0 ? undefined : this.drain(s, true);
   }
 
-  private fail(s: string, lineStart: number, f: Fail): Problem {
+  private drain(s: string, final: boolean): Problem | undefined {
+    const st: ScanState = { backslash: -1, final, end: 0, resumeAt: -1 };
+    let start = 0;
+    while (start < s.length) {
+      let nl = s.indexOf("\n", start);
+      if (nl < 0) {
+        if (!final) break;
+        nl = s.length;
+      }
+      const f = parseLine(s, start, nl, this.h, st);
+      if (f === OPEN) {
+        if (final) return this.fail(s, start, st.open ?? f);
+        this.rest = s.slice(start);
+        this.quoteFrom = st.resumeAt < 0 ? -1 : st.resumeAt - start;
+        return undefined;
+      }
+      if (f) return this.fail(s, start, f);
+      this.line++;
+      if (st.end !== nl)
+        for (let k = nl; k >= 0 && k < st.end; k = s.indexOf("\n", k + 1)) this.line++;
+      start = st.end + 1;
+    }
+    this.rest = start >= s.length ? "" : s.slice(start);
+    return undefined;
+  }
+
+  private fail(s: string, recordStart: number, f: Fail): Problem {
+    // A record may span lines (raw newlines in a label value): count them up to the fault.
+    let line = this.line;
+    let lineStart = recordStart;
+    for (let k = s.indexOf("\n", recordStart); k >= 0 && k < f.at; k = s.indexOf("\n", k + 1)) {
+      line++;
+      lineStart = k + 1;
+    }
     this.problem = {
       file: this.file,
-      line: this.line,
+      line,
       col: f.at - lineStart + 1,
       path: f.path,
       message: f.message,
     };
-    void s;
     return this.problem;
   }
 }

@@ -15,6 +15,7 @@
  * Counters stay raw; scaling/window.ts makes rates, resets and staleness of them.
  */
 import * as http from "node:http";
+import { StringDecoder } from "node:string_decoder";
 import type { MetricsSource } from "../loop/ports.js";
 import type { Policy } from "../policy/index.js";
 import type { PoolScrape, ReplicaScrape } from "../scaling/samples.js";
@@ -98,18 +99,25 @@ function scrapeMetrics(
           return;
         }
         const reader = new TritonMetricsReader(where);
+        // UTF-8 split across chunks is joined by the decoder; invalid bytes become U+FFFD.
+        const decoder = new StringDecoder("utf8");
         let bytes = 0;
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => {
+        res.on("data", (chunk: Buffer) => {
           bytes += chunk.length;
           if (bytes > maxBytes) {
             finish(new ScrapeError(`GET ${where}: response over ${maxBytes} bytes`));
             return;
           }
-          const p = reader.write(chunk);
+          const p = reader.write(decoder.write(chunk));
           if (p) finish(new ScrapeError(`GET ${where}:${p.line}:${p.col}: ${p.message}`));
         });
         res.on("end", () => {
+          const tail = decoder.end();
+          const p = tail ? reader.write(tail) : undefined;
+          if (p) {
+            finish(new ScrapeError(`GET ${where}:${p.line}:${p.col}: ${p.message}`));
+            return;
+          }
           const r = reader.end();
           if (r.problem)
             finish(

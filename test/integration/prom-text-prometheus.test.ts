@@ -115,7 +115,9 @@ describe("integration: our Prometheus text parser agrees with a real Prometheus"
           problems.push(`${c.name}: not scraped yet`);
           continue;
         }
-        const ours = parsePromSamples(c.text, c.name);
+        // As the scrape source sees it: the served bytes decoded (a mutation may have cut a
+        // surrogate pair, which goes out as U+FFFD).
+        const ours = parsePromSamples(Buffer.from(c.text, "utf8").toString("utf8"), c.name);
         const text = JSON.stringify(c.text.length > 300 ? `${c.text.slice(0, 300)}…` : c.text);
         if (ours.problem) {
           if (t.health === "up")

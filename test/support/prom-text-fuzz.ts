@@ -72,6 +72,10 @@ function labelValue(r: () => number): { raw: string; text: string } {
     } else if (k < 0.24) {
       raw += "\n";
       text += "\\n";
+    } else if (k < 0.26) {
+      // A raw newline: not in the format's spec, but Prometheus keeps it, and so do we.
+      raw += "\n";
+      text += "\n";
     } else if (k < 0.28) {
       // An escape Prometheus keeps as written.
       raw += "\\t";
@@ -125,7 +129,7 @@ export function validText(r: () => number, maxSamples: number, timestampMs?: num
     if (k < 0.05) lines.push(pick(r, ["", "   ", "\t"]));
     else if (k < 0.1)
       lines.push(pick(r, ["#", "# a comment", "#HELP not meta", "# TYPEx y", "#  HELP x y"]));
-    else if (k < 0.15) lines.push(`# HELP ${name} ${labelValue(r).text}`);
+    else if (k < 0.15) lines.push(`# HELP ${name} ${labelValue(r).text.replace(/\n/g, "\\n")}`);
     else if (k < 0.2)
       lines.push(
         `# TYPE ${name} ${pick(r, ["counter", "gauge", "histogram", "summary", "untyped"])}`,

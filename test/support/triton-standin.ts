@@ -38,7 +38,7 @@ export interface StandinModelOptions {
 }
 
 /** How `/metrics` answers (for failure tests). */
-export type MetricsMode = "ok" | "garbage" | "http-500" | "hang";
+export type MetricsMode = "ok" | "chunked" | "garbage" | "http-500" | "hang";
 
 interface ModelRun {
   readonly name: string;
@@ -332,6 +332,22 @@ export class TritonStandin {
         case "hang":
           this.hung.push(res);
           return;
+        case "chunked": {
+          // The same text in 7-byte pieces, one per turn of the event loop: records, and
+          // UTF-8 sequences, split anywhere.
+          const body = Buffer.from(this.metricsText(), "utf8");
+          res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8" });
+          const send = (at: number) => {
+            if (at >= body.length) {
+              res.end();
+              return;
+            }
+            res.write(body.subarray(at, at + 7));
+            setImmediate(() => send(at + 7));
+          };
+          send(0);
+          return;
+        }
         case "garbage":
           res
             .writeHead(200, { "Content-Type": "text/plain; charset=utf-8" })

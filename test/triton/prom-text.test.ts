@@ -43,6 +43,11 @@ const VALID: readonly Valid[] = [
     text: 'a{x="q\\"b\\\\n\\n\\t"} 1\n',
     want: [s("a", { x: 'q"b\\n\n\\t' }, 1)],
   },
+  {
+    name: "raw newlines in label values (Prometheus keeps them), lines counted on",
+    text: 'a{x="1\n2",y="\n\\"\n"} 1\nb 2\n',
+    want: [s("a", { x: "1\n2", y: '\n"\n' }, 1), s("b", {}, 2)],
+  },
   { name: "non-ASCII label value", text: 'a{x="é✓"} 1\n', want: [s("a", { x: "é✓" }, 1)] },
   {
     name: "NaN, +Inf, -Inf, Infinity, lower case",
@@ -141,11 +146,18 @@ const INVALID: readonly Invalid[] = [
     message: "expected a double-quoted value",
   },
   {
-    name: "unterminated label value (a raw newline in a value: Prometheus is lenient, we are not)",
-    text: 'a{x="1\n2"} 1\n',
-    line: 1,
-    col: 7,
-    message: "unterminated value of label x",
+    name: "unterminated label value",
+    text: 'a 1\nb{x="1} 2\nc 3\n',
+    line: 2,
+    col: 5,
+    message: "unterminated value of label x: no closing '\"' before the end of the text",
+  },
+  {
+    name: "a fault after a label value with a raw newline, on the record's second line",
+    text: 'a{x="1\n2",y=3} 1\n',
+    line: 2,
+    col: 6,
+    message: "expected a double-quoted value of label y",
   },
   {
     name: "missing comma",
@@ -260,7 +272,7 @@ describe("triton/prom-text: the Prometheus text format parser", () => {
 
   it("gives the same samples whatever the chunking (every split point of a text)", () => {
     const text =
-      '# HELP a x\n# TYPE a counter\na{model="m",version="1"} 12 1700000000000\nb{x="q\\"\\n"} NaN\n\nc -Inf';
+      '# HELP a x\n# TYPE a counter\na{model="m",version="1"} 12 1700000000000\nb{x="q\\"\\n"} NaN\n\nd{x="raw\nnew\\\nline",y="2"} 4\nc -Inf';
     const whole = parsePromSamples(text).samples;
     for (let k = 0; k <= text.length; k++) {
       const got: PromSample[] = [];
@@ -280,6 +292,30 @@ describe("triton/prom-text: the Prometheus text format parser", () => {
       expect(p.end()).to.equal(undefined);
       same(got, whole);
     }
+  });
+
+  it("gives the same samples for any three-way chunking of a record with raw newlines", () => {
+    const text = 'a 1\nb{x="p\nq\\"r\n",y="s"} 2\nc{z="\n"} 3\n';
+    const whole = parsePromSamples(text).samples;
+    expect(whole.map((x) => x.name)).to.deep.equal(["a", "b", "c"]);
+    for (let k = 0; k <= text.length; k++) {
+      for (let m = k; m <= text.length; m++) {
+        const got: string[] = [];
+        const p = new PromTextParser({
+          sample: (name, labels) => void got.push(`${name}${JSON.stringify(labels)}`),
+        });
+        for (const part of [text.slice(0, k), text.slice(k, m), text.slice(m)])
+          expect(p.write(part)).to.equal(undefined);
+        expect(p.end()).to.equal(undefined);
+        expect(got).to.deep.equal(
+          whole.map((x) => `${x.name}${JSON.stringify(Object.entries(x.labels).flat())}`),
+        );
+      }
+    }
+    const bad = new PromTextParser({ sample: () => {} });
+    bad.write('a 1\nb{x="p\nq');
+    bad.write("\nr 2\n");
+    expect(bad.end()).to.include({ line: 2, col: 5 });
   });
 
   it("counts lines across chunks in its problems, and stops at the first", () => {

@@ -202,6 +202,45 @@ describe("triton: the scrape source and gRPC client against the Triton stand-in"
     });
   }
 
+  it("a body arriving in 7-byte pieces reads the same as a whole one", async () => {
+    a.setArrivalRate("yolov8s", 120);
+    a.advance(9);
+    const whole = (await source.collect(policy, 1)).replicas[0]!;
+    a.setMetricsMode("chunked");
+    const pieces = (await source.collect(policy, 1)).replicas[0]!;
+    a.setMetricsMode("ok");
+    expect({ ...pieces, t: 0 }).to.deep.equal({ ...whole, t: 0 });
+    expect(whole.models[0]?.counters.requestSuccess).to.equal(1080);
+  });
+
+  it("a response over maxBytes is unreachable", async () => {
+    const seen: string[] = [];
+    const small = createScrapeSource({
+      discover: async () => [a.endpoint()],
+      maxBytes: 100,
+      readiness: false,
+      onReplicaProblem: (_r, m) => void seen.push(m),
+    });
+    try {
+      const r = (await small.collect(policy, 0)).replicas[0]!;
+      expect(r.phase).to.equal("unreachable");
+      expect(seen.join()).to.match(/metrics: response over 100 bytes/);
+    } finally {
+      small.close();
+    }
+  });
+
+  it("without gRPC readiness, a pool model with no series yet is loading", async () => {
+    const noGrpc = createScrapeSource({ discover: async () => [a.endpoint()], readiness: false });
+    try {
+      expect((await noGrpc.collect(policy, 0)).replicas[0]?.phase).to.equal("ready");
+      a.setModelState("yolov8s", "loading");
+      expect((await noGrpc.collect(policy, 0)).replicas[0]?.phase).to.equal("loading");
+    } finally {
+      noGrpc.close();
+    }
+  });
+
   it("a refused port (pod gone) is unreachable", async () => {
     const gone = { ...b.endpoint(), replica: "triton-gone/1" };
     await b.stop();
