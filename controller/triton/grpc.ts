@@ -169,3 +169,55 @@ export function nsToUs(ns: string): number {
   const n = BigInt(ns);
   return Number(n / 1000n) + Number(n % 1000n) / 1000;
 }
+
+/**
+ * Cross-checks a replica's `/metrics` counters (read first) against its gRPC statistics
+ * (read after): both count the same completed requests, so each statistic must be at least
+ * the counter read before it. Returns what disagrees, in words: a model version the
+ * statistics know but `/metrics` does not show (its per-model metrics are off), or a
+ * statistic below its counter (the server restarted between the two reads, or one of them
+ * is wrong). Durations are compared in µs (statistics are in ns).
+ */
+export function crossCheckStatistics(
+  metrics: readonly {
+    readonly model: string;
+    readonly version: string;
+    readonly counters: {
+      readonly requestSuccess?: number;
+      readonly inferenceCount?: number;
+      readonly execCount?: number;
+      readonly queueDurationUs?: number;
+      readonly computeInferDurationUs?: number;
+    };
+  }[],
+  stats: readonly ModelStatistics[],
+): string[] {
+  const out: string[] = [];
+  for (const st of stats) {
+    const m = metrics.find((x) => x.model === st.name && x.version === st.version);
+    if (!m) {
+      if (Number(st.inference_stats.success.count) > 0)
+        out.push(`${st.name}/${st.version}: in gRPC statistics but not in /metrics`);
+      continue;
+    }
+    const pairs: [string, number | undefined, number][] = [
+      ["request success", m.counters.requestSuccess, Number(st.inference_stats.success.count)],
+      ["inference count", m.counters.inferenceCount, Number(st.inference_count)],
+      ["execution count", m.counters.execCount, Number(st.execution_count)],
+      ["queue µs", m.counters.queueDurationUs, nsToUs(st.inference_stats.queue.ns)],
+      [
+        "compute infer µs",
+        m.counters.computeInferDurationUs,
+        nsToUs(st.inference_stats.compute_infer.ns),
+      ],
+    ];
+    for (const [what, counter, stat] of pairs) {
+      // Whole µs on /metrics against ns in statistics: allow the rounding.
+      if (counter !== undefined && stat + 1 < counter)
+        out.push(
+          `${st.name}/${st.version}: ${what} ${stat} in gRPC statistics, below ${counter} on /metrics read before`,
+        );
+    }
+  }
+  return out;
+}

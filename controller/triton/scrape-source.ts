@@ -19,7 +19,7 @@ import { StringDecoder } from "node:string_decoder";
 import type { MetricsSource } from "../loop/ports.js";
 import type { Policy } from "../policy/index.js";
 import type { PoolScrape, ReplicaScrape } from "../scaling/samples.js";
-import { TritonClient } from "./grpc.js";
+import { crossCheckStatistics, TritonClient } from "./grpc.js";
 import { type TritonMetrics, TritonMetricsReader } from "./triton-metrics.js";
 
 /** One Triton pod as discovery reports it. */
@@ -58,7 +58,14 @@ export interface ScrapeSourceOptions {
    * @default true
    */
   readonly readiness?: boolean;
-  /** Told why a replica is unreachable or loading (for logs). */
+  /**
+   * After each successful scrape, read the pool models' gRPC ModelStatistics and report
+   * disagreements with the `/metrics` counters to `onReplicaProblem` (see
+   * {@link crossCheckStatistics}); the phase and counters are not changed by it.
+   * @default false
+   */
+  readonly crossCheck?: boolean;
+  /** Told why a replica is unreachable or loading, and cross-check findings (for logs). */
   readonly onReplicaProblem?: (replica: string, message: string) => void;
 }
 
@@ -217,6 +224,16 @@ export function createScrapeSource(options: ScrapeSourceOptions): ClosableMetric
       : models.find((m) => !scraped.m.models.some((x) => x.model === m));
     if (missing !== undefined) notReady = `model ${missing} has no series yet`;
     if (notReady !== undefined) options.onReplicaProblem?.(e.replica, notReady);
+    if (options.crossCheck && notReady === undefined) {
+      const client = clientFor(grpcAddress);
+      try {
+        const stats = (await Promise.all(models.map((m) => client.modelStatistics(m)))).flat();
+        for (const finding of crossCheckStatistics(scraped.m.models, stats))
+          options.onReplicaProblem?.(e.replica, `cross-check: ${finding}`);
+      } catch (err) {
+        options.onReplicaProblem?.(e.replica, `cross-check: ${(err as Error).message}`);
+      }
+    }
     const base = {
       replica: e.replica,
       t,
@@ -237,7 +254,7 @@ export function createScrapeSource(options: ScrapeSourceOptions): ClosableMetric
       usedBy.set(
         key,
         new Set(
-          check
+          check || options.crossCheck
             ? endpoints.map((e) => `${e.host.includes(":") ? `[${e.host}]` : e.host}:${e.grpcPort}`)
             : [],
         ),

@@ -121,6 +121,7 @@ export class TritonStandin {
   private incarnation = 1;
   private serverReady = true;
   private mode: MetricsMode = "ok";
+  private statisticsLag = 0;
   private elapsed = 0;
   private http: Server | undefined;
   private grpc: grpc.Server | undefined;
@@ -188,6 +189,11 @@ export class TritonStandin {
   setMetricsMode(mode: MetricsMode): void {
     this.mode = mode;
     if (mode !== "hang") for (const r of this.hung.splice(0)) r.destroy();
+  }
+
+  /** Makes gRPC statistics report `n` fewer successful requests than `/metrics` (a broken server). */
+  lagStatistics(n: number): void {
+    this.statisticsLag = n;
   }
 
   /** Adds failed requests of a reason. */
@@ -434,7 +440,7 @@ export class TritonStandin {
               inference_count: String(Math.floor(m.inferences)),
               execution_count: String(Math.floor(m.execs)),
               inference_stats: {
-                success: d(m.success, m.requestUs),
+                success: d(m.success - this.statisticsLag, m.requestUs),
                 fail: d(fails, 0),
                 queue: d(m.success, m.queueUs),
                 compute_input: d(m.success, m.inputUs),

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { nsToUs, TritonClient } from "../../controller/triton/grpc.js";
+import { crossCheckStatistics, nsToUs, TritonClient } from "../../controller/triton/grpc.js";
 import { createScrapeSource, type TritonEndpoint } from "../../controller/triton/scrape-source.js";
 import { readTritonMetrics } from "../../controller/triton/triton-metrics.js";
 import { minimalPool } from "../support/pools.js";
@@ -241,6 +241,28 @@ describe("triton: the scrape source and gRPC client against the Triton stand-in"
     }
   });
 
+  it("the gRPC cross-check finds nothing on a consistent server, and reports statistics below /metrics", async () => {
+    const seen: string[] = [];
+    const checked = createScrapeSource({
+      discover: async () => [a.endpoint()],
+      crossCheck: true,
+      onReplicaProblem: (_r, m) => void seen.push(m),
+    });
+    try {
+      a.setArrivalRate("yolov8s", 100);
+      a.advance(4);
+      expect((await checked.collect(policy, 0)).replicas[0]?.phase).to.equal("ready");
+      expect(seen).to.deep.equal([]);
+      a.lagStatistics(50);
+      await checked.collect(policy, 0);
+      expect(seen).to.deep.equal([
+        "cross-check: yolov8s/1: request success 350 in gRPC statistics, below 400 on /metrics read before",
+      ]);
+    } finally {
+      checked.close();
+    }
+  });
+
   it("a refused port (pod gone) is unreachable", async () => {
     const gone = { ...b.endpoint(), replica: "triton-gone/1" };
     await b.stop();
@@ -368,4 +390,66 @@ describe("triton: spec.monitoring.source chooses the source per pool", () => {
       server.close();
     }
   });
+});
+
+describe("triton/grpc: crossCheckStatistics", () => {
+  const d = (count: number, ns = 0) => ({ count: String(count), ns: String(ns) });
+  const stat = (name: string, success: number, queueNs: number) =>
+    ({
+      name,
+      version: "1",
+      last_inference: "0",
+      inference_count: String(success),
+      execution_count: String(success),
+      inference_stats: {
+        success: d(success),
+        fail: d(0),
+        queue: d(success, queueNs),
+        compute_input: d(0),
+        compute_infer: d(success, 0),
+        compute_output: d(0),
+        cache_hit: d(0),
+        cache_miss: d(0),
+      },
+      batch_stats: [],
+    }) as const;
+  const rows: {
+    readonly name: string;
+    readonly metrics: Parameters<typeof crossCheckStatistics>[0];
+    readonly stats: Parameters<typeof crossCheckStatistics>[1];
+    readonly want: readonly string[];
+  }[] = [
+    {
+      name: "statistics ahead of the counters read before them: agreement",
+      metrics: [{ model: "m", version: "1", counters: { requestSuccess: 10, queueDurationUs: 5 } }],
+      stats: [stat("m", 12, 7000)],
+      want: [],
+    },
+    {
+      name: "a µs counter rounded against ns statistics: agreement",
+      metrics: [{ model: "m", version: "1", counters: { queueDurationUs: 5 } }],
+      stats: [stat("m", 0, 4999)],
+      want: [],
+    },
+    {
+      name: "statistics below the counters: a restart between the reads",
+      metrics: [{ model: "m", version: "1", counters: { requestSuccess: 10, inferenceCount: 10 } }],
+      stats: [stat("m", 3, 0)],
+      want: [
+        "m/1: request success 3 in gRPC statistics, below 10 on /metrics read before",
+        "m/1: inference count 3 in gRPC statistics, below 10 on /metrics read before",
+      ],
+    },
+    {
+      name: "a model serving requests that /metrics does not show",
+      metrics: [],
+      stats: [stat("m", 3, 0), stat("idle", 0, 0)],
+      want: ["m/1: in gRPC statistics but not in /metrics"],
+    },
+  ];
+  for (const row of rows) {
+    it(row.name, () => {
+      expect(crossCheckStatistics(row.metrics, row.stats)).to.deep.equal(row.want);
+    });
+  }
 });
