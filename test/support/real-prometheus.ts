@@ -51,15 +51,19 @@ export interface RunningPrometheus {
 
 /**
  * Starts `prometheus` scraping `targets` every second (one job, `honor_labels: true` so that
- * scraped labels are kept as written), and waits until it is ready.
+ * scraped labels are kept as written), evaluating the rule file `rules` (YAML) when given,
+ * and waits until it is ready.
  */
 export async function startPrometheus(
   targets: readonly PromTarget[],
   job = "standin",
+  rules?: string,
 ): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), "tritonscale-prom-"));
+  if (rules !== undefined) writeFileSync(join(dir, "rules.yaml"), rules);
   const config = {
     global: { scrape_interval: "1s", scrape_timeout: "1s", evaluation_interval: "1s" },
+    ...(rules === undefined ? {} : { rule_files: [join(dir, "rules.yaml")] }),
     scrape_configs: [
       {
         job_name: job,

@@ -122,6 +122,8 @@ export class TritonStandin {
   private serverReady = true;
   private mode: MetricsMode = "ok";
   private statisticsLag = 0;
+  /** Wall-clock ms of the last `/metrics` answer in live mode, or undefined when off. */
+  private liveSince: number | undefined;
   private elapsed = 0;
   private http: Server | undefined;
   private grpc: grpc.Server | undefined;
@@ -189,6 +191,14 @@ export class TritonStandin {
   setMetricsMode(mode: MetricsMode): void {
     this.mode = mode;
     if (mode !== "hang") for (const r of this.hung.splice(0)) r.destroy();
+  }
+
+  /**
+   * Live mode, for a real Prometheus scraping on its own schedule: each `/metrics` request
+   * first advances the load model by the wall-clock time since the previous one.
+   */
+  setLive(on: boolean): void {
+    this.liveSince = on ? Date.now() : undefined;
   }
 
   /** Makes gRPC statistics report `n` fewer successful requests than `/metrics` (a broken server). */
@@ -330,6 +340,11 @@ export class TritonStandin {
       if (req.url !== "/metrics") {
         res.writeHead(404).end();
         return;
+      }
+      if (this.liveSince !== undefined) {
+        const t = Date.now();
+        this.advance((t - this.liveSince) / 1000);
+        this.liveSince = t;
       }
       switch (this.mode) {
         case "http-500":
