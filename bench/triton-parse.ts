@@ -72,20 +72,23 @@ export function tritonMetricsText(models = 40, versions = 3, gpus = 8): string {
 }
 
 /**
- * CPU milliseconds (user + system) per run of `f`, the least of `rounds` rounds of `reps`
- * runs. CPU time, not wall-clock, so that other processes on a shared machine do not skew
- * the ratio. No forced GC between rounds: a forced full collection makes the next round
- * regrow the young generation, which charges a scraper that runs every few seconds for a
- * cost it does not have (it doubled our time and not the baseline's); steady state is the
- * honest measure.
+ * CPU milliseconds (user + system) per run of each of `fs`: the least over `rounds` rounds,
+ * each round timing `reps` runs of every function in turn, so that all of them see the
+ * same load on a shared machine. CPU time, not wall-clock, so that other processes do not
+ * count. No forced GC between rounds: a forced full collection makes the next round regrow
+ * the young generation, which charges a scraper that runs every few seconds for a cost it
+ * does not have (it doubled our time and not the baseline's); steady state is the honest
+ * measure.
  */
-function cpuMs(f: () => void, reps: number, rounds: number): number {
-  let best = Number.POSITIVE_INFINITY;
+function cpuMs(fs: readonly (() => void)[], reps: number, rounds: number): number[] {
+  const best = fs.map(() => Number.POSITIVE_INFINITY);
   for (let r = 0; r < rounds; r++) {
-    const t0 = process.cpuUsage();
-    for (let i = 0; i < reps; i++) f();
-    const t = process.cpuUsage(t0);
-    best = Math.min(best, (t.user + t.system) / 1000 / reps);
+    fs.forEach((f, k) => {
+      const t0 = process.cpuUsage();
+      for (let i = 0; i < reps; i++) f();
+      const t = process.cpuUsage(t0);
+      best[k] = Math.min(best[k]!, (t.user + t.system) / 1000 / reps);
+    });
   }
   return best;
 }
@@ -129,11 +132,15 @@ export function printTritonParse(quick: boolean): void {
     `\n# Triton /metrics parse throughput: ${(mb * 1024).toFixed(0)} KB, ${lines.toLocaleString("en")} lines, ${families} families (MB/s of CPU time, one core; target ≥ 5× the baseline)`,
   );
   console.log("parser                                          ms/parse     MB/s   × baseline");
-  let baseMs = 0;
+  const times = cpuMs(
+    rows.map(([, f]) => f),
+    reps,
+    rounds,
+  );
+  const baseMs = times[0]!;
   const ratios: number[] = [];
-  for (const [label, f] of rows) {
-    const ms = cpuMs(f, reps, rounds);
-    if (baseMs === 0) baseMs = ms;
+  for (const [k, [label]] of rows.entries()) {
+    const ms = times[k]!;
     const ratio = baseMs / ms;
     if (label.startsWith("ours: scrape")) ratios.push(ratio);
     console.log(

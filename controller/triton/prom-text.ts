@@ -223,15 +223,15 @@ function parseLine(
     return new Fail(start, "a sample line must start with its metric name, not a blank");
   if (!isClass(c, 4))
     return new Fail(i, `expected a metric name, a comment or a blank line, got ${describe(c)}`);
-  const nameStart = i;
   i++;
   while (i < end && isClass(s.charCodeAt(i), 8)) i++;
-  const name = s.slice(nameStart, i);
-  i = skipBlanks(s, i, end);
+  const name = s.slice(start, i);
   // Unwanted series are checked as fully, but their labels are not copied out.
   const keep = h.want === undefined || h.want(name);
+  i = skipBlanks(s, i, end);
   const labels: string[] = [];
   let nl = 0;
+  let many: Set<string> | undefined;
   // The next backslash of the text, found once per text and moved on past each line: a
   // line without one has no escapes, so its label values end at the next quote.
   if (st.backslash < i) {
@@ -260,23 +260,36 @@ function parseLine(
           "label __name__ is the metric name: it cannot be given again as a label",
           name,
         );
-      // Duplicates by position, so that unwanted samples copy no strings.
-      for (let k = 0; k < 2 * nl; k += 2) {
-        const a = labelPos[k]!;
-        if (labelPos[k + 1]! - a === len && sameText(s, a, ln, len))
+      // Duplicates by position, so that unwanted samples copy no strings; past
+      // MANY_LABELS a set of names, so that a sample with thousands stays linear.
+      if (nl < MANY_LABELS) {
+        promTextWork.labelComparisons += nl;
+        for (let k = 0; k < 2 * nl; k += 2) {
+          const a = labelPos[k]!;
+          if (labelPos[k + 1]! - a === len && sameText(s, a, ln, len))
+            return new Fail(
+              ln,
+              `label ${s.slice(ln, i)} appears twice (a label name at most once per sample)`,
+              name,
+            );
+        }
+        labelPos[2 * nl] = ln;
+        labelPos[2 * nl + 1] = i;
+        if (nl === MANY_LABELS - 1) {
+          many = new Set();
+          for (let k = 0; k < 2 * MANY_LABELS; k += 2)
+            many.add(s.slice(labelPos[k]!, labelPos[k + 1]!));
+        }
+      } else {
+        const n = s.slice(ln, i);
+        if (many!.has(n))
           return new Fail(
             ln,
-            `label ${s.slice(ln, i)} appears twice (a label name at most once per sample)`,
+            `label ${n} appears twice (a label name at most once per sample)`,
             name,
           );
+        many!.add(n);
       }
-      if (2 * nl + 2 > labelPos.length) {
-        const grown = new Int32Array(labelPos.length * 2);
-        grown.set(labelPos);
-        labelPos = grown;
-      }
-      labelPos[2 * nl] = ln;
-      labelPos[2 * nl + 1] = i;
       nl++;
       const labelEnd = i;
       i = skipBlanks(s, i, end);
@@ -414,8 +427,17 @@ interface ScanState {
 /** A record runs past the text so far: more input is needed. */
 const OPEN = new Fail(-1, "more input needed");
 
-/** Start and end of each label name of the current sample (reused: no allocation). */
-let labelPos = new Int32Array(64);
+/**
+ * Work the parser did, for tests that check it stays linear without timing it: label-name
+ * comparisons of the duplicate check (at most 120 per sample, whatever its label count).
+ */
+export const promTextWork = { labelComparisons: 0 };
+
+/** Label names compared pairwise up to this many per sample; a set beyond. */
+const MANY_LABELS = 16;
+
+/** Start and end of the first label names of the current sample (reused: no allocation). */
+const labelPos = new Int32Array(2 * MANY_LABELS);
 
 /** Whether `s` has the same `len` characters at `a` as at `b`. */
 function sameText(s: string, a: number, b: number, len: number): boolean {

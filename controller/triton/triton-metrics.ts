@@ -77,6 +77,9 @@ export class TritonSampleBuilder {
   private readonly models = new Map<string, Map<string, Accumulator>>();
   private gpuSum = 0;
   private gpuCount = 0;
+  // The parser hands out one string per run of a family's samples: look its slot up once.
+  private lastName = "";
+  private lastSlot: number | undefined;
 
   /** Whether {@link add} reads series of this metric name (a parser's `want`). */
   static wants(name: string): boolean {
@@ -89,7 +92,11 @@ export class TritonSampleBuilder {
     labels: readonly string[] | Readonly<Record<string, string>>,
     value: number,
   ): void {
-    const slot = slotOf(name);
+    if (name !== this.lastName) {
+      this.lastName = name;
+      this.lastSlot = slotOf(name);
+    }
+    const slot = this.lastSlot;
     if (slot === undefined) return;
     if (slot < 0) {
       this.gpuSum += value;

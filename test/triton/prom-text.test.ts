@@ -6,6 +6,7 @@ import {
   PromTextParser,
   parsePromSamples,
   parsePromValue,
+  promTextWork,
 } from "../../controller/triton/prom-text.js";
 import { referenceDir, requireReference } from "../support/reference.js";
 
@@ -337,6 +338,19 @@ describe("triton/prom-text: the Prometheus text format parser", () => {
     const bad = new PromTextParser(h);
     expect(bad.write('b{x="1",y="2",x="3"} 2\n')).to.include({ line: 1, col: 15 });
     expect(new PromTextParser(h).write("b{} one\n")?.message).to.contain('"one" is not a number');
+  });
+
+  it("checks duplicate label names in linear work: 10,000 labels on one sample", () => {
+    const labels = Array.from({ length: 10_000 }, (_, i) => `l${i}="v"`);
+    const before = promTextWork.labelComparisons;
+    const r = parsePromSamples(`a{${labels.join(",")}} 1\n`);
+    expect(r.problem).to.equal(undefined);
+    expect(Object.keys(r.samples[0]!.labels)).to.have.length(10_000);
+    expect(promTextWork.labelComparisons - before).to.be.at.most((16 * 15) / 2);
+    const dup = parsePromSamples(`a{${labels.join(",")},l9999="w"} 1\n`);
+    expect(dup.problem?.message).to.contain("label l9999 appears twice");
+    const early = parsePromSamples('a{x="1",y="2",x="3"} 1\n');
+    expect(early.problem).to.include({ col: 15 });
   });
 
   it("hands out HELP and TYPE", () => {
