@@ -74,6 +74,11 @@ export interface ClosableMetricsSource extends MetricsSource {
   close(): void;
 }
 
+/** `host:port`, with an IPv6 host in brackets. */
+function hostPort(host: string, port: number): string {
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
 /** Why a scrape failed, in words for the logs. */
 class ScrapeError extends Error {}
 
@@ -85,7 +90,7 @@ function scrapeMetrics(
   timeoutMs: number,
   maxBytes: number,
 ): Promise<TritonMetrics> {
-  const where = `${host.includes(":") ? `[${host}]` : host}:${port}/metrics`;
+  const where = `${hostPort(host, port)}/metrics`;
   return new Promise((resolve, reject) => {
     let done = false;
     const finish = (err: Error | undefined, value?: TritonMetrics) => {
@@ -203,7 +208,7 @@ export function createScrapeSource(options: ScrapeSourceOptions): ClosableMetric
     now: number,
     t0: number,
   ): Promise<ReplicaScrape> {
-    const grpcAddress = `${e.host.includes(":") ? `[${e.host}]` : e.host}:${e.grpcPort}`;
+    const grpcAddress = hostPort(e.host, e.grpcPort);
     const [scraped, ready] = await Promise.all([
       scrapeMetrics(agent, e.host, e.metricsPort, timeoutMs, maxBytes).then(
         (m) => ({ m }),
@@ -254,9 +259,7 @@ export function createScrapeSource(options: ScrapeSourceOptions): ClosableMetric
       usedBy.set(
         key,
         new Set(
-          check || options.crossCheck
-            ? endpoints.map((e) => `${e.host.includes(":") ? `[${e.host}]` : e.host}:${e.grpcPort}`)
-            : [],
+          check || options.crossCheck ? endpoints.map((e) => hostPort(e.host, e.grpcPort)) : [],
         ),
       );
       const replicas = await Promise.all(endpoints.map((e) => scrapeOne(e, models, now, t0)));

@@ -322,6 +322,36 @@ describe("triton: the scrape source and gRPC client against the Triton stand-in"
     }
   });
 
+  it("the stand-in also answers ServerLive and ModelMetadata as Triton does", async () => {
+    const grpc = await import("@grpc/grpc-js");
+    const { loadTritonService } = await import("../../controller/triton/grpc.js");
+    const Service = loadTritonService();
+    const raw = new Service(`127.0.0.1:${a.grpcPort}`, grpc.credentials.createInsecure());
+    const call = (method: string, req: object) =>
+      new Promise<Record<string, unknown>>((resolve, reject) =>
+        (raw as unknown as Record<string, (...x: unknown[]) => void>)[method]!.call(
+          raw,
+          req,
+          { deadline: Date.now() + 2000 },
+          (err: Error | null, res: Record<string, unknown>) => (err ? reject(err) : resolve(res)),
+        ),
+      );
+    try {
+      expect(await call("ServerLive", {})).to.deep.equal({ live: true });
+      const md = await call("ModelMetadata", { name: "yolov8s", version: "" });
+      expect(md).to.include({ name: "yolov8s", platform: "onnxruntime_onnx" });
+      expect(md.versions).to.deep.equal(["1"]);
+      a.setModelState("yolov8s", "unloaded");
+      const err = await call("ModelMetadata", { name: "yolov8s", version: "" }).then(
+        () => "",
+        (e: Error) => e.message,
+      );
+      expect(err).to.contain("UNAVAILABLE");
+    } finally {
+      raw.close();
+    }
+  });
+
   it("every gRPC call has a deadline: a port that never answers fails within it", async () => {
     // A TCP listener that accepts and never speaks HTTP/2.
     const net = await import("node:net");
