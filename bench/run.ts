@@ -10,6 +10,9 @@
  *    list entries, as a ratio (linear ≈ 10). `--parsers` runs only this section.
  * 4. Reconcile (bench/apply.ts): server-side apply of 200 pools against the fake API server
  *    with the real client; target < 10 s, memory flat in pools. `--apply` runs only this.
+ * 5. Triton /metrics parse throughput (bench/triton-parse.ts): our Prometheus text parser
+ *    against parse-prometheus-text-format, MB/s per core and the ratio (target ≥ 5×).
+ *    `--triton` runs only this section.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,8 +24,13 @@ import { parseTraceSpec } from "../controller/simulate/trace.js";
 import { packageRoot } from "../controller/util/package-root.js";
 import { printApplyBench } from "./apply.js";
 import { printParserScaling } from "./scaling.js";
+import { printTritonParse } from "./triton-parse.js";
 
 const quick = process.argv.includes("--quick");
+if (process.argv.includes("--triton")) {
+  printTritonParse(quick);
+  process.exit(0);
+}
 if (process.argv.includes("--apply")) {
   await printApplyBench(quick);
   process.exit(0);
@@ -193,4 +201,5 @@ if (speeds["1h"] && speeds["24h"]) {
 }
 
 printParserScaling(quick);
+printTritonParse(quick);
 await printApplyBench(quick);

@@ -989,6 +989,10 @@ export const metadataSchema = Type.Object(
 export const GPU_METRIC_SOURCES = ["triton", "dcgm"] as const;
 export type GpuMetricSource = (typeof GPU_METRIC_SOURCES)[number];
 
+/** Where the controller reads the pool's load: Triton's pods directly, or Prometheus's API. */
+export const METRICS_SOURCES = ["scrape", "prometheus"] as const;
+export type MetricsSourceKind = (typeof METRICS_SOURCES)[number];
+
 /** prometheus-operator objects that make Prometheus scrape the pool. */
 export const MONITOR_KINDS = ["ServiceMonitor", "PodMonitor"] as const;
 export type MonitorKind = (typeof MONITOR_KINDS)[number];
@@ -1003,6 +1007,14 @@ export const monitoringSchema = Type.Object(
         "x-valid": 'an http(s) URL such as "http://prometheus-operated.monitoring.svc:9090"',
         description:
           "Prometheus the KEDA prometheus trigger and prometheus-adapter query (in-cluster URL).",
+      }),
+    ),
+    source: withDefault(
+      "scrape",
+      StringEnum(METRICS_SOURCES, {
+        "x-valid": '"scrape" or "prometheus"',
+        description:
+          "Where the controller reads the pool's load each sync period: scrape (GET every ready Triton pod's :8002/metrics itself, plus gRPC readiness) or prometheus (instant queries of the same raw counters, per pod, from prometheusAddress; for clusters whose network policy forbids the controller to reach the pods).",
       }),
     ),
     gpuUtilization: withDefault(

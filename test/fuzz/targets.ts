@@ -22,7 +22,9 @@ import { formatModelConfig, parseModelConfig } from "../../controller/repository
 import { type LatencyProfile, parseProfile } from "../../controller/simulate/profile.js";
 import type { ArrivalSource } from "../../controller/simulate/trace.js";
 import { parseTraceCsv } from "../../controller/simulate/trace-csv.js";
+import { PromTextParser, parsePromSamples } from "../../controller/triton/prom-text.js";
 import { projectRoot, referenceDir } from "../support/reference.js";
+import { TritonStandin } from "../support/triton-standin.js";
 import type { FuzzRng, Grammar } from "./mutate.js";
 
 /** What a parser made of one input. */
@@ -492,8 +494,102 @@ const cron: Target = {
   },
 };
 
+// Triton's /metrics (the Prometheus text format), as the controller scrapes it.
+
+const promTextGrammar: Grammar = {
+  structural: '{}",=#\n \t\\:.-+eE',
+  nest: [(s) => `a{${s}}`, (s) => `a{x="${s}"}`],
+  entries: [
+    'nv_inference_count{model="m#N",version="1"} #N\n',
+    'nv_inference_request_failure{model="m",version="1",reason="REJECTED"} #N 1700000000000\n',
+    "# HELP nv_gpu_utilization GPU utilization rate [0.0 - 1.0)\n# TYPE nv_gpu_utilization gauge\n",
+    'nv_gpu_utilization{gpu_uuid="GPU-#N"} 0.#N\n',
+  ],
+};
+
+/** The Triton stand-in's /metrics under load, plus Triton's reference sample when present. */
+function promTextSeeds(): Seeds {
+  const standin = new TritonStandin({
+    models: [{ name: "yolov8s" }, { name: "yolov8n", version: "2" }],
+    gpus: 2,
+  });
+  standin.setArrivalRate("yolov8s", 300);
+  standin.setArrivalRate("yolov8n", 40);
+  standin.advance(30);
+  standin.fail("yolov8s", "BACKEND", 2);
+  const texts = [
+    standin.metricsText(),
+    'a{x="q\\"\\\\\\n",y="raw\nnewline"} NaN 1700000000000\n# TYPE a gauge\nb -Inf\nc .5e-3',
+  ];
+  const sample = join(referenceDir, "triton", "metrics-sample.txt");
+  const missing: string[] = [];
+  if (existsSync(sample)) texts.push(readFileSync(sample, "utf8"));
+  else missing.push(sample);
+  return { texts, missing };
+}
+
+/** The samples and problem of a parse, as comparable text. */
+function promTextSummary(r: ReturnType<typeof parsePromSamples>): string {
+  const p = r.problem;
+  return JSON.stringify({
+    samples: r.samples.map((x) => [x.name, x.labels, String(x.value), x.timestampMs]),
+    problem: p && [p.line, p.col, p.message],
+  });
+}
+
+const promText: Target = {
+  name: "prom-text",
+  file: "metrics.txt",
+  grammar: promTextGrammar,
+  hasPositions: () => true,
+  seeds: promTextSeeds,
+  run(text) {
+    const r = parsePromSamples(text, "metrics.txt");
+    return r.problem ? { ok: false, problems: [r.problem] } : { ok: true, problems: [], value: r };
+  },
+  check(text) {
+    // Streaming: the text in three chunks (cut at a third and two thirds, through records,
+    // escapes and quotes) parses to the same samples and the same problem as the whole.
+    const whole = promTextSummary(parsePromSamples(text, "metrics.txt"));
+    const samples: ReturnType<typeof parsePromSamples>["samples"] = [];
+    const parser = new PromTextParser(
+      {
+        sample(name, labels, value, timestampMs) {
+          const o: Record<string, string> = {};
+          for (let k = 0; k < labels.length; k += 2) o[labels[k]!] = labels[k + 1]!;
+          samples.push(
+            timestampMs === undefined
+              ? { name, labels: o, value }
+              : { name, labels: o, value, timestampMs },
+          );
+        },
+      },
+      "metrics.txt",
+    );
+    const a = Math.floor(text.length / 3);
+    const b = Math.floor((2 * text.length) / 3);
+    const problem =
+      parser.write(text.slice(0, a)) ??
+      parser.write(text.slice(a, b)) ??
+      parser.write(text.slice(b)) ??
+      parser.end();
+    const chunked = promTextSummary(problem ? { samples, problem } : { samples });
+    return chunked === whole
+      ? undefined
+      : `chunked parse differs from the whole: ${chunked.slice(0, 200)} vs ${whole.slice(0, 200)}`;
+  },
+};
+
 /** Every target, in the order the fuzz run takes them. */
-export const TARGETS: readonly Target[] = [modelPool, pbtxt, traceCsv, profile, duration, cron];
+export const TARGETS: readonly Target[] = [
+  modelPool,
+  pbtxt,
+  traceCsv,
+  profile,
+  duration,
+  cron,
+  promText,
+];
 
 // ---------------------------------------------------------------------------------------
 // Invariants
