@@ -22,6 +22,7 @@ import {
   LEADER_ELECTION_LEASE,
   MANIFESTS_HEADER,
 } from "../../controller/kube/install/index.js";
+import { buildPool } from "../../controller/kube/render/index.js";
 import { formatManifests } from "../../controller/kube/yaml.js";
 import {
   buildCrdOpenApiSchema,
@@ -30,6 +31,7 @@ import {
   parseModelPoolObject,
 } from "../../controller/policy/index.js";
 import { FORMATS, show, validateOpenApi } from "../support/openapi.js";
+import { pool } from "../support/pools.js";
 import { projectRoot } from "../support/reference.js";
 
 type Json = { [k: string]: unknown };
@@ -352,7 +354,15 @@ describe("ModelPool custom resources against the CRD schema", () => {
           readyReplicas: 3,
           desiredReplicas: 5,
           lastScaleTime: "2025-01-02T03:04:05Z",
-          decisionReason: "queue 40 ms over budget",
+          decision: {
+            desired: { spot: 3, onDemand: 2 },
+            active: true,
+            held: false,
+            reason: "queue 40 ms over budget",
+            scaler: "tritonscale",
+            decidedAt: "2025-01-02T03:04:05Z",
+          },
+          capacity: [{ model: "yolov8s", requestsPerSecondPerReplica: 96.5 }],
           conditions: [condition],
         };
       },
@@ -458,8 +468,8 @@ const NEEDS: readonly { resource: string; verbs: string; why: string; scope?: "n
   { resource: "modelpools.tritonscale.dev", verbs: "get list watch", why: "watch/list ModelPools" },
   {
     resource: "modelpools/status.tritonscale.dev",
-    verbs: "get patch update",
-    why: "update status",
+    verbs: "patch",
+    why: "merge-patch status (kube/pool-status.ts)",
   },
   {
     resource: "modelpools/finalizers.tritonscale.dev",
@@ -503,6 +513,11 @@ const NEEDS: readonly { resource: string; verbs: string; why: string; scope?: "n
     why: "server-side apply",
   },
   {
+    resource: "triggerauthentications.keda.sh",
+    verbs: "get list watch create patch delete",
+    why: "server-side apply (TLS scaler)",
+  },
+  {
     resource: "horizontalpodautoscalers.autoscaling",
     verbs: "get list watch create patch delete",
     why: "server-side apply",
@@ -515,12 +530,7 @@ const NEEDS: readonly { resource: string; verbs: string; why: string; scope?: "n
   { resource: "pods", verbs: "get list watch", why: "scrape Triton, count replicas" },
   { resource: "nodes", verbs: "get list watch", why: "capacity type, Spot interruptions" },
   { resource: "endpointslices.discovery.k8s.io", verbs: "get list watch", why: "ready endpoints" },
-  { resource: "events", verbs: "create patch", why: "create Events (core/v1)" },
-  {
-    resource: "events.events.k8s.io",
-    verbs: "create patch",
-    why: "create Events (events.k8s.io/v1)",
-  },
+  { resource: "events", verbs: "create patch", why: "create Events, count repeats (core/v1)" },
   {
     resource: "leases.coordination.k8s.io",
     verbs: "create get update",
@@ -576,6 +586,28 @@ describe("buildRbac", () => {
         .sort();
     expect([...grants(clusterRole.rules ?? [])].sort()).to.deep.equal(needed());
     expect([...grants(role.rules ?? [])].sort()).to.deep.equal(needed("namespace"));
+  });
+
+  it("lets the controller apply and prune every kind render emits", () => {
+    const granted = grants(clusterRole.rules ?? []);
+    const kinds = new Set<string>();
+    for (const provider of ["karpenter", "eks", "gke", "aks", "generic"]) {
+      for (const engine of ["keda", "hpa"] as const) {
+        for (const o of buildPool(pool(provider, engine))) {
+          const [group, version] = o.apiVersion.includes("/")
+            ? o.apiVersion.split("/")
+            : ["", o.apiVersion];
+          kinds.add(`${o.kind.toLowerCase()}s${group === "" ? "" : `.${group}`}@${version}`);
+        }
+      }
+    }
+    expect(kinds.size).to.be.greaterThan(5);
+    for (const k of kinds) {
+      const resource = k.split("@")[0]!;
+      for (const verb of ["get", "list", "watch", "create", "patch", "delete"]) {
+        expect([...granted], `${verb} ${resource}`).to.include(`${verb} ${resource}`);
+      }
+    }
   });
 
   it("limits renewing the Lease to the controller's own", () => {
