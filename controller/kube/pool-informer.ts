@@ -156,6 +156,9 @@ export class ModelPoolInformer implements PoolSource {
       ...(obj.metadata?.resourceVersion === undefined
         ? {}
         : { resourceVersion: obj.metadata.resourceVersion }),
+      ...((obj as { status?: unknown }).status === undefined
+        ? {}
+        : { status: (obj as { status?: unknown }).status }),
     };
     const result = parseModelPoolObject(obj, meta.origin, this.options.parseOptions);
     this.tracker.update(ref, result, meta);

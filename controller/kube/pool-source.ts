@@ -19,6 +19,11 @@ export interface PoolObjectMeta {
   readonly resourceVersion?: string;
   /** Where the pool was read from: `modelpool <ns>/<name>` or the file's path. */
   readonly origin: string;
+  /**
+   * The object's `status` as read (a previous leader's), so that condition transition times
+   * survive a change of leader.
+   */
+  readonly status?: unknown;
 }
 
 /**

@@ -31,6 +31,7 @@ import { statusCodeOf } from "./api-error.js";
 import type { EventRecorder } from "./events.js";
 import type { ModelPoolCondition, ModelPoolStatus } from "./install/crd.js";
 import { MODELPOOL_PLURAL, MODELPOOL_VERSION } from "./install/names.js";
+import type { PoolHandler } from "./pool-source.js";
 
 /** The condition types the controller writes. */
 export const CONDITION_TYPES = ["Valid", "Applied", "MetricsFresh", "ScalerReady"] as const;
@@ -172,6 +173,53 @@ export function scaleEventMessage(d: PoolDecision): string {
   );
 }
 
+/** The `Applied` condition after applying a pool's objects: how many, or the first error. */
+export function appliedCondition(
+  result: { readonly objects: number } | { readonly error: string },
+): ConditionUpdate {
+  return "error" in result
+    ? { type: "Applied", status: "False", reason: "ApplyFailed", message: result.error }
+    : {
+        type: "Applied",
+        status: "True",
+        reason: "Applied",
+        message: `${result.objects} object${result.objects === 1 ? "" : "s"} applied`,
+      };
+}
+
+/**
+ * A {@link PoolHandler} that keeps the writer's status in step with the pool source
+ * (`Valid` and `observedGeneration` on add and change; `Valid=False` and a Warning Event
+ * for an invalid pool; forgotten when removed), then hands each callback to `next`.
+ */
+export function withStatusReporting(
+  writer: ModelPoolStatusWriter,
+  next: PoolHandler,
+  onError: (pool: PoolRef, error: unknown) => void = () => undefined,
+): PoolHandler {
+  const background = (pool: PoolRef, p: Promise<void>) => {
+    p.catch((e: unknown) => onError(pool, e));
+  };
+  return {
+    added(pool, policy, meta) {
+      background(pool, writer.track(pool, meta.generation, meta.status));
+      next.added(pool, policy, meta);
+    },
+    changed(pool, policy, meta) {
+      background(pool, writer.track(pool, meta.generation, meta.status));
+      next.changed(pool, policy, meta);
+    },
+    invalid(pool, problems, meta) {
+      background(pool, writer.invalid(pool, problems, meta.generation, meta.status, meta.uid));
+      next.invalid(pool, problems, meta);
+    },
+    removed(pool) {
+      writer.forget(pool);
+      next.removed(pool);
+    },
+  };
+}
+
 /** Writes a pool's status; rejects with the API error (status code in `code`). */
 export interface StatusClient {
   patchStatus(pool: PoolRef, status: ModelPoolStatus): Promise<void>;
@@ -297,6 +345,18 @@ export class ModelPoolStatusWriter implements DecisionSink {
     if (s === undefined) return Promise.resolve();
     this.update(s, {}, [update]);
     return this.flush(pool, false);
+  }
+
+  /**
+   * Forgets what was written, so that every pool's status is written again at its next
+   * change or decision: call it when this replica starts leading (another leader may
+   * have written in between).
+   */
+  resync(): void {
+    for (const s of this.pools.values()) {
+      s.written = undefined;
+      s.writtenKey = undefined;
+    }
   }
 
   /** The pool is gone: nothing more is written for it. */

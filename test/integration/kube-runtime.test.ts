@@ -12,10 +12,10 @@ import {
   createModelPoolInformerFactory,
   ModelPoolInformer,
 } from "../../controller/kube/pool-informer.js";
-import type { PoolHandler } from "../../controller/kube/pool-source.js";
 import {
   createKubeStatusClient,
   ModelPoolStatusWriter,
+  withStatusReporting,
 } from "../../controller/kube/pool-status.js";
 import type { PoolDecision, PoolRef } from "../../controller/loop/ports.js";
 import { type FakeKube, startFakeKube } from "../support/fake-kube/index.js";
@@ -209,34 +209,29 @@ describe("Kubernetes edge against the fake API server", function () {
     function wiring() {
       const kc = fake.kubeConfig("vision");
       const log: string[] = [];
+      const events = new EventRecorder({
+        client: createKubeEventClient(kc),
+        clock: realClock,
+        instance: "pod-a",
+      });
       const writer = new ModelPoolStatusWriter({
         client: createKubeStatusClient(kc),
         clock: realClock,
-        events: new EventRecorder({
-          client: createKubeEventClient(kc),
-          clock: realClock,
-          instance: "pod-a",
-        }),
+        events,
         onError: (_p, e) => log.push(`status error ${String(e)}`),
       });
-      const handler: PoolHandler = {
-        added: (p, policy, meta) => {
-          log.push(`added ${p.name} max=${policy.spec.scaling.maxReplicas}`);
-          void writer.track(p, meta.generation);
+      const handler = withStatusReporting(
+        writer,
+        {
+          added: (p, policy) => log.push(`added ${p.name} max=${policy.spec.scaling.maxReplicas}`),
+          changed: (p, policy) =>
+            log.push(`changed ${p.name} max=${policy.spec.scaling.maxReplicas}`),
+          invalid: (p, problems) =>
+            log.push(`invalid ${p.name} ${problems.map((x) => x.path).join(",")}`),
+          removed: (p) => log.push(`removed ${p.name}`),
         },
-        changed: (p, policy, meta) => {
-          log.push(`changed ${p.name} max=${policy.spec.scaling.maxReplicas}`);
-          void writer.track(p, meta.generation);
-        },
-        invalid: (p, problems, meta) => {
-          log.push(`invalid ${p.name} ${problems.map((x) => x.path).join(",")}`);
-          void writer.invalid(p, problems, meta.generation, undefined, meta.uid);
-        },
-        removed: (p) => {
-          log.push(`removed ${p.name}`);
-          writer.forget(p);
-        },
-      };
+        (_p, e) => log.push(`status error ${String(e)}`),
+      );
       const restarts: string[] = [];
       const informer = new ModelPoolInformer({
         createInformer: createModelPoolInformerFactory(kc),
@@ -247,7 +242,7 @@ describe("Kubernetes edge against the fake API server", function () {
         onRestart: (_ns, e) => restarts.push(String((e as Error)?.message ?? e)),
       });
       cleanups.push(() => informer.stop());
-      return { kc, log, writer, informer, restarts };
+      return { kc, log, writer, events, informer, restarts };
     }
 
     const api = (kind: string) => ["tritonscale.dev/v1alpha1", kind, "vision"] as const;
@@ -358,6 +353,18 @@ describe("Kubernetes edge against the fake API server", function () {
           .sort(),
       ).to.deep.equal(["create events", "patch modelpools/status"]);
       await informer.stop();
+    });
+
+    it("a repeated Event is one Event with a count (a merge patch the server takes)", async () => {
+      const { events } = wiring();
+      const ref: PoolRef = { namespace: "vision", name: "yolo" };
+      await events.record(ref, {}, "Warning", "InvalidSpec", "same words");
+      await events.record(ref, {}, "Warning", "InvalidSpec", "same words");
+      await events.record(ref, {}, "Warning", "InvalidSpec", "same words");
+      const all = fake.list("v1", "Event", "vision");
+      expect(all.length).to.equal(1);
+      expect(all[0]!.count).to.equal(3);
+      expect(events.stats).to.deep.include({ created: 1, aggregated: 2, failed: 0 });
     });
   });
 });

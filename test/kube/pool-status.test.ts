@@ -6,6 +6,7 @@ import {
   type ModelPoolStatus,
 } from "../../controller/kube/install/crd.js";
 import {
+  appliedCondition,
   ModelPoolStatusWriter,
   type StatusClient,
   scaleEventMessage,
@@ -356,5 +357,41 @@ describe("Events", () => {
     await rec.record(pool, {}, "Normal", "Scaled", "later2");
     expect(client.created.map((e) => e.message).slice(-1)).to.deep.equal(["later"]);
     expect(rec.stats.dropped).to.equal(16);
+  });
+});
+
+describe("status helpers", () => {
+  it("appliedCondition says how many objects, or the error", () => {
+    expect(appliedCondition({ objects: 1 })).to.deep.equal({
+      type: "Applied",
+      status: "True",
+      reason: "Applied",
+      message: "1 object applied",
+    });
+    expect(appliedCondition({ error: "applying ScaledObject vision/yolo: 422" })).to.deep.include({
+      status: "False",
+      reason: "ApplyFailed",
+    });
+  });
+
+  it("resync() makes a new leader write every pool's status again", async () => {
+    const { clock, client, writer } = setup();
+    await writer.track(pool, 1);
+    await writer.setCondition(pool, appliedCondition({ objects: 7 }));
+    const n = client.writes.length;
+    await writer.publish(decision(clock, { spot: 1, onDemand: 0 }, { spot: 1, onDemand: 0 }));
+    const m = client.writes.length;
+    expect(m).to.equal(n + 1);
+    await writer.publish(decision(clock, { spot: 1, onDemand: 0 }, { spot: 1, onDemand: 0 }));
+    expect(client.writes.length, "nothing new").to.equal(m);
+    writer.resync();
+    await writer.publish(decision(clock, { spot: 1, onDemand: 0 }, { spot: 1, onDemand: 0 }));
+    expect(client.writes.length).to.equal(m + 1);
+    expect(client.writes.at(-1)!.conditions!.map((c) => c.type)).to.deep.equal([
+      "Valid",
+      "Applied",
+      "MetricsFresh",
+      "ScalerReady",
+    ]);
   });
 });
