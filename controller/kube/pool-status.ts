@@ -117,10 +117,10 @@ export function metricsFreshCondition(d: PoolDecision): ConditionUpdate {
     };
   }
   const s = d.snapshot;
-  const ages = [s.arrivalRate, s.pending, s.queueDelayMs, s.computeMsPerBatch, s.batchSize]
-    .filter((x) => x !== undefined)
-    .map((x) => x.ageSeconds);
-  const oldest = ages.length > 0 ? Math.max(...ages) : undefined;
+  let oldest: number | undefined;
+  for (const x of [s.arrivalRate, s.pending, s.queueDelayMs, s.computeMsPerBatch, s.batchSize]) {
+    if (x !== undefined && (oldest === undefined || x.ageSeconds > oldest)) oldest = x.ageSeconds;
+  }
   return {
     type: "MetricsFresh",
     status: "True",
