@@ -8,6 +8,8 @@
  *    24 h at 1,000 req/s, against the speed of merely generating the same arrivals.
  * 3. Parser scaling (bench/scaling.ts): 2k vs 20k unknown fields, map entries, labels and
  *    list entries, as a ratio (linear ≈ 10). `--parsers` runs only this section.
+ * 4. Reconcile (bench/apply.ts): server-side apply of 200 pools against the fake API server
+ *    with the real client; target < 10 s, memory flat in pools. `--apply` runs only this.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,9 +19,14 @@ import { type ComparisonRow, compare } from "../controller/simulate/compare.js";
 import { DEFAULT_PROFILE } from "../controller/simulate/profile.js";
 import { parseTraceSpec } from "../controller/simulate/trace.js";
 import { packageRoot } from "../controller/util/package-root.js";
+import { printApplyBench } from "./apply.js";
 import { printParserScaling } from "./scaling.js";
 
 const quick = process.argv.includes("--quick");
+if (process.argv.includes("--apply")) {
+  await printApplyBench(quick);
+  process.exit(0);
+}
 if (process.argv.includes("--parsers")) {
   printParserScaling(quick);
   process.exit(0);
@@ -186,3 +193,4 @@ if (speeds["1h"] && speeds["24h"]) {
 }
 
 printParserScaling(quick);
+await printApplyBench(quick);

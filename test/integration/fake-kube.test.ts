@@ -13,7 +13,7 @@ import {
 import { expect } from "chai";
 import { stringify } from "yaml";
 import { packageRoot } from "../../controller/util/package-root.js";
-import { type FakeKube, startFakeKube } from "../support/fake-kube/index.js";
+import { BUILTIN_RESOURCES, type FakeKube, startFakeKube } from "../support/fake-kube/index.js";
 import { poolDocument } from "../support/pools.js";
 
 /**
@@ -103,6 +103,31 @@ describe("fake Kubernetes API server (real client over loopback HTTP)", () => {
         const r = doc.resources.find((x) => x.kind === kind);
         expect(r, `${apiVersion} ${kind}`).to.not.equal(undefined);
         expect(r!.namespaced, kind).to.equal(namespaced);
+      }
+    });
+
+    it("every served kind: create, read, list across namespaces, delete through the real client", async () => {
+      for (const t of BUILTIN_RESOURCES.filter((x) => x.kind !== "CustomResourceDefinition")) {
+        const apiVersion = t.group === "" ? t.version : `${t.group}/${t.version}`;
+        const obj = {
+          apiVersion,
+          kind: t.kind,
+          metadata: { name: "x", ...(t.namespaced ? { namespace: "vision" } : {}) },
+        } as Obj;
+        const name = `${apiVersion} ${t.kind}`;
+        await api.create(obj);
+        const read = await api.read<Obj>(obj as never);
+        expect(read.metadata?.uid, name).to.be.a("string");
+        const all = await api.list(apiVersion, t.kind);
+        expect(
+          all.items.map((i) => i.metadata?.name),
+          name,
+        ).to.deep.equal(["x"]);
+        await api.delete(obj);
+        expect(
+          fake.get(apiVersion, t.kind, t.namespaced ? "vision" : undefined, "x"),
+          name,
+        ).to.equal(undefined);
       }
     });
 
@@ -226,7 +251,7 @@ describe("fake Kubernetes API server (real client over loopback HTTP)", () => {
       expect(res.status).to.equal(200);
       let now = fake.get("tritonscale.dev/v1alpha1", "ModelPool", "vision", "yolo")!;
       expect(now.status).to.deep.equal({ observedGeneration: 1 });
-      expect((now.spec as { slo: unknown }).slo).to.deep.equal({ latencyP99Ms: 85 });
+      expect((now.spec as { slo: unknown }).slo).to.deep.include({ latencyP99Ms: 85 });
       expect((now.metadata as { generation: number }).generation).to.equal(1);
       res = await put(url, {
         ...now,
@@ -271,6 +296,22 @@ describe("fake Kubernetes API server (real client over loopback HTTP)", () => {
     });
   });
 
+  it("re-applying a ModelPool unchanged is a no-op: the defaults the server filled in do not count as a change", async () => {
+    const apply = () =>
+      api.patch<Obj>(
+        poolDocument() as Obj,
+        undefined,
+        undefined,
+        "tritonscale",
+        true,
+        PatchStrategy.ServerSideApply,
+      );
+    const first = await apply();
+    const second = await apply();
+    expect(second.metadata?.resourceVersion).to.equal(first.metadata?.resourceVersion);
+    expect(second.metadata?.generation).to.equal(1);
+  });
+
   describe("faults", () => {
     it("the next N matching requests get the injected status (with Retry-After), then it serves again", async () => {
       const f = fake.inject({
@@ -307,6 +348,32 @@ describe("fake Kubernetes API server (real client over loopback HTTP)", () => {
       expect(ev.type).to.equal("ERROR");
       expect(ev.object.code).to.equal(410);
     });
+
+    it("a reset drops the connection without an answer; bookmarks reach watches that allow them", async () => {
+      fake.inject({ reset: true, match: (r) => r.verb === "get" });
+      const err = await fetch(`${fake.url}/api/v1/namespaces/vision/configmaps/a`).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err).to.be.instanceOf(Error);
+      expect(fake.requests.at(-1)?.status).to.equal(0);
+      const res = await fetch(
+        `${fake.url}/api/v1/namespaces/vision/configmaps?watch=true&allowWatchBookmarks=true`,
+      );
+      await until(() => fake.watchCount === 1, "the watch");
+      await api.create(configMap("a"));
+      fake.bookmark();
+      fake.dropWatches();
+      const lines = (await res.text())
+        .trim()
+        .split("\n")
+        .map(
+          (l) =>
+            JSON.parse(l) as { type: string; object: { metadata: { resourceVersion: string } } },
+        );
+      expect(lines.map((l) => l.type)).to.deep.equal(["ADDED", "BOOKMARK"]);
+      expect(lines[1]!.object.metadata.resourceVersion).to.equal(fake.resourceVersion);
+    });
   });
 
   describe("rejects what a real API server rejects", () => {
@@ -333,13 +400,28 @@ describe("fake Kubernetes API server (real client over loopback HTTP)", () => {
       expect(fake.get("v1", "ConfigMap", "vision", "a")).to.equal(undefined);
     });
 
-    it("an update with a stale resourceVersion: 409 Conflict", async () => {
+    it("an update with a stale resourceVersion: 409 Conflict (a ConfigMap, and a Lease as leader election updates it)", async () => {
       const created = await api.create<Obj>(configMap("a"));
       await api.replace<Obj>({ ...created, data: { k: "newer" } });
       const stale = await statusOf(api.replace({ ...created, data: { k: "stale" } }));
       expect(stale.code).to.equal(409);
       expect(stale.body.reason).to.equal("Conflict");
       expect(fake.get("v1", "ConfigMap", "vision", "a")?.data).to.deep.equal({ k: "newer" });
+      // Two candidates read the same Lease; the first renewal wins, the second gets 409.
+      const l = await api.create<Obj>(lease("leader", "2026-01-02T03:04:05.000000Z"));
+      const renew = (holder: string) => ({
+        ...l,
+        spec: {
+          ...(l.spec as object),
+          holderIdentity: holder,
+          renewTime: "2026-01-02T03:04:09.000000Z",
+        },
+      });
+      await api.replace(renew("b"));
+      const second = await statusOf(api.replace(renew("c")));
+      expect(second.code).to.equal(409);
+      const stored = fake.get("coordination.k8s.io/v1", "Lease", "vision", "leader")!;
+      expect((stored.spec as { holderIdentity: string }).holderIdentity).to.equal("b");
     });
 
     it("a Lease whose MicroTime has 3 fractional digits (a serialized Date): 400; 6 digits are accepted", async () => {
@@ -358,7 +440,7 @@ describe("fake Kubernetes API server (real client over loopback HTTP)", () => {
       expect(fake.get("coordination.k8s.io/v1", "Lease", "vision", "l")).to.not.equal(undefined);
     });
 
-    it("a ModelPool failing the generated CRD's openAPIV3Schema: 422 naming the field; a valid one is stored", async () => {
+    it("a ModelPool failing the generated CRD's openAPIV3Schema: 422 naming the field; a valid one is stored with its defaults", async () => {
       const bad = poolDocument({}, { imageSize: "big" }) as Obj;
       for (const strategy of ["create", "apply"] as const) {
         const p =
@@ -392,7 +474,13 @@ describe("fake Kubernetes API server (real client over loopback HTTP)", () => {
       expect(String(strict.body.message)).to.contain("spec.surprise");
       expect(fake.list("tritonscale.dev/v1alpha1", "ModelPool")).to.have.length(0);
       await api.create(poolDocument() as Obj);
-      expect(fake.list("tritonscale.dev/v1alpha1", "ModelPool")).to.have.length(1);
+      const [stored] = fake.list("tritonscale.dev/v1alpha1", "ModelPool");
+      // Stored with the schema's defaults filled in, as the API server does.
+      expect((stored!.spec as { slo: unknown }).slo).to.deep.equal({
+        latencyP99Ms: 85,
+        targetAttainment: 0.995,
+        window: "1m",
+      });
     });
   });
 
@@ -420,7 +508,7 @@ describe("fake Kubernetes API server (real client over loopback HTTP)", () => {
         expect(got.stdout).to.contain("name: yolo-detect");
         expect(got.stdout).to.contain("latencyP99Ms: 85");
         const stored = fake.get("tritonscale.dev/v1alpha1", "ModelPool", "vision", "yolo-detect")!;
-        expect((stored.spec as { slo: unknown }).slo).to.deep.equal({ latencyP99Ms: 85 });
+        expect((stored.spec as { slo: unknown }).slo).to.deep.include({ latencyP99Ms: 85 });
         const managers = (stored.metadata as { managedFields: { manager: string }[] })
           .managedFields;
         expect(managers.map((m) => m.manager)).to.deep.equal(["kubectl"]);

@@ -63,16 +63,22 @@
  *   6 fractional digits: 400 (the body cannot be decoded).
  * - A custom resource that fails its CRD's openAPIV3Schema (checked with Ajv and the
  *   Kubernetes formats of kubernetes-models): 422 with a cause per field. Unknown fields
- *   are pruned (with a `Warning` header) or, with `?fieldValidation=Strict`, a 422.
+ *   are pruned (with a `Warning` header) or, with `?fieldValidation=Strict`, a 422. A
+ *   stored custom resource has its schema's `default`s filled in, like the real server.
  * - Object names that are not DNS-1123 subdomains: 422; create of an existing name: 409
  *   AlreadyExists; missing object: 404; apiVersion/kind or namespace not matching the URL: 400.
  *
  * ## Faults ({@link FakeKube.inject})
- * `inject({ match?, times?, status?, reason?, message?, retryAfterSeconds?, delayMs? })`:
+ * `inject({ match?, times?, status?, reason?, message?, retryAfterSeconds?, delayMs?, reset? })`:
  * the next `times` (default 1) requests matching `match` (default: all but discovery)
  * wait `delayMs` and/or answer `status` with a Status body (a watch given 410 gets the
- * ERROR event instead). {@link FakeKube.dropWatches} cuts open watch streams;
- * {@link FakeKube.compact} forgets the history so resuming watches get 410 Gone.
+ * ERROR event instead), or with `reset` lose the connection without an answer (logged
+ * with status 0). `clearFaults()` removes the rest. {@link FakeKube.dropWatches} ends open
+ * watch streams (cleanly, as at a watch timeout, or `{ abrupt: true }` as a broken
+ * connection); {@link FakeKube.compact} forgets the history so resuming watches get 410
+ * Gone; {@link FakeKube.bookmark} sends BOOKMARKs to watches that allow them.
+ * Not modelled: pagination (`limit`/`continue` return everything), finalizers, admission
+ * webhooks, authn/authz (any bearer token works), protobuf, `/openapi/*`, Table output.
  *
  * ## Inspection
  * `requests` (every request with verb, resource, namespace, name, content type, status),

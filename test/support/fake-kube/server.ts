@@ -71,6 +71,8 @@ export interface FaultRule {
   readonly retryAfterSeconds?: number;
   /** Wait this long before answering (or before serving the request normally). */
   readonly delayMs?: number;
+  /** Drop the connection without an answer (the client sees a socket error). */
+  readonly reset?: boolean;
 }
 
 /** A fault rule as injected: `remaining` counts down as requests match. */
@@ -484,6 +486,12 @@ export class FakeKube {
         info = { ...info, ...route.info, verb: verbOf(info.method, route, url.searchParams) };
       const fault = this.faultFor(info);
       if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault?.reset) {
+        fault.hits++;
+        status = 0;
+        req.socket.destroy();
+        return;
+      }
       if (fault?.status !== undefined) {
         fault.hits++;
         const code = fault.status;
@@ -955,9 +963,11 @@ export class FakeKube {
         managedFields: curMeta.managedFields,
       };
     }
-    (next.metadata as JsonObject).generation = this.nextGeneration(current, next);
     (next.metadata as JsonObject).resourceVersion = curMeta.resourceVersion;
+    (next.metadata as JsonObject).generation = (current.metadata as JsonObject).generation;
     const headers = this.admit(t, next, q);
+    // After admission: defaults filled in must not count as a change.
+    (next.metadata as JsonObject).generation = this.nextGeneration(current, next);
     own(next);
     const key = this.key(t, ns, info.name!);
     if (jsonEqual(next, current) || dryRun)
@@ -1049,7 +1059,8 @@ export class FakeKube {
     }
     let applied: unknown;
     try {
-      applied = parseYaml(raw);
+      // JSON is YAML; JSON.parse is the fast path for clients that send JSON (client-node).
+      applied = raw.trimStart().startsWith("{") ? JSON.parse(raw) : parseYaml(raw);
     } catch (e) {
       throw new StatusError(400, "BadRequest", `error decoding YAML: ${(e as Error).message}`);
     }
@@ -1126,8 +1137,9 @@ export class FakeKube {
     }
     next.apiVersion = apiVersionOf(t);
     next.kind = t.kind;
-    (next.metadata as JsonObject).generation = this.nextGeneration(cur, next);
     const headers = this.admit(t, next, q);
+    // After admission: defaults filled in must not count as a change.
+    (next.metadata as JsonObject).generation = this.nextGeneration(cur, next);
     if (jsonEqual(next, cur) || dryRun) return { code: 200, body: dryRun ? next : cur, headers };
     this.write(t, key, next, cur);
     return { code: 200, body: next, headers };

@@ -64,12 +64,17 @@ function closeObjects(schema: unknown, depth = 0): unknown {
   return out;
 }
 
-/** Ajv with the Kubernetes formats, the list-type keywords and OpenAPI's `nullable`. */
-function createAjv(removeAdditional: boolean): Ajv {
+/**
+ * Ajv with the Kubernetes formats, the list-map keys keyword and OpenAPI's `nullable`;
+ * `admitting` also removes unknown fields and fills `default`s, as the API server prunes
+ * and defaults a custom resource.
+ */
+function createAjv(admitting: boolean): Ajv {
   const ajv = new Ajv({
     allErrors: true,
     strict: false,
-    removeAdditional,
+    removeAdditional: admitting,
+    useDefaults: admitting,
     formats,
   });
   ajv.addKeyword({
@@ -99,17 +104,19 @@ function createAjv(removeAdditional: boolean): Ajv {
 }
 
 const strictAjv = createAjv(false);
-const pruningAjv = createAjv(true);
+const admittingAjv = createAjv(true);
 
 /** A compiled CRD version schema. */
 export interface CompiledSchema {
+  /** Checks only (unknown fields are errors). */
   readonly strict: ValidateFunction;
-  readonly pruning: ValidateFunction;
+  /** Prunes unknown fields and fills defaults, in place. */
+  readonly admit: ValidateFunction;
 }
 
 export function compileSchema(openAPIV3Schema: unknown): CompiledSchema {
   const closed = closeObjects(openAPIV3Schema) as JsonObject;
-  return { strict: strictAjv.compile(closed), pruning: pruningAjv.compile(closed) };
+  return { strict: strictAjv.compile(closed), admit: admittingAjv.compile(closed) };
 }
 
 /** `.spec.models[0].name` from Ajv's `/spec/models/0/name`. */
@@ -126,7 +133,8 @@ function fieldOf(e: ErrorObject): string {
 }
 
 /**
- * Checks (and, unless Strict, prunes unknown fields of) a custom resource in place.
+ * Checks a custom resource against its schema; when it is valid (unknown fields aside,
+ * unless Strict), prunes its unknown fields and fills the schema's defaults, in place.
  * Returns the invalid fields and the unknown ones.
  */
 export function checkCustomResource(
@@ -167,7 +175,7 @@ export function checkCustomResource(
       }
     }
   }
-  if (causes.length === 0 && unknown.length > 0) schema.pruning(obj);
+  if (causes.length === 0) schema.admit(obj);
   return { causes, unknown };
 }
 
