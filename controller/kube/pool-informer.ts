@@ -5,8 +5,9 @@
  * The client's informer re-lists by itself after 410 Gone, but stops for good on any other
  * error (a dropped connection, a 500, a list that failed) and only tells its `error`
  * listeners; and its `stop()` tells them too, with an AbortError. So: every error while
- * running restarts that informer after an exponential backoff with jitter (1 s doubling to
- * 60 s; the count starts over once an informer ran for 60 s without error), and an error
+ * running restarts that informer after an exponential backoff with full jitter (a wait
+ * drawn below 1 s, 2 s, 4 s … up to 60 s, kube/retry.ts's `backoffMs`; the count starts
+ * over once an informer ran for 60 s without error), and an error
  * after {@link ModelPoolInformer.stop} is ignored.
  */
 import {
@@ -19,7 +20,6 @@ import {
 import type { Clock, PoolRef } from "../loop/ports.js";
 import { type ParseOptions, parseModelPoolObject } from "../policy/index.js";
 import { API_GROUP } from "../policy/schema.js";
-import { type BackoffOptions, backoffSeconds } from "./backoff.js";
 import { MODELPOOL_PLURAL, MODELPOOL_VERSION } from "./install/names.js";
 import {
   type PoolHandler,
@@ -27,6 +27,7 @@ import {
   type PoolSource,
   PoolTracker,
 } from "./pool-source.js";
+import { backoffMs } from "./retry.js";
 
 /** The part of the client's informer the source uses (a fake in unit tests). */
 export interface InformerLike {
@@ -75,8 +76,12 @@ export interface ModelPoolInformerOptions {
   readonly handler: PoolHandler;
   /** For the backoff's sleeps. */
   readonly clock: Clock;
-  /** Backoff between restarts. @default 1 s doubling to 60 s, jitter 0.5 */
-  readonly backoff?: BackoffOptions;
+  /**
+   * Backoff between restarts, in seconds: a wait drawn from [0, min(max, initial × 2^n))
+   * ("full jitter", kube/retry.ts), so that watches that failed together do not come back
+   * together. @default initial 1, max 60
+   */
+  readonly backoff?: { readonly initialSeconds?: number; readonly maxSeconds?: number };
   /** For the jitter. @default Math.random */
   readonly random?: () => number;
   /** Passed to the policy loader (e.g. the template names that exist). */
@@ -176,7 +181,12 @@ export class ModelPoolInformer implements PoolSource {
     const clock = this.options.clock;
     const resetAfter = this.options.backoff?.maxSeconds ?? 60;
     if (clock.now() - w.startedAt >= resetAfter) w.attempts = 0;
-    const delay = backoffSeconds(w.attempts, this.options.backoff, this.options.random);
+    const delay =
+      backoffMs(w.attempts, {
+        baseDelayMs: (this.options.backoff?.initialSeconds ?? 1) * 1000,
+        maxDelayMs: resetAfter * 1000,
+        ...(this.options.random ? { random: this.options.random } : {}),
+      }) / 1000;
     w.attempts++;
     w.restarting = true;
     this.options.onRestart?.(w.namespace, error, delay);

@@ -27,11 +27,11 @@ import {
 } from "../loop/ports.js";
 import { API_GROUP } from "../policy/schema.js";
 import { formatNumber, totalOf } from "../scaling/types.js";
-import { statusCodeOf } from "./api-error.js";
 import type { EventRecorder } from "./events.js";
 import type { ModelPoolCondition, ModelPoolStatus } from "./install/crd.js";
 import { MODELPOOL_PLURAL, MODELPOOL_VERSION } from "./install/names.js";
 import type { PoolHandler } from "./pool-source.js";
+import { apiFailure } from "./retry.js";
 
 /** The condition types the controller writes. */
 export const CONDITION_TYPES = ["Valid", "Applied", "MetricsFresh", "ScalerReady"] as const;
@@ -451,7 +451,7 @@ export class ModelPoolStatusWriter implements DecisionSink {
         } catch (e) {
           this.stats.failures++;
           // 404: the pool was deleted; the informer will say so.
-          if (statusCodeOf(e) !== 404) this.options.onError?.(pool, e);
+          if (apiFailure(e).code !== 404) this.options.onError?.(pool, e);
           return;
         }
       } while (s.queued && this.pools.get(poolKey(pool)) === s);

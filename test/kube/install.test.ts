@@ -8,6 +8,7 @@ import {
 import { Deployment } from "kubernetes-models/apps/v1";
 import type { IPolicyRule } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { isAlias, isNode, parse, parseAllDocuments, visit } from "yaml";
+import { PRUNABLE_KINDS } from "../../controller/kube/apply.js";
 import {
   buildControllerDeployment,
   buildControllerService,
@@ -588,7 +589,7 @@ describe("buildRbac", () => {
     expect([...grants(role.rules ?? [])].sort()).to.deep.equal(needed("namespace"));
   });
 
-  it("lets the controller apply and prune every kind render emits", () => {
+  it("lets the controller apply and prune every kind render emits and apply prunes", () => {
     const granted = grants(clusterRole.rules ?? []);
     const kinds = new Set<string>();
     for (const provider of ["karpenter", "eks", "gke", "aks", "generic"]) {
@@ -600,6 +601,12 @@ describe("buildRbac", () => {
           kinds.add(`${o.kind.toLowerCase()}s${group === "" ? "" : `.${group}`}@${version}`);
         }
       }
+    }
+    for (const k of PRUNABLE_KINDS) {
+      const [group, version] = k.apiVersion.includes("/")
+        ? k.apiVersion.split("/")
+        : ["", k.apiVersion];
+      kinds.add(`${k.kind.toLowerCase()}s${group === "" ? "" : `.${group}`}@${version}`);
     }
     expect(kinds.size).to.be.greaterThan(5);
     for (const k of kinds) {
