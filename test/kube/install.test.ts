@@ -18,9 +18,11 @@ import {
   buildModelPoolStatusOpenApiSchema,
   buildRbac,
   CONTROLLER_NAMESPACE,
+  CONTROLLER_PERMISSIONS,
   CONTROLLER_PORTS,
   DEFAULT_CONTROLLER_IMAGE,
   LEADER_ELECTION_LEASE,
+  LEADER_ELECTION_PERMISSIONS,
   MANIFESTS_HEADER,
 } from "../../controller/kube/install/index.js";
 import { buildPool } from "../../controller/kube/render/index.js";
@@ -615,6 +617,22 @@ describe("buildRbac", () => {
         expect([...granted], `${verb} ${resource}`).to.include(`${verb} ${resource}`);
       }
     }
+  });
+
+  it("manifests/README.md lists every permission as the code grants it", () => {
+    const text = read("manifests/README.md");
+    const row = (p: (typeof CONTROLLER_PERMISSIONS)[number], scope: string) =>
+      `| ${scope} | \`${p.apiGroup || '""'}\` | ${p.resources.map((r) => `\`${r}\``).join(", ")} | ${p.verbs.join(", ")} | ${p.reason} |`;
+    const rows = [
+      ...CONTROLLER_PERMISSIONS.map((p) => row(p, "cluster")),
+      ...LEADER_ELECTION_PERMISSIONS.map((p) => row(p, "namespace")),
+    ];
+    for (const r of rows)
+      expect(text, "update the RBAC table in manifests/README.md").to.contain(`\n${r}\n`);
+    const documented = text.split("\n").filter((l) => /^\| (cluster|namespace) \|/.test(l));
+    expect(documented.length, "rows for permissions the code no longer grants").to.equal(
+      rows.length,
+    );
   });
 
   it("limits renewing the Lease to the controller's own", () => {
