@@ -82,6 +82,24 @@ const ROWS: readonly Row[] = [
     refused: "must not do I/O",
   },
   {
+    name: "the loop importing node-cron (its Scheduler is injected)",
+    file: "controller/loop/bad-cron.ts",
+    imports: ["node-cron"],
+    refused: "timers are injected",
+  },
+  {
+    name: "scaling importing node-cron (the pure core keeps no timers)",
+    file: "controller/scaling/bad-cron.ts",
+    imports: ["node-cron"],
+    refused: "keeps no timers",
+  },
+  {
+    name: "io (an edge) importing node-cron and the loop's ports",
+    file: "controller/io/good-cron.ts",
+    imports: ["node-cron", "../loop/scheduler.js"],
+    refused: null,
+  },
+  {
     name: "a cycle of two files",
     file: "controller/util/cycle-a.ts",
     imports: ["./cycle-b.js"],

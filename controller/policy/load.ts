@@ -13,7 +13,13 @@
  */
 
 import { type Document, isScalar, parseAllDocuments } from "yaml";
-import { InputError, type Problem, type SourcePos, sortProblems } from "../diagnostics/problem.js";
+import {
+  InputError,
+  moreProblems,
+  type Problem,
+  type SourcePos,
+  sortProblems,
+} from "../diagnostics/problem.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import { parseDuration } from "./duration.js";
 import { describe, isRecord, schemaProblems, setOwn } from "./messages.js";
@@ -96,7 +102,7 @@ export function parseModelPool(
       problems.push(at(pos, `invalid YAML: ${clip(e.message)}`));
     }
   }
-  if (problems.length > 0) return { problems: sortProblems(problems) };
+  if (problems.length > 0) return { problems: capProblems(problems, 0, file) };
 
   const written = docs.filter((d) => !isEmptyDocument(d));
   if (written.length === 0) {
@@ -122,7 +128,7 @@ export function parseModelPool(
   // shares no part with another, so `check` need not copy it. (A `*` is in every cron.)
   const aliasFree = !text.includes("&");
   const aliasProblems = aliasFree ? [] : checkAliases(doc, lines, file);
-  if (aliasProblems.length > 0) return { problems: sortProblems(aliasProblems) };
+  if (aliasProblems.length > 0) return { problems: capProblems(aliasProblems, 0, file) };
   const places = indexDocument(doc, lines, file, problems);
   const source = new SourceIndex(file, places);
   let value: unknown;
@@ -268,16 +274,18 @@ function check(
   defaultBatching(doc);
 
   const invalid = new Set<string>();
-  for (const p of schemaProblems(doc, source)) {
+  const schema = schemaProblems(doc, source, MAX_PROBLEMS);
+  for (const p of schema.problems) {
     problems.push(p);
     invalid.add(p.path);
   }
+  for (const path of schema.invalidBeyondLimit) invalid.add(path);
   const context = new RuleContext(doc, source, invalid, problems);
   for (const rule of crossFieldRules) rule(context);
   if (options.templates !== undefined) templateRule(context, options.templates);
 
   const unique = dedupe(problems);
-  if (unique.length > 0) return { problems: sortProblems(unique) };
+  if (unique.length > 0) return { problems: capProblems(unique, schema.more, source.file) };
   return { policy: buildPolicy(doc as ModelPoolDocument, source), problems: [] };
 }
 
@@ -348,6 +356,22 @@ function defaultBatching(doc: Record<string, unknown>): void {
       m.batching = applyDefaults(batchingSchema, {});
     }
   }
+}
+
+/**
+ * The most problems a ModelPool file reports one by one; the rest are summed up in one
+ * closing line (`and 59,800 more problems`). A pool has a few hundred fields: a file with
+ * more problems than this is not a pool with typos, and listing each would cost more time
+ * than parsing it (60,000 unknown fields in a 1 MB file).
+ */
+export const MAX_PROBLEMS = 200;
+
+/** The first `MAX_PROBLEMS` problems by position, then the summary of the rest. */
+function capProblems(problems: readonly Problem[], uncounted: number, file: string): Problem[] {
+  const sorted = sortProblems(problems);
+  const more = uncounted + Math.max(0, sorted.length - MAX_PROBLEMS);
+  if (more === 0) return sorted;
+  return [...sorted.slice(0, MAX_PROBLEMS), moreProblems(file, more)];
 }
 
 function dedupe(problems: readonly Problem[]): Problem[] {

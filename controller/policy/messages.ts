@@ -15,7 +15,7 @@ import {
   isDurationSchema,
   modelPoolSchema,
 } from "./schema.js";
-import type { PathSegment, SourceIndex } from "./source.js";
+import { formatPath, type PathSegment, type SourceIndex } from "./source.js";
 
 /** A schema node as the messages need it. */
 interface SchemaNode {
@@ -86,13 +86,35 @@ function pointerToSegments(pointer: string, root: unknown): PathSegment[] {
   return out;
 }
 
+/** The schema's verdict on a document: its problems, up to a limit, and what was left out. */
+export interface SchemaCheck {
+  /** At most `limit` problems, each with its position and message. */
+  readonly problems: Problem[];
+  /**
+   * Fields that failed the schema beyond the limit, counted (one problem each) but not
+   * written out: the file already has more problems than anyone reads in one go.
+   */
+  readonly more: number;
+  /**
+   * Dotted paths of every field that failed the schema other than as an unknown field,
+   * the ones beyond the limit included (the cross-field rules read them as absent).
+   */
+  readonly invalidBeyondLimit: readonly string[];
+}
+
 /**
- * Every schema error of `doc`, one problem per field, with positions. The did-you-mean
- * hints of unknown fields share one budget per document (see `createSuggester`): a file
- * with 20,000 unknown fields gets hints for the first few thousand and the list of valid
- * fields for the rest.
+ * Every schema error of `doc`, one problem per field, with positions, the first `limit` of
+ * them written out (in the schema's order) and the rest only counted: building a message
+ * and a position for each of 60,000 unknown fields in a 1 MB file cost more than parsing
+ * it. The did-you-mean hints of unknown fields share one budget per document (see
+ * `createSuggester`): a file with 20,000 unknown fields gets hints for the first few
+ * thousand and the list of valid fields for the rest.
  */
-export function schemaProblems(doc: Record<string, unknown>, source: SourceIndex): Problem[] {
+export function schemaProblems(
+  doc: Record<string, unknown>,
+  source: SourceIndex,
+  limit = Number.POSITIVE_INFINITY,
+): SchemaCheck {
   const suggest = createSuggester();
   const byPath = new Map<string, ValueError[]>();
   for (const e of Value.Errors(modelPoolSchema, doc)) {
@@ -116,7 +138,17 @@ export function schemaProblems(doc: Record<string, unknown>, source: SourceIndex
     return `unknown field${suggest(key, fields.known) || fields.valid}`;
   };
   const parents = new Map<string, PathSegment[]>();
+  let more = 0;
+  const invalidBeyondLimit: string[] = [];
   for (const [pointer, errors] of byPath) {
+    if (out.length >= limit) {
+      more++;
+      // An unknown field is no field a rule reads; any other failed field must read as absent.
+      if (errors.some((e) => e.type !== ValueErrorType.ObjectAdditionalProperties)) {
+        invalidBeyondLimit.push(formatPath(pointerToSegments(pointer, doc)));
+      }
+      continue;
+    }
     if (errors.length === 1 && errors[0]!.type === ValueErrorType.ObjectAdditionalProperties) {
       // The common case, cut short: one unknown field, under a mapping reached before.
       const slash = pointer.lastIndexOf("/");
@@ -144,11 +176,16 @@ export function schemaProblems(doc: Record<string, unknown>, source: SourceIndex
     if (message !== undefined) out.push(source.problemAt(segs, message));
   }
   for (const p of extensionProblems(modelPoolSchema, doc)) {
+    if (out.length >= limit) {
+      more++;
+      invalidBeyondLimit.push(formatPath(p.path));
+      continue;
+    }
     out.push(
       p.atKey ? source.keyProblemAt(p.path, p.message) : source.problemAt(p.path, p.message),
     );
   }
-  return out;
+  return { problems: out, more, invalidBeyondLimit };
 }
 
 /** A problem found through the schema's own extensions (`x-duration`, `x-keys`). */

@@ -494,6 +494,32 @@ export const scheduleSchema = Type.Object(
   { ...strict, description: "A recurring minimum replica count." },
 );
 
+/**
+ * `spec.scaling.keda.tls`: TLS between KEDA and tritonscale's external scaler. The controller
+ * serves with `--tls-cert/--tls-key` (and `--client-ca` for mutual TLS); the pool's
+ * ScaledObjects then set `enableTLS` and take the CA (and KEDA's client certificate) from a
+ * TriggerAuthentication on this Secret, so both sides are configured from one place.
+ */
+export const kedaTlsSchema = Type.Object(
+  {
+    secretName: Type.String({
+      pattern: DNS_LABEL_PATTERN,
+      maxLength: 63,
+      "x-valid": 'a Secret name such as "tritonscale-keda-client"',
+      description:
+        "Secret in the pool's namespace with the CA that signed the controller's serving certificate under key ca.crt and, with clientCertificate, KEDA's client certificate and key under tls.crt and tls.key (the keys a cert-manager Certificate writes). Required.",
+    }),
+    clientCertificate: withDefault(
+      false,
+      Type.Boolean({
+        description:
+          "Mutual TLS: KEDA presents tls.crt / tls.key from the Secret (the controller runs with --client-ca).",
+      }),
+    ),
+  },
+  { ...strict, description: "TLS to the external scaler." },
+);
+
 /** `spec.scaling.keda`: the KEDA ScaledObject (engine keda). */
 export const kedaSchema = Type.Object(
   {
@@ -511,6 +537,15 @@ export const kedaSchema = Type.Object(
       Type.Boolean({
         description:
           "Add a prometheus trigger on queue time beside the external one, so scaling goes on if the tritonscale controller is down (KEDA's fallback never fires for a failing external scaler, KEDA 8056).",
+      }),
+    ),
+    tls: Type.Optional(kedaTlsSchema),
+    hpaTolerance: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description:
+          "Tolerance of the HPA that KEDA creates (behavior.scaleUp/scaleDown.tolerance), e.g. 0. Unset: not rendered, and the cluster-wide 10% applies, so from 10 replicas up the HPA ignores a decision within 10% of the current count (at 20 replicas it stays at 20 for a decision of 18 to 22). 0: the HPA applies every decision exactly (the controller's decision already applies scaling.tolerance). Needs Kubernetes >= 1.33 with the HPAConfigurableTolerance feature gate; without it the API server drops the field.",
       }),
     ),
   },

@@ -42,6 +42,11 @@ export interface ModelSample {
    * (a gauge; the leading signal, since the counters move only when responses complete).
    */
   readonly pendingRequests?: number;
+  /**
+   * Requests executing on the model's instances (a gauge). Triton's `/metrics` does not
+   * export it, so the live sources leave it out (missing); the simulator knows it.
+   */
+  readonly inflightRequests?: number;
 }
 
 /** Where a replica stands, as far as serving is concerned. */
@@ -69,9 +74,24 @@ export interface ReplicaScrape {
   readonly models: readonly ModelSample[];
 }
 
+/**
+ * The pool's front door: a load balancer or activator that every request passes and that
+ * holds requests while no replica can take them (the simulator's front buffer; live, an
+ * ingress or activator exporting these two numbers). When a round has one, the pool's
+ * arrival rate is counted here, where requests arrive, instead of from Triton's answers.
+ */
+export interface FrontSample {
+  /** Requests that reached the front, cumulative (a counter). */
+  readonly arrivals: number;
+  /** Requests the front holds because no replica can take them yet (a gauge). */
+  readonly pending: number;
+}
+
 /** One collection round for a pool: every replica the source knows of at that moment. */
 export interface PoolScrape {
   /** Seconds on the caller's clock when the round finished. */
   readonly t: number;
   readonly replicas: readonly ReplicaScrape[];
+  /** The pool's front door, when the source sees one (the simulator does; Triton alone does not). */
+  readonly front?: FrontSample;
 }

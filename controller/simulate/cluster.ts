@@ -96,6 +96,7 @@ export class Cluster {
     batches: 0,
     queueSeconds: 0,
     computeSeconds: 0,
+    computeRequestSeconds: 0,
     rejected: 0,
   };
 
@@ -108,6 +109,7 @@ export class Cluster {
       t.batches += c.batches;
       t.queueSeconds += c.queueSeconds;
       t.computeSeconds += c.computeSeconds;
+      t.computeRequestSeconds += c.computeRequestSeconds;
       t.rejected += c.rejected;
     }
     return t;
@@ -337,6 +339,7 @@ export class Cluster {
         this.retired.batches += c.batches;
         this.retired.queueSeconds += c.queueSeconds;
         this.retired.computeSeconds += c.computeSeconds;
+        this.retired.computeRequestSeconds += c.computeRequestSeconds;
         this.retired.rejected += c.rejected;
       }
     }

@@ -1,3 +1,4 @@
+import type { ReplicaScrape } from "../scaling/samples.js";
 import type { ByCapacity, Scaler } from "../scaling/types.js";
 import type { ArrivalSource } from "./arrivals.js";
 import { Cluster, type ClusterSettings } from "./cluster.js";
@@ -107,6 +108,9 @@ export interface SimulationResult {
 
 const CHUNK = 4096;
 
+/** The model name of the simulated replicas' series (one model per simulated pool). */
+const SIMULATED_MODEL = "model";
+
 /** 2026-01-05T00:00:00Z, a Monday: where simulated time starts unless told otherwise. */
 export const DEFAULT_START_EPOCH = Date.UTC(2026, 0, 5) / 1000;
 
@@ -187,39 +191,54 @@ export function simulate(input: SimulationInput): SimulationResult {
     ready[rr++]!.enqueue(enqueueAt, origin);
   };
 
+  // One scrape round: each serving replica's Triton series (a draining one still answers
+  // its queue; its GPU is no longer the pool's, as the HPA averages Ready pods only), and
+  // the front door (see observe.ts).
   const gpuPrev = new WeakMap<object, { busy: number; t: number }>();
+  const replicaIds = new WeakMap<object, string>();
+  let nextReplicaId = 1;
   const scrape = (t: number): void => {
-    const totals = cluster.totals();
-    let pending = frontTail - frontHead;
-    let inflight = 0;
-    let utilSum = 0;
-    let utilN = 0;
+    const readySet = new Set<object>(ready);
+    const replicas: ReplicaScrape[] = [];
     for (const r of cluster.serving) {
-      pending += r.queued;
-      inflight += r.inflightAt(t);
-    }
-    for (const r of ready) {
-      const busy = r.busySecondsUpTo(t);
-      const prev = gpuPrev.get(r);
-      if (prev && t > prev.t) {
-        // Busy time of all instances; the GPU reads 100% whenever any of them computes.
-        utilSum += Math.min(1, (busy - prev.busy) / (t - prev.t));
-        utilN++;
+      let id = replicaIds.get(r);
+      if (id === undefined) {
+        id = `replica-${nextReplicaId++}`;
+        replicaIds.set(r, id);
       }
-      gpuPrev.set(r, { busy, t });
+      let gpuUtilization: number | undefined;
+      if (readySet.has(r)) {
+        const busy = r.busySecondsUpTo(t);
+        const prev = gpuPrev.get(r);
+        // Busy time of all instances; the GPU reads 100% whenever any of them computes.
+        if (prev && t > prev.t) gpuUtilization = Math.min(1, (busy - prev.busy) / (t - prev.t));
+        gpuPrev.set(r, { busy, t });
+      }
+      const c = r.counters;
+      replicas.push({
+        replica: id,
+        t,
+        phase: "ready",
+        ...(gpuUtilization === undefined ? {} : { gpuUtilization }),
+        models: [
+          {
+            model: SIMULATED_MODEL,
+            version: "1",
+            counters: {
+              requestSuccess: c.completed,
+              requestFailure: c.rejected,
+              inferenceCount: c.completed,
+              execCount: c.batches,
+              queueDurationUs: c.queueSeconds * 1e6,
+              computeInferDurationUs: c.computeRequestSeconds * 1e6,
+            },
+            pendingRequests: r.queued,
+            inflightRequests: r.inflightAt(t),
+          },
+        ],
+      });
     }
-    pipeline.record({
-      t,
-      arrivals,
-      completed: totals.completed,
-      batches: totals.batches,
-      queueSeconds: totals.queueSeconds,
-      computeSeconds: totals.computeSeconds,
-      pending,
-      inflight,
-      gpuUtilization: utilN > 0 ? utilSum / utilN : undefined,
-      readyReplicas: ready.length,
-    });
+    pipeline.record({ t, replicas, front: { arrivals, pending: frontTail - frontHead } });
   };
 
   const duration = input.arrivals.durationSeconds;

@@ -1,10 +1,21 @@
-import type { LoadSnapshot, ReplicaCounts, Signal } from "../scaling/types.js";
+import type { PoolScrape } from "../scaling/samples.js";
+import type { LoadSnapshot, ReplicaCounts } from "../scaling/types.js";
+import { SignalWindow } from "../scaling/window.js";
 
 /**
- * What a real metrics pipeline would show the scaler: counters scraped every
- * `scrapeIntervalSeconds`, rates over `rateWindowSeconds`, visible only after
- * `delaySeconds` (scrape → Prometheus → adapter/KEDA). The simulator's truth is never
- * passed to a scaler directly.
+ * What a real metrics pipeline would show the scaler: each replica's Triton counters and
+ * gauges scraped every `scrapeIntervalSeconds` as {@link PoolScrape} rounds, visible only
+ * after `delaySeconds` (scrape → Prometheus → adapter/KEDA), turned into rates over
+ * `rateWindowSeconds` by scaling/window.ts, the same module the live loop uses. The
+ * simulator's truth is never passed to a scaler directly.
+ *
+ * The simulator's front buffer (requests waiting while no replica is ready, and retries of
+ * reclaimed replicas' work) is the round's {@link PoolScrape.front}: a front door every
+ * request passes, counting arrivals where they arrive and holding its own pending queue.
+ * So the arrival rate is the rate of requests reaching the pool (as it was before the
+ * window was shared), and the pool's pending work includes what waits at the front while
+ * no Triton exists to count it. Live, a round has a front only when the source sees one
+ * (an activator or ingress); Triton alone gives the rate of answered requests instead.
  */
 
 /** How the pipeline samples and delays. */
@@ -17,93 +28,30 @@ export interface PipelineSettings {
   readonly delaySeconds: number;
 }
 
-/** One scrape of the pool: cumulative counters and gauges. */
-export interface Scrape {
-  readonly t: number;
-  /** Requests that reached the pool's front (load balancer), cumulative. */
-  readonly arrivals: number;
-  /** Requests executed (Σ nv_inference_count). */
-  readonly completed: number;
-  /** Batches executed (Σ nv_inference_exec_count). */
-  readonly batches: number;
-  /** Σ queue seconds of executed requests. */
-  readonly queueSeconds: number;
-  /** Σ compute seconds of executed batches. */
-  readonly computeSeconds: number;
-  /** Requests waiting (Triton queues + the front buffer while no replica is ready). */
-  readonly pending: number;
-  /** Requests executing. */
-  readonly inflight: number;
-  /** Mean GPU utilization of ready replicas since the previous scrape, or undefined with none ready. */
-  readonly gpuUtilization: number | undefined;
-  /** Ready replicas when scraped; Triton's own series exist only when > 0. */
-  readonly readyReplicas: number;
-}
-
-/** Keeps recent scrapes and turns them into LoadSnapshots. */
+/** Holds scrapes until they are visible, then windows them into LoadSnapshots. */
 export class Pipeline {
-  private readonly scrapes: Scrape[] = [];
+  /** Recorded, not yet visible, oldest first (at most delay / interval + 1 of them). */
+  private inTransit: PoolScrape[] = [];
+  private readonly window: SignalWindow;
 
-  constructor(readonly settings: PipelineSettings) {}
+  constructor(readonly settings: PipelineSettings) {
+    this.window = new SignalWindow({ rateWindowSeconds: settings.rateWindowSeconds });
+  }
 
-  record(s: Scrape): void {
-    this.scrapes.push(s);
-    // Keep what the widest look-back needs.
-    const keepAfter =
-      s.t -
-      this.settings.rateWindowSeconds -
-      this.settings.delaySeconds -
-      2 * this.settings.scrapeIntervalSeconds;
-    let drop = 0;
-    while (drop < this.scrapes.length - 2 && this.scrapes[drop]!.t < keepAfter) drop++;
-    if (drop > 0) this.scrapes.splice(0, drop);
+  /** Records one scrape round, taken at `s.t`. */
+  record(s: PoolScrape): void {
+    this.inTransit.push(s);
   }
 
   /** The snapshot a scaler sees at t, with the cluster's replica counts (always current). */
   snapshot(t: number, replicas: ReplicaCounts): LoadSnapshot {
     const visible = t - this.settings.delaySeconds;
-    let last = -1;
-    for (let i = this.scrapes.length - 1; i >= 0; i--) {
-      if (this.scrapes[i]!.t <= visible) {
-        last = i;
-        break;
-      }
+    let n = 0;
+    while (n < this.inTransit.length && this.inTransit[n]!.t <= visible) {
+      this.window.record(this.inTransit[n]!);
+      n++;
     }
-    const base: LoadSnapshot = { now: t, replicas };
-    if (last < 0) return base;
-    const latest = this.scrapes[last]!;
-    const age = t - latest.t;
-    const sig = (value: number): Signal => ({ value, ageSeconds: age });
-    // The window's start: the newest scrape at least one window older (or the oldest kept).
-    let first = 0;
-    for (let i = last - 1; i >= 0; i--) {
-      if (this.scrapes[i]!.t <= latest.t - this.settings.rateWindowSeconds) {
-        first = i;
-        break;
-      }
-    }
-    const from = this.scrapes[first]!;
-    const dt = latest.t - from.t;
-    const out: { -readonly [K in keyof LoadSnapshot]: LoadSnapshot[K] } = { ...base };
-    out.pending = sig(latest.pending);
-    // Triton's series vanish with the last replica: those signals are then missing, not 0.
-    if (latest.readyReplicas > 0) {
-      out.inflight = sig(latest.inflight);
-      if (latest.gpuUtilization !== undefined) out.gpuUtilization = sig(latest.gpuUtilization);
-    }
-    if (first < last && dt > 0) {
-      out.arrivalRate = sig((latest.arrivals - from.arrivals) / dt);
-      const done = latest.completed - from.completed;
-      const batches = latest.batches - from.batches;
-      if (done > 0)
-        out.queueDelayMs = sig(((latest.queueSeconds - from.queueSeconds) / done) * 1000);
-      if (batches > 0) {
-        out.computeMsPerBatch = sig(
-          ((latest.computeSeconds - from.computeSeconds) / batches) * 1000,
-        );
-        out.batchSize = sig(done / batches);
-      }
-    }
-    return out;
+    if (n > 0) this.inTransit = this.inTransit.slice(n);
+    return { now: t, replicas, ...this.window.read(t).signals };
   }
 }

@@ -45,8 +45,13 @@ export interface ReplicaCounters {
   batches: number;
   /** nv_inference_queue_duration_us, in seconds: summed queue time of executed requests. */
   queueSeconds: number;
-  /** Summed compute time of executed batches, in seconds (nv_inference_compute_infer_duration_us per batch). */
+  /** Summed compute time of executed batches, in seconds (GPU busy time). */
   computeSeconds: number;
+  /**
+   * Compute time as Triton's nv_inference_compute_infer_duration_us counts it, in seconds:
+   * every request of a batch is charged the batch's time (a batch of n adds n × its time).
+   */
+  computeRequestSeconds: number;
   /** Requests rejected by the queue policy (queue full or timed out). */
   rejected: number;
 }
@@ -71,6 +76,7 @@ export class Replica {
     batches: 0,
     queueSeconds: 0,
     computeSeconds: 0,
+    computeRequestSeconds: 0,
     rejected: 0,
   };
   /** Time after which the replica is gone (Spot reclaim); batches ending later are lost. */
@@ -237,6 +243,7 @@ export class Replica {
     counters.batches++;
     counters.completed += n;
     counters.computeSeconds += c;
+    counters.computeRequestSeconds += c * n;
     const mask = this.mask;
     const enq = this.enq;
     const orig = this.orig;

@@ -17,11 +17,12 @@ import {
   ModelPoolStatusWriter,
   withStatusReporting,
 } from "../../controller/kube/pool-status.js";
+import { createSystemClock } from "../../controller/loop/clock.js";
 import type { PoolDecision, PoolRef } from "../../controller/loop/ports.js";
 import { type FakeKube, startFakeKube } from "../support/fake-kube/index.js";
 import { ManualClock } from "../support/manual-clock.js";
 import { poolDocument } from "../support/pools.js";
-import { realClock, until } from "../support/real-clock.js";
+import { until } from "../support/until.js";
 
 /**
  * The Kubernetes edge (leader election, ModelPool informer, status, Events) against the
@@ -29,6 +30,8 @@ import { realClock, until } from "../support/real-clock.js";
  */
 
 type Json = Record<string, unknown>;
+
+const systemClock = createSystemClock();
 
 /** A LeaseClient that counts requests in flight and can be cut off. */
 function tracked(inner: LeaseClient): LeaseClient & { inFlight: number; down: boolean } {
@@ -211,12 +214,12 @@ describe("Kubernetes edge against the fake API server", function () {
       const log: string[] = [];
       const events = new EventRecorder({
         client: createKubeEventClient(kc),
-        clock: realClock,
+        clock: systemClock,
         instance: "pod-a",
       });
       const writer = new ModelPoolStatusWriter({
         client: createKubeStatusClient(kc),
-        clock: realClock,
+        clock: systemClock,
         events,
         onError: (_p, e) => log.push(`status error ${String(e)}`),
       });
@@ -237,7 +240,7 @@ describe("Kubernetes edge against the fake API server", function () {
         createInformer: createModelPoolInformerFactory(kc),
         namespaces: ["vision"],
         handler,
-        clock: realClock,
+        clock: systemClock,
         backoff: { initialSeconds: 0.05, maxSeconds: 0.4 },
         onRestart: (_ns, e) => restarts.push(String((e as Error)?.message ?? e)),
       });

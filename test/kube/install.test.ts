@@ -518,7 +518,7 @@ const NEEDS: readonly { resource: string; verbs: string; why: string; scope?: "n
   {
     resource: "triggerauthentications.keda.sh",
     verbs: "get list watch create patch delete",
-    why: "server-side apply (TLS scaler)",
+    why: "server-side apply (spec.scaling.keda.tls)",
   },
   {
     resource: "horizontalpodautoscalers.autoscaling",

@@ -21,6 +21,12 @@ import {
   rateWindow,
 } from "../../controller/kube/render/prometheus.js";
 import { checkPromQL } from "../../controller/kube/render/promql.js";
+import { buildHpa } from "../../controller/kube/render/scaling.js";
+import {
+  type ControllerServers,
+  createControllerMetrics,
+  startControllerServers,
+} from "../../controller/metrics/index.js";
 import { loadModelPool, type Policy } from "../../controller/policy/index.js";
 import {
   adapterExternalQueryArgs,
@@ -301,7 +307,7 @@ describe("prometheus: prometheus-adapter rules and HPA metrics", () => {
     {
       scaler: "tritonscale",
       want: [
-        `External ${ADAPTER_METRICS.pendingPerReplica} Value 8`,
+        `External ${ADAPTER_METRICS.desiredReplicas} AverageValue 1`,
         `Pods ${ADAPTER_METRICS.queueTimeMs} AverageValue 42.5`,
       ],
     },
@@ -311,12 +317,12 @@ describe("prometheus: prometheus-adapter rules and HPA metrics", () => {
   for (const s of scalers) {
     it(`hpaMetricSpecs for scaler ${s.scaler} name metrics the adapter serves`, () => {
       const p = pool({ scaler: s.scaler });
-      const specs = hpaMetricSpecs(p);
+      const specs = hpaMetricSpecs(p, "spot");
       const served = buildAdapterRules(p);
       const shown = specs.map((m) =>
         m.type === "Pods"
           ? `Pods ${m.pods?.metric.name} ${m.pods?.target.type} ${m.pods?.target.averageValue}`
-          : `External ${m.external?.metric.name} ${m.external?.target.type} ${m.external?.target.value}`,
+          : `External ${m.external?.metric.name} ${m.external?.target.type} ${m.external?.target.value ?? m.external?.target.averageValue}`,
       );
       expect(shown).to.deep.equal(s.want);
       for (const m of specs) {
@@ -325,7 +331,10 @@ describe("prometheus: prometheus-adapter rules and HPA metrics", () => {
         else {
           expect(served.externalRules.map((r) => r.name.as)).to.include(m.external?.metric.name);
           expect(m.external?.metric.selector).to.deep.equal({
-            matchLabels: { [PROM_POOL_LABEL]: "yolo" },
+            matchLabels:
+              m.external?.metric.name === ADAPTER_METRICS.desiredReplicas
+                ? { pool: "yolo", capacity_type: "spot" }
+                : { [PROM_POOL_LABEL]: "yolo" },
           });
         }
       }
@@ -742,6 +751,9 @@ describe("prometheus: a real Prometheus evaluates the rules, the KEDA query and 
   let prometheus: ChildProcess | undefined;
   let stderr = "";
   let base = "";
+  let controller: ControllerServers | undefined;
+  /** The controller's decision per pool: on-demand replicas (these pools have no Spot). */
+  const decided = (i: number) => 3 + i;
 
   async function query(expr: string): Promise<Sample[]> {
     const res = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`, {
@@ -836,6 +848,33 @@ describe("prometheus: a real Prometheus evaluates the rules, the KEDA query and 
     await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
     const target = `127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+    // The controller's real /metrics, with a decision for each pool, as the leader.
+    const metrics = createControllerMetrics({ processMetrics: false });
+    POOLS.forEach((c, i) => {
+      const none = { spot: 0, onDemand: 0 };
+      const desired = { spot: 0, onDemand: decided(i) };
+      metrics.publish({
+        pool: { namespace: c.policy.metadata.namespace, name: c.policy.metadata.name },
+        at: Date.now() / 1000,
+        scaler: "tritonscale",
+        snapshot: {
+          now: Date.now() / 1000,
+          replicas: { ready: desired, starting: none, pending: none, oldestPendingSpotSeconds: 0 },
+        },
+        decision: { desired, active: true, held: false, reason: "test", state: {} },
+        capacityPerReplica: {},
+        previous: desired,
+      });
+    });
+    metrics.setLeader(true);
+    controller = await startControllerServers({
+      registry: metrics.registry,
+      health: { lastTick: () => undefined, periodSeconds: 15, initialSyncDone: () => true },
+      host: "127.0.0.1",
+      metricsPort: 0,
+      healthPort: 0,
+    });
+
     // As the ServiceMonitor's relabeling leaves them: namespace, pod, service, the pool label.
     const tritonTargets = POOLS.flatMap((c) =>
       c.pods.map((p) => ({
@@ -879,6 +918,18 @@ describe("prometheus: a real Prometheus evaluates the rules, the KEDA query and 
           honor_labels: true,
           static_configs: all.filter((e) => e.mapping === "honor").map(exporterTarget),
         },
+        {
+          // The controller, as README's ServiceMonitor scrapes it: honorLabels keeps the
+          // pools' namespace over the controller pod's own.
+          job_name: "tritonscale-controller",
+          honor_labels: true,
+          static_configs: [
+            {
+              targets: [`127.0.0.1:${controller.metricsPort}`],
+              labels: { namespace: "tritonscale-system", pod: "tritonscale-6f7d9-abcde" },
+            },
+          ],
+        },
       ],
     };
     writeFileSync(
@@ -921,6 +972,7 @@ describe("prometheus: a real Prometheus evaluates the rules, the KEDA query and 
       clearTimeout(timer);
     }
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await controller?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -937,7 +989,7 @@ describe("prometheus: a real Prometheus evaluates the rules, the KEDA query and 
       const targets = t.data.activeTargets;
       const rules = r.data.groups.flatMap((g) => g.rules);
       return [
-        ...(targets.length === 8 ? [] : [`${targets.length} targets, want 8`]),
+        ...(targets.length === 9 ? [] : [`${targets.length} targets, want 9`]),
         ...targets
           .filter((x) => x.health !== "up")
           .map((x) => `${x.scrapeUrl}: ${x.health} ${x.lastError}`),
@@ -1012,28 +1064,48 @@ describe("prometheus: a real Prometheus evaluates the rules, the KEDA query and 
       });
     });
 
-    it(`${c.name}: the adapter's External query for the HPA's selector returns the pool's pending per replica`, async () => {
-      const externals = hpaMetricSpecs(c.policy).filter((m) => m.type === "External");
-      expect(externals).to.have.length(1);
-      for (const m of externals) {
-        const rule = buildAdapterRules(c.policy).externalRules.find(
-          (r) => r.name.as === m.external?.metric.name,
-        );
-        expect(rule, m.external?.metric.name).to.not.equal(undefined);
-        if (!rule) continue;
-        const selector = m.external?.metric.selector?.matchLabels ?? {};
-        const expr = expandAdapterQuery(
-          rule.metricsQuery,
-          adapterExternalQueryArgs(seriesOf(rule), c.policy.metadata.namespace, selector),
-        );
-        await eventually(`${c.name}: adapter External query`, 30, () =>
-          check(expr, want.pendingPerReplica),
-        );
-        const [s] = await query(expr);
-        expect(s?.metric[PROM_POOL_LABEL]).to.equal(c.policy.metadata.name);
-      }
+    it(`${c.name}: the adapter's External query for the pool's selector returns the pool's pending per replica`, async () => {
+      const rule = buildAdapterRules(c.policy).externalRules.find(
+        (r) => r.name.as === ADAPTER_METRICS.pendingPerReplica,
+      );
+      expect(rule).to.not.equal(undefined);
+      if (!rule) return;
+      const selector = { [PROM_POOL_LABEL]: c.policy.metadata.name };
+      const expr = expandAdapterQuery(
+        rule.metricsQuery,
+        adapterExternalQueryArgs(seriesOf(rule), c.policy.metadata.namespace, selector),
+      );
+      await eventually(`${c.name}: adapter External query`, 30, () =>
+        check(expr, want.pendingPerReplica),
+      );
+      const [s] = await query(expr);
+      expect(s?.metric[PROM_POOL_LABEL]).to.equal(c.policy.metadata.name);
     });
   }
+
+  POOLS.forEach((c, i) => {
+    it(`${c.name}: the HPA's External desired query, filled as the adapter fills it, returns the controller's decision`, async () => {
+      const hpa = buildHpa(c.policy, `${c.policy.metadata.name}-triton`, "onDemand");
+      const spec = hpa.spec?.metrics?.find(
+        (m) => m.external?.metric.name === ADAPTER_METRICS.desiredReplicas,
+      );
+      const rule = buildAdapterRules(c.policy).externalRules.find(
+        (r) => r.name.as === ADAPTER_METRICS.desiredReplicas,
+      );
+      expect(spec).to.not.equal(undefined);
+      expect(rule).to.not.equal(undefined);
+      if (!spec || !rule) return;
+      const expr = expandAdapterQuery(
+        rule.metricsQuery,
+        adapterExternalQueryArgs(
+          seriesOf(rule),
+          c.policy.metadata.namespace,
+          spec.external?.metric.selector?.matchLabels ?? {},
+        ),
+      );
+      await eventually(`${c.name}: adapter desired query`, 30, () => check(expr, decided(i)));
+    });
+  });
 
   it("without the mapping, an adapter-style query on DCGM's raw series misses the pods scraped with honorLabels false", async () => {
     // What users write (prometheus-adapter #644): it only finds the honorLabels-true pod.

@@ -57,7 +57,9 @@ describe("buildPool: every PromQL expression it emits is checked at render time"
         expect(found.filter((k) => k === "PrometheusRule")).to.have.lengthOf(16);
         if (engine === "keda")
           expect(found.filter((k) => k === "ScaledObject")).to.have.lengthOf(2);
-        else expect(found.filter((k) => k === "ConfigMap")).to.have.lengthOf(6);
+        // 3 adapter rules (2 Pods, 1 External) and the External rule for the controller's
+        // desired replicas: a seriesQuery and a metricsQuery each.
+        else expect(found.filter((k) => k === "ConfigMap")).to.have.lengthOf(8);
         expect(promqlProblems(p, objects)).to.deep.equal([]);
       });
     }

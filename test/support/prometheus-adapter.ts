@@ -7,6 +7,7 @@
 
 import { PROM_POOL_LABEL } from "../../controller/kube/render/labels.js";
 import {
+  ADAPTER_METRICS,
   type AdapterRule,
   buildAdapterRules,
   buildRecordingRules,
@@ -159,9 +160,13 @@ export function allExpressions(policy: Policy): GeneratedExpression[] {
   }
   for (const r of adapter.externalRules) {
     out.push({ where: `adapter ${r.name.as} seriesQuery`, expr: r.seriesQuery });
-    const args = adapterExternalQueryArgs(seriesOf(r), ns, {
-      [PROM_POOL_LABEL]: policy.metadata.name,
-    });
+    // The HPA's selector: the controller's desired series by pool and capacity type, the
+    // recorded series by the pool label.
+    const selector: Record<string, string> =
+      r.name.as === ADAPTER_METRICS.desiredReplicas
+        ? { pool: policy.metadata.name, capacity_type: "spot" }
+        : { [PROM_POOL_LABEL]: policy.metadata.name };
+    const args = adapterExternalQueryArgs(seriesOf(r), ns, selector);
     out.push({
       where: `adapter ${r.name.as} metricsQuery`,
       expr: expandAdapterQuery(r.metricsQuery, args),

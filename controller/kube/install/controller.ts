@@ -22,10 +22,35 @@ export function buildNamespace(namespace: string = CONTROLLER_NAMESPACE): Namesp
 }
 
 /**
- * The controller Deployment: one replica (the KEDA external scaler answers from the
- * leader's state), `tritonscale controller` as a non-root user on a read-only root file
- * system with no capabilities, probes on the health port, POD_NAME / POD_NAMESPACE for
- * leader election.
+ * The `tritonscale controller` flags the Deployment passes (the image's entry point is
+ * `tritonscale controller`, see the Dockerfile): leader election, and the ports the
+ * container declares.
+ */
+export const CONTROLLER_ARGS: readonly string[] = [
+  "--leader-elect",
+  "--metrics-port",
+  String(CONTROLLER_PORTS.metrics),
+  "--grpc-port",
+  String(CONTROLLER_PORTS.grpc),
+  "--health-port",
+  String(CONTROLLER_PORTS.health),
+];
+
+/** Replicas of the controller Deployment: a leader and a standby, elected on the Lease. */
+export const CONTROLLER_REPLICAS = 2;
+
+/**
+ * The controller Deployment: {@link CONTROLLER_REPLICAS} replicas with `--leader-elect`
+ * (the leader decides, applies and answers KEDA; the standby takes over within the lease
+ * duration), `tritonscale controller` as a non-root user on a read-only root file system
+ * with no capabilities and the RuntimeDefault seccomp profile, resources requested,
+ * liveness on `/healthz` and readiness on `/readyz` (Ready only as the leader, so the
+ * Service sends KEDA to the instance that decides), POD_NAME / POD_NAMESPACE for the Lease.
+ *
+ * Strategy Recreate: a rolling update would wait forever for a new replica to become Ready
+ * while the old leader holds the Lease (only a leader is Ready). The old replicas stop
+ * first — the leader finishes its reconcile and releases the Lease on SIGTERM — and a new
+ * one takes over; KEDA's fallback trigger covers the seconds in between.
  *
  * @param namespace where the controller runs. @default {@link CONTROLLER_NAMESPACE}
  * @param image controller image. @default {@link DEFAULT_CONTROLLER_IMAGE}
@@ -44,13 +69,30 @@ export function buildControllerDeployment(
     new Deployment({
       metadata: { name: CONTROLLER_NAME, namespace, labels },
       spec: {
-        replicas: 1,
+        replicas: CONTROLLER_REPLICAS,
+        strategy: { type: "Recreate" },
         selector: { matchLabels: { ...CONTROLLER_SELECTOR } },
         template: {
           metadata: { labels },
           spec: {
             serviceAccountName: CONTROLLER_NAME,
             automountServiceAccountToken: true,
+            // Time to finish the reconcile in flight and release the Lease.
+            terminationGracePeriodSeconds: 30,
+            // The standby on another node, so one node's loss leaves a controller.
+            affinity: {
+              podAntiAffinity: {
+                preferredDuringSchedulingIgnoredDuringExecution: [
+                  {
+                    weight: 100,
+                    podAffinityTerm: {
+                      topologyKey: "kubernetes.io/hostname",
+                      labelSelector: { matchLabels: { ...CONTROLLER_SELECTOR } },
+                    },
+                  },
+                ],
+              },
+            },
             securityContext: {
               runAsNonRoot: true,
               runAsUser: 65532,
@@ -62,7 +104,7 @@ export function buildControllerDeployment(
                 name: "controller",
                 image,
                 imagePullPolicy: "IfNotPresent",
-                args: ["controller"],
+                args: [...CONTROLLER_ARGS],
                 env: [
                   fieldEnv("POD_NAME", "metadata.name"),
                   fieldEnv("POD_NAMESPACE", "metadata.namespace"),

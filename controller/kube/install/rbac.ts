@@ -95,7 +95,7 @@ export const CONTROLLER_PERMISSIONS: readonly ControllerPermission[] = [
     apiGroup: "keda.sh",
     resources: ["scaledobjects", "triggerauthentications"],
     verbs: APPLY_VERBS,
-    reason: "KEDA ScaledObjects (engine keda) and the TriggerAuthentication of a TLS scaler",
+    reason: "KEDA ScaledObjects (engine keda); TriggerAuthentications (spec.scaling.keda.tls)",
   },
   {
     apiGroup: "autoscaling",

@@ -3,7 +3,7 @@ import type { Policy } from "../../policy/index.js";
 import { buildNodePool } from "./karpenter.js";
 import { buildAdapterConfigMap, buildMonitor, buildPrometheusRule } from "./monitoring.js";
 import { promqlProblems } from "./promql.js";
-import { buildHpa, buildScaledObject } from "./scaling.js";
+import { buildHpa, buildScaledObject, buildTriggerAuthentication } from "./scaling.js";
 import {
   buildTritonDeployment,
   buildTritonPdb,
@@ -40,6 +40,8 @@ export function buildPool(policy: Policy): KubeObject[] {
     out.push(buildAdapterConfigMap(policy));
     for (const d of deployments) out.push(buildHpa(policy, d.name, d.type));
   } else {
+    const auth = buildTriggerAuthentication(policy);
+    if (auth !== undefined) out.push(auth);
     for (const d of deployments) out.push(buildScaledObject(policy, d.name, d.type));
   }
   const problems = promqlProblems(policy, out);

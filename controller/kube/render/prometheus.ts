@@ -1,9 +1,17 @@
 import type { IMetricSpec } from "kubernetes-models/autoscaling/v2";
 import { stringify } from "yaml";
+import {
+  CAPACITY_TYPE_LABEL,
+  CAPACITY_TYPE_VALUES,
+  METRICS,
+  POOL_LABEL as METRICS_POOL_LABEL,
+  NAMESPACE_LABEL,
+} from "../../metrics/names.js";
 import { formatDuration, type Policy } from "../../policy/index.js";
 import { HPA_GPU } from "../../scaling/hpa.js";
 import { KEDA_QUEUE } from "../../scaling/keda.js";
 import { TRITONSCALE_TUNING } from "../../scaling/tritonscale.js";
+import type { CapacityType } from "../../scaling/types.js";
 import { PROM_CAPACITY_LABEL, PROM_POOL_LABEL } from "./labels.js";
 
 /**
@@ -445,6 +453,11 @@ export const ADAPTER_METRICS = {
   gpuUtilization: "tritonscale_gpu_utilization",
   /** External metric: the pool's pending requests per serving replica (select the pool by label). */
   pendingPerReplica: "tritonscale_pending_per_replica",
+  /**
+   * External metric: the controller's decision for one Deployment, its
+   * `tritonscale_desired_replicas` gauge (select `pool` and `capacity_type` by label).
+   */
+  desiredReplicas: METRICS.desiredReplicas.name,
 } as const;
 
 const POD_RESOURCES = {
@@ -464,6 +477,14 @@ function exact(series: string): string {
  * - External metric .pendingPerReplica from the `pool` level series, namespaced (the
  *   adapter adds the HPA's namespace); the HPA selects the pool with
  *   `tritonscale_dev_pool: <pool>`.
+ *
+ * - External metric .desiredReplicas from the controller's own `/metrics`
+ *   (metrics/names.ts): `tritonscale_desired_replicas{namespace, pool, capacity_type}`, the
+ *   same decision the KEDA external scaler answers with. The controller labels the series
+ *   with the pool's namespace (Prometheus keeps it with `honorLabels: true` on the
+ *   controller's scrape), so the adapter's `namespace` matcher selects the HPA's pools.
+ *   Only the acting instance counts (`and on(instance) tritonscale_leader == 1`): a
+ *   follower's or a former leader's last gauge never outvotes the leader's.
  *
  * The rules name series, not pools (the pool comes from the request: the HPA's pods, or
  * its metric selector), so every pool yields the same rules: merging several pools'
@@ -492,9 +513,21 @@ export function buildAdapterRules(_policy: Policy): AdapterConfig {
         // The adapter passes no GroupBy for external metrics: group by the pool explicitly.
         metricsQuery: `max by (${POOL_BY}) (<<.Series>>{<<.LabelMatchers>>})`,
       },
+      {
+        seriesQuery: `${METRICS.desiredReplicas.name}{${DESIRED_BY.map((l) => `${l}!=""`).join(",")}}`,
+        resources: { overrides: { [NAMESPACE_LABEL]: { resource: "namespace" } } },
+        name: {
+          matches: exact(METRICS.desiredReplicas.name),
+          as: ADAPTER_METRICS.desiredReplicas,
+        },
+        metricsQuery: `max by (${DESIRED_BY.join(", ")}) (<<.Series>>{<<.LabelMatchers>>} and on(instance) (${METRICS.leader.name} == 1))`,
+      },
     ],
   };
 }
+
+/** Labels of the controller's `desired` series, which its External rule groups by. */
+const DESIRED_BY = [NAMESPACE_LABEL, METRICS_POOL_LABEL, CAPACITY_TYPE_LABEL] as const;
 
 /** prometheus-adapter's config file (`--config`): `rules:` and `externalRules:`. */
 export function formatAdapterConfig(config: AdapterConfig): string {
@@ -520,16 +553,27 @@ export function formatAdapterConfig(config: AdapterConfig): string {
 }
 
 /**
- * The autoscaling/v2 `metrics:` of the pool's HPA (engine hpa), read from the adapter
- * metrics of {@link buildAdapterRules}, by `spec.scaling.scaler`:
- * - `tritonscale`: External pending per replica, target Value {@link pendingPerReplicaTarget}
- *   (a Value target is multiplied by the HPA's own ready pods, so a pool split into Spot
- *   and on-demand Deployments, one HPA each, scales each in proportion), and Pods queue
- *   time, target AverageValue {@link queueTimeBudgetMs} ms. The HPA follows the larger.
+ * The autoscaling/v2 `metrics:` of one Deployment's HPA (engine hpa), read from the
+ * adapter metrics of {@link buildAdapterRules}, by `spec.scaling.scaler`:
+ * - `tritonscale`: External {@link ADAPTER_METRICS}.desiredReplicas for this Deployment
+ *   (selector `pool`, `capacity_type`), target AverageValue 1 — the controller's decision,
+ *   the same KEDA's external trigger gets — and, as KEDA's fallback trigger does, Pods queue
+ *   time, target AverageValue {@link queueTimeBudgetMs} ms, which pushes up only past the
+ *   budget and keeps the HPA scaling on queue time while the controller is down (a failing
+ *   metric blocks scale-down, never scale-up). The HPA follows the larger.
  * - `keda-queue`: External pending per replica, target Value 4 (the baseline's threshold).
  * - `hpa-gpu`: Pods GPU utilization, target AverageValue 0.7 (the baseline's target).
+ *
+ * Why AverageValue 1 lands on the decision: for an External AverageValue target the HPA
+ * wants ceil(value / target) = ceil(desired / 1) = desired, unless
+ * |value / (target × current) − 1| ≤ its tolerance (0.1), when it keeps `current`. Worked
+ * numbers: current 3, desired 5 → 5/3 = 1.67 → 5. Below 10 replicas any change of one
+ * replica is past 10%, so the HPA follows exactly; from 10 it may stay up to 10% off:
+ * current 10, desired 11 → 1.1 → keeps 10; current 20 keeps 18..22. Kubernetes ≥ 1.33
+ * with the HPAConfigurableTolerance gate takes a per-direction `tolerance` in the
+ * behavior, which closes that gap.
  */
-export function hpaMetricSpecs(policy: Policy): IMetricSpec[] {
+export function hpaMetricSpecs(policy: Policy, capacityType: CapacityType): IMetricSpec[] {
   const pending: IMetricSpec = {
     type: "External",
     external: {
@@ -538,6 +582,21 @@ export function hpaMetricSpecs(policy: Policy): IMetricSpec[] {
         selector: { matchLabels: { [PROM_POOL_LABEL]: policy.metadata.name } },
       },
       target: { type: "Value", value: decimal(pendingPerReplicaTarget(policy)) },
+    },
+  };
+  const desired: IMetricSpec = {
+    type: "External",
+    external: {
+      metric: {
+        name: ADAPTER_METRICS.desiredReplicas,
+        selector: {
+          matchLabels: {
+            [METRICS_POOL_LABEL]: policy.metadata.name,
+            [CAPACITY_TYPE_LABEL]: CAPACITY_TYPE_VALUES[capacityType],
+          },
+        },
+      },
+      target: { type: "AverageValue", averageValue: "1" },
     },
   };
   const pods = (name: string, target: number): IMetricSpec => ({
@@ -550,6 +609,6 @@ export function hpaMetricSpecs(policy: Policy): IMetricSpec[] {
     case "keda-queue":
       return [pending];
     case "tritonscale":
-      return [pending, pods(ADAPTER_METRICS.queueTimeMs, queueTimeBudgetMs(policy))];
+      return [desired, pods(ADAPTER_METRICS.queueTimeMs, queueTimeBudgetMs(policy))];
   }
 }

@@ -1,4 +1,4 @@
-import { ScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1";
+import { ScaledObject, TriggerAuthentication } from "@kubernetes-models/keda/keda.sh/v1alpha1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import type { Policy, PolicySchedule } from "../../policy/index.js";
 import { behaviorFromPolicy, type ScalingRules } from "../../scaling/behavior.js";
@@ -110,6 +110,48 @@ function cronTriggers(schedules: readonly PolicySchedule[]) {
   });
 }
 
+/**
+ * The TriggerAuthentication of a pool whose external scaler speaks TLS
+ * (`spec.scaling.keda.tls`), named `<pool>-tritonscale-tls`: KEDA reads the CA that signed
+ * the controller's serving certificate (and, for mutual TLS, its own client certificate and
+ * key) from the pool's Secret, as PEM contents under the keys cert-manager writes.
+ */
+export function buildTriggerAuthentication(policy: Policy): TriggerAuthentication | undefined {
+  const tls = policy.spec.scaling.keda.tls;
+  if (tls === undefined) return undefined;
+  const ref = (parameter: string, key: string) => ({ parameter, name: tls.secretName, key });
+  const ta = new TriggerAuthentication({
+    metadata: {
+      name: `${policy.metadata.name}-tritonscale-tls`,
+      namespace: policy.metadata.namespace,
+      labels: poolLabels(policy, "autoscaling"),
+    },
+    spec: {
+      secretTargetRef: [
+        ref("caCert", "ca.crt"),
+        ...(tls.clientCertificate
+          ? [ref("tlsClientCert", "tls.crt"), ref("tlsClientKey", "tls.key")]
+          : []),
+      ],
+    },
+  });
+  ta.validate();
+  return ta;
+}
+
+/**
+ * The HPA behavior KEDA gives the HPA it creates: the pool's scaleUp / scaleDown, with
+ * `spec.scaling.keda.hpaTolerance` in both directions when set (see controller/keda/hpa.ts
+ * for why 0 makes the HPA land exactly on the controller's decision).
+ */
+function kedaHpaBehavior(policy: Policy) {
+  const b = hpaBehavior(policy);
+  const t = policy.spec.scaling.keda.hpaTolerance;
+  if (t === undefined) return b;
+  const tolerance = String(t);
+  return { scaleUp: { ...b.scaleUp, tolerance }, scaleDown: { ...b.scaleDown, tolerance } };
+}
+
 /** The ScaledObject of one Deployment (engine keda). */
 export function buildScaledObject(
   policy: Policy,
@@ -119,6 +161,7 @@ export function buildScaledObject(
   const s = policy.spec.scaling;
   const { min, max } = replicaBounds(policy, type);
   const capacityType = type === "spot" ? "spot" : "on-demand";
+  const tlsAuth = buildTriggerAuthentication(policy)?.metadata?.name;
   // Schedules raise the pool's total: the on-demand Deployment carries them when there is one.
   const schedules = type === "onDemand" ? s.schedules : [];
   // `behavior` is newer than the typed model (KEDA's own CRD, checked in the tests, has it).
@@ -138,7 +181,7 @@ export function buildScaledObject(
       fallback,
       advanced: {
         restoreToOriginalReplicaCount: false,
-        horizontalPodAutoscalerConfig: { behavior: hpaBehavior(policy) },
+        horizontalPodAutoscalerConfig: { behavior: kedaHpaBehavior(policy) },
       },
       triggers: [
         {
@@ -150,7 +193,9 @@ export function buildScaledObject(
             pool: policy.metadata.name,
             namespace: policy.metadata.namespace,
             capacityType,
+            ...(tlsAuth === undefined ? {} : { enableTLS: "true" }),
           },
+          ...(tlsAuth === undefined ? {} : { authenticationRef: { name: tlsAuth } }),
         },
         ...(s.keda.prometheusFallback
           ? [
@@ -183,7 +228,7 @@ export function buildHpa(
       scaleTargetRef: deploymentRef(deployment),
       minReplicas: min,
       maxReplicas: max,
-      metrics: hpaMetricSpecs(policy),
+      metrics: hpaMetricSpecs(policy, type),
       behavior: hpaBehavior(policy),
     },
   });

@@ -1,0 +1,51 @@
+import type { Policy, PolicyModel } from "../policy/index.js";
+import { capacityAtSlo } from "../simulate/capacity.js";
+import { DEFAULT_PROFILE, type LatencyProfile } from "../simulate/profile.js";
+import { batcherSettings, createServiceTime } from "../simulate/setup.js";
+
+/**
+ * Per-replica capacity at the SLO for a live pool, computed exactly as `simulate` computes
+ * it (simulate/compare.ts): each model's dynamic batcher from the policy, its compute time
+ * from a latency profile, and the bisection of simulate/capacity.ts (seed 1, simulate's
+ * default). Without a profile of its own a pool uses simulate's documented default,
+ * {@link DEFAULT_PROFILE} (`linear:a=4,b=2.2`, an assumed YOLOv8s on a T4).
+ */
+
+/** Where a pool model's latency profile comes from. @default every model: DEFAULT_PROFILE */
+export type ProfileOf = (policy: Policy, model: PolicyModel) => LatencyProfile;
+
+/** The capacity a pool's scaler is created with. */
+export interface PoolCapacity {
+  /** Requests per second one replica sustains at the SLO, per model (0: cannot meet it). */
+  readonly perModel: Readonly<Record<string, number>>;
+  /**
+   * What the scaler divides demand by: the first model's, as `simulate` sizes a pool by
+   * the model it simulates (the first unless told otherwise).
+   */
+  readonly perReplica: number;
+  /** Which profile each model used, for reasons and status. */
+  readonly profiles: Readonly<Record<string, string>>;
+}
+
+/** The default: simulate's default profile for every model. */
+export const defaultProfileOf: ProfileOf = () => DEFAULT_PROFILE;
+
+/** Computes a pool's capacity per replica at its SLO (pure; a few hundred ms per model). */
+export function poolCapacity(
+  policy: Policy,
+  profileOf: ProfileOf = defaultProfileOf,
+): PoolCapacity {
+  const sloSeconds = policy.spec.slo.latencyP99Ms / 1000;
+  const perModel: Record<string, number> = {};
+  const profiles: Record<string, string> = {};
+  for (const model of policy.spec.models) {
+    const profile = profileOf(policy, model);
+    const c = capacityAtSlo(batcherSettings(model), createServiceTime(profile), sloSeconds, {
+      seed: 1,
+    });
+    perModel[model.name] = c.requestsPerSecond;
+    profiles[model.name] = profile.name;
+  }
+  const first = policy.spec.models[0];
+  return { perModel, perReplica: first ? (perModel[first.name] ?? 0) : 0, profiles };
+}
