@@ -1,5 +1,6 @@
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import { expect } from "chai";
+import { createKubeEdge } from "../../controller/kube/edge.js";
 import { createKubeEventClient, EventRecorder } from "../../controller/kube/events.js";
 import { LeaderElector } from "../../controller/kube/leader-election.js";
 import {
@@ -368,6 +369,88 @@ describe("Kubernetes edge against the fake API server", function () {
       expect(all.length).to.equal(1);
       expect(all[0]!.count).to.equal(3);
       expect(events.stats).to.deep.include({ created: 1, aggregated: 2, failed: 0 });
+    });
+  });
+
+  describe("createKubeEdge", () => {
+    it("two replicas: only the leader writes status and Events; after it stops, the other does", async () => {
+      fake.seed({
+        ...poolDocument({ scaling: { maxReplicas: 6 } }),
+        metadata: { name: "yolo", namespace: "vision" },
+      });
+      const kc = fake.kubeConfig("tritonscale-system");
+      const leadership: string[] = [];
+      const errors: string[] = [];
+      const edge = (identity: string) => {
+        const pools: string[] = [];
+        const e = createKubeEdge({
+          kc,
+          clock: systemClock,
+          identity,
+          leaseTiming: {
+            leaseDurationSeconds: 3,
+            renewDeadlineSeconds: 2,
+            retryPeriodSeconds: 0.2,
+          },
+          namespaces: ["vision"],
+          handler: {
+            added: (p) => pools.push(`added ${p.name}`),
+            changed: (p) => pools.push(`changed ${p.name}`),
+            invalid: (p) => pools.push(`invalid ${p.name}`),
+            removed: (p) => pools.push(`removed ${p.name}`),
+          },
+          onLeaderChange: (leader, why) => leadership.push(`${identity} ${leader} ${why}`),
+          onError: (what, _p, err) => errors.push(`${identity} ${what}: ${String(err)}`),
+        });
+        cleanups.push(() => e.stop());
+        return { e, pools };
+      };
+      const a = edge("pod-a");
+      await a.e.start();
+      await until(() => a.e.isLeader(), 5, "pod-a leads");
+      const b = edge("pod-b");
+      await b.e.start();
+      await until(() => a.pools.length === 1 && b.pools.length === 1, 5, "both see the pool");
+      const ref: PoolRef = { namespace: "vision", name: "yolo" };
+      const d = (previous: number, desired: number): PoolDecision => ({
+        pool: ref,
+        at: Date.now() / 1000,
+        scaler: "tritonscale",
+        snapshot: {
+          now: Date.now() / 1000,
+          replicas: {
+            ready: { spot: 0, onDemand: previous },
+            starting: { spot: 0, onDemand: 0 },
+            pending: { spot: 0, onDemand: 0 },
+            oldestPendingSpotSeconds: 0,
+          },
+        },
+        decision: {
+          desired: { spot: 0, onDemand: desired },
+          active: desired > 0,
+          held: false,
+          reason: `to ${desired}`,
+          state: {},
+        },
+        capacityPerReplica: { yolov8s: 50 },
+        previous: { spot: 0, onDemand: previous },
+      });
+      await Promise.all([a.e.status.publish(d(1, 2)), b.e.status.publish(d(1, 2))]);
+      expect(a.e.status.stats.writes).to.be.greaterThan(0);
+      expect(b.e.status.stats.writes, "the follower writes nothing").to.equal(0);
+      expect(b.e.events.stats.created).to.equal(0);
+      expect(fake.list("v1", "Event", "vision").length).to.equal(1);
+
+      await a.e.stop();
+      expect(leadership).to.include("pod-a false released");
+      await until(() => b.e.isLeader(), 5, "pod-b takes over");
+      expect(leadership.at(-1)).to.equal("pod-b true acquired the Lease");
+      await b.e.status.publish(d(2, 3));
+      const status = fake.get("tritonscale.dev/v1alpha1", "ModelPool", "vision", "yolo")!
+        .status as Json;
+      expect(status.desiredReplicas).to.equal(3);
+      expect(b.e.status.stats.writes).to.be.greaterThan(0);
+      expect(errors).to.deep.equal([]);
     });
   });
 });
