@@ -88,7 +88,7 @@ export function createKubeEdge(options: KubeEdgeOptions): KubeEdge {
           ),
           ...options.leaseTiming,
           onStartedLeading: () => {
-            status.resync();
+            void status.resync();
             options.onLeaderChange?.(true, "acquired the Lease");
           },
           onStoppedLeading: (why) => options.onLeaderChange?.(false, why),

@@ -72,6 +72,7 @@ export class PoolFiles implements PoolSource {
   private running: Promise<void> | undefined;
   /** Scans done so far. */
   scans = 0;
+  private saidDuplicates = "[]";
 
   constructor(private readonly options: PoolFilesOptions) {
     this.tracker = new PoolTracker(options.handler);
@@ -168,6 +169,11 @@ export class PoolFiles implements PoolSource {
         if (!owners.has(poolKey(state.ref))) this.tracker.remove(state.ref);
       }
     }
-    if (duplicates.length > 0) this.options.onProblems?.(duplicates);
+    // Said once, and again only when the duplicates change (not at every scan).
+    const said = JSON.stringify(duplicates.map((p) => [p.file, p.message]));
+    if (said !== this.saidDuplicates) {
+      this.saidDuplicates = said;
+      if (duplicates.length > 0) this.options.onProblems?.(duplicates);
+    }
   }
 }

@@ -263,6 +263,7 @@ export interface StatusWriterOptions {
 
 /** What the writer holds for one pool. */
 interface PoolState {
+  readonly ref: PoolRef;
   status: ModelPoolStatus;
   generation: number | undefined;
   /** The last status written, as JSON, and its "significant" part. */
@@ -348,15 +349,18 @@ export class ModelPoolStatusWriter implements DecisionSink {
   }
 
   /**
-   * Forgets what was written, so that every pool's status is written again at its next
-   * change or decision: call it when this replica starts leading (another leader may
-   * have written in between).
+   * Writes every pool's status again now (if this replica may write): call it when this
+   * replica starts leading, since another leader may have written in between and an
+   * invalid pool gets no decision that would write it.
    */
-  resync(): void {
+  resync(): Promise<void> {
+    const writes: Promise<void>[] = [];
     for (const s of this.pools.values()) {
       s.written = undefined;
       s.writtenKey = undefined;
+      writes.push(this.flush(s.ref, true));
     }
+    return Promise.all(writes).then(() => undefined);
   }
 
   /** The pool is gone: nothing more is written for it. */
@@ -395,6 +399,7 @@ export class ModelPoolStatusWriter implements DecisionSink {
     if (s === undefined) {
       const conditions = (existing as { conditions?: unknown } | undefined)?.conditions;
       s = {
+        ref: { namespace: pool.namespace, name: pool.name },
         status: Array.isArray(conditions) ? { conditions: conditions.filter(isCondition) } : {},
         generation: undefined,
         written: undefined,

@@ -1,6 +1,10 @@
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { expect } from "chai";
 import { stringify } from "yaml";
+import { createInputReader } from "../../controller/cli/read-input.js";
 import type { Problem } from "../../controller/diagnostics/problem.js";
 import { PoolFiles } from "../../controller/kube/pool-files.js";
 import {
@@ -12,6 +16,7 @@ import type { PoolHandler } from "../../controller/kube/pool-source.js";
 import type { InputReader, PathKind } from "../../controller/util/input.js";
 import { ManualClock, settle } from "../support/manual-clock.js";
 import { poolDocument } from "../support/pools.js";
+import { until } from "../support/until.js";
 
 /** A handler that writes down each callback as one line. */
 function recorder(): PoolHandler & { log: string[]; problems: Problem[][] } {
@@ -243,6 +248,34 @@ const poolText = (name: string, maxReplicas: number | string) =>
   });
 
 describe("pool files (--pools DIR)", () => {
+  it("on the real file system: a ConfigMap-style folder whose ..data link is swapped", async () => {
+    const root = mkdtempSync(join(tmpdir(), "ts-pools-"));
+    try {
+      const version = (n: number, max: number) => {
+        mkdirSync(join(root, `..v${n}`));
+        writeFileSync(join(root, `..v${n}`, "a.yaml"), poolText("a", max));
+      };
+      version(1, 4);
+      symlinkSync(`..v1`, join(root, "..data"));
+      symlinkSync(join("..data", "a.yaml"), join(root, "a.yaml"));
+      const clock = new ManualClock();
+      const handler = recorder();
+      const source = new PoolFiles({ dir: root, reader: createInputReader(), handler, clock });
+      await source.start();
+      expect(handler.log).to.deep.equal(["added vision/a max=4 gen=-"]);
+      // The kubelet's update: a new version folder, then ..data re-pointed in one rename.
+      version(2, 7);
+      symlinkSync(`..v2`, join(root, "..data.tmp"));
+      renameSync(join(root, "..data.tmp"), join(root, "..data"));
+      await clock.advance(5);
+      await until(() => handler.log.length === 2, 5, "the change");
+      expect(handler.log[1]).to.equal("changed vision/a max=7 gen=-");
+      await source.stop();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it("loads every *.yaml, then polls: changed, invalid, removed, renamed", async () => {
     const clock = new ManualClock();
     const files = new Map([
@@ -302,6 +335,9 @@ describe("pool files (--pools DIR)", () => {
     expect(said.map((p) => `${p.file}: ${p.message}`)).to.deep.equal([
       "/pools/z.yaml: the pool vision/a is defined in /pools/a.yaml already; each pool must be in one file (this file is skipped)",
     ]);
+    await clock.advance(15);
+    expect(said.length, "said once, not at every scan").to.equal(1);
+    expect(handler.log).to.deep.equal(["added vision/a max=4 gen=-"]);
     await source.stop();
   });
 
