@@ -15,7 +15,12 @@ import { buildRepository } from "../repository/build.js";
 import { listTemplates } from "../repository/templates.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import type { InputReader } from "../util/input.js";
-import { assertOutputPath, checkOutputPath, rethrowWriteError } from "../util/output-path.js";
+import {
+  assertOutputPath,
+  cannotWrite,
+  checkOutputPath,
+  rethrowWriteError,
+} from "../util/output-path.js";
 import { templatesDir } from "../util/package-root.js";
 import { readInputText } from "./inputs.js";
 import {
@@ -31,6 +36,7 @@ import {
 } from "./io.js";
 
 const HELP = `Usage: tritonscale generate <pool.yaml> --out <dir> [--check] [--templates <dir>]
+                                  [--convert-folder]
 
 Generates the Triton model repository of a ModelPool into <dir>/model-repository/:
 one folder per model with its config.pbtxt, and the version folder with the model file
@@ -45,10 +51,17 @@ tree in <dir>/.model-repository.trees/, flipped with one rename, so a Triton pol
 the old tree or the new one, never a missing or half-written one. Nothing is written when
 nothing changed, and nothing at all when the input or an output path is bad.
 
+A <dir>/model-repository that is a plain folder (written by an older tritonscale or by
+hand) is refused: turning it into the link takes two renames, with a moment between them
+where the path is missing, and a Triton polling it then would unload its models. Stop
+Triton's polling (or point it at a new --out) and pass --convert-folder to accept that
+moment once; later writes flip the link atomically.
+
 Options:
   --out <dir>        output folder (required)
   --check            write nothing; exit 1 if the output would change
   --templates <dir>  template folder (default: the repo-templates/ shipped with tritonscale)
+  --convert-folder   turn a plain model-repository folder into the link (see above)
   -h, --help         show this help
 `;
 
@@ -74,7 +87,12 @@ export async function runGenerate(
 async function generate(
   io: CommandIO,
   poolFile: string,
-  values: { out: string; check?: boolean | undefined; templates?: string | undefined },
+  values: {
+    out: string;
+    check?: boolean | undefined;
+    templates?: string | undefined;
+    "convert-folder"?: boolean | undefined;
+  },
 ): Promise<number> {
   const out = values.out;
   const templates = values.templates ?? templatesDir;
@@ -105,9 +123,19 @@ async function generate(
   const manifestsState = manifestsFileState(manifestsFile, manifests);
   const manifestsProblem =
     manifestsState === "changed" ? checkManifestsOwner(manifestsFile, pool) : undefined;
-  if (plan.problems.length > 0 || manifestsProblem) {
-    throw new InputError([...plan.problems, ...(manifestsProblem ? [manifestsProblem] : [])]);
-  }
+  const convertProblem =
+    plan.layout === "directory" && plan.diff.changed && !values.check && !values["convert-folder"]
+      ? cannotWrite(
+          root,
+          "is a plain folder; replacing it with tritonscale's link (flipped atomically by every later generate) takes two renames, with a moment where the path is missing, and a Triton polling it then would unload its models: stop Triton's polling (or choose a new --out) and pass --convert-folder",
+        )
+      : undefined;
+  const problems = [
+    ...plan.problems,
+    ...(manifestsProblem ? [manifestsProblem] : []),
+    ...(convertProblem ? [convertProblem] : []),
+  ];
+  if (problems.length > 0) throw new InputError(problems);
   // The pool is valid and the output writable: now warnings are worth reading.
   printWarnings(io, poolWarnings(policy));
 
@@ -184,6 +212,7 @@ function parse(args: string[]) {
       out: { type: "string", short: "o" },
       check: { type: "boolean" },
       templates: { type: "string" },
+      "convert-folder": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
