@@ -291,12 +291,14 @@ describe("buildModelPoolCrd", () => {
     ]);
   });
 
-  it("has printer columns Model, Desired, Ready, SLO p99, Scaler (wide), Age that resolve in the schema", () => {
+  it("has printer columns Model, Desired, Ready, Valid, Active (wide), SLO p99, Scaler (wide), Age that resolve in the schema", () => {
     const columns = crd.spec.versions[0]?.additionalPrinterColumns ?? [];
     expect(columns.map((c) => c.name)).to.deep.equal([
       "Model",
       "Desired",
       "Ready",
+      "Valid",
+      "Active",
       "SLO p99",
       "Scaler",
       "Age",
@@ -305,7 +307,9 @@ describe("buildModelPoolCrd", () => {
     for (const c of columns) {
       if (c.jsonPath === ".metadata.creationTimestamp") continue;
       let node: IJSONSchemaProps | undefined = schema;
-      for (const seg of c.jsonPath.slice(1).split(/\.|(?=\[)/)) {
+      // A filter (`[?(@.type=="Valid")]`) selects items of the list like an index.
+      const path = c.jsonPath.slice(1).replace(/\[\?\([^)]*\)\]/g, "[]");
+      for (const seg of path.split(/\.|(?=\[)/)) {
         node = seg.startsWith("[")
           ? (node?.items as IJSONSchemaProps | undefined)
           : node?.properties?.[seg];

@@ -227,6 +227,19 @@ export function buildModelPoolCrd(): CustomResourceDefinition {
                 description: "Ready Triton pods.",
               },
               {
+                name: "Valid",
+                type: "string",
+                jsonPath: '.status.conditions[?(@.type=="Valid")].status',
+                description: "Whether the spec loads (False: see the Valid condition's message).",
+              },
+              {
+                name: "Active",
+                type: "boolean",
+                jsonPath: ".status.decision.active",
+                description: "Whether the scaler wants any replica.",
+                priority: 1,
+              },
+              {
                 name: "SLO p99",
                 type: "number",
                 jsonPath: ".spec.slo.latencyP99Ms",
