@@ -30,7 +30,7 @@ import { formatNumber, totalOf } from "../scaling/types.js";
 import type { EventRecorder } from "./events.js";
 import type { ModelPoolCondition, ModelPoolStatus } from "./install/crd.js";
 import { MODELPOOL_PLURAL, MODELPOOL_VERSION } from "./install/names.js";
-import type { PoolHandler } from "./pool-source.js";
+import type { PoolHandler, PoolObjectMeta } from "./pool-source.js";
 import { apiFailure } from "./retry.js";
 
 /** The condition types the controller writes. */
@@ -202,15 +202,15 @@ export function withStatusReporting(
   };
   return {
     added(pool, policy, meta) {
-      background(pool, writer.track(pool, meta.generation, meta.status));
+      background(pool, writer.track(pool, meta));
       next.added(pool, policy, meta);
     },
     changed(pool, policy, meta) {
-      background(pool, writer.track(pool, meta.generation, meta.status));
+      background(pool, writer.track(pool, meta));
       next.changed(pool, policy, meta);
     },
     invalid(pool, problems, meta) {
-      background(pool, writer.invalid(pool, problems, meta.generation, meta.status, meta.uid));
+      background(pool, writer.invalid(pool, problems, meta));
       next.invalid(pool, problems, meta);
     },
     removed(pool) {
@@ -247,6 +247,9 @@ export function createKubeStatusClient(kc: KubeConfig): StatusClient {
   };
 }
 
+/** What the status writer takes from a pool's object (absent for pools from files). */
+export type PoolMetaForStatus = Pick<PoolObjectMeta, "generation" | "uid" | "status">;
+
 /** Options of {@link ModelPoolStatusWriter}. */
 export interface StatusWriterOptions {
   readonly client: StatusClient;
@@ -266,6 +269,8 @@ interface PoolState {
   readonly ref: PoolRef;
   status: ModelPoolStatus;
   generation: number | undefined;
+  /** metadata.uid, for the pool's Events. */
+  uid: string | undefined;
   /** The last status written, as JSON, and its "significant" part. */
   written: string | undefined;
   writtenKey: string | undefined;
@@ -303,17 +308,17 @@ export class ModelPoolStatusWriter implements DecisionSink {
   constructor(private readonly options: StatusWriterOptions) {}
 
   /**
-   * A valid pool was added or changed: `Valid=True`, `observedGeneration`. `existing` is the
-   * status the object carries (a previous leader's), so transition times survive a change
-   * of leader.
+   * A valid pool was added or changed: `Valid=True`, `observedGeneration`. `meta.status` is
+   * the status the object carries (a previous leader's), so transition times survive a
+   * change of leader; `meta.uid` goes into the pool's Events (`kubectl describe` finds
+   * Events by the object's uid).
    */
-  track(pool: PoolRef, generation?: number, existing?: unknown): Promise<void> {
-    const s = this.state(pool, existing);
-    s.generation = generation;
+  track(pool: PoolRef, meta: PoolMetaForStatus = {}): Promise<void> {
+    const s = this.state(pool, meta);
     this.update(
       s,
       {
-        ...(generation === undefined ? {} : { observedGeneration: generation }),
+        ...(s.generation === undefined ? {} : { observedGeneration: s.generation }),
       },
       [{ type: "Valid", status: "True", reason: "SpecValid", message: "" }],
     );
@@ -324,19 +329,24 @@ export class ModelPoolStatusWriter implements DecisionSink {
   async invalid(
     pool: PoolRef,
     problems: readonly Problem[],
-    generation?: number,
-    existing?: unknown,
-    uid?: string,
+    meta: PoolMetaForStatus = {},
   ): Promise<void> {
-    const s = this.state(pool, existing);
-    s.generation = generation;
+    const s = this.state(pool, meta);
     const condition = invalidCondition(problems);
-    this.update(s, generation === undefined ? {} : { observedGeneration: generation }, [condition]);
+    this.update(s, s.generation === undefined ? {} : { observedGeneration: s.generation }, [
+      condition,
+    ]);
     await Promise.all([
       this.flush(pool, true),
       this.options.canWrite?.() === false
         ? undefined
-        : this.options.events?.record(pool, { uid }, "Warning", "InvalidSpec", condition.message),
+        : this.options.events?.record(
+            pool,
+            { uid: s.uid },
+            "Warning",
+            "InvalidSpec",
+            condition.message,
+          ),
     ]);
   }
 
@@ -388,20 +398,27 @@ export class ModelPoolStatusWriter implements DecisionSink {
     ]);
     const writing = this.flush(d.pool, false);
     if (scaled && this.options.canWrite?.() !== false) {
-      await this.options.events?.record(d.pool, {}, "Normal", "Scaled", scaleEventMessage(d));
+      await this.options.events?.record(
+        d.pool,
+        { uid: s.uid },
+        "Normal",
+        "Scaled",
+        scaleEventMessage(d),
+      );
     }
     await writing;
   }
 
-  private state(pool: PoolRef, existing?: unknown): PoolState {
+  private state(pool: PoolRef, meta: PoolMetaForStatus): PoolState {
     const key = poolKey(pool);
     let s = this.pools.get(key);
     if (s === undefined) {
-      const conditions = (existing as { conditions?: unknown } | undefined)?.conditions;
+      const conditions = (meta.status as { conditions?: unknown } | undefined)?.conditions;
       s = {
         ref: { namespace: pool.namespace, name: pool.name },
         status: Array.isArray(conditions) ? { conditions: conditions.filter(isCondition) } : {},
         generation: undefined,
+        uid: undefined,
         written: undefined,
         writtenKey: undefined,
         writtenAt: Number.NEGATIVE_INFINITY,
@@ -410,6 +427,8 @@ export class ModelPoolStatusWriter implements DecisionSink {
       };
       this.pools.set(key, s);
     }
+    s.generation = meta.generation;
+    if (meta.uid !== undefined) s.uid = meta.uid;
     return s;
   }
 

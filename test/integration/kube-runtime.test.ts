@@ -439,7 +439,10 @@ describe("Kubernetes edge against the fake API server", function () {
       expect(a.e.status.stats.writes).to.be.greaterThan(0);
       expect(b.e.status.stats.writes, "the follower writes nothing").to.equal(0);
       expect(b.e.events.stats.created).to.equal(0);
-      expect(fake.list("v1", "Event", "vision").length).to.equal(1);
+      const scaled = fake.list("v1", "Event", "vision");
+      expect(scaled.length).to.equal(1);
+      const stored = fake.get("tritonscale.dev/v1alpha1", "ModelPool", "vision", "yolo")!;
+      expect((scaled[0]!.involvedObject as Json).uid).to.equal((stored.metadata as Json).uid);
 
       await a.e.stop();
       expect(leadership).to.include("pod-a false released");

@@ -114,7 +114,7 @@ describe("ModelPool status", () => {
 
   it("writes observedGeneration, Valid, the decision, capacity, MetricsFresh and ScalerReady, all valid against the CRD's status schema", async () => {
     const { clock, client, writer } = setup();
-    await writer.track(pool, 3);
+    await writer.track(pool, { generation: 3 });
     await clock.advance(15);
     await writer.publish(decision(clock, { spot: 1, onDemand: 1 }, { spot: 2, onDemand: 1 }));
     const s = client.writes.at(-1)!;
@@ -150,7 +150,7 @@ describe("ModelPool status", () => {
 
   it("a held decision sets MetricsFresh=False with the scaler's reason, at once", async () => {
     const { clock, client, writer } = setup();
-    await writer.track(pool, 1);
+    await writer.track(pool, { generation: 1 });
     await writer.publish(decision(clock, { spot: 2, onDemand: 0 }, { spot: 2, onDemand: 0 }));
     await clock.advance(5);
     const held = decision(
@@ -175,7 +175,7 @@ describe("ModelPool status", () => {
 
   it("writes figure-only changes at most every 30 s, replica changes at once", async () => {
     const { clock, client, writer } = setup();
-    await writer.track(pool, 1);
+    await writer.track(pool, { generation: 1 });
     const same = { spot: 2, onDemand: 0 };
     await writer.publish(decision(clock, same, same, { reason: "demand 100 req/s" }));
     const n = client.writes.length;
@@ -196,7 +196,7 @@ describe("ModelPool status", () => {
   it("only the leader writes; a new leader writes at its first decision (or resync)", async () => {
     let leader = false;
     const { clock, client, eventClient, writer } = setup(() => leader);
-    await writer.track(pool, 1);
+    await writer.track(pool, { generation: 1 });
     await writer.publish(decision(clock, { spot: 0, onDemand: 0 }, { spot: 1, onDemand: 0 }));
     expect(client.writes).to.deep.equal([]);
     expect(eventClient.created).to.deep.equal([]);
@@ -218,7 +218,7 @@ describe("ModelPool status", () => {
         message: 'must be an integer (got "lots")',
       },
     ];
-    await writer.invalid(pool, problems, 2, undefined, "uid-1");
+    await writer.invalid(pool, problems, { generation: 2, uid: "uid-1" });
     const valid = client.writes.at(-1)!.conditions!.find((c) => c.type === "Valid")!;
     expect(valid).to.deep.include({
       status: "False",
@@ -258,7 +258,7 @@ describe("ModelPool status", () => {
         },
       ],
     };
-    await writer.track(pool, 1, existing);
+    await writer.track(pool, { generation: 1, status: existing });
     expect(client.writes[0]!.conditions![0]!.lastTransitionTime).to.equal("2026-01-01T00:00:00Z");
   });
 
@@ -268,7 +268,7 @@ describe("ModelPool status", () => {
     const client = new MemoryStatus();
     const writer = new ModelPoolStatusWriter({ client, clock, onError: (_p, e) => errors.push(e) });
     client.fail = 500;
-    await writer.track(pool, 1);
+    await writer.track(pool, { generation: 1 });
     expect(errors.length).to.equal(1);
     client.fail = 404;
     await writer.publish(decision(clock, { spot: 0, onDemand: 0 }, { spot: 0, onDemand: 0 }));
@@ -291,7 +291,7 @@ describe("ModelPool status", () => {
         }),
     };
     const writer = new ModelPoolStatusWriter({ client, clock });
-    void writer.track(pool, 1);
+    void writer.track(pool, { generation: 1 });
     for (let i = 1; i <= 4; i++) {
       void writer.publish(decision(clock, { spot: i - 1, onDemand: 0 }, { spot: i, onDemand: 0 }));
     }
@@ -310,7 +310,7 @@ describe("ModelPool status", () => {
 describe("Events", () => {
   it("a decision that changes replicas records Normal Scaled with from → to and the reason; one that does not, none", async () => {
     const { clock, eventClient, writer } = setup();
-    await writer.track(pool, 1);
+    await writer.track(pool, { generation: 1, uid: "uid-7" });
     await writer.publish(decision(clock, { spot: 1, onDemand: 1 }, { spot: 1, onDemand: 1 }));
     expect(eventClient.created).to.deep.equal([]);
     const d = decision(clock, { spot: 1, onDemand: 1 }, { spot: 3, onDemand: 1 });
@@ -323,6 +323,7 @@ describe("Events", () => {
     );
     expect(ev.message).to.equal(scaleEventMessage(d));
     expect(ev.source).to.deep.equal({ component: "tritonscale", host: "tritonscale-0" });
+    expect(ev.involvedObject.uid, "kubectl describe finds Events by uid").to.equal("uid-7");
     expect(ev.firstTimestamp).to.equal("2027-01-15T08:00:00Z");
   });
 
@@ -376,7 +377,7 @@ describe("status helpers", () => {
 
   it("resync() makes a new leader write every pool's status again at once", async () => {
     const { clock, client, writer } = setup();
-    await writer.track(pool, 1);
+    await writer.track(pool, { generation: 1 });
     await writer.setCondition(pool, appliedCondition({ objects: 7 }));
     const n = client.writes.length;
     await writer.publish(decision(clock, { spot: 1, onDemand: 0 }, { spot: 1, onDemand: 0 }));
