@@ -1,3 +1,7 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import { expect } from "chai";
 import { createKubeEdge } from "../../controller/kube/edge.js";
@@ -455,5 +459,87 @@ describe("Kubernetes edge against the fake API server", function () {
       expect(b.e.status.stats.writes).to.be.greaterThan(0);
       expect(errors).to.deep.equal([]);
     });
+
+    it("kubectl describe shows the status the edge wrote and its Scaled Event", async function () {
+      const kubectl = findOnPath("kubectl");
+      if (kubectl === undefined) {
+        console.log("      (skipped: kubectl is not installed; apt-get install kubernetes-client)");
+        this.skip();
+      }
+      fake.seed({ ...poolDocument(), metadata: { name: "yolo", namespace: "vision" } });
+      const e = createKubeEdge({
+        kc: fake.kubeConfig("vision"),
+        clock: systemClock,
+        identity: "pod-a",
+        leaderElect: false,
+        namespaces: ["vision"],
+        handler: { added: () => {}, changed: () => {}, invalid: () => {}, removed: () => {} },
+      });
+      cleanups.push(() => e.stop());
+      await e.start();
+      await until(() => e.status.statusOf({ namespace: "vision", name: "yolo" }) !== undefined);
+      const now = Date.now() / 1000;
+      await e.status.publish({
+        pool: { namespace: "vision", name: "yolo" },
+        at: now,
+        scaler: "tritonscale",
+        snapshot: {
+          now,
+          replicas: {
+            ready: { spot: 0, onDemand: 1 },
+            starting: { spot: 0, onDemand: 0 },
+            pending: { spot: 0, onDemand: 0 },
+            oldestPendingSpotSeconds: 0,
+          },
+        },
+        decision: {
+          desired: { spot: 2, onDemand: 1 },
+          active: true,
+          held: false,
+          reason: "demand 150 req/s",
+          state: {},
+        },
+        capacityPerReplica: { yolov8s: 70 },
+        previous: { spot: 0, onDemand: 1 },
+      });
+      const dir = mkdtempSync(join(tmpdir(), "kube-edge-"));
+      try {
+        writeFileSync(join(dir, "kubeconfig"), fake.kubeConfigYaml("vision"));
+        const out = await new Promise<string>((resolve) => {
+          const c = spawn(kubectl!, [
+            "--kubeconfig",
+            join(dir, "kubeconfig"),
+            "describe",
+            "modelpool",
+            "yolo",
+            "-n",
+            "vision",
+          ]);
+          let text = "";
+          c.stdout.on("data", (d) => {
+            text += d;
+          });
+          c.stderr.on("data", (d) => {
+            text += d;
+          });
+          c.on("close", () => resolve(text));
+        });
+        expect(out).to.match(/Desired Replicas:\s+3/);
+        expect(out).to.match(/Type:\s+ScalerReady/);
+        expect(out).to.match(
+          /Normal\s+Scaled\s+.*tritonscale\s+desired replicas 1 → 3 \(spot 0, on-demand 1 → spot 2, on-demand 1\): demand 150 req\/s/,
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 });
+
+function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    const p = join(dir, name);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
