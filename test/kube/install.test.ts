@@ -8,6 +8,7 @@ import {
 import { Deployment } from "kubernetes-models/apps/v1";
 import type { IPolicyRule } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { isAlias, isNode, parse, parseAllDocuments, visit } from "yaml";
+import { PRUNABLE_KINDS } from "../../controller/kube/apply.js";
 import {
   buildControllerDeployment,
   buildControllerService,
@@ -17,11 +18,14 @@ import {
   buildModelPoolStatusOpenApiSchema,
   buildRbac,
   CONTROLLER_NAMESPACE,
+  CONTROLLER_PERMISSIONS,
   CONTROLLER_PORTS,
   DEFAULT_CONTROLLER_IMAGE,
   LEADER_ELECTION_LEASE,
+  LEADER_ELECTION_PERMISSIONS,
   MANIFESTS_HEADER,
 } from "../../controller/kube/install/index.js";
+import { buildPool } from "../../controller/kube/render/index.js";
 import { formatManifests } from "../../controller/kube/yaml.js";
 import {
   buildCrdOpenApiSchema,
@@ -30,6 +34,7 @@ import {
   parseModelPoolObject,
 } from "../../controller/policy/index.js";
 import { FORMATS, show, validateOpenApi } from "../support/openapi.js";
+import { pool } from "../support/pools.js";
 import { projectRoot } from "../support/reference.js";
 
 type Json = { [k: string]: unknown };
@@ -286,12 +291,14 @@ describe("buildModelPoolCrd", () => {
     ]);
   });
 
-  it("has printer columns Model, Desired, Ready, SLO p99, Scaler (wide), Age that resolve in the schema", () => {
+  it("has printer columns Model, Desired, Ready, Valid, Active (wide), SLO p99, Scaler (wide), Age that resolve in the schema", () => {
     const columns = crd.spec.versions[0]?.additionalPrinterColumns ?? [];
     expect(columns.map((c) => c.name)).to.deep.equal([
       "Model",
       "Desired",
       "Ready",
+      "Valid",
+      "Active",
       "SLO p99",
       "Scaler",
       "Age",
@@ -300,7 +307,9 @@ describe("buildModelPoolCrd", () => {
     for (const c of columns) {
       if (c.jsonPath === ".metadata.creationTimestamp") continue;
       let node: IJSONSchemaProps | undefined = schema;
-      for (const seg of c.jsonPath.slice(1).split(/\.|(?=\[)/)) {
+      // A filter (`[?(@.type=="Valid")]`) selects items of the list like an index.
+      const path = c.jsonPath.slice(1).replace(/\[\?\([^)]*\)\]/g, "[]");
+      for (const seg of path.split(/\.|(?=\[)/)) {
         node = seg.startsWith("[")
           ? (node?.items as IJSONSchemaProps | undefined)
           : node?.properties?.[seg];
@@ -352,7 +361,15 @@ describe("ModelPool custom resources against the CRD schema", () => {
           readyReplicas: 3,
           desiredReplicas: 5,
           lastScaleTime: "2025-01-02T03:04:05Z",
-          decisionReason: "queue 40 ms over budget",
+          decision: {
+            desired: { spot: 3, onDemand: 2 },
+            active: true,
+            held: false,
+            reason: "queue 40 ms over budget",
+            scaler: "tritonscale",
+            decidedAt: "2025-01-02T03:04:05Z",
+          },
+          capacity: [{ model: "yolov8s", requestsPerSecondPerReplica: 96.5 }],
           conditions: [condition],
         };
       },
@@ -458,8 +475,8 @@ const NEEDS: readonly { resource: string; verbs: string; why: string; scope?: "n
   { resource: "modelpools.tritonscale.dev", verbs: "get list watch", why: "watch/list ModelPools" },
   {
     resource: "modelpools/status.tritonscale.dev",
-    verbs: "get patch update",
-    why: "update status",
+    verbs: "patch",
+    why: "merge-patch status (kube/pool-status.ts)",
   },
   {
     resource: "modelpools/finalizers.tritonscale.dev",
@@ -520,12 +537,7 @@ const NEEDS: readonly { resource: string; verbs: string; why: string; scope?: "n
   { resource: "pods", verbs: "get list watch", why: "scrape Triton, count replicas" },
   { resource: "nodes", verbs: "get list watch", why: "capacity type, Spot interruptions" },
   { resource: "endpointslices.discovery.k8s.io", verbs: "get list watch", why: "ready endpoints" },
-  { resource: "events", verbs: "create patch", why: "create Events (core/v1)" },
-  {
-    resource: "events.events.k8s.io",
-    verbs: "create patch",
-    why: "create Events (events.k8s.io/v1)",
-  },
+  { resource: "events", verbs: "create patch", why: "create Events, count repeats (core/v1)" },
   {
     resource: "leases.coordination.k8s.io",
     verbs: "create get update",
@@ -581,6 +593,50 @@ describe("buildRbac", () => {
         .sort();
     expect([...grants(clusterRole.rules ?? [])].sort()).to.deep.equal(needed());
     expect([...grants(role.rules ?? [])].sort()).to.deep.equal(needed("namespace"));
+  });
+
+  it("lets the controller apply and prune every kind render emits and apply prunes", () => {
+    const granted = grants(clusterRole.rules ?? []);
+    const kinds = new Set<string>();
+    for (const provider of ["karpenter", "eks", "gke", "aks", "generic"]) {
+      for (const engine of ["keda", "hpa"] as const) {
+        for (const o of buildPool(pool(provider, engine))) {
+          const [group, version] = o.apiVersion.includes("/")
+            ? o.apiVersion.split("/")
+            : ["", o.apiVersion];
+          kinds.add(`${o.kind.toLowerCase()}s${group === "" ? "" : `.${group}`}@${version}`);
+        }
+      }
+    }
+    for (const k of PRUNABLE_KINDS) {
+      const [group, version] = k.apiVersion.includes("/")
+        ? k.apiVersion.split("/")
+        : ["", k.apiVersion];
+      kinds.add(`${k.kind.toLowerCase()}s${group === "" ? "" : `.${group}`}@${version}`);
+    }
+    expect(kinds.size).to.be.greaterThan(5);
+    for (const k of kinds) {
+      const resource = k.split("@")[0]!;
+      for (const verb of ["get", "list", "watch", "create", "patch", "delete"]) {
+        expect([...granted], `${verb} ${resource}`).to.include(`${verb} ${resource}`);
+      }
+    }
+  });
+
+  it("manifests/README.md lists every permission as the code grants it", () => {
+    const text = read("manifests/README.md");
+    const row = (p: (typeof CONTROLLER_PERMISSIONS)[number], scope: string) =>
+      `| ${scope} | \`${p.apiGroup || '""'}\` | ${p.resources.map((r) => `\`${r}\``).join(", ")} | ${p.verbs.join(", ")} | ${p.reason} |`;
+    const rows = [
+      ...CONTROLLER_PERMISSIONS.map((p) => row(p, "cluster")),
+      ...LEADER_ELECTION_PERMISSIONS.map((p) => row(p, "namespace")),
+    ];
+    for (const r of rows)
+      expect(text, "update the RBAC table in manifests/README.md").to.contain(`\n${r}\n`);
+    const documented = text.split("\n").filter((l) => /^\| (cluster|namespace) \|/.test(l));
+    expect(documented.length, "rows for permissions the code no longer grants").to.equal(
+      rows.length,
+    );
   });
 
   it("limits renewing the Lease to the controller's own", () => {

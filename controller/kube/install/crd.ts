@@ -22,7 +22,7 @@ export const modelPoolConditionSchema = Type.Object(
       minLength: 1,
       maxLength: 316,
       description:
-        "Condition type in CamelCase, e.g. Ready (replicas serve within the SLO), MetricsAvailable (Triton metrics are fresh), SpotFallback (on-demand replaces missing Spot).",
+        "Condition type in CamelCase: Valid (the spec loads), Applied (every rendered object is applied), MetricsFresh (the scaler's signals are fresh), ScalerReady (decisions are made and served to KEDA).",
     }),
     status: Type.Unsafe<"True" | "False" | "Unknown">({
       type: "string",
@@ -51,6 +51,53 @@ export const modelPoolConditionSchema = Type.Object(
     }),
   },
   { description: "A condition of the pool (metav1.Condition)." },
+);
+
+const replicaCount = (description: string) => Type.Integer({ minimum: 0, description });
+
+/** The scaler's last decision in a ModelPool's status. */
+export const modelPoolDecisionSchema = Type.Object(
+  {
+    desired: Type.Object(
+      {
+        spot: replicaCount("Desired replicas on Spot capacity."),
+        onDemand: replicaCount("Desired replicas on on-demand capacity."),
+      },
+      { description: "Desired replicas by capacity type; their sum is desiredReplicas." },
+    ),
+    active: Type.Boolean({
+      description: "Whether the pool should have any replica (what KEDA's IsActive answers).",
+    }),
+    held: Type.Boolean({
+      description:
+        "True when missing or stale metrics made the scaler hold its last decision instead of deciding.",
+    }),
+    reason: Type.String({
+      maxLength: 1024,
+      description: "Why, for humans, e.g. `demand 184 req/s / (96 req/s × 0.7) → 3`.",
+    }),
+    scaler: Type.String({
+      maxLength: 63,
+      description: "The scaling algorithm that decided (spec.scaling.scaler).",
+    }),
+    decidedAt: Type.String({
+      format: "date-time",
+      description: "When the decision was made (RFC 3339).",
+    }),
+  },
+  { description: "The scaler's last decision." },
+);
+
+/** A model's capacity per replica in a ModelPool's status. */
+export const modelCapacitySchema = Type.Object(
+  {
+    model: Type.String({ minLength: 1, maxLength: 63, description: "The model's name." }),
+    requestsPerSecondPerReplica: Type.Number({
+      minimum: 0,
+      description: "Requests per second one replica sustains with p99 latency inside the SLO.",
+    }),
+  },
+  { description: "Capacity of one replica for one model at the SLO." },
 );
 
 /**
@@ -87,13 +134,17 @@ export const modelPoolStatusSchema = Type.Object(
     lastScaleTime: Type.Optional(
       Type.String({
         format: "date-time",
-        description: "When desiredReplicas last changed (RFC 3339).",
+        description: "When a decision last changed the desired replicas (RFC 3339).",
       }),
     ),
-    decisionReason: Type.Optional(
-      Type.String({
-        maxLength: 1024,
-        description: "Why the scaler decided on desiredReplicas, for humans.",
+    decision: Type.Optional(modelPoolDecisionSchema),
+    capacity: Type.Optional(
+      Type.Array(modelCapacitySchema, {
+        maxItems: 64,
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["model"],
+        description:
+          "Requests per second one replica sustains within the SLO, per model, as the scaler last used it.",
       }),
     ),
     conditions: Type.Optional(
@@ -110,6 +161,8 @@ export const modelPoolStatusSchema = Type.Object(
 
 /** `status` of a ModelPool as the controller writes it. */
 export type ModelPoolStatus = Static<typeof modelPoolStatusSchema>;
+/** A decision in {@link ModelPoolStatus}. */
+export type ModelPoolDecisionStatus = Static<typeof modelPoolDecisionSchema>;
 /** A condition in {@link ModelPoolStatus}. */
 export type ModelPoolCondition = Static<typeof modelPoolConditionSchema>;
 
@@ -172,6 +225,19 @@ export function buildModelPoolCrd(): CustomResourceDefinition {
                 type: "integer",
                 jsonPath: ".status.readyReplicas",
                 description: "Ready Triton pods.",
+              },
+              {
+                name: "Valid",
+                type: "string",
+                jsonPath: '.status.conditions[?(@.type=="Valid")].status',
+                description: "Whether the spec loads (False: see the Valid condition's message).",
+              },
+              {
+                name: "Active",
+                type: "boolean",
+                jsonPath: ".status.decision.active",
+                description: "Whether the scaler wants any replica.",
+                priority: 1,
               },
               {
                 name: "SLO p99",

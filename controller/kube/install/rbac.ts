@@ -51,13 +51,14 @@ export const CONTROLLER_PERMISSIONS: readonly ControllerPermission[] = [
     apiGroup: API_GROUP,
     resources: [MODELPOOL_PLURAL],
     verbs: READ_VERBS,
-    reason: "watch the pools it runs",
+    reason: "watch the pools it runs (an informer lists and watches; kube/pool-informer.ts)",
   },
   {
     apiGroup: API_GROUP,
     resources: [`${MODELPOOL_PLURAL}/status`],
-    verbs: ["get", "patch", "update"],
-    reason: "report replicas, decisions and conditions",
+    verbs: ["patch"],
+    reason:
+      "report replicas, decisions and conditions (a JSON merge patch of status; kube/pool-status.ts)",
   },
   {
     apiGroup: API_GROUP,
@@ -124,13 +125,7 @@ export const CONTROLLER_PERMISSIONS: readonly ControllerPermission[] = [
     apiGroup: "",
     resources: ["events"],
     verbs: ["create", "patch"],
-    reason: "Events on ModelPools (core/v1 recorders; patch aggregates repeats)",
-  },
-  {
-    apiGroup: "events.k8s.io",
-    resources: ["events"],
-    verbs: ["create", "patch"],
-    reason: "Events on ModelPools (events.k8s.io/v1 recorders)",
+    reason: "Events on ModelPools (core/v1; patch counts a repeat; kube/events.ts)",
   },
 ];
 
@@ -149,7 +144,7 @@ export const LEADER_ELECTION_PERMISSIONS: readonly ControllerPermission[] = [
     apiGroup: "coordination.k8s.io",
     resources: ["leases"],
     verbs: ["get", "update"],
-    reason: `hold and renew the Lease ${LEADER_ELECTION_LEASE}`,
+    reason: `hold, renew and release the Lease ${LEADER_ELECTION_LEASE} (kube/leader-election.ts)`,
   },
 ];
 

@@ -1,0 +1,207 @@
+/**
+ * ModelPool custom resources as a {@link PoolSource}: one informer (list, then watch) per
+ * namespace, or one for all namespaces, with @kubernetes/client-node's `makeInformer`.
+ *
+ * The client's informer re-lists by itself after 410 Gone, but stops for good on any other
+ * error (a dropped connection, a 500, a list that failed) and only tells its `error`
+ * listeners; and its `stop()` tells them too, with an AbortError. So: every error while
+ * running restarts that informer after an exponential backoff with full jitter (a wait
+ * drawn below 1 s, 2 s, 4 s … up to 60 s, kube/retry.ts's `backoffMs`; the count starts
+ * over once an informer ran for 60 s without error), and an error
+ * after {@link ModelPoolInformer.stop} is ignored.
+ */
+import {
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  makeInformer,
+} from "@kubernetes/client-node";
+import type { Clock, PoolRef } from "../loop/ports.js";
+import { type ParseOptions, parseModelPoolObject } from "../policy/index.js";
+import { API_GROUP } from "../policy/schema.js";
+import { MODELPOOL_PLURAL, MODELPOOL_VERSION } from "./install/names.js";
+import {
+  type PoolHandler,
+  type PoolObjectMeta,
+  type PoolSource,
+  PoolTracker,
+} from "./pool-source.js";
+import { backoffMs } from "./retry.js";
+
+/** The part of the client's informer the source uses (a fake in unit tests). */
+export interface InformerLike {
+  on(verb: "add" | "update" | "delete", cb: (obj: KubernetesObject) => void): void;
+  on(verb: "error", cb: (err?: unknown) => void): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Makes the informer of one namespace (`undefined`: all namespaces). */
+export type InformerFactory = (namespace: string | undefined) => InformerLike;
+
+/** The API path of ModelPools in `namespace`, or in all namespaces. */
+export function modelPoolPath(namespace?: string): string {
+  const base = `/apis/${API_GROUP}/${MODELPOOL_VERSION}`;
+  return namespace === undefined
+    ? `${base}/${MODELPOOL_PLURAL}`
+    : `${base}/namespaces/${namespace}/${MODELPOOL_PLURAL}`;
+}
+
+/** The client's informer on ModelPools, listing through the custom objects API. */
+export function createModelPoolInformerFactory(kc: KubeConfig): InformerFactory {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const version = MODELPOOL_VERSION;
+  return (namespace) => {
+    const list = (): Promise<KubernetesListObject<KubernetesObject>> =>
+      namespace === undefined
+        ? api.listClusterCustomObject({ group: API_GROUP, version, plural: MODELPOOL_PLURAL })
+        : api.listNamespacedCustomObject({
+            group: API_GROUP,
+            version,
+            namespace,
+            plural: MODELPOOL_PLURAL,
+          });
+    return makeInformer(kc, modelPoolPath(namespace), list);
+  };
+}
+
+/** Options of {@link ModelPoolInformer}. */
+export interface ModelPoolInformerOptions {
+  /** Makes each namespace's informer; see {@link createModelPoolInformerFactory}. */
+  readonly createInformer: InformerFactory;
+  /** Namespaces to watch. @default all namespaces (one informer) */
+  readonly namespaces?: readonly string[];
+  /** Hears of every pool. */
+  readonly handler: PoolHandler;
+  /** For the backoff's sleeps. */
+  readonly clock: Clock;
+  /**
+   * Backoff between restarts, in seconds: a wait drawn from [0, min(max, initial × 2^n))
+   * ("full jitter", kube/retry.ts), so that watches that failed together do not come back
+   * together. @default initial 1, max 60
+   */
+  readonly backoff?: { readonly initialSeconds?: number; readonly maxSeconds?: number };
+  /** For the jitter. @default Math.random */
+  readonly random?: () => number;
+  /** Passed to the policy loader (e.g. the template names that exist). */
+  readonly parseOptions?: ParseOptions;
+  /** Told of each error that restarts an informer, with the delay before the restart. */
+  readonly onRestart?: (
+    namespace: string | undefined,
+    error: unknown,
+    delaySeconds: number,
+  ) => void;
+}
+
+/** One namespace's informer and its restart state. */
+interface Watched {
+  readonly namespace: string | undefined;
+  readonly informer: InformerLike;
+  attempts: number;
+  startedAt: number;
+  restarting: boolean;
+  /** Restarts so far (for tests and metrics). */
+  restarts: number;
+}
+
+/** ModelPool custom resources, watched with restarts; see the module comment. */
+export class ModelPoolInformer implements PoolSource {
+  private readonly tracker: PoolTracker;
+  private readonly watched: Watched[] = [];
+  private readonly abort = new AbortController();
+  private stopped = false;
+
+  constructor(private readonly options: ModelPoolInformerOptions) {
+    this.tracker = new PoolTracker(options.handler);
+  }
+
+  /** Restarts so far, per namespace (`*` for all namespaces). */
+  restarts(): Record<string, number> {
+    return Object.fromEntries(this.watched.map((w) => [w.namespace ?? "*", w.restarts]));
+  }
+
+  async start(): Promise<void> {
+    const namespaces = this.options.namespaces?.length ? this.options.namespaces : [undefined];
+    for (const namespace of namespaces) {
+      const informer = this.options.createInformer(namespace);
+      const w: Watched = {
+        namespace,
+        informer,
+        attempts: 0,
+        startedAt: this.options.clock.now(),
+        restarting: false,
+        restarts: 0,
+      };
+      informer.on("add", (o) => this.seen(o));
+      informer.on("update", (o) => this.seen(o));
+      informer.on("delete", (o) => this.gone(o));
+      informer.on("error", (e) => void this.failed(w, e));
+      this.watched.push(w);
+    }
+    await Promise.all(
+      this.watched.map((w) => w.informer.start().catch((e: unknown) => this.failed(w, e))),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    await Promise.all(this.watched.map((w) => w.informer.stop()));
+  }
+
+  private seen(obj: KubernetesObject): void {
+    if (this.stopped) return;
+    const ref = refOf(obj);
+    if (ref === undefined) return;
+    const meta: PoolObjectMeta = {
+      origin: `modelpool ${ref.namespace}/${ref.name}`,
+      ...(obj.metadata?.uid === undefined ? {} : { uid: obj.metadata.uid }),
+      ...(obj.metadata?.generation === undefined ? {} : { generation: obj.metadata.generation }),
+      ...(obj.metadata?.resourceVersion === undefined
+        ? {}
+        : { resourceVersion: obj.metadata.resourceVersion }),
+      ...((obj as { status?: unknown }).status === undefined
+        ? {}
+        : { status: (obj as { status?: unknown }).status }),
+    };
+    const result = parseModelPoolObject(obj, meta.origin, this.options.parseOptions);
+    this.tracker.update(ref, result, meta);
+  }
+
+  private gone(obj: KubernetesObject): void {
+    if (this.stopped) return;
+    const ref = refOf(obj);
+    if (ref !== undefined) this.tracker.remove(ref);
+  }
+
+  private async failed(w: Watched, error: unknown): Promise<void> {
+    // stop() aborts the watch, and the informer reports that as an error: not a failure.
+    if (this.stopped || w.restarting) return;
+    const clock = this.options.clock;
+    const resetAfter = this.options.backoff?.maxSeconds ?? 60;
+    if (clock.now() - w.startedAt >= resetAfter) w.attempts = 0;
+    const delay =
+      backoffMs(w.attempts, {
+        baseDelayMs: (this.options.backoff?.initialSeconds ?? 1) * 1000,
+        maxDelayMs: resetAfter * 1000,
+        ...(this.options.random ? { random: this.options.random } : {}),
+      }) / 1000;
+    w.attempts++;
+    w.restarting = true;
+    this.options.onRestart?.(w.namespace, error, delay);
+    await clock.sleep(delay, this.abort.signal);
+    // Cleared before start(): a start that fails at once reports its error again.
+    w.restarting = false;
+    if (this.stopped) return;
+    w.startedAt = clock.now();
+    w.restarts++;
+    await w.informer.start().catch((e: unknown) => this.failed(w, e));
+  }
+}
+
+function refOf(obj: KubernetesObject): PoolRef | undefined {
+  const name = obj.metadata?.name;
+  if (name === undefined || name === "") return undefined;
+  return { namespace: obj.metadata?.namespace ?? "default", name };
+}
