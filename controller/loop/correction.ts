@@ -1,5 +1,8 @@
 import { formatNumber, readSignal, type Signal } from "../scaling/types.js";
-import type { LatencyProfile } from "../simulate/profile.js";
+import { createScaledProfile, type LatencyProfile } from "../simulate/profile.js";
+import { type BatcherSettings, Replica } from "../simulate/replica.js";
+import { createRng } from "../simulate/rng.js";
+import { createServiceTime } from "../simulate/setup.js";
 
 /**
  * Live correction of a latency profile from what the GPUs are observed to do (pure, no
@@ -16,36 +19,45 @@ import type { LatencyProfile } from "../simulate/profile.js";
  * - `batchSize` n̄ = Σ Δinference_count / Σ Δexec_count, the mean batch size;
  * - the batches executed, Σ Δexec_count (how much the two rest on).
  *
- * The profile predicts `computeMs(n̄) × share`, where `share` is the number of model
- * instances computing at once on the GPU as the simulator models it (simulate/setup.ts:
- * k instances computing together each take k times as long): per replica, Little's law gives
- * the instances busy on average, L = batches per second per ready replica × observed batch
- * time, and share = L clamped to [1, instances] (1 with one instance, the default).
+ * The profile predicts `computeMs(n̄) × κ`. κ turns the time of the mean batch into what
+ * Triton's counters show, and comes from the batcher model simulate runs (simulate/replica.ts,
+ * the pool model's dynamic batcher, the profile as corrected so far, Poisson arrivals at the
+ * observed rate per ready replica): κ = (request-weighted mean batch time) / computeMs(mean
+ * batch) in that simulation. It holds two effects the plain profile does not:
+ * - batch sizes vary, and a larger batch weighs more in a request-weighted mean, so
+ *   Σn·t(n)/Σn ≥ t(n̄) (at 300 req/s on one instance of linear:a=4,b=2.2, max batch 16,
+ *   delay 2 ms: 14.5 ms against t(3.6) = 12.0 ms, κ = 1.21);
+ * - several instances on one GPU compute at the same time and each batch takes that many
+ *   times as long (simulate/setup.ts); with two instances at 100 req/s, κ = 1.6.
+ * Without κ a replica exactly as fast as its profile would read up to 1.6 times slow.
  *
- * The ratio r = observed / predicted, clamped to [minFactor, maxFactor] so one wild reading
- * moves the factor little, enters an exponentially weighted mean of logarithms (a ratio
- * and its inverse weigh the same): ln F ← (1 − w)·ln F + w·ln r, F starting at 1. F stays
+ * The ratio r = observed / predicted (the factor this observation alone would give), clamped
+ * to [minFactor, maxFactor] so one wild reading moves the factor little, enters an
+ * exponentially weighted mean of logarithms (a ratio and its inverse weigh the same):
+ * ln F ← (1 − w)·ln F + w·ln r, F starting at 1. F stays
  * within [minFactor, maxFactor] (0.5×–2× by default): beyond that the profile is wrong, not
  * drifting, and wants a new measurement (tune --write), not a silent correction.
  *
  * An observation is used only when both signals are present and fresh (not older than the
- * pool's staleAfter), the window holds at least `minBatches` batches and the batch size is
- * at least 1; otherwise F stays as it is (no data is not evidence of a change).
+ * pool's staleAfter), the window holds at least `minBatches` batches, the batch size is at
+ * least 1 and the arrival rate per ready replica is known; otherwise F stays as it is (no
+ * data is not evidence of a change). κ's simulation (`probeRequests` requests, seed 1, a few
+ * milliseconds) is deterministic.
  *
  * The capacity is recomputed (a bisection, a few hundred ms) only when F moved a whole step
  * (1/16 of a doubling, 4.4%) away from the factor it was last computed with, which is then
  * set to the nearest step 2^(k/16): the scaler sees a stable capacity while F wanders inside
  * a step, and at most 33 distinct capacities exist per profile (memoized by the loop).
  *
- * Known biases, both small and bounded by the clamp: the observed time is the infer phase
- * only (Triton's compute input and output copies are not in compute_infer_duration_us,
- * while a measured profile includes them), which reads a little fast; and the
- * request-weighted batch time exceeds the time of the mean batch when batch sizes vary
- * (Σn·t(n)/Σn ≥ t(n̄) for a time that grows with n), which reads a little slow, i.e. errs
- * towards more replicas.
+ * Known biases, bounded by the clamp: the observed time is the infer phase only (Triton's
+ * compute input and output copies are not in compute_infer_duration_us, while a measured
+ * profile includes them), which reads a little fast; and κ assumes Poisson arrivals spread
+ * evenly over the ready replicas: steadier traffic (cameras at a fixed rate) forms more
+ * even batches, a smaller true κ, and reads a little fast too.
  *
- * Worked example (profile linear:a=4,b=2.2, one instance, w = 0.2): the window shows batches
- * of n̄ = 6 taking 21.5 ms where the profile predicts 4 + 2.2 × 6 = 17.2 ms, r = 1.25.
+ * Worked example (profile linear:a=4,b=2.2, w = 0.2; batches all of 6, so κ = 1): the window
+ * shows batches of n̄ = 6 taking 21.5 ms where the profile predicts 4 + 2.2 × 6 = 17.2 ms,
+ * r = 1.25.
  * ln F = 0.8 × 0 + 0.2 × ln 1.25 = 0.0446, F = 1.046; log2 F = 0.064 ≥ 1/16, so the applied
  * factor becomes 2^(1/16) = 1.044 and the capacity is recomputed with every batch 4.4% slower.
  * The same reading again: F = 1.25^(1 − 0.8²) = 1.084, within a step of 1.044, which stays;
@@ -66,6 +78,8 @@ export interface CorrectionSettings {
   readonly minBatches: number;
   /** Steps of the applied factor per doubling. @default 16 */
   readonly stepsPerDoubling: number;
+  /** Requests simulated to find κ (0: κ = 1, the plain profile). @default 20000 */
+  readonly probeRequests: number;
 }
 
 /** The defaults of {@link CorrectionSettings}. */
@@ -75,6 +89,7 @@ export const DEFAULT_CORRECTION: CorrectionSettings = {
   maxFactor: 2,
   minBatches: 100,
   stepsPerDoubling: 16,
+  probeRequests: 20_000,
 };
 
 /** What the correction remembers between observations. */
@@ -98,8 +113,8 @@ export interface CorrectionObservation {
   readonly batchSize?: Signal;
   /** Batches executed over the window (Σ Δexec_count). */
   readonly executedBatches: number;
-  /** Batches executed per second per ready replica, for the instances' sharing. */
-  readonly batchesPerSecondPerReplica?: number;
+  /** Requests per second arriving at each ready replica (the arrival rate / ready replicas). */
+  readonly ratePerReplica?: number;
 }
 
 /** What one observation did. */
@@ -115,8 +130,41 @@ export interface CorrectionStep {
 export interface CorrectionModel {
   /** The uncorrected profile. */
   readonly profile: LatencyProfile;
-  /** Model instances per GPU (`spec.models[].instances`). */
-  readonly instances: number;
+  /** The model's dynamic batcher (simulate/setup.ts `batcherSettings`), for κ. */
+  readonly batcher: BatcherSettings;
+}
+
+/**
+ * κ: Triton's request-weighted compute time per batch over the time of the mean batch, on
+ * one replica of the batcher model under Poisson load at `rate` (see the module comment).
+ * 1 when nothing was batched.
+ */
+export function batchTimeSpread(
+  batcher: BatcherSettings,
+  profile: LatencyProfile,
+  rate: number,
+  requests: number,
+): number {
+  if (!(rate > 0 && Number.isFinite(rate)) || requests <= 0) return 1;
+  const replica = new Replica(
+    { ...batcher, maxQueueSize: 0, queueTimeoutSeconds: 0 },
+    createServiceTime(profile),
+    { complete: () => {} },
+    0,
+  );
+  const rng = createRng(1).fork("correction");
+  let t = 0;
+  for (let i = 0; i < requests; i++) {
+    t += rng.exponential(rate);
+    replica.enqueue(t, t);
+    if ((i & 1023) === 1023) replica.advance(t);
+  }
+  replica.advance(Number.POSITIVE_INFINITY);
+  const c = replica.counters;
+  if (c.batches === 0 || c.completed === 0) return 1;
+  const weighted = (c.computeRequestSeconds / c.completed) * 1000;
+  const mean = profile.computeMs(c.completed / c.batches);
+  return mean > 0 ? weighted / mean : 1;
 }
 
 /** The nearest step 2^(k/steps) to `factor`. */
@@ -150,11 +198,17 @@ export function observeCorrection(
       `no batch to compare (batch size ${formatNumber(n.value)}, ${formatNumber(ms.value)} ms)`,
     );
   }
-  const perReplica = observation.batchesPerSecondPerReplica;
-  const busy =
-    perReplica !== undefined && Number.isFinite(perReplica) ? (perReplica * ms.value) / 1000 : 1;
-  const share = Math.min(Math.max(1, model.instances), Math.max(1, busy));
-  const predicted = model.profile.computeMs(n.value) * share;
+  const rate = observation.ratePerReplica;
+  if (rate === undefined || !(rate > 0 && Number.isFinite(rate))) {
+    return skip("arrival rate per ready replica unknown");
+  }
+  const kappa = batchTimeSpread(
+    model.batcher,
+    createScaledProfile(model.profile, state.factor),
+    rate,
+    settings.probeRequests,
+  );
+  const predicted = model.profile.computeMs(n.value) * kappa;
   if (!(predicted > 0 && Number.isFinite(predicted))) {
     return skip(`the profile predicts ${predicted} ms for a batch of ${formatNumber(n.value)}`);
   }
@@ -168,6 +222,6 @@ export function observeCorrection(
   return {
     state: { factor, applied, observations: state.observations + 1 },
     used: true,
-    why: `observed ${formatNumber(ms.value)} ms per batch of ${formatNumber(n.value)} / predicted ${formatNumber(predicted)} ms = ${formatNumber(ratio)}; factor ${formatNumber(factor)}, applied ${formatNumber(applied)}`,
+    why: `observed ${formatNumber(ms.value)} ms per batch of ${formatNumber(n.value)} / predicted ${formatNumber(predicted)} ms (κ ${formatNumber(kappa)}) = ${formatNumber(ratio)}; factor ${formatNumber(factor)}, applied ${formatNumber(applied)}`,
   };
 }

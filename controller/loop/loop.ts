@@ -10,6 +10,7 @@ import {
 } from "../scaling/types.js";
 import { type LoadSignals, SignalWindow } from "../scaling/window.js";
 import { createScaledProfile } from "../simulate/profile.js";
+import { batcherSettings } from "../simulate/setup.js";
 import { nextBoundary } from "./boundaries.js";
 import { type PoolCapacity, type ProfileOf, poolCapacity, poolProfileOf } from "./capacity.js";
 import {
@@ -201,7 +202,7 @@ function correctedModel(policy: Policy, profileOf: ProfileOf) {
   const models = policy.spec.models;
   if (models.length !== 1) return undefined;
   const model = models[0]!;
-  return { profile: profileOf(policy, model), instances: model.instances };
+  return { profile: profileOf(policy, model), batcher: batcherSettings(model) };
 }
 
 /** The control loop over every pool it is given. */
@@ -351,7 +352,7 @@ export class ControlLoop {
       was !== undefined &&
       now !== undefined &&
       was.profile.name === now.profile.name &&
-      was.instances === now.instances;
+      JSON.stringify(was.batcher) === JSON.stringify(now.batcher);
     const correction = sameProfile ? run.correction : INITIAL_CORRECTION;
     const binding = this.bind(run.ref, policy, correction.applied);
     if (binding === undefined) return;
@@ -439,18 +440,14 @@ export class ControlLoop {
     const model = correctedModel(policy, this.profileOf);
     if (model === undefined) return;
     const rate = signals.arrivalRate?.value;
-    const size = signals.batchSize?.value;
-    const perReplica =
-      rate !== undefined && size !== undefined && size > 0 && ready > 0
-        ? rate / size / ready
-        : undefined;
+    const perReplica = rate !== undefined && ready > 0 ? rate / ready : undefined;
     const step = observeCorrection(
       run.correction,
       {
         ...(signals.computeMsPerBatch ? { computeMsPerBatch: signals.computeMsPerBatch } : {}),
         ...(signals.batchSize ? { batchSize: signals.batchSize } : {}),
         executedBatches: batches,
-        ...(perReplica === undefined ? {} : { batchesPerSecondPerReplica: perReplica }),
+        ...(perReplica === undefined ? {} : { ratePerReplica: perReplica }),
       },
       model,
       policy.spec.scaling.staleAfterSeconds,

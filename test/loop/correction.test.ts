@@ -1,8 +1,10 @@
 import { expect } from "chai";
 import type { PoolCapacity, ProfileOf } from "../../controller/loop/capacity.js";
 import {
+  batchTimeSpread,
   type CorrectionModel,
   type CorrectionObservation,
+  type CorrectionSettings,
   type CorrectionState,
   DEFAULT_CORRECTION,
   INITIAL_CORRECTION,
@@ -14,13 +16,34 @@ import type { PoolRef } from "../../controller/loop/ports.js";
 import { loadModelPool, type Policy } from "../../controller/policy/index.js";
 import type { PoolScrape } from "../../controller/scaling/samples.js";
 import { DEFAULT_START_EPOCH } from "../../controller/simulate/engine.js";
-import { createLinearProfile, createPiecewiseProfile } from "../../controller/simulate/profile.js";
+import {
+  createLinearProfile,
+  createPiecewiseProfile,
+  createScaledProfile,
+  type LatencyProfile,
+} from "../../controller/simulate/profile.js";
+import { type BatcherSettings, Replica } from "../../controller/simulate/replica.js";
+import { createRng } from "../../controller/simulate/rng.js";
+import { createServiceTime } from "../../controller/simulate/setup.js";
 import { FakeCluster, FakeMetrics, ManualClock, RecordingSink } from "./support.js";
 
 /** The live correction of a pool's latency profile from observed compute times. */
 
-const LINEAR: CorrectionModel = { profile: createLinearProfile(4, 2.2), instances: 1 };
+/** The dynamic batcher of the examples: max batch 16, preferred 4 and 8, 2 ms delay. */
+function batcher(instances: number): BatcherSettings {
+  return {
+    maxBatchSize: 16,
+    preferredBatchSizes: [4, 8],
+    maxQueueDelaySeconds: 0.002,
+    instances,
+    maxQueueSize: 0,
+    queueTimeoutSeconds: 0,
+  };
+}
+const LINEAR: CorrectionModel = { profile: createLinearProfile(4, 2.2), batcher: batcher(1) };
 const STALE_AFTER = 45;
+/** The maths alone: κ = 1 (no batcher simulation), as the worked example's even batches. */
+const PLAIN: CorrectionSettings = { ...DEFAULT_CORRECTION, probeRequests: 0 };
 
 /** An observation of `ms` per batch of `n`, fresh, over `batches` batches. */
 function seen(ms: number, n: number, extra: Partial<CorrectionObservation> = {}) {
@@ -28,6 +51,7 @@ function seen(ms: number, n: number, extra: Partial<CorrectionObservation> = {})
     computeMsPerBatch: { value: ms, ageSeconds: 5 },
     batchSize: { value: n, ageSeconds: 5 },
     executedBatches: 500,
+    ratePerReplica: 50,
     ...extra,
   } satisfies CorrectionObservation;
 }
@@ -49,7 +73,7 @@ describe("profile correction: one observation", () => {
       used: true,
       factor: Math.exp(0.2 * Math.log(1.25)), // 1.0456
       applied: 2 ** (1 / 16), // 1.0443: log2 1.0456 = 0.064 ≥ 1/16
-      why: /observed 21\.5 ms per batch of 6 \/ predicted 17\.2 ms = 1\.25; factor 1\.05, applied 1\.04/,
+      why: /observed 21\.5 ms per batch of 6 \/ predicted 17\.2 ms \(κ 1\) = 1\.25; factor 1\.05, applied 1\.04/,
     },
     {
       name: "exactly as predicted: the factor stays 1",
@@ -95,36 +119,12 @@ describe("profile correction: one observation", () => {
           { batch: 1, ms: 4 },
           { batch: 4, ms: 10 },
         ]),
-        instances: 1,
+        batcher: batcher(1),
       },
       used: true,
       // predicted 4 + (10 − 4) × 1.5 / 3 = 7 ms
       factor: (10 / 7) ** 0.2,
       applied: stepOf((10 / 7) ** 0.2, 16),
-    },
-    {
-      name: "two instances both busy: each batch is predicted twice as long, so r = 1",
-      // 60 batches/s per replica × 34.4 ms = 2.06 instances busy on average → share 2
-      observation: seen(34.4, 6, { batchesPerSecondPerReplica: 60 }),
-      model: { profile: createLinearProfile(4, 2.2), instances: 2 },
-      used: true,
-      factor: 1,
-      applied: 1,
-    },
-    {
-      name: "two instances, lightly loaded: no sharing, the time is compared as is",
-      observation: seen(34.4, 6, { batchesPerSecondPerReplica: 5 }),
-      model: { profile: createLinearProfile(4, 2.2), instances: 2 },
-      used: true,
-      factor: 2 ** 0.2,
-      applied: stepOf(2 ** 0.2, 16),
-    },
-    {
-      name: "one instance is never shared, however busy",
-      observation: seen(34.4, 6, { batchesPerSecondPerReplica: 200 }),
-      used: true,
-      factor: 2 ** 0.2,
-      applied: stepOf(2 ** 0.2, 16),
     },
     {
       name: "stale compute time: not used",
@@ -151,6 +151,14 @@ describe("profile correction: one observation", () => {
       why: /^99 batches in the window < 100$/,
     },
     {
+      name: "no arrival rate per ready replica (nothing ready): not used",
+      observation: seen(40, 6, { ratePerReplica: undefined }),
+      used: false,
+      factor: 1,
+      applied: 1,
+      why: /^arrival rate per ready replica unknown$/,
+    },
+    {
       name: "a batch size below 1 (counters out of step): not used",
       observation: seen(40, 0.5),
       used: false,
@@ -162,7 +170,7 @@ describe("profile correction: one observation", () => {
   for (const r of rows) {
     it(r.name, () => {
       const state = r.state ?? INITIAL_CORRECTION;
-      const step = observeCorrection(state, r.observation, r.model ?? LINEAR, STALE_AFTER);
+      const step = observeCorrection(state, r.observation, r.model ?? LINEAR, STALE_AFTER, PLAIN);
       expect(step.used, step.why).to.equal(r.used);
       expect(step.state.factor).to.be.closeTo(r.factor, 1e-9);
       expect(step.state.applied).to.be.closeTo(r.applied, 1e-9);
@@ -176,7 +184,7 @@ describe("profile correction: one observation", () => {
     const applied: number[] = [];
     const factors: number[] = [];
     for (let k = 0; k < 10; k++) {
-      state = observeCorrection(state, seen(21.5, 6), LINEAR, STALE_AFTER).state;
+      state = observeCorrection(state, seen(21.5, 6), LINEAR, STALE_AFTER, PLAIN).state;
       applied.push(Math.round(Math.log2(state.applied) * 16));
       factors.push(state.factor);
     }
@@ -197,7 +205,7 @@ describe("profile correction: one observation", () => {
     for (let i = 0; i < 2000; i++) {
       const ms = 10 ** (random() * 4 - 1); // 0.1 ms to 1000 ms
       const n = 1 + random() * 15;
-      state = observeCorrection(state, seen(ms, n), LINEAR, STALE_AFTER).state;
+      state = observeCorrection(state, seen(ms, n), LINEAR, STALE_AFTER, PLAIN).state;
       expect(state.factor).to.be.within(0.5 - 1e-12, 2 + 1e-12);
       expect(state.applied).to.be.within(0.5 - 1e-12, 2 + 1e-12);
       expect(Math.abs(Math.log2(state.applied / state.factor))).to.be.below(1 / 16 + 1e-9);
@@ -211,7 +219,72 @@ describe("profile correction: one observation", () => {
       maxFactor: 2,
       minBatches: 100,
       stepsPerDoubling: 16,
+      probeRequests: 20_000,
     });
+  });
+});
+
+/** Triton's counters over a minute of Poisson load at `rate` on one simulated replica. */
+function observeReplica(truth: LatencyProfile, b: BatcherSettings, rate: number) {
+  const replica = new Replica(b, createServiceTime(truth), { complete: () => {} }, 0);
+  const rng = createRng(7).fork("truth");
+  let t = 0;
+  for (let i = 0; i < 60 * rate; i++) {
+    t += rng.exponential(rate);
+    replica.enqueue(t, t);
+    if ((i & 1023) === 1023) replica.advance(t);
+  }
+  replica.advance(Number.POSITIVE_INFINITY);
+  const c = replica.counters;
+  return seen((c.computeRequestSeconds / c.completed) * 1000, c.completed / c.batches, {
+    executedBatches: c.batches,
+    ratePerReplica: rate,
+  });
+}
+
+describe("profile correction: κ, what the counters show of a profile", () => {
+  const rows = [
+    { name: "one instance, 100 req/s, as fast as the profile", instances: 1, rate: 100, truth: 1 },
+    { name: "one instance, 300 req/s, as fast as the profile", instances: 1, rate: 300, truth: 1 },
+    { name: "two instances, 100 req/s, as fast as the profile", instances: 2, rate: 100, truth: 1 },
+    { name: "two instances, 200 req/s, as fast as the profile", instances: 2, rate: 200, truth: 1 },
+    { name: "one instance, 200 req/s, 1.3 times slower", instances: 1, rate: 200, truth: 1.3 },
+    { name: "two instances, 100 req/s, 1.3 times slower", instances: 2, rate: 100, truth: 1.3 },
+    { name: "one instance, 100 req/s, 0.8 times the time", instances: 1, rate: 100, truth: 0.8 },
+  ];
+  for (const r of rows) {
+    it(`reads the truth within 3%: ${r.name}`, () => {
+      const model: CorrectionModel = { profile: LINEAR.profile, batcher: batcher(r.instances) };
+      const truth = createScaledProfile(LINEAR.profile, r.truth);
+      const observation = observeReplica(truth, model.batcher, r.rate);
+      let state = INITIAL_CORRECTION;
+      for (let k = 0; k < 30; k++) {
+        state = observeCorrection(state, observation, model, STALE_AFTER).state;
+      }
+      expect(state.factor).to.be.closeTo(r.truth, 0.03 * r.truth);
+    });
+  }
+
+  it("without κ, two busy instances would read 1.6 times slow (why κ is there)", () => {
+    const model: CorrectionModel = { profile: LINEAR.profile, batcher: batcher(2) };
+    const observation = observeReplica(LINEAR.profile, model.batcher, 100);
+    const plain = observeCorrection(INITIAL_CORRECTION, observation, model, STALE_AFTER, {
+      ...PLAIN,
+      weight: 1,
+    });
+    expect(plain.state.factor).to.be.above(1.5);
+    const withKappa = observeCorrection(INITIAL_CORRECTION, observation, model, STALE_AFTER, {
+      ...DEFAULT_CORRECTION,
+      weight: 1,
+    });
+    expect(withKappa.state.factor).to.be.closeTo(1, 0.03);
+  });
+
+  it("κ of batches that are all the same size is 1; of varied ones, above 1", () => {
+    // At light load every batch is one request: nothing to weigh.
+    expect(batchTimeSpread(batcher(1), LINEAR.profile, 1, 5000)).to.be.closeTo(1, 0.01);
+    expect(batchTimeSpread(batcher(1), LINEAR.profile, 300, 20_000)).to.be.above(1.1);
+    expect(batchTimeSpread(batcher(1), LINEAR.profile, 300, 0)).to.equal(1);
   });
 });
 
@@ -288,7 +361,7 @@ function loopWith(options: ConstructorParameters<typeof ControlLoop>[1]) {
 
 describe("profile correction: in the loop", () => {
   it("scales the profile by the observed ratio and publishes the capacity the scaler used", async () => {
-    const h = loopWith({ capacityOf: INVERSE });
+    const h = loopWith({ capacityOf: INVERSE, correction: { probeRequests: 0 } });
     h.metrics.batchMs = 16; // predicted 4 + 2.2 × 4 = 12.8 ms: r = 1.25
     h.loop.setPool(REF, SLOW);
     await h.clock.advance(150);
@@ -343,6 +416,7 @@ describe("profile correction: in the loop", () => {
     await h.loop.stop();
     const [first, second] = h.sink.decisions;
     expect(first!.profiles).to.deep.equal({ yolov8s: "linear:a=4,b=2.2" });
+    // κ at 20 req/s per replica is about 1: a step of 2^(1/16) slower (×1.044).
     expect(second!.profiles).to.deep.equal({
       yolov8s: `linear:a=4,b=2.2 ×${Number((2 ** (1 / 16)).toFixed(3))}`,
     });
