@@ -5,8 +5,8 @@ import { createRng } from "../simulate/rng.js";
 import { createServiceTime } from "../simulate/setup.js";
 
 /**
- * Live correction of a latency profile from what the GPUs are observed to do (pure, no
- * clock). A profile is a measurement on some GPU, or the default assumption; the pool's
+ * Live correction of a latency profile from what the GPUs are observed to do (pure and
+ * deterministic: no clock, no I/O). A profile is a measurement on some GPU, or the default assumption; the pool's
  * replicas may run faster or slower (another GPU model, clocks, a changed model file). The
  * control loop feeds every reconcile's observation here and computes the capacity at the
  * SLO from the profile scaled by the correction factor, so the scaler divides demand by
@@ -34,9 +34,9 @@ import { createServiceTime } from "../simulate/setup.js";
  * The ratio r = observed / predicted (the factor this observation alone would give), clamped
  * to [minFactor, maxFactor] so one wild reading moves the factor little, enters an
  * exponentially weighted mean of logarithms (a ratio and its inverse weigh the same):
- * ln F ← (1 − w)·ln F + w·ln r, F starting at 1. F stays
- * within [minFactor, maxFactor] (0.5×–2× by default): beyond that the profile is wrong, not
- * drifting, and wants a new measurement (tune --write), not a silent correction.
+ * ln F ← (1 − w)·ln F + w·ln r, F starting at 1. F stays within [minFactor, maxFactor]
+ * (0.5×–2× by default): beyond that the profile is wrong, not drifting, and wants a new
+ * measurement (tune --write), not a silent correction.
  *
  * An observation is used only when both signals are present and fresh (not older than the
  * pool's staleAfter), the window holds at least `minBatches` batches, the batch size is at
@@ -55,9 +55,9 @@ import { createServiceTime } from "../simulate/setup.js";
  * evenly over the ready replicas: steadier traffic (cameras at a fixed rate) forms more
  * even batches, a smaller true κ, and reads a little fast too.
  *
- * Worked example (profile linear:a=4,b=2.2, w = 0.2; batches all of 6, so κ = 1): the window
- * shows batches of n̄ = 6 taking 21.5 ms where the profile predicts 4 + 2.2 × 6 = 17.2 ms,
- * r = 1.25.
+ * Worked example (profile linear:a=4,b=2.2, w = 0.2; κ = 1, as for one instance whose
+ * batches are all of one size, to keep the numbers plain): the window shows batches of
+ * n̄ = 6 taking 21.5 ms where the profile predicts 4 + 2.2 × 6 = 17.2 ms, r = 1.25.
  * ln F = 0.8 × 0 + 0.2 × ln 1.25 = 0.0446, F = 1.046; log2 F = 0.064 ≥ 1/16, so the applied
  * factor becomes 2^(1/16) = 1.044 and the capacity is recomputed with every batch 4.4% slower.
  * The same reading again: F = 1.25^(1 − 0.8²) = 1.084, within a step of 1.044, which stays;
