@@ -202,7 +202,11 @@ function correctedModel(policy: Policy, profileOf: ProfileOf) {
   const models = policy.spec.models;
   if (models.length !== 1) return undefined;
   const model = models[0]!;
-  return { profile: profileOf(policy, model), batcher: batcherSettings(model) };
+  const profile = profileOf(policy, model);
+  const batcher = batcherSettings(model);
+  // What the correction is relative to: a change of any of it starts the correction over.
+  const key = JSON.stringify([profile.name, model.profile ?? null, batcher]);
+  return { profile, batcher, key };
 }
 
 /** The control loop over every pool it is given. */
@@ -348,11 +352,7 @@ export class ControlLoop {
     // A correction is relative to the profile it was observed against: a new one starts over.
     const was = correctedModel(run.binding.policy, this.profileOf);
     const now = correctedModel(policy, this.profileOf);
-    const sameProfile =
-      was !== undefined &&
-      now !== undefined &&
-      was.profile.name === now.profile.name &&
-      JSON.stringify(was.batcher) === JSON.stringify(now.batcher);
+    const sameProfile = was !== undefined && now !== undefined && was.key === now.key;
     const correction = sameProfile ? run.correction : INITIAL_CORRECTION;
     const binding = this.bind(run.ref, policy, correction.applied);
     if (binding === undefined) return;

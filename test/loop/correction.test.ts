@@ -408,6 +408,32 @@ describe("profile correction: in the loop", () => {
     expect(last.capacityPerReplica.yolov8s).to.be.closeTo(1000 / 16, 1e-9);
   });
 
+  it("a change that keeps the profile and batcher keeps the correction", async () => {
+    const h = loopWith({ capacityOf: INVERSE, correction: { probeRequests: 0 } });
+    h.metrics.batchMs = 16;
+    h.loop.setPool(REF, SLOW);
+    await h.clock.advance(60);
+    const before = h.sink.decisions.at(-1)!.capacityPerReplica.yolov8s!;
+    expect(before).to.be.below(1000 / 12.8);
+    h.metrics.batchMs = 12.8; // now as predicted: the factor only drifts back slowly
+    const wider = loadModelPool(
+      [
+        "apiVersion: tritonscale.dev/v1alpha1",
+        "kind: ModelPool",
+        "metadata: { name: yolo-detect, namespace: vision }",
+        "spec:",
+        "  models: [{ name: yolov8s, template: yolov8-onnx, imageSize: 640, classes: 80, profile: { linear: { a: 4, b: 2.2 } } }]",
+        "  slo: { latencyP99Ms: 85 }",
+        "  scaling: { minReplicas: 1, maxReplicas: 20, syncPeriod: 15s }",
+      ].join("\n"),
+      "pool.yaml",
+    );
+    h.loop.setPool(REF, wider);
+    await h.clock.advance(0);
+    await h.loop.stop();
+    expect(h.sink.decisions.at(-1)!.capacityPerReplica.yolov8s).to.be.below(1000 / 12.8);
+  });
+
   it("with the pool's own profile and the real capacity search, names the corrected profile", async () => {
     const h = loopWith({});
     h.metrics.batchMs = 16;
