@@ -447,7 +447,7 @@ export class ControlLoop {
         ...(signals.computeMsPerBatch ? { computeMsPerBatch: signals.computeMsPerBatch } : {}),
         ...(signals.batchSize ? { batchSize: signals.batchSize } : {}),
         executedBatches: batches,
-        ...(perReplica === undefined ? {} : { ratePerReplica: perReplica }),
+        ...(perReplica === undefined ? {} : { ratePerReplica: perReplica, readyReplicas: ready }),
       },
       model,
       policy.spec.scaling.staleAfterSeconds,

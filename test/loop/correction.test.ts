@@ -280,6 +280,33 @@ describe("profile correction: κ, what the counters show of a profile", () => {
     expect(withKappa.state.factor).to.be.closeTo(1, 0.03);
   });
 
+  describe("κ is simulated again only when the load or the factor moved", () => {
+    const first = observeCorrection(
+      INITIAL_CORRECTION,
+      seen(10, 2, { ratePerReplica: 200, readyReplicas: 3 }),
+      LINEAR,
+      STALE_AFTER,
+    ).state;
+    const rows = [
+      { name: "rate 2% higher: reused", extra: { ratePerReplica: 204 }, reused: true },
+      { name: "rate 10% higher: simulated", extra: { ratePerReplica: 220 }, reused: false },
+      { name: "another replica ready: simulated", extra: { readyReplicas: 4 }, reused: false },
+    ];
+    for (const r of rows) {
+      it(r.name, () => {
+        // A factor held where κ was simulated, so only the load differs.
+        const state = { ...first, factor: first.kappa!.factor };
+        const next = observeCorrection(
+          state,
+          seen(10, 2, { ratePerReplica: 200, readyReplicas: 3, ...r.extra }),
+          LINEAR,
+          STALE_AFTER,
+        ).state;
+        expect(next.kappa === first.kappa).to.equal(r.reused);
+      });
+    }
+  });
+
   it("κ of batches that are all the same size is 1; of varied ones, above 1", () => {
     // At light load every batch is one request: nothing to weigh.
     expect(batchTimeSpread(batcher(1), LINEAR.profile, 1, 5000)).to.be.closeTo(1, 0.01);
