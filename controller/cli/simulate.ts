@@ -3,7 +3,9 @@ import { InputError } from "../diagnostics/problem.js";
 import { isScalerName, scalers } from "../scaling/registry.js";
 import { type Comparison, type ComparisonRow, compare } from "../simulate/compare.js";
 import type { TimelineRow } from "../simulate/engine.js";
+import { type ChosenProfile, chooseProfile } from "../simulate/pool-profile.js";
 import { DEFAULT_PROFILE_SPEC } from "../simulate/profile.js";
+import { simulatedModel } from "../simulate/setup.js";
 import { parseTraceSpec } from "../simulate/trace.js";
 import { readTraceCsv } from "../simulate/trace-csv.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
@@ -36,7 +38,7 @@ Options:
                          synthetic:KIND:key=value:... e.g. synthetic:poisson:rate=200:duration=1h
   --scaler <names>       comma-separated: ${Object.keys(scalers).join(", ")}, static:N, or all (default: all)
   --profile <spec>       perf_analyzer or Model Analyzer CSV, or linear:a=<ms>,b=<ms>
-                         (default: ${DEFAULT_PROFILE_SPEC})
+                         (default: the model's spec.models[].profile, else ${DEFAULT_PROFILE_SPEC})
   --model <name>         which pool model to simulate (default: the first)
   --seed <n>             random seed (default: 1)
   --timeline <file.csv>  write load, replicas and latency per minute for every run
@@ -82,7 +84,12 @@ export async function runSimulate(
     if (badModel) return badValue(io, "simulate", badModel);
     // Found out before the run, not after it.
     if (values.timeline) assertOutputPath(values.timeline, "file");
-    const profile = await loadProfile(inputs, values.profile ?? DEFAULT_PROFILE_SPEC, limits);
+    const chosen = chooseProfile(
+      policy,
+      simulatedModel(policy, values.model),
+      values.profile === undefined ? undefined : await loadProfile(inputs, values.profile, limits),
+    );
+    const profile = chosen.profile;
     const trace = traceSpec.startsWith("synthetic:")
       ? parseTraceSpec(traceSpec, seed)
       : await readTrace(inputs, traceSpec, seed);
@@ -111,8 +118,8 @@ export async function runSimulate(
     }
     io.stdout.write(
       values.json
-        ? `${JSON.stringify(toJson(result), null, 2)}\n`
-        : formatTable(result, policy.spec.slo.latencyP99Ms),
+        ? `${JSON.stringify(toJson(result, chosen), null, 2)}\n`
+        : formatTable(result, policy.spec.slo.latencyP99Ms, chosen),
     );
     return ExitCode.Ok;
   });
@@ -183,12 +190,17 @@ function csvRow(name: string, r: TimelineRow): string {
 }
 
 /** The `--json` shape: snake_case keys, one object per row. */
-export function toJson(c: Comparison): {
+export function toJson(
+  c: Comparison,
+  chosen?: ChosenProfile,
+): {
   capacity_per_replica: number;
+  profile?: { name: string; origin: string };
   rows: Record<string, number | string>[];
 } {
   return {
     capacity_per_replica: round(c.capacity.requestsPerSecond, 3),
+    ...(chosen ? { profile: { name: chosen.profile.name, origin: chosen.origin } } : {}),
     rows: c.rows.map((r) => ({
       name: r.name,
       requests: r.requests,
@@ -213,7 +225,7 @@ function round(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
-function formatTable(c: Comparison, sloMs: number): string {
+function formatTable(c: Comparison, sloMs: number, chosen: ChosenProfile): string {
   const head = [
     "scaler",
     "requests",
@@ -251,7 +263,7 @@ function formatTable(c: Comparison, sloMs: number): string {
     cells
       .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
       .join("  ");
-  return `per-replica capacity at the SLO: ${c.capacity.requestsPerSecond.toFixed(1)} req/s (p99 ${c.capacity.p99Ms.toFixed(1)} ms, mean batch ${c.capacity.meanBatch.toFixed(2)})\n${[line(head), ...rows.map(line)].join("\n")}\n`;
+  return `per-replica capacity at the SLO: ${c.capacity.requestsPerSecond.toFixed(1)} req/s (p99 ${c.capacity.p99Ms.toFixed(1)} ms, mean batch ${c.capacity.meanBatch.toFixed(2)}) with profile ${chosen.profile.name} from ${chosen.from}\n${[line(head), ...rows.map(line)].join("\n")}\n`;
 }
 
 /** A progress bar on stderr when it is a terminal and the trace is longer than an hour. */

@@ -1,6 +1,7 @@
 import type { Problem } from "../diagnostics/problem.js";
 // The warnings module alone: it loads no Kubernetes object model, so validate starts fast.
 import { poolWarnings } from "../kube/render/warnings.js";
+import { profileWarnings } from "../simulate/pool-profile.js";
 import { INPUT_SIZE_HELP, inputSizeOptions, readModelPool } from "./inputs.js";
 import {
   badValue,
@@ -20,7 +21,8 @@ const HELP = `Usage: tritonscale validate <pool.yaml|->...
 Checks ModelPool files: YAML syntax, apiVersion and kind, unknown fields, types, ranges
 and the rules between fields. Prints one line per valid file and every problem of the
 invalid ones as file:line:col: field: message; then warnings (a valid pool whose pods
-would not find their models, ...) as warning: file:line:col: ... Writes nothing. \`-\` reads standard input.
+would not find their models, a model without a latency profile whose capacity is
+estimated from the default, ...) as warning: file:line:col: ... Writes nothing. \`-\` reads standard input.
 
 Exit code: 0 when every file is valid (warnings or not), 1 when any has a problem (or cannot be read),
 2 for a bad command line.
@@ -49,7 +51,7 @@ export async function runValidate(
       for (const p of r.problems) problems.push(p);
       continue;
     }
-    printWarnings(io, poolWarnings(r.policy));
+    printWarnings(io, [...poolWarnings(r.policy), ...profileWarnings(r.policy)]);
     const { metadata, spec } = r.policy;
     const n = spec.models.length;
     io.stdout.write(

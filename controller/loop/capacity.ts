@@ -1,17 +1,22 @@
 import type { Policy, PolicyModel } from "../policy/index.js";
 import { capacityAtSlo } from "../simulate/capacity.js";
-import { DEFAULT_PROFILE, type LatencyProfile } from "../simulate/profile.js";
+import { chooseProfile } from "../simulate/pool-profile.js";
+import type { LatencyProfile } from "../simulate/profile.js";
 import { batcherSettings, createServiceTime } from "../simulate/setup.js";
 
 /**
  * Per-replica capacity at the SLO for a live pool, computed exactly as `simulate` computes
  * it (simulate/compare.ts): each model's dynamic batcher from the policy, its compute time
  * from a latency profile, and the bisection of simulate/capacity.ts (seed 1, simulate's
- * default). Without a profile of its own a pool uses simulate's documented default,
- * {@link DEFAULT_PROFILE} (`linear:a=4,b=2.2`, an assumed YOLOv8s on a T4).
+ * default). Each model's profile is its own `spec.models[].profile`; without one, simulate's
+ * documented default, DEFAULT_PROFILE (`linear:a=4,b=2.2`, an assumed YOLOv8s on a T4), as
+ * simulate/pool-profile.ts chooses for every command.
  */
 
-/** Where a pool model's latency profile comes from. @default every model: DEFAULT_PROFILE */
+/**
+ * Where a pool model's latency profile comes from.
+ * @default the model's `spec.models[].profile`, else DEFAULT_PROFILE ({@link poolProfileOf})
+ */
 export type ProfileOf = (policy: Policy, model: PolicyModel) => LatencyProfile;
 
 /** The capacity a pool's scaler is created with. */
@@ -27,14 +32,11 @@ export interface PoolCapacity {
   readonly profiles: Readonly<Record<string, string>>;
 }
 
-/** The default: simulate's default profile for every model. */
-export const defaultProfileOf: ProfileOf = () => DEFAULT_PROFILE;
+/** The default: each model's own profile, else simulate's default profile. */
+export const poolProfileOf: ProfileOf = (policy, model) => chooseProfile(policy, model).profile;
 
 /** Computes a pool's capacity per replica at its SLO (pure; a few hundred ms per model). */
-export function poolCapacity(
-  policy: Policy,
-  profileOf: ProfileOf = defaultProfileOf,
-): PoolCapacity {
+export function poolCapacity(policy: Policy, profileOf: ProfileOf = poolProfileOf): PoolCapacity {
   const sloSeconds = policy.spec.slo.latencyP99Ms / 1000;
   const perModel: Record<string, number> = {};
   const profiles: Record<string, string> = {};

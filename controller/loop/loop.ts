@@ -9,8 +9,17 @@ import {
   totalOf,
 } from "../scaling/types.js";
 import { type LoadSignals, SignalWindow } from "../scaling/window.js";
+import { createScaledProfile } from "../simulate/profile.js";
+import { batcherSettings } from "../simulate/setup.js";
 import { nextBoundary } from "./boundaries.js";
-import { type PoolCapacity, type ProfileOf, poolCapacity } from "./capacity.js";
+import { type PoolCapacity, type ProfileOf, poolCapacity, poolProfileOf } from "./capacity.js";
+import {
+  type CorrectionSettings,
+  type CorrectionState,
+  DEFAULT_CORRECTION,
+  INITIAL_CORRECTION,
+  observeCorrection,
+} from "./correction.js";
 import {
   type Clock,
   type ClusterPort,
@@ -30,10 +39,13 @@ import type { ScheduledWake, Scheduler } from "./scheduler.js";
  *    signal is missing: the scaler holds, never scales down.
  * 2. Ask the {@link ClusterPort} for replica counts; replicas the scrape shows still loading
  *    a model count as starting (never idle) where the cluster counted them ready.
- * 3. Call the pool's scaler from the registry (`createScaler`, as `simulate` does), created
- *    with the capacity per replica `simulate` would compute (capacity.ts), with the state
- *    of its last decision.
- * 4. Publish a {@link PoolDecision} to every {@link DecisionSink}; a sink that fails is
+ * 3. Correct the pool's latency profile from the observed compute time per batch
+ *    (correction.ts); when the correction moved a step, recompute the capacity and give
+ *    the pool a new scaler carrying the state over.
+ * 4. Call the pool's scaler from the registry (`createScaler`, as `simulate` does), created
+ *    with the capacity per replica `simulate` would compute (capacity.ts) from the pool's
+ *    profile as corrected, with the state of its last decision.
+ * 5. Publish a {@link PoolDecision} to every {@link DecisionSink}; a sink that fails is
  *    reported and does not stop the others.
  *
  * Between periods the loop wakes at once for {@link ControlLoop.wake}, for the pool's
@@ -81,10 +93,23 @@ export type LoopEvent =
 
 /** How the loop sizes and windows. */
 export interface LoopOptions {
-  /** Latency profile of each pool model. @default simulate's default profile (capacity.ts) */
+  /**
+   * Latency profile of each pool model, before the live correction.
+   * @default the model's spec.models[].profile, else simulate's default (capacity.ts)
+   */
   readonly profileOf?: ProfileOf;
-  /** Capacity of a pool (tests inject one). @default poolCapacity(policy, profileOf), memoized */
-  readonly capacityOf?: (policy: Policy) => PoolCapacity;
+  /**
+   * Capacity of a pool from the profiles as corrected (tests inject one).
+   * @default poolCapacity(policy, profileOf), memoized
+   */
+  readonly capacityOf?: (policy: Policy, profileOf: ProfileOf) => PoolCapacity;
+  /**
+   * The live correction of the profiles from observed compute times (correction.ts), or
+   * false to use the profiles as they are. Pools with several models are not corrected:
+   * the window's compute time per batch mixes their batches.
+   * @default DEFAULT_CORRECTION (0.5×–2×, weight 0.2, 100 batches)
+   */
+  readonly correction?: Partial<CorrectionSettings> | false;
   /**
    * The rate window of a pool, in seconds. @default 4 × syncPeriod: the loop scrapes once a
    * period, so a rate spans four samples, as the rendered recording rules do with
@@ -101,6 +126,8 @@ interface Binding {
   readonly scaler: Scaler;
   readonly capacity: PoolCapacity;
   readonly windowSeconds: number;
+  /** The correction factor the capacity was computed with. */
+  readonly factor: number;
 }
 
 interface PoolRun {
@@ -109,6 +136,7 @@ interface PoolRun {
   /** A changed policy, bound at the next reconcile. */
   next: Policy | undefined;
   window: SignalWindow;
+  correction: CorrectionState;
   hasState: boolean;
   state: unknown;
   last: PoolDecision | undefined;
@@ -140,19 +168,45 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-const capacityMemo = new Map<string, PoolCapacity>();
+/** Capacities per profile source (the pool's own profiles share one across loops). */
+const capacityMemos = new WeakMap<ProfileOf, Map<string, PoolCapacity>>();
 
-/** poolCapacity, memoized on what it depends on (pools sharing a model config share it). */
-function memoCapacity(policy: Policy, profileOf: ProfileOf | undefined): PoolCapacity {
-  if (profileOf !== undefined) return poolCapacity(policy, profileOf);
-  const key = JSON.stringify([policy.spec.slo.latencyP99Ms, policy.spec.models]);
-  let c = capacityMemo.get(key);
+/**
+ * poolCapacity with the profiles of `profileOf` scaled by `factor`, memoized on what it
+ * depends on: pools sharing a model config share it, and a correction wandering between
+ * steps computes each step once.
+ */
+function memoCapacity(policy: Policy, profileOf: ProfileOf, factor: number): PoolCapacity {
+  let memo = capacityMemos.get(profileOf);
+  if (memo === undefined) {
+    memo = new Map();
+    capacityMemos.set(profileOf, memo);
+  }
+  const key = JSON.stringify([policy.spec.slo.latencyP99Ms, policy.spec.models, factor]);
+  let c = memo.get(key);
   if (c === undefined) {
-    c = poolCapacity(policy);
-    if (capacityMemo.size >= 256) capacityMemo.clear();
-    capacityMemo.set(key, c);
+    c = poolCapacity(policy, scaledProfileOf(profileOf, factor));
+    if (memo.size >= 256) memo.clear();
+    memo.set(key, c);
   }
   return c;
+}
+
+/** `profileOf` with every profile scaled by `factor`. */
+function scaledProfileOf(profileOf: ProfileOf, factor: number): ProfileOf {
+  return factor === 1 ? profileOf : (p, m) => createScaledProfile(profileOf(p, m), factor);
+}
+
+/** What the correction compares with: the one model's profile, or none for several. */
+function correctedModel(policy: Policy, profileOf: ProfileOf) {
+  const models = policy.spec.models;
+  if (models.length !== 1) return undefined;
+  const model = models[0]!;
+  const profile = profileOf(policy, model);
+  const batcher = batcherSettings(model);
+  // What the correction is relative to: a change of any of it starts the correction over.
+  const key = JSON.stringify([profile.name, model.profile ?? null, batcher]);
+  return { profile, batcher, key };
 }
 
 /** The control loop over every pool it is given. */
@@ -160,11 +214,16 @@ export class ControlLoop {
   private readonly pools = new Map<string, PoolRun>();
   private stopping = false;
   private readonly onEvent: (event: LoopEvent) => void;
+  private readonly profileOf: ProfileOf;
+  private readonly correction: CorrectionSettings | undefined;
 
   constructor(
     private readonly ports: LoopPorts,
     private readonly options: LoopOptions = {},
   ) {
+    this.profileOf = options.profileOf ?? poolProfileOf;
+    this.correction =
+      options.correction === false ? undefined : { ...DEFAULT_CORRECTION, ...options.correction };
     const told = options.onEvent;
     // A failing listener must not stop a pool's loop.
     this.onEvent = (event) => {
@@ -190,13 +249,14 @@ export class ControlLoop {
       this.wake(ref);
       return true;
     }
-    const binding = this.bind(ref, policy);
+    const binding = this.bind(ref, policy, 1);
     if (binding === undefined) return false;
     const run: PoolRun = {
       ref: { namespace: ref.namespace, name: ref.name },
       binding,
       next: undefined,
       window: new SignalWindow(this.windowSettings(binding)),
+      correction: INITIAL_CORRECTION,
       hasState: false,
       state: undefined,
       last: undefined,
@@ -262,20 +322,23 @@ export class ControlLoop {
     };
   }
 
-  /** Creates what a policy needs; undefined (and an event) when its scaler cannot be made. */
-  private bind(ref: PoolRef, policy: Policy): Binding | undefined {
+  /**
+   * Creates what a policy needs, its profiles scaled by `factor`; undefined (and an event,
+   * unless `quiet`) when its scaler cannot be made.
+   */
+  private bind(ref: PoolRef, policy: Policy, factor: number, quiet = false): Binding | undefined {
     try {
       const capacity = this.options.capacityOf
-        ? this.options.capacityOf(policy)
-        : memoCapacity(policy, this.options.profileOf);
+        ? this.options.capacityOf(policy, scaledProfileOf(this.profileOf, factor))
+        : memoCapacity(policy, this.profileOf, factor);
       const scaler = createScaler(policy.spec.scaling.scaler, policy, {
         capacityPerReplica: capacity.perReplica,
       });
       const windowSeconds =
         this.options.rateWindowSeconds?.(policy) ?? 4 * policy.spec.scaling.syncPeriodSeconds;
-      return { policy, scaler, capacity, windowSeconds };
+      return { policy, scaler, capacity, windowSeconds, factor };
     } catch (e) {
-      this.onEvent({ kind: "pool-rejected", pool: ref, error: message(e) });
+      if (!quiet) this.onEvent({ kind: "pool-rejected", pool: ref, error: message(e) });
       return undefined;
     }
   }
@@ -286,10 +349,16 @@ export class ControlLoop {
    * two new rounds).
    */
   private rebind(run: PoolRun, policy: Policy): void {
-    const binding = this.bind(run.ref, policy);
+    // A correction is relative to the profile it was observed against: a new one starts over.
+    const was = correctedModel(run.binding.policy, this.profileOf);
+    const now = correctedModel(policy, this.profileOf);
+    const sameProfile = was !== undefined && now !== undefined && was.key === now.key;
+    const correction = sameProfile ? run.correction : INITIAL_CORRECTION;
+    const binding = this.bind(run.ref, policy, correction.applied);
     if (binding === undefined) return;
     const old = run.binding;
     run.binding = binding;
+    run.correction = correction;
     if (binding.scaler.name !== old.scaler.name && run.hasState) {
       // Another algorithm's state means nothing to it: start from the last decision.
       run.state = binding.scaler.initialState(
@@ -360,13 +429,50 @@ export class ControlLoop {
     }
   }
 
+  /**
+   * Folds this reconcile's observation into the pool's profile correction; when the applied
+   * factor moved a step, binds the capacity computed with it (a new scaler of the same
+   * algorithm, so the state carries over).
+   */
+  private correct(run: PoolRun, signals: LoadSignals, batches: number, ready: number): void {
+    if (this.correction === undefined) return;
+    const policy = run.binding.policy;
+    const model = correctedModel(policy, this.profileOf);
+    if (model === undefined) return;
+    const rate = signals.arrivalRate?.value;
+    const perReplica = rate !== undefined && ready > 0 ? rate / ready : undefined;
+    const step = observeCorrection(
+      run.correction,
+      {
+        ...(signals.computeMsPerBatch ? { computeMsPerBatch: signals.computeMsPerBatch } : {}),
+        ...(signals.batchSize ? { batchSize: signals.batchSize } : {}),
+        executedBatches: batches,
+        ...(perReplica === undefined ? {} : { ratePerReplica: perReplica, readyReplicas: ready }),
+      },
+      model,
+      policy.spec.scaling.staleAfterSeconds,
+      this.correction,
+    );
+    if (step.state.applied !== run.binding.factor) {
+      const binding = this.bind(run.ref, policy, step.state.applied, true);
+      if (binding === undefined) {
+        // No scaler at that factor (the model would miss the SLO even at light load): keep
+        // the capacity in force rather than stop scaling.
+        run.correction = { ...step.state, applied: run.binding.factor };
+        return;
+      }
+      run.binding = binding;
+    }
+    run.correction = step.state;
+  }
+
   private async reconcile(run: PoolRun): Promise<void> {
     if (run.next !== undefined) {
       const policy = run.next;
       run.next = undefined;
       this.rebind(run, policy);
     }
-    const { policy, scaler, capacity } = run.binding;
+    const { policy } = run.binding;
     const { clock, metrics, cluster } = this.ports;
     const asked = clock.now();
     const [collected, counted] = await Promise.allSettled([
@@ -393,6 +499,7 @@ export class ControlLoop {
       const reading = run.window.read(now);
       signals = reading.signals;
       replicas = countLoadingAsStarting(replicas, reading.loadingReplicas);
+      this.correct(run, signals, reading.executedBatches, totalOf(replicas.ready));
     } else {
       this.onEvent({
         kind: "collect-failed",
@@ -401,6 +508,7 @@ export class ControlLoop {
         error: message(collected.reason),
       });
     }
+    const { scaler, capacity } = run.binding;
     const current: ByCapacity = {
       spot: replicas.ready.spot + replicas.starting.spot + replicas.pending.spot,
       onDemand: replicas.ready.onDemand + replicas.starting.onDemand + replicas.pending.onDemand,
@@ -425,6 +533,7 @@ export class ControlLoop {
       snapshot,
       decision,
       capacityPerReplica: capacity.perModel,
+      ...(this.options.capacityOf ? {} : { profiles: capacity.profiles }),
       previous: run.last?.decision.desired ?? current,
     };
     run.last = published;

@@ -47,8 +47,17 @@ export interface PoolDecision {
   /** What the scaler saw. */
   readonly snapshot: LoadSnapshot;
   readonly decision: ScalingDecision;
-  /** Requests per second one replica sustains at the SLO, per model, as the scaler used it. */
+  /**
+   * Requests per second one replica sustains at the SLO, per model, as the scaler used it
+   * (from the profile after the live correction, loop/correction.ts).
+   */
   readonly capacityPerReplica: Readonly<Record<string, number>>;
+  /**
+   * The latency profile each model's capacity was computed from, with its live correction,
+   * e.g. `linear:a=4,b=2.2 ×1.044`; the default profile's name says it is assumed
+   * (`yolov8s-t4-fp16 (assumed: linear:a=4,b=2.2)`). Absent where a capacity was injected.
+   */
+  readonly profiles?: Readonly<Record<string, string>>;
   /** The desired replicas before this decision (for scale events). */
   readonly previous: ByCapacity;
 }

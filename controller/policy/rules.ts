@@ -220,6 +220,7 @@ function modelRules(c: RuleContext): void {
         prev = size;
       });
     }
+    profileRules(c, m, model?.profile, maxBatch);
     const delayUs = batching?.maxQueueDelayMicroseconds;
     if (delayUs !== undefined && latencyMs !== undefined && delayUs >= latencyMs * 1000) {
       c.report(
@@ -227,6 +228,60 @@ function modelRules(c: RuleContext): void {
         `must be less than the latency SLO, spec.slo.latencyP99Ms ${latencyMs} ms = ${latencyMs * 1000} µs (got ${delayUs})`,
       );
     }
+  });
+}
+
+/**
+ * A model's profile is exactly one of `linear` and `table`; a linear one takes some time
+ * (a + b > 0); a table's batch sizes are strictly increasing and within the batches the
+ * model executes (maxBatchSize, or 1 when it is 0).
+ */
+function profileRules(
+  c: RuleContext,
+  m: string,
+  profile: Checked<ModelPoolDocument["spec"]["models"][number]["profile"]>,
+  maxBatch: number | undefined,
+): void {
+  if (profile === undefined) return;
+  const at = `${m}.profile`;
+  const hasLinear = profile.linear !== undefined || c.invalid(`${at}.linear`);
+  const hasTable = profile.table !== undefined || c.invalid(`${at}.table`);
+  if (hasLinear && hasTable) {
+    c.reportAtKey(
+      `${at}.table`,
+      `give either linear or table${c.lineOf(`${at}.linear`)}, not both: a profile is one of them`,
+    );
+  } else if (!hasLinear && !hasTable) {
+    c.reportAtKey(
+      at,
+      "needs linear: { a: <ms>, b: <ms> } (a batch of n computes in a + b·n ms) or table: [{ batch: <n>, ms: <ms> }, ...] (measured; tritonscale tune --write fills it)",
+    );
+  }
+  const a = profile.linear?.a;
+  const b = profile.linear?.b;
+  if (a !== undefined && b !== undefined && a + b <= 0) {
+    c.report(`${at}.linear.b`, "a + b must be > 0: a batch cannot take no time (got a = 0, b = 0)");
+  }
+  const limit = maxBatch === undefined ? undefined : Math.max(1, maxBatch);
+  let prev: number | undefined;
+  (profile.table ?? []).forEach((row, k) => {
+    const batch = row?.batch;
+    if (batch === undefined) return;
+    const path = `${at}.table[${k}].batch`;
+    if (limit !== undefined && batch > limit) {
+      c.report(
+        path,
+        maxBatch === 0
+          ? `must be 1: ${c.ref(`${m}.maxBatchSize`, maxBatch, "maxBatchSize")} means batches of 1 (got ${batch})`
+          : `must be <= ${c.ref(`${m}.maxBatchSize`, maxBatch, "maxBatchSize")}, the largest batch the model executes (got ${batch})`,
+      );
+    } else if (prev !== undefined && batch <= prev) {
+      c.report(
+        path,
+        `must be greater than the batch before it (${prev}): table batch sizes are strictly increasing (got ${batch})`,
+      );
+    }
+    prev = batch;
   });
 }
 

@@ -287,6 +287,81 @@ export const batchingSchema = Type.Object(
   },
 );
 
+/** Largest compute time a profile may give, in milliseconds (10 minutes): beyond it, a typo. */
+export const PROFILE_MAX_MS = 600_000;
+
+/** `spec.models[].profile.linear`: a batch of n takes a + b·n milliseconds. */
+export const linearProfileSchema = Type.Object(
+  {
+    a: Type.Number({
+      minimum: 0,
+      maximum: PROFILE_MAX_MS,
+      description:
+        "Milliseconds of one batch whatever its size (launch, copies), e.g. 4. a + b must be > 0. Required.",
+    }),
+    b: Type.Number({
+      minimum: 0,
+      maximum: PROFILE_MAX_MS,
+      description:
+        "Milliseconds each request adds to its batch, e.g. 2.2 (0 for a constant time). Required.",
+    }),
+  },
+  {
+    ...strict,
+    description:
+      "A linear profile: a batch of n requests computes in a + b·n ms, the same meaning as the command line's --profile linear:a=<ms>,b=<ms>.",
+  },
+);
+
+/** One row of `spec.models[].profile.table`: a batch size and its compute time. */
+export const profilePointSchema = Type.Object(
+  {
+    batch: Type.Integer({
+      minimum: 1,
+      maximum: 1024,
+      description:
+        "Batch size measured, at most the model's maxBatchSize (1 when maxBatchSize is 0); strictly increasing down the table. Required.",
+    }),
+    ms: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: PROFILE_MAX_MS,
+      description:
+        "Milliseconds one model instance computes a batch of that size (Triton's compute input + infer + output). Required.",
+    }),
+  },
+  { ...strict, description: "A measured batch size and its compute time." },
+);
+
+/** `spec.models[].profile`: the model's latency profile, what its capacity at the SLO is computed from. */
+export const profileSchema = Type.Object(
+  {
+    linear: Type.Optional(linearProfileSchema),
+    table: Type.Optional(
+      Type.Array(profilePointSchema, {
+        minItems: 1,
+        maxItems: 1024,
+        description:
+          "A measured profile: batch sizes with their compute times, linear between rows and beyond them (one row: time proportional to the batch size). tritonscale tune --write fills it from a perf_analyzer or Model Analyzer CSV.",
+      }),
+    ),
+    source: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 256,
+        pattern: "^[^\\n\\r]*$",
+        "x-valid": 'one line of text such as "perf_analyzer:perf.csv"',
+        description:
+          "Where the profile comes from, for people and reports (tune --write writes the --profile it read). Optional.",
+      }),
+    ),
+  },
+  {
+    ...strict,
+    description:
+      "How long one model instance computes a batch of n requests: exactly one of linear or table. The per-replica capacity at the SLO that the tritonscale scaler divides demand by is computed from it (as simulate does); live, the controller corrects it from the observed compute time per batch (between 0.5× and 2×). Optional: without it, the documented default linear a=4, b=2.2 (an assumed YOLOv8s fp16 on a T4) is used, and validate warns.",
+  },
+);
+
 /** One entry of `spec.models`: a detector served by every replica of the pool. */
 export const modelSchema = Type.Object(
   {
@@ -333,6 +408,7 @@ export const modelSchema = Type.Object(
       }),
     ),
     batching: Type.Optional(batchingSchema),
+    profile: Type.Optional(profileSchema),
     instances: withDefault(
       1,
       Type.Integer({

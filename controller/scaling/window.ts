@@ -111,6 +111,12 @@ export interface WindowReading {
   readonly loadingReplicas: number;
   /** Replicas of the latest round whose scrape failed. */
   readonly unreachableReplicas: number;
+  /**
+   * Batches the detectors executed over the window (Σ Δexec_count, the denominator of
+   * `batchSize`): how much evidence `computeMsPerBatch` and `batchSize` rest on. 0 when the
+   * window has no pair of samples.
+   */
+  readonly executedBatches: number;
 }
 
 /** A counter of {@link ModelCounters} read from one sample. */
@@ -256,7 +262,9 @@ export class SignalWindow {
     const latestT = this.rounds.at(-1)?.t;
     const now = latestT !== undefined && latestT > at ? latestT : at;
     const latest = this.rounds.at(-1);
-    if (latest === undefined) return { signals: {}, loadingReplicas: 0, unreachableReplicas: 0 };
+    if (latest === undefined) {
+      return { signals: {}, loadingReplicas: 0, unreachableReplicas: 0, executedBatches: 0 };
+    }
     const first = this.rounds[0]!;
     const span = latest.t - first.t;
     const out: { -readonly [K in keyof LoadSignals]: LoadSignals[K] } = {};
@@ -309,7 +317,12 @@ export class SignalWindow {
     if (gpuN > 0) out.gpuUtilization = replicaSignal(gpuSum / gpuN);
 
     if (span <= 0) {
-      return { signals: out, loadingReplicas: loading, unreachableReplicas: unreachable };
+      return {
+        signals: out,
+        loadingReplicas: loading,
+        unreachableReplicas: unreachable,
+        executedBatches: 0,
+      };
     }
 
     // Counters over the window, per series.
@@ -376,6 +389,11 @@ export class SignalWindow {
       out.computeMsPerBatch = replicaSignal(compute / computeRequests / 1000);
     }
     if (executed > 0) out.batchSize = replicaSignal(inferred / executed);
-    return { signals: out, loadingReplicas: loading, unreachableReplicas: unreachable };
+    return {
+      signals: out,
+      loadingReplicas: loading,
+      unreachableReplicas: unreachable,
+      executedBatches: executed,
+    };
   }
 }

@@ -54,7 +54,17 @@ export interface LatencyProfile {
   readonly maxBatch?: number;
   /** How the profile was derived, for reports. */
   readonly description?: string;
+  /**
+   * What the profile is made of, when it is a line or measured points (what a pool's
+   * `spec.models[].profile` stores; `tune --write` writes it).
+   */
+  readonly definition?: ProfileDefinition;
 }
+
+/** The data of a linear or a measured profile. */
+export type ProfileDefinition =
+  | { readonly kind: "linear"; readonly a: number; readonly b: number }
+  | { readonly kind: "points"; readonly points: readonly ProfilePoint[] };
 
 /** One measured point: a batch size and its compute time. */
 export interface ProfilePoint {
@@ -93,12 +103,14 @@ class LinearProfile implements LatencyProfile {
   readonly name: string;
   readonly maxBatch?: number;
   readonly description: string;
+  readonly definition: ProfileDefinition;
   private readonly a: number;
   private readonly b: number;
 
   constructor(a: number, b: number, name: string, maxBatch: number | undefined, desc: string) {
     this.a = a;
     this.b = b;
+    this.definition = { kind: "linear", a, b };
     this.name = name;
     if (maxBatch !== undefined) this.maxBatch = maxBatch;
     this.description = desc;
@@ -142,6 +154,7 @@ class PiecewiseProfile implements LatencyProfile {
   readonly name: string;
   readonly maxBatch?: number;
   readonly description: string;
+  readonly definition: ProfileDefinition;
   private readonly xs: Float64Array;
   private readonly ys: Float64Array;
   /** computeMs for whole batch sizes 0..table.length-1. */
@@ -155,6 +168,7 @@ class PiecewiseProfile implements LatencyProfile {
   ) {
     this.xs = Float64Array.from(points, (p) => p.batch);
     this.ys = Float64Array.from(points, (p) => p.ms);
+    this.definition = { kind: "points", points: points.map((p) => ({ batch: p.batch, ms: p.ms })) };
     this.name = name;
     if (maxBatch !== undefined) this.maxBatch = maxBatch;
     this.description = desc;
@@ -733,4 +747,24 @@ export function parseProfile(
     ],
     `invalid profile ${file}`,
   );
+}
+
+/**
+ * `profile` with every compute time multiplied by `factor` (the live correction of
+ * loop/correction.ts): named `<name> ×<factor>`, same maximum batch.
+ *
+ * @throws RangeError when factor is not a positive finite number.
+ */
+export function createScaledProfile(profile: LatencyProfile, factor: number): LatencyProfile {
+  if (!(Number.isFinite(factor) && factor > 0)) {
+    throw new RangeError(`a profile scale must be a positive finite number. Received: ${factor}`);
+  }
+  if (factor === 1) return profile;
+  const shown = Number(factor.toFixed(3));
+  return {
+    name: `${profile.name} ×${shown}`,
+    computeMs: (batch: number) => profile.computeMs(batch) * factor,
+    ...(profile.maxBatch === undefined ? {} : { maxBatch: profile.maxBatch }),
+    description: `${profile.description ?? profile.name}, times ${shown} (corrected from observed compute times)`,
+  };
 }

@@ -26,11 +26,16 @@ describe("tritonscale validate", () => {
     expect(r.out).to.equal(
       `ok: ${a}: ModelPool vision/yolo-detect, 1 model\nok: ${b}: ModelPool vision/yolo-fleet, 2 models\n`,
     );
-    // The examples ship no model files: a warning per model says where to put them.
-    expect(r.err.split("\n").filter(Boolean)).to.have.length(3);
-    for (const line of r.err.split("\n").filter(Boolean)) {
+    // The examples ship no model files and no profiles: per model, one warning says where
+    // to put the file, one that its capacity is estimated from the default profile.
+    const lines = r.err.split("\n").filter(Boolean);
+    expect(lines).to.have.length(6);
+    expect(lines.filter((l) => / names no modelFile/.test(l))).to.have.length(3);
+    const noProfile = lines.filter((l) => / has no profile: /.test(l));
+    expect(noProfile).to.have.length(3);
+    for (const line of noProfile) {
       expect(line).to.match(
-        /^warning: .*examples\/.*\.yaml:\d+:\d+: spec\.models\[\d\]: model "[^"]+" names no modelFile/,
+        /^warning: .*examples\/.*\.yaml:\d+:\d+: spec\.models\[\d\]: model "[^"]+" has no profile: its capacity per replica at the SLO is estimated from the default profile linear:a=4,b=2\.2/,
       );
     }
   });

@@ -64,7 +64,7 @@ describe("tritonscale simulate", () => {
         const r = await runCaptured(runSimulate, argv);
         expect(r.code, r.err).to.equal(0);
         const out = JSON.parse(r.out) as JsonOutput;
-        expect(Object.keys(out).sort()).to.deep.equal(["capacity_per_replica", "rows"]);
+        expect(Object.keys(out).sort()).to.deep.equal(["capacity_per_replica", "profile", "rows"]);
         expect(out.capacity_per_replica).to.be.above(0);
         expect(out.rows.map((x) => x.name)).to.deep.equal(c.rows);
         for (const row of out.rows) {
@@ -262,10 +262,10 @@ describe("tritonscale tune", () => {
         err: /--write needs --pool/,
       },
       {
-        name: "no --profile: exit 2",
-        argv: ["--slo-p99", "85"],
+        name: "neither --slo-p99 nor --pool: exit 2",
+        argv: ["--profile", "linear:a=4,b=2.2"],
         code: 2,
-        err: /needs --profile/,
+        err: /needs --slo-p99 or --pool/,
       },
       {
         name: "an SLO that is not a positive number: exit 2",
