@@ -138,10 +138,7 @@ export class PoolPods implements ClusterPort {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly restarters: ((err: unknown) => void)[] = [];
 
-  constructor(
-    kc: KubeConfig,
-    options: PodWatchOptions = {},
-  ) {
+  constructor(kc: KubeConfig, options: PodWatchOptions = {}) {
     const api = kc.makeApiClient(CoreV1Api);
     const labelSelector = POOL_LABEL;
     const namespaces = options.namespaces?.length ? options.namespaces : [undefined];
