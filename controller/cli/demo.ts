@@ -25,7 +25,7 @@ export const DEFAULT_DEMO_POOL = join(packageRoot, "examples", "yolov8-pool.yaml
  * The trace `demo` plays unless told otherwise: a 2 h day-shaped cycle, from a trough of
  * a few requests per second to a peak of 1,200 req/s after an hour and back, played over
  * and over. At the default speed a cycle takes 2 wall minutes: the example pool scales
- * up from 1 to 5 replicas and back down.
+ * up from 1 to 4 replicas and back down.
  */
 export const DEFAULT_DEMO_TRACE = "synthetic:diurnal:mean=300:peakToMean=4:period=2h";
 
