@@ -188,7 +188,11 @@ export async function runDemo(
         },
       });
     } catch (e) {
-      io.stderr.write(`tritonscale demo: ${(e as Error).message}\n`);
+      const text = (e as Error).message;
+      const hint = /EADDRINUSE/.test(text)
+        ? " (a port given with --metrics-port, --health-port or --grpc-port is taken; 0 picks a free one)"
+        : "";
+      io.stderr.write(`tritonscale demo: cannot serve: ${text}${hint}\n`);
       return ExitCode.Problems;
     }
     const wallStart = performance.now();

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { expect } from "chai";
 import { formatClock, parseDemoDuration, runDemo } from "../../controller/cli/demo.js";
@@ -64,6 +65,21 @@ describe("demo: command line", () => {
       expect(r.err).to.match(row.message);
     });
   }
+
+  it("exits 1 for a taken port, naming the options", async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", () => r()));
+    const port = String((taken.address() as { port: number }).port);
+    try {
+      const r = await runCaptured(runDemo, ["--metrics-port", port, "--duration", "1m"]);
+      expect(r.code).to.equal(ExitCode.Problems);
+      expect(r.err).to.match(
+        /cannot serve: .*EADDRINUSE.*--metrics-port, --health-port or --grpc-port is taken/,
+      );
+    } finally {
+      taken.close();
+    }
+  });
 
   it("--help says the duration is simulated time", async () => {
     const r = await runCaptured(runDemo, ["--help"]);
