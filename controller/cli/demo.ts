@@ -44,6 +44,10 @@ as KEDA would, and printed as it is taken:
 
   +00:42:15  desired spot 0 on-demand 4  ready/starting 3/1  902.1 req/s  scale-up: ...
 
+(simulated time since the start; desired replicas by capacity type; replicas ready and
+starting, waiting for a node included; the arrival rate the loop measured; the class of
+the decision and the scaler's reason.)
+
 Stops on Ctrl-C (SIGINT), SIGTERM or after --duration, then prints a summary.
 
 Options:
