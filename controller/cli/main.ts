@@ -36,6 +36,10 @@ const COMMANDS = {
     load: async (): Promise<Run> => (await import("./tune.js")).runTune,
     summary: "choose batching settings that maximise throughput per GPU within the SLO",
   },
+  demo: {
+    load: async (): Promise<Run> => (await import("./demo.js")).runDemo,
+    summary: "run the controller on a simulated cluster, no Kubernetes needed",
+  },
 } satisfies Record<string, { load: () => Promise<Run>; summary: string }>;
 
 /** How the words that are options, not commands, are written. */

@@ -126,7 +126,7 @@ export async function runSimulate(
 }
 
 /** A CSV trace, streamed from its file (or standard input), never held whole. */
-async function readTrace(inputs: CommandInputs, path: string, seed: number) {
+export async function readTrace(inputs: CommandInputs, path: string, seed: number) {
   const opened = await inputs.openStream(path, "a CSV trace");
   if (!opened.ok) throw new InputError(opened.problems);
   return readTraceCsv(opened.chunks, opened.file, seed);

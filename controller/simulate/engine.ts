@@ -1,9 +1,9 @@
-import type { ReplicaScrape } from "../scaling/samples.js";
-import type { ByCapacity, Scaler } from "../scaling/types.js";
+import type { PoolScrape, ReplicaScrape } from "../scaling/samples.js";
+import type { ByCapacity, ReplicaCounts, Scaler } from "../scaling/types.js";
 import type { ArrivalSource } from "./arrivals.js";
 import { Cluster, type ClusterSettings } from "./cluster.js";
 import { Pipeline, type PipelineSettings } from "./observe.js";
-import type { BatcherSettings, CompletionSink, ServiceTime } from "./replica.js";
+import type { BatcherSettings, CompletionSink, Replica, ServiceTime } from "./replica.js";
 import type { Rng } from "./rng.js";
 
 /**
@@ -116,113 +116,233 @@ export const DEFAULT_START_EPOCH = Date.UTC(2026, 0, 5) / 1000;
 
 /** Runs one simulation to the end of the arrivals (then lets queued requests finish). */
 export function simulate(input: SimulationInput): SimulationResult {
-  const step = input.stepSeconds ?? 1;
-  const epoch = input.startEpochSeconds ?? DEFAULT_START_EPOCH;
-  const frontTimeout = input.frontTimeoutSeconds ?? 30;
-  const slo = input.sloSeconds;
-  const hist = input.histogram();
-  let intervalHist = input.timeline ? input.histogram() : undefined;
-  let served = 0;
-  let withinSlo = 0;
-  const sink: CompletionSink = {
-    complete(latency: number): void {
-      served++;
-      if (latency <= slo) withinSlo++;
-      const ms = latency * 1000;
-      hist.record(ms);
-      if (intervalHist) intervalHist.record(ms);
-    },
-  };
+  const run = new SimulationRun(input);
+  run.advanceTo(input.arrivals.durationSeconds);
+  return run.finish();
+}
 
-  // Requests waiting at the front (no ready replica yet), and retries from reclaimed pods.
-  let frontOrigins = new Float64Array(1024);
-  let frontHead = 0;
-  let frontTail = 0;
-  let failed = 0;
-  const pushFront = (origin: number): void => {
-    if (frontTail === frontOrigins.length) {
-      const live = frontOrigins.subarray(frontHead, frontTail);
-      const grown = new Float64Array(Math.max(1024, live.length * 2));
-      grown.set(live);
-      frontOrigins = grown;
-      frontTail = live.length;
-      frontHead = 0;
+/**
+ * Who decides the replica count of a {@link SimulationRun}: the engine's own
+ * {@link Control}, run at its period as `simulate` does, or the caller, who calls
+ * {@link SimulationRun.reconcile} (the live loop's actuator in `demo`).
+ */
+export type RunControl =
+  | Control
+  | {
+      readonly kind: "external";
+      /** Replicas ready at time 0. */
+      readonly initial: ByCapacity;
+    };
+
+/** What a step-able run needs: {@link SimulationInput}, with its control open to the caller. */
+export interface RunInput extends Omit<SimulationInput, "control" | "pipeline"> {
+  readonly control: RunControl;
+  /**
+   * The engine's own metrics pipeline, which its scaler control reads (required then);
+   * without it nothing is scraped unless the caller asks ({@link SimulationRun.scrape}).
+   */
+  readonly pipeline?: PipelineSettings;
+  /**
+   * The `model` label of the replicas' series (the pool model's name, so that a live
+   * loop's window finds them). @default "model"
+   */
+  readonly modelName?: string;
+}
+
+/**
+ * One simulation that moves when told: {@link advanceTo} runs whole steps up to a time,
+ * and between steps the caller may read the cluster ({@link replicaCounts}), scrape the
+ * replicas' Triton counters ({@link scrape}) and, with an external control, set the
+ * desired replicas ({@link reconcile}). `simulate` is this run advanced to the end of its
+ * arrivals in one call, so a run advanced in any chunks, or driven from outside with the
+ * same decisions at the same times, gives the same result (test/simulate/step.test.ts).
+ * The arrivals may be endless (`durationSeconds` Infinity): then the run lasts as long as
+ * it is advanced.
+ */
+export class SimulationRun {
+  /** Simulated seconds reached: every step before this time has run. */
+  private now = 0;
+  private readonly step: number;
+  private readonly epoch: number;
+  private readonly frontTimeout: number;
+  private readonly duration: number;
+  private readonly hist: LatencyRecorder;
+  private intervalHist: LatencyRecorder | undefined;
+  private served = 0;
+  private withinSlo = 0;
+  /** Requests waiting at the front (no ready replica yet), and retries from reclaimed pods. */
+  private frontOrigins = new Float64Array(1024);
+  private frontHead = 0;
+  private frontTail = 0;
+  private failed = 0;
+  private readonly cluster: Cluster;
+  private readonly pipeline: Pipeline | undefined;
+  private scalerState: unknown;
+  private lastReason = "";
+  private desired = 0;
+  private readonly period: number;
+  private arrivals = 0;
+  private rr = 0;
+  private readonly buf = new Float64Array(CHUNK);
+  private readonly ready: Replica[];
+  private readonly gpuPrev = new WeakMap<object, { busy: number; t: number }>();
+  private readonly replicaIds = new WeakMap<object, string>();
+  private nextReplicaId = 1;
+  private readonly modelName: string;
+  private readonly scrapeEvery: number;
+  private nextScrape: number;
+  private nextControl: number;
+  private nextRow: number;
+  private rowArrivals = 0;
+  private rowServed = 0;
+  private rowRejected = 0;
+  private rowFailed = 0;
+  private progressAt = 0;
+  private finished = false;
+
+  constructor(private readonly input: RunInput) {
+    this.step = input.stepSeconds ?? 1;
+    this.epoch = input.startEpochSeconds ?? DEFAULT_START_EPOCH;
+    this.frontTimeout = input.frontTimeoutSeconds ?? 30;
+    this.duration = input.arrivals.durationSeconds;
+    this.modelName = input.modelName ?? SIMULATED_MODEL;
+    this.hist = input.histogram();
+    this.intervalHist = input.timeline ? input.histogram() : undefined;
+    const slo = input.sloSeconds;
+    const sink: CompletionSink = {
+      complete: (latency: number): void => {
+        this.served++;
+        if (latency <= slo) this.withinSlo++;
+        const ms = latency * 1000;
+        this.hist.record(ms);
+        if (this.intervalHist) this.intervalHist.record(ms);
+      },
+    };
+    this.cluster = new Cluster(
+      input.cluster,
+      input.batcher,
+      input.service,
+      sink,
+      input.random,
+      (origins, count) => {
+        for (let i = 0; i < count; i++) this.pushFront(origins[i]!);
+      },
+    );
+    this.ready = this.cluster.ready;
+    this.pipeline = input.pipeline ? new Pipeline(input.pipeline) : undefined;
+    const control = input.control;
+    if (control.kind === "scaler" && this.pipeline === undefined) {
+      throw new Error("a simulation run with a scaler control needs a metrics pipeline");
     }
-    frontOrigins[frontTail++] = origin;
-  };
-
-  const cluster = new Cluster(
-    input.cluster,
-    input.batcher,
-    input.service,
-    sink,
-    input.random,
-    (origins, count) => {
-      for (let i = 0; i < count; i++) pushFront(origins[i]!);
-    },
-  );
-  const pipeline = new Pipeline(input.pipeline);
-  const control = input.control;
-  let scalerState: unknown;
-  let reason = "";
-  let desired = 0;
-  if (control.kind === "scaler") {
-    scalerState = control.scaler.initialState(control.initial);
-    cluster.startReady(0, control.initial.spot, "spot");
-    cluster.startReady(0, control.initial.onDemand, "onDemand");
-    desired = control.initial.spot + control.initial.onDemand;
-  } else {
-    desired = control.replicasAt(0);
-    cluster.startReady(0, desired, input.scheduleCapacity ?? "onDemand");
+    if (control.kind === "scaler" || control.kind === "external") {
+      if (control.kind === "scaler")
+        this.scalerState = control.scaler.initialState(control.initial);
+      this.cluster.startReady(0, control.initial.spot, "spot");
+      this.cluster.startReady(0, control.initial.onDemand, "onDemand");
+      this.desired = control.initial.spot + control.initial.onDemand;
+    } else {
+      this.desired = control.replicasAt(0);
+      this.cluster.startReady(0, this.desired, input.scheduleCapacity ?? "onDemand");
+    }
+    this.period =
+      control.kind === "scaler"
+        ? control.scaler.periodSeconds
+        : control.kind === "schedule"
+          ? control.periodSeconds
+          : Number.POSITIVE_INFINITY;
+    this.nextControl = this.period;
+    this.scrapeEvery = input.pipeline?.scrapeIntervalSeconds ?? Number.POSITIVE_INFINITY;
+    this.nextScrape = this.scrapeEvery;
+    this.nextRow = input.timeline ? input.timeline.intervalSeconds : Number.POSITIVE_INFINITY;
   }
-  const period = control.kind === "scaler" ? control.scaler.periodSeconds : control.periodSeconds;
 
-  let arrivals = 0;
-  let rr = 0;
-  const buf = new Float64Array(CHUNK);
-  const ready = cluster.ready;
-  const route = (enqueueAt: number, origin: number): void => {
-    const n = ready.length;
-    if (n === 0) {
-      pushFront(origin);
-      return;
+  /** Simulated seconds since the start of the trace that the run has reached. */
+  get time(): number {
+    return this.now;
+  }
+
+  /** Whether the arrivals are over (a finite trace advanced to its end). */
+  get ended(): boolean {
+    return this.now >= this.duration;
+  }
+
+  /** Requests that arrived so far. */
+  get requests(): number {
+    return this.arrivals;
+  }
+
+  /**
+   * Runs every whole step that ends at or before `until` (simulated seconds), and no
+   * further than the end of the arrivals. A time inside a step stops before that step.
+   */
+  advanceTo(until: number): void {
+    if (this.finished) throw new Error("the simulation run is finished");
+    while (this.now < this.duration) {
+      const tNext = Math.min(this.now + this.step, this.duration);
+      if (tNext > until) return;
+      this.runStep(tNext);
     }
-    if (rr >= n) rr = 0;
-    ready[rr++]!.enqueue(enqueueAt, origin);
-  };
+  }
 
-  // One scrape round: each serving replica's Triton series (a draining one still answers
-  // its queue; its GPU is no longer the pool's, as the HPA averages Ready pods only), and
-  // the front door (see observe.ts).
-  const gpuPrev = new WeakMap<object, { busy: number; t: number }>();
-  const replicaIds = new WeakMap<object, string>();
-  let nextReplicaId = 1;
-  const scrape = (t: number): void => {
-    const readySet = new Set<object>(ready);
+  /**
+   * Sets the desired replicas now (an external control's actuation, as KEDA and the HPA
+   * would apply a decision): the next step starts with the cluster reconciling to them.
+   * `reason` is kept for the timeline.
+   */
+  reconcile(target: ByCapacity, reason = ""): void {
+    if (this.input.control.kind !== "external") {
+      throw new Error(`this simulation run is controlled by its own ${this.input.control.kind}`);
+    }
+    this.lastReason = reason;
+    this.desired = target.spot + target.onDemand;
+    this.cluster.reconcile(this.now, target);
+  }
+
+  /** Replicas by lifecycle and capacity type now, as the cluster counts them. */
+  replicaCounts(): ReplicaCounts {
+    const c = this.cluster;
+    return {
+      ready: c.count("ready"),
+      starting: c.count("starting"),
+      pending: c.count("pending"),
+      oldestPendingSpotSeconds: c.oldestPendingSpotSeconds(this.now),
+    };
+  }
+
+  /**
+   * One scrape round now: each serving replica's Triton series (a draining one still
+   * answers its queue; its GPU is no longer the pool's, as the HPA averages Ready pods
+   * only), and the front door (see observe.ts). Times are simulated seconds plus
+   * `offset` (e.g. the clock time of the run's start, for a live loop). GPU utilization
+   * is over the time since the previous round, so one reader should scrape a run.
+   */
+  scrape(offset = 0): PoolScrape {
+    const t = this.now;
+    const readySet = new Set<object>(this.ready);
     const replicas: ReplicaScrape[] = [];
-    for (const r of cluster.serving) {
-      let id = replicaIds.get(r);
+    for (const r of this.cluster.serving) {
+      let id = this.replicaIds.get(r);
       if (id === undefined) {
-        id = `replica-${nextReplicaId++}`;
-        replicaIds.set(r, id);
+        id = `replica-${this.nextReplicaId++}`;
+        this.replicaIds.set(r, id);
       }
       let gpuUtilization: number | undefined;
       if (readySet.has(r)) {
         const busy = r.busySecondsUpTo(t);
-        const prev = gpuPrev.get(r);
+        const prev = this.gpuPrev.get(r);
         // Busy time of all instances; the GPU reads 100% whenever any of them computes.
         if (prev && t > prev.t) gpuUtilization = Math.min(1, (busy - prev.busy) / (t - prev.t));
-        gpuPrev.set(r, { busy, t });
+        this.gpuPrev.set(r, { busy, t });
       }
       const c = r.counters;
       replicas.push({
         replica: id,
-        t,
+        t: t + offset,
         phase: "ready",
         ...(gpuUtilization === undefined ? {} : { gpuUtilization }),
         models: [
           {
-            model: SIMULATED_MODEL,
+            model: this.modelName,
             version: "1",
             counters: {
               requestSuccess: c.completed,
@@ -238,136 +358,175 @@ export function simulate(input: SimulationInput): SimulationResult {
         ],
       });
     }
-    pipeline.record({ t, replicas, front: { arrivals, pending: frontTail - frontHead } });
-  };
+    return {
+      t: t + offset,
+      replicas,
+      front: { arrivals: this.arrivals, pending: this.frontTail - this.frontHead },
+    };
+  }
 
-  const duration = input.arrivals.durationSeconds;
-  const scrapeEvery = input.pipeline.scrapeIntervalSeconds;
-  let nextScrape = scrapeEvery;
-  let nextControl = period;
-  const tl = input.timeline;
-  let nextRow = tl ? tl.intervalSeconds : Number.POSITIVE_INFINITY;
-  let rowArrivals = 0;
-  let rowServed = 0;
-  let rowRejected = 0;
-  let rowFailed = 0;
-  let progressAt = 0;
+  /**
+   * Ends the run where it stands: bills up to now, lets queued requests finish, fails the
+   * rest, and returns what it measured. The run cannot be advanced after this.
+   */
+  finish(): SimulationResult {
+    if (this.finished) throw new Error("the simulation run is finished");
+    this.finished = true;
+    const duration = this.now;
+    const cluster = this.cluster;
+    const usage = cluster.usage(duration);
+    for (const r of cluster.serving) {
+      r.advance(Number.POSITIVE_INFINITY);
+      // A reclaimed replica's work after its kill time has nowhere left to go.
+      this.failed += r.evict().count;
+    }
+    this.failed += this.frontTail - this.frontHead;
+    const totals = cluster.totals();
+    const requests = this.arrivals;
+    const hist = this.hist;
+    return {
+      requests,
+      served: this.served,
+      rejected: totals.rejected,
+      failed: this.failed,
+      sloAttainment: requests > 0 ? this.withinSlo / requests : 1,
+      p50Ms: hist.count > 0 ? hist.quantile(0.5) : 0,
+      p95Ms: hist.count > 0 ? hist.quantile(0.95) : 0,
+      p99Ms: hist.count > 0 ? hist.quantile(0.99) : 0,
+      maxMs: hist.count > 0 ? hist.max : 0,
+      meanQueueWaitMs: totals.completed > 0 ? (totals.queueSeconds / totals.completed) * 1000 : 0,
+      gpuHours: (usage.gpuSeconds.spot + usage.gpuSeconds.onDemand) / 3600,
+      spotGpuHours: usage.gpuSeconds.spot / 3600,
+      cost: usage.cost,
+      scaleEvents: cluster.scaleEvents,
+      durationSeconds: duration,
+    };
+  }
 
-  for (let t = 0; t < duration; t += step) {
-    const tNext = Math.min(t + step, duration);
-    if (t >= nextControl) {
-      nextControl += period;
+  private pushFront(origin: number): void {
+    if (this.frontTail === this.frontOrigins.length) {
+      const live = this.frontOrigins.subarray(this.frontHead, this.frontTail);
+      const grown = new Float64Array(Math.max(1024, live.length * 2));
+      grown.set(live);
+      this.frontOrigins = grown;
+      this.frontTail = live.length;
+      this.frontHead = 0;
+    }
+    this.frontOrigins[this.frontTail++] = origin;
+  }
+
+  private route(enqueueAt: number, origin: number): void {
+    const ready = this.ready;
+    const n = ready.length;
+    if (n === 0) {
+      this.pushFront(origin);
+      return;
+    }
+    if (this.rr >= n) this.rr = 0;
+    ready[this.rr++]!.enqueue(enqueueAt, origin);
+  }
+
+  /** One step, [now, tNext): control, lifecycles, the front, arrivals, batching, scrape. */
+  private runStep(tNext: number): void {
+    const t = this.now;
+    const input = this.input;
+    const control = input.control;
+    const cluster = this.cluster;
+    if (t >= this.nextControl) {
+      this.nextControl += this.period;
       let target: ByCapacity;
       if (control.kind === "scaler") {
-        const snap = pipeline.snapshot(t, {
-          ready: cluster.count("ready"),
-          starting: cluster.count("starting"),
-          pending: cluster.count("pending"),
-          oldestPendingSpotSeconds: cluster.oldestPendingSpotSeconds(t),
-        });
-        const d = control.scaler.decide({ ...snap, now: epoch + t }, scalerState);
-        scalerState = d.state;
-        reason = d.reason;
+        const snap = this.pipeline!.snapshot(t, this.replicaCounts());
+        const d = control.scaler.decide({ ...snap, now: this.epoch + t }, this.scalerState);
+        this.scalerState = d.state;
+        this.lastReason = d.reason;
         target = d.desired;
-      } else {
+      } else if (control.kind === "schedule") {
         const n = control.replicasAt(t);
         target =
           input.scheduleCapacity === "spot" ? { spot: n, onDemand: 0 } : { spot: 0, onDemand: n };
+      } else {
+        throw new Error("unreachable: an external control never comes due");
       }
-      desired = target.spot + target.onDemand;
+      this.desired = target.spot + target.onDemand;
       cluster.reconcile(t, target);
     }
     cluster.tick(t);
 
     // The front: retries and requests that waited for a replica.
-    while (frontHead < frontTail) {
-      const origin = frontOrigins[frontHead]!;
-      if (t - origin > frontTimeout) {
-        frontHead++;
-        failed++;
+    const ready = this.ready;
+    while (this.frontHead < this.frontTail) {
+      const origin = this.frontOrigins[this.frontHead]!;
+      if (t - origin > this.frontTimeout) {
+        this.frontHead++;
+        this.failed++;
         continue;
       }
       if (ready.length === 0) break;
-      frontHead++;
-      route(t, origin);
+      this.frontHead++;
+      this.route(t, origin);
     }
-    if (frontHead === frontTail) frontHead = frontTail = 0;
+    if (this.frontHead === this.frontTail) this.frontHead = this.frontTail = 0;
 
+    const buf = this.buf;
     for (;;) {
       const n = input.arrivals.fill(buf, tNext);
-      arrivals += n;
-      for (let i = 0; i < n; i++) route(buf[i]!, buf[i]!);
+      this.arrivals += n;
+      for (let i = 0; i < n; i++) this.route(buf[i]!, buf[i]!);
       if (n < CHUNK) break;
     }
     const serving = cluster.serving;
     for (let i = 0; i < serving.length; i++) serving[i]!.advance(tNext);
+    this.now = tNext;
 
-    if (tNext >= nextScrape) {
-      scrape(tNext);
-      nextScrape += scrapeEvery;
+    if (tNext >= this.nextScrape) {
+      this.pipeline?.record(this.scrape());
+      this.nextScrape += this.scrapeEvery;
     }
-    if (tl && tNext >= nextRow) {
-      const totals = cluster.totals();
-      const usage = cluster.usage(tNext);
-      const r = cluster.count("ready");
-      const starting = cluster.count("starting");
-      const pend = cluster.count("pending");
-      let queued = frontTail - frontHead;
-      for (const rep of serving) queued += rep.queued;
-      tl.write({
-        t: tNext,
-        arrivalsPerSecond: (arrivals - rowArrivals) / tl.intervalSeconds,
-        served: served - rowServed,
-        rejected: totals.rejected - rowRejected,
-        failed: failed - rowFailed,
-        readySpot: r.spot,
-        readyOnDemand: r.onDemand,
-        starting: starting.spot + starting.onDemand,
-        pending: pend.spot + pend.onDemand,
-        desired,
-        queued,
-        p99Ms: intervalHist && intervalHist.count > 0 ? intervalHist.quantile(0.99) : 0,
-        cost: usage.cost,
-        reason,
-      });
-      rowArrivals = arrivals;
-      rowServed = served;
-      rowRejected = totals.rejected;
-      rowFailed = failed;
-      intervalHist = input.histogram();
-      nextRow += tl.intervalSeconds;
-    }
-    if (input.onProgress && tNext - progressAt >= duration / 100) {
-      progressAt = tNext;
+    const tl = input.timeline;
+    if (tl && tNext >= this.nextRow) this.writeRow(tl, tNext);
+    const duration = this.duration;
+    if (
+      input.onProgress &&
+      Number.isFinite(duration) &&
+      tNext - this.progressAt >= duration / 100
+    ) {
+      this.progressAt = tNext;
       input.onProgress(tNext / duration);
     }
   }
 
-  // The trace is over: bill up to its end, let queued requests finish, fail the rest.
-  const usage = cluster.usage(duration);
-  for (const r of cluster.serving) {
-    r.advance(Number.POSITIVE_INFINITY);
-    // A reclaimed replica's work after its kill time has nowhere left to go.
-    failed += r.evict().count;
+  private writeRow(tl: NonNullable<RunInput["timeline"]>, tNext: number): void {
+    const cluster = this.cluster;
+    const totals = cluster.totals();
+    const usage = cluster.usage(tNext);
+    const r = cluster.count("ready");
+    const starting = cluster.count("starting");
+    const pend = cluster.count("pending");
+    let queued = this.frontTail - this.frontHead;
+    for (const rep of cluster.serving) queued += rep.queued;
+    tl.write({
+      t: tNext,
+      arrivalsPerSecond: (this.arrivals - this.rowArrivals) / tl.intervalSeconds,
+      served: this.served - this.rowServed,
+      rejected: totals.rejected - this.rowRejected,
+      failed: this.failed - this.rowFailed,
+      readySpot: r.spot,
+      readyOnDemand: r.onDemand,
+      starting: starting.spot + starting.onDemand,
+      pending: pend.spot + pend.onDemand,
+      desired: this.desired,
+      queued,
+      p99Ms:
+        this.intervalHist && this.intervalHist.count > 0 ? this.intervalHist.quantile(0.99) : 0,
+      cost: usage.cost,
+      reason: this.lastReason,
+    });
+    this.rowArrivals = this.arrivals;
+    this.rowServed = this.served;
+    this.rowRejected = totals.rejected;
+    this.rowFailed = this.failed;
+    this.intervalHist = this.input.histogram();
+    this.nextRow += tl.intervalSeconds;
   }
-  failed += frontTail - frontHead;
-  const totals = cluster.totals();
-  const requests = arrivals;
-  return {
-    requests,
-    served,
-    rejected: totals.rejected,
-    failed,
-    sloAttainment: requests > 0 ? withinSlo / requests : 1,
-    p50Ms: hist.count > 0 ? hist.quantile(0.5) : 0,
-    p95Ms: hist.count > 0 ? hist.quantile(0.95) : 0,
-    p99Ms: hist.count > 0 ? hist.quantile(0.99) : 0,
-    maxMs: hist.count > 0 ? hist.max : 0,
-    meanQueueWaitMs: totals.completed > 0 ? (totals.queueSeconds / totals.completed) * 1000 : 0,
-    gpuHours: (usage.gpuSeconds.spot + usage.gpuSeconds.onDemand) / 3600,
-    spotGpuHours: usage.gpuSeconds.spot / 3600,
-    cost: usage.cost,
-    scaleEvents: cluster.scaleEvents,
-    durationSeconds: duration,
-  };
 }
