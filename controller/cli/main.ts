@@ -36,6 +36,10 @@ const COMMANDS = {
     load: async (): Promise<Run> => (await import("./tune.js")).runTune,
     summary: "choose batching settings that maximise throughput per GPU within the SLO",
   },
+  controller: {
+    load: async (): Promise<Run> => (await import("./controller.js")).runController,
+    summary: "run ModelPools live on Kubernetes: apply, scrape Triton, decide, answer KEDA",
+  },
   demo: {
     load: async (): Promise<Run> => (await import("./demo.js")).runDemo,
     summary: "run the controller on a simulated cluster, no Kubernetes needed",

@@ -6,9 +6,10 @@ import {
   type ObjectCache,
   type V1Pod,
 } from "@kubernetes/client-node";
-import type { ClusterPort } from "../loop/ports.js";
+import type { Clock, ClusterPort } from "../loop/ports.js";
 import type { Policy } from "../policy/index.js";
 import type { ReplicaCounts } from "../scaling/types.js";
+import { type BackoffOptions, InformerRestarter } from "./informer-restart.js";
 import { CAPACITY_LABEL, POOL_LABEL } from "./render/labels.js";
 
 /**
@@ -117,28 +118,28 @@ export function tritonPodsOf(pods: readonly V1Pod[]): TritonPod[] {
 export interface PodWatchOptions {
   /** Namespaces to watch; empty or absent: the whole cluster. */
   readonly namespaces?: readonly string[];
-  /** Told when an informer fails; it is restarted after a delay. */
-  readonly onError?: (namespace: string | undefined, error: unknown) => void;
-  /**
-   * First restart delay in seconds, doubled after each failure up to 60 s and back to this
-   * once a watch connects. @default 1
-   */
-  readonly restartDelaySeconds?: number;
+  /** For the restarts' backoff. */
+  readonly clock: Clock;
+  /** Told when an informer fails, with the delay before its restart. */
+  readonly onError?: (namespace: string | undefined, error: unknown, delaySeconds: number) => void;
+  /** Backoff between restarts. @default 1 s doubling to 60 s, full jitter */
+  readonly backoff?: BackoffOptions;
 }
 
 type PodInformer = Informer<V1Pod> & ObjectCache<V1Pod>;
 
 /**
- * The pods of every pool, kept current by informers (list, then watch; restarted after an
- * error, but not after `stop()`, whose `error` event is the informer's own AbortError).
+ * The pods of every pool, kept current by informers (list, then watch), each restarted
+ * after an error with backoff (kube/informer-restart.ts), never after `stop()`.
  */
 export class PoolPods implements ClusterPort {
-  private readonly informers: { namespace: string | undefined; informer: PodInformer }[] = [];
-  private stopped = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly restarters: ((err: unknown) => void)[] = [];
+  private readonly informers: {
+    namespace: string | undefined;
+    informer: PodInformer;
+    restarter: InformerRestarter;
+  }[] = [];
 
-  constructor(kc: KubeConfig, options: PodWatchOptions = {}) {
+  constructor(kc: KubeConfig, options: PodWatchOptions) {
     const api = kc.makeApiClient(CoreV1Api);
     const labelSelector = POOL_LABEL;
     const namespaces = options.namespaces?.length ? options.namespaces : [undefined];
@@ -150,24 +151,12 @@ export class PoolPods implements ClusterPort {
           ? api.listPodForAllNamespaces({ labelSelector })
           : api.listNamespacedPod({ namespace, labelSelector });
       const informer = makeInformer(kc, path, list, labelSelector) as PodInformer;
-      const first = options.restartDelaySeconds ?? 1;
-      let delay = first;
-      informer.on("connect", () => {
-        delay = first;
+      const restarter = new InformerRestarter(informer, {
+        clock: options.clock,
+        ...(options.backoff ? { backoff: options.backoff } : {}),
+        onRestart: (error, delay) => options.onError?.(namespace, error, delay),
       });
-      const restart = (err: unknown): void => {
-        if (this.stopped) return; // stop() fires an error (AbortError) of its own
-        options.onError?.(namespace, err);
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          if (!this.stopped) informer.start().catch(restart);
-        }, delay * 1000);
-        delay = Math.min(60, delay * 2);
-        this.timers.add(timer);
-      };
-      informer.on("error", restart);
-      this.restarters.push(restart);
-      this.informers.push({ namespace, informer });
+      this.informers.push({ namespace, informer, restarter });
     }
   }
 
@@ -176,18 +165,11 @@ export class PoolPods implements ClusterPort {
    * backoff (and its pools read as having no pods until it lists).
    */
   async start(): Promise<void> {
-    await Promise.all(
-      this.informers.map((i, n) =>
-        i.informer.start().catch((e: unknown) => this.restarters[n]!(e)),
-      ),
-    );
+    await Promise.all(this.informers.map((i) => i.restarter.start()));
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    await Promise.all(this.informers.map((i) => i.informer.stop()));
+    await Promise.all(this.informers.map((i) => i.restarter.stop()));
   }
 
   /** The pool's pods, from the informers' caches. */

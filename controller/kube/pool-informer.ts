@@ -2,13 +2,8 @@
  * ModelPool custom resources as a {@link PoolSource}: one informer (list, then watch) per
  * namespace, or one for all namespaces, with @kubernetes/client-node's `makeInformer`.
  *
- * The client's informer re-lists by itself after 410 Gone, but stops for good on any other
- * error (a dropped connection, a 500, a list that failed) and only tells its `error`
- * listeners; and its `stop()` tells them too, with an AbortError. So: every error while
- * running restarts that informer after an exponential backoff with full jitter (a wait
- * drawn below 1 s, 2 s, 4 s … up to 60 s, kube/retry.ts's `backoffMs`; the count starts
- * over once an informer ran for 60 s without error), and an error
- * after {@link ModelPoolInformer.stop} is ignored.
+ * Each informer is kept running by kube/informer-restart.ts: restarted after every error with
+ * an exponential backoff, never after {@link ModelPoolInformer.stop}.
  */
 import {
   CustomObjectsApi,
@@ -20,6 +15,7 @@ import {
 import type { Clock, PoolRef } from "../loop/ports.js";
 import { type ParseOptions, parseModelPoolObject } from "../policy/index.js";
 import { API_GROUP } from "../policy/schema.js";
+import { type BackoffOptions, InformerRestarter } from "./informer-restart.js";
 import { MODELPOOL_PLURAL, MODELPOOL_VERSION } from "./install/names.js";
 import {
   type PoolHandler,
@@ -27,7 +23,6 @@ import {
   type PoolSource,
   PoolTracker,
 } from "./pool-source.js";
-import { backoffMs } from "./retry.js";
 
 /** The part of the client's informer the source uses (a fake in unit tests). */
 export interface InformerLike {
@@ -81,7 +76,7 @@ export interface ModelPoolInformerOptions {
    * ("full jitter", kube/retry.ts), so that watches that failed together do not come back
    * together. @default initial 1, max 60
    */
-  readonly backoff?: { readonly initialSeconds?: number; readonly maxSeconds?: number };
+  readonly backoff?: BackoffOptions;
   /** For the jitter. @default Math.random */
   readonly random?: () => number;
   /** Passed to the policy loader (e.g. the template names that exist). */
@@ -94,22 +89,17 @@ export interface ModelPoolInformerOptions {
   ) => void;
 }
 
-/** One namespace's informer and its restart state. */
+/** One namespace's informer and what keeps it running. */
 interface Watched {
   readonly namespace: string | undefined;
   readonly informer: InformerLike;
-  attempts: number;
-  startedAt: number;
-  restarting: boolean;
-  /** Restarts so far (for tests and metrics). */
-  restarts: number;
+  readonly restarter: InformerRestarter;
 }
 
 /** ModelPool custom resources, watched with restarts; see the module comment. */
 export class ModelPoolInformer implements PoolSource {
   private readonly tracker: PoolTracker;
   private readonly watched: Watched[] = [];
-  private readonly abort = new AbortController();
   private stopped = false;
 
   constructor(private readonly options: ModelPoolInformerOptions) {
@@ -118,36 +108,30 @@ export class ModelPoolInformer implements PoolSource {
 
   /** Restarts so far, per namespace (`*` for all namespaces). */
   restarts(): Record<string, number> {
-    return Object.fromEntries(this.watched.map((w) => [w.namespace ?? "*", w.restarts]));
+    return Object.fromEntries(this.watched.map((w) => [w.namespace ?? "*", w.restarter.restarts]));
   }
 
   async start(): Promise<void> {
     const namespaces = this.options.namespaces?.length ? this.options.namespaces : [undefined];
     for (const namespace of namespaces) {
       const informer = this.options.createInformer(namespace);
-      const w: Watched = {
-        namespace,
-        informer,
-        attempts: 0,
-        startedAt: this.options.clock.now(),
-        restarting: false,
-        restarts: 0,
-      };
       informer.on("add", (o) => this.seen(o));
       informer.on("update", (o) => this.seen(o));
       informer.on("delete", (o) => this.gone(o));
-      informer.on("error", (e) => void this.failed(w, e));
-      this.watched.push(w);
+      const restarter = new InformerRestarter(informer, {
+        clock: this.options.clock,
+        ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
+        ...(this.options.random ? { random: this.options.random } : {}),
+        onRestart: (error, delay) => this.options.onRestart?.(namespace, error, delay),
+      });
+      this.watched.push({ namespace, informer, restarter });
     }
-    await Promise.all(
-      this.watched.map((w) => w.informer.start().catch((e: unknown) => this.failed(w, e))),
-    );
+    await Promise.all(this.watched.map((w) => w.restarter.start()));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.abort.abort();
-    await Promise.all(this.watched.map((w) => w.informer.stop()));
+    await Promise.all(this.watched.map((w) => w.restarter.stop()));
   }
 
   private seen(obj: KubernetesObject): void {
@@ -173,30 +157,6 @@ export class ModelPoolInformer implements PoolSource {
     if (this.stopped) return;
     const ref = refOf(obj);
     if (ref !== undefined) this.tracker.remove(ref);
-  }
-
-  private async failed(w: Watched, error: unknown): Promise<void> {
-    // stop() aborts the watch, and the informer reports that as an error: not a failure.
-    if (this.stopped || w.restarting) return;
-    const clock = this.options.clock;
-    const resetAfter = this.options.backoff?.maxSeconds ?? 60;
-    if (clock.now() - w.startedAt >= resetAfter) w.attempts = 0;
-    const delay =
-      backoffMs(w.attempts, {
-        baseDelayMs: (this.options.backoff?.initialSeconds ?? 1) * 1000,
-        maxDelayMs: resetAfter * 1000,
-        ...(this.options.random ? { random: this.options.random } : {}),
-      }) / 1000;
-    w.attempts++;
-    w.restarting = true;
-    this.options.onRestart?.(w.namespace, error, delay);
-    await clock.sleep(delay, this.abort.signal);
-    // Cleared before start(): a start that fails at once reports its error again.
-    w.restarting = false;
-    if (this.stopped) return;
-    w.startedAt = clock.now();
-    w.restarts++;
-    await w.informer.start().catch((e: unknown) => this.failed(w, e));
   }
 }
 

@@ -124,6 +124,8 @@ export class TritonStandin {
   private statisticsLag = 0;
   /** Wall-clock ms of the last `/metrics` answer in live mode, or undefined when off. */
   private liveSince: number | undefined;
+  /** The live mode's clock, in ms. */
+  private liveNow: () => number = Date.now;
   private elapsed = 0;
   private http: Server | undefined;
   private grpc: grpc.Server | undefined;
@@ -195,10 +197,12 @@ export class TritonStandin {
 
   /**
    * Live mode, for a real Prometheus scraping on its own schedule: each `/metrics` request
-   * first advances the load model by the wall-clock time since the previous one.
+   * first advances the load model by the wall-clock time since the previous one (or by
+   * the time of `nowSeconds`, e.g. the accelerated clock a controller under test runs on).
    */
-  setLive(on: boolean): void {
-    this.liveSince = on ? Date.now() : undefined;
+  setLive(on: boolean, nowSeconds?: () => number): void {
+    this.liveNow = nowSeconds === undefined ? Date.now : () => nowSeconds() * 1000;
+    this.liveSince = on ? this.liveNow() : undefined;
   }
 
   /** Makes gRPC statistics report `n` fewer successful requests than `/metrics` (a broken server). */
@@ -342,7 +346,7 @@ export class TritonStandin {
         return;
       }
       if (this.liveSince !== undefined) {
-        const t = Date.now();
+        const t = this.liveNow();
         this.advance((t - this.liveSince) / 1000);
         this.liveSince = t;
       }

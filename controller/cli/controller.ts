@@ -1,0 +1,576 @@
+import { homedir, hostname } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { KubeConfig } from "@kubernetes/client-node";
+import type { Problem } from "../diagnostics/problem.js";
+import { formatProblem } from "../diagnostics/problem.js";
+import { createCronScheduler } from "../io/cron-scheduler.js";
+import { readKedaTls } from "../keda/tls.js";
+import {
+  type ApplyReport,
+  applyPool,
+  createObjectClient,
+  deletePoolObjects,
+  type ObjectClient,
+  type PoolOwner,
+} from "../kube/apply.js";
+import { createKubeEdge, type KubeEdge } from "../kube/edge.js";
+import { PoolPods, TRITON_PORTS, type TritonPod } from "../kube/pods.js";
+import { PoolFiles } from "../kube/pool-files.js";
+import type { PoolHandler, PoolObjectMeta, PoolSource } from "../kube/pool-source.js";
+import { appliedCondition } from "../kube/pool-status.js";
+import { createSystemClock } from "../loop/clock.js";
+import type { Clock, DecisionSink, PoolDecision, PoolRef } from "../loop/ports.js";
+import { poolKey } from "../loop/ports.js";
+import { DEFAULT_HEALTH_PORT, DEFAULT_METRICS_PORT } from "../metrics/index.js";
+import { classifyDecision } from "../metrics/reason-class.js";
+import { API_VERSION, KIND, type Policy } from "../policy/index.js";
+import { createPoolMetricsSource, type TritonEndpoint } from "../triton/index.js";
+import { flagNumber } from "./flags.js";
+import { shippedTemplates } from "./inputs.js";
+import { type CommandIO, ExitCode, inputsOf, printProblems, processIO } from "./io.js";
+import { DEFAULT_GRPC_PORT, type Serving, startServing } from "./serve.js";
+
+const HELP = `Usage: tritonscale controller [options]
+
+Runs ModelPools live on Kubernetes. For each pool it:
+- applies the pool's objects with server-side apply (field manager tritonscale) and prunes
+  the ones a new render drops;
+- every scaling.syncPeriod, scrapes the pool's Triton pods (or Prometheus, per
+  spec.monitoring.source), decides with the pool's scaler, and answers KEDA's external
+  scaler calls with that decision;
+- exports its metrics on /metrics and writes the decision into the ModelPool's status.
+
+Pools come from ModelPool custom resources (watched in every namespace, or the
+--namespace ones), or from a folder of pool files (--pools DIR: no custom resources, no
+status and no Lease: run one instance; decisions are in the logs and at /status on the
+health port). Logs are JSON, one line per decision and per apply, on stdout.
+
+Options:
+  --kubeconfig <file>     kubeconfig to use (default: in-cluster, else $KUBECONFIG or
+                          ~/.kube/config)
+  --namespace <ns>        watch only this namespace (repeatable; default: all)
+  --pools <dir>           run the pool files in <dir> (*.yaml, re-read every 5 s) instead
+                          of ModelPool custom resources
+  --metrics-port <p>      port of /metrics (default: ${DEFAULT_METRICS_PORT})
+  --health-port <p>       port of /healthz, /readyz and /status (default: ${DEFAULT_HEALTH_PORT})
+  --grpc-port <p>         port of the KEDA external scaler (default: ${DEFAULT_GRPC_PORT}, where
+                          rendered ScaledObjects point)
+  --leader-elect          elect one acting replica through a coordination.k8s.io Lease
+                          (run two replicas with it; the others stand by)
+  --tls-cert <file>       serve the KEDA external scaler over TLS with this certificate...
+  --tls-key <file>        ...and key (PEM)
+  --client-ca <file>      and require client certificates signed by this CA (mutual TLS)
+  --dry-run               decide, serve and log, but apply, prune and write nothing
+  -h, --help              show this help
+
+Environment: POD_NAME names this replica (Lease holder, Event source; default: the host
+name); POD_NAMESPACE is the Lease's namespace (default: tritonscale-system).
+
+Stops on SIGTERM or SIGINT: readiness fails, the reconcile in progress finishes, the
+Lease is released. Exit code 0 when stopped, 1 when a file or a port is unusable or no
+cluster is configured, 2 for a bad command line.
+`;
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      kubeconfig: { type: "string" },
+      namespace: { type: "string", multiple: true },
+      pools: { type: "string" },
+      "metrics-port": { type: "string" },
+      "health-port": { type: "string" },
+      "grpc-port": { type: "string" },
+      "leader-elect": { type: "boolean" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "client-ca": { type: "string" },
+      "dry-run": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+/** A bad command line: one line, naming what is wrong and where the options are. */
+function bad(io: CommandIO, message: string): number {
+  io.stderr.write(
+    `tritonscale controller: ${message} (\`tritonscale controller --help\` lists the options)\n`,
+  );
+  return ExitCode.Usage;
+}
+
+/** Where `controller` runs; tests pass their own. */
+export interface ControllerOptions {
+  /** Stops the controller when aborted. @default SIGINT and SIGTERM */
+  readonly signal?: AbortSignal;
+  /** The cluster (tests: the fake API server). @default from --kubeconfig or the default places */
+  readonly kubeConfig?: KubeConfig;
+  /** Host the servers listen on. @default every interface */
+  readonly host?: string;
+  /** This replica's name. @default $POD_NAME, else the host name */
+  readonly identity?: string;
+  /** Lease timing (tests shorten it). @default client-go's 15 s / 10 s / 2 s */
+  readonly leaseTiming?: {
+    readonly leaseDurationSeconds: number;
+    readonly renewDeadlineSeconds: number;
+    readonly retryPeriodSeconds: number;
+  };
+  /** The loop's clock (tests: an accelerated one). @default the system clock */
+  readonly clock?: Clock;
+  /** Where a Triton pod is reached (tests: a stand-in). @default its IP and Triton's ports */
+  readonly tritonEndpoint?: (pod: TritonPod) => TritonEndpoint;
+  /** Seconds between scans of --pools. @default 5 */
+  readonly poolScanSeconds?: number;
+  /** Told the ports bound, once serving (tests use port 0). */
+  readonly onServing?: (s: Serving) => void;
+}
+
+/** One JSON log line. */
+type Log = (level: "info" | "warn" | "error", msg: string, fields?: object) => void;
+
+function createLog(io: CommandIO): Log {
+  return (level, msg, fields = {}) => {
+    io.stdout.write(
+      `${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`,
+    );
+  };
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The decision log: one line per decision, with the pool and the reason. */
+function decisionLog(log: Log): DecisionSink {
+  return {
+    publish(d: PoolDecision) {
+      const r = d.snapshot.replicas;
+      log("info", "decision", {
+        pool: poolKey(d.pool),
+        scaler: d.scaler,
+        class: classifyDecision(d),
+        desired: d.decision.desired,
+        previous: d.previous,
+        ready: r.ready,
+        starting: r.starting,
+        pending: r.pending,
+        active: d.decision.active,
+        held: d.decision.held,
+        arrivalRate: d.snapshot.arrivalRate?.value,
+        reason: d.decision.reason,
+      });
+    },
+  };
+}
+
+function noCluster(message: string): Problem[] {
+  return [{ file: "kubeconfig", line: 0, col: 0, path: "", message }];
+}
+
+/**
+ * The cluster: --kubeconfig's text (through the one input reader); else in a pod its
+ * service account; else $KUBECONFIG; else ~/.kube/config. Never the client library's last
+ * resort, http://localhost:8080, which would only fail later and over and over.
+ */
+async function loadKubeConfig(
+  io: CommandIO,
+  flag: string | undefined,
+): Promise<KubeConfig | Problem[]> {
+  const kc = new KubeConfig();
+  const fromText = async (file: string): Promise<Problem[] | undefined> => {
+    const r = await inputsOf(io).readText(file);
+    if (!r.ok) return [...r.problems];
+    try {
+      kc.loadFromString(r.input.text);
+    } catch (e) {
+      return [{ file, line: 0, col: 0, path: "", message: `not a kubeconfig: ${errorText(e)}` }];
+    }
+    if (kc.getCurrentCluster() === null) {
+      return [
+        {
+          file,
+          line: 0,
+          col: 0,
+          path: "",
+          message: `not a kubeconfig: its current context names no cluster (${kc.getContexts().length} contexts, ${kc.getClusters().length} clusters)`,
+        },
+      ];
+    }
+    return undefined;
+  };
+  if (flag !== undefined) return (await fromText(flag)) ?? kc;
+  try {
+    if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+    else if (process.env.KUBECONFIG) kc.loadFromDefault();
+    else {
+      const file = join(homedir(), ".kube", "config");
+      const problems = await fromText(file);
+      if (problems === undefined) return kc;
+      const why = problems.map((p) => `${p.file}: ${p.message}`).join("; ");
+      return noCluster(
+        `no Kubernetes cluster configured: not in a pod, $KUBECONFIG is not set, and ${why}; pass --kubeconfig (to try tritonscale without a cluster: tritonscale demo)`,
+      );
+    }
+  } catch (e) {
+    return noCluster(`cannot load the cluster's configuration: ${errorText(e)}`);
+  }
+  if (kc.getCurrentCluster() === null) {
+    return noCluster(
+      `$KUBECONFIG (${process.env.KUBECONFIG}) names no cluster in its current context; pass --kubeconfig`,
+    );
+  }
+  return kc;
+}
+
+/**
+ * Applies pools when this replica acts: one apply at a time per pool, the latest policy
+ * winning (a change during an apply is applied right after it), again for every pool when
+ * the replica becomes the leader.
+ */
+class Applier {
+  private readonly pools = new Map<
+    string,
+    { ref: PoolRef; policy: Policy; meta: PoolObjectMeta }
+  >();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly dirty = new Set<string>();
+
+  constructor(
+    private readonly client: ObjectClient,
+    private readonly options: {
+      readonly dryRun: boolean;
+      readonly canAct: () => boolean;
+      readonly log: Log;
+      readonly onApplied: (ref: PoolRef, r: ApplyReport | { error: string }) => void;
+    },
+  ) {}
+
+  set(ref: PoolRef, policy: Policy, meta: PoolObjectMeta): void {
+    this.pools.set(poolKey(ref), { ref, policy, meta });
+    this.schedule(ref);
+  }
+
+  async remove(ref: PoolRef, deleteObjects: boolean): Promise<void> {
+    const key = poolKey(ref);
+    const entry = this.pools.get(key);
+    this.pools.delete(key);
+    await this.running.get(key);
+    if (!deleteObjects || entry === undefined || !this.options.canAct() || this.options.dryRun) {
+      return;
+    }
+    try {
+      const pruned = await deletePoolObjects(this.client, this.ownerOf(entry));
+      this.options.log("info", "pruned", { pool: key, pruned: pruned.length });
+    } catch (e) {
+      this.options.log("error", "prune failed", { pool: key, error: errorText(e) });
+    }
+  }
+
+  /** Every pool again (this replica just became the leader). */
+  resync(): void {
+    for (const { ref } of this.pools.values()) this.schedule(ref);
+  }
+
+  /** Resolves when no apply is running. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running.values());
+  }
+
+  private ownerOf(entry: { policy: Policy; meta: PoolObjectMeta }): PoolOwner {
+    return {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      name: entry.policy.metadata.name,
+      namespace: entry.policy.metadata.namespace,
+      ...(entry.meta.uid === undefined ? {} : { uid: entry.meta.uid }),
+    };
+  }
+
+  private schedule(ref: PoolRef): void {
+    const key = poolKey(ref);
+    if (this.running.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    const run = (async () => {
+      do {
+        this.dirty.delete(key);
+        await this.applyOnce(key);
+      } while (this.dirty.has(key));
+    })().finally(() => this.running.delete(key));
+    this.running.set(key, run);
+  }
+
+  private async applyOnce(key: string): Promise<void> {
+    const entry = this.pools.get(key);
+    if (entry === undefined || !this.options.canAct()) return;
+    if (this.options.dryRun) {
+      this.options.log("info", "dry run: not applied", { pool: key });
+      return;
+    }
+    try {
+      const report = await applyPool(this.client, entry.policy, this.ownerOf(entry));
+      this.options.log("info", "applied", {
+        pool: key,
+        applied: report.applied.length,
+        pruned: report.pruned.map((o) => `${o.kind} ${o.namespace ?? ""}/${o.name}`),
+      });
+      this.options.onApplied(entry.ref, report);
+    } catch (e) {
+      this.options.log("error", "apply failed", { pool: key, error: errorText(e) });
+      this.options.onApplied(entry.ref, { error: errorText(e) });
+    }
+  }
+}
+
+/** `tritonscale controller`. */
+export async function runController(
+  argv: readonly string[],
+  io: CommandIO = processIO,
+  options: ControllerOptions = {},
+): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse([...argv]);
+  } catch (e) {
+    return bad(io, (e as Error).message.split("\n", 1)[0]!);
+  }
+  const { values } = args;
+  if (values.help) {
+    io.stdout.write(HELP);
+    return ExitCode.Ok;
+  }
+  const defaults = {
+    "metrics-port": DEFAULT_METRICS_PORT,
+    "health-port": DEFAULT_HEALTH_PORT,
+    "grpc-port": DEFAULT_GRPC_PORT,
+  };
+  const ports: Record<string, number> = {};
+  for (const flag of ["metrics-port", "health-port", "grpc-port"] as const) {
+    const p = flagNumber(flag, values[flag], defaults[flag], { integer: true, min: 0, max: 65535 });
+    if (typeof p === "string") return bad(io, p);
+    ports[flag] = p;
+  }
+  const poolsDir = values.pools;
+  const leaderElect = values["leader-elect"] ?? false;
+  if (poolsDir !== undefined && leaderElect) {
+    return bad(
+      io,
+      "--pools and --leader-elect do not go together: pool files have no status to hand over; run one instance",
+    );
+  }
+  const dryRun = values["dry-run"] ?? false;
+  const namespaces = values.namespace ?? [];
+
+  const inputs = inputsOf(io);
+  const tls = await readKedaTls(
+    {
+      ...(values["tls-cert"] === undefined ? {} : { tlsCert: values["tls-cert"] }),
+      ...(values["tls-key"] === undefined ? {} : { tlsKey: values["tls-key"] }),
+      ...(values["client-ca"] === undefined ? {} : { clientCa: values["client-ca"] }),
+    },
+    inputs,
+  );
+  if (!tls.ok) {
+    // A flag without its partner is a bad command line; an unreadable file, bad input.
+    const flag = tls.problems.find((p) => p.file === "");
+    if (flag !== undefined) return bad(io, `${flag.path} ${flag.message}`);
+    printProblems(io, tls.problems);
+    return ExitCode.Problems;
+  }
+  const kc = options.kubeConfig ?? (await loadKubeConfig(io, values.kubeconfig));
+  if (Array.isArray(kc)) {
+    printProblems(io, kc);
+    return ExitCode.Problems;
+  }
+
+  const log = createLog(io);
+  const clock = options.clock ?? createSystemClock();
+  const identity = options.identity ?? process.env.POD_NAME ?? hostname();
+  const pods = new PoolPods(kc, {
+    namespaces,
+    clock,
+    onError: (ns, e, delay) =>
+      log("warn", "watching pods failed", {
+        namespace: ns ?? "*",
+        error: errorText(e),
+        retryInSeconds: Math.round(delay * 10) / 10,
+      }),
+  });
+  const metricsSource = createPoolMetricsSource({
+    scrape: {
+      discover: async (policy) =>
+        pods.tritonPods(policy).map(
+          (p) =>
+            options.tritonEndpoint?.(p) ?? {
+              replica: p.replica,
+              host: p.host,
+              metricsPort: TRITON_PORTS.metrics,
+              grpcPort: TRITON_PORTS.grpc,
+            },
+        ),
+      onReplicaProblem: (replica, message) => log("warn", "replica", { replica, message }),
+    },
+  });
+
+  // Filled in below; the handler runs only after both exist.
+  let serving: Serving | undefined;
+  let edge: KubeEdge | undefined;
+  const isLeader = (): boolean => edge?.isLeader() ?? true;
+  const applier = new Applier(createObjectClient(kc), {
+    dryRun,
+    canAct: isLeader,
+    log,
+    onApplied: (ref, r) => {
+      if (edge === undefined) return;
+      const condition = appliedCondition(
+        "error" in r ? { error: r.error } : { objects: r.applied.length },
+      );
+      edge.status
+        .setCondition(ref, condition)
+        .catch((e: unknown) =>
+          log("warn", "writing status failed", { pool: poolKey(ref), error: errorText(e) }),
+        );
+    },
+  });
+  const handler: PoolHandler = {
+    added: (ref, policy, meta) => run(ref, policy, meta, "added"),
+    changed: (ref, policy, meta) => run(ref, policy, meta, "changed"),
+    invalid(ref, problems, meta) {
+      log("warn", "invalid pool: nothing applied", {
+        pool: poolKey(ref),
+        origin: meta.origin,
+        problems: problems.slice(0, 20).map(formatProblem),
+        ...(problems.length > 20 ? { more: problems.length - 20 } : {}),
+      });
+    },
+    removed(ref) {
+      log("info", "pool removed", { pool: poolKey(ref) });
+      void serving?.removePool(ref);
+      // A custom resource's namespaced objects go with it (owner references); pruning here
+      // catches the cluster-scoped ones and, for pool files, everything.
+      void applier.remove(ref, true);
+    },
+  };
+  function run(ref: PoolRef, policy: Policy, meta: PoolObjectMeta, what: string): void {
+    log("info", `pool ${what}`, { pool: poolKey(ref), origin: meta.origin });
+    if (serving?.setPool(policy) === false) return;
+    applier.set(ref, policy, meta);
+  }
+
+  const parseOptions = { templates: shippedTemplates() };
+  const scheduler = createCronScheduler();
+  let source: PoolSource;
+  if (poolsDir !== undefined) {
+    source = new PoolFiles({
+      dir: poolsDir,
+      reader: inputs,
+      handler,
+      clock,
+      parseOptions,
+      ...(options.poolScanSeconds === undefined
+        ? {}
+        : { intervalSeconds: options.poolScanSeconds }),
+      onProblems: (problems) =>
+        log("warn", "pool files", { problems: problems.slice(0, 20).map(formatProblem) }),
+    });
+  } else {
+    edge = createKubeEdge({
+      kc,
+      clock,
+      identity,
+      leaderElect,
+      ...(process.env.POD_NAMESPACE ? { leaseNamespace: process.env.POD_NAMESPACE } : {}),
+      ...(options.leaseTiming === undefined ? {} : { leaseTiming: options.leaseTiming }),
+      ...(namespaces.length > 0 ? { namespaces } : {}),
+      handler,
+      parseOptions,
+      onLeaderChange: (leader, why) => {
+        serving?.metrics.setLeader(leader);
+        log("info", leader ? "leading" : "not leading", { identity, why });
+        if (leader) applier.resync();
+      },
+      onError: (what, pool, e) =>
+        log("warn", `${what} failed`, {
+          ...(pool ? { pool: poolKey(pool) } : {}),
+          error: errorText(e),
+        }),
+    });
+    source = edge.pools;
+  }
+
+  try {
+    serving = await startServing({
+      metrics: metricsSource,
+      cluster: pods,
+      clock,
+      scheduler,
+      sinks: [decisionLog(log), ...(edge && !dryRun ? [edge.status] : [])],
+      ...(options.host === undefined ? {} : { host: options.host }),
+      metricsPort: ports["metrics-port"]!,
+      healthPort: ports["health-port"]!,
+      grpcPort: ports["grpc-port"]!,
+      ...(tls.tls === undefined ? {} : { tls: tls.tls }),
+      isLeader,
+      status: poolsDir !== undefined,
+      version: "controller",
+      onEvent: (e) => log("warn", e.kind, { ...e, pool: poolKey(e.pool) }),
+    });
+  } catch (e) {
+    const text = errorText(e);
+    const hint = /EADDRINUSE/.test(text)
+      ? " (a port of --metrics-port, --health-port or --grpc-port is taken)"
+      : "";
+    io.stderr.write(`tritonscale controller: cannot serve: ${text}${hint}\n`);
+    metricsSource.close();
+    return ExitCode.Problems;
+  }
+  serving.metrics.setLeader(edge === undefined || !leaderElect);
+  options.onServing?.(serving);
+  log("info", "serving", {
+    identity,
+    pools: poolsDir ?? "ModelPool custom resources",
+    namespaces: namespaces.length > 0 ? namespaces : "all",
+    metricsPort: serving.metricsPort,
+    healthPort: serving.healthPort,
+    grpcPort: serving.grpcPort,
+    tls: tls.tls === undefined ? "off" : tls.tls.clientCa ? "mutual" : "on",
+    leaderElect,
+    dryRun,
+  });
+
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  const external = options.signal;
+  if (external) external.addEventListener("abort", onSignal, { once: true });
+  else {
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+  }
+  try {
+    await pods.start();
+    await source.start();
+    serving.markSynced();
+    if (!stop.signal.aborted) {
+      await new Promise<void>((resolve) =>
+        stop.signal.addEventListener("abort", () => resolve(), { once: true }),
+      );
+    }
+  } finally {
+    external?.removeEventListener("abort", onSignal);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    log("info", "stopping");
+    await source.stop();
+    await serving.close();
+    await applier.idle();
+    await edge?.stop();
+    await pods.stop();
+    metricsSource.close();
+    log("info", "stopped");
+  }
+  return ExitCode.Ok;
+}
