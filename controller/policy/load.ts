@@ -22,7 +22,7 @@ import {
 } from "../diagnostics/problem.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import { parseDuration } from "./duration.js";
-import { describe, isRecord, schemaProblems, setOwn } from "./messages.js";
+import { cutLongLists, describe, isRecord, schemaProblems, setOwn } from "./messages.js";
 import { crossFieldRules, RuleContext, templateRule } from "./rules.js";
 import {
   API_GROUP,
@@ -130,7 +130,7 @@ export function parseModelPool(
   const aliasProblems = aliasFree ? [] : checkAliases(doc, lines, file);
   if (aliasProblems.length > 0) return { problems: capProblems(aliasProblems, 0, file) };
   const places = indexDocument(doc, lines, file, problems);
-  const source = new SourceIndex(file, places);
+  const source = new SourceIndex(file, places, lines);
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: -1 });
@@ -211,6 +211,11 @@ const TOO_DEEP = `the YAML is nested too deeply to parse; a ${KIND} nests fewer 
  * of defence, so that no text makes the loader throw.
  */
 function parseYaml(text: string): Document.Parsed[] | undefined {
+  // The library makes an Error object for every syntax error it finds, and V8 captures a
+  // stack trace for each: half the time of a file of 65,000 broken lines. Only their
+  // positions and messages are read, so none is captured while parsing.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     // logLevel "error": the library would print warnings (e.g. on a key it must stringify)
     // to stderr; each such case is a problem found by indexDocument.
@@ -218,6 +223,8 @@ function parseYaml(text: string): Document.Parsed[] | undefined {
   } catch (e) {
     if (e instanceof RangeError) return undefined;
     throw e;
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
 }
 
@@ -270,10 +277,15 @@ function check(
   if (!checkHeader(raw, source, problems)) return { problems: sortProblems(problems) };
 
   const doc = owned ? raw : copyTree(raw);
+  const invalid = new Set<string>();
+  for (const cut of cutLongLists(modelPoolSchema, doc)) {
+    const p = source.problemAt(cut.path, cut.message);
+    problems.push(p);
+    invalid.add(p.path);
+  }
   applyDefaults(modelPoolSchema, doc);
   defaultBatching(doc);
 
-  const invalid = new Set<string>();
   const schema = schemaProblems(doc, source, MAX_PROBLEMS);
   for (const p of schema.problems) {
     problems.push(p);

@@ -188,6 +188,49 @@ export function schemaProblems(
   return { problems: out, more, invalidBeyondLimit };
 }
 
+/** A list longer than its schema's `maxItems`, cut to it by {@link cutLongLists}. */
+export interface CutList {
+  readonly path: readonly PathSegment[];
+  readonly message: string;
+}
+
+/**
+ * Cuts every list longer than its schema's `maxItems` down to it, in place, and says which:
+ * one problem per list (`must have at most 64 entries (got 17516); entries after the 64th
+ * were not checked`), instead of checking thousands of entries no valid pool can have —
+ * each with defaults to fill and several missing fields to report.
+ */
+export function cutLongLists(schema: unknown, value: unknown): CutList[] {
+  const out: CutList[] = [];
+  const walk = (s: SchemaNode | undefined, v: unknown, path: PathSegment[]): void => {
+    if (s === undefined) return;
+    if (Array.isArray(v)) {
+      if (s.maxItems !== undefined && v.length > s.maxItems) {
+        out.push({
+          path,
+          message: `must have at most ${s.maxItems} entries (got ${v.length}); entries after the ${ordinal(s.maxItems)} were not checked`,
+        });
+        v.length = s.maxItems;
+      }
+      for (let i = 0; i < v.length; i++) walk(s.items, v[i], [...path, i]);
+      return;
+    }
+    if (!isRecord(v) || s.properties === undefined) return;
+    for (const [key, child] of Object.entries(s.properties)) {
+      if (Object.hasOwn(v, key)) walk(child as SchemaNode, v[key], [...path, key]);
+    }
+  };
+  walk(schema as SchemaNode, value, []);
+  return out;
+}
+
+/** `1st`, `2nd`, `3rd`, `64th`, `111th`. */
+function ordinal(n: number): string {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  const suffix = teen ? "th" : (["th", "st", "nd", "rd"][n % 10] ?? "th");
+  return `${n}${suffix}`;
+}
+
 /** A problem found through the schema's own extensions (`x-duration`, `x-keys`). */
 interface ExtensionProblem {
   readonly path: readonly PathSegment[];

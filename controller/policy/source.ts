@@ -62,10 +62,14 @@ function toSegments(path: PolicyPath): readonly PathSegment[] {
   return typeof path === "string" ? parsePath(path) : path;
 }
 
-/** Where a written field is: its key (in a mapping) and its value. */
+/**
+ * Where a written field is: the offsets in the text of its key (in a mapping) and its
+ * value. Offsets, not lines and columns: a document has a place per node, a problem needs
+ * a line and column for a few of them (converted through the {@link LineTable}).
+ */
 export interface Place {
-  readonly key?: SourcePos;
-  readonly value: SourcePos;
+  readonly key?: number;
+  readonly value: number;
   /** For an alias (`*name`): the path of the node its anchor names, indexed there. */
   readonly aliasOf?: readonly PathSegment[];
 }
@@ -76,20 +80,29 @@ export class SourceIndex implements PolicySource {
   /** False for input without positions (an API object): every position is then unknown. */
   readonly hasPositions: boolean;
   readonly #places: ReadonlyMap<string, Place>;
+  readonly #lines: LineTable | undefined;
 
-  constructor(file: string, places: ReadonlyMap<string, Place>) {
+  /** `lines`: the text's line table, which the places' offsets are converted through. */
+  constructor(file: string, places: ReadonlyMap<string, Place>, lines?: LineTable) {
     this.file = file;
     this.#places = places;
-    this.hasPositions = places.size > 0;
+    this.#lines = lines;
+    this.hasPositions = places.size > 0 && lines !== undefined;
+  }
+
+  #pos(offset: number | undefined): SourcePos | undefined {
+    return offset === undefined || this.#lines === undefined
+      ? undefined
+      : this.#lines.position(offset);
   }
 
   positionOf(path: PolicyPath): SourcePos | undefined {
-    return this.#find(toSegments(path))?.value;
+    return this.#pos(this.#find(toSegments(path))?.value);
   }
 
   keyPositionOf(path: PolicyPath): SourcePos | undefined {
     const place = this.#find(toSegments(path));
-    return place?.key ?? place?.value;
+    return this.#pos(place?.key ?? place?.value);
   }
 
   /**
@@ -113,7 +126,7 @@ export class SourceIndex implements PolicySource {
     const segs = toSegments(path);
     for (let n = segs.length; n >= 0; n--) {
       const place = this.#places.get(formatPath(segs.slice(0, n)));
-      if (place !== undefined) return place.value;
+      if (place !== undefined) return this.#pos(place.value);
     }
     return undefined;
   }
@@ -134,7 +147,7 @@ export class SourceIndex implements PolicySource {
   keyProblemAt(path: readonly PathSegment[], message: string): Problem {
     const formatted = formatPath(path);
     const place = this.#find(path, formatted);
-    const pos = place?.key ?? place?.value ?? this.nearestPositionOf(path);
+    const pos = this.#pos(place?.key ?? place?.value) ?? this.nearestPositionOf(path);
     return {
       file: this.file,
       line: pos?.line ?? 0,
@@ -214,6 +227,10 @@ export function indexDocument(
 ): Map<string, Place> {
   const places = new Map<string, Place>();
   const posAt = (offset: number): SourcePos => lines.position(offset);
+  const problemAt = (offset: number, path: string, message: string): Problem => {
+    const pos = posAt(offset);
+    return { file, line: pos.line, col: pos.col, path, message };
+  };
   const rangeStart = (node: unknown): number | undefined => {
     const r = (node as { range?: readonly number[] | null } | null)?.range;
     return r?.[0];
@@ -254,20 +271,20 @@ export function indexDocument(
         }
         keys.add(key);
       }
-      const seen = last === undefined ? undefined : new Map<string, SourcePos>();
+      const seen = last === undefined ? undefined : new Map<string, number>();
       let badKeys: Set<unknown> | undefined;
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const keyStart = rangeStart(pair.key);
-        const keyPos = keyStart === undefined ? place.value : posAt(keyStart);
+        const keyPos = keyStart ?? place.value;
         if (!isStringKey(pair.key)) {
-          problems.push({
-            file,
-            line: keyPos.line,
-            col: keyPos.col,
-            path,
-            message: `mapping keys must be plain strings (got ${describeKey(pair.key)})`,
-          });
+          problems.push(
+            problemAt(
+              keyPos,
+              path,
+              `mapping keys must be plain strings (got ${describeKey(pair.key)})`,
+            ),
+          );
           badKeys ??= new Set();
           badKeys.add(pair);
           continue;
@@ -276,19 +293,15 @@ export function indexDocument(
         const childPath = appendPath(path, key);
         const first = seen?.get(key);
         if (first !== undefined) {
-          problems.push({
-            file,
-            line: keyPos.line,
-            col: keyPos.col,
-            path: childPath,
-            message: `duplicate key (first at line ${first.line})`,
-          });
+          problems.push(
+            problemAt(keyPos, childPath, `duplicate key (first at line ${posAt(first).line})`),
+          );
         } else seen?.set(key, keyPos);
         const value = pair.value;
         const valueStart = rangeStart(value);
         // An empty value (`key:` with nothing after it) is best pointed at by its key.
         const empty = isScalar(value) && value.value === null && value.source === "";
-        const valuePos = valueStart === undefined || empty ? keyPos : posAt(valueStart);
+        const valuePos = valueStart === undefined || empty ? keyPos : valueStart;
         const childPlace = { key: keyPos, value: valuePos };
         if (last === undefined || last.get(key) === pair) {
           segs.push(key);
@@ -314,15 +327,13 @@ export function indexDocument(
       node.items.forEach((item, i) => {
         const start = rangeStart(item);
         segs.push(i);
-        walk(item, appendPath(path, i), {
-          value: start === undefined ? place.value : posAt(start),
-        });
+        walk(item, appendPath(path, i), { value: start ?? place.value });
         segs.pop();
       });
     }
   };
 
   const rootStart = rangeStart(doc.contents) ?? 0;
-  walk(doc.contents, "", { value: posAt(rootStart) });
+  walk(doc.contents, "", { value: rootStart });
   return places;
 }

@@ -252,6 +252,36 @@ const ISSUE_CASES: readonly Case[] = [
 
 const FOUND_CASES: readonly Case[] = [
   {
+    name: "ModelPool: 17,500 models (the limit is 64) are one problem, not 17,500 checked entries (1.6 s for 318 KB)",
+    run: () => {
+      const models = lines(17_500, (i) => `    - name: m${i}\n`);
+      const r = parseModelPool(
+        `${POOL_HEAD}metadata: { name: p }\nspec:\n  models:\n${models}  slo: { latencyP99Ms: 85 }\n`,
+        "p.yaml",
+      );
+      const cut = r.problems.find((p) => p.path === "spec.models");
+      expect(cut?.message).to.equal(
+        "must have at most 64 entries (got 17500); entries after the 64th were not checked",
+      );
+      expect(cut?.line).to.equal(6); // the list itself, at its first entry
+      // Entries past the limit are not checked: no problem names one.
+      expect(
+        r.problems.some((p) => /spec\.models\[(6[4-9]|[7-9]\d|\d{3,})\]/.test(p.path)),
+      ).to.equal(false);
+    },
+  },
+  {
+    name: "ModelPool: 65,000 broken YAML lines are parsed without a stack trace per error (2.9 s/MB), and Error.stackTraceLimit is restored",
+    run: () => {
+      const before = Error.stackTraceLimit;
+      const text = `${POOL_HEAD}metadata: { name: p }\nspec:\n  models:\n    - name: m\n${" e\n".repeat(65_000)}`;
+      const r = parseModelPool(text, "p.yaml");
+      expect(r.problems.length).to.be.greaterThan(1);
+      expect(r.problems.at(-1)?.summary).to.equal(true);
+      expect(Error.stackTraceLimit).to.equal(before);
+    },
+  },
+  {
     name: "ModelPool: after a duplicate key, a problem in the later value points into the later value",
     run: () => {
       const text = `${POOL_HEAD}metadata:\n  name: a\nmetadata:\n  name: b\n  bogus: 1\n`;
