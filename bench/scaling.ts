@@ -39,8 +39,10 @@ export function printParserScaling(quick: boolean): void {
     c.parse(c.make(200)); // warm up the code paths
     const ta = best(c.parse, a, quick ? 1 : 3);
     // A quadratic parser at 20k would run for minutes: a step to 6k (3×) shows it first
-    // (linear ≈ 3, quadratic ≈ 9).
-    const tm = best(c.parse, c.make(3 * small), 1);
+    // (linear ≈ 3, quadratic ≈ 9). Only worth it when 2k already takes a while: a parse of
+    // a few ms is too short to time one 6k step against (noise read as super-linear), and
+    // even a quadratic one would finish 20k in seconds.
+    const tm = ta >= 50 ? best(c.parse, c.make(3 * small), 1) : 0;
     if (tm / Math.max(ta, 0.001) > 6) {
       console.log(
         `${c.name.padEnd(38)} ${ta.toFixed(1).padStart(8)}  ${"skipped".padStart(10)}       —  ${`${(b.length / 1024).toFixed(0)} KB`.padStart(9)}           —  MISS (super-linear: 6k/2k = ${(tm / ta).toFixed(1)}, linear ≈ 3; 20k would take ~${((ta * 100) / 1000).toFixed(0)} s)`,
