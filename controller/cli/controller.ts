@@ -62,7 +62,8 @@ Options:
   --tls-cert <file>       serve the KEDA external scaler over TLS with this certificate...
   --tls-key <file>        ...and key (PEM)
   --client-ca <file>      and require client certificates signed by this CA (mutual TLS)
-  --dry-run               decide, serve and log, but apply, prune and write nothing
+  --dry-run               decide, serve and log, but apply, prune and write nothing (no
+                          status, no Events; not with --leader-elect)
   -h, --help              show this help
 
 Environment: POD_NAME names this replica (Lease holder, Event source; default: the host
@@ -451,6 +452,12 @@ export async function runController(
     );
   }
   const dryRun = values["dry-run"] ?? false;
+  if (dryRun && leaderElect) {
+    return bad(
+      io,
+      "--dry-run and --leader-elect do not go together: a dry run would take the Lease from the controller that acts",
+    );
+  }
   const namespaces = values.namespace ?? [];
 
   const inputs = inputsOf(io);
@@ -588,6 +595,7 @@ export async function runController(
       clock,
       identity,
       leaderElect,
+      readOnly: dryRun,
       ...(process.env[CONTROLLER_ENV.podNamespace]
         ? { leaseNamespace: process.env[CONTROLLER_ENV.podNamespace] }
         : {}),
@@ -657,7 +665,8 @@ export async function runController(
   }
   try {
     await pods.start();
-    await source.start();
+    // The edge starts the leader election too (and says "leading" without one).
+    await (edge ?? source).start();
     serving.markSynced();
     if (!stop.signal.aborted) {
       await new Promise<void>((resolve) =>

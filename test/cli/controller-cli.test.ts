@@ -14,9 +14,13 @@ import {
   servingError,
 } from "../../controller/cli/controller.js";
 import { ExitCode } from "../../controller/cli/io.js";
+import type { Serving } from "../../controller/cli/serve.js";
 import { CONTROLLER_NAMESPACE } from "../../controller/kube/install/index.js";
+import { type FakeKube, startFakeKube } from "../support/fake-kube/index.js";
 import { capture } from "../support/io.js";
+import { poolDocument } from "../support/pools.js";
 import { projectRoot } from "../support/reference.js";
+import { until } from "../support/until.js";
 
 /**
  * `tritonscale controller` as a careless user runs it: every mistake is one line on stderr
@@ -177,6 +181,11 @@ describe("controller: command line mistakes", () => {
       message: /--pools is given twice/,
     },
     {
+      name: "--dry-run with --leader-elect (regression: a dry run took the acting controller's Lease)",
+      argv: () => ["--kubeconfig", kubeconfig, "--dry-run", "--leader-elect"],
+      message: /--dry-run and --leader-elect do not go together/,
+    },
+    {
       name: "--pools with --leader-elect",
       argv: () => ["--pools", join(dir, "pools"), "--leader-elect"],
       message: /--pools and --leader-elect do not go together/,
@@ -319,6 +328,110 @@ describe("controller: command line mistakes", () => {
     ).to.match(/^--grpc-port 80 needs privileges/);
     expect(servingError("something else\nsecond line", ports)).to.equal("something else");
   });
+});
+
+describe("controller: --leader-elect (against the fake API server)", function () {
+  this.timeout(30_000);
+  let fake: FakeKube;
+  beforeEach(async () => {
+    fake = await startFakeKube();
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  it("takes the Lease in $POD_NAMESPACE, leads, and releases it on stop (regression: the election never started)", async () => {
+    const c = capture();
+    const stop = new AbortController();
+    let serving: Serving | undefined;
+    const exit = withEnv({ [CONTROLLER_ENV.podNamespace]: "tritonscale-system" }, () =>
+      runController(
+        ["--leader-elect", "--metrics-port", "0", "--health-port", "0", "--grpc-port", "0"],
+        c.io,
+        {
+          kubeConfig: fake.kubeConfig("vision"),
+          host: "127.0.0.1",
+          identity: "controller-0",
+          signal: stop.signal,
+          leaseTiming: {
+            leaseDurationSeconds: 3,
+            renewDeadlineSeconds: 2,
+            retryPeriodSeconds: 0.5,
+          },
+          onServing: (s) => {
+            serving = s;
+          },
+        },
+      ),
+    );
+    const holder = () =>
+      (
+        fake.list("coordination.k8s.io/v1", "Lease", "tritonscale-system")[0] as
+          | { spec?: { holderIdentity?: string } }
+          | undefined
+      )?.spec?.holderIdentity;
+    await until(
+      () => holder() === "controller-0" && c.out().includes('"msg":"leading"'),
+      20,
+      "leading",
+    );
+    expect(serving).not.to.equal(undefined);
+    const ready = await fetch(`http://127.0.0.1:${serving!.healthPort}/readyz`);
+    expect(ready.status).to.equal(200);
+    stop.abort();
+    expect(await exit, c.err()).to.equal(ExitCode.Ok);
+    expect(holder() ?? "").to.equal("");
+  });
+});
+
+describe("controller: --dry-run (against the fake API server)", function () {
+  this.timeout(30_000);
+  let fake: FakeKube;
+  beforeEach(async () => {
+    fake = await startFakeKube();
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  const pools: readonly { name: string; doc: () => Record<string, unknown>; logged: string }[] = [
+    {
+      name: "a valid pool: decided, not applied",
+      doc: () => poolDocument(),
+      logged: '"msg":"decision"',
+    },
+    {
+      name: "an invalid pool: logged, no Valid=False status, no Event (regression: both written)",
+      doc: () => poolDocument({}, { imageSize: 650 }),
+      logged: '"msg":"invalid pool: nothing applied"',
+    },
+  ];
+  for (const row of pools) {
+    it(`writes nothing: ${row.name}`, async () => {
+      fake.seed(row.doc());
+      const c = capture();
+      const stop = new AbortController();
+      const exit = runController(
+        ["--dry-run", "--metrics-port", "0", "--health-port", "0", "--grpc-port", "0"],
+        c.io,
+        {
+          kubeConfig: fake.kubeConfig("vision"),
+          host: "127.0.0.1",
+          identity: "controller-0",
+          signal: stop.signal,
+        },
+      );
+      await until(() => c.out().includes(row.logged), 20, row.logged);
+      // Let a status write or an Event the decision would cause reach the server.
+      await new Promise((r) => setTimeout(r, 200));
+      stop.abort();
+      expect(await exit, c.err()).to.equal(ExitCode.Ok);
+      const writes = fake.requests
+        .filter((r) => !["get", "list", "watch", "discovery"].includes(r.verb))
+        .map((r) => `${r.method} ${r.path}`);
+      expect(writes).to.deep.equal([]);
+    });
+  }
 });
 
 describe("controller: manifests/controller.yaml runs the command as documented", () => {
