@@ -50,7 +50,8 @@ health port). Logs are JSON, one line per decision and per apply, on stdout.
 Options:
   --kubeconfig <file>     kubeconfig to use (default: in-cluster, else $KUBECONFIG or
                           ~/.kube/config)
-  --namespace <ns>        watch only this namespace (repeatable; default: all)
+  --namespace <ns>        watch only ModelPools and pods in this namespace (repeatable,
+                          each namespace once; default: all)
   --pools <dir>           run the pool files in <dir> (*.yaml, re-read every 5 s) instead
                           of ModelPool custom resources
   --metrics-port <p>      port of /metrics (default: ${DEFAULT_METRICS_PORT})
@@ -70,8 +71,8 @@ Environment: POD_NAME names this replica (Lease holder, Event source; default: t
 name); POD_NAMESPACE is the Lease's namespace (default: tritonscale-system).
 
 Stops on SIGTERM or SIGINT: readiness fails, the reconcile in progress finishes, the
-Lease is released. Exit code 0 when stopped, 1 when a file or a port is unusable or no
-cluster is configured, 2 for a bad command line.
+Lease is released. Exit code 0 when stopped, 1 when a file, a folder or a port is
+unusable or no cluster is configured, 2 for a bad command line.
 `;
 
 /** The options of `tritonscale controller` (node:util parseArgs), as --help lists them. */
