@@ -5,12 +5,12 @@ import { CONTROLLER_HELP, CONTROLLER_OPTIONS } from "../../controller/cli/contro
 import { projectRoot } from "../support/reference.js";
 
 /** The flags `controller --help` lists, in order (`--help` for `-h, --help`). */
-export function helpFlags(help: string): string[] {
+function helpFlags(help: string): string[] {
   return [...help.matchAll(/^ {2}(?:-[a-z], )?(--[a-z][a-z-]*)/gm)].map((m) => m[1]!);
 }
 
 /** The body of a README section: from its heading to the next heading of its level or above. */
-export function readmeSection(readme: string, heading: string): string {
+function readmeSection(readme: string, heading: string): string {
   const level = /^#+/.exec(heading)![0].length;
   const start = readme.indexOf(`\n${heading}\n`);
   if (start < 0) throw new Error(`README.md has no '${heading}' section`);
@@ -20,7 +20,7 @@ export function readmeSection(readme: string, heading: string): string {
 }
 
 /** The flags of the table rows (`| \`--flag <value>\` | ...`) of a README section, in order. */
-export function readmeFlags(section: string): string[] {
+function readmeFlags(section: string): string[] {
   return [...section.matchAll(/^\| `(?:-[a-z], )?(--[a-z][a-z-]*)[^`]*` \|/gm)].map((m) => m[1]!);
 }
 
