@@ -1,6 +1,7 @@
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import * as grpc from "@grpc/grpc-js";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Problem } from "../diagnostics/problem.js";
 import { formatProblem } from "../diagnostics/problem.js";
@@ -49,7 +50,8 @@ health port). Logs are JSON, one line per decision and per apply, on stdout.
 Options:
   --kubeconfig <file>     kubeconfig to use (default: in-cluster, else $KUBECONFIG or
                           ~/.kube/config)
-  --namespace <ns>        watch only this namespace (repeatable; default: all)
+  --namespace <ns>        watch only ModelPools and pods in this namespace (repeatable,
+                          each namespace once; default: all)
   --pools <dir>           run the pool files in <dir> (*.yaml, re-read every 5 s) instead
                           of ModelPool custom resources
   --metrics-port <p>      port of /metrics (default: ${DEFAULT_METRICS_PORT})
@@ -61,37 +63,76 @@ Options:
   --tls-cert <file>       serve the KEDA external scaler over TLS with this certificate...
   --tls-key <file>        ...and key (PEM)
   --client-ca <file>      and require client certificates signed by this CA (mutual TLS)
-  --dry-run               decide, serve and log, but apply, prune and write nothing
+  --dry-run               decide, serve and log, but apply, prune and write nothing (no
+                          status, no Events; not with --leader-elect)
   -h, --help              show this help
 
 Environment: POD_NAME names this replica (Lease holder, Event source; default: the host
 name); POD_NAMESPACE is the Lease's namespace (default: tritonscale-system).
 
 Stops on SIGTERM or SIGINT: readiness fails, the reconcile in progress finishes, the
-Lease is released. Exit code 0 when stopped, 1 when a file or a port is unusable or no
-cluster is configured, 2 for a bad command line.
+Lease is released. Exit code 0 when stopped, 1 when a file, a folder or a port is
+unusable or no cluster is configured, 2 for a bad command line.
 `;
+
+/** The options of `tritonscale controller` (node:util parseArgs), as --help lists them. */
+export const CONTROLLER_OPTIONS = {
+  kubeconfig: { type: "string" },
+  namespace: { type: "string", multiple: true },
+  pools: { type: "string" },
+  "metrics-port": { type: "string" },
+  "health-port": { type: "string" },
+  "grpc-port": { type: "string" },
+  "leader-elect": { type: "boolean" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "client-ca": { type: "string" },
+  "dry-run": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** The environment variables `controller` reads (the Deployment sets them by the downward API). */
+export const CONTROLLER_ENV = { podName: "POD_NAME", podNamespace: "POD_NAMESPACE" } as const;
+
+/** `controller --help`. */
+export const CONTROLLER_HELP = HELP;
 
 function parse(args: string[]) {
   return parseArgs({
     args,
     strict: true,
     allowPositionals: false,
-    options: {
-      kubeconfig: { type: "string" },
-      namespace: { type: "string", multiple: true },
-      pools: { type: "string" },
-      "metrics-port": { type: "string" },
-      "health-port": { type: "string" },
-      "grpc-port": { type: "string" },
-      "leader-elect": { type: "boolean" },
-      "tls-cert": { type: "string" },
-      "tls-key": { type: "string" },
-      "client-ca": { type: "string" },
-      "dry-run": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
+    tokens: true,
+    options: CONTROLLER_OPTIONS,
   });
+}
+
+/** A Kubernetes namespace name: a DNS-1123 label. */
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * What is wrong with the options beyond their syntax: a flag that takes one value given
+ * twice (parseArgs would keep the last one silently), a --namespace that is not a namespace
+ * name or is given twice.
+ */
+function checkRepeats(args: ReturnType<typeof parse>): string | undefined {
+  const seen = new Set<string>();
+  for (const t of args.tokens ?? []) {
+    if (t.kind !== "option" || t.name === "namespace" || t.name === "help") continue;
+    if (seen.has(t.name)) {
+      return `--${t.name} is given twice; give it once${t.value === undefined ? "" : " (the value is not repeatable)"}`;
+    }
+    seen.add(t.name);
+  }
+  const namespaces = new Set<string>();
+  for (const ns of args.values.namespace ?? []) {
+    if (!NAMESPACE_NAME.test(ns)) {
+      return `--namespace ${JSON.stringify(ns)} is not a namespace name (lower-case letters, digits and '-', at most 63, starting and ending with a letter or digit)`;
+    }
+    if (namespaces.has(ns)) return `--namespace ${ns} is given twice`;
+    namespaces.add(ns);
+  }
+  return undefined;
 }
 
 /** A bad command line: one line, naming what is wrong and where the options are. */
@@ -326,6 +367,53 @@ class Applier {
   }
 }
 
+/**
+ * The one line for a port that cannot be bound, naming the flag(s) whose port it is:
+ * `--health-port 8081 is taken (listen EADDRINUSE: ...); another process listens there
+ * (0 picks a free port)`.
+ */
+export function servingError(text: string, ports: Readonly<Record<string, number>>): string {
+  const firstLine = text.split("\n", 1)[0]!;
+  const why = /EADDRINUSE/.test(firstLine)
+    ? "is taken: another process listens there (0 picks a free port)"
+    : /EACCES/.test(firstLine)
+      ? "needs privileges this process lacks (ports below 1024 do without root; use 1024 or above)"
+      : /EADDRNOTAVAIL/.test(firstLine)
+        ? "cannot be bound on this host's addresses"
+        : undefined;
+  if (why === undefined) return firstLine;
+  const mentioned = new Set([...firstLine.matchAll(/:(\d+)\b/g)].map((m) => Number(m[1])));
+  const flags = Object.entries(ports)
+    .filter(([, p]) => p !== 0 && mentioned.has(p))
+    .map(([flag, p]) => `--${flag} ${p}`);
+  const named =
+    flags.length > 0
+      ? flags.join(" and ")
+      : "a port of --metrics-port, --health-port or --grpc-port";
+  return `${named} ${why} (${firstLine})`;
+}
+
+let grpcLoggerQuieted = false;
+
+/**
+ * grpc-js logs "E No address added out of total 1 resolved" to stderr when the KEDA port
+ * cannot be bound, besides rejecting with the cause, which the command prints as its one
+ * line; this drops that duplicate and keeps everything else grpc-js says as it says it.
+ */
+function quietGrpcBindErrors(): void {
+  if (grpcLoggerQuieted) return;
+  grpcLoggerQuieted = true;
+  grpc.setLogger({
+    error: (message?: unknown, ...rest: unknown[]) => {
+      if (String(message).startsWith("No address added out of total")) return;
+      console.error(`E ${String(message)}`, ...rest);
+    },
+    info: (message?: unknown, ...rest: unknown[]) => console.error(`I ${String(message)}`, ...rest),
+    debug: (message?: unknown, ...rest: unknown[]) =>
+      console.error(`D ${String(message)}`, ...rest),
+  });
+}
+
 /** `tritonscale controller`. */
 export async function runController(
   argv: readonly string[],
@@ -343,6 +431,8 @@ export async function runController(
     io.stdout.write(HELP);
     return ExitCode.Ok;
   }
+  const repeated = checkRepeats(args);
+  if (repeated !== undefined) return bad(io, repeated);
   const defaults = {
     "metrics-port": DEFAULT_METRICS_PORT,
     "health-port": DEFAULT_HEALTH_PORT,
@@ -363,6 +453,12 @@ export async function runController(
     );
   }
   const dryRun = values["dry-run"] ?? false;
+  if (dryRun && leaderElect) {
+    return bad(
+      io,
+      "--dry-run and --leader-elect do not go together: a dry run would take the Lease from the controller that acts",
+    );
+  }
   const namespaces = values.namespace ?? [];
 
   const inputs = inputsOf(io);
@@ -381,6 +477,23 @@ export async function runController(
     printProblems(io, tls.problems);
     return ExitCode.Problems;
   }
+  if (poolsDir !== undefined) {
+    // Checked once here, so a typo stops at once; later, a folder that vanishes for a
+    // moment (a ConfigMap update) keeps its pools (kube/pool-files.ts).
+    const kind = await inputs.kind(poolsDir);
+    if (kind !== "directory") {
+      printProblems(io, [
+        {
+          file: poolsDir,
+          line: 0,
+          col: 0,
+          path: "",
+          message: `cannot read: ${kind === "missing" ? "no such directory" : "not a directory"} (--pools names a folder of ModelPool files)`,
+        },
+      ]);
+      return ExitCode.Problems;
+    }
+  }
   const kc = options.kubeConfig ?? (await loadKubeConfig(io, values.kubeconfig));
   if (Array.isArray(kc)) {
     printProblems(io, kc);
@@ -389,7 +502,7 @@ export async function runController(
 
   const log = createLog(io);
   const clock = options.clock ?? createSystemClock();
-  const identity = options.identity ?? process.env.POD_NAME ?? hostname();
+  const identity = options.identity ?? (process.env[CONTROLLER_ENV.podName] || hostname());
   const pods = new PoolPods(kc, {
     namespaces,
     clock,
@@ -483,7 +596,10 @@ export async function runController(
       clock,
       identity,
       leaderElect,
-      ...(process.env.POD_NAMESPACE ? { leaseNamespace: process.env.POD_NAMESPACE } : {}),
+      readOnly: dryRun,
+      ...(process.env[CONTROLLER_ENV.podNamespace]
+        ? { leaseNamespace: process.env[CONTROLLER_ENV.podNamespace] }
+        : {}),
       ...(options.leaseTiming === undefined ? {} : { leaseTiming: options.leaseTiming }),
       ...(namespaces.length > 0 ? { namespaces } : {}),
       handler,
@@ -502,6 +618,7 @@ export async function runController(
     source = edge.pools;
   }
 
+  quietGrpcBindErrors();
   try {
     serving = await startServing({
       metrics: metricsSource,
@@ -520,11 +637,7 @@ export async function runController(
       onEvent: (e) => log("warn", e.kind, { ...e, pool: poolKey(e.pool) }),
     });
   } catch (e) {
-    const text = errorText(e);
-    const hint = /EADDRINUSE/.test(text)
-      ? " (a port of --metrics-port, --health-port or --grpc-port is taken)"
-      : "";
-    io.stderr.write(`tritonscale controller: cannot serve: ${text}${hint}\n`);
+    io.stderr.write(`tritonscale controller: cannot serve: ${servingError(errorText(e), ports)}\n`);
     metricsSource.close();
     return ExitCode.Problems;
   }
@@ -545,14 +658,16 @@ export async function runController(
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   const external = options.signal;
-  if (external) external.addEventListener("abort", onSignal, { once: true });
+  if (external?.aborted) onSignal();
+  else if (external) external.addEventListener("abort", onSignal, { once: true });
   else {
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
   }
   try {
     await pods.start();
-    await source.start();
+    // The edge starts the leader election too (and says "leading" without one).
+    await (edge ?? source).start();
     serving.markSynced();
     if (!stop.signal.aborted) {
       await new Promise<void>((resolve) =>

@@ -41,6 +41,8 @@ export interface KubeEdgeOptions {
     LeaderElectionOptions,
     "leaseDurationSeconds" | "renewDeadlineSeconds" | "retryPeriodSeconds"
   >;
+  /** Write no status and record no Events (`--dry-run`). @default false */
+  readonly readOnly?: boolean;
   /** Namespaces whose ModelPools to run (`--namespace`). @default all */
   readonly namespaces?: readonly string[];
   /** The rest of the controller: hears of every pool after its status is taken care of. */
@@ -105,7 +107,7 @@ export function createKubeEdge(options: KubeEdgeOptions): KubeEdge {
     client: createKubeStatusClient(kc),
     clock,
     events,
-    canWrite: isLeader,
+    canWrite: () => options.readOnly !== true && isLeader(),
     onError: (pool, e) => report("writing status", pool, e),
   });
   const pools = new ModelPoolInformer({

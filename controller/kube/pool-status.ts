@@ -27,6 +27,7 @@ import {
 } from "../loop/ports.js";
 import { API_GROUP } from "../policy/schema.js";
 import { formatNumber, totalOf } from "../scaling/types.js";
+import { DEFAULT_PROFILE } from "../simulate/profile.js";
 import type { EventRecorder } from "./events.js";
 import type { ModelPoolCondition, ModelPoolStatus } from "./install/crd.js";
 import { MODELPOOL_PLURAL, MODELPOOL_VERSION } from "./install/names.js";
@@ -147,11 +148,26 @@ export function decisionStatus(d: PoolDecision): ModelPoolStatus {
     },
     capacity: Object.entries(d.capacityPerReplica)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([model, rps]) => ({
-        model,
-        requestsPerSecondPerReplica: Math.round(rps * 1000) / 1000,
-      })),
+      .map(([model, rps]) => {
+        const profile = d.profiles?.[model];
+        return {
+          model,
+          requestsPerSecondPerReplica: Math.round(rps * 1000) / 1000,
+          ...(profile === undefined
+            ? {}
+            : { profile: clip(profile, 256), profileSource: profileSourceOf(profile) }),
+        };
+      }),
   };
+}
+
+/**
+ * Where a model's capacity came from, by the profile name the loop published: the
+ * documented default's name (DEFAULT_PROFILE, `yolov8s-t4-fp16 (assumed: ...)`, with the
+ * live correction's ` ×f` after it) or else the pool's own `spec.models[].profile`.
+ */
+export function profileSourceOf(profile: string): "pool" | "default" {
+  return profile.startsWith(DEFAULT_PROFILE.name) ? "default" : "pool";
 }
 
 /** Whether the decision changed the desired replicas (of either capacity type). */

@@ -7,13 +7,16 @@ import {
 } from "../../controller/kube/install/crd.js";
 import {
   appliedCondition,
+  decisionStatus,
   ModelPoolStatusWriter,
+  profileSourceOf,
   type StatusClient,
   scaleEventMessage,
   setConditions,
 } from "../../controller/kube/pool-status.js";
 import type { PoolDecision, PoolRef } from "../../controller/loop/ports.js";
 import type { ByCapacity } from "../../controller/scaling/types.js";
+import { DEFAULT_PROFILE } from "../../controller/simulate/profile.js";
 import { ManualClock, settle } from "../support/manual-clock.js";
 import { validateOpenApi } from "../support/openapi.js";
 
@@ -147,6 +150,58 @@ describe("ModelPool status", () => {
     ]);
     expect(s.conditions![1]!.message).to.equal("oldest signal 4 s old");
   });
+
+  it("says where each model's capacity came from: the pool's profile or the documented default", async () => {
+    const { clock, client, writer } = setup();
+    await writer.track(pool, { generation: 1 });
+    const d = decision(clock, { spot: 0, onDemand: 1 }, { spot: 0, onDemand: 1 });
+    await writer.publish({
+      ...d,
+      profiles: { yolov8s: `${DEFAULT_PROFILE.name} ×1.044`, "yolov8n-face": "linear:a=3,b=1.5" },
+    });
+    const s = client.writes.at(-1)!;
+    expect(validateOpenApi(buildModelPoolStatusOpenApiSchema(), s)).to.deep.equal([]);
+    expect(s.capacity).to.deep.equal([
+      {
+        model: "yolov8n-face",
+        requestsPerSecondPerReplica: 210,
+        profile: "linear:a=3,b=1.5",
+        profileSource: "pool",
+      },
+      {
+        model: "yolov8s",
+        requestsPerSecondPerReplica: 96.123,
+        profile: "yolov8s-t4-fp16 (assumed: linear:a=4,b=2.2) ×1.044",
+        profileSource: "default",
+      },
+    ]);
+    // Without profiles (a capacity injected by a test or the demo), the figures alone.
+    expect(decisionStatus(d).capacity?.[0]).to.deep.equal({
+      model: "yolov8n-face",
+      requestsPerSecondPerReplica: 210,
+    });
+  });
+
+  const sources: readonly { name: string; profile: string; source: "pool" | "default" }[] = [
+    { name: "the default", profile: DEFAULT_PROFILE.name, source: "default" },
+    { name: "the default, corrected", profile: `${DEFAULT_PROFILE.name} ×0.5`, source: "default" },
+    { name: "a pool's linear profile", profile: "linear:a=4,b=2.2", source: "pool" },
+    {
+      name: "a pool's linear profile equal to the default's",
+      profile: "linear:a=4,b=2.2 ×1.044",
+      source: "pool",
+    },
+    {
+      name: "a pool's table",
+      profile: "table:1=6,4=12,8=20 (perf_analyzer:perf.csv)",
+      source: "pool",
+    },
+  ];
+  for (const row of sources) {
+    it(`profileSourceOf: ${row.name} → ${row.source}`, () => {
+      expect(profileSourceOf(row.profile)).to.equal(row.source);
+    });
+  }
 
   it("a held decision sets MetricsFresh=False with the scaler's reason, at once", async () => {
     const { clock, client, writer } = setup();

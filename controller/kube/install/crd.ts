@@ -96,6 +96,21 @@ export const modelCapacitySchema = Type.Object(
       minimum: 0,
       description: "Requests per second one replica sustains with p99 latency inside the SLO.",
     }),
+    profile: Type.Optional(
+      Type.String({
+        maxLength: 256,
+        description:
+          "The latency profile the capacity was computed from, with the live correction, e.g. `linear:a=4,b=2.2 ×1.044`, or the default's `yolov8s-t4-fp16 (assumed: linear:a=4,b=2.2)`.",
+      }),
+    ),
+    profileSource: Type.Optional(
+      Type.Unsafe<"pool" | "default">({
+        type: "string",
+        enum: ["pool", "default"],
+        description:
+          "Where the profile came from: pool (the model's spec.models[].profile) or default (the model has none: the documented default profile, an assumed YOLOv8s fp16 on a T4, not a measurement; measure the model and run tritonscale tune --write).",
+      }),
+    ),
   },
   { description: "Capacity of one replica for one model at the SLO." },
 );
