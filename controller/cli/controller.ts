@@ -513,7 +513,16 @@ export async function runController(
         retryInSeconds: Math.round(delay * 10) / 10,
       }),
   });
+  const frontDoorProblems = new Map<string, string>();
   const metricsSource = createPoolMetricsSource({
+    frontDoor: {
+      onProblem: (policy, message) => {
+        const key = `${policy.metadata.namespace}/${policy.metadata.name}`;
+        if (frontDoorProblems.get(key) === message) return; // said once until it changes
+        frontDoorProblems.set(key, message);
+        log("warn", "front door", { pool: key, message });
+      },
+    },
     scrape: {
       discover: async (policy) =>
         pods.tritonPods(policy).map(

@@ -5,6 +5,7 @@
 
 import type { Problem } from "../diagnostics/problem.js";
 import { didYouMean } from "../diagnostics/suggest.js";
+import { promqlFindings } from "../util/promql.js";
 import { CronError, parseCron } from "./cron.js";
 import { parseDuration } from "./duration.js";
 import { describe, isRecord, setOwn } from "./messages.js";
@@ -475,12 +476,31 @@ export function templateRule(c: RuleContext, known: readonly string[]): void {
  * The rules that span fields, in the order their problems are found. Adding a rule is one
  * function here and one row in the test table.
  */
+/**
+ * The PromQL a pool names itself (`spec.monitoring.frontDoor`), which the controller sends
+ * to Prometheus as written: it must be a query Prometheus accepts.
+ */
+function monitoringRules(c: RuleContext): void {
+  const door = c.doc.spec?.monitoring?.frontDoor;
+  const queries = [
+    ["spec.monitoring.frontDoor.requests", door?.requests],
+    ["spec.monitoring.frontDoor.pending", door?.pending],
+  ] as const;
+  for (const [path, expr] of queries) {
+    if (expr === undefined) continue;
+    // The first finding: a syntax error's follow-on error nodes would only repeat it.
+    const [f] = promqlFindings(expr);
+    if (f !== undefined) c.report(path, `Prometheus would refuse this query: ${f.message}`);
+  }
+}
+
 export const crossFieldRules: readonly ((c: RuleContext) => void)[] = [
   modelRules,
   scalingRules,
   scheduleRules,
   capacityRules,
   tritonRules,
+  monitoringRules,
 ];
 
 function isTimeZone(tz: string): boolean {

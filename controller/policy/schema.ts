@@ -1119,6 +1119,34 @@ export const monitoringSchema = Type.Object(
         "Labels on the ServiceMonitor/PodMonitor and PrometheusRule, e.g. { release: prometheus } for a Prometheus that selects by label.",
       ),
     ),
+    frontDoor: Type.Optional(
+      Type.Object(
+        {
+          requests: Type.String({
+            minLength: 1,
+            maxLength: 4096,
+            "x-valid":
+              'a PromQL expression giving one counter, e.g. "sum(envoy_cluster_upstream_rq_total{envoy_cluster_name="vision_yolo-triton_8001"})"',
+            description:
+              "PromQL for a counter of the requests that reach the pool at its front door (an ingress, gateway or mesh proxy), summed to one value; queried on prometheusAddress every sync period. The pool's arrival rate is then counted there, also while no replica runs: the only signal that can bring a pool up from zero replicas on its own.",
+          }),
+          pending: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 4096,
+              "x-valid": "a PromQL expression giving one gauge",
+              description:
+                "PromQL for the requests the front door holds while no replica can take them (a gauge, e.g. an activator's queue), summed to one value. Without it the front door holds none.",
+            }),
+          ),
+        },
+        {
+          ...strict,
+          description:
+            "Where requests arrive before Triton, for scaling from zero (Triton exports nothing while no replica runs). Optional.",
+        },
+      ),
+    ),
   },
   {
     ...strict,

@@ -6,6 +6,7 @@
  */
 import type { Policy } from "../policy/index.js";
 import type { PoolScrape } from "../scaling/samples.js";
+import { type FrontDoorOptions, withFrontDoor } from "./front-door.js";
 import { createPrometheusSource, type PrometheusSourceOptions } from "./prometheus-source.js";
 import {
   type ClosableMetricsSource,
@@ -13,6 +14,7 @@ import {
   type ScrapeSourceOptions,
 } from "./scrape-source.js";
 
+export { type FrontDoorOptions, queryFrontDoor, withFrontDoor } from "./front-door.js";
 export { TritonClient } from "./grpc.js";
 export { PromTextParser, parsePromSamples, parsePromText } from "./prom-text.js";
 export { createPrometheusSource, prometheusQueries } from "./prometheus-source.js";
@@ -25,6 +27,8 @@ export {
 
 /** Options of {@link createPoolMetricsSource}. */
 export interface PoolMetricsSourceOptions {
+  /** For pools with `spec.monitoring.frontDoor`. @default each pool's prometheusAddress */
+  readonly frontDoor?: FrontDoorOptions;
   /** For pools with `source: scrape`. */
   readonly scrape: ScrapeSourceOptions;
   /** For pools with `source: prometheus`. @default each pool's prometheusAddress, 5 s timeout */
@@ -35,14 +39,17 @@ export interface PoolMetricsSourceOptions {
 export function createPoolMetricsSource(options: PoolMetricsSourceOptions): ClosableMetricsSource {
   const scrape = createScrapeSource(options.scrape);
   const prometheus = createPrometheusSource(options.prometheus);
-  return {
-    collect(policy: Policy, now: number): Promise<PoolScrape> {
-      return policy.spec.monitoring.source === "prometheus"
-        ? prometheus.collect(policy, now)
-        : scrape.collect(policy, now);
+  return withFrontDoor(
+    {
+      collect(policy: Policy, now: number): Promise<PoolScrape> {
+        return policy.spec.monitoring.source === "prometheus"
+          ? prometheus.collect(policy, now)
+          : scrape.collect(policy, now);
+      },
+      close() {
+        scrape.close();
+      },
     },
-    close() {
-      scrape.close();
-    },
-  };
+    options.frontDoor,
+  );
 }

@@ -51,18 +51,25 @@ export function prometheusQueries(policy: Policy): {
   };
 }
 
-interface VectorSample {
+/** One sample of an instant vector, as Prometheus's HTTP API answers it. */
+export interface VectorSample {
   readonly metric: Readonly<Record<string, string>>;
   readonly value: readonly [number, string];
 }
 
-function promNumber(s: string): number {
+/** A sample value as Prometheus writes it (`+Inf`, `-Inf`, `NaN` included). */
+export function promNumber(s: string): number {
   if (s === "+Inf") return Infinity;
   if (s === "-Inf") return -Infinity;
   return Number(s);
 }
 
-async function instantQuery(
+/**
+ * One instant query on Prometheus's HTTP API: the vector it answers. Rejects with a
+ * message naming Prometheus and the query when it is down, slow, or answers anything but
+ * a vector.
+ */
+export async function instantQuery(
   base: string,
   expr: string,
   timeoutMs: number,

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import { runController } from "../../controller/cli/controller.js";
 import type { Serving } from "../../controller/cli/serve.js";
@@ -196,6 +198,57 @@ describe("integration: tritonscale controller against the fake API server, a Tri
     }
     expect(await c.exit).to.equal(0);
     expect(c.io.out()).to.contain('"msg":"stopped"');
+  });
+
+  it("scales 0 → N from the front door: with no replica, Triton exports nothing; the pool's frontDoor counter (queried on Prometheus) brings it up", async function () {
+    requireReference(this, "keda");
+    // A Prometheus stand-in answering the pool's frontDoor query: a counter of requests
+    // at the ingress growing by 300 per second of the controller's clock once load starts.
+    let loadFrom: number | undefined;
+    const queries: string[] = [];
+    const prom = createServer((req, res) => {
+      const url = new URL(req.url ?? "/", "http://x");
+      queries.push(url.searchParams.get("query") ?? "");
+      const t = clock.now();
+      const count = loadFrom === undefined ? 0 : 300 * Math.max(0, t - loadFrom);
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(
+        JSON.stringify({
+          status: "success",
+          data: { resultType: "vector", result: [{ metric: {}, value: [t, String(count)] }] },
+        }),
+      );
+    });
+    await new Promise<void>((r) => prom.listen(0, "127.0.0.1", r));
+    const port = (prom.address() as AddressInfo).port;
+    const requests = 'sum(envoy_cluster_upstream_rq_total{envoy_cluster_name="vision_yolo"})';
+    fake.seed(
+      poolDocument({
+        scaling: { minReplicas: 0, maxReplicas: 6, idleWindow: "2m" },
+        monitoring: { prometheusAddress: `http://127.0.0.1:${port}`, frontDoor: { requests } },
+      }),
+    );
+    const c = await start();
+    const keda = new KedaStandin(referenceDir, `127.0.0.1:${c.serving.grpcPort}`);
+    try {
+      // No pod, no load: inactive, 0 (the pool stays at zero).
+      let poll = await pollUntil(keda, () => true, 10);
+      await new Promise((r) => setTimeout(r, 500)); // two sync periods on the 60× clock
+      poll = await pollUntil(keda, () => true, 10);
+      expect(poll.active).to.equal(false);
+      expect(poll.value).to.equal(0);
+      // Requests reach the front door: active, and at least one replica, before any pod runs.
+      loadFrom = clock.now();
+      poll = await pollUntil(keda, (p) => p.active && p.value >= 1, 10);
+      expect(poll.active, "active from the front door's arrivals").to.equal(true);
+      expect(poll.value).to.be.at.least(1);
+      expect(queries).to.include(requests);
+    } finally {
+      keda.close();
+      c.stop.abort();
+      prom.close();
+    }
+    expect(await c.exit).to.equal(0);
   });
 
   it("an invalid ModelPool applies nothing and says which field, in its status and the log", async () => {
