@@ -256,6 +256,49 @@ describe("integration: tritonscale controller scenarios (loading, vanished metri
     });
   }
 
+  it("one of two replicas goes dark under steady load: never scaled down on the part of the pool still seen", async function () {
+    requireReference(this, "keda");
+    fake.seed(
+      poolDocument({
+        scaling: {
+          minReplicas: 0,
+          maxReplicas: 8,
+          staleAfter: "45s",
+          scaleDown: { stabilizationWindow: "0s" },
+        },
+      }),
+    );
+    const a = await podWithTriton("yolo-triton-a");
+    const b = await podWithTriton("yolo-triton-b");
+    const c = await start();
+    const k = keda!;
+    a.setArrivalRate("yolov8s", 150);
+    b.setArrivalRate("yolov8s", 150);
+    // Steady: the same answer for a minute of the clock.
+    let steady = await pollUntil(k, SO, (p) => p.value >= 2, 15);
+    for (let i = 0; i < 20; i++) {
+      const before = steady.value;
+      const window = await pollFor(k, SO, 60 / SPEED, clock);
+      steady = window.at(-1)!;
+      if (window.every((p) => p.value === before)) break;
+    }
+    const before = steady.value;
+    expect(before, "steady desired under 300 req/s").to.be.at.least(2);
+    b.setMetricsMode("http-500");
+    const lostAt = clock.now();
+    const polls = await pollFor(k, SO, 120 / SPEED, clock);
+    for (const p of polls) {
+      expect(p.value, `GetMetrics at +${Math.round(p.at - lostAt)} s with b dark`).to.be.at.least(
+        before,
+      );
+    }
+    const after = c.decisions().filter((d) => /metrics unreadable/.test(d.reason));
+    expect(after.length, "decisions that saw b dark before it went stale").to.be.greaterThan(0);
+    expect(after.every((d) => !d.held)).to.equal(true);
+    // Once b's data is older than staleAfter, every signal is stale: held.
+    expect(c.decisions().some((d) => d.held)).to.equal(true);
+  });
+
   it("a Spot pod's node reclaimed: after fallbackAfter the on-demand ScaledObject's answer rises, Spot requests kept", async function () {
     requireReference(this, "keda");
     fake.seed(
@@ -320,6 +363,13 @@ describe("integration: tritonscale controller scenarios (loading, vanished metri
       10,
       "the status's decision with the stand-ins",
     );
+
+    // Spot capacity returns: the replacements are Ready, the stand-ins are released.
+    await podWithTriton("yolo-triton-spot-c", { capacityType: "spot" });
+    await podWithTriton("yolo-triton-spot-d", { capacityType: "spot" });
+    const back = await pollUntil(k, ON_DEMAND_SO, (p) => p.value === 1, 10);
+    expect(back.value, "on-demand back to the base").to.equal(1);
+    expect((await k.poll(SPOT_SO)).value).to.equal(2);
   });
 
   describe("--pools DIR", () => {
@@ -343,15 +393,26 @@ describe("integration: tritonscale controller scenarios (loading, vanished metri
       await podWithTriton("yolo-triton-a");
       const c = await start(["--pools", dir]);
 
-      await until(() => scaledObject() !== undefined, 10, "the ScaledObject applied");
+      await until(
+        () => /"msg":"applied","pool":"vision\/yolo"/.test(c.io.out()),
+        10,
+        "the apply logged",
+      );
       const applied = fake
         .inventory()
-        .filter((o) => !o.startsWith("v1/Pod ") && !o.includes("/ModelPool "));
-      expect(applied.length).to.be.greaterThan(2);
-      for (const o of [deployment()!, scaledObject()!]) {
-        const meta = o.metadata as Json;
-        expect(meta.ownerReferences, `${o.kind} has no owner`).to.equal(undefined);
-        expect((meta.labels as Json)["tritonscale.dev/pool"]).to.equal("yolo");
+        .filter((o) => !o.startsWith("v1/Pod ") && !o.startsWith("v1/Event "));
+      expect(applied).to.include.members([
+        "apps/v1/Deployment vision/yolo-triton",
+        "keda.sh/v1alpha1/ScaledObject vision/yolo-triton",
+      ]);
+      for (const o of applied) {
+        const [type, where] = o.split(" ") as [string, string];
+        const slash = type.lastIndexOf("/");
+        const [ns, name] = where.includes("/") ? where.split("/") : [undefined, where];
+        const obj = fake.get(type.slice(0, slash), type.slice(slash + 1), ns, name!)!;
+        const meta = obj.metadata as Json;
+        expect(meta.ownerReferences, `${o} has no owner`).to.equal(undefined);
+        expect((meta.labels as Json)["tritonscale.dev/pool"], `${o} labelled`).to.equal("yolo");
       }
       expect(((scaledObject()!.spec as Json).maxReplicaCount as number) ?? 0).to.equal(6);
       expect(fake.list("tritonscale.dev/v1alpha1", "ModelPool")).to.deep.equal([]);
@@ -376,11 +437,6 @@ describe("integration: tritonscale controller scenarios (loading, vanished metri
       expect(entry.desired).to.deep.equal({ spot: 0, onDemand: 1 });
       expect(entry.held).to.be.a("boolean");
       expect(entry.reason).to.be.a("string").and.not.equal("");
-      await until(
-        () => /"msg":"applied","pool":"vision\/yolo"/.test(c.io.out()),
-        10,
-        "the apply logged",
-      );
 
       // An edit is re-applied.
       await writeFile(file, doc(4));
@@ -413,6 +469,12 @@ describe("integration: tritonscale controller scenarios (loading, vanished metri
         10,
         "/status without the pool",
       );
+      // KEDA asking for the removed pool's ScaledObject gets a clear error.
+      const err = await keda!.poll(SO).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message).to.match(/NOT_FOUND: unknown ScaledObject vision\/yolo-triton/);
     });
 
     it("an invalid pool file is logged with file:line:col and nothing of it is applied; an invalid edit keeps what was applied", async () => {
