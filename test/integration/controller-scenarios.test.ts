@@ -210,7 +210,7 @@ describe("integration: tritonscale controller scenarios (loading, vanished metri
       const k = keda!;
 
       triton.setArrivalRate("yolov8s", 1200);
-      const loaded = await pollUntil(k, SO, (p) => p.value >= 3, 15);
+      const loaded = await pollUntil(k, SO, (p) => p.value >= 3, 30);
       expect(loaded.value, "desired under 1200 req/s").to.be.at.least(3);
       // The load stops as the metrics vanish: were missing data read as "no load", the
       // pool would go down once the stabilization window passed.
@@ -448,7 +448,7 @@ describe("integration: tritonscale controller scenarios (loading, vanished metri
       // An edit is re-applied, and the loop decides with it: under load beyond the new
       // maxReplicas, KEDA's answer is capped there.
       tritons.get("yolo-triton-a")!.setArrivalRate("yolov8s", 1200);
-      const loaded = await pollUntil(keda!, SO, (p) => p.value >= 3, 15);
+      const loaded = await pollUntil(keda!, SO, (p) => p.value >= 3, 30);
       expect(loaded.value, JSON.stringify(c.decisions().at(-1))).to.be.at.least(3);
       await writeFile(file, doc(2));
       await until(
