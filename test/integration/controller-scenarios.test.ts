@@ -532,6 +532,20 @@ describe("integration: tritonscale controller scenarios (loading, vanished metri
       );
       expect(fake.inventory().filter((o) => o.includes("other"))).to.deep.equal([]);
 
+      // Fixed: applied.
+      (badDoc.spec as Json).scaling = { minReplicas: 1, maxReplicas: 6, syncPeriod: "15s" };
+      await writeFile(bad, stringify(badDoc));
+      await until(
+        () => fake.get("keda.sh/v1alpha1", "ScaledObject", "vision", "other-triton") !== undefined,
+        10,
+        "the fixed pool applied",
+      );
+      await until(
+        () => /"msg":"applied","pool":"vision\/other"/.test(c.io.out()),
+        10,
+        "its apply logged",
+      );
+
       // The valid file turned invalid: logged, and what was applied stays as it was.
       const count = fake.requests.length;
       await writeFile(
