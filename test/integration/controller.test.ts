@@ -161,14 +161,14 @@ describe("integration: tritonscale controller against the fake API server, a Tri
     const keda = new KedaStandin(referenceDir, `127.0.0.1:${c.serving.grpcPort}`);
     try {
       // No pod, no load: inactive, 0 (the pool stays at zero).
-      let poll = await pollUntil(keda, () => true, 10);
+      let poll = await pollUntil(keda, SO, () => true, 10);
       await new Promise((r) => setTimeout(r, 500)); // two sync periods on the 60× clock
-      poll = await pollUntil(keda, () => true, 10);
+      poll = await pollUntil(keda, SO, () => true, 10);
       expect(poll.active).to.equal(false);
       expect(poll.value).to.equal(0);
       // Requests reach the front door: active, and at least one replica, before any pod runs.
       loadFrom = clock.now();
-      poll = await pollUntil(keda, (p) => p.active && p.value >= 1, 10);
+      poll = await pollUntil(keda, SO, (p) => p.active && p.value >= 1, 10);
       expect(poll.active, "active from the front door's arrivals").to.equal(true);
       expect(poll.value).to.be.at.least(1);
       expect(queries).to.include(requests);
