@@ -377,7 +377,7 @@ describe("integration: tritonscale controller on the Kubernetes side — outages
     expect(await first.exit).to.equal(0);
   });
 
-  it("leader election: only the leader writes; a leader cut off from the Lease stops acting and the other takes over within leaseDuration + 2.2 × retryPeriod; a SIGTERM releases the Lease at once", async function () {
+  it("leader election: only the leader writes; a leader cut off from the Lease stops acting and the other takes over within leaseDuration + 2.2 × retryPeriod; a SIGTERM releases the Lease at once", async () => {
     // 5×: the 3 s between the leader's renew deadline and the follower's takeover are 0.6 s
     // of wall time, far above a loaded machine's request latency.
     const speed = 5;
