@@ -366,12 +366,14 @@ class Applier {
         mayWrite: this.options.canAct,
       });
       this.cancelRetry(key);
+      // A newer policy came in meanwhile: its apply, next, is what the status reports.
+      const stale = this.dirty.has(key);
       this.options.log("info", "applied", {
         pool: key,
         applied: report.applied.length,
         pruned: report.pruned.map((o) => `${o.kind} ${o.namespace ?? ""}/${o.name}`),
       });
-      this.options.onApplied(entry.ref, report);
+      if (!stale) this.options.onApplied(entry.ref, report);
     } catch (e) {
       if (e instanceof ApplyStopped) {
         // Leadership lost mid-apply: the next leader applies (and this replica again, if
@@ -380,7 +382,7 @@ class Applier {
         return;
       }
       this.options.log("error", "apply failed", { pool: key, error: errorText(e) });
-      this.options.onApplied(entry.ref, { error: errorText(e) });
+      if (!this.dirty.has(key)) this.options.onApplied(entry.ref, { error: errorText(e) });
       // A change while this apply ran is applied right away anyway (dirty).
       if (!this.dirty.has(key) && !this.stopped) this.retryLater(entry.ref);
     }
