@@ -312,6 +312,56 @@ describe("integration: tritonscale controller on the Kubernetes side — outages
     expect(managed).to.deep.equal([...expected].sort());
   });
 
+  it("a pool changed while it is being applied: its status says Applied at the new generation only once the new render is applied", async () => {
+    await setUp(60);
+    fake.seed(pool("yolo"));
+    fake.seed(tritonPod("yolo-triton-a"));
+    const isApply = (r: RequestInfo) =>
+      r.contentType?.startsWith("application/apply-patch") ?? false;
+    let arrived = false;
+    let changed = false;
+    // The first apply's first PATCH is slow; once the pool changed, every PATCH is a bit slow.
+    fake.inject({
+      match: (r) => {
+        if (!isApply(r)) return false;
+        arrived = true;
+        return true;
+      },
+      delayMs: 800,
+    });
+    fake.inject({
+      match: (r) => isApply(r) && changed,
+      delayMs: 150,
+      times: Number.POSITIVE_INFINITY,
+    });
+    await start("controller-0");
+    await until(() => arrived, 10, "the first PATCH");
+    const stored = fake.get("tritonscale.dev/v1alpha1", "ModelPool", "vision", "yolo")!;
+    fake.seed({
+      ...pool("yolo", { scaling: { minReplicas: 1, maxReplicas: 8 } }),
+      metadata: { ...(stored.metadata as Json), generation: 2 },
+    });
+    changed = true;
+    const wrong: string[] = [];
+    await until(
+      () => {
+        const s = statusOf(fake, "yolo");
+        const applied = condition(s, "Applied");
+        if (applied?.status === "True" && applied.observedGeneration === 2) {
+          const so = fake.get("keda.sh/v1alpha1", "ScaledObject", "vision", "yolo-triton");
+          const max = (so?.spec as Json | undefined)?.maxReplicaCount;
+          if (max !== 8) wrong.push(`Applied=True at generation 2 with maxReplicaCount ${max}`);
+        }
+        return converged(fake, "yolo") && s?.observedGeneration === 2;
+      },
+      20,
+      "the change applied",
+    );
+    expect(wrong, "status ahead of what is applied").to.deep.equal([]);
+    const so = fake.get("keda.sh/v1alpha1", "ScaledObject", "vision", "yolo-triton")!;
+    expect((so.spec as Json).maxReplicaCount).to.equal(8);
+  });
+
   it("a restart in the middle of an apply ends with exactly the objects of a clean run, pruning nothing that must stay", async () => {
     // Someone else's object carrying the pool's label: not tritonscale's, never pruned.
     const foreign: Json = {
