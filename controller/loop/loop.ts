@@ -493,12 +493,14 @@ export class ControlLoop {
     }
     let replicas = counted.value;
     let signals: LoadSignals = {};
+    let dark = 0;
     if (collected.status === "fulfilled") {
       const scrape: PoolScrape = collected.value;
       run.window.record(scrape);
       const reading = run.window.read(now);
       signals = reading.signals;
       replicas = countLoadingAsStarting(replicas, reading.loadingReplicas);
+      dark = reading.darkReplicas;
       this.correct(run, signals, reading.executedBatches, totalOf(replicas.ready));
     } else {
       this.onEvent({
@@ -517,7 +519,12 @@ export class ControlLoop {
       run.state = scaler.initialState(current);
       run.hasState = true;
     }
-    const snapshot: LoadSnapshot = { now, replicas, ...signals };
+    const snapshot: LoadSnapshot = {
+      now,
+      replicas,
+      ...signals,
+      ...(dark > 0 ? { darkReplicas: dark } : {}),
+    };
     let decision: ReturnType<Scaler["decide"]>;
     try {
       decision = scaler.decide(snapshot, run.state);

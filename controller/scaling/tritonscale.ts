@@ -54,7 +54,10 @@ import {
  *    already at 0 stays there while nothing arrives or waits.
  * 7. Missing or stale arrival rate or pending count (older than `staleAfter`): hold the
  *    last decision (raised to a schedule's minimum, capped at maxReplicas), `held: true`;
- *    never down, never to zero, and the idle streak restarts.
+ *    never down, never to zero, and the idle streak restarts. Before the signals go stale,
+ *    a replica whose scrape fails after earlier ones succeeded (`darkReplicas`) leaves the
+ *    rates short of its share: up is decided as usual, down and zero are not (nor is the
+ *    pool idle).
  * 8. The Spot / on-demand split (spot.ts).
  *
  * Worked example: C = 96 req/s at an 85 ms SLO, U = 0.7 → 67.2 req/s planned per replica;
@@ -237,6 +240,7 @@ function decideTritonscale(
   const queued = Math.max(0, pending.value);
   const ready = totalOf(snapshot.replicas.ready);
   const notReady = totalOf(snapshot.replicas.starting) + totalOf(snapshot.replicas.pending);
+  const dark = snapshot.darkReplicas ?? 0;
 
   // 1. Demand: arrivals, backlog, queue delay.
   const drainMs = tuning.backlogSloShare * sloMs;
@@ -284,7 +288,7 @@ function decideTritonscale(
   // Idle streak and whether zero is allowed.
   const inflight = readSignal("inflight requests", snapshot.inflight, stale);
   const quiet = lambda === 0 && queued === 0 && (!inflight.ok || inflight.value === 0);
-  const idleNow = quiet && notReady === 0;
+  const idleNow = quiet && notReady === 0 && dark === 0;
   const idleSince = idleNow ? (state.idleSince ?? now) : undefined;
   const idleFor = idleSince === undefined ? 0 : now - idleSince;
   const zeroAllowed = (current === 0 && quiet) || (idleNow && idleFor >= sc.idleWindowSeconds);
@@ -300,6 +304,14 @@ function decideTritonscale(
       panicNow
         ? `panic: ${raw} ≥ ${n(tuning.panicThreshold)} × ${Math.max(1, ready)} Ready, scaling up without stabilization and not down for ${n(tuning.panicHoldSeconds)} s`
         : `panic for ${n(panicUntil - now)} s more: not scaling down`,
+    );
+  }
+
+  // 7b. Part of the pool unread: its rates are an underestimate, so up only.
+  if (dark > 0 && proposal < current) {
+    proposal = current;
+    parts.push(
+      `${dark} replicas' metrics unreadable since their last scrape: the rates cover part of the pool, not scaling down`,
     );
   }
 

@@ -50,6 +50,12 @@ export interface LoadSnapshot {
   readonly gpuUtilization?: Signal;
   /** The pool's replicas, from the cluster (always known, never stale). */
   readonly replicas: ReplicaCounts;
+  /**
+   * Replicas whose metrics were read before but not in the latest round (a failed scrape):
+   * the rates above lack their share since, so they read the pool as quieter than it is
+   * (window.ts). A scaler must not scale down on that. @default 0
+   */
+  readonly darkReplicas?: number;
 }
 
 /** Replicas of a pool by lifecycle state and capacity type. */

@@ -112,6 +112,12 @@ export interface WindowReading {
   /** Replicas of the latest round whose scrape failed. */
   readonly unreachableReplicas: number;
   /**
+   * Of those, the ones scraped before (dark): the rates lack their share since their last
+   * sample, an underestimate until they go stale, so the scaler must not scale down on them
+   * (LoadSnapshot.darkReplicas).
+   */
+  readonly darkReplicas: number;
+  /**
    * Batches the detectors executed over the window (Σ Δexec_count, the denominator of
    * `batchSize`): how much evidence `computeMsPerBatch` and `batchSize` rest on. 0 when the
    * window has no pair of samples.
@@ -263,7 +269,13 @@ export class SignalWindow {
     const now = latestT !== undefined && latestT > at ? latestT : at;
     const latest = this.rounds.at(-1);
     if (latest === undefined) {
-      return { signals: {}, loadingReplicas: 0, unreachableReplicas: 0, executedBatches: 0 };
+      return {
+        signals: {},
+        loadingReplicas: 0,
+        unreachableReplicas: 0,
+        darkReplicas: 0,
+        executedBatches: 0,
+      };
     }
     const first = this.rounds[0]!;
     const span = latest.t - first.t;
@@ -280,11 +292,13 @@ export class SignalWindow {
     let gpuN = 0;
     let loading = 0;
     let unreachable = 0;
+    let dark = 0;
     for (const r of latest.replicas) {
       if (r.phase === "loading") loading++;
       if (r.phase === "unreachable") unreachable++;
       const known = r.phase === "unreachable" ? this.lastReachable.get(r.replica) : r;
       if (known === undefined) continue;
+      if (r.phase === "unreachable") dark++;
       replicaData = true;
       if (known.t < asOf) asOf = known.t;
       const detectors = this.detectorsOf(known);
@@ -321,6 +335,7 @@ export class SignalWindow {
         signals: out,
         loadingReplicas: loading,
         unreachableReplicas: unreachable,
+        darkReplicas: dark,
         executedBatches: 0,
       };
     }
@@ -393,6 +408,7 @@ export class SignalWindow {
       signals: out,
       loadingReplicas: loading,
       unreachableReplicas: unreachable,
+      darkReplicas: dark,
       executedBatches: executed,
     };
   }

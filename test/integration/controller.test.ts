@@ -1,11 +1,15 @@
 import { expect } from "chai";
-import { runController } from "../../controller/cli/controller.js";
-import type { Serving } from "../../controller/cli/serve.js";
 import { createAcceleratedClock } from "../../controller/loop/clock.js";
 import type { Clock } from "../../controller/loop/ports.js";
+import {
+  type Json,
+  pollUntil,
+  SPEED,
+  startController,
+  tritonPod,
+} from "../support/controller-harness.js";
 import { type FakeKube, startFakeKube } from "../support/fake-kube/index.js";
-import { capture } from "../support/io.js";
-import { KedaStandin, type Poll } from "../support/keda-standin.js";
+import { KedaStandin } from "../support/keda-standin.js";
 import { poolDocument } from "../support/pools.js";
 import { referenceDir, requireReference } from "../support/reference.js";
 import { TritonStandin } from "../support/triton-standin.js";
@@ -20,63 +24,7 @@ import { until } from "../support/until.js";
  * on the wall clock but the polling of `until`.
  */
 
-type Json = Record<string, unknown>;
-const SPEED = 60;
 const SO = { namespace: "vision", name: "yolo-triton" };
-
-/** A Ready Triton pod of pool vision/yolo, as the kubelet would report it. */
-function tritonPod(name: string): Json {
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: {
-      name,
-      namespace: "vision",
-      uid: `uid-${name}`,
-      labels: {
-        "app.kubernetes.io/name": "triton",
-        "app.kubernetes.io/instance": "yolo",
-        "tritonscale.dev/pool": "yolo",
-        "tritonscale.dev/capacity-type": "on-demand",
-      },
-      creationTimestamp: new Date().toISOString(),
-    },
-    spec: { nodeName: "gpu-node-1", containers: [{ name: "triton", image: "triton" }] },
-    status: {
-      phase: "Running",
-      podIP: "127.0.0.1",
-      conditions: [
-        { type: "PodScheduled", status: "True" },
-        { type: "Ready", status: "True" },
-      ],
-    },
-  };
-}
-
-/**
- * Polls as KEDA does until `done` holds or `seconds` of wall time pass; returns the last
- * poll. A poll before the pool's first decision is refused (UNAVAILABLE): polled again.
- */
-async function pollUntil(
-  keda: KedaStandin,
-  done: (p: Poll) => boolean,
-  seconds: number,
-): Promise<Poll> {
-  const end = Date.now() + seconds * 1000;
-  let last: Poll | undefined;
-  let error: unknown;
-  while (Date.now() < end) {
-    try {
-      last = await keda.poll(SO);
-      if (done(last)) return last;
-    } catch (e) {
-      error = e;
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  if (last === undefined) throw new Error(`KEDA never got an answer: ${String(error)}`);
-  return last;
-}
 
 describe("integration: tritonscale controller against the fake API server, a Triton stand-in and a KEDA stand-in", function () {
   this.timeout(60_000);
@@ -97,28 +45,13 @@ describe("integration: tritonscale controller against the fake API server, a Tri
   });
 
   /** Starts the controller; resolves with what a test needs to drive and stop it. */
-  async function start(args: readonly string[] = []) {
-    const io = capture();
-    const stop = new AbortController();
-    let serving: Serving | undefined;
-    const exit = runController(
-      ["--metrics-port", "0", "--health-port", "0", "--grpc-port", "0", ...args],
-      io.io,
-      {
-        kubeConfig: fake.kubeConfig("vision"),
-        host: "127.0.0.1",
-        clock,
-        signal: stop.signal,
-        identity: "controller-0",
-        tritonEndpoint: () => triton.endpoint(),
-        onServing: (s) => {
-          serving = s;
-        },
-      },
-    );
-    await until(() => serving !== undefined || io.err() !== "", 10, "the controller serving");
-    if (serving === undefined) throw new Error(`controller did not start: ${io.err()}`);
-    return { io, stop, exit, serving: serving as Serving };
+  function start(args: readonly string[] = []) {
+    return startController({
+      kubeConfig: fake.kubeConfig("vision"),
+      clock,
+      tritonEndpoint: () => triton.endpoint(),
+      args,
+    });
   }
 
   it("applies the pool, scales 1 → N as load reaches Triton and back to 0 after the idle window; status, metrics and KEDA agree; SIGTERM exits 0", async function () {
@@ -151,7 +84,7 @@ describe("integration: tritonscale controller against the fake API server, a Tri
 
       // Load beyond one replica: KEDA's poll lands on more replicas, and the pool is active.
       triton.setArrivalRate("yolov8s", 1200);
-      let poll = await pollUntil(keda, (p) => p.value >= 3, 10);
+      let poll = await pollUntil(keda, SO, (p) => p.value >= 3, 10);
       expect(poll.value, "desired replicas answered to KEDA under 1200 req/s").to.be.at.least(3);
       expect(poll.active).to.equal(true);
       expect(poll.target).to.equal(1);
@@ -179,15 +112,11 @@ describe("integration: tritonscale controller against the fake API server, a Tri
 
       // No load: back to zero only after the idle window (2 min = 2 s of wall time here).
       triton.setArrivalRate("yolov8s", 0);
-      poll = await pollUntil(keda, (p) => !p.active && p.value === 0, 20);
+      poll = await pollUntil(keda, SO, (p) => !p.active && p.value === 0, 20);
       expect(poll.active, "inactive after the idle window").to.equal(false);
       expect(poll.value).to.equal(0);
 
-      const decisions = c.io
-        .out()
-        .split("\n")
-        .filter((l) => l.includes('"msg":"decision"'))
-        .map((l) => JSON.parse(l) as { desired: { onDemand: number }; pool: string });
+      const decisions = c.decisions();
       expect(decisions.length).to.be.greaterThan(3);
       expect(decisions.every((d) => d.pool === "vision/yolo")).to.equal(true);
     } finally {

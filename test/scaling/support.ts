@@ -50,6 +50,8 @@ export interface Observe {
   /** Replicas pending a node. */
   readonly pendingBy?: ByCapacity;
   readonly oldestPendingSpotSeconds?: number;
+  /** Replicas whose metrics went unreadable (LoadSnapshot.darkReplicas). @default none */
+  readonly dark?: number;
 }
 
 /** What a step expects. */
@@ -97,7 +99,7 @@ export function snapshotOf(o: Observe, previous: ByCapacity, epoch = 0): LoadSna
   add("inflight", o.inflight);
   add("queueDelayMs", o.queueDelayMs);
   add("gpuUtilization", o.gpu);
-  return { ...s, ...signals };
+  return { ...s, ...signals, ...(o.dark === undefined ? {} : { darkReplicas: o.dark }) };
 }
 
 /**

@@ -250,6 +250,38 @@ describe("scaling/tritonscale: capacity model at the SLO", () => {
       ],
     },
     {
+      name: "a dark replica (scrape failing after it was read): the rates cover part of the pool — no scale-down, scale-up still",
+      scaling: { ...base, scaleDown: { stabilizationWindow: "0s" } },
+      start: 4,
+      steps: [
+        { t: 0, arrival: 260, pending: 0, total: 4, held: false },
+        // b went dark: only a's half of the 260 req/s is seen → would be 2.
+        {
+          t: 15,
+          arrival: 130,
+          pending: 0,
+          dark: 1,
+          total: 4,
+          held: false,
+          reason: /1 replicas' metrics unreadable since their last scrape: .*not scaling down/,
+        },
+        // A burst seen on the readable part still scales up.
+        { t: 30, arrival: 400, pending: 0, dark: 1, total: 6, held: false },
+        // b readable again: decisions as usual.
+        { t: 45, arrival: 130, pending: 0, total: 2 },
+      ],
+    },
+    {
+      name: "a dark replica keeps the pool from idling to zero",
+      scaling: { ...base, idleWindow: "1m", scaleDown: { stabilizationWindow: "0s" } },
+      start: 1,
+      steps: [
+        ...every(15, 0, 300, { arrival: 0, pending: 0, dark: 1, total: 1, active: true }),
+        ...every(15, 300, 360, { arrival: 0, pending: 0, total: 1 }),
+        { t: 360, arrival: 0, pending: 0, total: 0, active: false },
+      ],
+    },
+    {
       name: "missing pending count holds too",
       start: 2,
       steps: [

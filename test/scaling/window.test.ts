@@ -72,6 +72,8 @@ interface Row {
   readonly expect: Expected;
   readonly loading?: number;
   readonly unreachable?: number;
+  /** Of the unreachable, those scraped before. @default 0 */
+  readonly dark?: number;
 }
 
 const ROWS: readonly Row[] = [
@@ -171,6 +173,7 @@ const ROWS: readonly Row[] = [
     ]),
     now: 60,
     unreachable: 1,
+    dark: 1,
     // a 2400 + c 600 (to 30 s) over 60 s; pending 2 + c's 5 from 30 s; gpu: a only.
     expect: {
       arrivalRate: [50, 30],
@@ -196,6 +199,7 @@ const ROWS: readonly Row[] = [
     ]),
     now: 60,
     unreachable: 1,
+    dark: 1,
     expect: { arrivalRate: [30, 15], pending: [2, 15] },
   },
   {
@@ -350,6 +354,7 @@ describe("scaling/window: raw scrapes to load signals", () => {
       }
       expect(got.loadingReplicas, "loading").to.equal(row.loading ?? 0);
       expect(got.unreachableReplicas, "unreachable").to.equal(row.unreachable ?? 0);
+      expect(got.darkReplicas, "dark").to.equal(row.dark ?? 0);
     });
   }
 
