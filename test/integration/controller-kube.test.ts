@@ -1,7 +1,5 @@
 import { expect } from "chai";
 import { stringify } from "yaml";
-import { type ControllerOptions, runController } from "../../controller/cli/controller.js";
-import type { Serving } from "../../controller/cli/serve.js";
 import {
   CONTROLLER_NAMESPACE,
   LEADER_ELECTION_LEASE,
@@ -11,11 +9,17 @@ import { createAcceleratedClock } from "../../controller/loop/clock.js";
 import type { Clock } from "../../controller/loop/ports.js";
 import { loadModelPool } from "../../controller/policy/index.js";
 import { type FakeKube, type RequestInfo, startFakeKube } from "../support/fake-kube/index.js";
-import { capture } from "../support/io.js";
 import { KedaStandin } from "../support/keda-standin.js";
 import { poolDocument } from "../support/pools.js";
 import { referenceDir, requireReference } from "../support/reference.js";
 import { TritonStandin } from "../support/triton-standin.js";
+import {
+  type Json,
+  poolStatus,
+  type RunningController,
+  startController,
+  tritonPod,
+} from "../support/controller-harness.js";
 import { until } from "../support/until.js";
 
 /**
@@ -27,37 +31,6 @@ import { until } from "../support/until.js";
  * request log tells which instance made each call. Nothing sleeps on the wall clock but
  * the polling of `until`.
  */
-
-type Json = Record<string, unknown>;
-
-/** A Ready Triton pod of pool vision/`pool`, as the kubelet would report it. */
-function tritonPod(name: string, pool = "yolo"): Json {
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: {
-      name,
-      namespace: "vision",
-      uid: `uid-${name}`,
-      labels: {
-        "app.kubernetes.io/name": "triton",
-        "app.kubernetes.io/instance": pool,
-        "tritonscale.dev/pool": pool,
-        "tritonscale.dev/capacity-type": "on-demand",
-      },
-      creationTimestamp: "2026-01-01T00:00:00Z",
-    },
-    spec: { nodeName: "gpu-node-1", containers: [{ name: "triton", image: "triton" }] },
-    status: {
-      phase: "Running",
-      podIP: "127.0.0.1",
-      conditions: [
-        { type: "PodScheduled", status: "True" },
-        { type: "Ready", status: "True" },
-      ],
-    },
-  };
-}
 
 /** A ModelPool named `name` in vision (poolDocument with its name), with a fixed uid. */
 function pool(name: string, spec: Record<string, unknown> = {}): Json {
@@ -114,9 +87,7 @@ function normalizedInventory(fake: FakeKube): Record<string, Json> {
 }
 
 function statusOf(fake: FakeKube, name: string): Json | undefined {
-  return fake.get("tritonscale.dev/v1alpha1", "ModelPool", "vision", name)?.status as
-    | Json
-    | undefined;
+  return poolStatus(fake, "vision", name);
 }
 
 function condition(status: Json | undefined, type: string): Json | undefined {
@@ -166,14 +137,10 @@ function isWrite(r: RequestInfo): boolean {
   );
 }
 
-/** A controller the test started, with what it needs to drive and stop it. */
-interface Running {
+/** A controller the test started, as `identity`, and its JSON log. */
+interface Running extends RunningController {
   readonly identity: string;
-  readonly io: ReturnType<typeof capture>;
-  readonly stop: AbortController;
-  readonly exit: Promise<number>;
-  readonly serving: Serving;
-  /** Lines of the JSON log with this `msg`. */
+  /** Lines of the JSON log with this `msg`, parsed. */
   logged(msg: string): Json[];
 }
 
@@ -201,41 +168,28 @@ describe("integration: tritonscale controller on the Kubernetes side — outages
     await fake?.close();
   });
 
-  /** Starts `tritonscale controller` as `identity` (its bearer token too). */
+  /**
+   * Starts `tritonscale controller` as `identity`, which is also its bearer token: the
+   * fake's request log tells the instances apart by it.
+   */
   async function start(
     identity: string,
     args: readonly string[] = [],
-    options: Partial<ControllerOptions> = {},
+    leaseTiming?: Parameters<typeof startController>[0]["leaseTiming"],
   ): Promise<Running> {
-    const io = capture();
-    const stop = new AbortController();
-    let serving: Serving | undefined;
-    const exit = runController(
-      ["--metrics-port", "0", "--health-port", "0", "--grpc-port", "0", ...args],
-      io.io,
-      {
-        kubeConfig: fake.kubeConfig("vision", identity),
-        host: "127.0.0.1",
-        clock,
-        signal: stop.signal,
-        identity,
-        tritonEndpoint: () => triton.endpoint(),
-        onServing: (s) => {
-          serving = s;
-        },
-        ...options,
-      },
-    );
-    await until(() => serving !== undefined || io.err() !== "", 10, `${identity} serving`);
-    if (serving === undefined) throw new Error(`controller ${identity} did not start: ${io.err()}`);
-    const r: Running = {
+    const c = await startController({
+      kubeConfig: fake.kubeConfig("vision", identity),
+      clock,
       identity,
-      io,
-      stop,
-      exit,
-      serving,
+      args,
+      tritonEndpoint: () => triton.endpoint(),
+      ...(leaseTiming === undefined ? {} : { leaseTiming }),
+    });
+    const r: Running = {
+      ...c,
+      identity,
       logged: (msg) =>
-        io
+        c.io
           .out()
           .split("\n")
           .filter((l) => l.includes(`"msg":${JSON.stringify(msg)}`))
@@ -249,7 +203,7 @@ describe("integration: tritonscale controller on the Kubernetes side — outages
     await setUp(60);
     fake.seed(pool("yolo"));
     fake.seed(pool("edge"));
-    fake.seed(tritonPod("yolo-triton-a"));
+    fake.seed(tritonPod("yolo-triton-a", { creationTimestamp: "2026-01-01T00:00:00Z" }));
     const writes = (r: RequestInfo) => isWrite(r);
     // Writes fail from the start: two 429s asking to wait a second, then 500s. Reads work,
     // so the informers see the pools once and have nothing new to say later.
@@ -315,7 +269,7 @@ describe("integration: tritonscale controller on the Kubernetes side — outages
   it("a pool changed while it is being applied: its status says Applied at the new generation only once the new render is applied", async () => {
     await setUp(60);
     fake.seed(pool("yolo"));
-    fake.seed(tritonPod("yolo-triton-a"));
+    fake.seed(tritonPod("yolo-triton-a", { creationTimestamp: "2026-01-01T00:00:00Z" }));
     const isApply = (r: RequestInfo) =>
       r.contentType?.startsWith("application/apply-patch") ?? false;
     let arrived = false;
@@ -376,7 +330,7 @@ describe("integration: tritonscale controller on the Kubernetes side — outages
     };
     const seedAll = () => {
       fake.seed(pool("yolo"));
-      fake.seed(tritonPod("yolo-triton-a"));
+      fake.seed(tritonPod("yolo-triton-a", { creationTimestamp: "2026-01-01T00:00:00Z" }));
       fake.seed(foreign);
     };
 
@@ -435,7 +389,7 @@ describe("integration: tritonscale controller on the Kubernetes side — outages
     await setUp(speed);
     const timing = { leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 };
     fake.seed(pool("yolo"));
-    fake.seed(tritonPod("yolo-triton-a"));
+    fake.seed(tritonPod("yolo-triton-a", { creationTimestamp: "2026-01-01T00:00:00Z" }));
     // Every request as it arrives, with the clock's time (a rule that never matches).
     const arrivals: { at: number; r: RequestInfo }[] = [];
     fake.inject({
@@ -449,9 +403,9 @@ describe("integration: tritonscale controller on the Kubernetes side — outages
       fake.get("coordination.k8s.io/v1", "Lease", CONTROLLER_NAMESPACE, LEADER_ELECTION_LEASE)
         ?.spec as Json | undefined;
     const args = ["--leader-elect"];
-    const a = await start("a", args, { leaseTiming: timing });
+    const a = await start("a", args, timing);
     await until(() => a.logged("leading").length === 1, 10, "a to lead");
-    const b = await start("b", args, { leaseTiming: timing });
+    const b = await start("b", args, timing);
 
     // Who is ready (and says it leads) over time, from the outside.
     const samples: {
@@ -461,8 +415,8 @@ describe("integration: tritonscale controller on the Kubernetes side — outages
     }[] = [];
     let sampling = true;
     const probe = async (r: Running) => {
-      const ready = (await fetch(`http://127.0.0.1:${r.serving.healthPort}/readyz`)).status === 200;
-      const text = await (await fetch(`http://127.0.0.1:${r.serving.metricsPort}/metrics`)).text();
+      const ready = (await fetch(`${r.healthUrl}/readyz`)).status === 200;
+      const text = await (await fetch(`${r.metricsUrl}/metrics`)).text();
       return { ready, leader: /^tritonscale_leader(\{[^}]*\})? 1$/m.test(text) };
     };
     const sampler = (async () => {
@@ -599,7 +553,7 @@ describe("integration: tritonscale controller on the Kubernetes side — outages
     const doc = pool("yolo", { capacity: { provider: "karpenter" } });
     fake.seed(doc);
     fake.seed(pool("other"));
-    fake.seed(tritonPod("yolo-triton-a"));
+    fake.seed(tritonPod("yolo-triton-a", { creationTimestamp: "2026-01-01T00:00:00Z" }));
     const c = await start("controller-0");
     const keda = new KedaStandin(referenceDir, `127.0.0.1:${c.serving.grpcPort}`);
     const ref = { namespace: "vision", name: "yolo-triton" };
@@ -618,8 +572,7 @@ describe("integration: tritonscale controller on the Kubernetes side — outages
         if (Date.now() > end) throw new Error("timed out waiting for KEDA's first answer");
         await new Promise((r) => setTimeout(r, 25));
       }
-      const metricsText = async () =>
-        (await fetch(`http://127.0.0.1:${c.serving.metricsPort}/metrics`)).text();
+      const metricsText = async () => (await fetch(`${c.metricsUrl}/metrics`)).text();
       expect(await metricsText()).to.match(/pool="yolo"/);
 
       // kubectl delete modelpool yolo.
