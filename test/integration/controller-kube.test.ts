@@ -8,11 +8,6 @@ import { buildPool } from "../../controller/kube/render/index.js";
 import { createAcceleratedClock } from "../../controller/loop/clock.js";
 import type { Clock } from "../../controller/loop/ports.js";
 import { loadModelPool } from "../../controller/policy/index.js";
-import { type FakeKube, type RequestInfo, startFakeKube } from "../support/fake-kube/index.js";
-import { KedaStandin } from "../support/keda-standin.js";
-import { poolDocument } from "../support/pools.js";
-import { referenceDir, requireReference } from "../support/reference.js";
-import { TritonStandin } from "../support/triton-standin.js";
 import {
   type Json,
   poolStatus,
@@ -20,6 +15,11 @@ import {
   startController,
   tritonPod,
 } from "../support/controller-harness.js";
+import { type FakeKube, type RequestInfo, startFakeKube } from "../support/fake-kube/index.js";
+import { KedaStandin } from "../support/keda-standin.js";
+import { poolDocument } from "../support/pools.js";
+import { referenceDir, requireReference } from "../support/reference.js";
+import { TritonStandin } from "../support/triton-standin.js";
 import { until } from "../support/until.js";
 
 /**
