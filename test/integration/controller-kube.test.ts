@@ -1,5 +1,7 @@
+import { KubernetesObjectApi } from "@kubernetes/client-node";
 import { expect } from "chai";
 import { stringify } from "yaml";
+import { applyPool } from "../../controller/kube/apply.js";
 import {
   CONTROLLER_NAMESPACE,
   LEADER_ELECTION_LEASE,
@@ -316,7 +318,13 @@ describe("integration: tritonscale controller on the Kubernetes side — outages
     expect((so.spec as Json).maxReplicaCount).to.equal(8);
   });
 
-  it("a restart in the middle of an apply ends with exactly the objects of a clean run, pruning nothing that must stay", async () => {
+  /**
+   * A clean run and a run whose first instance dies at its third PATCH, then a second
+   * instance: the same objects in the end. `previous`, when given, is a render of the pool
+   * applied before either run starts (the pool then changed to `current`: what the new
+   * render drops must be pruned).
+   */
+  async function restartMidApply(current: Json, previous?: Json): Promise<void> {
     // Someone else's object carrying the pool's label: not tritonscale's, never pruned.
     const foreign: Json = {
       apiVersion: "v1",
@@ -328,15 +336,27 @@ describe("integration: tritonscale controller on the Kubernetes side — outages
       },
       data: { owner: "a human" },
     };
-    const seedAll = () => {
-      fake.seed(pool("yolo"));
+    const seedAll = async () => {
+      if (previous !== undefined) {
+        const { uid: _uid, ...metadata } = previous.metadata as Json;
+        const policy = loadModelPool(stringify({ ...previous, metadata }), "pool.yaml");
+        const api = KubernetesObjectApi.makeApiClient(fake.kubeConfig("vision", "setup"));
+        await applyPool(api, policy, {
+          apiVersion: "tritonscale.dev/v1alpha1",
+          kind: "ModelPool",
+          name: "yolo",
+          namespace: "vision",
+          uid: "uid-pool-yolo",
+        });
+      }
+      fake.seed(current);
       fake.seed(tritonPod("yolo-triton-a", { creationTimestamp: "2026-01-01T00:00:00Z" }));
       fake.seed(foreign);
     };
 
     // The clean run.
     await setUp(60);
-    seedAll();
+    await seedAll();
     const clean = await start("clean");
     await untilConverged(fake, ["yolo"], 20, "the clean run to converge");
     clean.stop.abort();
@@ -350,7 +370,7 @@ describe("integration: tritonscale controller on the Kubernetes side — outages
     // The interrupted run: the third PATCH of the first instance hangs, and while it does
     // the instance dies: every call it makes from then on is lost, as with a killed pod.
     await setUp(60);
-    seedAll();
+    await seedAll();
     let patches = 0;
     let third = false;
     fake.inject({
@@ -370,16 +390,31 @@ describe("integration: tritonscale controller on the Kubernetes side — outages
     fake.inject({ match: (r) => r.user === "first", reset: true, times: Number.POSITIVE_INFINITY });
     first.stop.abort();
     expect(
-      renderedKeys(pool("yolo")).filter((k) => objectOf(fake, k) !== undefined),
+      renderedKeys(current).filter((k) => objectOf(fake, k) !== undefined),
       "objects applied before the restart",
-    ).to.have.length(2);
+    ).to.have.length.at.least(2);
 
     const second = await start("second");
     await untilConverged(fake, ["yolo"], 20, "the restarted run to converge");
     await until(() => second.logged("applied").length >= 1, 10, "the apply");
     expect(normalizedInventory(fake)).to.deep.equal(want);
-    expect(second.logged("applied")[0]!.pruned).to.deep.equal([]);
+    if (previous === undefined) expect(second.logged("applied")[0]!.pruned).to.deep.equal([]);
     expect(await first.exit).to.equal(0);
+  }
+
+  it("a restart in the middle of an apply ends with exactly the objects of a clean run, pruning nothing that must stay", async () => {
+    await restartMidApply(pool("yolo"));
+  });
+
+  it("a restart in the middle of the apply of a changed pool (KEDA → HPA): the same objects as a clean run, the dropped ScaledObject pruned in both", async () => {
+    const hpa = pool("yolo", { scaling: { engine: "hpa", minReplicas: 1, maxReplicas: 6 } });
+    await restartMidApply(hpa, pool("yolo"));
+    expect(fake.list("keda.sh/v1alpha1", "ScaledObject", "vision")).to.deep.equal([]);
+    expect(
+      fake
+        .list("autoscaling/v2", "HorizontalPodAutoscaler", "vision")
+        .map((o) => (o.metadata as Json).name),
+    ).to.have.length(1);
   });
 
   it("leader election: only the leader writes; a leader cut off from the Lease stops acting and the other takes over within leaseDuration + 2.2 × retryPeriod; a SIGTERM releases the Lease at once", async () => {
