@@ -9,6 +9,7 @@ import { createCronScheduler } from "../io/cron-scheduler.js";
 import { readKedaTls } from "../keda/tls.js";
 import {
   type ApplyReport,
+  ApplyStopped,
   applyPool,
   createObjectClient,
   deletePoolObjects,
@@ -20,6 +21,7 @@ import { PoolPods, TRITON_PORTS, type TritonPod } from "../kube/pods.js";
 import { PoolFiles } from "../kube/pool-files.js";
 import type { PoolHandler, PoolObjectMeta, PoolSource } from "../kube/pool-source.js";
 import { appliedCondition } from "../kube/pool-status.js";
+import { backoffMs } from "../kube/retry.js";
 import { createSystemClock } from "../loop/clock.js";
 import type { Clock, DecisionSink, PoolDecision, PoolRef } from "../loop/ports.js";
 import { poolKey } from "../loop/ports.js";
@@ -269,7 +271,11 @@ async function loadKubeConfig(
 /**
  * Applies pools when this replica acts: one apply at a time per pool, the latest policy
  * winning (a change during an apply is applied right after it), again for every pool when
- * the replica becomes the leader.
+ * the replica becomes the leader. An apply that failed for good (its calls' own retries
+ * used up, e.g. a long API server outage) is tried again after a backoff on the clock
+ * (full jitter, below 2 s, 4 s … 5 min), until it succeeds or the pool changes or goes:
+ * the informer does not tell of an unchanged pool again, so nothing else would. An apply
+ * stops between two writes when the replica stops leading.
  */
 class Applier {
   private readonly pools = new Map<
@@ -278,12 +284,16 @@ class Applier {
   >();
   private readonly running = new Map<string, Promise<void>>();
   private readonly dirty = new Set<string>();
+  /** Pools whose apply failed: how many times in a row, and the pending retry. */
+  private readonly failures = new Map<string, { count: number; timer: AbortController }>();
+  private stopped = false;
 
   constructor(
     private readonly client: ObjectClient,
     private readonly options: {
       readonly dryRun: boolean;
       readonly canAct: () => boolean;
+      readonly clock: Clock;
       readonly log: Log;
       readonly onApplied: (ref: PoolRef, r: ApplyReport | { error: string }) => void;
     },
@@ -291,6 +301,7 @@ class Applier {
 
   set(ref: PoolRef, policy: Policy, meta: PoolObjectMeta): void {
     this.pools.set(poolKey(ref), { ref, policy, meta });
+    this.cancelRetry(poolKey(ref));
     this.schedule(ref);
   }
 
@@ -298,6 +309,7 @@ class Applier {
     const key = poolKey(ref);
     const entry = this.pools.get(key);
     this.pools.delete(key);
+    this.cancelRetry(key);
     await this.running.get(key);
     if (!deleteObjects || entry === undefined || !this.options.canAct() || this.options.dryRun) {
       return;
@@ -312,7 +324,44 @@ class Applier {
 
   /** Every pool again (this replica just became the leader). */
   resync(): void {
-    for (const { ref } of this.pools.values()) this.schedule(ref);
+    for (const { ref } of this.pools.values()) {
+      this.cancelRetry(poolKey(ref));
+      this.schedule(ref);
+    }
+  }
+
+  /** No more applies, nor retries (shutdown); {@link idle} then waits for the last one. */
+  stop(): void {
+    this.stopped = true;
+    for (const key of [...this.failures.keys()]) this.cancelRetry(key);
+  }
+
+  private cancelRetry(key: string): void {
+    this.failures.get(key)?.timer.abort();
+    this.failures.delete(key);
+  }
+
+  /** Tries a failed pool again after a backoff (see the class comment). */
+  private retryLater(ref: PoolRef): void {
+    const key = poolKey(ref);
+    const previous = this.failures.get(key);
+    previous?.timer.abort();
+    const count = (previous?.count ?? 0) + 1;
+    const timer = new AbortController();
+    this.failures.set(key, { count, timer });
+    const seconds = Math.max(
+      1,
+      backoffMs(count, { baseDelayMs: 1000, maxDelayMs: 300_000 }) / 1000,
+    );
+    this.options.log("info", "apply retry scheduled", {
+      pool: key,
+      retryInSeconds: Math.round(seconds * 10) / 10,
+      failures: count,
+    });
+    void this.options.clock.sleep(seconds, timer.signal).then(() => {
+      if (timer.signal.aborted || this.stopped || !this.pools.has(key)) return;
+      this.schedule(ref);
+    });
   }
 
   /** Resolves when no apply is running. */
@@ -332,6 +381,7 @@ class Applier {
 
   private schedule(ref: PoolRef): void {
     const key = poolKey(ref);
+    if (this.stopped) return;
     if (this.running.has(key)) {
       this.dirty.add(key);
       return;
@@ -353,16 +403,29 @@ class Applier {
       return;
     }
     try {
-      const report = await applyPool(this.client, entry.policy, this.ownerOf(entry));
+      const report = await applyPool(this.client, entry.policy, this.ownerOf(entry), {
+        mayWrite: this.options.canAct,
+      });
+      this.cancelRetry(key);
+      // A newer policy came in meanwhile: its apply, next, is what the status reports.
+      const stale = this.dirty.has(key);
       this.options.log("info", "applied", {
         pool: key,
         applied: report.applied.length,
         pruned: report.pruned.map((o) => `${o.kind} ${o.namespace ?? ""}/${o.name}`),
       });
-      this.options.onApplied(entry.ref, report);
+      if (!stale) this.options.onApplied(entry.ref, report);
     } catch (e) {
+      if (e instanceof ApplyStopped) {
+        // Leadership lost mid-apply: the next leader applies (and this replica again, if
+        // it leads again: resync).
+        this.options.log("info", "apply stopped: not the leader", { pool: key });
+        return;
+      }
       this.options.log("error", "apply failed", { pool: key, error: errorText(e) });
-      this.options.onApplied(entry.ref, { error: errorText(e) });
+      if (!this.dirty.has(key)) this.options.onApplied(entry.ref, { error: errorText(e) });
+      // A change while this apply ran is applied right away anyway (dirty).
+      if (!this.dirty.has(key) && !this.stopped) this.retryLater(entry.ref);
     }
   }
 }
@@ -545,6 +608,7 @@ export async function runController(
   const applier = new Applier(createObjectClient(kc), {
     dryRun,
     canAct: isLeader,
+    clock,
     log,
     onApplied: (ref, r) => {
       if (edge === undefined) return;
@@ -675,7 +739,8 @@ export async function runController(
   }
   try {
     await pods.start();
-    // The edge starts the leader election too (and says "leading" without one).
+    // The edge starts the leader election too (and says "leading" without one), then its
+    // pool informer.
     await (edge ?? source).start();
     serving.markSynced();
     if (!stop.signal.aborted) {
@@ -690,6 +755,7 @@ export async function runController(
     log("info", "stopping");
     await source.stop();
     await serving.close();
+    applier.stop();
     await applier.idle();
     await edge?.stop();
     await pods.stop();

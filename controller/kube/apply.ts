@@ -96,6 +96,34 @@ export interface ApplyOptions {
   readonly retry?: RetryOptions;
   /** Skip pruning (e.g. a dry run of a partial render). @default false */
   readonly noPrune?: boolean;
+  /**
+   * Asked before every write (apply or prune); when it says false the apply stops with a
+   * {@link ApplyStopped} error, so that a replica that lost the Lease mid-apply writes
+   * nothing more. @default always true
+   */
+  readonly mayWrite?: () => boolean;
+}
+
+/** An apply stopped because {@link ApplyOptions.mayWrite} said no (e.g. leadership lost). */
+export class ApplyStopped extends Error {
+  constructor(action: string) {
+    super(`${action}: stopped, this replica may no longer write (not the leader)`);
+    this.name = "ApplyStopped";
+  }
+}
+
+/**
+ * Throws {@link ApplyStopped} when the replica may no longer write. Thrown inside a
+ * {@link withRetries} call it is permanent (no retry); {@link stoppedCause} unwraps it.
+ */
+function checkMayWrite(options: ApplyOptions, action: string): void {
+  if (options.mayWrite?.() === false) throw new ApplyStopped(action);
+}
+
+/** The {@link ApplyStopped} behind a failed call, so it is thrown as itself. */
+function stoppedCause(err: unknown): unknown {
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof ApplyStopped ? cause : err;
 }
 
 /** One object applied or pruned. */
@@ -217,7 +245,10 @@ async function applyObjects(
     const action = `applying ${describeObject(m)}`;
     const result = await withRetries(
       action,
-      () => client.patch(m, undefined, undefined, manager, true, PatchStrategy.ServerSideApply),
+      () => {
+        checkMayWrite(options, action);
+        return client.patch(m, undefined, undefined, manager, true, PatchStrategy.ServerSideApply);
+      },
       options.retry,
       {
         stats,
@@ -231,7 +262,9 @@ async function applyObjects(
           } as never);
         },
       },
-    );
+    ).catch((err: unknown) => {
+      throw stoppedCause(err);
+    });
     applied.push({
       apiVersion: m.apiVersion!,
       kind: m.kind!,
@@ -327,15 +360,19 @@ async function pruneScope(
         },
       };
       try {
+        const action = `pruning ${describeObject(ref)}`;
         await withRetries(
-          `pruning ${describeObject(ref)}`,
-          () => client.delete(ref, undefined, undefined, undefined, undefined, "Background"),
+          action,
+          () => {
+            checkMayWrite(options, action);
+            return client.delete(ref, undefined, undefined, undefined, undefined, "Background");
+          },
           options.retry,
           { stats },
         );
       } catch (err) {
         // Already gone (deleted by someone else, or by garbage collection): pruned.
-        if (!isNotFound(err)) throw err;
+        if (!isNotFound(err)) throw stoppedCause(err);
       }
       out.push({
         pool,

@@ -82,7 +82,9 @@ export class PoolTracker {
     const key = poolKey(pool);
     const before = this.seen.get(key);
     if (result.policy !== undefined && result.problems.length === 0) {
-      const print = policyFingerprint(result.policy);
+      // The generation too: a spec edit the loader reads as the same policy (a default
+      // written out) still needs its observedGeneration in the status.
+      const print = `${policyFingerprint(result.policy)}@${meta.generation ?? ""}`;
       if (before?.valid && before.print === print) return;
       this.seen.set(key, { hadPolicy: true, valid: true, print });
       if (before?.hadPolicy) this.handler.changed(pool, result.policy, meta);

@@ -480,6 +480,8 @@ export class ModelPoolStatusWriter implements DecisionSink {
     try {
       do {
         s.queued = false;
+        // A write queued behind one in flight is sent only while this replica still may.
+        if (this.options.canWrite?.() === false) return;
         const status = s.status;
         const text = JSON.stringify(status);
         this.stats.writes++;

@@ -2,6 +2,7 @@ import { KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
 import { expect } from "chai";
 import {
   type ApplyOptions,
+  ApplyStopped,
   applyModelPool,
   applyPool,
   applyPools,
@@ -352,6 +353,24 @@ describe("kube apply: server-side apply, owners, pruning, retries (fake API serv
     } finally {
       await clean.close();
     }
+  });
+
+  it("mayWrite: an apply stops between two writes once the replica may no longer write (leadership lost), with no retry and nothing pruned", async () => {
+    const policy = pool("karpenter", "keda");
+    let allowed = 2;
+    const { options, sleeps } = recorded();
+    const error = await applyPool(api, policy, ownerOf(policy), {
+      ...options,
+      mayWrite: () => allowed-- > 0,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(ApplyStopped);
+    expect(String((error as Error).message)).to.match(/^applying \S+ \S+: stopped/);
+    expect(fake.requests.filter((r) => r.verb === "patch")).to.have.length(2);
+    expect(fake.requests.filter((r) => r.verb === "delete")).to.have.length(0);
+    expect(sleeps).to.deep.equal([]);
   });
 
   it("applyPools: one reconcile of many pools prunes with one list per kind; a failing pool stops no other and is not pruned", async () => {

@@ -282,6 +282,20 @@ describe("fake Kubernetes API server (real client over loopback HTTP)", () => {
       expect((now.metadata as { generation: number }).generation).to.equal(2);
     });
 
+    it("a /status write never bumps the generation, even of a seeded object stored without its CRD defaults", async () => {
+      fake.seed(poolDocument());
+      const url = `${fake.url}/apis/tritonscale.dev/v1alpha1/namespaces/vision/modelpools/yolo/status`;
+      const res = await fetch(url, {
+        method: "PATCH",
+        headers: { "Content-Type": "application/merge-patch+json" },
+        body: JSON.stringify({ status: { observedGeneration: 1 } }),
+      });
+      expect(res.status).to.equal(200);
+      const now = fake.get("tritonscale.dev/v1alpha1", "ModelPool", "vision", "yolo")!;
+      expect(now.status).to.deep.equal({ observedGeneration: 1 });
+      expect((now.metadata as { generation: number }).generation).to.equal(1);
+    });
+
     it("server-side apply of status (typed client with the apply content type): status only, checked against the CRD", async () => {
       await api.create(poolDocument() as Obj);
       const custom = fake.kubeConfig().makeApiClient(CustomObjectsApi);

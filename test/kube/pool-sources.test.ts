@@ -135,6 +135,20 @@ describe("ModelPool informer", () => {
     await source.stop();
   });
 
+  it("a new generation that loads as the same policy (a default written out) is still a change, so the status can report its observedGeneration", async () => {
+    const { handler, informers, source } = setup();
+    await source.start();
+    const f = informers.get("*")!;
+    f.emit("add", resource("yolo", 8, 1));
+    f.emit("update", resource("yolo", 8, 2));
+    f.emit("update", resource("yolo", 8, 2, { status: { desiredReplicas: 3 } }));
+    expect(handler.log).to.deep.equal([
+      "added vision/yolo max=8 gen=1",
+      "changed vision/yolo max=8 gen=2",
+    ]);
+    await source.stop();
+  });
+
   it("reports an invalid pool once with the field, keeps quiet on repeats, and a fix is a change", async () => {
     const { handler, informers, source } = setup();
     await source.start();

@@ -360,6 +360,29 @@ describe("ModelPool status", () => {
     await settle();
     expect(writes.length).to.equal(2);
   });
+
+  it("a write queued behind one in flight is dropped when the replica stops leading meanwhile", async () => {
+    const clock = new ManualClock();
+    const writes: ModelPoolStatus[] = [];
+    let release: () => void = () => undefined;
+    let leader = true;
+    const client: StatusClient = {
+      patchStatus: (_p, s) =>
+        new Promise<void>((r) => {
+          writes.push(structuredClone(s));
+          release = r;
+        }),
+    };
+    const writer = new ModelPoolStatusWriter({ client, clock, canWrite: () => leader });
+    void writer.track(pool, { generation: 1 });
+    void writer.publish(decision(clock, { spot: 0, onDemand: 0 }, { spot: 2, onDemand: 0 }));
+    await settle();
+    expect(writes.length).to.equal(1);
+    leader = false;
+    release();
+    await settle();
+    expect(writes.length, "writes sent").to.equal(1);
+  });
 });
 
 describe("Events", () => {

@@ -84,7 +84,8 @@
  * webhooks, authn/authz (any bearer token works), protobuf, `/openapi/*`, Table output.
  *
  * ## Inspection
- * `requests` (every request with verb, resource, namespace, name, content type, status),
+ * `requests` (every request with verb, resource, namespace, name, content type, the bearer
+ * token as `user` (`kubeConfig(ns, token)` gives a client its own), status),
  * `get`, `list`, `inventory()`, `seed(obj)` (store without checks), `resourceVersion`.
  */
 export { type ManagedFieldsEntry, serverSideApply } from "./apply.js";

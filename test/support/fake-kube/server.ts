@@ -50,6 +50,8 @@ export interface RequestInfo {
   readonly name?: string;
   readonly subresource?: string;
   readonly contentType?: string;
+  /** The bearer token the request carried (tests give each client its own, to tell them apart). */
+  readonly user?: string;
 }
 
 /** A logged request and the status it got. */
@@ -240,12 +242,15 @@ export class FakeKube {
     this.discovery = discoveryDocuments(types);
   }
 
-  /** A KubeConfig for the real client: this server, skipTLSVerify, a bearer token. */
-  kubeConfig(namespace = "default"): KubeConfig {
+  /**
+   * A KubeConfig for the real client: this server, skipTLSVerify, a bearer token (`token`:
+   * any works; the request log shows it as `user`, so clients can be told apart).
+   */
+  kubeConfig(namespace = "default", token = "fake-token"): KubeConfig {
     const kc = new KubeConfig();
     kc.loadFromOptions({
       clusters: [{ name: "fake", server: this.url, skipTLSVerify: true }],
-      users: [{ name: "fake", token: "fake-token" }],
+      users: [{ name: "fake", token }],
       contexts: [{ name: "fake", cluster: "fake", user: "fake", namespace }],
       currentContext: "fake",
     });
@@ -474,6 +479,9 @@ export class FakeKube {
       query: url.searchParams,
       verb: "discovery",
       ...(req.headers["content-type"] ? { contentType: req.headers["content-type"] } : {}),
+      ...(/^Bearer /i.test(req.headers.authorization ?? "")
+        ? { user: req.headers.authorization!.slice(7) }
+        : {}),
     };
     let status = 200;
     const send = (code: number, payload: unknown, headers: Record<string, string> = {}) => {
@@ -973,8 +981,11 @@ export class FakeKube {
     (next.metadata as JsonObject).resourceVersion = curMeta.resourceVersion;
     (next.metadata as JsonObject).generation = (current.metadata as JsonObject).generation;
     const headers = this.admit(t, next, q, current);
-    // After admission: defaults filled in must not count as a change.
-    (next.metadata as JsonObject).generation = this.nextGeneration(current, next);
+    // After admission: defaults filled in must not count as a change. A write to /status
+    // never bumps it (a seeded object without its defaults must not look changed).
+    if (info.subresource !== "status") {
+      (next.metadata as JsonObject).generation = this.nextGeneration(current, next);
+    }
     own(next);
     const key = this.key(t, ns, info.name!);
     if (jsonEqual(next, current) || dryRun)
