@@ -31,7 +31,15 @@ import { API_VERSION, KIND, type Policy } from "../policy/index.js";
 import { createPoolMetricsSource, type TritonEndpoint } from "../triton/index.js";
 import { flagNumber } from "./flags.js";
 import { shippedTemplates } from "./inputs.js";
-import { type CommandIO, ExitCode, inputsOf, printProblems, processIO } from "./io.js";
+import {
+  type CommandIO,
+  ExitCode,
+  inputsOf,
+  oneLineCommandLine,
+  oneLineUsageError,
+  printProblems,
+  processIO,
+} from "./io.js";
 import { DEFAULT_GRPC_PORT, type Serving, startServing } from "./serve.js";
 
 const HELP = `Usage: tritonscale controller [options]
@@ -135,14 +143,6 @@ function checkRepeats(args: ReturnType<typeof parse>): string | undefined {
     namespaces.add(ns);
   }
   return undefined;
-}
-
-/** A bad command line: one line, naming what is wrong and where the options are. */
-function bad(io: CommandIO, message: string): number {
-  io.stderr.write(
-    `tritonscale controller: ${message} (\`tritonscale controller --help\` lists the options)\n`,
-  );
-  return ExitCode.Usage;
 }
 
 /** Where `controller` runs; tests pass their own. */
@@ -483,19 +483,11 @@ export async function runController(
   io: CommandIO = processIO,
   options: ControllerOptions = {},
 ): Promise<number> {
-  let args: ReturnType<typeof parse>;
-  try {
-    args = parse([...argv]);
-  } catch (e) {
-    return bad(io, (e as Error).message.split("\n", 1)[0]!);
-  }
+  const args = oneLineCommandLine(io, "controller", HELP, argv, parse);
+  if (typeof args === "number") return args;
   const { values } = args;
-  if (values.help) {
-    io.stdout.write(HELP);
-    return ExitCode.Ok;
-  }
   const repeated = checkRepeats(args);
-  if (repeated !== undefined) return bad(io, repeated);
+  if (repeated !== undefined) return oneLineUsageError(io, "controller", repeated);
   const defaults = {
     "metrics-port": DEFAULT_METRICS_PORT,
     "health-port": DEFAULT_HEALTH_PORT,
@@ -504,21 +496,23 @@ export async function runController(
   const ports: Record<string, number> = {};
   for (const flag of ["metrics-port", "health-port", "grpc-port"] as const) {
     const p = flagNumber(flag, values[flag], defaults[flag], { integer: true, min: 0, max: 65535 });
-    if (typeof p === "string") return bad(io, p);
+    if (typeof p === "string") return oneLineUsageError(io, "controller", p);
     ports[flag] = p;
   }
   const poolsDir = values.pools;
   const leaderElect = values["leader-elect"] ?? false;
   if (poolsDir !== undefined && leaderElect) {
-    return bad(
+    return oneLineUsageError(
       io,
+      "controller",
       "--pools and --leader-elect do not go together: pool files have no status to hand over; run one instance",
     );
   }
   const dryRun = values["dry-run"] ?? false;
   if (dryRun && leaderElect) {
-    return bad(
+    return oneLineUsageError(
       io,
+      "controller",
       "--dry-run and --leader-elect do not go together: a dry run would take the Lease from the controller that acts",
     );
   }
@@ -536,7 +530,8 @@ export async function runController(
   if (!tls.ok) {
     // A flag without its partner is a bad command line; an unreadable file, bad input.
     const flag = tls.problems.find((p) => p.file === "");
-    if (flag !== undefined) return bad(io, `${flag.path} ${flag.message}`);
+    if (flag !== undefined)
+      return oneLineUsageError(io, "controller", `${flag.path} ${flag.message}`);
     printProblems(io, tls.problems);
     return ExitCode.Problems;
   }

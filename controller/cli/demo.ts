@@ -14,7 +14,15 @@ import { parseTraceSpec } from "../simulate/trace.js";
 import { packageRoot } from "../util/package-root.js";
 import { flagNumber } from "./flags.js";
 import { loadPolicy } from "./inputs.js";
-import { type CommandIO, ExitCode, inputsOf, processIO, reportInputErrors } from "./io.js";
+import {
+  type CommandIO,
+  ExitCode,
+  inputsOf,
+  oneLineCommandLine,
+  oneLineUsageError,
+  processIO,
+  reportInputErrors,
+} from "./io.js";
 import { type Serving, startServing } from "./serve.js";
 import { readTrace } from "./simulate.js";
 
@@ -92,12 +100,6 @@ function parse(args: string[]) {
   });
 }
 
-/** A bad command line: one line, naming what is wrong and where the options are. */
-function bad(io: CommandIO, message: string): number {
-  io.stderr.write(`tritonscale demo: ${message} (\`tritonscale demo --help\` lists the options)\n`);
-  return ExitCode.Usage;
-}
-
 /** `--duration`: a duration string or seconds, > 0; a string is the message for a bad value. */
 export function parseDemoDuration(text: string | undefined): number | undefined | string {
   if (text === undefined) return undefined;
@@ -116,37 +118,29 @@ export async function runDemo(
   io: CommandIO = processIO,
   options: DemoOptions = {},
 ): Promise<number> {
-  let args: ReturnType<typeof parse>;
-  try {
-    args = parse([...argv]);
-  } catch (e) {
-    return bad(io, (e as Error).message.split("\n", 1)[0]!);
-  }
+  const args = oneLineCommandLine(io, "demo", HELP, argv, parse);
+  if (typeof args === "number") return args;
   const { values } = args;
-  if (values.help) {
-    io.stdout.write(HELP);
-    return ExitCode.Ok;
-  }
   const speed = flagNumber("speed", values.speed, DEFAULT_DEMO_SPEED, {
     greaterThan: 0,
     max: 3600,
   });
-  if (typeof speed === "string") return bad(io, speed);
+  if (typeof speed === "string") return oneLineUsageError(io, "demo", speed);
   const seed = flagNumber("seed", values.seed, 1, { integer: true, min: 0 });
-  if (typeof seed === "string") return bad(io, seed);
+  if (typeof seed === "string") return oneLineUsageError(io, "demo", seed);
   const ports: number[] = [];
   for (const flag of ["metrics-port", "health-port", "grpc-port"] as const) {
     const p = flagNumber(flag, values[flag], 0, { integer: true, min: 0, max: 65535 });
-    if (typeof p === "string") return bad(io, p);
+    if (typeof p === "string") return oneLineUsageError(io, "demo", p);
     ports.push(p);
   }
   const [metricsPort, healthPort, grpcPort] = ports as [number, number, number];
   const duration = parseDemoDuration(values.duration);
-  if (typeof duration === "string") return bad(io, duration);
+  if (typeof duration === "string") return oneLineUsageError(io, "demo", duration);
   const poolFile = values.pool ?? DEFAULT_DEMO_POOL;
   const traceSpec = values.trace ?? DEFAULT_DEMO_TRACE;
   if (poolFile === "-" && traceSpec === "-") {
-    return bad(io, "--pool and --trace cannot both read standard input");
+    return oneLineUsageError(io, "demo", "--pool and --trace cannot both read standard input");
   }
 
   const inputs = inputsOf(io);

@@ -100,6 +100,44 @@ export function badValue(io: CommandIO, command: string, message: string): numbe
   return ExitCode.Usage;
 }
 
+/**
+ * A bad command line of a long-running command (`controller`, `demo`): one line naming
+ * what is wrong and where the options are, no usage text; returns the usage exit code.
+ */
+export function oneLineUsageError(io: CommandIO, command: string, message: string): number {
+  io.stderr.write(
+    `tritonscale ${command}: ${message} (\`tritonscale ${command} --help\` lists the options)\n`,
+  );
+  return ExitCode.Usage;
+}
+
+/**
+ * {@link commandLine} for the long-running commands: a parse error is one line
+ * ({@link oneLineUsageError}), `--help` prints `help`. Returns the parsed arguments, or the
+ * exit code to return at once.
+ */
+export function oneLineCommandLine<
+  T extends { readonly values: { readonly help?: boolean | undefined } },
+>(
+  io: CommandIO,
+  command: string,
+  help: string,
+  argv: readonly string[],
+  parse: (args: string[]) => T,
+): T | number {
+  let parsed: T;
+  try {
+    parsed = parse([...argv]);
+  } catch (e) {
+    return oneLineUsageError(io, command, (e as Error).message.split("\n", 1)[0]!);
+  }
+  if (parsed.values.help) {
+    io.stdout.write(help);
+    return ExitCode.Ok;
+  }
+  return parsed;
+}
+
 /** Prints `tritonscale <command>: <message>` and the usage text; returns the usage exit code. */
 export function usageError(io: CommandIO, command: string, message: string, help: string): number {
   io.stderr.write(`tritonscale ${command}: ${message}\n\n${help}`);
