@@ -6,7 +6,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import type { Problem } from "../diagnostics/problem.js";
 import { formatProblem } from "../diagnostics/problem.js";
 import { createCronScheduler } from "../io/cron-scheduler.js";
-import { readKedaTls } from "../keda/tls.js";
+import { type KedaTls, readKedaTls } from "../keda/tls.js";
 import {
   type ApplyReport,
   ApplyStopped,
@@ -167,6 +167,8 @@ export interface ControllerOptions {
   readonly tritonEndpoint?: (pod: TritonPod) => TritonEndpoint;
   /** Seconds between scans of --pools. @default 5 */
   readonly poolScanSeconds?: number;
+  /** Seconds between re-reads of --tls-cert/--tls-key/--client-ca. @default 60 */
+  readonly tlsReloadSeconds?: number;
   /** Told the ports bound, once serving (tests use port 0). */
   readonly onServing?: (s: Serving) => void;
 }
@@ -725,6 +727,40 @@ export async function runController(
 
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
+  // Renewed certificates (cert-manager rotates the Secret; the kubelet updates the mounted
+  // files) are served to new connections without a restart; unreadable ones keep the old.
+  const tlsFiles = {
+    ...(values["tls-cert"] === undefined ? {} : { tlsCert: values["tls-cert"] }),
+    ...(values["tls-key"] === undefined ? {} : { tlsKey: values["tls-key"] }),
+    ...(values["client-ca"] === undefined ? {} : { clientCa: values["client-ca"] }),
+  };
+  const reloadTls = async (current: KedaTls): Promise<void> => {
+    let served = current;
+    while (!stop.signal.aborted) {
+      await clock.sleep(options.tlsReloadSeconds ?? 60, stop.signal);
+      if (stop.signal.aborted) return;
+      const next = await readKedaTls(tlsFiles, inputs);
+      if (!next.ok || next.tls === undefined) {
+        const why = next.ok ? "no certificate" : next.problems.map(formatProblem).join("; ");
+        log("warn", "TLS files unreadable: serving the previous certificate", { error: why });
+        continue;
+      }
+      const same =
+        next.tls.cert.equals(served.cert) &&
+        next.tls.key.equals(served.key) &&
+        (next.tls.clientCa?.equals(served.clientCa ?? Buffer.alloc(0)) ??
+          served.clientCa === undefined);
+      if (same) continue;
+      try {
+        serving?.updateTls(next.tls);
+        served = next.tls;
+        log("info", "TLS certificate reloaded", { cert: values["tls-cert"] });
+      } catch (e) {
+        log("warn", "TLS certificate not reloaded", { error: errorText(e) });
+      }
+    }
+  };
+  const reloading = tls.tls === undefined ? Promise.resolve() : reloadTls(tls.tls);
   const external = options.signal;
   if (external?.aborted) onSignal();
   else if (external) external.addEventListener("abort", onSignal, { once: true });
@@ -748,6 +784,8 @@ export async function runController(
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     log("info", "stopping");
+    stop.abort();
+    await reloading;
     await source.stop();
     await serving.close();
     applier.stop();

@@ -103,6 +103,11 @@ export interface Serving {
   /** Stops a pool: nothing more is decided, answered or exported for it. */
   removePool(pool: PoolRef): Promise<void>;
   /**
+   * Serves new KEDA connections with renewed certificates (e.g. cert-manager rotated the
+   * Secret); throws when serving was started without TLS.
+   */
+  updateTls(tls: KedaTls): void;
+  /**
    * Says the initial load is done (every pool known has been set): `/readyz` answers ok
    * once each pool of the loop has decided once.
    */
@@ -222,6 +227,9 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       keda.removePool(pool);
       metrics.removePool(pool);
       board.removePool(pool);
+    },
+    updateTls(tls) {
+      grpc.updateTls(tls);
     },
     markSynced() {
       synced = true;

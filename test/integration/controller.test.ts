@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect } from "chai";
 import { createAcceleratedClock } from "../../controller/loop/clock.js";
 import type { Clock } from "../../controller/loop/ports.js";
+import { certsUnavailable, makeTestCerts } from "../support/certs.js";
 import {
   type Json,
   pollUntil,
@@ -176,6 +180,46 @@ describe("integration: tritonscale controller against the fake API server, a Tri
       keda.close();
       c.stop.abort();
       prom.close();
+    }
+    expect(await c.exit).to.equal(0);
+  });
+
+  it("--tls-cert/--tls-key: KEDA polls over TLS, and a renewed certificate in the same files is served without a restart", async function () {
+    requireReference(this, "keda");
+    const why = certsUnavailable();
+    if (why !== undefined) {
+      console.warn(`    skipped: ${why}: no X.509 certificates can be made for the TLS test`);
+      this.skip();
+    }
+    const certs = makeTestCerts();
+    const dir = mkdtempSync(join(tmpdir(), "tritonscale-tls-"));
+    const cert = join(dir, "tls.crt");
+    const key = join(dir, "tls.key");
+    writeFileSync(cert, certs.serverCert);
+    writeFileSync(key, certs.serverKey);
+    fake.seed(poolDocument({ scaling: { minReplicas: 1, maxReplicas: 4 } }));
+    fake.seed(tritonPod("yolo-triton-a"));
+    const c = await start(["--tls-cert", cert, "--tls-key", key]);
+    const address = `127.0.0.1:${c.serving.grpcPort}`;
+    const trusting = (caCert: Buffer) =>
+      new KedaStandin(referenceDir, address, { caCert, serverName: "localhost" });
+    const first = trusting(certs.caCert);
+    const renewedClient = trusting(certs.otherCaCert);
+    try {
+      const poll = await pollUntil(first, SO, (p) => p.value >= 1, 10);
+      expect(poll.value).to.be.at.least(1);
+      // cert-manager renews: new files, signed by another CA. A client trusting only that
+      // CA gets through once the controller re-read them (60 s of clock: 1 s of wall time).
+      writeFileSync(cert, certs.renewedServerCert);
+      writeFileSync(key, certs.renewedServerKey);
+      const renewed = await pollUntil(renewedClient, SO, (p) => p.value >= 1, 10);
+      expect(renewed.value).to.be.at.least(1);
+      expect(c.io.out()).to.contain('"msg":"TLS certificate reloaded"');
+    } finally {
+      first.close();
+      renewedClient.close();
+      c.stop.abort();
+      rmSync(dir, { recursive: true, force: true });
     }
     expect(await c.exit).to.equal(0);
   });
