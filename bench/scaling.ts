@@ -9,12 +9,16 @@ import { SCALING_CASES } from "../test/fuzz/scaling.js";
 
 /**
  * The least CPU time (user + system, milliseconds) of `runs` parses of `text`: CPU time,
- * not wall-clock, so that other processes on a shared machine do not skew the ratio.
+ * not wall-clock, so that other processes on a shared machine do not skew the ratio. One
+ * full GC before the runs, not one before each: V8 throws away the compiled code of
+ * functions a few full GCs found idle, so a forced GC before every parse made each pay
+ * for compiling the yaml library again (2,000 unknown fields: 163 ms, against 49 ms in a
+ * warm process), which is a fixed cost, not one per MB.
  */
 function best(parse: (text: string) => void, text: string, runs: number): number {
   let min = Number.POSITIVE_INFINITY;
+  globalThis.gc?.();
   for (let i = 0; i < runs; i++) {
-    globalThis.gc?.();
     const t0 = process.cpuUsage();
     parse(text);
     const t = process.cpuUsage(t0);
