@@ -65,8 +65,9 @@ export function printProblems(io: CommandIO, problems: readonly Problem[]): void
 
 /**
  * Parses a command line with the command's own `parse` (node:util parseArgs), answering
- * `--help` and reporting a bad command line with the usage text. Returns the parsed
- * arguments, or the exit code to return at once.
+ * `--help` and reporting a bad command line with `report` (by default the message and the
+ * usage text, {@link usageError}). Returns the parsed arguments, or the exit code to
+ * return at once.
  */
 export function commandLine<T extends { readonly values: { readonly help?: boolean | undefined } }>(
   io: CommandIO,
@@ -74,12 +75,13 @@ export function commandLine<T extends { readonly values: { readonly help?: boole
   help: string,
   argv: readonly string[],
   parse: (args: string[]) => T,
+  report: (message: string) => number = (message) => usageError(io, command, message, help),
 ): T | number {
   let parsed: T;
   try {
     parsed = parse([...argv]);
   } catch (e) {
-    return usageError(io, command, (e as Error).message, help);
+    return report((e as Error).message);
   }
   if (parsed.values.help) {
     io.stdout.write(help);
@@ -113,8 +115,7 @@ export function oneLineUsageError(io: CommandIO, command: string, message: strin
 
 /**
  * {@link commandLine} for the long-running commands: a parse error is one line
- * ({@link oneLineUsageError}), `--help` prints `help`. Returns the parsed arguments, or the
- * exit code to return at once.
+ * ({@link oneLineUsageError}), `--help` prints `help`.
  */
 export function oneLineCommandLine<
   T extends { readonly values: { readonly help?: boolean | undefined } },
@@ -125,17 +126,9 @@ export function oneLineCommandLine<
   argv: readonly string[],
   parse: (args: string[]) => T,
 ): T | number {
-  let parsed: T;
-  try {
-    parsed = parse([...argv]);
-  } catch (e) {
-    return oneLineUsageError(io, command, (e as Error).message.split("\n", 1)[0]!);
-  }
-  if (parsed.values.help) {
-    io.stdout.write(help);
-    return ExitCode.Ok;
-  }
-  return parsed;
+  return commandLine(io, command, help, argv, parse, (message) =>
+    oneLineUsageError(io, command, message.split("\n", 1)[0]!),
+  );
 }
 
 /** Prints `tritonscale <command>: <message>` and the usage text; returns the usage exit code. */
