@@ -217,10 +217,17 @@ async function loadKubeConfig(
   const fromText = async (file: string): Promise<Problem[] | undefined> => {
     const r = await inputsOf(io).readText(file);
     if (!r.ok) return [...r.problems];
+    const expected = "expected a YAML mapping with clusters, contexts and users";
+    if (r.input.text.trim() === "") {
+      return [{ file, line: 0, col: 0, path: "", message: `the file is empty; ${expected}` }];
+    }
     try {
       kc.loadFromString(r.input.text);
     } catch (e) {
-      return [{ file, line: 0, col: 0, path: "", message: `not a kubeconfig: ${errorText(e)}` }];
+      // The YAML parser's first line (where and what); a TypeError of the library's own
+      // code (a document that is not a mapping) says nothing a user can act on.
+      const why = e instanceof TypeError ? "" : `${errorText(e).split("\n", 1)[0]}; `;
+      return [{ file, line: 0, col: 0, path: "", message: `not a kubeconfig: ${why}${expected}` }];
     }
     if (kc.getCurrentCluster() === null) {
       return [

@@ -134,6 +134,8 @@ describe("controller: command line mistakes", () => {
     kubeconfig = join(dir, "closed.kubeconfig");
     writeFileSync(kubeconfig, kubeconfigText(await closedPort()));
     writeFileSync(join(dir, "not-a-kubeconfig.yaml"), "kind: Pod\nmetadata: { name: x }\n");
+    writeFileSync(join(dir, "empty.kubeconfig"), "");
+    writeFileSync(join(dir, "broken.kubeconfig"), "clusters: [1, 2\n");
     writeFileSync(join(dir, "a-file"), "just text\n");
     writeFileSync(join(dir, "key.pem"), "-----BEGIN PRIVATE KEY-----\n");
     mkdirSync(join(dir, "home"));
@@ -223,6 +225,18 @@ describe("controller: command line mistakes", () => {
       name: "--kubeconfig that is no kubeconfig",
       argv: () => ["--kubeconfig", join(dir, "not-a-kubeconfig.yaml"), ...zeroPorts],
       message: () => /not-a-kubeconfig\.yaml: not a kubeconfig: .*names no cluster/,
+    },
+    {
+      name: "--kubeconfig that is empty (regression: the client library's TypeError text)",
+      argv: () => ["--kubeconfig", join(dir, "empty.kubeconfig"), ...zeroPorts],
+      message: () =>
+        /empty\.kubeconfig: the file is empty; expected a YAML mapping with clusters, contexts and users$/,
+    },
+    {
+      name: "--kubeconfig that is broken YAML: the parser's first line, not its multi-line snippet",
+      argv: () => ["--kubeconfig", join(dir, "broken.kubeconfig"), ...zeroPorts],
+      message: () =>
+        /broken\.kubeconfig: not a kubeconfig: [^\\]*\(\d+:\d+\); expected a YAML mapping/,
     },
     {
       name: "--kubeconfig that does not exist",
