@@ -6,7 +6,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import type { Problem } from "../diagnostics/problem.js";
 import { formatProblem } from "../diagnostics/problem.js";
 import { createCronScheduler } from "../io/cron-scheduler.js";
-import { type KedaTls, readKedaTls } from "../keda/tls.js";
+import { readKedaTls, watchKedaTls } from "../keda/tls.js";
 import { createObjectClient } from "../kube/apply.js";
 import { createKubeEdge, type KubeEdge } from "../kube/edge.js";
 import { PoolPods, TRITON_PORTS, type TritonPod } from "../kube/pods.js";
@@ -355,14 +355,12 @@ export async function runController(
   const namespaces = values.namespace ?? [];
 
   const inputs = inputsOf(io);
-  const tls = await readKedaTls(
-    {
-      ...(values["tls-cert"] === undefined ? {} : { tlsCert: values["tls-cert"] }),
-      ...(values["tls-key"] === undefined ? {} : { tlsKey: values["tls-key"] }),
-      ...(values["client-ca"] === undefined ? {} : { clientCa: values["client-ca"] }),
-    },
-    inputs,
-  );
+  const tlsFiles = {
+    ...(values["tls-cert"] === undefined ? {} : { tlsCert: values["tls-cert"] }),
+    ...(values["tls-key"] === undefined ? {} : { tlsKey: values["tls-key"] }),
+    ...(values["client-ca"] === undefined ? {} : { clientCa: values["client-ca"] }),
+  };
+  const tls = await readKedaTls(tlsFiles, inputs);
   if (!tls.ok) {
     // A flag without its partner is a bad command line; an unreadable file, bad input.
     const flag = tls.problems.find((p) => p.file === "");
@@ -563,38 +561,21 @@ export async function runController(
   const onSignal = (): void => stop.abort();
   // Renewed certificates (cert-manager rotates the Secret; the kubelet updates the mounted
   // files) are served to new connections without a restart; unreadable ones keep the old.
-  const tlsFiles = {
-    ...(values["tls-cert"] === undefined ? {} : { tlsCert: values["tls-cert"] }),
-    ...(values["tls-key"] === undefined ? {} : { tlsKey: values["tls-key"] }),
-    ...(values["client-ca"] === undefined ? {} : { clientCa: values["client-ca"] }),
-  };
-  const reloadTls = async (current: KedaTls): Promise<void> => {
-    let served = current;
-    while (!stop.signal.aborted) {
-      await clock.sleep(options.tlsReloadSeconds ?? 60, stop.signal);
-      if (stop.signal.aborted) return;
-      const next = await readKedaTls(tlsFiles, inputs);
-      if (!next.ok || next.tls === undefined) {
-        const why = next.ok ? "no certificate" : next.problems.map(formatProblem).join("; ");
-        log("warn", "TLS files unreadable: serving the previous certificate", { error: why });
-        continue;
-      }
-      const same =
-        next.tls.cert.equals(served.cert) &&
-        next.tls.key.equals(served.key) &&
-        (next.tls.clientCa?.equals(served.clientCa ?? Buffer.alloc(0)) ??
-          served.clientCa === undefined);
-      if (same) continue;
-      try {
-        serving?.updateTls(next.tls);
-        served = next.tls;
-        log("info", "TLS certificate reloaded", { cert: values["tls-cert"] });
-      } catch (e) {
-        log("warn", "TLS certificate not reloaded", { error: errorText(e) });
-      }
-    }
-  };
-  const reloading = tls.tls === undefined ? Promise.resolve() : reloadTls(tls.tls);
+  const reloading =
+    tls.tls === undefined
+      ? Promise.resolve()
+      : watchKedaTls({
+          files: tlsFiles,
+          reader: inputs,
+          clock,
+          intervalSeconds: options.tlsReloadSeconds ?? 60,
+          signal: stop.signal,
+          current: tls.tls,
+          update: (next) => serving?.updateTls(next),
+          onReloaded: () => log("info", "TLS certificate reloaded", { cert: values["tls-cert"] }),
+          onFailed: (why) =>
+            log("warn", "TLS certificate not reloaded: serving the previous one", { error: why }),
+        });
   const external = options.signal;
   if (external?.aborted) onSignal();
   else if (external) external.addEventListener("abort", onSignal, { once: true });

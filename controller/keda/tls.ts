@@ -1,5 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Problem } from "../diagnostics/problem.js";
+import type { Clock } from "../loop/ports.js";
 import { fileProblem, type InputReader } from "../util/input.js";
 
 /** PEM contents for the external scaler's TLS. */
@@ -146,4 +147,60 @@ export function createKedaCredentials(tls: KedaTls): KedaCredentials {
       certs.set(next);
     },
   };
+}
+
+/** Whether two sets of TLS material are the same bytes. */
+function sameTls(a: KedaTls, b: KedaTls): boolean {
+  const ca = (t: KedaTls) => t.clientCa ?? Buffer.alloc(0);
+  return a.cert.equals(b.cert) && a.key.equals(b.key) && ca(a).equals(ca(b));
+}
+
+/** Options of {@link watchKedaTls}. */
+export interface WatchKedaTlsOptions {
+  readonly files: KedaTlsFiles;
+  readonly reader: InputReader;
+  readonly clock: Clock;
+  /** Seconds between re-reads. */
+  readonly intervalSeconds: number;
+  /** Ends the watch. */
+  readonly signal: AbortSignal;
+  /** What is served now. */
+  readonly current: KedaTls;
+  /** Serves new connections with `tls` (the KEDA server's `updateTls`); may throw. */
+  update(tls: KedaTls): void;
+  onReloaded(): void;
+  /** The files could not be read, or `update` refused them: the previous TLS stays. */
+  onFailed(why: string): void;
+}
+
+/**
+ * Re-reads the TLS files every `intervalSeconds` until `signal` aborts and hands changed
+ * contents to `update`, so that certificates renewed in place (cert-manager rotating a
+ * mounted Secret) are served without a restart. Files that cannot be read keep the
+ * previous certificate in service.
+ */
+export async function watchKedaTls(options: WatchKedaTlsOptions): Promise<void> {
+  let served = options.current;
+  const { signal } = options;
+  while (!signal.aborted) {
+    await options.clock.sleep(options.intervalSeconds, signal);
+    if (signal.aborted) return;
+    const next = await readKedaTls(options.files, options.reader);
+    if (!next.ok || next.tls === undefined) {
+      options.onFailed(
+        next.ok
+          ? "no certificate"
+          : next.problems.map((p) => `${p.file || p.path}: ${p.message}`).join("; "),
+      );
+      continue;
+    }
+    if (sameTls(next.tls, served)) continue;
+    try {
+      options.update(next.tls);
+      served = next.tls;
+      options.onReloaded();
+    } catch (e) {
+      options.onFailed(e instanceof Error ? e.message : String(e));
+    }
+  }
 }
