@@ -14,6 +14,7 @@ import {
   type ByCapacity,
   type LoadSnapshot,
   formatNumber as n,
+  type RatePoint,
   readSignal,
   type Scaler,
   type ScalerOptions,
@@ -105,12 +106,6 @@ export const TRITONSCALE_TUNING: TritonscaleTuning = {
   trendMaxGain: 1,
 };
 
-/** One arrival-rate sample kept for the trend. */
-export interface RateSample {
-  readonly at: number;
-  readonly rate: number;
-}
-
 /** The scaler's memory between decisions. */
 export interface TritonscaleState {
   /** The last decided total (before the Spot split). */
@@ -118,7 +113,7 @@ export interface TritonscaleState {
   readonly behavior: BehaviorState;
   readonly spot: SpotState;
   /** Arrival-rate samples of the trend window, oldest first. */
-  readonly arrivals: readonly RateSample[];
+  readonly arrivals: readonly RatePoint[];
   /** Since when the pool has been observed idle without a break; undefined when not idle. */
   readonly idleSince?: number;
   /** Until when panic mode lasts. */
@@ -375,7 +370,7 @@ function ceil(x: number): number {
  * Least-squares slope of the arrival rate (req/s per s) over the samples, or 0 with fewer
  * than 3 samples or a span under half the window.
  */
-function trendSlope(samples: readonly RateSample[], windowSeconds: number): number {
+function trendSlope(samples: readonly RatePoint[], windowSeconds: number): number {
   if (samples.length < 3) return 0;
   const first = samples[0]!;
   const last = samples[samples.length - 1]!;

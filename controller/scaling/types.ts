@@ -108,6 +108,43 @@ export interface Scaler<S = unknown> {
   initialState(current: ByCapacity): S;
   /** Decides for the pool the scaler was created for, from one snapshot and the last state. */
   decide(snapshot: LoadSnapshot, state: S): ScalingDecision<S>;
+  /**
+   * What the scaler learned from the load it has seen, for a scaler that keeps a history
+   * (absent for the stateless baselines). The controller saves it where the next leader
+   * finds it, or rebuilds it from Prometheus on start; `simulate --warmup` fills it by
+   * replaying the start of a trace.
+   */
+  readonly memory?: ScalerMemory<S>;
+}
+
+/** One past observation of a pool's arrival rate, e.g. a point of a Prometheus range query. */
+export interface RatePoint {
+  /** Seconds on the scaler's clock (Unix time live). */
+  readonly at: number;
+  /** Requests per second. */
+  readonly rate: number;
+}
+
+/**
+ * The learned part of a scaler's state, apart from its decision state (behavior windows,
+ * panic, Spot bookkeeping), which a restart rebuilds in a few sync periods.
+ */
+export interface ScalerMemory<S> {
+  /**
+   * The learned history as compact text (at most 256 KiB, so it fits a ConfigMap or a
+   * status field), versioned so that a newer controller can refuse an older format.
+   */
+  save(state: S): string;
+  /**
+   * `state` with its history replaced by what `saved` holds, or a reason it cannot be
+   * used (unknown version, corrupt, for another pool's settings); never throws.
+   */
+  restore(
+    state: S,
+    saved: string,
+  ): { readonly ok: true; readonly state: S } | { readonly ok: false; readonly why: string };
+  /** `state` after learning from past arrival-rate points (oldest first, any spacing). */
+  learn(state: S, points: readonly RatePoint[]): S;
 }
 
 /** What a scaler may be told besides the policy when it is created. */
