@@ -85,6 +85,13 @@ export interface ScalingDecision<S = unknown> {
   readonly reason: string;
   /** The scaler's state to pass to the next `decide` call. */
   readonly state: S;
+  /**
+   * The named numbers behind the decision that the reason quotes, e.g.
+   * `{ leadHeadroom: 1.42, keepAliveSeconds: 420 }`: exported by the controller as one gauge
+   * per term, so every term a scaler adds is visible without parsing reasons. Names are
+   * lowerCamelCase, stable across releases; a term that did not apply is left out.
+   */
+  readonly terms?: Readonly<Record<string, number>>;
 }
 
 /** Total desired replicas of a decision. */
