@@ -4,7 +4,8 @@
  *
  * Steps, each in its own file:
  * 1. limits on the text and its aliases, before anything walks them (yaml-limits.ts);
- * 2. parse YAML and index the position of every written field (source.ts);
+ * 2. parse YAML (yaml-tree.ts: js-yaml's events, stopping at the first syntax error) and
+ *    index the position of every written field (source.ts);
  * 3. check apiVersion / kind, fill defaults (here);
  * 4. schema errors as messages saying what is valid, plus the checks the schema carries as
  *    metadata: duration ranges and label keys (messages.ts, labels.ts);
@@ -12,7 +13,6 @@
  * 6. freeze, adding `<duration>Seconds` beside every duration (here).
  */
 
-import { type Document, isScalar, parseAllDocuments } from "yaml";
 import {
   InputError,
   moreProblems,
@@ -36,6 +36,7 @@ import {
 } from "./schema.js";
 import { indexDocument, LineTable, SourceIndex } from "./source.js";
 import { checkAliases, findDeepNesting, MAX_NESTING, nestsDeeperThan } from "./yaml-limits.js";
+import { documentValue, readYaml } from "./yaml-tree.js";
 
 export { formatPath, type PathSegment, parsePath } from "./source.js";
 
@@ -90,21 +91,11 @@ export function parseModelPool(
       ],
     };
   }
-  const docs = parseYaml(text);
-  if (docs === undefined) return { problems: [at({ line: 1, col: 1 }, TOO_DEEP)] };
-  // One syntax error per line: the parser's follow-on errors on the same line are noise.
-  const linesWithErrors = new Set<number>();
-  for (const doc of docs) {
-    for (const e of doc.errors) {
-      const pos = lines.position(e.pos[0]);
-      if (linesWithErrors.has(pos.line)) continue;
-      linesWithErrors.add(pos.line);
-      problems.push(at(pos, `invalid YAML: ${clip(e.message)}`));
-    }
+  const read = readYaml(text, MAX_NESTING + 1);
+  if (!read.ok) {
+    return { problems: [at(lines.position(read.offset), `invalid YAML: ${clip(read.message)}`)] };
   }
-  if (problems.length > 0) return { problems: capProblems(problems, 0, file) };
-
-  const written = docs.filter((d) => !isEmptyDocument(d));
+  const written = read.documents.filter((d) => d.contents !== undefined);
   if (written.length === 0) {
     return {
       problems: [at({ line: 1, col: 1 }, `the file is empty; expected a ${KIND} document`)],
@@ -115,7 +106,7 @@ export function parseModelPool(
     return {
       problems: [
         at(
-          lines.position(second.range[0]),
+          lines.position(second.start),
           `found ${written.length} YAML documents; a ${KIND} file must hold exactly one (put each pool in its own file)`,
         ),
       ],
@@ -124,25 +115,23 @@ export function parseModelPool(
   const doc = written[0]!;
   // Aliases first: nothing below may expand them until they are known to be bounded. A text
   // without a `&` has no anchor, so no alias that resolves (an alias without its anchor is
-  // a YAML error, reported above): then nothing needs checking, and the tree toJS makes
-  // shares no part with another, so `check` need not copy it. (A `*` is in every cron.)
+  // reported by checkAliases): then the value shares no part with another, so `check`
+  // need not copy it. (A `*` is in every cron.)
   const aliasFree = !text.includes("&");
   const aliasProblems = aliasFree ? [] : checkAliases(doc, lines, file);
   if (aliasProblems.length > 0) return { problems: capProblems(aliasProblems, 0, file) };
-  const places = indexDocument(doc, lines, file, problems);
-  const source = new SourceIndex(file, places, lines);
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: -1 });
-  } catch (e) {
-    // An alias of an anchor under a key indexDocument removed (and reported) is unresolved.
-    if (e instanceof RangeError) problems.push(at({ line: 1, col: 1 }, TOO_DEEP));
-    else if (problems.length === 0) {
-      const message = e instanceof Error ? e.message : String(e);
-      problems.push(at({ line: 1, col: 1 }, `invalid YAML: ${clip(message)}`));
+  const index = indexDocument(text, doc, lines, file, problems);
+  const source = new SourceIndex(file, index.places, lines);
+  const built = documentValue(text, read.events, doc, index.removed);
+  if (!built.ok) {
+    // An alias of an anchor under a key indexDocument removed (and reported) is unresolved:
+    // the key's problem says it all.
+    if (problems.length === 0) {
+      problems.push(at(lines.position(built.offset), `invalid YAML: ${clip(built.message)}`));
     }
     return { problems: sortProblems(problems) };
   }
+  const value = built.value;
   return check(value, source, problems, options, aliasFree);
 }
 
@@ -203,39 +192,9 @@ export function parseModelPoolObject(
 // ---------------------------------------------------------------------------------------
 // Validation
 
-const TOO_DEEP = `the YAML is nested too deeply to parse; a ${KIND} nests fewer than 10 levels`;
-
-/**
- * The documents of a text, or undefined when the yaml library ran out of stack: the
- * nesting pre-scan (findDeepNesting) should refuse such text first; this is the last line
- * of defence, so that no text makes the loader throw.
- */
-function parseYaml(text: string): Document.Parsed[] | undefined {
-  // The library makes an Error object for every syntax error it finds, and V8 captures a
-  // stack trace for each: half the time of a file of 65,000 broken lines. Only their
-  // positions and messages are read, so none is captured while parsing.
-  const stackTraceLimit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    // logLevel "error": the library would print warnings (e.g. on a key it must stringify)
-    // to stderr; each such case is a problem found by indexDocument.
-    return parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false, logLevel: "error" });
-  } catch (e) {
-    if (e instanceof RangeError) return undefined;
-    throw e;
-  } finally {
-    Error.stackTraceLimit = stackTraceLimit;
-  }
-}
-
 /** A parser message cut to a readable length (it may quote a whole token of the input). */
 function clip(message: string, max = 200): string {
   return message.length > max ? `${message.slice(0, max - 3)}...` : message;
-}
-
-function isEmptyDocument(doc: Document.Parsed): boolean {
-  const c = doc.contents;
-  return c === null || (isScalar(c) && c.value === null && c.source === "");
 }
 
 /**

@@ -439,6 +439,9 @@ function typeWord(s: SchemaNode): string {
 
 const yamlOneOneBooleans = new Set(["yes", "no", "on", "off", "y", "n", "true", "false"]);
 
+/** A decimal number as YAML's core schema writes one (`1e309`, `-1.5E+400`). */
+const overflowRe = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
+
 function typeMessage(s: SchemaNode, value: unknown): string {
   const enumValues = enumOf(s);
   if (enumValues !== undefined) {
@@ -451,8 +454,7 @@ function typeMessage(s: SchemaNode, value: unknown): string {
     (s.type === "integer" || s.type === "number")
   ) {
     const rest = expectation(s, { withType: false, range: true, multiple: true });
-    const why = Number.isNaN(value) ? "" : "; numbers beyond 1.8e308, such as 1e309, read as .inf";
-    return `must be a finite ${s.type}${rest ? `, ${rest}` : ""} (got ${describe(value)}${why})`;
+    return `must be a finite ${s.type}${rest ? `, ${rest}` : ""} (got ${describe(value)})`;
   }
   const what = expectation(s, { withType: true, range: true, multiple: true });
   let got = describe(value);
@@ -466,6 +468,14 @@ function typeMessage(s: SchemaNode, value: unknown): string {
     (s.pattern === undefined || new RegExp(s.pattern).test(String(value)))
   ) {
     got += `; quote it: "${String(value)}"`;
+  } else if (
+    (s.type === "integer" || s.type === "number") &&
+    typeof value === "string" &&
+    overflowRe.test(value) &&
+    !Number.isFinite(Number(value))
+  ) {
+    // YAML reads a number beyond the largest double (1.8e308) as text, not as .inf.
+    got += "; a number that large cannot be held (the largest is about 1.8e308)";
   } else if (
     (s.type === "integer" || s.type === "number") &&
     typeof value === "string" &&

@@ -3,9 +3,9 @@
  * the index from each written field to its line and column in the YAML text.
  */
 
-import { type Document, isAlias, isMap, isPair, isScalar, isSeq, type Scalar } from "yaml";
 import type { Problem, SourcePos } from "../diagnostics/problem.js";
 import type { PolicyPath, PolicySource } from "./schema.js";
+import { scalarKeyName, taggedKeyName, type YamlDocument, type YamlNode } from "./yaml-tree.js";
 
 /** One step of a path: a mapping key or a list index. */
 export type PathSegment = string | number;
@@ -192,48 +192,51 @@ export class LineTable {
   }
 }
 
-/**
- * Whether a mapping key is a scalar that reads as a string: not a collection, and not a
- * scalar whose value is an object (`!!binary` gives bytes), which a JS object could only
- * hold stringified.
- */
-function isStringKey(key: unknown): key is Scalar {
-  if (!isScalar(key)) return false;
-  const v = key.value;
-  return typeof v !== "object" || v === null;
+/** What a key that is not a string is, for a problem. */
+function describeKey(text: string, key: YamlNode): string {
+  if (key.kind === "mapping") return "a mapping";
+  if (key.kind === "sequence") return "a list";
+  if (key.kind === "alias") return `the alias *${key.name}`;
+  const e = key.event;
+  if (e.tagStart < 0) return "a value that is not a string";
+  return `a ${text.slice(e.tagStart, e.tagEnd).replace(/^!<tag:yaml\.org,2002:(.*)>$/, "!!$1")} value`;
 }
 
-/** What a key that is not a string is, for a problem. */
-function describeKey(key: unknown): string {
-  if (isMap(key)) return "a mapping";
-  if (isSeq(key)) return "a list";
-  if (isAlias(key)) return `the alias *${key.source}`;
-  const tag = isScalar(key) ? key.tag : undefined;
-  if (tag === undefined) return "a value that is not a string";
-  return `a ${tag.replace(/^tag:yaml\.org,2002:/, "!!")} value`;
+/** What {@link indexDocument} found. */
+export interface DocumentIndex {
+  /** The position of every written field, by formatted path. */
+  readonly places: Map<string, Place>;
+  /**
+   * Keys that cannot be a JS object's property (a list, a mapping or an alias as key; a
+   * tagged key that is not a string), reported: leave them and their values out of the
+   * document's value (yaml-tree's `documentValue`).
+   */
+  readonly removed: readonly YamlNode[];
 }
 
 /**
  * Records the position of every key and value of a YAML document, without expanding
  * aliases: everything under an alias is placed at the alias itself, so the walk is linear
  * in the text (check the aliases with `checkAliases` first). Reports duplicate and
- * non-string keys, and removes the latter from the document.
+ * non-string keys.
  */
 export function indexDocument(
-  doc: Document.Parsed,
+  text: string,
+  doc: YamlDocument,
   lines: LineTable,
   file: string,
   problems: Problem[],
-): Map<string, Place> {
+): DocumentIndex {
   const places = new Map<string, Place>();
+  const removed: YamlNode[] = [];
   const posAt = (offset: number): SourcePos => lines.position(offset);
   const problemAt = (offset: number, path: string, message: string): Problem => {
     const pos = posAt(offset);
     return { file, line: pos.line, col: pos.col, path, message };
   };
-  const rangeStart = (node: unknown): number | undefined => {
-    const r = (node as { range?: readonly number[] | null } | null)?.range;
-    return r?.[0];
+  const keyOf = (node: YamlNode): string | undefined => {
+    if (node.kind !== "scalar") return undefined;
+    return scalarKeyName(text, node) ?? taggedKeyName(text, node);
   };
 
   // The path of each anchor's node, as YAML resolves them: the last one of a name so far.
@@ -243,53 +246,48 @@ export function indexDocument(
   // `segs` is one stack shared by the whole walk (copied only for an anchor) and `path` its
   // formatted form, built one segment at a time: no per-node copies of the path.
   const segs: PathSegment[] = [];
-  const walk = (node: unknown, path: string, place: Place): void => {
-    if (isAlias(node)) {
-      const target = anchors.get(node.source);
+  const walk = (node: YamlNode, path: string, place: Place): void => {
+    if (node.kind === "alias") {
+      const target = anchors.get(node.name);
       places.set(path, target === undefined ? place : { ...place, aliasOf: target });
       return;
     }
-    const anchor = (node as { anchor?: string } | null)?.anchor;
-    if (anchor !== undefined) anchors.set(anchor, [...segs]);
+    if (node.anchor !== undefined) anchors.set(node.anchor, [...segs]);
     places.set(path, place);
-    if (isMap(node)) {
+    if (node.kind === "mapping") {
+      const names = node.pairs.map((pair) => keyOf(pair.key));
       // Of duplicate keys the last one's value is the one YAML keeps: its fields get the
       // places; an earlier one's are kept apart (under a path no field has), for aliases.
       // Without duplicates (the usual case) every key is its own first and last one, and
       // neither map below is needed.
-      let last: Map<string, unknown> | undefined;
+      let last: Map<string, number> | undefined;
       const keys = new Set<string>();
-      for (const pair of node.items) {
-        if (!isPair(pair) || !isStringKey(pair.key)) continue;
-        const key = String(pair.key.value);
-        if (last === undefined && keys.has(key)) {
+      for (const name of names) {
+        if (name === undefined) continue;
+        if (keys.has(name)) {
           last = new Map();
-          for (const p of node.items) {
-            if (isPair(p) && isStringKey(p.key)) last.set(String(p.key.value), p);
-          }
+          names.forEach((n, i) => {
+            if (n !== undefined) last?.set(n, i);
+          });
           break;
         }
-        keys.add(key);
+        keys.add(name);
       }
       const seen = last === undefined ? undefined : new Map<string, number>();
-      let badKeys: Set<unknown> | undefined;
-      for (const pair of node.items) {
-        if (!isPair(pair)) continue;
-        const keyStart = rangeStart(pair.key);
-        const keyPos = keyStart ?? place.value;
-        if (!isStringKey(pair.key)) {
+      node.pairs.forEach((pair, i) => {
+        const keyPos = pair.key.start;
+        const key = names[i];
+        if (key === undefined) {
           problems.push(
             problemAt(
               keyPos,
               path,
-              `mapping keys must be plain strings (got ${describeKey(pair.key)})`,
+              `mapping keys must be plain strings (got ${describeKey(text, pair.key)})`,
             ),
           );
-          badKeys ??= new Set();
-          badKeys.add(pair);
-          continue;
+          removed.push(pair.key, pair.value);
+          return;
         }
-        const key = String(pair.key.value);
         const childPath = appendPath(path, key);
         const first = seen?.get(key);
         if (first !== undefined) {
@@ -298,12 +296,10 @@ export function indexDocument(
           );
         } else seen?.set(key, keyPos);
         const value = pair.value;
-        const valueStart = rangeStart(value);
         // An empty value (`key:` with nothing after it) is best pointed at by its key.
-        const empty = isScalar(value) && value.value === null && value.source === "";
-        const valuePos = valueStart === undefined || empty ? keyPos : valueStart;
+        const valuePos = value.kind === "scalar" && value.empty ? keyPos : value.start;
         const childPlace = { key: keyPos, value: valuePos };
-        if (last === undefined || last.get(key) === pair) {
+        if (last === undefined || last.get(key) === i) {
           segs.push(key);
           walk(value, childPath, childPlace);
           segs.pop();
@@ -314,26 +310,18 @@ export function indexDocument(
           walk(value, formatPath(segs), childPlace);
           segs.splice(0, segs.length, ...saved);
         }
-      }
-      // Reported: out of the document, so that toJS neither stringifies them into unknown
-      // fields (placed nowhere) nor prints a warning about them.
-      if (badKeys !== undefined) {
-        const bad = badKeys;
-        node.items = node.items.filter((p) => !bad.has(p));
-      }
+      });
       return;
     }
-    if (isSeq(node)) {
+    if (node.kind === "sequence") {
       node.items.forEach((item, i) => {
-        const start = rangeStart(item);
         segs.push(i);
-        walk(item, appendPath(path, i), { value: start ?? place.value });
+        walk(item, appendPath(path, i), { value: item.start });
         segs.pop();
       });
     }
   };
 
-  const rootStart = rangeStart(doc.contents) ?? 0;
-  walk(doc.contents, "", { value: rootStart });
-  return places;
+  if (doc.contents !== undefined) walk(doc.contents, "", { value: doc.contents.start });
+  return { places, removed };
 }

@@ -2,8 +2,8 @@
  * Limits on the shape of ModelPool YAML, checked before anything walks it, so that any
  * text ends in problems with a line and column instead of a crash or a hang:
  *
- * - nesting depth, from a cheap scan of the text before the `yaml` library sees it (deeply
- *   nested flow collections made the library abort the process);
+ * - nesting depth, from a cheap scan of the text before the YAML parser sees it (deeply
+ *   nested flow collections made the `yaml` library, read before, abort the process);
  * - aliases: a recursive alias (`a: &a [*a]`) and aliases that expand to more than
  *   {@link MAX_ALIAS_EXPANSION} nodes ("billion laughs": 300 bytes, 531,441 nodes) are
  *   problems, found by one linear walk of the written nodes.
@@ -12,9 +12,9 @@
  * never refuse a real pool.
  */
 
-import { type Document, isAlias, isMap, isPair, isSeq, type Node } from "yaml";
 import type { Problem } from "../diagnostics/problem.js";
 import type { LineTable } from "./source.js";
+import type { YamlDocument, YamlNode } from "./yaml-tree.js";
 
 /** Most lists and mappings inside each other, as written or once aliases are expanded. */
 export const MAX_NESTING = 64;
@@ -185,35 +185,31 @@ export function findDeepNesting(text: string, limit = MAX_NESTING): number | und
  * written nodes; anchors are resolved as YAML does (the last one of that name before the
  * alias). Returns the problems, each at its alias.
  */
-export function checkAliases(doc: Document.Parsed, lines: LineTable, file: string): Problem[] {
+export function checkAliases(doc: YamlDocument, lines: LineTable, file: string): Problem[] {
   const problems: Problem[] = [];
-  const at = (node: Node, message: string): Problem => {
-    const pos = lines.position(node.range?.[0] ?? 0);
+  const at = (node: YamlNode, message: string): Problem => {
+    const pos = lines.position(node.start);
     return { file, line: pos.line, col: pos.col, path: "", message };
   };
   /** Expanded size (nodes) and height (nesting levels) of every node walked so far. */
-  const measured = new Map<unknown, { size: number; height: number }>();
-  const anchors = new Map<string, Node>();
-  const open = new Set<unknown>();
+  const measured = new Map<YamlNode, { size: number; height: number }>();
+  const anchors = new Map<string, YamlNode>();
+  const open = new Set<YamlNode>();
   let expanded = 0;
   let tooMany = false;
 
-  const measure = (node: unknown, level: number): { size: number; height: number } => {
-    if (!isAlias(node)) {
-      const anchor = (node as { anchor?: string } | null)?.anchor;
-      if (anchor !== undefined) anchors.set(anchor, node as Node);
-    }
-    if (isAlias(node)) {
-      const target = anchors.get(node.source);
+  const measure = (node: YamlNode, level: number): { size: number; height: number } => {
+    if (node.kind === "alias") {
+      const target = anchors.get(node.name);
       if (target === undefined) {
-        problems.push(at(node, `alias *${node.source} names no anchor written before it`));
+        problems.push(at(node, `alias *${node.name} names no anchor written before it`));
         return { size: 1, height: 0 };
       }
       if (open.has(target)) {
         problems.push(
           at(
             node,
-            `alias *${node.source} is inside the node its anchor &${node.source} names, so it would repeat forever; copy the values instead`,
+            `alias *${node.name} is inside the node its anchor &${node.name} names, so it would repeat forever; copy the values instead`,
           ),
         );
         return { size: 1, height: 0 };
@@ -234,34 +230,35 @@ export function checkAliases(doc: Document.Parsed, lines: LineTable, file: strin
         problems.push(
           at(
             node,
-            `alias *${node.source} nests the document deeper than ${MAX_NESTING} levels of lists and mappings`,
+            `alias *${node.name} nests the document deeper than ${MAX_NESTING} levels of lists and mappings`,
           ),
         );
       }
       return m;
     }
-    if (!isMap(node) && !isSeq(node)) return { size: 1, height: 0 };
+    if (node.anchor !== undefined) anchors.set(node.anchor, node);
+    if (node.kind === "scalar") return { size: 1, height: 0 };
     open.add(node);
     let size = 1;
     let height = 0;
-    const child = (c: unknown) => {
+    const child = (c: YamlNode) => {
       if (tooMany) return;
       const m = measure(c, level + 1);
       size += m.size;
       height = Math.max(height, m.height);
     };
-    for (const item of node.items) {
-      if (isPair(item)) {
-        child(item.key);
-        child(item.value);
-      } else child(item);
-    }
+    if (node.kind === "mapping") {
+      for (const pair of node.pairs) {
+        child(pair.key);
+        child(pair.value);
+      }
+    } else for (const item of node.items) child(item);
     open.delete(node);
     const m = { size, height: height + 1 };
     measured.set(node, m);
     return m;
   };
-  measure(doc.contents, 0);
+  if (doc.contents !== undefined) measure(doc.contents, 0);
   return problems;
 }
 

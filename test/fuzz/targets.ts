@@ -283,6 +283,8 @@ const modelPool: Target = {
       const key = /\.([A-Za-z_][A-Za-z0-9_-]*)$/.exec(p.path)?.[1];
       if (key === undefined) continue;
       const at = textAt(lines, p.line, p.col) ?? "";
+      // An empty key (`: x`) is YAML's null, named `null` and placed at its `:`.
+      if (key === "null" && at.startsWith(":")) continue;
       if (!at.replace(/^["']/, "").startsWith(key)) {
         return `${p.line}:${p.col}: "unknown field" ${p.path} points at ${JSON.stringify(at.slice(0, 20))}`;
       }

@@ -43,7 +43,7 @@ function deepAliases(): string {
 
 const FIELD_HINT =
   'the name must be at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit (e.g. "app" or "app.kubernetes.io/name")';
-const INF = "got .inf; numbers beyond 1.8e308, such as 1e309, read as .inf";
+const INF = "got .inf";
 
 describe("loadModelPool: hostile input ends in problems", () => {
   const rows: { name: string; yaml: string; expected: string[] }[] = [
@@ -129,11 +129,12 @@ describe("loadModelPool: hostile input ends in problems", () => {
       name: "a !!binary key is a problem at the key, not an unknown field of stringified bytes",
       yaml: "!!binary apiVersion: x\n",
       expected: [
+        // The mapping starts at its first key's tag.
+        '1:1: apiVersion: missing required field; expected "tritonscale.dev/v1alpha1"',
+        '1:1: kind: missing required field; expected "ModelPool"',
+        "1:1: metadata: missing required field (a mapping with name)",
+        "1:1: spec: missing required field (a mapping with models, slo)",
         "1:10: mapping keys must be plain strings (got a !!binary value)",
-        '1:10: apiVersion: missing required field; expected "tritonscale.dev/v1alpha1"',
-        '1:10: kind: missing required field; expected "ModelPool"',
-        "1:10: metadata: missing required field (a mapping with name)",
-        "1:10: spec: missing required field (a mapping with models, slo)",
       ],
     },
     {
@@ -166,10 +167,7 @@ describe("loadModelPool: hostile input ends in problems", () => {
     {
       name: "a follow-on YAML error is placed by offset on its real line (was 2:4 on a one-character line)",
       yaml: "6 #\n5\ns:",
-      expected: [
-        "2:1: invalid YAML: Unexpected scalar at node end",
-        '3:2: invalid YAML: Unexpected map-value-ind token in YAML stream: ":"',
-      ],
+      expected: ["2:1: invalid YAML: end of the stream or a document separator is expected"],
     },
     {
       name: "the label __proto__ in metadata.labels is a key, reported, not dropped",
@@ -254,9 +252,10 @@ describe("loadModelPool: hostile input ends in problems", () => {
       ),
       expected: [
         `5:24: spec.slo.latencyP99Ms: must be a finite number, > 0 and <= 60000 (${INF})`,
-        `9:18: spec.models[0].imageSize: must be a finite integer, a multiple of 32 between 32 and 4096 (${INF})`,
+        // YAML reads a number beyond the largest double as text, which no number field takes.
+        '9:18: spec.models[0].imageSize: must be an integer multiple of 32 between 32 and 4096 (got "1e309"; a number that large cannot be held (the largest is about 1.8e308))',
         "11:27: spec.cost.spotPerGpuHour: must be a finite number, >= 0 (got .nan)",
-        "11:53: spec.cost.onDemandPerGpuHour: must be a finite number, >= 0 (got -.inf; numbers beyond 1.8e308, such as 1e309, read as .inf)",
+        "11:53: spec.cost.onDemandPerGpuHour: must be a finite number, >= 0 (got -.inf)",
       ],
     },
     {
