@@ -11,10 +11,9 @@
  * few small files costs little and needs no file-system access of this module's own: it
  * reads through the injected {@link InputReader}.
  */
-import { parse } from "yaml";
 import type { Problem } from "../diagnostics/problem.js";
 import { type Clock, type PoolRef, poolKey } from "../loop/ports.js";
-import { type ParseOptions, parseModelPool } from "../policy/index.js";
+import { type ParseOptions, parseModelPool, readPoolName } from "../policy/index.js";
 import type { InputReader } from "../util/input.js";
 import { type PoolHandler, type PoolSource, PoolTracker } from "./pool-source.js";
 
@@ -49,19 +48,10 @@ const POOL_FILE = /^[^.].*\.ya?ml$/;
 
 /** The pool a file is meant to define, even when it is invalid: its metadata, if readable. */
 function intendedRef(text: string, file: string): PoolRef {
-  try {
-    const doc = parse(text, { logLevel: "silent", maxAliasCount: 0 }) as {
-      metadata?: { name?: unknown; namespace?: unknown };
-    } | null;
-    const name = doc?.metadata?.name;
-    const namespace = doc?.metadata?.namespace;
-    if (typeof name === "string" && name !== "") {
-      return { namespace: typeof namespace === "string" ? namespace : "default", name };
-    }
-  } catch {
-    // Not YAML or not a mapping: the loader says why; the file stands for the pool.
-  }
-  return { namespace: "", name: file };
+  const meant = readPoolName(text);
+  // Not YAML or not a mapping with a name: the loader says why; the file stands for the pool.
+  if (meant === undefined) return { namespace: "", name: file };
+  return { namespace: meant.namespace ?? "default", name: meant.name };
 }
 
 /** Pool files in a folder, re-read on change; see the module comment. */

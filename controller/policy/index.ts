@@ -22,6 +22,7 @@ export {
   parseModelPool,
   parseModelPoolObject,
   parsePath,
+  readPoolName,
 } from "./load.js";
 export { SPOT_NOTICE_SECONDS } from "./providers.js";
 export * from "./schema.js";

@@ -146,6 +146,27 @@ export function loadModelPool(text: string, file: string, options: ParseOptions 
   return r.policy;
 }
 
+/**
+ * The `metadata.name` and `metadata.namespace` a ModelPool text means to have, read even
+ * when the pool is invalid (so that a broken file still stands for its pool); undefined
+ * when the text is not a single YAML mapping with a name. Cheap: no validation, aliases
+ * are not expanded.
+ */
+export function readPoolName(
+  text: string,
+): { readonly name: string; readonly namespace?: string } | undefined {
+  if (findDeepNesting(text) !== undefined) return undefined;
+  const read = readYaml(text, MAX_NESTING + 1);
+  if (!read.ok) return undefined;
+  const written = read.documents.filter((d) => d.contents !== undefined);
+  if (written.length !== 1) return undefined;
+  const built = documentValue(text, read.events, written[0]!);
+  if (!built.ok || !isRecord(built.value) || !isRecord(built.value.metadata)) return undefined;
+  const { name, namespace } = built.value.metadata;
+  if (typeof name !== "string" || name === "") return undefined;
+  return typeof namespace === "string" ? { name, namespace } : { name };
+}
+
 /** Metadata fields the API server sets; ignored when validating a custom resource. */
 const serverMetadata = [
   "uid",

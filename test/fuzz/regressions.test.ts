@@ -278,9 +278,9 @@ const FOUND_CASES: readonly Case[] = [
       const text = `${head}${" e\n".repeat(65_000)}`;
       const r = parseModelPool(text, "p.yaml");
       const firstBroken = head.split("\n").length;
-      expect(r.problems.map((p) => [p.line, p.message.startsWith("invalid YAML: ")])).to.deep.equal([
-        [firstBroken, true],
-      ]);
+      expect(r.problems.map((p) => [p.line, p.message.startsWith("invalid YAML: ")])).to.deep.equal(
+        [[firstBroken, true]],
+      );
       expect(Error.stackTraceLimit).to.equal(before);
     },
   },

@@ -608,9 +608,7 @@ describe("loadModelPool: problems", () => {
     {
       name: "YAML syntax error",
       yaml: pool({ 5: "  slo: { latencyP99Ms: 85" }),
-      expected: [
-        "6:3: invalid YAML: deficient indentation",
-      ],
+      expected: ["6:3: invalid YAML: deficient indentation"],
     },
     {
       name: "tab indentation",
