@@ -253,7 +253,8 @@ export type JsonRow = Record<string, number | string | boolean | Record<string, 
 /**
  * The `--json` shape: snake_case keys, one object per row. Every row says whether it met
  * the SLO target (`met_slo_target`); a bound's row adds how its search found it (`search`:
- * `probes`, `reached`, `converged`, and best-static's `replicas` or an oracle's `headroom`).
+ * `probes`, `stopped_probes` (cut short once they could no longer meet the target), `reached`,
+ * `converged`, and best-static's `replicas` or an oracle's `headroom`).
  */
 export function toJson(
   c: Comparison,
@@ -290,6 +291,7 @@ export function toJson(
         ? {
             search: {
               probes: r.search.probes,
+              stopped_probes: r.search.stoppedProbes,
               reached: r.search.reached,
               converged: r.search.converged,
               ...(r.search.replicas === undefined ? {} : { replicas: r.search.replicas }),

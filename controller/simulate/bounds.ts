@@ -37,6 +37,8 @@ import { type Control, DEFAULT_START_EPOCH, type SimulationResult } from "./engi
 export interface BoundSearch {
   /** Simulations the search ran, the row's own included. */
   readonly probes: number;
+  /** Of those, how many stopped early, once they could no longer meet the target. */
+  readonly stoppedProbes: number;
   /** best-static: the replicas N. */
   readonly replicas?: number;
   /** oracle and lead-oracle: the headroom factor h over the per-second demand. */
@@ -59,8 +61,22 @@ export interface BoundRow {
   readonly cluster: ClusterSettings;
 }
 
-/** Runs one probe: the trace from the start under `control` on `cluster`. */
-export type Probe = (name: string, control: Control, cluster: ClusterSettings) => SimulationResult;
+/** A probe's run; `stopped` when it was cut short once it could no longer meet the target. */
+export interface ProbeResult extends SimulationResult {
+  readonly stopped?: boolean;
+}
+
+/**
+ * Runs one probe: the trace from the start under `control` on `cluster`. Unless `complete`,
+ * the run may stop as soon as it cannot meet the target any more (`stopped`; its counts then
+ * cover only part of the trace).
+ */
+export type Probe = (
+  name: string,
+  control: Control,
+  cluster: ClusterSettings,
+  complete?: boolean,
+) => ProbeResult;
 
 /** What the searches need. */
 export interface BoundSearchOptions {
@@ -133,14 +149,14 @@ export class BoundSearches {
   bestStatic(): BoundRow {
     if (this.bestStaticRow) return this.bestStaticRow;
     const { o } = this;
-    const tried = new Map<number, SimulationResult>();
+    const tried = new Map<number, ProbeResult>();
     const run = (n: number): boolean => {
       let r = tried.get(n);
       if (!r) {
         r = o.probe("best-static", staticControl(n), o.cluster);
         tried.set(n, r);
       }
-      return metTarget(r, o.target);
+      return metTarget(r, o.target) && !r.stopped;
     };
     // 0 replicas serves nothing: it misses unless there are no requests at all.
     let lo = -1;
@@ -166,10 +182,14 @@ export class BoundSearches {
     }
     const reached = hi > 0;
     const n = reached ? hi : lo;
+    const chosen = complete(tried, n, () =>
+      o.probe("best-static", staticControl(n), o.cluster, true),
+    );
     this.bestStaticRow = {
-      result: tried.get(n)!,
+      result: chosen.result,
       search: {
-        probes: tried.size,
+        probes: chosen.probes,
+        stoppedProbes: chosen.stopped,
         replicas: n,
         reached,
         converged: reached && hi - lo <= 1,
@@ -197,7 +217,9 @@ export class BoundSearches {
       replicasAt: (t) => Math.min(cap, this.sized(h * (peak[Math.floor(t)] ?? 0))),
       periodSeconds: ORACLE_PERIOD_SECONDS,
     });
-    const found = this.searchHeadroom(peak, cap, 1, (h) => o.probe("oracle", control(h), cluster));
+    const found = this.searchHeadroom(peak, cap, 1, (h, all) =>
+      o.probe("oracle", control(h), cluster, all),
+    );
     this.oracleRow = {
       result: found.result,
       search: found.search,
@@ -246,7 +268,7 @@ export class BoundSearches {
       peak,
       cap,
       from,
-      (h) => o.probe("lead-oracle", control(h), c),
+      (h, all) => o.probe("lead-oracle", control(h), c, all),
       from,
     );
     this.leadRow = {
@@ -267,7 +289,7 @@ export class BoundSearches {
     peak: Float64Array,
     cap: number,
     first: number,
-    run: (h: number) => SimulationResult,
+    run: (h: number, complete?: boolean) => ProbeResult,
     floor?: number,
   ): { result: SimulationResult; search: BoundSearch } {
     const { o } = this;
@@ -278,18 +300,31 @@ export class BoundSearches {
       if (x > most) most = x;
       if (x > 0 && x < least) least = x;
     }
-    const tried = new Map<number, SimulationResult>();
+    const tried = new Map<number, ProbeResult>();
     const probe = (h: number): boolean => {
       let r = tried.get(h);
       if (!r) {
         r = run(h);
         tried.set(h, r);
       }
-      return metTarget(r, o.target);
+      return metTarget(r, o.target) && !r.stopped;
+    };
+    const result = (h: number, reached: boolean, converged: boolean) => {
+      const chosen = complete(tried, h, () => run(h, true));
+      return {
+        result: chosen.result,
+        search: {
+          probes: chosen.probes,
+          stoppedProbes: chosen.stopped,
+          headroom: h,
+          reached,
+          converged,
+        },
+      };
     };
     if (most === 0) {
       probe(first);
-      return this.headroomResult(tried, first, true, true);
+      return result(first, true, true);
     }
     // Above hMax every second with demand gets `cap`; below hMin every one gets 1.
     const hMax = Math.max(first, (cap * o.perReplica) / least);
@@ -297,12 +332,12 @@ export class BoundSearches {
     let lo: number;
     let hi: number;
     if (probe(first)) {
-      if (first <= hMin) return this.headroomResult(tried, first, true, true);
+      if (first <= hMin) return result(first, true, true);
       hi = first;
       lo = hMin;
     } else {
       if (!(hMax > first && probe(hMax))) {
-        return this.headroomResult(tried, hMax > first ? hMax : first, false, false);
+        return result(hMax > first ? hMax : first, false, false);
       }
       lo = first;
       hi = hMax;
@@ -313,20 +348,24 @@ export class BoundSearches {
       if (probe(mid)) hi = mid;
       else lo = mid;
     }
-    return this.headroomResult(tried, hi, true, hi / lo <= HEADROOM_RESOLUTION);
+    return result(hi, true, hi / lo <= HEADROOM_RESOLUTION);
   }
+}
 
-  private headroomResult(
-    tried: Map<number, SimulationResult>,
-    h: number,
-    reached: boolean,
-    converged: boolean,
-  ): { result: SimulationResult; search: BoundSearch } {
-    return {
-      result: tried.get(h)!,
-      search: { probes: tried.size, headroom: h, reached, converged },
-    };
-  }
+/**
+ * The chosen probe's run, complete: rerun to the end if it was stopped early (a search that
+ * found nothing meeting the target reports the best it tried), with the probes counted.
+ */
+function complete(
+  tried: ReadonlyMap<number, ProbeResult>,
+  key: number,
+  rerun: () => ProbeResult,
+): { result: SimulationResult; probes: number; stopped: number } {
+  let stopped = 0;
+  for (const r of tried.values()) if (r.stopped) stopped++;
+  const r = tried.get(key)!;
+  if (!r.stopped) return { result: r, probes: tried.size, stopped };
+  return { result: rerun(), probes: tried.size + 1, stopped };
 }
 
 const NO_REPLICAS: ReplicaCounts = {

@@ -7,11 +7,12 @@ import {
   BoundSearches,
   metTarget,
   PEAK_WINDOW_SECONDS,
+  type ProbeResult,
   staticControl,
 } from "./bounds.js";
 import { type Capacity, capacityAtSlo } from "./capacity.js";
 import type { ClusterSettings } from "./cluster.js";
-import { type Control, type SimulationResult, simulate, type TimelineRow } from "./engine.js";
+import { type Control, type SimulationResult, SimulationRun, type TimelineRow } from "./engine.js";
 import { LatencyHistogram } from "./histogram.js";
 import type { PipelineSettings } from "./observe.js";
 import type { LatencyProfile } from "./profile.js";
@@ -90,6 +91,9 @@ export interface Comparison {
 /** The rows that are bounds: a bound that misses the target is not a bound. */
 export const BOUNDS = ["best-static", "oracle", "lead-oracle"] as const;
 
+/** How often (simulated seconds) a search's probe checks whether it can still meet the target. */
+const STOP_CHECK_SECONDS = 300;
+
 /** Runs every control on the trace (replayed from the start each time). */
 export function compare(input: ComparisonInput): Comparison {
   const { policy } = input;
@@ -118,17 +122,24 @@ export function compare(input: ComparisonInput): Comparison {
   const pipeline = pipelineSettings(input.pipeline);
   const sized = (rate: number) => Math.ceil(rate / perReplica - 1e-9);
 
-  /** One whole run of the trace; with `record`, its timeline and progress are reported. */
+  /** Arrivals of the whole trace (warmup included), once a run has counted them. */
+  let traceArrivals: number | undefined;
+  /**
+   * One run of the trace; with `record`, its timeline and progress are reported. With
+   * `stopPastTarget` (a search's probe) it stops once more requests have missed the SLO than
+   * the target allows of the whole trace: it cannot meet the target any more (`stopped`).
+   */
   const run = (
     name: string,
     control: Control,
     cluster: ClusterSettings,
     record: boolean,
-  ): SimulationResult => {
+    stopPastTarget = false,
+  ): ProbeResult => {
     input.trace.reset();
     const timeline = record ? input.timeline : undefined;
     const onProgress = input.onProgress;
-    return simulate({
+    const sim = new SimulationRun({
       arrivals: input.trace,
       batcher,
       service,
@@ -149,6 +160,19 @@ export function compare(input: ComparisonInput): Comparison {
         : {}),
       ...(onProgress ? { onProgress: (f: number) => onProgress(name, f) } : {}),
     });
+    const duration = input.trace.durationSeconds;
+    const allowed =
+      stopPastTarget && traceArrivals !== undefined ? (1 - target) * traceArrivals : undefined;
+    if (allowed === undefined) sim.advanceTo(duration);
+    else {
+      for (let t = STOP_CHECK_SECONDS; ; t += STOP_CHECK_SECONDS) {
+        sim.advanceTo(Math.min(t, duration));
+        if (sim.ended) break;
+        if (sim.missed > allowed) return { ...sim.finish(), stopped: true };
+      }
+    }
+    traceArrivals = sim.requests;
+    return sim.finish();
   };
   const bounds = new BoundSearches({
     policy,
@@ -156,7 +180,7 @@ export function compare(input: ComparisonInput): Comparison {
     perReplica,
     target,
     cluster: baseCluster,
-    probe: (name, control, cluster) => run(name, control, cluster, false),
+    probe: (name, control, cluster, complete) => run(name, control, cluster, false, !complete),
     ...(input.maxProbes === undefined ? {} : { maxProbes: input.maxProbes }),
   });
 

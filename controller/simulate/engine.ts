@@ -311,6 +311,18 @@ export class SimulationRun {
   }
 
   /**
+   * Measured requests (after the warmup) that have already missed the SLO: rejected, failed,
+   * or served past it. Those still queued may miss too, so this only grows: a search can
+   * stop a run once it is past what the target allows.
+   */
+  get missed(): number {
+    if (this.base === undefined && Number.isFinite(this.measureFrom)) return 0;
+    const b = this.base ?? NO_BASE;
+    const late = this.served - b.served - (this.withinSlo - b.withinSlo);
+    return late + this.cluster.totals().rejected - b.rejected + this.failed - b.failed;
+  }
+
+  /**
    * Runs every whole step that ends at or before `until` (simulated seconds), and no
    * further than the end of the arrivals. A time inside a step stops before that step.
    */

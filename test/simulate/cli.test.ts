@@ -96,7 +96,12 @@ describe("tritonscale simulate", () => {
           expect(row.requests).to.be.above(50_000);
           if (bound) {
             const search = row.search as Record<string, number | boolean>;
-            expect(Object.keys(search)).to.include.members(["probes", "reached", "converged"]);
+            expect(Object.keys(search)).to.include.members([
+              "probes",
+              "stopped_probes",
+              "reached",
+              "converged",
+            ]);
             expect(search.probes).to.be.within(1, 8);
             expect(search[row.name === "best-static" ? "replicas" : "headroom"]).to.be.a("number");
           }
@@ -165,7 +170,7 @@ describe("tritonscale simulate", () => {
     const best = r.out.split("\n").find((l) => l.startsWith("best-static "))!;
     expect(best).to.match(/\snot a bound$/);
     expect(r.out).to.match(
-      /^best-static: cannot reach the 99\.5% target \(best tried: static:3, [\d.]+%; 1 simulation\): not a bound$/m,
+      /^best-static: cannot reach the 99\.5% target \(best tried: static:3, [\d.]+%; \d simulations?\): not a bound$/m,
     );
     const static3 = r.out.split("\n").find((l) => l.startsWith("static:3 "))!;
     expect(static3).to.match(/\smissed$/);
