@@ -55,7 +55,7 @@ Options:
                          (default: the pool's spec.slo.targetAttainment, 0.995 unless set)
   --warmup <duration>    replay the first part of the trace (e.g. 30m) so scalers learn from
                          it, and measure only after it (default: 0s)
-  --max-probes <n>       most simulations each bound's search runs (default: 8)
+  --max-probes <n>       most simulations each bound's search runs (default: 10)
   --timeline <file.csv>  write load, replicas and latency per minute for every run
   --json                 print {"slo_target": ..., "rows": [...]} instead of a table
 ${INPUT_SIZE_HELP}
@@ -85,7 +85,7 @@ export async function runSimulate(
   if (typeof sloTarget === "string") return badValue(io, "simulate", sloTarget);
   const warmup = warmupFlag(values.warmup);
   if (typeof warmup === "string") return badValue(io, "simulate", warmup);
-  const maxProbes = flagNumber("max-probes", values["max-probes"], 8, {
+  const maxProbes = flagNumber("max-probes", values["max-probes"], 10, {
     integer: true,
     min: 1,
     max: 64,

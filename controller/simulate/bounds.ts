@@ -88,7 +88,7 @@ export interface BoundSearchOptions {
   readonly target: number;
   readonly cluster: ClusterSettings;
   readonly probe: Probe;
-  /** Most simulations per search. @default 8 */
+  /** Most simulations per search (a stopped run completed for its row comes on top). @default 10 */
   readonly maxProbes?: number;
 }
 
@@ -131,7 +131,7 @@ export class BoundSearches {
   private leadRow: BoundRow | undefined;
 
   constructor(private readonly o: BoundSearchOptions) {
-    this.maxProbes = Math.max(1, o.maxProbes ?? 8);
+    this.maxProbes = Math.max(1, o.maxProbes ?? 10);
     this.sized = (rate) => Math.ceil(rate / o.perReplica - 1e-9);
   }
 

@@ -59,7 +59,7 @@ export interface ComparisonInput {
    * nothing measures. @default 0
    */
   readonly warmupSeconds?: number;
-  /** Most simulations one bound's search runs. @default 8 */
+  /** Most simulations one bound's search runs. @default 10 */
   readonly maxProbes?: number;
   /** Called per run with that run's timeline rows, when given. */
   readonly timeline?: {
