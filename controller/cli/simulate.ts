@@ -55,6 +55,9 @@ Options:
                          (default: the pool's spec.slo.targetAttainment, 0.995 unless set)
   --warmup <duration>    replay the first part of the trace (e.g. 30m) so scalers learn from
                          it, and measure only after it (default: 0s)
+  --bounds <names>       comma-separated rows added after the scalers: static-peak,
+                         best-static, oracle, lead-oracle, or all (the default) or none
+                         (only the scalers: one simulation each)
   --max-probes <n>       most simulations each bound's search runs (default: 10)
   --timeline <file.csv>  write load, replicas and latency per minute for every run
   --json                 print {"slo_target": ..., "rows": [...]} instead of a table
@@ -91,6 +94,8 @@ export async function runSimulate(
     max: 64,
   });
   if (typeof maxProbes === "string") return badValue(io, "simulate", maxProbes);
+  const bounds = boundList(values.bounds ?? "all");
+  if (!Array.isArray(bounds)) return badValue(io, "simulate", bounds);
   const limits = inputSizeOptions(values["max-input-size"]);
   if (typeof limits === "string") return badValue(io, "simulate", limits);
   const names = scalerList(values.scaler ?? "all");
@@ -131,7 +136,7 @@ export async function runSimulate(
       policy,
       trace,
       profile,
-      controls: [...names, "static-peak", ...BOUNDS],
+      controls: [...names, ...bounds],
       seed,
       maxProbes,
       ...(sloTarget === undefined ? {} : { sloTarget }),
@@ -184,6 +189,7 @@ function parse(args: string[]) {
       "slo-target": { type: "string" },
       warmup: { type: "string" },
       "max-probes": { type: "string" },
+      bounds: { type: "string" },
       "max-input-size": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -210,7 +216,28 @@ function warmupFlag(text: string | undefined): number | string {
   }
 }
 
-/** `all` means every registered scaler; static-peak and the bounds are always added. */
+/** Rows `--bounds` may add, in the order they are printed. */
+const BOUND_ROWS = ["static-peak", ...BOUNDS] as const;
+
+/** `--bounds`: the rows to add after the scalers; a string is the message. */
+function boundList(spec: string): string[] | string {
+  const parts = spec
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
+  if (parts.length === 1 && parts[0] === "none") return [];
+  const asked = new Set<string>();
+  for (const part of parts) {
+    if (part === "all") for (const b of BOUND_ROWS) asked.add(b);
+    else if ((BOUND_ROWS as readonly string[]).includes(part)) asked.add(part);
+    else {
+      return `--bounds: unknown row ${JSON.stringify(part)}; valid: ${BOUND_ROWS.join(", ")}, all, none`;
+    }
+  }
+  return BOUND_ROWS.filter((b) => asked.has(b));
+}
+
+/** `all` means every registered scaler; `--bounds` adds the bounds after them. */
 function scalerList(spec: string): string[] {
   const out: string[] = [];
   for (const part of spec

@@ -27,7 +27,8 @@ import { type Control, DEFAULT_START_EPOCH, type SimulationResult } from "./engi
  *   linger after a scale-down as the cluster autoscaler keeps them (and are reused), Spot
  *   replicas are split as the pool's policy splits them and are reclaimed. The limit for any
  *   scaler with perfect prediction. If that misses the target (reclaims), h is raised by the
- *   same bisection.
+ *   same bisection, up to best-static's N at every moment with demand; where Spot reclaims
+ *   make even that miss, the row says it did not reach the target (not a bound).
  *
  * Searches are bounded ({@link BoundSearchOptions.maxProbes} simulations each), reuse one
  * trace (rewound per probe) and one per-second demand table, and report their probes.

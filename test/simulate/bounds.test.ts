@@ -169,6 +169,28 @@ describe("simulate/bounds: bounds that meet the SLO target", () => {
     expect(l!.gpuHours).to.be.at.least(o!.gpuHours - 1e-9);
   });
 
+  it("a Spot pool: the lead-oracle runs Spot replicas as the policy splits them, reclaims and all", () => {
+    // One on-demand base replica, the rest Spot; reclaims every 2 minutes per node-hour on
+    // average (30 per node-hour), so several land in 10 minutes of 3 replicas.
+    const spot = pool({ maxReplicas: 10 }, { spot: { enabled: true, onDemandBase: 1 } });
+    const c = compare({
+      policy: spot,
+      trace: parseTraceSpec("synthetic:steady:rate=1000:duration=10m", 1),
+      profile: DEFAULT_PROFILE,
+      controls: ["oracle", "lead-oracle"],
+      seed: 1,
+      cluster: { spotInterruptionsPerHour: 30 },
+    });
+    const l = row(c, "lead-oracle");
+    expect(l.spotGpuHours).to.be.above(0);
+    expect(l.gpuHours - l.spotGpuHours).to.be.above(0);
+    // The oracle's capacity is on-demand and never reclaimed.
+    expect(row(c, "oracle").spotGpuHours).to.equal(0);
+    expect(l.metSloTarget).to.equal(l.sloAttainment >= 0.995);
+    // At most best-static's 3 on-demand replicas, that many reclaims cannot be held: said so.
+    expect(l.search!.reached).to.equal(l.metSloTarget);
+  });
+
   describe("a row missing its target is flagged", () => {
     // 3000 req/s for 10 s every 10 min over 300 req/s: the peak minute averages 750 req/s
     // (3 replicas), far short of the 10-second bursts.

@@ -153,6 +153,36 @@ describe("tritonscale simulate", () => {
     expect([out.slo_target, out.warmup_seconds]).to.deep.equal([0.9, 0]);
   });
 
+  describe("--bounds chooses the rows added after the scalers", () => {
+    const cases: { name: string; bounds: string; rows: string[] }[] = [
+      { name: "none: the scalers only", bounds: "none", rows: ["static:2"] },
+      {
+        name: "a list, printed in the usual order",
+        bounds: "lead-oracle,static-peak",
+        rows: ["static:2", "static-peak", "lead-oracle"],
+      },
+      { name: "all", bounds: "all", rows: ["static:2", "static-peak", ...BOUND_ROWS] },
+    ];
+    for (const c of cases) {
+      it(c.name, async () => {
+        const r = await runCaptured(runSimulate, [
+          "--pool",
+          EXAMPLE,
+          "--trace",
+          "synthetic:steady:rate=100:duration=2m",
+          "--scaler",
+          "static:2",
+          "--bounds",
+          c.bounds,
+          "--json",
+        ]);
+        expect(r.code, r.err).to.equal(0);
+        const out = JSON.parse(r.out) as JsonOutput;
+        expect(out.rows.map((x) => x.name)).to.deep.equal(c.rows);
+      });
+    }
+  });
+
   it('a bound that cannot reach the target says "not a bound"', async () => {
     // 3000 req/s for 10 s every 10 min: the peak minute's 3 replicas cannot hold the bursts,
     // and one probe leaves the search no room to find more.
@@ -250,6 +280,12 @@ describe("tritonscale simulate", () => {
         argv: ["--pool", EXAMPLE, "--trace", TRACE, "--warmup", "10m"],
         code: 2,
         err: /--warmup 10m must be shorter than the trace \(10m\)/,
+      },
+      {
+        name: "--bounds with an unknown row: the valid ones, exit 2",
+        argv: ["--pool", EXAMPLE, "--trace", TRACE, "--bounds", "oracle,best"],
+        code: 2,
+        err: /--bounds: unknown row "best"; valid: static-peak, best-static, oracle, lead-oracle, all, none/,
       },
       {
         name: "--max-probes 0: exit 2",
