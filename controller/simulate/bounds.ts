@@ -17,7 +17,8 @@ import { type Control, DEFAULT_START_EPOCH, type SimulationResult } from "./engi
  *   bring, knowing the future, with capacity appearing and leaving at once (no provisioning,
  *   cold start or node linger): n(t) = min(N*, ceil(h × peak per-second rate in [t, t + 5 s) /
  *   C)), C the per-replica capacity at the SLO and N* best-static's count. The headroom h is
- *   the smallest that meets the target, by bisection on log h: clumped arrivals need h > 1,
+ *   the smallest that meets the target: from h = 1, galloping (×1.25, ×1.25², …) down while
+ *   it meets or up until it does, then bisecting on log h to within 2%. Clumped arrivals need h > 1,
  *   where the Poisson capacity alone (h = 1) reaches only a share of the target. Capped at
  *   N*, it never costs more than best-static, and at the largest h it runs N* whenever there
  *   is demand — so it meets the target wherever best-static does.
@@ -173,11 +174,8 @@ export class BoundSearches {
     }
     if (hi > 0 && lo < 0) lo = 0;
     while (hi > 0 && hi - lo > 1 && tried.size < this.maxProbes) {
+      // lo ≥ 0 and hi ≥ lo + 2, so mid ≥ 1.
       const mid = Math.floor((lo + hi) / 2);
-      if (mid === 0) {
-        lo = 0;
-        break;
-      }
       if (run(mid)) hi = mid;
       else lo = mid;
     }
@@ -336,12 +334,30 @@ export class BoundSearches {
       if (first <= hMin) return result(first, true, true);
       hi = first;
       lo = hMin;
-    } else {
-      if (!(hMax > first && probe(hMax))) {
-        return result(hMax > first ? hMax : first, false, false);
+      // Gallop down (÷1.25, ÷1.25², ÷1.25⁴, …) to a headroom that misses: the answer is
+      // usually near 1, and a narrow bracket saves probes over bisecting down from hMin.
+      for (let step = 1.25; tried.size < this.maxProbes; step *= step) {
+        const h = hi / step;
+        if (h <= hMin) break;
+        if (probe(h)) hi = h;
+        else {
+          lo = h;
+          break;
+        }
       }
+    } else {
+      // Gallop up (×1.25, ×1.25², ×1.25⁴, …, at most hMax) to a headroom that meets.
       lo = first;
-      hi = hMax;
+      hi = Number.NaN;
+      for (let step = 1.25; tried.size < this.maxProbes && lo < hMax; step *= step) {
+        const h = Math.min(hMax, lo * step);
+        if (probe(h)) {
+          hi = h;
+          break;
+        }
+        lo = h;
+      }
+      if (Number.isNaN(hi)) return result(lo, false, false);
     }
     // lo misses (or is the floor, assumed to), hi meets: bisect on log h.
     while (hi / lo > HEADROOM_RESOLUTION && tried.size < this.maxProbes) {

@@ -2,10 +2,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { loadModelPool, type Policy } from "../../controller/policy/index.js";
-import { windowMax } from "../../controller/simulate/bounds.js";
+import type { ArrivalSource } from "../../controller/simulate/arrivals.js";
+import { BoundSearches, type ProbeResult, windowMax } from "../../controller/simulate/bounds.js";
 import { type Comparison, type ComparisonRow, compare } from "../../controller/simulate/compare.js";
 import { DEFAULT_PROFILE } from "../../controller/simulate/profile.js";
 import { createRng } from "../../controller/simulate/rng.js";
+import { clusterSettings } from "../../controller/simulate/setup.js";
 import { parseTraceSpec } from "../../controller/simulate/trace.js";
 import { parseTraceCsv } from "../../controller/simulate/trace-csv.js";
 import { pool } from "../scaling/support.js";
@@ -66,6 +68,100 @@ describe("simulate/bounds: bounds that meet the SLO target", () => {
         expect([...windowMax(Float64Array.from(c.a), c.w)]).to.deep.equal(c.want);
       });
     }
+  });
+
+  describe("the searches' probes, worked by hand (a fake probe: the run meets the target with 13 replicas or more)", () => {
+    // 1000 req/s for 100 s, 100 req/s per replica: the oracle runs ceil(10 h) replicas.
+    const trace: ArrivalSource = {
+      name: "constant",
+      durationSeconds: 100,
+      fill: () => 0,
+      rateBetween: () => 1000,
+      peakRate: () => 1000,
+      reset: () => {},
+    };
+    const result = (attainment: number): ProbeResult => ({
+      requests: 100_000,
+      served: 100_000,
+      rejected: 0,
+      failed: 0,
+      sloAttainment: attainment,
+      p50Ms: 1,
+      p95Ms: 1,
+      p99Ms: 1,
+      maxMs: 1,
+      meanQueueWaitMs: 0,
+      gpuHours: 0,
+      spotGpuHours: 0,
+      cost: 0,
+      scaleEvents: 0,
+      durationSeconds: 100,
+    });
+    function searches(seen: string[], maxProbes?: number): BoundSearches {
+      return new BoundSearches({
+        policy,
+        trace,
+        perReplica: 100,
+        target: 0.995,
+        cluster: clusterSettings(policy),
+        ...(maxProbes === undefined ? {} : { maxProbes }),
+        probe: (name, control) => {
+          if (control.kind !== "schedule") throw new Error(`${name}: not a schedule`);
+          const n = control.replicasAt(50);
+          seen.push(`${name}:${n}`);
+          return result(n >= 13 ? 1 : 0.9);
+        },
+      });
+    }
+
+    it("best-static: 10 (the peak's count) misses, doubling to 20 meets, then 15, 12, 13: N = 13 in 5", () => {
+      const seen: string[] = [];
+      const b = searches(seen).bestStatic();
+      expect(seen).to.deep.equal([
+        "best-static:10",
+        "best-static:20",
+        "best-static:15",
+        "best-static:12",
+        "best-static:13",
+      ]);
+      expect(b.search).to.deep.equal({
+        probes: 5,
+        stoppedProbes: 0,
+        replicas: 13,
+        reached: true,
+        converged: true,
+      });
+    });
+
+    it("oracle: h = 1 (10) misses; gallop to 1.25 (13) meets; bisect on log h to within 2%: 6 probes", () => {
+      const seen: string[] = [];
+      const o = searches(seen).oracle();
+      // h: 1 → 10, 1.25 → 13, √1.25 = 1.118 → 12, √(1.118 × 1.25) = 1.182 → 12,
+      // √(1.182 × 1.25) = 1.216 → 13, √(1.182 × 1.216) = 1.199 → 12; 1.216 / 1.199 < 1.02.
+      expect(seen.filter((x) => x.startsWith("oracle"))).to.deep.equal([
+        "oracle:10",
+        "oracle:13",
+        "oracle:12",
+        "oracle:12",
+        "oracle:13",
+        "oracle:12",
+      ]);
+      expect(o.search.probes).to.equal(6);
+      expect(o.search.headroom).to.be.closeTo(1.2156, 1e-4);
+      expect(o.search.converged).to.equal(true);
+    });
+
+    it("a search out of probes says it has not converged (best-static with 3: 10, 20, 15)", () => {
+      const seen: string[] = [];
+      const b = searches(seen, 3).bestStatic();
+      expect(b.search).to.deep.equal({
+        probes: 3,
+        stoppedProbes: 0,
+        replicas: 15,
+        reached: true,
+        converged: false,
+      });
+    });
   });
 
   describe("a constant 1000 req/s for 10 minutes (evenly spaced)", () => {
