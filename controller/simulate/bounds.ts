@@ -37,7 +37,11 @@ import { type Control, DEFAULT_START_EPOCH, type SimulationResult } from "./engi
 
 /** How a bound row was found. */
 export interface BoundSearch {
-  /** Simulations the search ran, the row's own included. */
+  /**
+   * Simulations this bound's own search ran, the row's included. The oracle's search starts
+   * from best-static's count and the lead-oracle's from the oracle's headroom: those
+   * searches run first (once per comparison), and count in their own rows.
+   */
   readonly probes: number;
   /** Of those, how many stopped early, once they could no longer meet the target. */
   readonly stoppedProbes: number;
