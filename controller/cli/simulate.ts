@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { InputError } from "../diagnostics/problem.js";
+import { formatDuration, parseDuration } from "../policy/index.js";
 import { isScalerName, scalers } from "../scaling/registry.js";
-import { type Comparison, type ComparisonRow, compare } from "../simulate/compare.js";
+import { BOUNDS, type Comparison, type ComparisonRow, compare } from "../simulate/compare.js";
 import type { TimelineRow } from "../simulate/engine.js";
 import { type ChosenProfile, chooseProfile } from "../simulate/pool-profile.js";
 import { DEFAULT_PROFILE_SPEC } from "../simulate/profile.js";
@@ -29,20 +30,37 @@ const HELP = `Usage: tritonscale simulate --pool <pool.yaml> --trace <file|synth
 Replays a traffic trace through a model of the pool — Triton's dynamic batcher on each
 replica, GPU nodes with provisioning, cold starts and Spot reclaims, a metrics pipeline —
 under each scaler, running the same scaling code as the controller, and prints one row
-per scaler plus the bounds static-peak and oracle.
+per scaler, static-peak (enough replicas for the peak minute), and the bounds, each
+searched to meet the SLO target (a bound that misses it says "not a bound"):
+  best-static   the fewest static replicas that meet the target
+  oracle        the fewest replicas at each moment knowing the future, with capacity
+                appearing at once (headroom over per-second demand found by bisection)
+  lead-oracle   the oracle's demand asked for nodeProvisioning + coldStart ahead on the
+                real cluster model (node linger, Spot reclaims): the limit for any scaler
+                with perfect prediction
 
 Options:
   --pool <file>          the ModelPool (required; - reads standard input)
   --trace <spec>         a CSV file (one timestamp per request, or time,count rows; read as
                          a stream, - for standard input) or
                          synthetic:KIND:key=value:... e.g. synthetic:poisson:rate=200:duration=1h
-  --scaler <names>       comma-separated: ${Object.keys(scalers).join(", ")}, static:N, or all (default: all)
+  --scaler <names>       comma-separated: ${Object.keys(scalers).join(", ")}, static:N, or all (default: all);
+                         fallback is the pool's KEDA queue-time trigger alone, as while the
+                         controller is down
   --profile <spec>       perf_analyzer or Model Analyzer CSV, or linear:a=<ms>,b=<ms>
                          (default: the model's spec.models[].profile, else ${DEFAULT_PROFILE_SPEC})
   --model <name>         which pool model to simulate (default: the first)
   --seed <n>             random seed (default: 1)
+  --slo-target <x>       share of requests within the SLO a row must reach, > 0 and < 1
+                         (default: the pool's spec.slo.targetAttainment, 0.995 unless set)
+  --warmup <duration>    replay the first part of the trace (e.g. 30m) so scalers learn from
+                         it, and measure only after it (default: 0s)
+  --bounds <names>       comma-separated rows added after the scalers: static-peak,
+                         best-static, oracle, lead-oracle, or all (the default) or none
+                         (only the scalers: one simulation each)
+  --max-probes <n>       most simulations each bound's search runs (default: 10)
   --timeline <file.csv>  write load, replicas and latency per minute for every run
-  --json                 print {"rows": [...]} instead of a table
+  --json                 print {"slo_target": ..., "rows": [...]} instead of a table
 ${INPUT_SIZE_HELP}
   -h, --help             show this help
 
@@ -66,6 +84,18 @@ export async function runSimulate(
   if (values.pool === "-" && values.trace === "-") {
     return usageError(io, "simulate", "--pool and --trace cannot both read standard input", HELP);
   }
+  const sloTarget = sloTargetFlag(values["slo-target"]);
+  if (typeof sloTarget === "string") return badValue(io, "simulate", sloTarget);
+  const warmup = warmupFlag(values.warmup);
+  if (typeof warmup === "string") return badValue(io, "simulate", warmup);
+  const maxProbes = flagNumber("max-probes", values["max-probes"], 10, {
+    integer: true,
+    min: 1,
+    max: 64,
+  });
+  if (typeof maxProbes === "string") return badValue(io, "simulate", maxProbes);
+  const bounds = boundList(values.bounds ?? "all");
+  if (!Array.isArray(bounds)) return badValue(io, "simulate", bounds);
   const limits = inputSizeOptions(values["max-input-size"]);
   if (typeof limits === "string") return badValue(io, "simulate", limits);
   const names = scalerList(values.scaler ?? "all");
@@ -93,14 +123,24 @@ export async function runSimulate(
     const trace = traceSpec.startsWith("synthetic:")
       ? parseTraceSpec(traceSpec, seed)
       : await readTrace(inputs, traceSpec, seed);
+    if (warmup >= trace.durationSeconds) {
+      return badValue(
+        io,
+        "simulate",
+        `--warmup ${values.warmup} must be shorter than the trace (${formatDuration(trace.durationSeconds)})`,
+      );
+    }
     const timelineRows: string[] = [];
     const progress = progressBar(io, trace.durationSeconds);
     const result = compare({
       policy,
       trace,
       profile,
-      controls: [...names, "static-peak", "oracle"],
+      controls: [...names, ...bounds],
       seed,
+      maxProbes,
+      ...(sloTarget === undefined ? {} : { sloTarget }),
+      ...(warmup > 0 ? { warmupSeconds: warmup } : {}),
       ...(values.model ? { model: values.model } : {}),
       ...(values.timeline
         ? {
@@ -146,13 +186,58 @@ function parse(args: string[]) {
       seed: { type: "string" },
       timeline: { type: "string" },
       json: { type: "boolean" },
+      "slo-target": { type: "string" },
+      warmup: { type: "string" },
+      "max-probes": { type: "string" },
+      bounds: { type: "string" },
       "max-input-size": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
 }
 
-/** `all` means the three scalers; the bounds are always added. */
+/** `--slo-target`: in (0, 1), or undefined for the pool's; a string is the message. */
+function sloTargetFlag(text: string | undefined): number | undefined | string {
+  if (text === undefined) return undefined;
+  const r = flagNumber("slo-target", text, 0, { greaterThan: 0, max: 1 });
+  if (typeof r === "string" || r >= 1) {
+    return `--slo-target must be a share of requests > 0 and < 1, e.g. 0.995 for 99.5% (got ${JSON.stringify(text)})`;
+  }
+  return r;
+}
+
+/** `--warmup`: seconds (0 without it); a string is the message. */
+function warmupFlag(text: string | undefined): number | string {
+  if (text === undefined) return 0;
+  try {
+    return parseDuration(text);
+  } catch (e) {
+    return `--warmup: ${(e as Error).message}`;
+  }
+}
+
+/** Rows `--bounds` may add, in the order they are printed. */
+const BOUND_ROWS = ["static-peak", ...BOUNDS] as const;
+
+/** `--bounds`: the rows to add after the scalers; a string is the message. */
+function boundList(spec: string): string[] | string {
+  const parts = spec
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
+  if (parts.length === 1 && parts[0] === "none") return [];
+  const asked = new Set<string>();
+  for (const part of parts) {
+    if (part === "all") for (const b of BOUND_ROWS) asked.add(b);
+    else if ((BOUND_ROWS as readonly string[]).includes(part)) asked.add(part);
+    else {
+      return `--bounds: unknown row ${JSON.stringify(part)}; valid: ${BOUND_ROWS.join(", ")}, all, none`;
+    }
+  }
+  return BOUND_ROWS.filter((b) => asked.has(b));
+}
+
+/** `all` means every registered scaler; `--bounds` adds the bounds after them. */
 function scalerList(spec: string): string[] {
   const out: string[] = [];
   for (const part of spec
@@ -189,17 +274,29 @@ function csvRow(name: string, r: TimelineRow): string {
   ].join(",");
 }
 
-/** The `--json` shape: snake_case keys, one object per row. */
+/** One row of `--json`: snake_case keys. */
+export type JsonRow = Record<string, number | string | boolean | Record<string, number | boolean>>;
+
+/**
+ * The `--json` shape: snake_case keys, one object per row. Every row says whether it met
+ * the SLO target (`met_slo_target`); a bound's row adds how its search found it (`search`:
+ * `probes`, `stopped_probes` (cut short once they could no longer meet the target), `reached`,
+ * `converged`, and best-static's `replicas` or an oracle's `headroom`).
+ */
 export function toJson(
   c: Comparison,
   chosen?: ChosenProfile,
 ): {
   capacity_per_replica: number;
+  slo_target: number;
+  warmup_seconds: number;
   profile?: { name: string; origin: string };
-  rows: Record<string, number | string>[];
+  rows: JsonRow[];
 } {
   return {
     capacity_per_replica: round(c.capacity.requestsPerSecond, 3),
+    slo_target: c.sloTarget,
+    warmup_seconds: c.warmupSeconds,
     ...(chosen ? { profile: { name: chosen.profile.name, origin: chosen.origin } } : {}),
     rows: c.rows.map((r) => ({
       name: r.name,
@@ -208,6 +305,7 @@ export function toJson(
       rejected: r.rejected,
       failed: r.failed,
       slo_attainment: round(r.sloAttainment, 6),
+      met_slo_target: r.metSloTarget,
       p50_ms: round(r.p50Ms, 3),
       p95_ms: round(r.p95Ms, 3),
       p99_ms: round(r.p99Ms, 3),
@@ -216,6 +314,18 @@ export function toJson(
       spot_gpu_hours: round(r.spotGpuHours, 4),
       cost: round(r.cost, 4),
       scale_events: r.scaleEvents,
+      ...(r.search
+        ? {
+            search: {
+              probes: r.search.probes,
+              stopped_probes: r.search.stoppedProbes,
+              reached: r.search.reached,
+              converged: r.search.converged,
+              ...(r.search.replicas === undefined ? {} : { replicas: r.search.replicas }),
+              ...(r.search.headroom === undefined ? {} : { headroom: round(r.search.headroom, 4) }),
+            },
+          }
+        : {}),
     })),
   };
 }
@@ -241,6 +351,7 @@ function formatTable(c: Comparison, sloMs: number, chosen: ChosenProfile): strin
     "spot GPU-h",
     "cost",
     "events",
+    "target",
   ];
   const rows = c.rows.map((r: ComparisonRow) => [
     r.name,
@@ -257,13 +368,38 @@ function formatTable(c: Comparison, sloMs: number, chosen: ChosenProfile): strin
     r.spotGpuHours.toFixed(2),
     r.cost.toFixed(2),
     String(r.scaleEvents),
+    r.metSloTarget ? "met" : isBound(r.name) ? "not a bound" : "missed",
   ]);
   const widths = head.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
       .join("  ");
-  return `per-replica capacity at the SLO: ${c.capacity.requestsPerSecond.toFixed(1)} req/s (p99 ${c.capacity.p99Ms.toFixed(1)} ms, mean batch ${c.capacity.meanBatch.toFixed(2)}) with profile ${chosen.profile.name} from ${chosen.from}\n${[line(head), ...rows.map(line)].join("\n")}\n`;
+  const target = `SLO target: ${percent(c.sloTarget)} of requests within ${sloMs} ms${c.warmupSeconds > 0 ? `, measured after a ${formatDuration(c.warmupSeconds)} warmup` : ""}`;
+  const notes = c.rows.flatMap((r) => (r.search ? [searchNote(r, c.sloTarget)] : []));
+  return `per-replica capacity at the SLO: ${c.capacity.requestsPerSecond.toFixed(1)} req/s (p99 ${c.capacity.p99Ms.toFixed(1)} ms, mean batch ${c.capacity.meanBatch.toFixed(2)}) with profile ${chosen.profile.name} from ${chosen.from}\n${target}\n${[line(head), ...rows.map(line)].join("\n")}\n${notes.join("\n")}${notes.length > 0 ? "\n" : ""}`;
+}
+
+function isBound(name: string): boolean {
+  return (BOUNDS as readonly string[]).includes(name);
+}
+
+function percent(x: number): string {
+  return `${Number((x * 100).toFixed(3))}%`;
+}
+
+/** How a bound was found, for the line under the table. */
+function searchNote(r: ComparisonRow, target: number): string {
+  const s = r.search!;
+  const setting =
+    s.replicas !== undefined
+      ? `static:${s.replicas}`
+      : `headroom ${s.headroom!.toFixed(2)}× the per-second demand`;
+  const probes = `${s.probes} simulation${s.probes === 1 ? "" : "s"}`;
+  if (!s.reached) {
+    return `${r.name}: cannot reach the ${percent(target)} target (best tried: ${setting}, ${percent(r.sloAttainment)}; ${probes}): not a bound`;
+  }
+  return `${r.name}: ${setting} (${probes}${s.converged ? "" : ", search stopped at the probe limit: may be above the least"})`;
 }
 
 /** A progress bar on stderr when it is a terminal and the trace is longer than an hour. */

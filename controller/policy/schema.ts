@@ -56,7 +56,7 @@ export type ScalingEngine = (typeof SCALING_ENGINES)[number];
  * baselines. The one list of names: scaling/registry.ts has exactly one factory per name
  * (`satisfies Record<ScalerName, ScalerFactory>`, so a missing or extra one does not compile).
  */
-export const SCALERS = ["tritonscale", "hpa-gpu", "keda-queue"] as const;
+export const SCALERS = ["tritonscale", "hpa-gpu", "keda-queue", "fallback"] as const;
 /** A scaling algorithm name. */
 export type ScalerName = (typeof SCALERS)[number];
 
@@ -642,7 +642,7 @@ export const scalingSchema = Type.Object(
       "tritonscale",
       StringEnum(SCALERS, {
         description:
-          "Algorithm that decides replica counts: tritonscale (capacity model at the SLO), or a baseline for comparison: hpa-gpu (the Kubernetes HPA on 70% GPU utilization) or keda-queue (a KEDA trigger on pending requests).",
+          "Algorithm that decides replica counts: tritonscale (capacity model at the SLO), or a baseline for comparison: hpa-gpu (the Kubernetes HPA on 70% GPU utilization), keda-queue (a KEDA trigger on pending requests) or fallback (the rendered KEDA prometheus trigger on queue time alone, as while the controller is down: scale-ups only).",
       }),
     ),
     minReplicas: withDefault(

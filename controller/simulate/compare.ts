@@ -2,9 +2,17 @@ import type { Policy } from "../policy/index.js";
 import { createScaler } from "../scaling/registry.js";
 import type { ByCapacity } from "../scaling/types.js";
 import type { ArrivalSource } from "./arrivals.js";
+import {
+  type BoundSearch,
+  BoundSearches,
+  metTarget,
+  PEAK_WINDOW_SECONDS,
+  type ProbeResult,
+  staticControl,
+} from "./bounds.js";
 import { type Capacity, capacityAtSlo } from "./capacity.js";
 import type { ClusterSettings } from "./cluster.js";
-import { type Control, type SimulationResult, simulate, type TimelineRow } from "./engine.js";
+import { type Control, type SimulationResult, SimulationRun, type TimelineRow } from "./engine.js";
 import { LatencyHistogram } from "./histogram.js";
 import type { PipelineSettings } from "./observe.js";
 import type { LatencyProfile } from "./profile.js";
@@ -19,24 +27,40 @@ import {
 
 /**
  * Runs a policy's pool through the same trace under several controls: scalers from the
- * registry, `static:N`, and the two bounds — `static-peak` (enough replicas for the peak,
- * all the time) and `oracle` (the fewest whole replicas that hold the SLO at each
- * moment's load, with no provisioning or cold start) — and returns one row each.
+ * registry (the baselines, `fallback`, `tritonscale`), `static:N`, `static-peak` (enough
+ * replicas for the peak minute, all the time) and the bounds `best-static`, `oracle` and
+ * `lead-oracle` (bounds.ts) — and returns one row each, with whether it met the pool's SLO
+ * target (`spec.slo.targetAttainment`, or `sloTarget`).
  */
 
 /** What to compare. */
 export interface ComparisonInput {
   readonly policy: Policy;
-  /** Replayed from the start (`reset`) for every row; its rates size the two bounds. */
+  /** Replayed from the start (`reset`) for every row and every probe of a bound. */
   readonly trace: ArrivalSource;
   readonly profile: LatencyProfile;
-  /** Row names: registry scalers (`hpa-gpu`, `keda-queue`, `tritonscale`), `static:N`, `static-peak`, `oracle`. */
+  /**
+   * Row names: registry scalers (`hpa-gpu`, `keda-queue`, `fallback`, `tritonscale`),
+   * `static:N`, `static-peak`, and the bounds `best-static`, `oracle`, `lead-oracle`.
+   */
   readonly controls: readonly string[];
   readonly seed: number;
   /** Which pool model to simulate. @default the first */
   readonly model?: string;
   readonly cluster?: Partial<ClusterSettings>;
   readonly pipeline?: Partial<PipelineSettings>;
+  /**
+   * Share of requests within the SLO a row must reach to meet the target, in (0, 1].
+   * @default the pool's spec.slo.targetAttainment
+   */
+  readonly sloTarget?: number;
+  /**
+   * Seconds at the start of the trace that every run replays (scalers learn from them) but
+   * nothing measures. @default 0
+   */
+  readonly warmupSeconds?: number;
+  /** Most simulations one bound's search runs. @default 10 */
+  readonly maxProbes?: number;
   /** Called per run with that run's timeline rows, when given. */
   readonly timeline?: {
     readonly intervalSeconds: number;
@@ -48,18 +72,27 @@ export interface ComparisonInput {
 /** One row of the comparison. */
 export interface ComparisonRow extends SimulationResult {
   readonly name: string;
+  /** Whether its SLO attainment reached the comparison's target. */
+  readonly metSloTarget: boolean;
+  /** For a bound (`best-static`, `oracle`, `lead-oracle`): how its search found it. */
+  readonly search?: BoundSearch;
 }
 
 /** The comparison, and the per-replica capacity every sized control used. */
 export interface Comparison {
   readonly capacity: Capacity;
+  /** The SLO attainment target the rows were checked against. */
+  readonly sloTarget: number;
+  /** Seconds replayed before measuring. */
+  readonly warmupSeconds: number;
   readonly rows: readonly ComparisonRow[];
 }
 
-/** The window static-peak's peak rate is read over, and warm starts are sized for. */
-const PEAK_WINDOW_SECONDS = 60;
-/** The oracle re-sizes this often, for the highest rate it will see before the next time. */
-const ORACLE_PERIOD_SECONDS = 5;
+/** The rows that are bounds: a bound that misses the target is not a bound. */
+export const BOUNDS = ["best-static", "oracle", "lead-oracle"] as const;
+
+/** How often (simulated seconds) a search's probe checks whether it can still meet the target. */
+const STOP_CHECK_SECONDS = 300;
 
 /** Runs every control on the trace (replayed from the start each time). */
 export function compare(input: ComparisonInput): Comparison {
@@ -68,6 +101,16 @@ export function compare(input: ComparisonInput): Comparison {
   const batcher = batcherSettings(model);
   const service = createServiceTime(input.profile);
   const sloSeconds = policy.spec.slo.latencyP99Ms / 1000;
+  const target = input.sloTarget ?? policy.spec.slo.targetAttainment;
+  if (!(target > 0 && target <= 1)) {
+    throw new RangeError(`the SLO target must be in (0, 1], e.g. 0.995. Received: ${target}`);
+  }
+  const warmup = input.warmupSeconds ?? 0;
+  if (!(warmup >= 0 && warmup < input.trace.durationSeconds)) {
+    throw new RangeError(
+      `the warmup must be at least 0 s and shorter than the trace (${input.trace.durationSeconds} s). Received: ${warmup}`,
+    );
+  }
   const capacity = capacityAtSlo(batcher, service, sloSeconds, { seed: input.seed });
   if (capacity.requestsPerSecond <= 0) {
     throw new Error(
@@ -77,40 +120,99 @@ export function compare(input: ComparisonInput): Comparison {
   const perReplica = capacity.requestsPerSecond;
   const baseCluster = clusterSettings(policy, input.cluster);
   const pipeline = pipelineSettings(input.pipeline);
-  const rows: ComparisonRow[] = [];
-  for (const name of input.controls) {
+  const sized = (rate: number) => Math.ceil(rate / perReplica - 1e-9);
+
+  /** Arrivals of the whole trace (warmup included), once a run has counted them. */
+  let traceArrivals: number | undefined;
+  /**
+   * One run of the trace; with `record`, its timeline and progress are reported. With
+   * `stopPastTarget` (a search's probe) it stops once more requests have missed the SLO than
+   * the target allows of the whole trace: it cannot meet the target any more (`stopped`).
+   */
+  const run = (
+    name: string,
+    control: Control,
+    cluster: ClusterSettings,
+    record: boolean,
+    stopPastTarget = false,
+  ): ProbeResult => {
     input.trace.reset();
+    const timeline = record ? input.timeline : undefined;
+    const onProgress = input.onProgress;
+    const sim = new SimulationRun({
+      arrivals: input.trace,
+      batcher,
+      service,
+      cluster,
+      pipeline,
+      sloSeconds,
+      control,
+      random: createRng(input.seed).fork(name),
+      histogram: () => new LatencyHistogram(),
+      ...(warmup > 0 ? { measureFromSeconds: warmup } : {}),
+      ...(timeline
+        ? {
+            timeline: {
+              intervalSeconds: timeline.intervalSeconds,
+              write: (row: TimelineRow) => timeline.write(name, row),
+            },
+          }
+        : {}),
+      ...(onProgress ? { onProgress: (f: number) => onProgress(name, f) } : {}),
+    });
+    const duration = input.trace.durationSeconds;
+    const allowed =
+      stopPastTarget && traceArrivals !== undefined ? (1 - target) * traceArrivals : undefined;
+    if (allowed === undefined) sim.advanceTo(duration);
+    else {
+      for (let t = STOP_CHECK_SECONDS; ; t += STOP_CHECK_SECONDS) {
+        sim.advanceTo(Math.min(t, duration));
+        if (sim.ended) break;
+        if (sim.missed > allowed) return { ...sim.finish(), stopped: true };
+      }
+    }
+    traceArrivals = sim.requests;
+    return sim.finish();
+  };
+  const bounds = new BoundSearches({
+    policy,
+    trace: input.trace,
+    perReplica,
+    target,
+    cluster: baseCluster,
+    probe: (name, control, cluster, complete) => run(name, control, cluster, false, !complete),
+    ...(input.maxProbes === undefined ? {} : { maxProbes: input.maxProbes }),
+  });
+
+  const rows: ComparisonRow[] = [];
+  const push = (name: string, result: SimulationResult, search?: BoundSearch) =>
+    rows.push({
+      name,
+      ...result,
+      metSloTarget: metTarget(result, target),
+      ...(search ? { search } : {}),
+    });
+  for (const name of input.controls) {
+    if (name === "best-static" || name === "oracle" || name === "lead-oracle") {
+      const b =
+        name === "best-static"
+          ? bounds.bestStatic()
+          : name === "oracle"
+            ? bounds.oracle()
+            : bounds.leadOracle();
+      // The chosen probe again, for its timeline (the probes record none).
+      const result = input.timeline ? run(name, b.control, b.cluster, true) : b.result;
+      push(name, result, b.search);
+      continue;
+    }
     let control: Control;
-    let cluster = baseCluster;
-    const sized = (rate: number) => Math.ceil(rate / perReplica - 1e-9);
     if (name === "static-peak") {
-      const n = Math.max(1, sized(input.trace.peakRate(PEAK_WINDOW_SECONDS)));
-      control = { kind: "schedule", replicasAt: () => n, periodSeconds: PEAK_WINDOW_SECONDS };
-    } else if (name === "oracle") {
-      const trace = input.trace;
-      control = {
-        kind: "schedule",
-        // The highest one-second rate before the next re-size: "each moment's load".
-        replicasAt: (t) => {
-          let peak = 0;
-          for (let k = 0; k < ORACLE_PERIOD_SECONDS; k++)
-            peak = Math.max(peak, trace.rateBetween(t + k, t + k + 1));
-          return sized(peak);
-        },
-        periodSeconds: ORACLE_PERIOD_SECONDS,
-      };
-      // Perfect foresight: capacity appears and disappears the moment it is asked for.
-      cluster = {
-        ...baseCluster,
-        nodeProvisionSeconds: { spot: 0, onDemand: 0 },
-        coldStartSeconds: 0,
-        nodeIdleRemovalSeconds: 0,
-      };
+      control = staticControl(Math.max(1, sized(input.trace.peakRate(PEAK_WINDOW_SECONDS))));
     } else if (name.startsWith("static:")) {
       const n = Number(name.slice("static:".length));
       if (!Number.isInteger(n) || n < 0)
         throw new Error(`"${name}": static:N needs a whole number of replicas, e.g. static:3`);
-      control = { kind: "schedule", replicasAt: () => n, periodSeconds: PEAK_WINDOW_SECONDS };
+      control = staticControl(n);
     } else {
       const scaler = createScaler(name, policy, { capacityPerReplica: perReplica });
       // Every scaler starts warm, sized for the first minute's load, so the comparison
@@ -124,29 +226,7 @@ export function compare(input: ComparisonInput): Comparison {
       const initial: ByCapacity = { spot: 0, onDemand: warm };
       control = { kind: "scaler", scaler, initial };
     }
-    const rng = createRng(input.seed).fork(name);
-    const timeline = input.timeline;
-    const result = simulate({
-      arrivals: input.trace,
-      batcher,
-      service,
-      cluster,
-      pipeline,
-      sloSeconds,
-      control,
-      random: rng,
-      histogram: () => new LatencyHistogram(),
-      ...(timeline
-        ? {
-            timeline: {
-              intervalSeconds: timeline.intervalSeconds,
-              write: (row: TimelineRow) => timeline.write(name, row),
-            },
-          }
-        : {}),
-      ...(input.onProgress ? { onProgress: (f: number) => input.onProgress?.(name, f) } : {}),
-    });
-    rows.push({ name, ...result });
+    push(name, run(name, control, baseCluster, true));
   }
-  return { capacity, rows };
+  return { capacity, sloTarget: target, warmupSeconds: warmup, rows };
 }

@@ -1,7 +1,7 @@
 import type { PoolScrape, ReplicaScrape } from "../scaling/samples.js";
 import type { ByCapacity, ReplicaCounts, Scaler } from "../scaling/types.js";
 import type { ArrivalSource } from "./arrivals.js";
-import { Cluster, type ClusterSettings } from "./cluster.js";
+import { Cluster, type ClusterSettings, type Usage } from "./cluster.js";
 import { Pipeline, type PipelineSettings } from "./observe.js";
 import type { BatcherSettings, CompletionSink, Replica, ServiceTime } from "./replica.js";
 import type { Rng } from "./rng.js";
@@ -84,6 +84,14 @@ export interface SimulationInput {
   readonly scheduleCapacity?: "spot" | "onDemand";
   readonly timeline?: { readonly intervalSeconds: number; write(row: TimelineRow): void };
   readonly onProgress?: (fraction: number) => void;
+  /**
+   * Seconds of warmup (`simulate --warmup`): the run goes from the start, so scalers learn
+   * from it, but measures only from here on. Measured requests are those not finished by
+   * then (arrived after it, or still queued at it), so served + rejected + failed still
+   * equals requests; GPU-hours, cost and scale events count from here; latency too.
+   * @default 0
+   */
+  readonly measureFromSeconds?: number;
 }
 
 /** What a run measured. */
@@ -107,6 +115,31 @@ export interface SimulationResult {
 }
 
 const CHUNK = 4096;
+
+/** What a run had counted when its warmup ended (see `measureFromSeconds`). */
+interface MeasureBase {
+  readonly t: number;
+  readonly served: number;
+  readonly withinSlo: number;
+  readonly failed: number;
+  readonly rejected: number;
+  readonly completed: number;
+  readonly queueSeconds: number;
+  readonly usage: Usage;
+  readonly scaleEvents: number;
+}
+
+const NO_BASE: MeasureBase = {
+  t: 0,
+  served: 0,
+  withinSlo: 0,
+  failed: 0,
+  rejected: 0,
+  completed: 0,
+  queueSeconds: 0,
+  usage: { gpuSeconds: { spot: 0, onDemand: 0 }, cost: 0 },
+  scaleEvents: 0,
+};
 
 /** The model name of the simulated replicas' series (one model per simulated pool). */
 const SIMULATED_MODEL = "model";
@@ -166,7 +199,11 @@ export class SimulationRun {
   private readonly epoch: number;
   private readonly frontTimeout: number;
   private readonly duration: number;
-  private readonly hist: LatencyRecorder;
+  private hist: LatencyRecorder;
+  /** Counts at the start of measurement (after the warmup), subtracted at the end. */
+  private base: MeasureBase | undefined;
+  /** When the warmup ends; Infinity without one, and once measuring. */
+  private measureFrom: number;
   private intervalHist: LatencyRecorder | undefined;
   private served = 0;
   private withinSlo = 0;
@@ -207,6 +244,8 @@ export class SimulationRun {
     this.duration = input.arrivals.durationSeconds;
     this.modelName = input.modelName ?? SIMULATED_MODEL;
     this.hist = input.histogram();
+    const from = input.measureFromSeconds ?? 0;
+    this.measureFrom = from > 0 ? from : Number.POSITIVE_INFINITY;
     this.intervalHist = input.timeline ? input.histogram() : undefined;
     const slo = input.sloSeconds;
     const sink: CompletionSink = {
@@ -269,6 +308,18 @@ export class SimulationRun {
   /** Requests that arrived so far. */
   get requests(): number {
     return this.arrivals;
+  }
+
+  /**
+   * Measured requests (after the warmup) that have already missed the SLO: rejected, failed,
+   * or served past it. Those still queued may miss too, so this only grows: a search can
+   * stop a run once it is past what the target allows.
+   */
+  get missed(): number {
+    if (this.base === undefined && Number.isFinite(this.measureFrom)) return 0;
+    const b = this.base ?? NO_BASE;
+    const late = this.served - b.served - (this.withinSlo - b.withinSlo);
+    return late + this.cluster.totals().rejected - b.rejected + this.failed - b.failed;
   }
 
   /**
@@ -382,24 +433,30 @@ export class SimulationRun {
     }
     this.failed += this.frontTail - this.frontHead;
     const totals = cluster.totals();
-    const requests = this.arrivals;
+    // Before the warmup ends (or without one) nothing is subtracted.
+    const b = this.base ?? NO_BASE;
+    const requests = this.arrivals - (b.served + b.rejected + b.failed);
     const hist = this.hist;
+    const completed = totals.completed - b.completed;
+    const spotSeconds = usage.gpuSeconds.spot - b.usage.gpuSeconds.spot;
+    const onDemandSeconds = usage.gpuSeconds.onDemand - b.usage.gpuSeconds.onDemand;
     return {
       requests,
-      served: this.served,
-      rejected: totals.rejected,
-      failed: this.failed,
-      sloAttainment: requests > 0 ? this.withinSlo / requests : 1,
+      served: this.served - b.served,
+      rejected: totals.rejected - b.rejected,
+      failed: this.failed - b.failed,
+      sloAttainment: requests > 0 ? (this.withinSlo - b.withinSlo) / requests : 1,
       p50Ms: hist.count > 0 ? hist.quantile(0.5) : 0,
       p95Ms: hist.count > 0 ? hist.quantile(0.95) : 0,
       p99Ms: hist.count > 0 ? hist.quantile(0.99) : 0,
       maxMs: hist.count > 0 ? hist.max : 0,
-      meanQueueWaitMs: totals.completed > 0 ? (totals.queueSeconds / totals.completed) * 1000 : 0,
-      gpuHours: (usage.gpuSeconds.spot + usage.gpuSeconds.onDemand) / 3600,
-      spotGpuHours: usage.gpuSeconds.spot / 3600,
-      cost: usage.cost,
-      scaleEvents: cluster.scaleEvents,
-      durationSeconds: duration,
+      meanQueueWaitMs:
+        completed > 0 ? ((totals.queueSeconds - b.queueSeconds) / completed) * 1000 : 0,
+      gpuHours: (spotSeconds + onDemandSeconds) / 3600,
+      spotGpuHours: spotSeconds / 3600,
+      cost: usage.cost - b.usage.cost,
+      scaleEvents: cluster.scaleEvents - b.scaleEvents,
+      durationSeconds: duration - b.t,
     };
   }
 
@@ -426,10 +483,29 @@ export class SimulationRun {
     ready[this.rr++]!.enqueue(enqueueAt, origin);
   }
 
+  /** The warmup is over at t: what was counted so far is not measured. */
+  private startMeasuring(t: number): void {
+    const totals = this.cluster.totals();
+    this.base = {
+      t,
+      served: this.served,
+      withinSlo: this.withinSlo,
+      failed: this.failed,
+      rejected: totals.rejected,
+      completed: totals.completed,
+      queueSeconds: totals.queueSeconds,
+      usage: this.cluster.usage(t),
+      scaleEvents: this.cluster.scaleEvents,
+    };
+    this.hist = this.input.histogram();
+    this.measureFrom = Number.POSITIVE_INFINITY;
+  }
+
   /** One step, [now, tNext): control, lifecycles, the front, arrivals, batching, scrape. */
   private runStep(tNext: number): void {
     const t = this.now;
     const input = this.input;
+    if (t >= this.measureFrom) this.startMeasuring(t);
     const control = input.control;
     const cluster = this.cluster;
     if (t >= this.nextControl) {

@@ -12,8 +12,13 @@ import { every, pool, runScenario, snapshotOf } from "./support.js";
 describe("scaling/registry: one map of scalers", () => {
   const policy = pool({ minReplicas: 0, maxReplicas: 10 });
 
-  it("registers the two baselines and tritonscale", () => {
-    expect(Object.keys(scalers)).to.deep.equal(["hpa-gpu", "keda-queue", "tritonscale"]);
+  it("registers the two baselines, the rendered fallback trigger and tritonscale", () => {
+    expect(Object.keys(scalers)).to.deep.equal([
+      "hpa-gpu",
+      "keda-queue",
+      "fallback",
+      "tritonscale",
+    ]);
     expect(isScalerName("keda-queue")).to.equal(true);
     expect(isScalerName("toString")).to.equal(false);
   });
@@ -21,6 +26,7 @@ describe("scaling/registry: one map of scalers", () => {
   const cases: { name: string; scaler: string; period: number }[] = [
     { name: "hpa-gpu syncs every 15 s", scaler: "hpa-gpu", period: 15 },
     { name: "keda-queue runs its HPA every 15 s", scaler: "keda-queue", period: 15 },
+    { name: "fallback runs its HPA every 15 s", scaler: "fallback", period: 15 },
     { name: "tritonscale decides every syncPeriod", scaler: "tritonscale", period: 15 },
   ];
   for (const c of cases) {
@@ -32,7 +38,7 @@ describe("scaling/registry: one map of scalers", () => {
 
   it("rejects an unknown name, listing the valid ones", () => {
     expect(() => createScaler("hpa", policy)).to.throw(
-      'unknown scaler "hpa": must be one of "hpa-gpu", "keda-queue", "tritonscale"',
+      'unknown scaler "hpa": must be one of "hpa-gpu", "keda-queue", "fallback", "tritonscale"',
     );
   });
 
@@ -59,7 +65,7 @@ describe("scaling/registry: one map of scalers", () => {
   // the baselines ignored the factory's, while tritonscale read some settings from each.
   for (const name of SCALERS) {
     it(`${name}: a changed pool gets a new scaler that carries the state over`, () => {
-      const busy = { gpu: 0.95, arrival: 2000, pending: 200, ready: 8 };
+      const busy = { gpu: 0.95, arrival: 2000, pending: 200, queueDelayMs: 200, ready: 8 };
       const before = createScaler(name, policy, { capacityPerReplica: 96 });
       const [d1] = runScenario(before, policy, { spot: 0, onDemand: 8 }, [
         { t: 0, ...busy, total: 10 },
@@ -83,11 +89,12 @@ describe("scaling/registry: one map of scalers", () => {
     const extra = {
       "hpa-gpu": f,
       "keda-queue": f,
+      fallback: f,
       tritonscale: f,
       // @ts-expect-error "hpa" is not a name the policy knows
       hpa: f,
     } satisfies Record<ScalerName, ScalerFactory>;
-    expect([missing, extra].map((r) => Object.keys(r).length)).to.deep.equal([2, 4]);
+    expect([missing, extra].map((r) => Object.keys(r).length)).to.deep.equal([2, 5]);
     expect(SCALERS.every(isScalerName)).to.equal(true);
   });
 });

@@ -21,6 +21,7 @@ const ROW_KEYS = [
   "rejected",
   "failed",
   "slo_attainment",
+  "met_slo_target",
   "p50_ms",
   "p95_ms",
   "p99_ms",
@@ -33,8 +34,13 @@ const ROW_KEYS = [
 
 interface JsonOutput {
   capacity_per_replica: number;
-  rows: Record<string, number | string>[];
+  slo_target: number;
+  warmup_seconds: number;
+  rows: Record<string, number | string | boolean | Record<string, number | boolean>>[];
 }
+
+/** Every row's run, then the bounds (each with how its search found it). */
+const BOUND_ROWS = ["best-static", "oracle", "lead-oracle"];
 
 describe("tritonscale simulate", () => {
   let dir: string;
@@ -49,12 +55,12 @@ describe("tritonscale simulate", () => {
     const cases: { name: string; scaler?: string; rows: string[] }[] = [
       {
         name: "--scaler all (the default): every registered scaler, then the bounds",
-        rows: ["hpa-gpu", "keda-queue", "tritonscale", "static-peak", "oracle"],
+        rows: ["hpa-gpu", "keda-queue", "fallback", "tritonscale", "static-peak", ...BOUND_ROWS],
       },
       {
         name: "--scaler static:2: the static pool, then the bounds",
         scaler: "static:2",
-        rows: ["static:2", "static-peak", "oracle"],
+        rows: ["static:2", "static-peak", ...BOUND_ROWS],
       },
     ];
     for (const c of cases) {
@@ -64,28 +70,140 @@ describe("tritonscale simulate", () => {
         const r = await runCaptured(runSimulate, argv);
         expect(r.code, r.err).to.equal(0);
         const out = JSON.parse(r.out) as JsonOutput;
-        expect(Object.keys(out).sort()).to.deep.equal(["capacity_per_replica", "profile", "rows"]);
+        expect(Object.keys(out).sort()).to.deep.equal([
+          "capacity_per_replica",
+          "profile",
+          "rows",
+          "slo_target",
+          "warmup_seconds",
+        ]);
         expect(out.capacity_per_replica).to.be.above(0);
+        expect([out.slo_target, out.warmup_seconds]).to.deep.equal([0.995, 0]);
         expect(out.rows.map((x) => x.name)).to.deep.equal(c.rows);
         for (const row of out.rows) {
-          expect(Object.keys(row), String(row.name)).to.have.members(ROW_KEYS);
-          expect(Object.keys(row), String(row.name)).to.have.length(ROW_KEYS.length);
-          for (const k of ROW_KEYS.slice(1)) expect(row[k], `${row.name}.${k}`).to.be.a("number");
+          const bound = BOUND_ROWS.includes(String(row.name));
+          const keys = bound ? [...ROW_KEYS, "search"] : ROW_KEYS;
+          expect(Object.keys(row), String(row.name)).to.have.members(keys);
+          expect(Object.keys(row), String(row.name)).to.have.length(keys.length);
+          for (const k of ROW_KEYS.slice(1)) {
+            expect(row[k], `${row.name}.${k}`).to.be.a(
+              k === "met_slo_target" ? "boolean" : "number",
+            );
+          }
+          expect(row.met_slo_target, String(row.name)).to.equal(
+            (row.slo_attainment as number) >= 0.995,
+          );
           expect(row.requests).to.be.above(50_000);
+          if (bound) {
+            const search = row.search as Record<string, number | boolean>;
+            expect(Object.keys(search)).to.include.members([
+              "probes",
+              "stopped_probes",
+              "reached",
+              "converged",
+            ]);
+            expect(search.probes).to.be.within(1, 10);
+            expect(search[row.name === "best-static" ? "replicas" : "headroom"]).to.be.a("number");
+          }
         }
       });
     }
   });
 
-  it("prints a table: the capacity line, a header, one line per row", async () => {
+  it("prints a table: the capacity line, the target, a header, one line per row, the bounds' searches", async () => {
     const r = await runCaptured(runSimulate, ["--pool", EXAMPLE, "--trace", TRACE]);
     expect(r.code, r.err).to.equal(0);
     const lines = r.out.trimEnd().split("\n");
     expect(lines[0]).to.match(/^per-replica capacity at the SLO: [\d.]+ req\/s/);
-    expect(lines[1]).to.match(/^scaler\s+requests\s+served\s+rejected\s+failed\s+≤85ms\s+p50 ms/);
-    const names = ["hpa-gpu", "keda-queue", "tritonscale", "static-peak", "oracle"];
-    expect(lines).to.have.length(2 + names.length);
-    expect(lines.slice(2).map((l) => l.split(/\s+/)[0])).to.deep.equal(names);
+    expect(lines[1]).to.equal("SLO target: 99.5% of requests within 85 ms");
+    expect(lines[2]).to.match(
+      /^scaler\s+requests\s+served\s+rejected\s+failed\s+≤85ms\s+p50 ms.*\s+target$/,
+    );
+    const names = [
+      "hpa-gpu",
+      "keda-queue",
+      "fallback",
+      "tritonscale",
+      "static-peak",
+      ...BOUND_ROWS,
+    ];
+    expect(lines).to.have.length(3 + names.length + BOUND_ROWS.length);
+    const rows = lines.slice(3, 3 + names.length);
+    expect(rows.map((l) => l.split(/\s+/)[0])).to.deep.equal(names);
+    for (const l of rows) expect(l).to.match(/\s(met|missed|not a bound)$/);
+    expect(lines[3 + names.length]).to.match(/^best-static: static:\d+ \(\d+ simulations?\)$/);
+    expect(lines[4 + names.length]).to.match(/^oracle: headroom [\d.]+× the per-second demand/);
+  });
+
+  it("--slo-target, --warmup: the table says the target and the warmup; --json carries them", async () => {
+    const argv = ["--pool", EXAMPLE, "--trace", TRACE, "--scaler", "static:1"];
+    const table = await runCaptured(runSimulate, [
+      ...argv,
+      "--slo-target",
+      "0.9",
+      "--warmup",
+      "5m",
+    ]);
+    expect(table.code, table.err).to.equal(0);
+    expect(table.out.split("\n")[1]).to.equal(
+      "SLO target: 90% of requests within 85 ms, measured after a 5m warmup",
+    );
+    const json = await runCaptured(runSimulate, [...argv, "--slo-target", "0.9", "--json"]);
+    const out = JSON.parse(json.out) as JsonOutput;
+    expect([out.slo_target, out.warmup_seconds]).to.deep.equal([0.9, 0]);
+  });
+
+  describe("--bounds chooses the rows added after the scalers", () => {
+    const cases: { name: string; bounds: string; rows: string[] }[] = [
+      { name: "none: the scalers only", bounds: "none", rows: ["static:2"] },
+      {
+        name: "a list, printed in the usual order",
+        bounds: "lead-oracle,static-peak",
+        rows: ["static:2", "static-peak", "lead-oracle"],
+      },
+      { name: "all", bounds: "all", rows: ["static:2", "static-peak", ...BOUND_ROWS] },
+    ];
+    for (const c of cases) {
+      it(c.name, async () => {
+        const r = await runCaptured(runSimulate, [
+          "--pool",
+          EXAMPLE,
+          "--trace",
+          "synthetic:steady:rate=100:duration=2m",
+          "--scaler",
+          "static:2",
+          "--bounds",
+          c.bounds,
+          "--json",
+        ]);
+        expect(r.code, r.err).to.equal(0);
+        const out = JSON.parse(r.out) as JsonOutput;
+        expect(out.rows.map((x) => x.name)).to.deep.equal(c.rows);
+      });
+    }
+  });
+
+  it('a bound that cannot reach the target says "not a bound"', async () => {
+    // 3000 req/s for 10 s every 10 min: the peak minute's 3 replicas cannot hold the bursts,
+    // and one probe leaves the search no room to find more.
+    const r = await runCaptured(runSimulate, [
+      "--pool",
+      EXAMPLE,
+      "--trace",
+      "synthetic:bursts:base=300:burst=3000:gap=10m:length=10s:gaps=fixed:duration=20m",
+      "--scaler",
+      "static:3",
+      "--max-probes",
+      "1",
+    ]);
+    expect(r.code, r.err).to.equal(0);
+    const best = r.out.split("\n").find((l) => l.startsWith("best-static "))!;
+    expect(best).to.match(/\snot a bound$/);
+    expect(r.out).to.match(
+      /^best-static: cannot reach the 99\.5% target \(best tried: static:3, [\d.]+%; \d simulations?\): not a bound$/m,
+    );
+    const static3 = r.out.split("\n").find((l) => l.startsWith("static:3 "))!;
+    expect(static3).to.match(/\smissed$/);
   });
 
   it("--timeline writes a CSV with a header and rows for every run", async () => {
@@ -106,7 +224,7 @@ describe("tritonscale simulate", () => {
       "run,t_seconds,arrivals_per_second,served,rejected,failed,ready_spot,ready_on_demand,starting,pending,desired,queued,p99_ms,cost,reason",
     );
     const rows = lines.slice(1).map((l) => l.split(","));
-    for (const run of ["static:2", "static-peak", "oracle"]) {
+    for (const run of ["static:2", "static-peak", ...BOUND_ROWS]) {
       const mine = rows.filter((x) => x[0] === run);
       // One row a minute over ten minutes.
       expect(
@@ -114,7 +232,7 @@ describe("tritonscale simulate", () => {
         run,
       ).to.deep.equal([60, 120, 180, 240, 300, 360, 420, 480, 540, 600]);
     }
-    expect(rows).to.have.length(30);
+    expect(rows).to.have.length(50);
     const static2 = rows.filter((x) => x[0] === "static:2");
     for (const x of static2) expect(x[7], "ready_on_demand").to.equal("2");
   });
@@ -137,7 +255,43 @@ describe("tritonscale simulate", () => {
         name: "an unknown scaler: the valid names, exit 2",
         argv: ["--pool", EXAMPLE, "--trace", TRACE, "--scaler", "tritonscale,nope"],
         code: 2,
-        err: /unknown scaler "nope"; valid: hpa-gpu, keda-queue, tritonscale, static:N, all/,
+        err: /unknown scaler "nope"; valid: hpa-gpu, keda-queue, fallback, tritonscale, static:N, all/,
+      },
+      {
+        name: "--slo-target 1: must be below 1, exit 2",
+        argv: ["--pool", EXAMPLE, "--trace", TRACE, "--slo-target", "1"],
+        code: 2,
+        err: /--slo-target must be a share of requests > 0 and < 1, e\.g\. 0\.995 for 99\.5% \(got "1"\)/,
+      },
+      {
+        name: "--slo-target not a number: exit 2",
+        argv: ["--pool", EXAMPLE, "--trace", TRACE, "--slo-target", "99.5%"],
+        code: 2,
+        err: /--slo-target must be a share of requests > 0 and < 1.*\(got "99\.5%"\)/,
+      },
+      {
+        name: "--warmup not a duration: exit 2",
+        argv: ["--pool", EXAMPLE, "--trace", TRACE, "--warmup", "ten"],
+        code: 2,
+        err: /--warmup: invalid duration "ten"/,
+      },
+      {
+        name: "--warmup as long as the trace: exit 2",
+        argv: ["--pool", EXAMPLE, "--trace", TRACE, "--warmup", "10m"],
+        code: 2,
+        err: /--warmup 10m must be shorter than the trace \(10m\)/,
+      },
+      {
+        name: "--bounds with an unknown row: the valid ones, exit 2",
+        argv: ["--pool", EXAMPLE, "--trace", TRACE, "--bounds", "oracle,best"],
+        code: 2,
+        err: /--bounds: unknown row "best"; valid: static-peak, best-static, oracle, lead-oracle, all, none/,
+      },
+      {
+        name: "--max-probes 0: exit 2",
+        argv: ["--pool", EXAMPLE, "--trace", TRACE, "--max-probes", "0"],
+        code: 2,
+        err: /--max-probes must be/,
       },
       {
         name: "a seed that is not an integer: exit 2",

@@ -122,7 +122,8 @@ describe("compare on the example pool", () => {
       {
         name: "an unknown scaler, listing the valid ones",
         controls: ["tritonscale", "nope"],
-        error: /unknown scaler "nope": must be one of "hpa-gpu", "keda-queue", "tritonscale"/,
+        error:
+          /unknown scaler "nope": must be one of "hpa-gpu", "keda-queue", "fallback", "tritonscale"/,
       },
       {
         name: "static: without a whole number",

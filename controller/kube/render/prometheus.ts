@@ -8,9 +8,9 @@ import {
   NAMESPACE_LABEL,
 } from "../../metrics/names.js";
 import { formatDuration, type Policy } from "../../policy/index.js";
+import { kedaFallbackTrigger, queueTimeBudgetMs } from "../../scaling/fallback.js";
 import { HPA_GPU } from "../../scaling/hpa.js";
 import { KEDA_QUEUE } from "../../scaling/keda.js";
-import { TRITONSCALE_TUNING } from "../../scaling/tritonscale.js";
 import type { CapacityType } from "../../scaling/types.js";
 import { PROM_CAPACITY_LABEL, PROM_POOL_LABEL } from "./labels.js";
 
@@ -310,19 +310,10 @@ export function formatRuleFile(groups: readonly RuleGroup[]): string {
 // Targets shared by KEDA and the HPA
 
 /**
- * Mean queue time per request (ms) the pool aims to stay under: the share of the latency
- * SLO past which the tritonscale scaler treats Ready replicas as past their capacity
- * (TRITONSCALE_TUNING.queueDelaySloShare, 0.5), and at least the longest
- * maxQueueDelayMicroseconds of the models, since a lightly loaded batcher waits that long
- * on purpose. Example: SLO 85 ms, max queue delay 2 ms → 42.5 ms.
+ * Mean queue time per request (ms) the pool aims to stay under; defined beside the `fallback`
+ * scaler (scaling/fallback.ts), which simulates the trigger rendered here.
  */
-export function queueTimeBudgetMs(policy: Policy): number {
-  const batchingMs = policy.spec.models.reduce(
-    (most, m) => Math.max(most, (m.batching?.maxQueueDelayMicroseconds ?? 0) / 1000),
-    0,
-  );
-  return Math.max(TRITONSCALE_TUNING.queueDelaySloShare * policy.spec.slo.latencyP99Ms, batchingMs);
-}
+export { queueTimeBudgetMs };
 
 /**
  * Pending requests per replica the HPA aims for (engine hpa): half a full batch per
@@ -402,11 +393,13 @@ export function kedaPrometheusTrigger(
     capacityType === undefined
       ? `sum(${RECORDED.poolReplicas}${sel})`
       : `count(up{${poolMatchers(policy, `${PROM_CAPACITY_LABEL}=${promString(capacityType)}`)}} == 1)`;
+  // The same settings the `fallback` scaler simulates (scaling/fallback.ts).
+  const trigger = kedaFallbackTrigger(policy);
   return {
     serverAddress: policy.spec.monitoring.prometheusAddress,
     query: `sum(${RECORDED.poolQueueTimeMs}${sel}) * ${replicas}`,
-    threshold: decimal(queueTimeBudgetMs(policy)),
-    activationThreshold: "0",
+    threshold: decimal(trigger.thresholdMs),
+    activationThreshold: decimal(trigger.activationThreshold),
     ignoreNullValues: "false",
   };
 }
@@ -563,6 +556,7 @@ export function formatAdapterConfig(config: AdapterConfig): string {
  *   metric blocks scale-down, never scale-up). The HPA follows the larger.
  * - `keda-queue`: External pending per replica, target Value 4 (the baseline's threshold).
  * - `hpa-gpu`: Pods GPU utilization, target AverageValue 0.7 (the baseline's target).
+ * - `fallback`: the queue-time metric alone (what is left while the controller is down).
  *
  * Why AverageValue 1 lands on the decision: for an External AverageValue target the HPA
  * wants ceil(value / target) = ceil(desired / 1) = desired, unless
@@ -608,6 +602,8 @@ export function hpaMetricSpecs(policy: Policy, capacityType: CapacityType): IMet
       return [pods(ADAPTER_METRICS.gpuUtilization, HPA_GPU.target)];
     case "keda-queue":
       return [pending];
+    case "fallback":
+      return [pods(ADAPTER_METRICS.queueTimeMs, queueTimeBudgetMs(policy))];
     case "tritonscale":
       return [desired, pods(ADAPTER_METRICS.queueTimeMs, queueTimeBudgetMs(policy))];
   }

@@ -2,6 +2,10 @@ import { ScaledObject, TriggerAuthentication } from "@kubernetes-models/keda/ked
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import type { Policy, PolicySchedule } from "../../policy/index.js";
 import { behaviorFromPolicy, type ScalingRules } from "../../scaling/behavior.js";
+import {
+  KEDA_FALLBACK_FAILURE_THRESHOLD,
+  kedaPollingIntervalSeconds,
+} from "../../scaling/fallback.js";
 import type { CapacityType } from "../../scaling/types.js";
 import { poolLabels } from "./labels.js";
 import { hpaMetricSpecs, kedaPrometheusTrigger } from "./prometheus.js";
@@ -166,7 +170,7 @@ export function buildScaledObject(
   const schedules = type === "onDemand" ? s.schedules : [];
   // `behavior` is newer than the typed model (KEDA's own CRD, checked in the tests, has it).
   const fallback = {
-    failureThreshold: 3,
+    failureThreshold: KEDA_FALLBACK_FAILURE_THRESHOLD,
     replicas: Math.max(1, min),
     behavior: "currentReplicasIfHigher" as const,
   };
@@ -174,7 +178,7 @@ export function buildScaledObject(
     metadata: scalerMetadata(policy, deployment),
     spec: {
       scaleTargetRef: deploymentRef(deployment),
-      pollingInterval: Math.max(1, Math.round(s.syncPeriodSeconds)),
+      pollingInterval: kedaPollingIntervalSeconds(policy),
       cooldownPeriod: Math.round(s.idleWindowSeconds),
       minReplicaCount: min,
       maxReplicaCount: max,
