@@ -1,6 +1,9 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { expect } from "chai";
 import { InputError } from "../../controller/diagnostics/problem.js";
 import { parseTraceSpec, SYNTHETIC_KINDS } from "../../controller/simulate/trace.js";
+import { packageRoot } from "../../controller/util/package-root.js";
 import { drain } from "./drain.js";
 
 function countIn(times: Float64Array, t0: number, t1: number): number {
@@ -691,6 +694,19 @@ describe("parseTraceSpec errors", () => {
       expect((error as InputError).problems).to.have.length(c.count ?? 1);
     });
   }
+
+  it("README's table lists every kind with every key (clump, spread, noise in its prose)", () => {
+    const readme = readFileSync(join(packageRoot, "README.md"), "utf8");
+    const shared = new Set(["clump", "spread", "noise"]);
+    for (const [kind, doc] of Object.entries(SYNTHETIC_KINDS)) {
+      const row = readme.split("\n").find((l) => l.startsWith(`| \`${kind}\` |`));
+      expect(row, `README row for ${kind}`).to.be.a("string");
+      for (const key of Object.keys(doc.params)) {
+        if (shared.has(key)) expect(readme, key).to.include(`\`${key}\``);
+        else expect(row, `${kind}.${key}`).to.match(new RegExp(`\\b${key}\\b`));
+      }
+    }
+  });
 
   it("documents every kind's parameters", () => {
     for (const [kind, doc] of Object.entries(SYNTHETIC_KINDS)) {
