@@ -309,7 +309,7 @@ export interface TuneOutput {
   readonly tuned: TuneScore;
   readonly validated: TuneScore;
   readonly simulations: number;
-  /** Every trace seed the tuner read, tuning and validation alike. */
+  /** Every seed the tuner used: its traces' (tuning and validation) and its simulations'. */
   readonly seedsSeen: ReadonlySet<number>;
 }
 
@@ -352,7 +352,8 @@ function withKnobs(policy: Policy, k: Knobs): Policy {
  * attainment), and scores it on `validateOn`.
  */
 export function tuneScalingStandIn(input: TuneInput): TuneOutput {
-  const seedsSeen = new Set<number>();
+  // The traces' seeds and the simulation's own (cluster randomness) alike.
+  const seedsSeen = new Set<number>([input.seed]);
   for (const t of [...input.tuneOn, ...input.validateOn]) seedsSeen.add(t.seed);
   const s = input.policy.spec.scaling;
   const shipped: Knobs = {
