@@ -79,7 +79,8 @@ export interface ShiftShape {
  * smooth part at the step's midpoint, the surge by its exact share of the step, so the
  * integral of the surges is exact. Worked example (the shift of issue 9): start 0, level
  * 400, ramp 30m, wave 0.12 over 1h, surge 2 for 1m every 20m: about 450 req/s at the crest
- * of the wave, 900 req/s for a minute three times an hour.
+ * of the wave, and twice the rate of the moment (up to about 900 req/s) for a minute three
+ * times an hour.
  */
 export class ShiftSegments extends StepSegments {
   constructor(
@@ -128,7 +129,7 @@ export interface FlashShape {
  * under 1% of the peak's (after rise + decay · ln 100) and the next starts an exponential
  * time (mean `gap`) later. The first crowd starts an exponential time after 0. In 1 s
  * steps at the step's midpoint. Worked example: base 1, peak 800, rise 10s, decay 4m: each
- * crowd reaches 800 req/s in 10 s and lasts about 18.4 min.
+ * crowd reaches 800 req/s in 10 s and lasts rise + decay · ln 100 ≈ 18.6 min.
  */
 export class FlashSegments extends StepSegments {
   private rng: Rng;
@@ -217,7 +218,7 @@ export class WeeklySegments extends StepSegments {
  * Multiplicative noise on any intensity: every `step` seconds (from 0) the rate is
  * multiplied by an independent factor e^{σZ − σ²/2}, Z standard normal, whose mean is 1, so
  * the expected count is unchanged. Segments are split at the steps. Worked example: σ 0.3
- * gives factors mostly (±2σ) between 0.50 and 1.67, minute by minute.
+ * gives factors mostly (±2σ) between 0.52 and 1.74, minute by minute.
  */
 export class NoisySegments extends Segments {
   private rng: Rng;

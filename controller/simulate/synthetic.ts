@@ -223,7 +223,7 @@ export const SYNTHETIC_KINDS = {
     },
   },
   flash: {
-    doc: "flash crowds from near zero: from `base` the rate rises to `peak` in `rise`, decays back (time constant `decay`); crowds come at random, `gap` apart on average; Poisson",
+    doc: "flash crowds from near zero: from `base` the rate rises to `peak` in `rise`, decays back (time constant `decay`); crowds come at random, after quiet gaps of `gap` on average; Poisson",
     params: {
       base: { doc: "arrivals per second between crowds", type: "rate", default: "1" },
       peak: {
