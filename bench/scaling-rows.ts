@@ -19,6 +19,11 @@
  * - `tuneScalingStandIn`: a small search over targetUtilization, scale-down stabilization
  *   and idleWindow on the tune traces, instead of tune-scaling.ts's `tuneScaling`.
  * Nothing here prints; every figure it returns was simulated.
+ *
+ * At merge: `compareRows` becomes one `compare({..., controls, sloTarget})` call whose rows
+ * carry `metSloTarget` (keep `detail` from the bound rows' own description, e.g. best-static's
+ * N), and `tuneForBench` calls `tuneScaling` instead of `tuneScalingStandIn`, still recording
+ * the seeds it hands over.
  */
 
 import type { Policy } from "../controller/policy/index.js";
@@ -303,14 +308,30 @@ export interface TuneInput {
 }
 
 /** What the tuner returns: the names of tune-scaling.ts's `tuneScaling`. */
-export interface TuneOutput {
+export interface TuneResult {
   readonly policy: Policy;
   readonly changes: readonly TuneChange[];
   readonly tuned: TuneScore;
   readonly validated: TuneScore;
   readonly simulations: number;
-  /** Every seed the tuner used: its traces' (tuning and validation) and its simulations'. */
+}
+
+/** The tuner's result and every seed the adapter handed it. */
+export interface TuneOutput extends TuneResult {
+  /** Its traces' seeds (tuning and validation) and its simulations' seed. */
   readonly seedsSeen: ReadonlySet<number>;
+}
+
+/**
+ * Runs the tuner and records every seed it was handed: the tuner reads arrivals only from
+ * the {@link SeededTrace}s given here, so these are all the trace seeds it can have seen.
+ * At merge, only the call inside changes (to tune-scaling.ts's `tuneScaling`).
+ */
+export function tuneForBench(input: TuneInput): TuneOutput {
+  const seedsSeen = new Set<number>([input.seed]);
+  for (const t of [...input.tuneOn, ...input.validateOn]) seedsSeen.add(t.seed);
+  const result = tuneScalingStandIn(input); // STAND-IN: tuneScaling(input)
+  return { ...result, seedsSeen };
 }
 
 type Knobs = { targetUtilization: number; scaleDownSeconds: number; idleSeconds: number };
@@ -351,10 +372,7 @@ function withKnobs(policy: Policy, k: Knobs): Policy {
  * cheapest that meets the target on all of them (else the one with the best worst
  * attainment), and scores it on `validateOn`.
  */
-export function tuneScalingStandIn(input: TuneInput): TuneOutput {
-  // The traces' seeds and the simulation's own (cluster randomness) alike.
-  const seedsSeen = new Set<number>([input.seed]);
-  for (const t of [...input.tuneOn, ...input.validateOn]) seedsSeen.add(t.seed);
+function tuneScalingStandIn(input: TuneInput): TuneResult {
   const s = input.policy.spec.scaling;
   const shipped: Knobs = {
     targetUtilization: s.targetUtilization,
@@ -423,5 +441,5 @@ export function tuneScalingStandIn(input: TuneInput): TuneOutput {
       to: durationText(chosen.knobs.idleSeconds),
     });
   const validated = score(policy, input.validateOn);
-  return { policy, changes, tuned: chosen.score, validated, simulations, seedsSeen };
+  return { policy, changes, tuned: chosen.score, validated, simulations };
 }

@@ -31,7 +31,7 @@ import {
   type SeededTrace,
   seededTrace,
   type TuneOutput,
-  tuneScalingStandIn,
+  tuneForBench,
 } from "./scaling-rows.js";
 
 /** Seeds the table reports on: fixed before any tuning, never given to a tuner. */
@@ -304,7 +304,7 @@ export function runHardTrace(trace: HardTrace, quick: boolean): TraceOutcome {
   const sloTarget = policy.spec.slo.targetAttainment;
   const tuneOn: SeededTrace[] = (quick ? [1] : [1, 2]).map((s) => seededTrace(spec, s));
   const validateOn: SeededTrace[] = (quick ? [2] : [3]).map((s) => seededTrace(spec, s));
-  const tuning = tuneScalingStandIn({
+  const tuning = tuneForBench({
     policy,
     profile,
     tuneOn,

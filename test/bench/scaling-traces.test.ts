@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import type { Row } from "../../bench/scaling-rows.js";
-import { seededTrace, tuneScalingStandIn } from "../../bench/scaling-rows.js";
+import { seededTrace, tuneForBench } from "../../bench/scaling-rows.js";
 import {
   assertTuningSawNoReportSeed,
   HARD_TRACES,
@@ -55,7 +55,7 @@ describe("bench: hard trace set", () => {
     const file = join(packageRoot, "examples", "yolov8-pool.yaml");
     const policy = loadModelPool(readFileSync(file, "utf8"), file);
     const spec = "synthetic:poisson:rate=50:duration=5m";
-    const out = tuneScalingStandIn({
+    const out = tuneForBench({
       policy,
       profile: DEFAULT_PROFILE,
       tuneOn: [seededTrace(spec, 2)],
