@@ -13,6 +13,9 @@
  * 5. Triton /metrics parse throughput (bench/triton-parse.ts): our Prometheus text parser
  *    against parse-prometheus-text-format, MB/s per core and the ratio (target ≥ 5×).
  *    `--triton` runs only this section.
+ * 6. Scaling on hard traces (bench/scaling-traces.ts, issue 9 §4): eight trace kinds from
+ *    named real patterns, every scaler and bound, tritonscale's targets met or MISS.
+ *    `--scaling-traces` runs only this section.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,6 +27,7 @@ import { parseTraceSpec } from "../controller/simulate/trace.js";
 import { packageRoot } from "../controller/util/package-root.js";
 import { printApplyBench } from "./apply.js";
 import { printParserScaling } from "./scaling.js";
+import { printScalingTraces } from "./scaling-traces.js";
 import { printTritonParse } from "./triton-parse.js";
 
 const quick = process.argv.includes("--quick");
@@ -33,6 +37,10 @@ if (process.argv.includes("--triton")) {
 }
 if (process.argv.includes("--apply")) {
   await printApplyBench(quick);
+  process.exit(0);
+}
+if (process.argv.includes("--scaling-traces")) {
+  printScalingTraces(quick);
   process.exit(0);
 }
 if (process.argv.includes("--parsers")) {
@@ -200,6 +208,7 @@ if (speeds["1h"] && speeds["24h"]) {
   );
 }
 
+printScalingTraces(quick);
 printParserScaling(quick);
 printTritonParse(quick);
 await printApplyBench(quick);

@@ -81,7 +81,7 @@ export class TableSegments extends Segments {
 }
 
 /** Modified Bessel function I₀(κ) by its power series (κ ≤ 64 here). */
-function besselI0(k: number): number {
+export function besselI0(k: number): number {
   const x = (k * k) / 4;
   let term = 1;
   let sum = 1;
@@ -93,7 +93,7 @@ function besselI0(k: number): number {
 }
 
 /** The κ whose von Mises shape e^{κ cos θ}/I₀(κ) has peak / mean = ratio (≥ 1). */
-function kappaForPeakToMean(ratio: number): number {
+export function kappaForPeakToMean(ratio: number): number {
   let lo = 0;
   let hi = 64;
   for (let i = 0; i < 200; i++) {

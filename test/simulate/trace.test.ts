@@ -1,6 +1,9 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { expect } from "chai";
 import { InputError } from "../../controller/diagnostics/problem.js";
 import { parseTraceSpec, SYNTHETIC_KINDS } from "../../controller/simulate/trace.js";
+import { packageRoot } from "../../controller/util/package-root.js";
 import { drain } from "./drain.js";
 
 function countIn(times: Float64Array, t0: number, t1: number): number {
@@ -34,6 +37,22 @@ const SPECS: { name: string; spec: string }[] = [
   {
     name: "onoff poisson",
     spec: "synthetic:onoff:cameras=40:fps=5:on=30s:off=30s:mode=poisson:duration=5m",
+  },
+  {
+    name: "onoff in groups",
+    spec: "synthetic:onoff:cameras=40:groups=4:fps=5:on=30s:off=30s:duration=5m",
+  },
+  { name: "shift", spec: "synthetic:shift:level=300:ramp=1m:wave=0.2:surgeEvery=2m:duration=6m" },
+  { name: "flash", spec: "synthetic:flash:peak=500:rise=5s:decay=20s:gap=1m:duration=6m" },
+  { name: "weekly", spec: "synthetic:weekly:weekday=2:duration=12h" },
+  { name: "poisson with noise", spec: "synthetic:poisson:rate=200:noise=0.5:duration=5m" },
+  {
+    name: "bursts in clumps",
+    spec: "synthetic:bursts:base=1:burst=20:length=20s:gap=20s:clump=40:spread=50ms:duration=5m",
+  },
+  {
+    name: "steady clumps that overlap",
+    spec: "synthetic:steady:rate=30:clump=10:spread=200ms:duration=2m",
   },
 ];
 
@@ -95,7 +114,9 @@ describe("ArrivalSource contract, every synthetic kind", () => {
       it("delivers about rateBetween(0, duration) × duration arrivals", () => {
         const src = parseTraceSpec(c.spec, 1);
         const d = src.durationSeconds;
-        poissonClose(whole.length, src.rateBetween(0, d) * d);
+        // Clumps of n: a compound Poisson count, its variance n × the mean.
+        const clump = Number(/:clump=(\d+)/.exec(c.spec)?.[1] ?? 1);
+        poissonClose(whole.length, src.rateBetween(0, d) * d, 5 * Math.sqrt(clump));
       });
 
       it("has peakRate ≥ the mean rate, and peakRate(0) ≥ peakRate(w)", () => {
@@ -282,6 +303,147 @@ describe("synthetic:onoff", () => {
   });
 });
 
+describe("synthetic:shift", () => {
+  it("ramps to the level, waves, and surges for surgeLength every surgeEvery", () => {
+    const src = parseTraceSpec(
+      "synthetic:shift:start=0:level=400:ramp=30m:wave=0.1:wavePeriod=1h:surge=2:surgeLength=1m:surgeEvery=20m:duration=3h",
+      1,
+    );
+    const minute = (m: number) => src.rateBetween(m * 60, m * 60 + 60);
+    expect(minute(0)).to.be.below(20);
+    expect(minute(14)).to.be.within(190, 230); // half-way up the ramp, wave near +0.1
+    // The first surge is minute 20, then 40, 60, ...; twice the rate around it.
+    expect(minute(20) / minute(19)).to.be.within(1.9, 2.1);
+    expect(minute(40) / minute(39)).to.be.within(1.9, 2.1);
+    expect(minute(41) / minute(39)).to.be.within(0.95, 1.05);
+    expect(minute(100) / minute(101)).to.be.within(1.9, 2.1);
+    // The wave: crest at a quarter period, trough at three quarters.
+    expect(minute(75) / minute(105)).to.be.within(1.2, 1.25);
+    // Surge integral is exact: a surge not on a whole second still adds (surge − 1) × its length.
+    const odd = parseTraceSpec(
+      "synthetic:shift:start=100:level=100:ramp=0:surge=3:surgeLength=0.5:surgeEvery=10.25:duration=20",
+      1,
+    );
+    expect(odd.rateBetween(0, 20) * 20).to.be.closeTo(100 * 20 + 2 * 100 * 0.5, 1e-6);
+  });
+});
+
+describe("synthetic:flash", () => {
+  it("rises from base to peak within `rise` and decays back", () => {
+    const src = parseTraceSpec(
+      "synthetic:flash:base=1:peak=800:rise=10s:decay=1m:gap=30m:duration=6h",
+      7,
+    );
+    expect(src.peakRate(0)).to.be.within(750, 800);
+    // Find a crowd's start: the first second above twice the base.
+    let t = 0;
+    while (src.rateBetween(t, t + 1) < 2) t++;
+    expect(src.rateBetween(t + 10, t + 11)).to.be.above(700);
+    expect(src.rateBetween(t + 70, t + 71)).to.be.within(250, 330); // e^-1 of the excess
+    expect(src.rateBetween(t + 400, t + 401)).to.be.below(2); // over after rise + ln(100) decays
+    // Mostly near zero: base between crowds that last ~5 min every ~35 min.
+    let low = 0;
+    for (let m = 0; m < 360; m++) if (src.rateBetween(m * 60, m * 60 + 60) < 10) low++;
+    expect(low / 360).to.be.within(0.6, 0.95);
+  });
+});
+
+describe("synthetic:weekly", () => {
+  it("has weekday and weekend means and the daily shape", () => {
+    const src = parseTraceSpec("synthetic:weekly:weekday=90:weekend=30:peakToMean=3", 1);
+    const day = 86_400;
+    expect(src.durationSeconds).to.equal(7 * day);
+    expect(src.rateBetween(0, day)).to.be.closeTo(90, 0.01);
+    expect(src.rateBetween(4 * day, 5 * day)).to.be.closeTo(90, 0.01);
+    expect(src.rateBetween(5 * day, 6 * day)).to.be.closeTo(30, 0.01);
+    expect(src.rateBetween(6 * day, 7 * day)).to.be.closeTo(30, 0.01);
+    expect(src.peakRate(0)).to.be.closeTo(270, 0.5);
+    // The peak is at 14:00 by default.
+    expect(src.rateBetween(14 * 3600 - 60, 14 * 3600 + 60)).to.be.closeTo(270, 0.5);
+    const defaults = parseTraceSpec("synthetic:weekly:weekday=90", 1);
+    expect(defaults.rateBetween(5 * day, 6 * day)).to.be.closeTo(30, 0.01);
+  });
+});
+
+describe("noise", () => {
+  it("keeps the mean, changes the rate minute by minute, and depends on the seed", () => {
+    const spec = "synthetic:poisson:rate=100:noise=0.3:duration=24h";
+    const a = parseTraceSpec(spec, 1);
+    const minutes = Array.from({ length: 1440 }, (_, m) => a.rateBetween(m * 60, m * 60 + 60));
+    expect(new Set(minutes.map((r) => r.toFixed(6))).size).to.equal(1440);
+    // Within a minute the rate is constant.
+    expect(a.rateBetween(600, 610)).to.be.closeTo(a.rateBetween(650, 660), 1e-9);
+    const mean = minutes.reduce((x, y) => x + y, 0) / minutes.length;
+    expect(mean).to.be.within(97, 103); // σ of the mean of 1440 factors ≈ 0.8%
+    const logs = minutes.map((r) => Math.log(r / 100));
+    const m = logs.reduce((x, y) => x + y, 0) / logs.length;
+    const sd = Math.sqrt(logs.reduce((x, y) => x + (y - m) ** 2, 0) / logs.length);
+    expect(sd).to.be.within(0.27, 0.33);
+    const b = parseTraceSpec(spec, 2);
+    expect(b.rateBetween(0, 60)).not.to.equal(a.rateBetween(0, 60));
+    const quiet = parseTraceSpec("synthetic:poisson:rate=100:noise=0:duration=1h", 1);
+    expect(quiet.rateBetween(0, 60)).to.equal(100);
+  });
+
+  it("splits a burst's segments at the minutes", () => {
+    const src = parseTraceSpec(
+      "synthetic:bursts:base=0:burst=100:length=5m:gap=5m:gaps=fixed:noise=0.5:duration=20m",
+      3,
+    );
+    expect(src.rateBetween(0, 300)).to.equal(0);
+    const a = src.rateBetween(300, 360);
+    const b = src.rateBetween(360, 420);
+    expect(a).to.be.above(0);
+    expect(a).not.to.equal(b);
+  });
+});
+
+describe("clump", () => {
+  it("sends `clump` requests within `spread` of each arrival", () => {
+    const times = drain(
+      parseTraceSpec("synthetic:steady:rate=2:clump=40:spread=50ms:duration=10s", 1),
+    );
+    expect(times.length).to.equal(800);
+    for (let k = 0; k < 20; k++) {
+      const t = k / 2;
+      expect(countIn(times, t, t + 0.05), `clump at ${t}`).to.equal(40);
+    }
+    const src = parseTraceSpec("synthetic:steady:rate=2:clump=40:duration=10s", 1);
+    expect(src.rateBetween(0, 10)).to.equal(80);
+    expect(src.peakRate(1)).to.equal(80);
+  });
+
+  it("spread=0 sends a clump's requests at the same instant", () => {
+    const times = drain(parseTraceSpec("synthetic:steady:rate=1:clump=5:spread=0:duration=3s", 1));
+    expect([...times]).to.deep.equal([0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2]);
+  });
+
+  it("is far more variable than Poisson at the same rate (index of dispersion per second)", () => {
+    const times = drain(
+      parseTraceSpec("synthetic:poisson:rate=5:clump=40:spread=50ms:duration=20m", 4),
+    );
+    const counts = new Array<number>(1200).fill(0);
+    for (const t of times) counts[Math.floor(t)]!++;
+    const m = counts.reduce((a, b) => a + b, 0) / counts.length;
+    const v = counts.reduce((a, b) => a + (b - m) ** 2, 0) / (counts.length - 1);
+    expect(m).to.be.within(180, 220);
+    expect(v / m).to.be.within(30, 50); // a compound Poisson process: ≈ clump size
+  });
+});
+
+describe("onoff groups", () => {
+  it("switches cameras in groups: the rate moves in steps of a group's frames", () => {
+    const src = parseTraceSpec(
+      "synthetic:onoff:cameras=60:groups=3:fps=2:on=10m:off=10m:duration=6h",
+      2,
+    );
+    const levels = new Set<number>();
+    for (let m = 0; m < 360; m++) levels.add(Math.round(src.rateBetween(m * 60, m * 60 + 0.001)));
+    for (const l of levels) expect([0, 40, 80, 120]).to.include(l);
+    expect(levels.size).to.be.at.least(3);
+  });
+});
+
 describe("rateBetween and peakRate", () => {
   it("rejects an empty or reversed range", () => {
     const src = parseTraceSpec("synthetic:poisson:rate=1", 1);
@@ -304,7 +466,10 @@ describe("parseTraceSpec errors", () => {
     {
       name: "not synthetic",
       spec: "trace.csv",
-      messages: ["expected synthetic:KIND:key=value", "poisson, steady, diurnal, bursts, onoff"],
+      messages: [
+        "expected synthetic:KIND:key=value",
+        "poisson, steady, diurnal, bursts, onoff, shift, flash, weekly",
+      ],
     },
     {
       name: "unknown kind, with a suggestion",
@@ -463,6 +628,51 @@ describe("parseTraceSpec errors", () => {
       messages: ["rate changes", "a longer period"],
     },
     {
+      name: "groups that do not divide the cameras",
+      spec: "synthetic:onoff:cameras=10:groups=3",
+      messages: ["groups: must divide cameras (10) into equal groups (got 3)"],
+    },
+    {
+      name: "a surge as long as its period",
+      spec: "synthetic:shift:level=10:surgeLength=20m:surgeEvery=20m",
+      messages: ["surgeLength: must be less than surgeEvery (1200 s) (got 1200 s)"],
+    },
+    {
+      name: "a flash peak below its base",
+      spec: "synthetic:flash:base=10:peak=5",
+      messages: ["peak: must be at least base (10) (got 5)"],
+    },
+    {
+      name: "a shift without a level",
+      spec: "synthetic:shift:wave=0.1",
+      messages: ["level: missing: arrivals per second after the ramp"],
+    },
+    {
+      name: "noise above 1",
+      spec: "synthetic:diurnal:mean=5:noise=1.5",
+      messages: ["noise: must be from 0 to 1 (got 1.5)"],
+    },
+    {
+      name: "noise on a kind without a Poisson intensity",
+      spec: "synthetic:steady:rate=5:noise=0.1",
+      messages: ["noise: unknown key for steady"],
+    },
+    {
+      name: "a clump of zero",
+      spec: "synthetic:poisson:rate=5:clump=0",
+      messages: ["clump: must be a whole number from 1 to 1000000 (got 0)"],
+    },
+    {
+      name: "a negative spread",
+      spec: "synthetic:poisson:rate=5:clump=4:spread=-1",
+      messages: ["spread: must be >= 0 (got -1)"],
+    },
+    {
+      name: "clumps that make too many requests",
+      spec: "synthetic:poisson:rate=1000:clump=1000:duration=2h",
+      messages: ["about 7.20e+9 requests expected"],
+    },
+    {
       name: "every problem at once",
       spec: "synthetic:bursts:burst=x:length=0:colour=red",
       messages: ["burst: must be a number", "length: must be > 0", "colour: unknown key"],
@@ -485,10 +695,24 @@ describe("parseTraceSpec errors", () => {
     });
   }
 
+  it("README's table lists every kind with every key (clump, spread, noise in its prose)", () => {
+    const readme = readFileSync(join(packageRoot, "README.md"), "utf8");
+    const shared = new Set(["clump", "spread", "noise"]);
+    for (const [kind, doc] of Object.entries(SYNTHETIC_KINDS)) {
+      const row = readme.split("\n").find((l) => l.startsWith(`| \`${kind}\` |`));
+      expect(row, `README row for ${kind}`).to.be.a("string");
+      for (const key of Object.keys(doc.params)) {
+        if (shared.has(key)) expect(readme, key).to.include(`\`${key}\``);
+        else expect(row, `${kind}.${key}`).to.match(new RegExp(`\\b${key}\\b`));
+      }
+    }
+  });
+
   it("documents every kind's parameters", () => {
     for (const [kind, doc] of Object.entries(SYNTHETIC_KINDS)) {
       expect(doc.doc, kind).to.be.a("string").and.not.equal("");
       expect(Object.keys(doc.params), kind).to.include("duration");
+      expect(Object.keys(doc.params), kind).to.include.members(["clump", "spread"]);
     }
   });
 });
