@@ -1,29 +1,13 @@
 /**
  * The one adapter between the hard-trace benchmark (bench/scaling-traces.ts) and the
- * simulator's comparison and tuner, so that the benchmark is written against the names of
- * issue 9 — `compare()` rows `lead-oracle`, `best-static`, `fallback` with `metSloTarget`,
- * and `tuneScaling({policy, profile, tuneOn, validateOn, sloTarget, seed, budget?,
- * onProgress?}) → {policy, changes, tuned, validated, simulations}` — while those are built
- * on other branches.
+ * simulator: `compare()` with its bounds (`oracle`, `lead-oracle`, `best-static`, each
+ * searched until the run meets the SLO target) and the `fallback` scaler, and the tuner
+ * behind `tuneForBench`, which records every seed it hands over so that the benchmark can
+ * check that tuning never saw a report seed.
  *
- * STAND-INS (to switch at merge; every one is marked `STAND-IN` below):
- * - `best-static`: bisection over `static:N` here (the same schedule control as compare's
- *   `static:N`), instead of compare's `best-static`.
- * - `lead-oracle`: a clairvoyant schedule run through the real cluster model (provisioning,
- *   cold start, node linger, Spot), asking at each moment for what the next L =
- *   nodeProvisioning + coldStart (+ one re-size period) will need, with a headroom factor
- *   bisected until the run meets the SLO target; instead of compare's `lead-oracle`.
- * - `oracle`: compare's `oracle` as it is on this branch (no provisioning or cold start,
- *   *not* bisected to meet the target: its `metSloTarget` says whether it did).
- * - `fallback`: not computed (no such control on this branch): the row says so.
- * - `tuneScalingStandIn`: a small search over targetUtilization, scale-down stabilization
- *   and idleWindow on the tune traces, instead of tune-scaling.ts's `tuneScaling`.
+ * STAND-IN (to switch when `tuneScaling` lands): `tuneScalingStandIn`, a small search over
+ * targetUtilization, scale-down stabilization and idleWindow on the tune traces.
  * Nothing here prints; every figure it returns was simulated.
- *
- * At merge: `compareRows` becomes one `compare({..., controls, sloTarget})` call whose rows
- * carry `metSloTarget` (keep `detail` from the bound rows' own description, e.g. best-static's
- * N), and `tuneForBench` calls `tuneScaling` instead of `tuneScalingStandIn`, still recording
- * the seeds it hands over.
  */
 
 import type { Policy } from "../controller/policy/index.js";
@@ -95,189 +79,38 @@ export function isRow(r: Row | MissingRow): r is Row {
   return !("missing" in r);
 }
 
-const ORACLE_PERIOD_SECONDS = 5;
-const STATIC_PERIOD_SECONDS = 60;
+/** What a bound's search found, for the table (`static:4`, `headroom 1.12`). */
+function detailOf(r: ComparisonRow): string | undefined {
+  const s = r.search;
+  if (s === undefined) return undefined;
+  const what =
+    s.replicas !== undefined
+      ? `static:${s.replicas}`
+      : s.headroom !== undefined
+        ? `headroom ${s.headroom.toFixed(2)}`
+        : "";
+  return `${what}${what ? ", " : ""}${s.probes} probes${s.reached ? "" : ", target not reached"}`;
+}
 
-/** Runs every control on the trace; the bounds as the module's doc says. */
+/** Runs every control on the trace through compare(), the bounds included. */
 export function compareRows(input: RowsInput): RowsResult {
-  const direct = input.controls.filter(
-    (c) => c !== "lead-oracle" && c !== "best-static" && c !== "fallback",
-  );
-  const base = compare({
+  const result = compare({
     policy: input.policy,
     trace: input.trace,
     profile: input.profile,
-    controls: direct.length > 0 ? direct : ["oracle"],
+    controls: input.controls,
     seed: input.seed,
+    sloTarget: input.sloTarget,
+    ...(input.bisectionSteps === undefined ? {} : { maxProbes: input.bisectionSteps }),
   });
-  let simulations = base.rows.length;
-  const target = input.sloTarget;
-  const met = (r: ComparisonRow): Row => ({ ...r, metSloTarget: r.sloAttainment >= target });
-  const byName = new Map(base.rows.map((r) => [r.name, met(r)]));
-  const runner = scheduleRunner(input);
-  const rows: (Row | MissingRow)[] = [];
-  for (const name of input.controls) {
-    if (name === "fallback") {
-      // STAND-IN: compare's `fallback` control (the rendered KEDA Prometheus fallback as a
-      // scaler) is on the simulate helper's branch.
-      rows.push({ name, missing: "no `fallback` control on this branch" });
-    } else if (name === "best-static") {
-      const r = bestStatic(input, runner, base.capacity.requestsPerSecond);
-      simulations += r.simulations;
-      rows.push(r.row);
-    } else if (name === "lead-oracle") {
-      const r = leadOracle(input, runner, base.capacity.requestsPerSecond);
-      simulations += r.simulations;
-      rows.push(r.row);
-    } else {
-      rows.push(byName.get(name)!);
-    }
-  }
-  return { capacity: base.capacity, rows, simulations };
-}
-
-type ScheduleRunner = (
-  name: string,
-  replicasAt: (t: number) => number,
-  periodSeconds: number,
-) => ComparisonRow;
-
-/** Runs a schedule control exactly as compare() runs `static:N` (same cluster, same RNG fork). */
-function scheduleRunner(input: RowsInput): ScheduleRunner {
-  const { policy } = input;
-  const model = simulatedModel(policy);
-  const batcher = batcherSettings(model);
-  const service = createServiceTime(input.profile);
-  const cluster = clusterSettings(policy);
-  const pipeline = pipelineSettings();
-  return (name, replicasAt, periodSeconds) => {
-    input.trace.reset();
-    const control: Control = { kind: "schedule", replicasAt, periodSeconds };
-    const result = simulate({
-      arrivals: input.trace,
-      batcher,
-      service,
-      cluster,
-      pipeline,
-      sloSeconds: policy.spec.slo.latencyP99Ms / 1000,
-      control,
-      random: createRng(input.seed).fork(name),
-      histogram: () => new LatencyHistogram(),
-    });
-    return { name, ...result };
-  };
-}
-
-/**
- * STAND-IN for compare's `best-static`: the fewest `static:N` (1..maxReplicas) meeting the
- * target, by bisection from [⌈mean / capacity⌉ − 1, maxReplicas]. When even maxReplicas
- * misses, that row with `metSloTarget` false.
- */
-function bestStatic(
-  input: RowsInput,
-  run: ScheduleRunner,
-  capacity: number,
-): { row: Row; simulations: number } {
-  const trace = input.trace;
-  const d = trace.durationSeconds;
-  const max = input.policy.spec.scaling.maxReplicas;
   let simulations = 0;
-  const tried = new Map<number, ComparisonRow>();
-  const at = (n: number): ComparisonRow => {
-    let r = tried.get(n);
-    if (r === undefined) {
-      r = run(`static:${n}`, () => n, STATIC_PERIOD_SECONDS);
-      tried.set(n, r);
-      simulations++;
-    }
-    return r;
-  };
-  const ok = (n: number) => at(n).sloAttainment >= input.sloTarget;
-  let lo = Math.max(0, Math.ceil(trace.rateBetween(0, d) / capacity) - 1); // misses (or 0)
-  let hi = Math.min(max, Math.max(lo + 1, Math.ceil(trace.peakRate(60) / capacity)));
-  while (!ok(hi) && hi < max) {
-    lo = hi;
-    hi = Math.min(max, hi * 2);
-  }
-  if (!ok(hi)) {
-    return {
-      row: { ...at(hi), name: "best-static", metSloTarget: false, detail: `static:${hi}` },
-      simulations,
-    };
-  }
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (ok(mid)) hi = mid;
-    else lo = mid;
-  }
-  return {
-    row: { ...at(hi), name: "best-static", metSloTarget: true, detail: `static:${hi}` },
-    simulations,
-  };
+  const rows: Row[] = result.rows.map((r) => {
+    simulations += r.search?.probes ?? 1;
+    const detail = detailOf(r);
+    return detail === undefined ? r : { ...r, detail };
+  });
+  return { capacity: result.capacity, rows, simulations };
 }
-
-/**
- * STAND-IN for compare's `lead-oracle`: knows every second's rate r(s) in advance and, at
- * each re-size (every 5 s), asks for ⌈h · max r over [t, t + L + 5) / capacity⌉ replicas,
- * L = nodeProvisioning + coldStart: what any scaler with perfect prediction would have to
- * request by now for its capacity to be there in time, and keep while it is still needed.
- * The run goes through the real cluster model. h is the least headroom in [1, 4] meeting the
- * target (bisection); when 4 misses, that row with `metSloTarget` false.
- */
-function leadOracle(
-  input: RowsInput,
-  run: ScheduleRunner,
-  capacity: number,
-): { row: Row; simulations: number } {
-  const trace = input.trace;
-  const s = input.policy.spec.scaling;
-  const lead = s.nodeProvisioningSeconds + s.coldStartSeconds;
-  const d = Math.ceil(trace.durationSeconds);
-  const rates = new Float64Array(d);
-  for (let k = 0; k < d; k++) rates[k] = trace.rateBetween(k, k + 1);
-  const window = lead + ORACLE_PERIOD_SECONDS;
-  let simulations = 0;
-  const attempt = (h: number): Row => {
-    const replicasAt = (t: number): number => {
-      let peak = 0;
-      const from = Math.floor(t);
-      const to = Math.min(d, from + window);
-      for (let k = from; k < to; k++) if (rates[k]! > peak) peak = rates[k]!;
-      return Math.ceil((h * peak) / capacity - 1e-9);
-    };
-    simulations++;
-    const r = run("lead-oracle", replicasAt, ORACLE_PERIOD_SECONDS);
-    return {
-      ...r,
-      metSloTarget: r.sloAttainment >= input.sloTarget,
-      detail: `headroom ${h.toFixed(3)}, lead ${lead} s`,
-    };
-  };
-  let best = attempt(1);
-  if (best.metSloTarget) return { row: best, simulations };
-  let lo = 1;
-  let hi = 1.5;
-  let top = attempt(hi);
-  while (!top.metSloTarget && hi < 4) {
-    lo = hi;
-    hi = Math.min(4, hi * 1.5);
-    top = attempt(hi);
-  }
-  if (!top.metSloTarget) return { row: top, simulations };
-  best = top;
-  for (let i = 0; i < (input.bisectionSteps ?? 5); i++) {
-    const mid = (lo + hi) / 2;
-    const r = attempt(mid);
-    if (r.metSloTarget) {
-      hi = mid;
-      best = r;
-    } else lo = mid;
-  }
-  return { row: best, simulations };
-}
-
-// ---------------------------------------------------------------------------------------
-// Tuning
 
 /** One knob setting the tuner changed, for the report. */
 export interface TuneChange {
