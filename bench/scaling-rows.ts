@@ -14,17 +14,7 @@ import type { Policy } from "../controller/policy/index.js";
 import type { ArrivalSource } from "../controller/simulate/arrivals.js";
 import type { Capacity } from "../controller/simulate/capacity.js";
 import { type ComparisonRow, compare } from "../controller/simulate/compare.js";
-import { type Control, simulate } from "../controller/simulate/engine.js";
-import { LatencyHistogram } from "../controller/simulate/histogram.js";
 import type { LatencyProfile } from "../controller/simulate/profile.js";
-import { createRng } from "../controller/simulate/rng.js";
-import {
-  batcherSettings,
-  clusterSettings,
-  createServiceTime,
-  pipelineSettings,
-  simulatedModel,
-} from "../controller/simulate/setup.js";
 import { parseTraceSpec } from "../controller/simulate/trace.js";
 
 /** An arrival source that remembers the spec and seed it was made from. */
