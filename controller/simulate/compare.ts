@@ -43,6 +43,11 @@ export interface ComparisonInput {
     write(name: string, row: TimelineRow): void;
   };
   readonly onProgress?: (name: string, fraction: number) => void;
+  /**
+   * The model's per-replica capacity at the SLO, when the caller already has it (many
+   * comparisons of one model, as `tune --scaling` runs). @default computed here
+   */
+  readonly capacity?: Capacity;
 }
 
 /** One row of the comparison. */
@@ -68,7 +73,8 @@ export function compare(input: ComparisonInput): Comparison {
   const batcher = batcherSettings(model);
   const service = createServiceTime(input.profile);
   const sloSeconds = policy.spec.slo.latencyP99Ms / 1000;
-  const capacity = capacityAtSlo(batcher, service, sloSeconds, { seed: input.seed });
+  const capacity =
+    input.capacity ?? capacityAtSlo(batcher, service, sloSeconds, { seed: input.seed });
   if (capacity.requestsPerSecond <= 0) {
     throw new Error(
       `model ${model.name} cannot meet the ${policy.spec.slo.latencyP99Ms} ms p99 SLO even at light load (p99 ${capacity.p99Ms.toFixed(1)} ms): raise the SLO, lower maxQueueDelayMicroseconds or use a faster profile`,
