@@ -343,10 +343,12 @@ async function runTuneScaling(values: TuneValues, io: CommandIO): Promise<number
     let tuneOn: ArrivalSource[];
     let validateOn: ArrivalSource[];
     let split: string;
+    let seeds: { tuneOn: number[]; validateOn: number[] } | undefined;
     if (synthetic) {
       tuneOn = [parseTraceSpec(traceSpec, seed)];
       validateOn = holdoutSeeds.map((s) => parseTraceSpec(traceSpec, s));
       split = `tuned on seed ${seed}, held back seeds ${holdoutSeeds.join(", ")}`;
+      seeds = { tuneOn: [seed], validateOn: holdoutSeeds };
     } else {
       const trace = await readTrace(inputs, traceSpec, seed);
       const at = Math.round(trace.durationSeconds * (1 - holdout));
@@ -396,8 +398,7 @@ async function runTuneScaling(values: TuneValues, io: CommandIO): Promise<number
     }
     if (values.json) {
       io.stdout.write(
-        `${JSON.stringify(scalingJson(result, tuneOn, validateOn, written !== undefined), null, 2)}
-`,
+        `${JSON.stringify(scalingJson(result, { tuneOn, validateOn, seeds, written: written !== undefined, profile: chosen }), null, 2)}\n`,
       );
     } else {
       io.stdout.write(
@@ -586,19 +587,30 @@ function scoreJson(s: ScalingScore) {
 /** The `--json` shape of `tune --scaling`. */
 function scalingJson(
   r: TuneScalingResult,
-  tuneOn: readonly ArrivalSource[],
-  validateOn: readonly ArrivalSource[],
-  written: boolean,
+  about: {
+    readonly tuneOn: readonly ArrivalSource[];
+    readonly validateOn: readonly ArrivalSource[];
+    /** A synthetic trace's seeds, tuning and held back. */
+    readonly seeds:
+      | { readonly tuneOn: readonly number[]; readonly validateOn: readonly number[] }
+      | undefined;
+    readonly written: boolean;
+    readonly profile: ChosenProfile;
+  },
 ) {
+  const { tuneOn, validateOn, seeds, written } = about;
   return {
     slo_target: r.sloTarget,
+    profile: { name: about.profile.profile.name, origin: about.profile.origin },
     tuned_on: {
       traces: tuneOn.map((t) => t.name),
+      ...(seeds ? { seeds: seeds.tuneOn } : {}),
       before: scoreJson(r.baseline.tuned),
       after: scoreJson(r.tuned),
     },
     held_back: {
       traces: validateOn.map((t) => t.name),
+      ...(seeds ? { seeds: seeds.validateOn } : {}),
       before: scoreJson(r.baseline.validated),
       after: scoreJson(r.validated),
     },

@@ -78,6 +78,8 @@ describe("tritonscale tune --scaling", function () {
     const json = JSON.parse(r.out);
     expect(json.tuned_on.traces).to.have.lengthOf(1);
     expect(json.held_back.traces).to.have.lengthOf(2);
+    expect(json.tuned_on.seeds).to.deep.equal([1]);
+    expect(json.held_back.seeds).to.deep.equal([2, 3]);
     expect(json.tuned_on.after.met_slo_target).to.equal(true);
     expect(json.tuned_on.after.gpu_hours).to.be.below(json.tuned_on.before.gpu_hours);
     expect(json.written).to.equal(true);

@@ -1,5 +1,7 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { expect } from "chai";
-import { type Policy, parseModelPoolObject } from "../../controller/policy/index.js";
+import { loadModelPool, type Policy, parseModelPoolObject } from "../../controller/policy/index.js";
 import type { ArrivalSource } from "../../controller/simulate/arrivals.js";
 import { capacityAtSlo } from "../../controller/simulate/capacity.js";
 import { createLinearProfile } from "../../controller/simulate/profile.js";
@@ -21,6 +23,7 @@ import {
   tuneScaling,
 } from "../../controller/simulate/tune-scaling.js";
 import { minimalPool } from "../support/pools.js";
+import { projectRoot } from "../support/reference.js";
 
 /**
  * The scaling tuner on tiny traces (minutes, seeds 1–5 only: 1001–1010 are the
@@ -82,6 +85,19 @@ describe("tuneScaling: the knob table", () => {
     const again = parseModelPoolObject(base, "pool.yaml").policy;
     expect(again).to.deep.equal(policy);
   });
+
+  for (const example of readdirSync(join(projectRoot, "examples")).filter((f) =>
+    f.endsWith(".yaml"),
+  )) {
+    it(`examples/${example}: its document loads back to the same policy, with the same knob values`, () => {
+      const file = join(projectRoot, "examples", example);
+      const p = loadModelPool(readFileSync(file, "utf8"), file);
+      const again = parseModelPoolObject(documentOf(p), file).policy;
+      expect(again).to.deep.equal(p);
+      const values = SCALING_KNOBS.map((k) => currentValue(p, k));
+      expect(applyKnobs(documentOf(p), p, SCALING_KNOBS, values)).to.deep.equal(p);
+    });
+  }
 
   for (const [i, knob] of SCALING_KNOBS.entries()) {
     it(`${knob.path.join(".")}: every value lands in that field of a valid policy, and only there`, () => {
