@@ -66,12 +66,14 @@ with the simulator for the cheapest policy whose run on the trace keeps the shar
 within the SLO at spec.slo.targetAttainment, then replays the result on a held-back part of
 the trace it never tuned on, and prints both beside the pool as it is:
   --trace <spec>          a CSV trace (the first part tunes, the last --holdout is held back)
-                          or synthetic:KIND:... (--seed tunes, --holdout-seeds are held back)
+                          or synthetic:KIND:... (--seed's seeds tune, --holdout-seeds are held back)
   --holdout <fraction>    CSV traces: the share of the trace's time held back, > 0 and at
                           most 0.9 (default 0.3)
   --holdout-seeds <list>  synthetic traces: comma-separated seeds held back (default: the two
-                          after --seed); never the --seed
-  --seed <n>              the tuning seed of a synthetic trace, and the simulated cluster's (default 1)
+                          after the last --seed); never a tuning seed
+  --seed <list>           synthetic traces: comma-separated tuning seeds, each of which the tuned
+                          policy must meet the target on; the first also seeds the simulated
+                          cluster (and a CSV trace's spread of counts), as simulate --seed (default 1)
   --slo-target <share>    the share of requests within the SLO to reach (default: the pool's
                           slo.targetAttainment)
   --budget <n>            most simulations of the search (default 60 per tuning trace)
@@ -298,8 +300,9 @@ async function runTuneScaling(values: TuneValues, io: CommandIO): Promise<number
   if (values.pool === "-" && values.trace === "-") {
     return bad("--pool and --trace cannot both read standard input");
   }
-  const seed = flagNumber("seed", values.seed, 1, { integer: true, min: 0 });
-  if (typeof seed === "string") return bad(seed);
+  const tuneSeeds = seedList("seed", values.seed, [1], []);
+  if (typeof tuneSeeds === "string") return bad(tuneSeeds);
+  const seed = tuneSeeds[0]!;
   const budget = flagNumber("budget", values.budget, 0, { integer: true, min: 1 });
   if (typeof budget === "string") return bad(budget);
   const sloTargetFlag = flagNumber("slo-target", values["slo-target"], 0, {
@@ -319,7 +322,16 @@ async function runTuneScaling(values: TuneValues, io: CommandIO): Promise<number
   if (!synthetic && values["holdout-seeds"] !== undefined) {
     return bad("--holdout-seeds are for a synthetic: trace; a CSV trace holds back --holdout");
   }
-  const holdoutSeeds = seedList(values["holdout-seeds"], seed);
+  if (!synthetic && tuneSeeds.length > 1) {
+    return bad("--seed takes one seed with a CSV trace (several tune a synthetic: trace)");
+  }
+  const last = tuneSeeds.reduce((m, s) => Math.max(m, s), 0);
+  const holdoutSeeds = seedList(
+    "holdout-seeds",
+    values["holdout-seeds"],
+    [last + 1, last + 2],
+    tuneSeeds,
+  );
   if (typeof holdoutSeeds === "string") return bad(holdoutSeeds);
   const pool = values.pool;
   const inputs = inputsOf(io);
@@ -345,10 +357,11 @@ async function runTuneScaling(values: TuneValues, io: CommandIO): Promise<number
     let split: string;
     let seeds: { tuneOn: number[]; validateOn: number[] } | undefined;
     if (synthetic) {
-      tuneOn = [parseTraceSpec(traceSpec, seed)];
+      tuneOn = tuneSeeds.map((s) => parseTraceSpec(traceSpec, s));
       validateOn = holdoutSeeds.map((s) => parseTraceSpec(traceSpec, s));
-      split = `tuned on seed ${seed}, held back seeds ${holdoutSeeds.join(", ")}`;
-      seeds = { tuneOn: [seed], validateOn: holdoutSeeds };
+      const plural = (n: number) => (n === 1 ? "seed" : "seeds");
+      split = `tuned on ${plural(tuneSeeds.length)} ${tuneSeeds.join(", ")}, held back ${plural(holdoutSeeds.length)} ${holdoutSeeds.join(", ")}`;
+      seeds = { tuneOn: tuneSeeds, validateOn: holdoutSeeds };
     } else {
       const trace = await readTrace(inputs, traceSpec, seed);
       const at = Math.round(trace.durationSeconds * (1 - holdout));
@@ -419,15 +432,23 @@ async function runTuneScaling(values: TuneValues, io: CommandIO): Promise<number
   });
 }
 
-/** `--holdout-seeds` (default: the two seeds after `seed`), never `seed` itself. */
-function seedList(text: string | undefined, seed: number): number[] | string {
-  if (text === undefined) return [seed + 1, seed + 2];
+/**
+ * A comma-separated list of seeds given to `--flag` (`fallback` when absent), none of
+ * them one of `taken` (the tuning seeds, for the held-back ones).
+ */
+function seedList(
+  flag: string,
+  text: string | undefined,
+  fallback: readonly number[],
+  taken: readonly number[],
+): number[] | string {
+  if (text === undefined) return [...fallback];
   const out: number[] = [];
   for (const part of text.split(",")) {
-    const n = flagNumber("holdout-seeds", part.trim(), 0, { integer: true, min: 0 });
+    const n = flagNumber(flag, part.trim(), 0, { integer: true, min: 0 });
     if (typeof n === "string") return n;
-    if (n === seed) {
-      return `--holdout-seeds ${text}: seed ${seed} is the tuning seed (--seed); a held-back seed must differ`;
+    if (taken.includes(n)) {
+      return `--${flag} ${text}: seed ${n} is a tuning seed (--seed); a held-back seed must differ`;
     }
     if (!out.includes(n)) out.push(n);
   }

@@ -112,6 +112,30 @@ describe("tritonscale tune --scaling", function () {
     expect(plain.out).to.equal(tty.out);
   });
 
+  it("tunes on several seeds and holds back the ones after the last", async () => {
+    const file = join(dir, "seeds.yaml");
+    writeFileSync(file, ON_DEMAND);
+    const r = await runCaptured(runTune, [
+      "--scaling",
+      "--pool",
+      file,
+      "--trace",
+      STEADY,
+      "--seed",
+      "1,2",
+      "--budget",
+      "2",
+      "--json",
+    ]);
+    expect(r.code, r.err).to.equal(0);
+    const json = JSON.parse(r.out);
+    expect(json.tuned_on.seeds).to.deep.equal([1, 2]);
+    expect(json.tuned_on.traces).to.have.lengthOf(2);
+    expect(json.held_back.seeds).to.deep.equal([3, 4]);
+    expect(json.candidates).to.equal(1);
+    expect(json.simulations).to.equal(2 + 2 * 2);
+  });
+
   it("splits a CSV trace in time: the last --holdout is held back", async () => {
     const csv = join(dir, "trace.csv");
     const rows = ["time,count"];
@@ -197,7 +221,12 @@ describe("tritonscale tune --scaling", function () {
           "--holdout-seeds",
           "4,3",
         ],
-        err: /seed 3 is the tuning seed/,
+        err: /seed 3 is a tuning seed/,
+      },
+      {
+        name: "several --seed with a CSV trace",
+        argv: ["--scaling", "--pool", pool, "--trace", "t.csv", "--seed", "1,2"],
+        err: /--seed takes one seed with a CSV trace/,
       },
       {
         name: "--budget 0",
