@@ -158,6 +158,29 @@ describe("tritonscale tune --scaling", function () {
     expect(json.held_back.traces[0]).to.include("[1m10s, 1m40s)");
   });
 
+  it("when no policy tried meets the target: exit 1, the best attainment said, nothing written", async () => {
+    const file = join(dir, "too-small.yaml");
+    // One replica at most for 1.4 replicas' worth of load: nothing can meet 99.5%.
+    const text = ON_DEMAND.replace("maxReplicas: 6", "maxReplicas: 1");
+    writeFileSync(file, text);
+    const r = await runCaptured(runTune, [
+      "--scaling",
+      "--pool",
+      file,
+      "--trace",
+      STEADY,
+      "--budget",
+      "2",
+      "--write",
+    ]);
+    expect(r.code, r.err).to.equal(1);
+    expect(r.out).to.match(
+      /no policy tried meets the 99\.5% target on the tuned part: the best attainment found is \d+\.\d\d%/,
+    );
+    expect(r.out).to.match(/^not written: no policy tried meets the 99\.5% target/m);
+    expect(readFileSync(file, "utf8")).to.equal(text);
+  });
+
   it("an invalid pool with --write is refused and nothing is written", async () => {
     const file = join(dir, "bad.yaml");
     const bad = POOL.replace("targetUtilization: 0.85", "targetUtilization: 1.5");
