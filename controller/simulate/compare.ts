@@ -67,6 +67,11 @@ export interface ComparisonInput {
     write(name: string, row: TimelineRow): void;
   };
   readonly onProgress?: (name: string, fraction: number) => void;
+  /**
+   * The model's per-replica capacity at the SLO, when the caller already has it (many
+   * comparisons of one model, as `tune --scaling` runs). @default computed here
+   */
+  readonly capacity?: Capacity;
 }
 
 /** One row of the comparison. */
@@ -111,7 +116,8 @@ export function compare(input: ComparisonInput): Comparison {
       `the warmup must be at least 0 s and shorter than the trace (${input.trace.durationSeconds} s). Received: ${warmup}`,
     );
   }
-  const capacity = capacityAtSlo(batcher, service, sloSeconds, { seed: input.seed });
+  const capacity =
+    input.capacity ?? capacityAtSlo(batcher, service, sloSeconds, { seed: input.seed });
   if (capacity.requestsPerSecond <= 0) {
     throw new Error(
       `model ${model.name} cannot meet the ${policy.spec.slo.latencyP99Ms} ms p99 SLO even at light load (p99 ${capacity.p99Ms.toFixed(1)} ms): raise the SLO, lower maxQueueDelayMicroseconds or use a faster profile`,
