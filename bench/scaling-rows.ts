@@ -5,8 +5,6 @@
  * behind `tuneForBench`, which records every seed it hands over so that the benchmark can
  * check that tuning never saw a report seed.
  *
- * STAND-IN (to switch when `tuneScaling` lands): `tuneScalingStandIn`, a small search over
- * targetUtilization, scale-down stabilization and idleWindow on the tune traces.
  * Nothing here prints; every figure it returns was simulated.
  */
 
@@ -16,6 +14,7 @@ import type { Capacity } from "../controller/simulate/capacity.js";
 import { type ComparisonRow, compare } from "../controller/simulate/compare.js";
 import type { LatencyProfile } from "../controller/simulate/profile.js";
 import { parseTraceSpec } from "../controller/simulate/trace.js";
+import { type ScalingScore, tuneScaling } from "../controller/simulate/tune-scaling.js";
 
 /** An arrival source that remembers the spec and seed it was made from. */
 export interface SeededTrace extends ArrivalSource {
@@ -36,16 +35,10 @@ export interface Row extends ComparisonRow {
   readonly detail?: string;
 }
 
-/** A row that was asked for and could not be computed, with why. */
-export interface MissingRow {
-  readonly name: string;
-  readonly missing: string;
-}
-
 /** What {@link compareRows} returns. */
 export interface RowsResult {
   readonly capacity: Capacity;
-  readonly rows: readonly (Row | MissingRow)[];
+  readonly rows: readonly Row[];
   /** Simulations run. */
   readonly simulations: number;
 }
@@ -62,11 +55,6 @@ export interface RowsInput {
   readonly sloTarget: number;
   /** Bisection steps for the bounds. @default 5 */
   readonly bisectionSteps?: number;
-}
-
-/** Whether a row was computed. */
-export function isRow(r: Row | MissingRow): r is Row {
-  return !("missing" in r);
 }
 
 /** What a bound's search found, for the table (`static:4`, `headroom 1.12`). */
@@ -117,7 +105,7 @@ export interface TuneScore {
   readonly met: boolean;
 }
 
-/** What the tuner is given: the names of tune-scaling.ts's `tuneScaling`. */
+/** What the tuner is given. */
 export interface TuneInput {
   readonly policy: Policy;
   readonly profile: LatencyProfile;
@@ -125,12 +113,11 @@ export interface TuneInput {
   readonly validateOn: readonly SeededTrace[];
   readonly sloTarget: number;
   readonly seed: number;
-  /** Most candidate policies to simulate. @default 8 */
+  /** Most simulations per tuning trace. @default tune-scaling's */
   readonly budget?: number;
-  readonly onProgress?: (fraction: number) => void;
 }
 
-/** What the tuner returns: the names of tune-scaling.ts's `tuneScaling`. */
+/** What the tuner returns, in the benchmark's terms. */
 export interface TuneResult {
   readonly policy: Policy;
   readonly changes: readonly TuneChange[];
@@ -146,123 +133,33 @@ export interface TuneOutput extends TuneResult {
 }
 
 /**
- * Runs the tuner and records every seed it was handed: the tuner reads arrivals only from
- * the {@link SeededTrace}s given here, so these are all the trace seeds it can have seen.
- * At merge, only the call inside changes (to tune-scaling.ts's `tuneScaling`).
+ * Runs `tune --scaling`'s search (tune-scaling.ts) and records every seed it was handed:
+ * the tuner reads arrivals only from the {@link SeededTrace}s given here, so these are all
+ * the trace seeds it can have seen. `budget` is in simulations per tuning trace.
  */
 export function tuneForBench(input: TuneInput): TuneOutput {
   const seedsSeen = new Set<number>([input.seed]);
   for (const t of [...input.tuneOn, ...input.validateOn]) seedsSeen.add(t.seed);
-  const result = tuneScalingStandIn(input); // STAND-IN: tuneScaling(input)
-  return { ...result, seedsSeen };
-}
-
-type Knobs = { targetUtilization: number; scaleDownSeconds: number; idleSeconds: number };
-
-/** `seconds` as the policy writes durations. */
-function durationText(seconds: number): string {
-  return seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`;
-}
-
-/** The policy with these knobs (the string and `…Seconds` forms both set). */
-function withKnobs(policy: Policy, k: Knobs): Policy {
-  const s = policy.spec.scaling;
-  return {
-    ...policy,
-    spec: {
-      ...policy.spec,
-      scaling: {
-        ...s,
-        targetUtilization: k.targetUtilization,
-        scaleDown: {
-          ...s.scaleDown,
-          stabilizationWindow: durationText(
-            k.scaleDownSeconds,
-          ) as typeof s.scaleDown.stabilizationWindow,
-          stabilizationWindowSeconds: k.scaleDownSeconds,
-        },
-        idleWindow: durationText(k.idleSeconds) as typeof s.idleWindow,
-        idleWindowSeconds: k.idleSeconds,
-      },
-    },
-  };
-}
-
-/**
- * STAND-IN for tune-scaling.ts's `tuneScaling`: tries the shipped knobs, then
- * targetUtilization 0.7 / 0.95, scale-down stabilization 1m, idleWindow 2m and a few
- * combinations (at most `budget` candidates), each on every `tuneOn` trace; keeps the
- * cheapest that meets the target on all of them (else the one with the best worst
- * attainment), and scores it on `validateOn`.
- */
-function tuneScalingStandIn(input: TuneInput): TuneResult {
-  const s = input.policy.spec.scaling;
-  const shipped: Knobs = {
-    targetUtilization: s.targetUtilization,
-    scaleDownSeconds: s.scaleDown.stabilizationWindowSeconds,
-    idleSeconds: s.idleWindowSeconds,
-  };
-  const candidates: Knobs[] = [
-    shipped,
-    { ...shipped, targetUtilization: 0.7 },
-    { ...shipped, scaleDownSeconds: 60 },
-    { ...shipped, idleSeconds: 120 },
-    { ...shipped, targetUtilization: 0.95 },
-    { ...shipped, scaleDownSeconds: 60, idleSeconds: 120 },
-    { ...shipped, targetUtilization: 0.7, scaleDownSeconds: 60, idleSeconds: 120 },
-    { ...shipped, targetUtilization: 0.6 },
-  ].slice(0, input.budget ?? 8);
-  let simulations = 0;
-  const score = (policy: Policy, traces: readonly SeededTrace[]): TuneScore => {
-    let gpu = 0;
-    let att = 0;
-    let met = true;
-    for (const trace of traces) {
-      const r = compare({
-        policy,
-        trace,
-        profile: input.profile,
-        controls: ["tritonscale"],
-        seed: input.seed,
-      }).rows[0]!;
-      simulations++;
-      gpu += r.gpuHours;
-      att += r.sloAttainment;
-      if (r.sloAttainment < input.sloTarget) met = false;
-    }
-    return { gpuHours: gpu / traces.length, sloAttainment: att / traces.length, met };
-  };
-  let best: { knobs: Knobs; score: TuneScore } | undefined;
-  candidates.forEach((knobs, i) => {
-    const sc = score(withKnobs(input.policy, knobs), input.tuneOn);
-    input.onProgress?.((i + 1) / candidates.length);
-    const better =
-      best === undefined ||
-      (sc.met && (!best.score.met || sc.gpuHours < best.score.gpuHours)) ||
-      (!sc.met && !best.score.met && sc.sloAttainment > best.score.sloAttainment);
-    if (better) best = { knobs, score: sc };
+  const r = tuneScaling({
+    policy: input.policy,
+    profile: input.profile,
+    tuneOn: input.tuneOn,
+    validateOn: input.validateOn,
+    sloTarget: input.sloTarget,
+    seed: input.seed,
+    ...(input.budget === undefined ? {} : { budget: input.budget * input.tuneOn.length }),
   });
-  const chosen = best!;
-  const policy = withKnobs(input.policy, chosen.knobs);
-  const changes: TuneChange[] = [];
-  if (chosen.knobs.targetUtilization !== shipped.targetUtilization)
-    changes.push({
-      field: "scaling.targetUtilization",
-      from: String(shipped.targetUtilization),
-      to: String(chosen.knobs.targetUtilization),
-    });
-  if (chosen.knobs.scaleDownSeconds !== shipped.scaleDownSeconds)
-    changes.push({
-      field: "scaling.scaleDown.stabilizationWindow",
-      from: durationText(shipped.scaleDownSeconds),
-      to: durationText(chosen.knobs.scaleDownSeconds),
-    });
-  if (chosen.knobs.idleSeconds !== shipped.idleSeconds)
-    changes.push({
-      field: "scaling.idleWindow",
-      from: durationText(shipped.idleSeconds),
-      to: durationText(chosen.knobs.idleSeconds),
-    });
-  const validated = score(policy, input.validateOn);
-  return { policy, changes, tuned: chosen.score, validated, simulations };
+  const score = (x: ScalingScore): TuneScore => ({
+    gpuHours: x.gpuHours,
+    sloAttainment: x.attainment,
+    met: x.met,
+  });
+  return {
+    policy: r.policy,
+    changes: r.changes.map((c) => ({ field: c.path, from: String(c.from), to: String(c.to) })),
+    tuned: score(r.tuned),
+    validated: score(r.validated),
+    simulations: r.simulations,
+    seedsSeen,
+  };
 }

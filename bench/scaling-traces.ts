@@ -8,8 +8,7 @@
  * tuning sees only {@link TUNE_SEEDS}, and the section checks that the tuner never read a
  * report seed ({@link assertTuningSawNoReportSeed}) before it prints a row.
  *
- * The rows come from bench/scaling-rows.ts, the one adapter to compare() and the tuner
- * (see there which rows are stand-ins until the other helpers' work is merged).
+ * The rows come from bench/scaling-rows.ts, the one adapter to compare() and the tuner.
  */
 
 import { readFileSync } from "node:fs";
@@ -25,8 +24,6 @@ import {
 import { packageRoot } from "../controller/util/package-root.js";
 import {
   compareRows,
-  isRow,
-  type MissingRow,
   type Row,
   type SeededTrace,
   seededTrace,
@@ -189,7 +186,7 @@ const CONTROLS = [
 export interface TraceOutcome {
   readonly trace: HardTrace;
   readonly spec: string;
-  readonly rows: readonly (Row | MissingRow)[];
+  readonly rows: readonly Row[];
   readonly tuned: Row;
   readonly tuning: TuneOutput;
   readonly tuneSeeds: readonly number[];
@@ -311,7 +308,7 @@ export function runHardTrace(trace: HardTrace, quick: boolean): TraceOutcome {
     validateOn,
     sloTarget,
     seed: TUNE_SEEDS[0],
-    budget: quick ? 3 : 5,
+    budget: quick ? 6 : 12,
   });
   // Before any report-seed simulation: the tuner must not have seen one.
   assertTuningSawNoReportSeed(tuning.seedsSeen);
@@ -337,7 +334,7 @@ export function runHardTrace(trace: HardTrace, quick: boolean): TraceOutcome {
   const tuned: Row = { ...tunedRow, name: "tritonscale-tuned" };
   const low = lowShare(report);
   const byName = new Map<string, Row>();
-  for (const r of result.rows) if (isRow(r)) byName.set(r.name, r);
+  for (const r of result.rows) byName.set(r.name, r);
   return {
     trace,
     spec,
@@ -356,7 +353,7 @@ export function runHardTrace(trace: HardTrace, quick: boolean): TraceOutcome {
 function printOutcome(o: TraceOutcome, wallSeconds: number): void {
   const rows = o.rows;
   const byName = new Map<string, Row>();
-  for (const r of rows) if (isRow(r)) byName.set(r.name, r);
+  for (const r of rows) byName.set(r.name, r);
   const lo = byName.get("lead-oracle");
   const bs = byName.get("best-static");
   const t = o.trace;
@@ -365,13 +362,7 @@ function printOutcome(o: TraceOutcome, wallSeconds: number): void {
     `${o.spec}  seed ${t.reportSeed}; ${(byName.get("tritonscale")?.requests ?? 0).toLocaleString("en")} requests; SLO p99 ${t.sloMs ?? 85} ms; profile ${t.profile ?? "linear:a=4,b=2.2"}; capacity ${o.capacityPerReplica.toFixed(0)} req/s per replica; ${pct(o.lowShare)} of minutes below a third of the peak; learnable: ${t.learnable ? "yes" : "no"}; ${o.simulations} simulations, ${wallSeconds.toFixed(0)} s wall`,
   );
   console.log("control              GPU-h  ×lead-oracle  ×best-static  within SLO  met  note");
-  const line = (r: Row | MissingRow, note = ""): void => {
-    if (!isRow(r)) {
-      console.log(
-        `${r.name.padEnd(18)} ${"—".padStart(7)}  ${"—".padStart(12)}  ${"—".padStart(12)}  ${"—".padStart(10)}  ${"—".padEnd(3)}  not computed: ${r.missing}`,
-      );
-      return;
-    }
+  const line = (r: Row, note = ""): void => {
     const bound = ["oracle", "lead-oracle", "best-static"].includes(r.name);
     const n = [r.detail, bound && !r.metSloTarget ? "not a bound (misses the target)" : "", note]
       .filter((x) => x)
@@ -390,7 +381,7 @@ function printOutcome(o: TraceOutcome, wallSeconds: number): void {
       : tu.changes.map((c) => `${c.field} ${c.from}→${c.to}`).join(", ");
   line(
     o.tuned,
-    `stand-in tuner (${tu.simulations} runs) on seed ${o.tuneSeeds.join(",")}: ${changes}; there ${pct(tu.tuned.sloAttainment)} at ${tu.tuned.gpuHours.toFixed(2)} GPU-h; validation seed ${o.validateSeeds.join(",")}: ${pct(tu.validated.sloAttainment)} at ${tu.validated.gpuHours.toFixed(2)} GPU-h`,
+    `tune --scaling's search (${tu.simulations} runs) on seed ${o.tuneSeeds.join(",")}: ${changes}; there ${pct(tu.tuned.sloAttainment)} at ${tu.tuned.gpuHours.toFixed(2)} GPU-h; validation seed ${o.validateSeeds.join(",")}: ${pct(tu.validated.sloAttainment)} at ${tu.validated.gpuHours.toFixed(2)} GPU-h`,
   );
   for (const name of ["oracle", "lead-oracle", "best-static"]) {
     line(rows.find((r) => r.name === name)!);
@@ -400,8 +391,8 @@ function printOutcome(o: TraceOutcome, wallSeconds: number): void {
 }
 
 /** One cell of the summary: ×lead-oracle / ×best-static, attainment. */
-function cell(r: Row | MissingRow | undefined, lo?: Row, bs?: Row): string {
-  if (r === undefined || !isRow(r)) return "not computed";
+function cell(r: Row | undefined, lo?: Row, bs?: Row): string {
+  if (r === undefined) return "not computed";
   return `${lo ? ratio(r.gpuHours, lo.gpuHours) : "—"} / ${bs ? ratio(r.gpuHours, bs.gpuHours) : "—"}, ${pct(r.sloAttainment)}`;
 }
 
@@ -412,9 +403,6 @@ export function printScalingTraces(quick: boolean): TraceOutcome[] {
   );
   console.log(
     `# report seeds ${REPORT_SEEDS.join(",")} (fixed before tuning; one per trace); tune seeds ${TUNE_SEEDS.join(",")}; pool examples/yolov8-pool.yaml; SLO target = the pool's targetAttainment`,
-  );
-  console.log(
-    "# STAND-INS until merge (bench/scaling-rows.ts): lead-oracle and best-static are this bench's own bisections, oracle is not bisected to the target, fallback is not computed, the tuner is a small grid over targetUtilization, scale-down stabilization and idleWindow",
   );
   const outcomes: TraceOutcome[] = [];
   for (const trace of HARD_TRACES) {
@@ -434,10 +422,10 @@ export function printScalingTraces(quick: boolean): TraceOutcome[] {
     const get = (n: string) => o.rows.find((r) => r.name === n);
     const lo = get("lead-oracle");
     const bs = get("best-static");
-    const loR = lo && isRow(lo) ? lo : undefined;
-    const bsR = bs && isRow(bs) ? bs : undefined;
-    const bound = (r: Row | MissingRow | undefined) =>
-      r === undefined || !isRow(r)
+    const loR = lo;
+    const bsR = bs;
+    const bound = (r: Row | undefined) =>
+      r === undefined
         ? "not computed"
         : `${r.gpuHours.toFixed(1)}, ${pct(r.sloAttainment)}, ${r.metSloTarget ? "met" : "**not a bound**"}${r.detail && r.name === "best-static" ? ` (${r.detail})` : ""}`;
     const missed = o.verdicts.filter((v) => v.status === "MISS").length;
