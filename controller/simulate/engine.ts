@@ -199,6 +199,7 @@ export class SimulationRun {
   private readonly modelName: string;
   private readonly scrapeEvery: number;
   private nextScrape: number;
+  private scrapeRounds = 0;
   private nextControl: number;
   private nextRow: number;
   private rowArrivals = 0;
@@ -271,7 +272,13 @@ export class SimulationRun {
           ? control.periodSeconds
           : Number.POSITIVE_INFINITY;
     this.nextControl = this.period;
-    this.scrapeEvery = input.pipeline?.scrapeIntervalSeconds ?? Number.POSITIVE_INFINITY;
+    // Only a scaler reads the pipeline: scrape rounds nobody reads would pile up in it for
+    // the whole run (memory growing with the trace's length; an external control's caller
+    // scrapes for itself).
+    this.scrapeEvery =
+      control.kind === "scaler"
+        ? (input.pipeline?.scrapeIntervalSeconds ?? Number.POSITIVE_INFINITY)
+        : Number.POSITIVE_INFINITY;
     this.nextScrape = this.scrapeEvery;
     this.nextRow = input.timeline ? input.timeline.intervalSeconds : Number.POSITIVE_INFINITY;
   }
@@ -284,6 +291,14 @@ export class SimulationRun {
   /** Whether the arrivals are over (a finite trace advanced to its end). */
   get ended(): boolean {
     return this.now >= this.duration;
+  }
+
+  /**
+   * Scrape rounds the run took for its own scaler's pipeline (none for a schedule or an
+   * external control: nobody would read them).
+   */
+  get pipelineScrapes(): number {
+    return this.scrapeRounds;
   }
 
   /** Requests that arrived so far. */
@@ -519,6 +534,7 @@ export class SimulationRun {
     this.now = tNext;
 
     if (tNext >= this.nextScrape) {
+      this.scrapeRounds++;
       this.pipeline?.record(this.scrape());
       this.nextScrape += this.scrapeEvery;
     }
