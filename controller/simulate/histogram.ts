@@ -91,8 +91,11 @@ export class LatencyHistogram {
     if (ms > s[3]!) s[3] = ms;
   }
 
-  /** {@link record} for each of `values[0, n)`, in order (one call for a whole batch). */
-  recordAll(values: Float64Array, n: number): void {
+  /**
+   * {@link record}(values[k] × scale) for each of `values[0, n)`, in order (one call for a
+   * whole batch; e.g. latencies in seconds with scale 1000).
+   */
+  recordAll(values: Float64Array, n: number, scale = 1): void {
     const c = this.counts;
     const s = this.stats;
     let count = s[0]!;
@@ -100,7 +103,7 @@ export class LatencyHistogram {
     let min = s[2]!;
     let max = s[3]!;
     for (let k = 0; k < n; k++) {
-      const ms = values[k]!;
+      const ms = values[k]! * scale;
       let i: number;
       if (ms >= HISTOGRAM_MIN_MS) {
         if (ms < HISTOGRAM_MAX_MS) {

@@ -280,15 +280,19 @@ export class Replica {
       computeSeconds += c;
       computeRequestSeconds += c * n;
       let queueSum = 0;
-      for (let j = 0; j < n; j++) queueSum += start - enq[(head + j) & mask]!;
       const sink = this.sink;
       if (sink.completeBatch) {
         // Latencies go through a typed array: passing each as a number to a call that is
         // not inlined would box it.
         const lat = this.latencies;
-        for (let j = 0; j < n; j++) lat[j] = done - orig[(head + j) & mask]!;
+        for (let j = 0; j < n; j++) {
+          const i = (head + j) & mask;
+          queueSum += start - enq[i]!;
+          lat[j] = done - orig[i]!;
+        }
         sink.completeBatch(lat, n);
       } else {
+        for (let j = 0; j < n; j++) queueSum += start - enq[(head + j) & mask]!;
         for (let j = 0; j < n; j++) sink.complete(done - orig[(head + j) & mask]!);
       }
       head += n;
