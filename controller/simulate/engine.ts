@@ -95,6 +95,15 @@ export interface SimulationInput {
   readonly scheduleCapacity?: "spot" | "onDemand";
   readonly timeline?: { readonly intervalSeconds: number; write(row: TimelineRow): void };
   readonly onProgress?: (fraction: number) => void;
+  /**
+   * Ends the run at the first step boundary where more than this many requests have
+   * missed the SLO (served late, rejected or failed): a search that only asks whether a
+   * run meets an attainment target (bisection for a bound) has its answer once the misses
+   * exceed what the target allows of the trace's requests (the same for every run of one
+   * trace), and need not run the rest. The result then covers only the time run
+   * (`durationSeconds`) and has `stoppedEarly: true`. @default never
+   */
+  readonly stopAfterMisses?: number;
 }
 
 /** What a run measured. */
@@ -115,6 +124,8 @@ export interface SimulationResult {
   readonly cost: number;
   readonly scaleEvents: number;
   readonly durationSeconds: number;
+  /** Set when the run ended early at {@link SimulationInput.stopAfterMisses}. */
+  readonly stoppedEarly?: true;
 }
 
 const CHUNK = 4096;
@@ -128,7 +139,17 @@ export const DEFAULT_START_EPOCH = Date.UTC(2026, 0, 5) / 1000;
 /** Runs one simulation to the end of the arrivals (then lets queued requests finish). */
 export function simulate(input: SimulationInput): SimulationResult {
   const run = new SimulationRun(input);
-  run.advanceTo(input.arrivals.durationSeconds);
+  const budget = input.stopAfterMisses;
+  if (budget === undefined) {
+    run.advanceTo(input.arrivals.durationSeconds);
+    return run.finish();
+  }
+  // Step by step (the same run: a run advanced in any chunks gives the same result).
+  const step = input.stepSeconds ?? 1;
+  while (!run.ended) {
+    run.advanceTo(run.time + step);
+    if (run.misses > budget) return { ...run.finish(), stoppedEarly: true };
+  }
   return run.finish();
 }
 
@@ -298,6 +319,14 @@ export class SimulationRun {
    */
   get pipelineScrapes(): number {
     return this.scrapeRounds;
+  }
+
+  /**
+   * Requests that have missed the SLO so far: served late, rejected by a replica's queue
+   * policy, or failed at the front. (Requests still queued may add to it later.)
+   */
+  get misses(): number {
+    return this.served - this.withinSlo + this.cluster.totals().rejected + this.failed;
   }
 
   /** Requests that arrived so far. */

@@ -377,3 +377,52 @@ describe("simulate: memory flat in the trace's length", () => {
     });
   }
 });
+
+describe("simulate: stopAfterMisses ends a run that has already missed its target", () => {
+  const scenario = SCENARIOS[0]!; // bursts from zero: many misses, spread over the hour
+  const misses = (r: SimulationResult) => r.requests - Math.round(r.sloAttainment * r.requests);
+  const withBudget = (budget: number | undefined) => {
+    const trace = parseTraceSpec(scenario.trace, scenario.seed);
+    return simulate({
+      arrivals: trace,
+      batcher: scenario.batcher,
+      service: SERVICE,
+      cluster: scenario.cluster,
+      pipeline: PIPELINE,
+      sloSeconds: scenario.sloSeconds,
+      control: {
+        kind: "scaler",
+        scaler: probeScaler(300, { hash: createHash("sha256") }),
+        initial: scenario.initial ?? { spot: 0, onDemand: 0 },
+      },
+      random: createRng(scenario.seed).fork("golden"),
+      histogram: () => new LatencyHistogram(),
+      ...(budget === undefined ? {} : { stopAfterMisses: budget }),
+    });
+  };
+  const full = withBudget(undefined);
+  const cases: { name: string; budget: number; stops: boolean }[] = [
+    { name: "a budget of a tenth of the run's misses: stops early", budget: 0.1, stops: true },
+    { name: "half of them: stops early, later", budget: 0.5, stops: true },
+    { name: "all of them: runs to the end, the same result", budget: 1, stops: false },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const budget = Math.floor(c.budget * misses(full));
+      const r = withBudget(budget);
+      if (c.stops) {
+        expect(r.stoppedEarly).to.equal(true);
+        expect(r.durationSeconds).to.be.lessThan(full.durationSeconds);
+        expect(misses(r)).to.be.greaterThan(budget);
+      } else {
+        expect(r).to.deep.equal(full);
+      }
+    });
+  }
+  it("stops later for a larger budget", () => {
+    const m = misses(full);
+    const a = withBudget(Math.floor(0.1 * m)).durationSeconds;
+    const b = withBudget(Math.floor(0.5 * m)).durationSeconds;
+    expect(a).to.be.lessThan(b);
+  });
+});
