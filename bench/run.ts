@@ -4,8 +4,10 @@
  *
  * 1. Policy comparison on synthetic traces for the example T4 YOLOv8s pool: GPU-hours of
  *    each scaler as a ratio to the oracle and to static-peak, and SLO attainment.
- * 2. Simulator speed: simulated requests per wall-clock second and peak memory for 1 h and
- *    24 h at 1,000 req/s, against the speed of merely generating the same arrivals.
+ * 2. Simulator speed (bench/simulate-speed.ts): `tritonscale simulate` for 24 h at 1,000
+ *    req/s as a whole process, simulated requests per second of wall and CPU time, against
+ *    a fixed amount of plain JS per request and bare Node start-up, and peak RSS of 3 h vs
+ *    24 h; target ≥ 4 M/s. `--simulate` runs only this section.
  * 3. Parser scaling (bench/scaling.ts): 2k vs 20k unknown fields, map entries, labels and
  *    list entries, as a ratio (linear ≈ 10). `--parsers` runs only this section.
  * 4. Reconcile (bench/apply.ts): server-side apply of 200 pools against the fake API server
@@ -28,6 +30,7 @@ import { packageRoot } from "../controller/util/package-root.js";
 import { printApplyBench } from "./apply.js";
 import { printParserScaling } from "./scaling.js";
 import { printScalingTraces } from "./scaling-traces.js";
+import { printSimulateSpeed } from "./simulate-speed.js";
 import { printTritonParse } from "./triton-parse.js";
 
 const quick = process.argv.includes("--quick");
@@ -41,6 +44,10 @@ if (process.argv.includes("--apply")) {
 }
 if (process.argv.includes("--scaling-traces")) {
   printScalingTraces(quick);
+  process.exit(0);
+}
+if (process.argv.includes("--simulate")) {
+  printSimulateSpeed(quick);
   process.exit(0);
 }
 if (process.argv.includes("--parsers")) {
@@ -129,84 +136,7 @@ for (const trace of traces) {
 console.log("## tritonscale against its targets");
 for (const v of verdicts) console.log(v);
 
-// ---------------------------------------------------------------------------------------
-// Speed and memory
-
-function measure(
-  label: string,
-  spec: string,
-  simulateIt: boolean,
-): { perSecond: number; requests: number; heapMb: number; rssMb: number } {
-  globalThis.gc?.();
-  const heap0 = process.memoryUsage().heapUsed;
-  let peakHeap = heap0;
-  let peakRss = process.memoryUsage().rss;
-  const sample = () => {
-    const m = process.memoryUsage();
-    if (m.heapUsed > peakHeap) peakHeap = m.heapUsed;
-    if (m.rss > peakRss) peakRss = m.rss;
-  };
-  const trace = parseTraceSpec(spec, 3);
-  const t0 = performance.now();
-  let requests = 0;
-  if (simulateIt) {
-    const r = compare({
-      policy,
-      trace,
-      profile: DEFAULT_PROFILE,
-      controls: ["tritonscale"],
-      seed: 3,
-      onProgress: () => sample(),
-    });
-    requests = r.rows[0]!.requests;
-  } else {
-    const buf = new Float64Array(4096);
-    for (let t = 1; t <= trace.durationSeconds; t++) {
-      for (;;) {
-        const n = trace.fill(buf, t);
-        requests += n;
-        if (n < buf.length) break;
-      }
-      if (t % 600 === 0) sample();
-    }
-  }
-  const secs = (performance.now() - t0) / 1000;
-  sample();
-  void label;
-  return {
-    perSecond: requests / secs,
-    requests,
-    heapMb: (peakHeap - heap0) / 2 ** 20,
-    rssMb: peakRss / 2 ** 20,
-  };
-}
-
-console.log(
-  "\n# Simulator speed (tritonscale scaler, 1 replica-capacity search included) and memory",
-);
-console.log(
-  "trace                          requests      sim req/s   ×arrival-gen   peak heap Δ MB   peak RSS MB",
-);
-const speeds: Record<string, { perSecond: number; heapMb: number }> = {};
-for (const [label, duration] of quick
-  ? [["1h at 1000 req/s", "1h"]]
-  : [
-      ["1h at 1000 req/s", "1h"],
-      ["24h at 1000 req/s", "24h"],
-    ]) {
-  const spec = `synthetic:poisson:rate=1000:duration=${duration}`;
-  const gen = measure(`${label} (arrivals only)`, spec, false);
-  const sim = measure(label!, spec, true);
-  speeds[duration!] = sim;
-  console.log(
-    `${label!.padEnd(28)} ${sim.requests.toLocaleString("en").padStart(12)}  ${(sim.perSecond / 1e6).toFixed(2).padStart(8)} M   ${(sim.perSecond / gen.perSecond).toFixed(3).padStart(10)}   ${sim.heapMb.toFixed(1).padStart(14)}   ${sim.rssMb.toFixed(0).padStart(11)}`,
-  );
-}
-if (speeds["1h"] && speeds["24h"]) {
-  console.log(
-    `memory 24h / 1h (peak heap growth): ${(Math.max(speeds["24h"].heapMb, 0.1) / Math.max(speeds["1h"].heapMb, 0.1)).toFixed(2)}×; target ≥ 4 M simulated requests/s: ${speeds["24h"].perSecond >= 4e6 ? "met" : "MISS"} (${(speeds["24h"].perSecond / 1e6).toFixed(2)} M)`,
-  );
-}
+printSimulateSpeed(quick);
 
 printScalingTraces(quick);
 printParserScaling(quick);

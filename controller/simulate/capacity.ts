@@ -63,10 +63,45 @@ export function probeReplica(
     if ((i & 1023) === 1023) replica.advance(t);
   }
   replica.advance(Number.POSITIVE_INFINITY);
-  const sorted = latencies.subarray(0, n).sort();
-  const q = sorted[Math.min(n - 1, Math.floor(quantile * n))] ?? 0;
+  const q =
+    n > 0 ? kthSmallest(latencies.subarray(0, n), Math.min(n - 1, Math.floor(quantile * n))) : 0;
   const c = replica.counters;
   return { quantileMs: q * 1000, meanBatch: c.batches > 0 ? c.completed / c.batches : 0 };
+}
+
+/**
+ * The value at index `k` of `a` sorted ascending (a may hold no NaN), by quickselect:
+ * O(n) on average where sorting is O(n log n). Reorders `a`.
+ */
+export function kthSmallest(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    // Median of three as the pivot; Hoare partition.
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo]!;
+    const y = a[mid]!;
+    const z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    // Now a[lo..j] ≤ pivot ≤ a[i..hi], and every a[j+1..i-1] equals the pivot.
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
 }
 
 /** Finds the per-replica capacity at the SLO for a batcher configuration. */

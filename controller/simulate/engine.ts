@@ -19,9 +19,20 @@ import type { Rng } from "./rng.js";
 /** A latency distribution that keeps fixed memory (see histogram.ts). */
 export interface LatencyRecorder {
   record(ms: number): void;
+  /**
+   * `record(values[i] * scale)` for each of `values[0, n)`, in order, when the recorder
+   * has a faster way.
+   */
+  recordAll?(values: Float64Array, n: number, scale: number): void;
   quantile(q: number): number;
   readonly count: number;
   readonly max: number;
+}
+
+/** Records `seconds[0, n)` × 1000 (ms) in order, in one call when the recorder can. */
+function recordAll(recorder: LatencyRecorder, seconds: Float64Array, n: number): void {
+  if (recorder.recordAll) recorder.recordAll(seconds, n, 1000);
+  else for (let i = 0; i < n; i++) recorder.record(seconds[i]! * 1000);
 }
 
 /** Who decides the replica count. */
@@ -228,6 +239,7 @@ export class SimulationRun {
   private readonly modelName: string;
   private readonly scrapeEvery: number;
   private nextScrape: number;
+  private scrapeRounds = 0;
   private nextControl: number;
   private nextRow: number;
   private rowArrivals = 0;
@@ -255,6 +267,14 @@ export class SimulationRun {
         const ms = latency * 1000;
         this.hist.record(ms);
         if (this.intervalHist) this.intervalHist.record(ms);
+      },
+      completeBatch: (latencies: Float64Array, n: number): void => {
+        let within = 0;
+        for (let j = 0; j < n; j++) if (latencies[j]! <= slo) within++;
+        this.served += n;
+        this.withinSlo += within;
+        recordAll(this.hist, latencies, n);
+        if (this.intervalHist) recordAll(this.intervalHist, latencies, n);
       },
     };
     this.cluster = new Cluster(
@@ -290,7 +310,13 @@ export class SimulationRun {
           ? control.periodSeconds
           : Number.POSITIVE_INFINITY;
     this.nextControl = this.period;
-    this.scrapeEvery = input.pipeline?.scrapeIntervalSeconds ?? Number.POSITIVE_INFINITY;
+    // Only a scaler reads the pipeline: scrape rounds nobody reads would pile up in it for
+    // the whole run (memory growing with the trace's length; an external control's caller
+    // scrapes for itself).
+    this.scrapeEvery =
+      control.kind === "scaler"
+        ? (input.pipeline?.scrapeIntervalSeconds ?? Number.POSITIVE_INFINITY)
+        : Number.POSITIVE_INFINITY;
     this.nextScrape = this.scrapeEvery;
     this.nextRow = input.timeline ? input.timeline.intervalSeconds : Number.POSITIVE_INFINITY;
   }
@@ -303,6 +329,14 @@ export class SimulationRun {
   /** Whether the arrivals are over (a finite trace advanced to its end). */
   get ended(): boolean {
     return this.now >= this.duration;
+  }
+
+  /**
+   * Scrape rounds the run took for its own scaler's pipeline (none for a schedule or an
+   * external control: nobody would read them).
+   */
+  get pipelineScrapes(): number {
+    return this.scrapeRounds;
   }
 
   /** Requests that arrived so far. */
@@ -501,6 +535,25 @@ export class SimulationRun {
     this.measureFrom = Number.POSITIVE_INFINITY;
   }
 
+  /**
+   * Routes `buf[0, n)` (n > 0) as {@link route}(t, t) would one by one: round robin over
+   * the ready replicas, which do not interact until they advance, so each takes its
+   * share of the chunk in one call.
+   */
+  private routeChunk(buf: Float64Array, n: number): void {
+    const ready = this.ready;
+    const replicas = ready.length;
+    if (replicas === 0) {
+      for (let i = 0; i < n; i++) this.pushFront(buf[i]!);
+      return;
+    }
+    const first = this.rr >= replicas ? 0 : this.rr;
+    for (let k = 0; k < replicas && k < n; k++)
+      ready[(first + k) % replicas]!.enqueueEvery(buf, k, n, replicas);
+    // Where one-by-one routing leaves the cursor: one past the last replica used.
+    this.rr = ((first + n - 1) % replicas) + 1;
+  }
+
   /** One step, [now, tNext): control, lifecycles, the front, arrivals, batching, scrape. */
   private runStep(tNext: number): void {
     const t = this.now;
@@ -548,7 +601,7 @@ export class SimulationRun {
     for (;;) {
       const n = input.arrivals.fill(buf, tNext);
       this.arrivals += n;
-      for (let i = 0; i < n; i++) this.route(buf[i]!, buf[i]!);
+      if (n > 0) this.routeChunk(buf, n);
       if (n < CHUNK) break;
     }
     const serving = cluster.serving;
@@ -556,6 +609,7 @@ export class SimulationRun {
     this.now = tNext;
 
     if (tNext >= this.nextScrape) {
+      this.scrapeRounds++;
       this.pipeline?.record(this.scrape());
       this.nextScrape += this.scrapeEvery;
     }

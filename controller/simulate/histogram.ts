@@ -91,6 +91,44 @@ export class LatencyHistogram {
     if (ms > s[3]!) s[3] = ms;
   }
 
+  /**
+   * {@link record}(values[k] × scale) for each of `values[0, n)`, in order (one call for a
+   * whole batch; e.g. latencies in seconds with scale 1000).
+   */
+  recordAll(values: Float64Array, n: number, scale = 1): void {
+    const c = this.counts;
+    const s = this.stats;
+    let count = s[0]!;
+    let sum = s[1]!;
+    let min = s[2]!;
+    let max = s[3]!;
+    for (let k = 0; k < n; k++) {
+      const ms = values[k]! * scale;
+      let i: number;
+      if (ms >= HISTOGRAM_MIN_MS) {
+        if (ms < HISTOGRAM_MAX_MS) {
+          scratchF64[0] = ms;
+          i = (scratchU32[HI]! >>> SHIFT) - BASE + 1;
+        } else {
+          i = REGULAR + 1;
+        }
+      } else if (ms < HISTOGRAM_MIN_MS) {
+        i = 0;
+      } else {
+        continue;
+      }
+      c[i]! += 1;
+      count += 1;
+      sum += ms;
+      if (ms < min) min = ms;
+      if (ms > max) max = ms;
+    }
+    s[0] = count;
+    s[1] = sum;
+    s[2] = min;
+    s[3] = max;
+  }
+
   /** Adds `n` samples of the same value, in ms (n ≥ 0; n = 0 does nothing). */
   recordN(ms: number, n: number): void {
     if (!(n > 0) || Number.isNaN(ms)) return;

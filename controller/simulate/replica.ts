@@ -35,6 +35,13 @@ export type ServiceTime = (n: number, concurrent: number) => number;
 /** Where completed requests' latencies go (seconds from first arrival to response). */
 export interface CompletionSink {
   complete(latencySeconds: number): void;
+  /**
+   * A whole batch at once, when given (the simulator's hot path; `complete` is then not
+   * called): `latencies[0, n)` in seconds, in the order `complete` would have been called.
+   * The array is the replica's scratch space, reused for the next batch: the sink may
+   * overwrite it, and must not keep it.
+   */
+  completeBatch?(latencies: Float64Array, n: number): void;
 }
 
 /** Cumulative counters, as Triton's /metrics would expose them (never reset). */
@@ -83,6 +90,8 @@ export class Replica {
   killAt = Number.POSITIVE_INFINITY;
   private readonly maxB: number;
   private readonly preferred: Int32Array;
+  /** One batch's latencies, for {@link CompletionSink.completeBatch}. */
+  private readonly latencies: Float64Array;
 
   constructor(
     readonly settings: BatcherSettings,
@@ -96,6 +105,7 @@ export class Replica {
     this.mask = cap - 1;
     this.free = new Float64Array(Math.max(1, settings.instances)).fill(startTime);
     this.maxB = Math.max(1, settings.maxBatchSize);
+    this.latencies = new Float64Array(this.maxB);
     this.preferred = Int32Array.from(
       settings.preferredBatchSizes.filter((p) => p >= 1 && p <= this.maxB),
     ).sort();
@@ -131,6 +141,32 @@ export class Replica {
     return true;
   }
 
+  /**
+   * Queues `buf[from]`, `buf[from + stride]`, … (below `to`), each arriving and first
+   * arriving at its time: what calling {@link enqueue}(t, t) for each of them does, in
+   * that order (the load balancer's round robin over a chunk of arrivals).
+   */
+  enqueueEvery(buf: Float64Array, from: number, to: number, stride: number): void {
+    const max = this.settings.maxQueueSize;
+    let tail = this.tail;
+    const need = Math.ceil((to - from) / stride);
+    if (max > 0 || tail - this.head + need > this.mask + 1) {
+      for (let i = from; i < to; i += stride) this.enqueue(buf[i]!, buf[i]!);
+      return;
+    }
+    const enq = this.enq;
+    const orig = this.orig;
+    const mask = this.mask;
+    for (let i = from; i < to; i += stride) {
+      const t = buf[i]!;
+      const k = tail & mask;
+      enq[k] = t;
+      orig[k] = t;
+      tail++;
+    }
+    this.tail = tail;
+  }
+
   private grow(): void {
     const n = this.tail - this.head;
     const cap = (this.mask + 1) * 2;
@@ -160,8 +196,24 @@ export class Replica {
     const delay = this.settings.maxQueueDelaySeconds;
     const timeout = this.settings.queueTimeoutSeconds;
     const enq = this.enq;
+    const orig = this.orig;
     const mask = this.mask;
-    while (this.tail > this.head) {
+    const killAt = this.killAt;
+    const counters = this.counters;
+    const service = this.service;
+    const tail = this.tail;
+    let head = this.head;
+    // The counters in locals, written back once: a double stored in an object's field
+    // may be boxed anew. (Summed in the same order, so to the same bits.)
+    let completed = counters.completed;
+    let batches = counters.batches;
+    let rejected = counters.rejected;
+    let queueSeconds = counters.queueSeconds;
+    let computeSeconds = counters.computeSeconds;
+    let computeRequestSeconds = counters.computeRequestSeconds;
+    // One loop, one launch site: every time stays a local double (a double passed to a
+    // call that is not inlined is boxed, once per batch).
+    while (tail > head) {
       let inst = 0;
       let f = free[0]!;
       for (let i = 1; i < nInst; i++) {
@@ -170,48 +222,89 @@ export class Replica {
           inst = i;
         }
       }
-      const oldest = enq[this.head & mask]!;
+      const oldest = enq[head & mask]!;
       const s0 = f > oldest ? f : oldest;
-      if (s0 >= tEnd) return;
+      if (s0 >= tEnd) break;
       if (timeout > 0 && s0 - oldest > timeout) {
-        this.head++;
-        this.counters.rejected++;
+        head++;
+        rejected++;
         continue;
       }
-      const size = this.tail - this.head;
+      const size = tail - head;
       // Requests already queued at s0 (queue order is enqueue order), up to maxB.
       let k = 1;
       const limit = size < maxB ? size : maxB;
-      while (k < limit && enq[(this.head + k) & mask]! <= s0) k++;
+      while (k < limit && enq[(head + k) & mask]! <= s0) k++;
+      let start = s0;
+      let n = k;
       if (k >= maxB) {
-        this.launch(inst, s0, maxB);
-        continue;
-      }
-      const pref = this.largestPreferredAtMost(k);
-      if (pref > 0) {
-        this.launch(inst, s0, pref);
-        continue;
-      }
-      const deadline = oldest + delay;
-      if (delay <= 0 || deadline <= s0) {
-        this.launch(inst, s0, k);
-        continue;
-      }
-      // Wait for the arrival that completes the next sendable size, or the deadline.
-      const want = this.smallestPreferredAbove(k);
-      if (want <= size) {
-        const at = enq[(this.head + want - 1) & mask]!;
-        if (at <= deadline) {
-          if (at >= tEnd) return;
-          this.launch(inst, at, want);
-          continue;
+        n = maxB;
+      } else {
+        const pref = this.largestPreferredAtMost(k);
+        if (pref > 0) {
+          n = pref;
+        } else {
+          const deadline = oldest + delay;
+          if (delay > 0 && deadline > s0) {
+            // Wait for the arrival that completes the next sendable size, or the deadline.
+            const want = this.smallestPreferredAbove(k);
+            const at = want <= size ? enq[(head + want - 1) & mask]! : Number.POSITIVE_INFINITY;
+            if (at <= deadline) {
+              if (at >= tEnd) break;
+              start = at;
+              n = want;
+            } else {
+              if (deadline >= tEnd) break;
+              while (n < limit && enq[(head + n) & mask]! <= deadline) n++;
+              start = deadline;
+            }
+          }
         }
       }
-      if (deadline >= tEnd) return;
-      let n = k;
-      while (n < limit && enq[(this.head + n) & mask]! <= deadline) n++;
-      this.launch(inst, deadline, n);
+      // Launch n requests on instance inst at start.
+      let concurrent = 1;
+      for (let i = 0; i < nInst; i++) if (i !== inst && free[i]! > start) concurrent++;
+      const c = service(n, concurrent);
+      const done = start + c;
+      if (done > killAt) {
+        // Reclaimed mid-batch: the requests are not served here; the caller retries them.
+        free[inst] = killAt;
+        this.head = head;
+        this.lost(n);
+        head = this.head;
+        continue;
+      }
+      free[inst] = done;
+      batches++;
+      completed += n;
+      computeSeconds += c;
+      computeRequestSeconds += c * n;
+      let queueSum = 0;
+      const sink = this.sink;
+      if (sink.completeBatch) {
+        // Latencies go through a typed array: passing each as a number to a call that is
+        // not inlined would box it.
+        const lat = this.latencies;
+        for (let j = 0; j < n; j++) {
+          const i = (head + j) & mask;
+          queueSum += start - enq[i]!;
+          lat[j] = done - orig[i]!;
+        }
+        sink.completeBatch(lat, n);
+      } else {
+        for (let j = 0; j < n; j++) queueSum += start - enq[(head + j) & mask]!;
+        for (let j = 0; j < n; j++) sink.complete(done - orig[(head + j) & mask]!);
+      }
+      head += n;
+      queueSeconds += queueSum;
     }
+    this.head = head;
+    counters.completed = completed;
+    counters.batches = batches;
+    counters.rejected = rejected;
+    counters.queueSeconds = queueSeconds;
+    counters.computeSeconds = computeSeconds;
+    counters.computeRequestSeconds = computeRequestSeconds;
   }
 
   private largestPreferredAtMost(k: number): number {
@@ -224,38 +317,6 @@ export class Replica {
     const p = this.preferred;
     for (let i = 0; i < p.length; i++) if (p[i]! > k) return p[i]!;
     return this.maxB;
-  }
-
-  private launch(inst: number, start: number, n: number): void {
-    let concurrent = 1;
-    for (let i = 0; i < this.free.length; i++)
-      if (i !== inst && this.free[i]! > start) concurrent++;
-    const c = this.service(n, concurrent);
-    const done = start + c;
-    if (done > this.killAt) {
-      // Reclaimed mid-batch: the requests are not served here; the caller retries them.
-      this.free[inst] = this.killAt;
-      this.lost(n);
-      return;
-    }
-    this.free[inst] = done;
-    const counters = this.counters;
-    counters.batches++;
-    counters.completed += n;
-    counters.computeSeconds += c;
-    counters.computeRequestSeconds += c * n;
-    const mask = this.mask;
-    const enq = this.enq;
-    const orig = this.orig;
-    const sink = this.sink;
-    let queueSum = 0;
-    for (let j = 0; j < n; j++) {
-      const i = (this.head + j) & mask;
-      queueSum += start - enq[i]!;
-      sink.complete(done - orig[i]!);
-    }
-    this.head += n;
-    counters.queueSeconds += queueSum;
   }
 
   private lostOrigins: number[] = [];
