@@ -1,5 +1,6 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import {
+  chmodSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -100,13 +101,39 @@ describe("output paths: a path that cannot be written is one problem line, exit 
     expect(readdirSync(out)).to.deep.equal(["model-repository"]);
   });
 
-  it("--out in a folder without write permission (skipped as root)", async function () {
-    if (process.getuid?.() === 0) this.skip();
+  it("--out in a folder without write permission (as root: run as nobody; skipped when nobody cannot read the project)", async function () {
     const locked = join(work, "locked");
     mkdirSync(locked, { mode: 0o555 });
-    const io = capture();
-    expect(await runGenerate([example, "--out", join(locked, "out")], io.io)).to.equal(1);
-    expect(io.err()).to.contain(`${locked}/out: cannot write: permission denied on ${locked}`);
+    const expected = `${locked}/out: cannot write: permission denied on ${locked}`;
+    if (process.getuid?.() !== 0) {
+      const io = capture();
+      expect(await runGenerate([example, "--out", join(locked, "out")], io.io)).to.equal(1);
+      expect(io.err()).to.contain(expected);
+      return;
+    }
+    // Root may write anywhere: run the command as the unprivileged user nobody (65534),
+    // which may read the project and traverse the work folder but not write into `locked`.
+    chmodSync(work, 0o755);
+    const main = join(projectRoot, "dist", "controller", "cli", "main.js");
+    const nobody = { uid: 65534, gid: 65534, encoding: "utf8" } as const;
+    const readable = spawnSync(
+      process.execPath,
+      ["-e", `for (const f of ${JSON.stringify([main, example])}) require("fs").accessSync(f)`],
+      nobody,
+    );
+    if (readable.status !== 0) this.skip();
+    const r = spawnSync(
+      process.execPath,
+      [main, "generate", example, "--out", join(locked, "out")],
+      {
+        uid: 65534,
+        gid: 65534,
+        encoding: "utf8",
+      },
+    );
+    expect(r.status, r.stderr).to.equal(1);
+    expect(r.stderr).to.contain(expected);
+    expect(readdirSync(locked)).to.deep.equal([]);
   });
 
   it("simulate --timeline DIR is refused before the run (was EISDIR after it, exit 70)", async () => {
