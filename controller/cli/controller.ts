@@ -583,12 +583,23 @@ export async function runController(
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
   }
-  try {
+  // Ready (/readyz) only once the pods and the pools have been listed: each start resolves
+  // only when its list succeeded (kube/informer-restart.ts), however many restarts that
+  // takes, or when stopped. It runs beside the wait for the signal, so that a controller
+  // whose API server is down at start still stops on SIGTERM.
+  let startFailure: { error: unknown } | undefined;
+  const starting = (async () => {
     await pods.start();
+    if (stop.signal.aborted) return;
     // The edge starts the leader election too (and says "leading" without one), then its
     // pool informer.
     await (edge ?? source).start();
-    serving.markSynced();
+    if (!stop.signal.aborted) serving.markSynced();
+  })().catch((e: unknown) => {
+    startFailure = { error: e };
+    stop.abort();
+  });
+  try {
     if (!stop.signal.aborted) {
       await new Promise<void>((resolve) =>
         stop.signal.addEventListener("abort", () => resolve(), { once: true }),
@@ -607,8 +618,10 @@ export async function runController(
     await applier.idle();
     await edge?.stop();
     await pods.stop();
+    await starting;
     metricsSource.close();
     log("info", "stopped");
   }
+  if (startFailure !== undefined) throw startFailure.error;
   return ExitCode.Ok;
 }

@@ -207,6 +207,50 @@ describe("ModelPool informer", () => {
     expect(clock.pending).to.equal(0);
   });
 
+  it("start() resolves only once every informer has listed (regression: at once, the list having failed)", async () => {
+    const clock = new ManualClock();
+    const informers: FakeInformer[] = [];
+    const source = new ModelPoolInformer({
+      createInformer: () => {
+        const f = new FakeInformer();
+        f.failNextStarts = 2;
+        informers.push(f);
+        return f;
+      },
+      handler: recorder(),
+      clock,
+      random: () => 0.999999,
+    });
+    let started = false;
+    const starting = source.start().then(() => {
+      started = true;
+    });
+    await clock.advance(1);
+    expect(informers[0]!.starts).to.equal(2);
+    expect(started, "two lists failed").to.equal(false);
+    await clock.advance(2);
+    await starting;
+    expect(informers[0]!.starts).to.equal(3);
+    await source.stop();
+  });
+
+  it("stop() ends a start() still waiting for its list", async () => {
+    const clock = new ManualClock();
+    const source = new ModelPoolInformer({
+      createInformer: () => {
+        const f = new FakeInformer();
+        f.failNextStarts = 100;
+        return f;
+      },
+      handler: recorder(),
+      clock,
+    });
+    const starting = source.start();
+    await clock.advance(5);
+    await source.stop();
+    await starting;
+  });
+
   it("a failure during the backoff wait is not a second restart", async () => {
     const { clock, informers, source } = setup();
     await source.start();
