@@ -150,14 +150,24 @@ export function decisionStatus(d: PoolDecision): ModelPoolStatus {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([model, rps]) => {
         const profile = d.profiles?.[model];
+        const share = d.mix?.shares[model];
         return {
           model,
           requestsPerSecondPerReplica: Math.round(rps * 1000) / 1000,
+          ...(share === undefined ? {} : { trafficShare: Math.round(share * 1000) / 1000 }),
           ...(profile === undefined
             ? {}
             : { profile: clip(profile, 256), profileSource: profileSourceOf(profile) }),
         };
       }),
+    ...(d.mix === undefined
+      ? {}
+      : {
+          capacityMix: {
+            requestsPerSecondPerReplica: Math.round(d.mix.perReplica * 1000) / 1000,
+            sharesFrom: d.mix.from,
+          },
+        }),
   };
 }
 

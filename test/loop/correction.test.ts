@@ -411,16 +411,6 @@ describe("profile correction: in the loop", () => {
     expect([...caps]).to.deep.equal([1000 / 12.8]);
   });
 
-  it("a pool of two models is not corrected (the window mixes their batches)", async () => {
-    const h = loopWith({ capacityOf: INVERSE });
-    h.metrics.batchMs = 16;
-    h.loop.setPool(REF, policyWith("{ linear: { a: 4, b: 2.2 } }", 2));
-    await h.clock.advance(150);
-    await h.loop.stop();
-    const caps = new Set(h.sink.decisions.map((d) => d.capacityPerReplica.yolov8s));
-    expect([...caps]).to.deep.equal([1000 / 12.8]);
-  });
-
   it("a new profile in the pool starts the correction over", async () => {
     const h = loopWith({ capacityOf: INVERSE });
     h.metrics.batchMs = 16;
