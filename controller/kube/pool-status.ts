@@ -32,7 +32,7 @@ import type { EventRecorder } from "./events.js";
 import type { ModelPoolCondition, ModelPoolStatus } from "./install/crd.js";
 import { MODELPOOL_PLURAL, MODELPOOL_VERSION } from "./install/names.js";
 import type { PoolHandler, PoolObjectMeta } from "./pool-source.js";
-import { apiFailure } from "./retry.js";
+import { isNotFound } from "./retry.js";
 
 /** The condition types the controller writes. */
 export const CONDITION_TYPES = ["Valid", "Applied", "MetricsFresh", "ScalerReady"] as const;
@@ -503,7 +503,7 @@ export class ModelPoolStatusWriter implements DecisionSink {
         } catch (e) {
           this.stats.failures++;
           // 404: the pool was deleted; the informer will say so.
-          if (apiFailure(e).code !== 404) this.options.onError?.(pool, e);
+          if (!isNotFound(e)) this.options.onError?.(pool, e);
           return;
         }
       } while (s.queued && this.pools.get(poolKey(pool)) === s);
