@@ -27,6 +27,7 @@ import {
   mixedCapacity,
   trafficShares,
 } from "./mix.js";
+import { nextPhaseTick, poolPhase } from "./phase.js";
 import {
   type Clock,
   type ClusterPort,
@@ -57,6 +58,8 @@ import type { ScheduledWake, Scheduler } from "./scheduler.js";
  * 5. Publish a {@link PoolDecision} to every {@link DecisionSink}; a sink that fails is
  *    reported and does not stop the others.
  *
+ * Each pool reconciles at once when added, then on its own phase of the period (phase.ts,
+ * from a hash of its name), so that many pools do not reconcile in the same instant.
  * Between periods the loop wakes at once for {@link ControlLoop.wake}, for the pool's
  * schedule starts (the injected {@link Scheduler}, node-cron live), and at each schedule
  * boundary within the period (pre-warm point, start, end; boundaries.ts, on the injected
@@ -125,6 +128,11 @@ export interface LoopOptions {
    * Prometheus' scrape interval
    */
   readonly rateWindowSeconds?: (policy: Policy) => number;
+  /**
+   * Where in its sync period a pool reconciles, seconds in [0, period) (tests pin it).
+   * @default poolPhase: a hash of the pool's namespace/name (phase.ts)
+   */
+  readonly phaseOf?: (pool: PoolRef, periodSeconds: number) => number;
   /** Told about every failure the loop survives. */
   readonly onEvent?: (event: LoopEvent) => void;
 }
@@ -492,9 +500,15 @@ export class ControlLoop {
       if (due || run.woken) {
         run.woken = false;
         if (due) {
-          run.nextTick += run.binding.policy.spec.scaling.syncPeriodSeconds;
-          if (run.nextTick <= now)
-            run.nextTick = now + run.binding.policy.spec.scaling.syncPeriodSeconds;
+          // On the pool's phase grid (phase.ts): pools spread over the period.
+          const period = run.binding.policy.spec.scaling.syncPeriodSeconds;
+          const first = run.last === undefined && !run.hasState;
+          run.nextTick = nextPhaseTick(
+            now,
+            period,
+            (this.options.phaseOf ?? poolPhase)(run.ref, period),
+            first ? period / 2 : 0,
+          );
         }
         try {
           await this.reconcile(run);

@@ -25,7 +25,7 @@ import {
 import { type BatcherSettings, Replica } from "../../controller/simulate/replica.js";
 import { createRng } from "../../controller/simulate/rng.js";
 import { createServiceTime } from "../../controller/simulate/setup.js";
-import { FakeCluster, FakeMetrics, ManualClock, RecordingSink } from "./support.js";
+import { FakeCluster, FakeMetrics, ManualClock, PHASE_ZERO, RecordingSink } from "./support.js";
 
 /** The live correction of a pool's latency profile from observed compute times. */
 
@@ -381,7 +381,7 @@ function loopWith(options: ConstructorParameters<typeof ControlLoop>[1]) {
   const sink = new RecordingSink();
   const loop = new ControlLoop(
     { metrics, cluster: new FakeCluster(), sinks: [sink], clock },
-    options,
+    { phaseOf: PHASE_ZERO, ...options },
   );
   return { clock, metrics, sink, loop };
 }

@@ -16,7 +16,7 @@ import type { MetricsSource, PoolRef } from "../../controller/loop/ports.js";
 import { loadModelPool, type Policy } from "../../controller/policy/index.js";
 import type { PoolScrape } from "../../controller/scaling/samples.js";
 import { DEFAULT_START_EPOCH } from "../../controller/simulate/engine.js";
-import { FakeCluster, ManualClock, RecordingSink } from "./support.js";
+import { FakeCluster, ManualClock, PHASE_ZERO, RecordingSink } from "./support.js";
 
 /**
  * Pools of several models (loop/mix.ts): a replica serves all of them, so its capacity is
@@ -182,7 +182,10 @@ function loopWith(metrics: MetricsSource, options: LoopOptions) {
   const sink = new RecordingSink();
   const cluster = new FakeCluster();
   cluster.ready = 1;
-  const loop = new ControlLoop({ metrics, cluster, sinks: [sink], clock }, options);
+  const loop = new ControlLoop(
+    { metrics, cluster, sinks: [sink], clock },
+    { phaseOf: PHASE_ZERO, ...options },
+  );
   return { clock, sink, loop };
 }
 
