@@ -8,6 +8,7 @@ import { formatProblem } from "../diagnostics/problem.js";
 import { createCronScheduler } from "../io/cron-scheduler.js";
 import { readKedaTls, watchKedaTls } from "../keda/tls.js";
 import { createObjectClient } from "../kube/apply.js";
+import { reuseConnections } from "../kube/connections.js";
 import { createKubeEdge, type KubeEdge } from "../kube/edge.js";
 import { PoolPods, TRITON_PORTS, type TritonPod } from "../kube/pods.js";
 import { type Log, PoolApplier } from "../kube/pool-applier.js";
@@ -386,11 +387,13 @@ export async function runController(
       return ExitCode.Problems;
     }
   }
-  const kc = options.kubeConfig ?? (await loadKubeConfig(io, values.kubeconfig));
-  if (Array.isArray(kc)) {
-    printProblems(io, kc);
+  const loaded = options.kubeConfig ?? (await loadKubeConfig(io, values.kubeconfig));
+  if (Array.isArray(loaded)) {
+    printProblems(io, loaded);
     return ExitCode.Problems;
   }
+  // One keep-alive agent per TLS identity, not a new connection per request (client-node 1.4.0).
+  const kc = reuseConnections(loaded);
 
   const log = createLog(io);
   const clock = options.clock ?? createSystemClock();
