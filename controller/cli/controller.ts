@@ -8,6 +8,7 @@ import { formatProblem } from "../diagnostics/problem.js";
 import { createCronScheduler } from "../io/cron-scheduler.js";
 import { readKedaTls, watchKedaTls } from "../keda/tls.js";
 import { createObjectClient } from "../kube/apply.js";
+import { reuseConnections } from "../kube/connections.js";
 import { createKubeEdge, type KubeEdge } from "../kube/edge.js";
 import { PoolPods, TRITON_PORTS, type TritonPod } from "../kube/pods.js";
 import { type Log, PoolApplier } from "../kube/pool-applier.js";
@@ -386,11 +387,13 @@ export async function runController(
       return ExitCode.Problems;
     }
   }
-  const kc = options.kubeConfig ?? (await loadKubeConfig(io, values.kubeconfig));
-  if (Array.isArray(kc)) {
-    printProblems(io, kc);
+  const loaded = options.kubeConfig ?? (await loadKubeConfig(io, values.kubeconfig));
+  if (Array.isArray(loaded)) {
+    printProblems(io, loaded);
     return ExitCode.Problems;
   }
+  // One keep-alive agent per TLS identity, not a new connection per request (client-node 1.4.0).
+  const kc = reuseConnections(loaded);
 
   const log = createLog(io);
   const clock = options.clock ?? createSystemClock();
@@ -583,12 +586,23 @@ export async function runController(
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
   }
-  try {
+  // Ready (/readyz) only once the pods and the pools have been listed: each start resolves
+  // only when its list succeeded (kube/informer-restart.ts), however many restarts that
+  // takes, or when stopped. It runs beside the wait for the signal, so that a controller
+  // whose API server is down at start still stops on SIGTERM.
+  let startFailure: { error: unknown } | undefined;
+  const starting = (async () => {
     await pods.start();
+    if (stop.signal.aborted) return;
     // The edge starts the leader election too (and says "leading" without one), then its
     // pool informer.
     await (edge ?? source).start();
-    serving.markSynced();
+    if (!stop.signal.aborted) serving.markSynced();
+  })().catch((e: unknown) => {
+    startFailure = { error: e };
+    stop.abort();
+  });
+  try {
     if (!stop.signal.aborted) {
       await new Promise<void>((resolve) =>
         stop.signal.addEventListener("abort", () => resolve(), { once: true }),
@@ -607,8 +621,10 @@ export async function runController(
     await applier.idle();
     await edge?.stop();
     await pods.stop();
+    await starting;
     metricsSource.close();
     log("info", "stopped");
   }
+  if (startFailure !== undefined) throw startFailure.error;
   return ExitCode.Ok;
 }

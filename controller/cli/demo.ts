@@ -1,5 +1,6 @@
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
+import { ClusterLanding } from "../keda/landing.js";
 import { poolCapacity } from "../loop/capacity.js";
 import { createAcceleratedClock } from "../loop/clock.js";
 import type { DecisionSink, PoolDecision } from "../loop/ports.js";
@@ -47,14 +48,16 @@ controller\`, its /metrics, /healthz, /readyz and /status, and the KEDA external
 answering for the ScaledObjects \`tritonscale render\` writes for the pool, all on
 127.0.0.1, against a simulated cluster (Triton's dynamic batcher on each replica, GPU
 nodes with provisioning and cold starts) fed by a traffic trace, on a clock running
---speed times faster than real time. Each decision is applied to the simulated cluster,
-as KEDA would, and printed as it is taken:
+--speed times faster than real time. Each decision is printed as it is taken, and the
+simulated cluster moves where KEDA and the HPA it creates would take the Deployments on
+the external scaler's answers (KEDA's activation and cooldown, the HPA's 10% tolerance and
+its behavior), which is not always the decision:
 
-  +00:42:15  desired spot 0 on-demand 4  ready/starting 3/1  902.1 req/s  scale-up: ...
+  +00:42:15  desired spot 0 on-demand 4  cluster spot 0 on-demand 3  ready/starting 3/0  902.1 req/s  scale-up: ...
 
-(simulated time since the start; desired replicas by capacity type; replicas ready and
-starting, waiting for a node included; the arrival rate the loop measured; the class of
-the decision and the scaler's reason.)
+(simulated time since the start; desired replicas by capacity type; the Deployments'
+replicas the cluster set; replicas ready and starting, waiting for a node included; the
+arrival rate the loop measured; the class of the decision and the scaler's reason.)
 
 Stops on Ctrl-C (SIGINT), SIGTERM or after --duration, then prints a summary.
 
@@ -161,8 +164,20 @@ export async function runDemo(
     const clock = createAcceleratedClock(speed);
     // The simulation's time 0 on the clock: set when the pool starts running, below.
     let epoch = clock.now();
-    const sim = createSimulatedPorts(run, pool, () => epoch);
-    const printer = createDecisionPrinter(io, () => epoch);
+    const sim = createSimulatedPorts(run, pool, () => epoch, duration);
+    // The cluster moves where KEDA and the HPA would take it on the scaler's answers (the
+    // safety floors, the HPA's tolerance and behavior, KEDA's cooldown), not straight to
+    // each decision: the demo shows what a cluster does.
+    const start = run.replicaCounts();
+    const landing = new ClusterLanding(
+      policy,
+      {
+        spot: start.ready.spot + start.starting.spot + start.pending.spot,
+        onDemand: start.ready.onDemand + start.starting.onDemand + start.pending.onDemand,
+      },
+      (l) => sim.actuate(l.decision.at, l.replicas, l.reasons.join("; ")),
+    );
+    const printer = createDecisionPrinter(io, () => epoch, landing);
     let serving: Serving;
     try {
       serving = await startServing({
@@ -170,7 +185,7 @@ export async function runDemo(
         metrics: sim.metrics,
         cluster: sim.cluster,
         clock,
-        sinks: [sim.actuator, printer],
+        sinks: [landing, printer],
         host: "127.0.0.1",
         metricsPort,
         healthPort,
@@ -278,17 +293,22 @@ interface Tally {
   maxDesired: number;
 }
 
-/** One line per decision: simulated time, desired by type, ready/starting, arrivals, reason. */
-export function formatDecision(d: PoolDecision, epoch: number): string {
+/**
+ * One line per decision: simulated time, desired by type, the Deployments' replicas the
+ * cluster set (when given), ready/starting, arrivals, reason.
+ */
+export function formatDecision(d: PoolDecision, epoch: number, cluster?: ByCapacity): string {
   const r = d.snapshot.replicas;
   const rate = d.snapshot.arrivalRate?.value;
   const rateText = rate === undefined ? "— req/s" : `${rate.toFixed(1)} req/s`;
-  return `+${formatClock(d.at - epoch)}  desired ${byType(d.decision.desired)}  ready/starting ${totalOf(r.ready)}/${totalOf(r.starting) + totalOf(r.pending)}  ${rateText}  ${classifyDecision(d)}: ${d.decision.reason}`;
+  const set = cluster === undefined ? "" : `  cluster ${byType(cluster)}`;
+  return `+${formatClock(d.at - epoch)}  desired ${byType(d.decision.desired)}${set}  ready/starting ${totalOf(r.ready)}/${totalOf(r.starting) + totalOf(r.pending)}  ${rateText}  ${classifyDecision(d)}: ${d.decision.reason}`;
 }
 
 function createDecisionPrinter(
   io: CommandIO,
   epoch: () => number,
+  landing: ClusterLanding,
 ): DecisionSink & { tally: Tally } {
   const tally: Tally = {
     decisions: 0,
@@ -305,7 +325,7 @@ function createDecisionPrinter(
       const total = totalOf(d.decision.desired);
       tally.minDesired = Math.min(tally.minDesired, total);
       tally.maxDesired = Math.max(tally.maxDesired, total);
-      io.stdout.write(`${formatDecision(d, epoch())}\n`);
+      io.stdout.write(`${formatDecision(d, epoch(), landing.current())}\n`);
     },
   };
 }

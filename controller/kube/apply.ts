@@ -40,7 +40,13 @@ import { InputError, type Problem } from "../diagnostics/problem.js";
 import { type Policy, parseModelPoolObject } from "../policy/index.js";
 import { buildPool, type KubeObject } from "./render/index.js";
 import { FIELD_MANAGER, POOL_LABEL } from "./render/labels.js";
-import { type RetryOptions, type RetryStats, retryStats, withRetries } from "./retry.js";
+import {
+  isNotFound,
+  type RetryOptions,
+  type RetryStats,
+  retryStats,
+  withRetries,
+} from "./retry.js";
 
 /** Label on cluster-scoped objects naming the namespace of the pool they belong to. */
 export const POOL_NAMESPACE_LABEL = "tritonscale.dev/pool-namespace";
@@ -470,10 +476,6 @@ export async function applyPools(
     outcomes.set(a.key, { ok: true, report: { applied: a.refs, pruned: mine, stats: a.stats } });
   }
   return outcomes;
-}
-
-function isNotFound(err: unknown): boolean {
-  return (err as { failure?: { code?: number } }).failure?.code === 404;
 }
 
 /** The API server does not serve the kind at all (discovery found no such group/kind). */

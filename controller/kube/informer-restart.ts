@@ -7,6 +7,11 @@
  * `backoffMs`; the count starts over once the informer ran for 60 s without error), and an
  * error after {@link InformerRestarter.stop} is ignored. Used by the ModelPool source and
  * by the pool pods' informers alike.
+ *
+ * The client's `start()` resolves even when its list failed (it only tells the `error`
+ * listeners), so {@link InformerRestarter.start} resolves only once a start completed with
+ * no error reported during it, i.e. the informer has listed: a controller that says it has
+ * synced must have seen the objects that exist, not an empty cache.
  */
 import type { Clock } from "../loop/ports.js";
 import { backoffMs } from "./retry.js";
@@ -44,31 +49,56 @@ export class InformerRestarter {
   private restarting = false;
   private stopped = false;
   private readonly abort = new AbortController();
+  /** Errors reported so far (a start with none reported during it has listed). */
+  private errors = 0;
+  private markListed: () => void = () => undefined;
+  private readonly listedOnce: Promise<void>;
   /** Restarts so far (for tests and metrics). */
   restarts = 0;
+  /** Whether the informer has listed once (a start completed with no error). */
+  listed = false;
 
   constructor(
     private readonly informer: StartableInformer,
     private readonly options: InformerRestarterOptions,
   ) {
     this.startedAt = options.clock.now();
+    this.listedOnce = new Promise<void>((resolve) => {
+      this.markListed = resolve;
+    });
     informer.on("error", (e) => void this.failed(e));
   }
 
-  /** Starts the informer; a failure to start is restarted like any other error. */
+  /**
+   * Starts the informer; a failure to start is restarted like any other error. Resolves
+   * once the informer has listed (after as many restarts as that takes), or on `stop()`.
+   */
   async start(): Promise<void> {
     this.startedAt = this.options.clock.now();
-    await this.informer.start().catch((e: unknown) => this.failed(e));
+    await this.attempt();
+    await this.listedOnce;
   }
 
   /** Stops restarting, then stops the informer (whose AbortError is then ignored). */
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
+    this.markListed();
     await this.informer.stop();
   }
 
+  /** One start of the informer: listed when no error was reported while it ran. */
+  private async attempt(): Promise<void> {
+    const before = this.errors;
+    await this.informer.start().catch((e: unknown) => this.failed(e));
+    if (this.errors === before && !this.stopped && !this.listed) {
+      this.listed = true;
+      this.markListed();
+    }
+  }
+
   private async failed(error: unknown): Promise<void> {
+    this.errors++;
     // stop() aborts the watch, and the informer reports that as an error: not a failure.
     if (this.stopped || this.restarting) return;
     const { clock } = this.options;
@@ -89,6 +119,6 @@ export class InformerRestarter {
     if (this.stopped) return;
     this.startedAt = clock.now();
     this.restarts++;
-    await this.informer.start().catch((e: unknown) => this.failed(e));
+    await this.attempt();
   }
 }

@@ -18,12 +18,24 @@
  *   leader did not see makes the leader's renewal fail, after which it stops at its
  *   deadline.
  *
- * Timing (client-go's defaults): a leader renews every `retryPeriod` (2 s) and gives up
- * `renewDeadline` (10 s) after its last successful renewal; a follower reads every
- * `retryPeriod` with up to 120 % jitter (2–4.4 s) and takes over when the record has not
- * changed for `leaseDuration` (15 s). So after a leader dies, a follower takes over at
- * most `leaseDuration` + 2.2 × `retryPeriod` (15 + 4.4 = 19.4 s) after the dead leader's
- * last renewal; after a release (SIGTERM) it takes over at its next read.
+ * Timing (client-go's defaults, 15 s / 10 s / 2 s): a leader renews every `retryPeriod`
+ * and gives up `renewDeadline` after its last successful renewal; a follower reads the
+ * Lease every `retryPeriod` × (1 − 0.5 × random), i.e. at least once per `retryPeriod`
+ * (client-go waits `retryPeriod` × [1, 2.2) between reads, which is where its 19.4 s came
+ * from), and, while the Lease is held by another, also exactly when the record it holds
+ * would expire. Bounds, from the leader's last successful renewal (stamped `t`), with the
+ * follower's reads answered (their latency adds to both):
+ * - the leader crashed (or is cut off): the follower sees that renewal within one
+ *   `retryPeriod` (observed ≤ t + retryPeriod) and takes over at observed + leaseDuration,
+ *   so at most t + leaseDuration + retryPeriod (15 + 2 = 17 s) and at the earliest
+ *   t + leaseDuration (15 s);
+ * - the leader stopped (SIGTERM): it releases the Lease (empty holder); the follower takes
+ *   it at its next read, within one `retryPeriod` (2 s) of the release.
+ * A crash cannot be replaced sooner than leaseDuration after the last renewal without
+ * risking two leaders: the follower cannot tell a dead leader from a slow or partitioned
+ * one that still acts until t + renewDeadline on its own clock; all it knows of t is that
+ * it came before the follower saw the renewal, so it must wait out leaseDuration
+ * (> renewDeadline, the margin for clock rates and latency) from that sighting.
  */
 import type { Clock } from "../loop/ports.js";
 import type { LeaseClient, LeaseRecord, LeaseSnapshot } from "./lease-client.js";
@@ -62,8 +74,15 @@ export interface LeaderElectionOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-/** client-go's `JitterFactor`: a follower waits retryPeriod × (1 + 1.2 × random). */
+/** client-go's `JitterFactor` (1.2), kept for its check renewDeadline > 1.2 × retryPeriod. */
 export const LEADER_ELECTION_JITTER = 1.2;
+
+/**
+ * A follower waits retryPeriod × (1 − FOLLOWER_JITTER × random) between reads: at most one
+ * retryPeriod, so that it sees a renewal within one (see the module comment); at least half
+ * of one, and spread, so that followers do not read in step.
+ */
+export const FOLLOWER_JITTER = 0.5;
 
 /** client-go's defaults, in seconds. */
 export const LEADER_ELECTION_DEFAULTS = {
@@ -219,7 +238,7 @@ export class LeaderElector {
       // Wake at the deadline at the latest, so onStoppedLeading fires on time.
       return Math.max(0, Math.min(this.retryPeriodSeconds, this.leadingUntil - now));
     }
-    const jittered = this.retryPeriodSeconds * (1 + LEADER_ELECTION_JITTER * this.random());
+    const jittered = this.retryPeriodSeconds * (1 - FOLLOWER_JITTER * this.random());
     const holder = this.observed?.record.holderIdentity ?? "";
     if (this.observed !== undefined && holder !== "" && holder !== this.identity) {
       // Try again exactly when the holder's lease would expire, if that is sooner.

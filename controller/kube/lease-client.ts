@@ -5,7 +5,7 @@
  * tested with an in-memory Lease and a manual clock.
  */
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
-import { apiFailure } from "./retry.js";
+import { isConflict, isNotFound } from "./retry.js";
 
 /** The leader-election fields of a Lease's spec, as the elector reads and writes them. */
 export interface LeaseRecord {
@@ -103,7 +103,7 @@ export function createKubeLeaseClient(
     try {
       return { ok: true, lease: toSnapshot(await f()) };
     } catch (e) {
-      if (apiFailure(e).code === 409) return { ok: false, conflict: true };
+      if (isConflict(e)) return { ok: false, conflict: true };
       throw e;
     }
   };
@@ -112,7 +112,7 @@ export function createKubeLeaseClient(
       try {
         return toSnapshot(await api.readNamespacedLease({ name, namespace }));
       } catch (e) {
-        if (apiFailure(e).code === 404) return undefined;
+        if (isNotFound(e)) return undefined;
         throw e;
       }
     },

@@ -161,8 +161,8 @@ export class PoolPods implements ClusterPort {
   }
 
   /**
-   * Lists and starts watching. An informer whose list or watch fails is restarted with
-   * backoff (and its pools read as having no pods until it lists).
+   * Lists and starts watching; resolves once every informer has listed (or on `stop()`).
+   * An informer whose list or watch fails is restarted with backoff.
    */
   async start(): Promise<void> {
     await Promise.all(this.informers.map((i) => i.restarter.start()));

@@ -46,7 +46,7 @@ interface FileState {
 
 const POOL_FILE = /^[^.].*\.ya?ml$/;
 
-/** The pool a file is meant to define, even when it is invalid: its metadata, if readable. */
+/** The pool an invalid file (that defined none before) is meant to define: its metadata, if readable. */
 function intendedRef(text: string, file: string): PoolRef {
   const meant = readPoolName(text);
   // Not YAML or not a mapping with a name: the loader says why; the file stands for the pool.
@@ -134,7 +134,11 @@ export class PoolFiles implements PoolSource {
           ? before!.ref
           : result.policy !== undefined
             ? { namespace: result.policy.metadata.namespace, name: result.policy.metadata.name }
-            : intendedRef(text, path);
+            : // An invalid file stays the pool it defined: caught half-written or emptied by a
+              // scan (an editor truncates, then writes), or renamed with a mistake, it is that
+              // pool gone invalid (the last valid spec keeps running), never that pool removed,
+              // which would prune its objects. A valid file renames.
+              (before?.ref ?? intendedRef(text, path));
       const key = poolKey(ref);
       const owner = owners.get(key);
       if (owner !== undefined) {

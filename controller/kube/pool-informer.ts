@@ -111,6 +111,10 @@ export class ModelPoolInformer implements PoolSource {
     return Object.fromEntries(this.watched.map((w) => [w.namespace ?? "*", w.restarter.restarts]));
   }
 
+  /**
+   * Starts every namespace's informer; resolves once each has listed (every ModelPool that
+   * exists has been reported), or on `stop()`.
+   */
   async start(): Promise<void> {
     const namespaces = this.options.namespaces?.length ? this.options.namespaces : [undefined];
     for (const namespace of namespaces) {

@@ -32,7 +32,7 @@ import type { EventRecorder } from "./events.js";
 import type { ModelPoolCondition, ModelPoolStatus } from "./install/crd.js";
 import { MODELPOOL_PLURAL, MODELPOOL_VERSION } from "./install/names.js";
 import type { PoolHandler, PoolObjectMeta } from "./pool-source.js";
-import { apiFailure } from "./retry.js";
+import { isNotFound } from "./retry.js";
 
 /** The condition types the controller writes. */
 export const CONDITION_TYPES = ["Valid", "Applied", "MetricsFresh", "ScalerReady"] as const;
@@ -150,14 +150,24 @@ export function decisionStatus(d: PoolDecision): ModelPoolStatus {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([model, rps]) => {
         const profile = d.profiles?.[model];
+        const share = d.mix?.shares[model];
         return {
           model,
           requestsPerSecondPerReplica: Math.round(rps * 1000) / 1000,
+          ...(share === undefined ? {} : { trafficShare: Math.round(share * 1000) / 1000 }),
           ...(profile === undefined
             ? {}
             : { profile: clip(profile, 256), profileSource: profileSourceOf(profile) }),
         };
       }),
+    ...(d.mix === undefined
+      ? {}
+      : {
+          capacityMix: {
+            requestsPerSecondPerReplica: Math.round(d.mix.perReplica * 1000) / 1000,
+            sharesFrom: d.mix.from,
+          },
+        }),
   };
 }
 
@@ -493,7 +503,7 @@ export class ModelPoolStatusWriter implements DecisionSink {
         } catch (e) {
           this.stats.failures++;
           // 404: the pool was deleted; the informer will say so.
-          if (apiFailure(e).code !== 404) this.options.onError?.(pool, e);
+          if (!isNotFound(e)) this.options.onError?.(pool, e);
           return;
         }
       } while (s.queued && this.pools.get(poolKey(pool)) === s);

@@ -2,6 +2,11 @@
  * Retries for calls to the Kubernetes API: which failures are worth another try, how long
  * to wait (exponential backoff with full jitter, injectable randomness and sleep), and
  * errors that say what was being done (`applying ScaledObject vision/yolo: 409 Conflict: …`).
+ *
+ * The one place that reads a failed call: {@link apiFailure} (the client's ApiException, a
+ * network error, a timeout, or a {@link KubeCallError} wrapping any of them),
+ * {@link classify} (what to do about it) and {@link isNotFound}; the rest of kube/ asks
+ * these, never the error's fields.
  */
 
 /** Options of {@link withRetries}. */
@@ -58,9 +63,11 @@ export class CallTimeout extends Error {
 
 /**
  * Reads an error from @kubernetes/client-node (an ApiException whose `body` is the Status
- * JSON text, or a fetch/network error) into an {@link ApiFailure}.
+ * JSON text, or a fetch/network error) into an {@link ApiFailure}; a {@link KubeCallError}
+ * (what {@link withRetries} throws) gives the failure it wraps.
  */
 export function apiFailure(err: unknown): ApiFailure {
+  if (err instanceof KubeCallError) return err.failure;
   if (err instanceof CallTimeout) return { message: err.message };
   const e = err as {
     code?: unknown;
@@ -90,11 +97,21 @@ export function apiFailure(err: unknown): ApiFailure {
   return { message: e.message ?? String(err) };
 }
 
+/** Whether the API server answered 404 Not Found (the object, or the kind, is not there). */
+export function isNotFound(err: unknown): boolean {
+  return apiFailure(err).code === 404;
+}
+
+/** Whether the API server answered 409 Conflict (a stale resourceVersion, or an existing name). */
+export function isConflict(err: unknown): boolean {
+  return apiFailure(err).code === 409;
+}
+
 /** Which way a failure goes (see {@link FailureClass}). */
 export function classify(err: unknown): FailureClass {
   if (err instanceof CallTimeout) return "transient";
   const f = apiFailure(err);
-  if (f.code === 409) return "conflict";
+  if (isConflict(err)) return "conflict";
   if (f.code === 429 || (f.code !== undefined && f.code >= 500)) return "transient";
   if (f.code !== undefined) return "permanent";
   const e = err as { code?: unknown; errno?: unknown; type?: unknown; name?: string };
@@ -206,7 +223,7 @@ export async function withRetries<T>(
           await hooks.onConflict?.();
         } catch (readErr) {
           // The re-read failing is itself retried by the next try (or reported by it).
-          if (classify(readErr) === "permanent" && apiFailure(readErr).code !== 404) {
+          if (classify(readErr) === "permanent" && !isNotFound(readErr)) {
             throw new KubeCallError(action, apiFailure(readErr), attempt, { cause: readErr });
           }
         }

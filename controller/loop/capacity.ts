@@ -3,6 +3,7 @@ import { capacityAtSlo } from "../simulate/capacity.js";
 import { chooseProfile } from "../simulate/pool-profile.js";
 import type { LatencyProfile } from "../simulate/profile.js";
 import { batcherSettings, createServiceTime } from "../simulate/setup.js";
+import { equalShares, type ModelShares, mixedCapacity } from "./mix.js";
 
 /**
  * Per-replica capacity at the SLO for a live pool, computed exactly as `simulate` computes
@@ -10,7 +11,8 @@ import { batcherSettings, createServiceTime } from "../simulate/setup.js";
  * from a latency profile, and the bisection of simulate/capacity.ts (seed 1, simulate's
  * default). Each model's profile is its own `spec.models[].profile`; without one, simulate's
  * documented default, DEFAULT_PROFILE (`linear:a=4,b=2.2`, an assumed YOLOv8s on a T4), as
- * simulate/pool-profile.ts chooses for every command.
+ * simulate/pool-profile.ts chooses for every command. A pool of several models is sized by
+ * the mix of its requests (mix.ts): C_mix = 1 / Σ (w_i / C_i).
  */
 
 /**
@@ -24,30 +26,41 @@ export interface PoolCapacity {
   /** Requests per second one replica sustains at the SLO, per model (0: cannot meet it). */
   readonly perModel: Readonly<Record<string, number>>;
   /**
-   * What the scaler divides demand by: the first model's, as `simulate` sizes a pool by
-   * the model it simulates (the first unless told otherwise).
+   * What the scaler divides demand by: the capacity for the mix of `shares`,
+   * 1 / Σ (w_i / C_i) (mix.ts); a single model's own capacity.
    */
   readonly perReplica: number;
   /** Which profile each model used, for reasons and status. */
   readonly profiles: Readonly<Record<string, string>>;
+  /** The models' shares `perReplica` was mixed for. @default equal shares */
+  readonly shares?: ModelShares;
 }
 
 /** The default: each model's own profile, else simulate's default profile. */
 export const poolProfileOf: ProfileOf = (policy, model) => chooseProfile(policy, model).profile;
 
-/** Computes a pool's capacity per replica at its SLO (pure; a few hundred ms per model). */
-export function poolCapacity(policy: Policy, profileOf: ProfileOf = poolProfileOf): PoolCapacity {
+/** One model's capacity per replica at the pool's SLO, with `profile` (pure; a few hundred ms). */
+export function modelCapacity(policy: Policy, model: PolicyModel, profile: LatencyProfile): number {
   const sloSeconds = policy.spec.slo.latencyP99Ms / 1000;
+  return capacityAtSlo(batcherSettings(model), createServiceTime(profile), sloSeconds, { seed: 1 })
+    .requestsPerSecond;
+}
+
+/**
+ * Computes a pool's capacity per replica at its SLO (pure; a few hundred ms per model): each
+ * model's, and the mix of `shares` (default: equal shares).
+ */
+export function poolCapacity(
+  policy: Policy,
+  profileOf: ProfileOf = poolProfileOf,
+  shares: ModelShares = equalShares(policy.spec.models.map((m) => m.name)),
+): PoolCapacity {
   const perModel: Record<string, number> = {};
   const profiles: Record<string, string> = {};
   for (const model of policy.spec.models) {
     const profile = profileOf(policy, model);
-    const c = capacityAtSlo(batcherSettings(model), createServiceTime(profile), sloSeconds, {
-      seed: 1,
-    });
-    perModel[model.name] = c.requestsPerSecond;
+    perModel[model.name] = modelCapacity(policy, model, profile);
     profiles[model.name] = profile.name;
   }
-  const first = policy.spec.models[0];
-  return { perModel, perReplica: first ? (perModel[first.name] ?? 0) : 0, profiles };
+  return { perModel, perReplica: mixedCapacity(perModel, shares.shares), profiles, shares };
 }

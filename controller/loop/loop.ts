@@ -8,11 +8,11 @@ import {
   type Scaler,
   totalOf,
 } from "../scaling/types.js";
-import { type LoadSignals, SignalWindow } from "../scaling/window.js";
+import { type LoadSignals, SignalWindow, type WindowReading } from "../scaling/window.js";
 import { createScaledProfile } from "../simulate/profile.js";
 import { batcherSettings } from "../simulate/setup.js";
 import { nextBoundary } from "./boundaries.js";
-import { type PoolCapacity, type ProfileOf, poolCapacity, poolProfileOf } from "./capacity.js";
+import { modelCapacity, type PoolCapacity, type ProfileOf, poolProfileOf } from "./capacity.js";
 import {
   type CorrectionSettings,
   type CorrectionState,
@@ -20,6 +20,14 @@ import {
   INITIAL_CORRECTION,
   observeCorrection,
 } from "./correction.js";
+import {
+  equalShares,
+  type ModelShares,
+  ModelWindows,
+  mixedCapacity,
+  trafficShares,
+} from "./mix.js";
+import { nextPhaseTick, poolPhase } from "./phase.js";
 import {
   type Clock,
   type ClusterPort,
@@ -39,15 +47,19 @@ import type { ScheduledWake, Scheduler } from "./scheduler.js";
  *    signal is missing: the scaler holds, never scales down.
  * 2. Ask the {@link ClusterPort} for replica counts; replicas the scrape shows still loading
  *    a model count as starting (never idle) where the cluster counted them ready.
- * 3. Correct the pool's latency profile from the observed compute time per batch
- *    (correction.ts); when the correction moved a step, recompute the capacity and give
- *    the pool a new scaler carrying the state over.
+ * 3. Correct each model's latency profile from its observed compute time per batch
+ *    (correction.ts, each model read from its own series); weigh the models by their
+ *    shares of the arrivals (mix.ts); when a correction moved a step or the mix changed,
+ *    recompute the capacity and give the pool a new scaler carrying the state over.
  * 4. Call the pool's scaler from the registry (`createScaler`, as `simulate` does), created
- *    with the capacity per replica `simulate` would compute (capacity.ts) from the pool's
- *    profile as corrected, with the state of its last decision.
+ *    with the capacity per replica `simulate` would compute (capacity.ts) from each
+ *    model's profile as corrected, mixed by the models' shares (1 / Σ w_i / C_i), with the
+ *    state of its last decision.
  * 5. Publish a {@link PoolDecision} to every {@link DecisionSink}; a sink that fails is
  *    reported and does not stop the others.
  *
+ * Each pool reconciles at once when added, then on its own phase of the period (phase.ts,
+ * from a hash of its name), so that many pools do not reconcile in the same instant.
  * Between periods the loop wakes at once for {@link ControlLoop.wake}, for the pool's
  * schedule starts (the injected {@link Scheduler}, node-cron live), and at each schedule
  * boundary within the period (pre-warm point, start, end; boundaries.ts, on the injected
@@ -99,14 +111,14 @@ export interface LoopOptions {
    */
   readonly profileOf?: ProfileOf;
   /**
-   * Capacity of a pool from the profiles as corrected (tests inject one).
-   * @default poolCapacity(policy, profileOf), memoized
+   * Capacity of a pool from the profiles as corrected, mixed by `shares` (tests inject one).
+   * @default each model's capacity at the SLO (memoized), mixed as mix.ts says
    */
-  readonly capacityOf?: (policy: Policy, profileOf: ProfileOf) => PoolCapacity;
+  readonly capacityOf?: (policy: Policy, profileOf: ProfileOf, shares: ModelShares) => PoolCapacity;
   /**
    * The live correction of the profiles from observed compute times (correction.ts), or
-   * false to use the profiles as they are. Pools with several models are not corrected:
-   * the window's compute time per batch mixes their batches.
+   * false to use the profiles as they are. Each model of a pool is corrected on its own
+   * series (its detector's compute time and batches).
    * @default DEFAULT_CORRECTION (0.5×–2×, weight 0.2, 100 batches)
    */
   readonly correction?: Partial<CorrectionSettings> | false;
@@ -116,6 +128,11 @@ export interface LoopOptions {
    * Prometheus' scrape interval
    */
   readonly rateWindowSeconds?: (policy: Policy) => number;
+  /**
+   * Where in its sync period a pool reconciles, seconds in [0, period) (tests pin it).
+   * @default poolPhase: a hash of the pool's namespace/name (phase.ts)
+   */
+  readonly phaseOf?: (pool: PoolRef, periodSeconds: number) => number;
   /** Told about every failure the loop survives. */
   readonly onEvent?: (event: LoopEvent) => void;
 }
@@ -126,8 +143,10 @@ interface Binding {
   readonly scaler: Scaler;
   readonly capacity: PoolCapacity;
   readonly windowSeconds: number;
-  /** The correction factor the capacity was computed with. */
-  readonly factor: number;
+  /** The correction factor of each model the capacity was computed with. */
+  readonly factors: Readonly<Record<string, number>>;
+  /** The mix the capacity was computed for. */
+  readonly shares: ModelShares;
 }
 
 interface PoolRun {
@@ -136,7 +155,10 @@ interface PoolRun {
   /** A changed policy, bound at the next reconcile. */
   next: Policy | undefined;
   window: SignalWindow;
-  correction: CorrectionState;
+  /** One window per model, for a pool of several (the pool's window reads a single one). */
+  modelWindows: ModelWindows | undefined;
+  /** Each model's correction. */
+  correction: Readonly<Record<string, CorrectionState>>;
   hasState: boolean;
   state: unknown;
   last: PoolDecision | undefined;
@@ -168,45 +190,93 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Capacities per profile source (the pool's own profiles share one across loops). */
-const capacityMemos = new WeakMap<ProfileOf, Map<string, PoolCapacity>>();
+/** Each model's capacity per profile source (the pool's own profiles share one across loops). */
+const capacityMemos = new WeakMap<ProfileOf, Map<string, { rps: number; profile: string }>>();
 
 /**
- * poolCapacity with the profiles of `profileOf` scaled by `factor`, memoized on what it
- * depends on: pools sharing a model config share it, and a correction wandering between
- * steps computes each step once.
+ * The pool's capacity with each model's profile of `profileOf` scaled by its factor, mixed
+ * by `shares`; each model's capacity memoized on what it depends on: pools sharing a model
+ * config share it, and a correction wandering between steps computes each step once.
  */
-function memoCapacity(policy: Policy, profileOf: ProfileOf, factor: number): PoolCapacity {
+function memoCapacity(
+  policy: Policy,
+  profileOf: ProfileOf,
+  factors: Readonly<Record<string, number>>,
+  shares: ModelShares,
+): PoolCapacity {
   let memo = capacityMemos.get(profileOf);
   if (memo === undefined) {
     memo = new Map();
     capacityMemos.set(profileOf, memo);
   }
-  const key = JSON.stringify([policy.spec.slo.latencyP99Ms, policy.spec.models, factor]);
-  let c = memo.get(key);
-  if (c === undefined) {
-    c = poolCapacity(policy, scaledProfileOf(profileOf, factor));
-    if (memo.size >= 256) memo.clear();
-    memo.set(key, c);
+  const scaled = scaledProfileOf(profileOf, factors);
+  const perModel: Record<string, number> = {};
+  const profiles: Record<string, string> = {};
+  for (const model of policy.spec.models) {
+    const factor = factors[model.name] ?? 1;
+    const key = JSON.stringify([policy.spec.slo.latencyP99Ms, model, factor]);
+    let c = memo.get(key);
+    if (c === undefined) {
+      const profile = scaled(policy, model);
+      c = { rps: modelCapacity(policy, model, profile), profile: profile.name };
+      if (memo.size >= 256) memo.clear();
+      memo.set(key, c);
+    }
+    perModel[model.name] = c.rps;
+    profiles[model.name] = c.profile;
   }
-  return c;
+  return { perModel, perReplica: mixedCapacity(perModel, shares.shares), profiles, shares };
 }
 
-/** `profileOf` with every profile scaled by `factor`. */
-function scaledProfileOf(profileOf: ProfileOf, factor: number): ProfileOf {
-  return factor === 1 ? profileOf : (p, m) => createScaledProfile(profileOf(p, m), factor);
+/** `profileOf` with each model's profile scaled by its factor (absent: 1). */
+function scaledProfileOf(
+  profileOf: ProfileOf,
+  factors: Readonly<Record<string, number>>,
+): ProfileOf {
+  return (p, m) => {
+    const f = factors[m.name] ?? 1;
+    return f === 1 ? profileOf(p, m) : createScaledProfile(profileOf(p, m), f);
+  };
 }
 
-/** What the correction compares with: the one model's profile, or none for several. */
-function correctedModel(policy: Policy, profileOf: ProfileOf) {
-  const models = policy.spec.models;
-  if (models.length !== 1) return undefined;
-  const model = models[0]!;
+/** What each model's correction compares with: its profile and batcher. */
+function correctedModels(policy: Policy, profileOf: ProfileOf) {
+  const out: Record<string, ReturnType<typeof correctedModelOf>> = {};
+  for (const model of policy.spec.models)
+    out[model.name] = correctedModelOf(policy, model, profileOf);
+  return out;
+}
+
+function correctedModelOf(
+  policy: Policy,
+  model: Policy["spec"]["models"][number],
+  profileOf: ProfileOf,
+) {
   const profile = profileOf(policy, model);
   const batcher = batcherSettings(model);
   // What the correction is relative to: a change of any of it starts the correction over.
   const key = JSON.stringify([profile.name, model.profile ?? null, batcher]);
   return { profile, batcher, key };
+}
+
+/** The applied factor of each model's correction. */
+function appliedFactors(
+  correction: Readonly<Record<string, CorrectionState>>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [model, c] of Object.entries(correction)) out[model] = c.applied;
+  return out;
+}
+
+/** Whether two maps agree on every key of either, a missing key counting as `missing`. */
+function sameNumbers(
+  a: Readonly<Record<string, number>>,
+  b: Readonly<Record<string, number>>,
+  missing: number,
+): boolean {
+  return [...Object.keys(a), ...Object.keys(b)].every(
+    (k) => (a[k] ?? missing) === (b[k] ?? missing),
+  );
 }
 
 /** The control loop over every pool it is given. */
@@ -249,14 +319,15 @@ export class ControlLoop {
       this.wake(ref);
       return true;
     }
-    const binding = this.bind(ref, policy, 1);
+    const binding = this.bind(ref, policy, {}, this.startShares(policy));
     if (binding === undefined) return false;
     const run: PoolRun = {
       ref: { namespace: ref.namespace, name: ref.name },
       binding,
       next: undefined,
       window: new SignalWindow(this.windowSettings(binding)),
-      correction: INITIAL_CORRECTION,
+      modelWindows: this.modelWindows(binding),
+      correction: {},
       hasState: false,
       state: undefined,
       last: undefined,
@@ -322,21 +393,40 @@ export class ControlLoop {
     };
   }
 
+  /** A window per model for a pool of several; the pool's window reads a single one. */
+  private modelWindows(b: Binding): ModelWindows | undefined {
+    const settings = this.windowSettings(b);
+    return settings.models.length > 1
+      ? new ModelWindows(settings.models, settings.rateWindowSeconds)
+      : undefined;
+  }
+
+  /** A new pool's mix: equal shares until its traffic is seen. */
+  private startShares(policy: Policy): ModelShares {
+    return equalShares(policy.spec.models.map((m) => m.name));
+  }
+
   /**
-   * Creates what a policy needs, its profiles scaled by `factor`; undefined (and an event,
-   * unless `quiet`) when its scaler cannot be made.
+   * Creates what a policy needs, each model's profile scaled by its factor (absent: 1), mixed
+   * by `shares`; undefined (and an event, unless `quiet`) when its scaler cannot be made.
    */
-  private bind(ref: PoolRef, policy: Policy, factor: number, quiet = false): Binding | undefined {
+  private bind(
+    ref: PoolRef,
+    policy: Policy,
+    factors: Readonly<Record<string, number>>,
+    shares: ModelShares,
+    quiet = false,
+  ): Binding | undefined {
     try {
       const capacity = this.options.capacityOf
-        ? this.options.capacityOf(policy, scaledProfileOf(this.profileOf, factor))
-        : memoCapacity(policy, this.profileOf, factor);
+        ? this.options.capacityOf(policy, scaledProfileOf(this.profileOf, factors), shares)
+        : memoCapacity(policy, this.profileOf, factors, shares);
       const scaler = createScaler(policy.spec.scaling.scaler, policy, {
         capacityPerReplica: capacity.perReplica,
       });
       const windowSeconds =
         this.options.rateWindowSeconds?.(policy) ?? 4 * policy.spec.scaling.syncPeriodSeconds;
-      return { policy, scaler, capacity, windowSeconds, factor };
+      return { policy, scaler, capacity, windowSeconds, factors, shares };
     } catch (e) {
       if (!quiet) this.onEvent({ kind: "pool-rejected", pool: ref, error: message(e) });
       return undefined;
@@ -350,11 +440,18 @@ export class ControlLoop {
    */
   private rebind(run: PoolRun, policy: Policy): void {
     // A correction is relative to the profile it was observed against: a new one starts over.
-    const was = correctedModel(run.binding.policy, this.profileOf);
-    const now = correctedModel(policy, this.profileOf);
-    const sameProfile = was !== undefined && now !== undefined && was.key === now.key;
-    const correction = sameProfile ? run.correction : INITIAL_CORRECTION;
-    const binding = this.bind(run.ref, policy, correction.applied);
+    const was = correctedModels(run.binding.policy, this.profileOf);
+    const now = correctedModels(policy, this.profileOf);
+    const correction: Record<string, CorrectionState> = {};
+    for (const [model, c] of Object.entries(run.correction)) {
+      if (was[model] !== undefined && now[model]?.key === was[model].key) correction[model] = c;
+    }
+    const names = policy.spec.models.map((m) => m.name);
+    const sameModels =
+      names.length === Object.keys(run.binding.shares.shares).length &&
+      names.every((m) => run.binding.shares.shares[m] !== undefined);
+    const shares = sameModels ? run.binding.shares : this.startShares(policy);
+    const binding = this.bind(run.ref, policy, appliedFactors(correction), shares);
     if (binding === undefined) return;
     const old = run.binding;
     run.binding = binding;
@@ -365,8 +462,9 @@ export class ControlLoop {
         run.last?.decision.desired ?? { spot: 0, onDemand: 0 },
       );
     }
-    if (binding.windowSeconds !== old.windowSeconds) {
+    if (binding.windowSeconds !== old.windowSeconds || !sameModels) {
       run.window = new SignalWindow(this.windowSettings(binding));
+      run.modelWindows = this.modelWindows(binding);
     }
     this.unregisterWakes(run);
     this.registerWakes(run);
@@ -402,9 +500,15 @@ export class ControlLoop {
       if (due || run.woken) {
         run.woken = false;
         if (due) {
-          run.nextTick += run.binding.policy.spec.scaling.syncPeriodSeconds;
-          if (run.nextTick <= now)
-            run.nextTick = now + run.binding.policy.spec.scaling.syncPeriodSeconds;
+          // On the pool's phase grid (phase.ts): pools spread over the period.
+          const period = run.binding.policy.spec.scaling.syncPeriodSeconds;
+          const first = run.last === undefined && !run.hasState;
+          run.nextTick = nextPhaseTick(
+            now,
+            period,
+            (this.options.phaseOf ?? poolPhase)(run.ref, period),
+            first ? period / 2 : 0,
+          );
         }
         try {
           await this.reconcile(run);
@@ -430,40 +534,71 @@ export class ControlLoop {
   }
 
   /**
-   * Folds this reconcile's observation into the pool's profile correction; when the applied
-   * factor moved a step, binds the capacity computed with it (a new scaler of the same
-   * algorithm, so the state carries over).
+   * Folds this reconcile's observations into each model's profile correction, and weighs the
+   * models by their shares of the arrivals (mix.ts); when an applied factor moved a step or
+   * the shares changed, binds the capacity computed with them (a new scaler of the same
+   * algorithm, so the state carries over). `readings` has each model's own reading.
    */
-  private correct(run: PoolRun, signals: LoadSignals, batches: number, ready: number): void {
-    if (this.correction === undefined) return;
+  private correct(
+    run: PoolRun,
+    readings: Readonly<Record<string, WindowReading>>,
+    ready: number,
+  ): void {
     const policy = run.binding.policy;
-    const model = correctedModel(policy, this.profileOf);
-    if (model === undefined) return;
-    const rate = signals.arrivalRate?.value;
-    const perReplica = rate !== undefined && ready > 0 ? rate / ready : undefined;
-    const step = observeCorrection(
-      run.correction,
-      {
-        ...(signals.computeMsPerBatch ? { computeMsPerBatch: signals.computeMsPerBatch } : {}),
-        ...(signals.batchSize ? { batchSize: signals.batchSize } : {}),
-        executedBatches: batches,
-        ...(perReplica === undefined ? {} : { ratePerReplica: perReplica, readyReplicas: ready }),
-      },
-      model,
-      policy.spec.scaling.staleAfterSeconds,
-      this.correction,
-    );
-    if (step.state.applied !== run.binding.factor) {
-      const binding = this.bind(run.ref, policy, step.state.applied, true);
+    const names = policy.spec.models.map((m) => m.name);
+    const correction: Record<string, CorrectionState> = { ...run.correction };
+    if (this.correction !== undefined) {
+      const models = correctedModels(policy, this.profileOf);
+      for (const name of names) {
+        const reading = readings[name];
+        const model = models[name];
+        if (reading === undefined || model === undefined) continue;
+        const signals = reading.signals;
+        const rate = signals.arrivalRate?.value;
+        const perReplica = rate !== undefined && ready > 0 ? rate / ready : undefined;
+        const step = observeCorrection(
+          correction[name] ?? INITIAL_CORRECTION,
+          {
+            ...(signals.computeMsPerBatch ? { computeMsPerBatch: signals.computeMsPerBatch } : {}),
+            ...(signals.batchSize ? { batchSize: signals.batchSize } : {}),
+            executedBatches: reading.executedBatches,
+            ...(perReplica === undefined
+              ? {}
+              : { ratePerReplica: perReplica, readyReplicas: ready }),
+          },
+          model,
+          policy.spec.scaling.staleAfterSeconds,
+          this.correction,
+        );
+        if (step.used) correction[name] = step.state;
+      }
+    }
+    const b = run.binding;
+    let shares = b.shares;
+    if (names.length > 1) {
+      const rates: Record<string, number | undefined> = {};
+      for (const name of names) rates[name] = readings[name]?.signals.arrivalRate?.value;
+      shares = trafficShares(names, rates);
+    }
+    const factors = appliedFactors(correction);
+    if (
+      !sameNumbers(factors, b.factors, 1) ||
+      shares.from !== b.shares.from ||
+      !sameNumbers(shares.shares, b.shares.shares, 0)
+    ) {
+      const binding = this.bind(run.ref, policy, factors, shares, true);
       if (binding === undefined) {
-        // No scaler at that factor (the model would miss the SLO even at light load): keep
-        // the capacity in force rather than stop scaling.
-        run.correction = { ...step.state, applied: run.binding.factor };
+        // No scaler at those factors or that mix (a model would miss the SLO even at light
+        // load): keep the capacity in force rather than stop scaling.
+        for (const [name, c] of Object.entries(correction)) {
+          correction[name] = { ...c, applied: b.factors[name] ?? 1 };
+        }
+        run.correction = correction;
         return;
       }
       run.binding = binding;
     }
-    run.correction = step.state;
+    run.correction = correction;
   }
 
   private async reconcile(run: PoolRun): Promise<void> {
@@ -497,11 +632,15 @@ export class ControlLoop {
     if (collected.status === "fulfilled") {
       const scrape: PoolScrape = collected.value;
       run.window.record(scrape);
+      run.modelWindows?.record(scrape);
       const reading = run.window.read(now);
       signals = reading.signals;
       replicas = countLoadingAsStarting(replicas, reading.loadingReplicas);
       dark = reading.darkReplicas;
-      this.correct(run, signals, reading.executedBatches, totalOf(replicas.ready));
+      const readings = run.modelWindows?.read(now) ?? {
+        [run.binding.policy.spec.models[0]?.name ?? ""]: reading,
+      };
+      this.correct(run, readings, totalOf(replicas.ready));
     } else {
       this.onEvent({
         kind: "collect-failed",
@@ -541,6 +680,11 @@ export class ControlLoop {
       decision,
       capacityPerReplica: capacity.perModel,
       ...(this.options.capacityOf ? {} : { profiles: capacity.profiles }),
+      mix: {
+        perReplica: capacity.perReplica,
+        shares: capacity.shares?.shares ?? run.binding.shares.shares,
+        from: capacity.shares?.from ?? run.binding.shares.from,
+      },
       previous: run.last?.decision.desired ?? current,
     };
     run.last = published;

@@ -58,6 +58,17 @@ export interface PoolDecision {
    * (`yolov8s-t4-fp16 (assumed: linear:a=4,b=2.2)`). Absent where a capacity was injected.
    */
   readonly profiles?: Readonly<Record<string, string>>;
+  /**
+   * What the scaler divided demand by: one replica's capacity for the pool's mix of models,
+   * 1 / Σ (w_i / C_i) over the models' shares of the requests (loop/mix.ts), with the shares
+   * and where they came from (`traffic` observed, or `equal` while none is seen). For one
+   * model, its own capacity. Absent where a decision was made up outside the loop.
+   */
+  readonly mix?: {
+    readonly perReplica: number;
+    readonly shares: Readonly<Record<string, number>>;
+    readonly from: "traffic" | "equal";
+  };
   /** The desired replicas before this decision (for scale events). */
   readonly previous: ByCapacity;
 }

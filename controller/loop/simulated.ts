@@ -1,4 +1,5 @@
 import type { Policy } from "../policy/index.js";
+import type { ByCapacity } from "../scaling/types.js";
 import type { SimulationRun } from "../simulate/engine.js";
 import {
   type ClusterPort,
@@ -20,25 +21,32 @@ import {
  *   simulate/observe.ts records them (the simulated front door included);
  * - {@link ClusterPort}: the cluster's replica counts;
  * - an actuator ({@link DecisionSink}): applies each decision's desired replicas to the
- *   simulated cluster, as KEDA and the HPA would apply them to the Deployments.
+ *   simulated cluster as they are, an ideal actuator; `demo` moves the cluster with
+ *   {@link SimulatedPorts.actuate} instead, to where KEDA and the HPA would land
+ *   (keda/landing.ts).
  */
 
 /** The three ports of one simulated pool. */
 export interface SimulatedPorts {
   readonly metrics: MetricsSource;
   readonly cluster: ClusterPort;
-  /** Applies each decision of the pool to the simulated cluster. */
+  /** Applies each decision's desired replicas to the simulated cluster. */
   readonly actuator: DecisionSink;
+  /** Sets the simulated Deployments' replicas at `at` (the loop's clock), for `reason`. */
+  actuate(at: number, replicas: ByCapacity, reason: string): void;
 }
 
 /**
  * Ports over `run`, the simulation of the pool `pool`; `epoch`: the clock's time at the
  * run's time 0 (a number, or read at each call, for a caller that starts the run later).
+ * `untilSeconds`: the run is never advanced past this simulated time (`demo --duration`: a
+ * reconcile that comes late on a busy machine must not run the simulation beyond it).
  */
 export function createSimulatedPorts(
   run: SimulationRun,
   pool: PoolRef,
   epoch: number | (() => number),
+  untilSeconds = Number.POSITIVE_INFINITY,
 ): SimulatedPorts {
   const epochOf = typeof epoch === "number" ? () => epoch : epoch;
   const key = poolKey(pool);
@@ -47,7 +55,7 @@ export function createSimulatedPorts(
     if (asked !== key) throw new Error(`the simulated cluster runs pool ${key} only, not ${asked}`);
   };
   const advance = (now: number): void => {
-    run.advanceTo(now - epochOf());
+    run.advanceTo(Math.min(now - epochOf(), untilSeconds));
   };
   return {
     metrics: {
@@ -70,6 +78,10 @@ export function createSimulatedPorts(
         advance(d.at);
         run.reconcile(d.decision.desired, d.decision.reason);
       },
+    },
+    actuate(at, replicas, reason) {
+      advance(at);
+      run.reconcile(replicas, reason);
     },
   };
 }

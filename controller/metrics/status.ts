@@ -30,6 +30,11 @@ export interface PoolStatus {
   };
   /** Requests per second one replica sustains at the SLO, per model. */
   readonly capacityPerReplica: Readonly<Record<string, number>>;
+  /**
+   * What the scaler divided demand by: one replica's capacity for the models' mix,
+   * 1 / Σ (share / capacity), the shares and where they came from (`traffic`, `equal`).
+   */
+  readonly mix?: PoolDecision["mix"];
 }
 
 /** The document `GET /status` answers. */
@@ -66,6 +71,11 @@ export function createStatusBoard(): StatusBoard {
         reason: d.decision.reason,
         replicas: { ready: { ...r.ready }, starting: { ...r.starting }, pending: { ...r.pending } },
         capacityPerReplica: { ...d.capacityPerReplica },
+        ...(d.mix === undefined
+          ? {}
+          : {
+              mix: { perReplica: d.mix.perReplica, shares: { ...d.mix.shares }, from: d.mix.from },
+            }),
       });
     },
     removePool(pool) {

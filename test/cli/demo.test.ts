@@ -130,7 +130,8 @@ function startDemo(args: string[]): Demo {
     err += b.toString();
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal })),
+    // "close", not "exit": the exit can come before the last of stdout is read.
+    child.on("close", (code, signal) => resolve({ code, signal })),
   );
   let done = false;
   void exited.then(() => {
@@ -230,7 +231,7 @@ describe("demo: the controller over loopback on a simulated pool", function () {
     const exit = await demo.exited;
     expect(exit).to.deep.equal({ code: 0, signal: null });
     expect(demo.out()).to.match(
-      /^\+00:00:\d\d {2}desired spot \d+ on-demand \d+ {2}ready\/starting \d+\/\d+ /m,
+      /^\+\d\d:\d\d:\d\d {2}desired spot \d+ on-demand \d+ {2}cluster spot \d+ on-demand \d+ {2}ready\/starting \d+\/\d+ /m,
     );
     expect(demo.out()).to.match(
       /Summary: 01:00:00 of simulated time .* on pool vision\/yolo-detect: /,

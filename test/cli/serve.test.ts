@@ -4,7 +4,13 @@ import { type ServeOptions, type Serving, startServing } from "../../controller/
 import type { PoolCapacity } from "../../controller/loop/capacity.js";
 import type { LoopEvent } from "../../controller/loop/loop.js";
 import { DEFAULT_START_EPOCH } from "../../controller/simulate/engine.js";
-import { FakeCluster, FakeMetrics, ManualClock, RecordingSink } from "../loop/support.js";
+import {
+  FakeCluster,
+  FakeMetrics,
+  ManualClock,
+  PHASE_ZERO,
+  RecordingSink,
+} from "../loop/support.js";
 import { pool } from "../scaling/support.js";
 
 /**
@@ -50,9 +56,9 @@ async function start(options: Partial<ServeOptions> = {}): Promise<World> {
     metricsPort: 0,
     healthPort: 0,
     grpcPort: 0,
-    loop: { capacityOf: CAPACITY },
     onEvent: (e) => events.push(e),
     ...options,
+    loop: { capacityOf: CAPACITY, phaseOf: PHASE_ZERO, ...options.loop },
   });
   open.push(serving);
   return { clock, sink, events, serving };

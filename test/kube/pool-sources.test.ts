@@ -207,6 +207,50 @@ describe("ModelPool informer", () => {
     expect(clock.pending).to.equal(0);
   });
 
+  it("start() resolves only once every informer has listed (regression: at once, the list having failed)", async () => {
+    const clock = new ManualClock();
+    const informers: FakeInformer[] = [];
+    const source = new ModelPoolInformer({
+      createInformer: () => {
+        const f = new FakeInformer();
+        f.failNextStarts = 2;
+        informers.push(f);
+        return f;
+      },
+      handler: recorder(),
+      clock,
+      random: () => 0.999999,
+    });
+    let started = false;
+    const starting = source.start().then(() => {
+      started = true;
+    });
+    await clock.advance(1);
+    expect(informers[0]!.starts).to.equal(2);
+    expect(started, "two lists failed").to.equal(false);
+    await clock.advance(2);
+    await starting;
+    expect(informers[0]!.starts).to.equal(3);
+    await source.stop();
+  });
+
+  it("stop() ends a start() still waiting for its list", async () => {
+    const clock = new ManualClock();
+    const source = new ModelPoolInformer({
+      createInformer: () => {
+        const f = new FakeInformer();
+        f.failNextStarts = 100;
+        return f;
+      },
+      handler: recorder(),
+      clock,
+    });
+    const starting = source.start();
+    await clock.advance(5);
+    await source.stop();
+    await starting;
+  });
+
   it("a failure during the backoff wait is not a second restart", async () => {
     const { clock, informers, source } = setup();
     await source.start();
@@ -327,6 +371,29 @@ describe("pool files (--pools DIR)", () => {
     ]);
     await source.stop();
     expect(clock.pending).to.equal(0);
+  });
+
+  it("a file caught empty or half-written is its pool gone invalid, not removed (regression: removed, so its objects were pruned)", async () => {
+    const clock = new ManualClock();
+    const files = new Map([["/pools/a.yaml", poolText("a", 4)]]);
+    const handler = recorder();
+    const source = new PoolFiles({ dir: "/pools", reader: memoryFolder(files), handler, clock });
+    await source.start();
+    // An editor's writeFile truncates, then writes: a scan between the two reads nothing.
+    files.set("/pools/a.yaml", "");
+    await clock.advance(5);
+    files.set("/pools/a.yaml", "apiVersion: tritonscale.dev/v1alpha1\nkind: Model");
+    await clock.advance(5);
+    // Invalid and naming another pool (a rename half-typed): still this pool, invalid.
+    files.set("/pools/a.yaml", "metadata: { name: b, namespace: vision }\nspec: {");
+    await clock.advance(5);
+    files.set("/pools/a.yaml", poolText("a", 4));
+    await clock.advance(5);
+    expect(handler.log.filter((l) => l.startsWith("removed"))).to.deep.equal([]);
+    expect(handler.log[0]).to.equal("added vision/a max=4 gen=-");
+    expect(handler.log.slice(1, -1).every((l) => l.startsWith("invalid vision/a"))).to.equal(true);
+    expect(handler.log.at(-1)).to.equal("changed vision/a max=4 gen=-");
+    await source.stop();
   });
 
   it("skips a second file defining the same pool and says so", async () => {

@@ -182,6 +182,28 @@ describe("ModelPool status", () => {
     });
   });
 
+  it("shows each model's traffic share and one replica's capacity for the mix, valid against the CRD's status schema", async () => {
+    const { clock, client, writer } = setup();
+    await writer.track(pool, { generation: 1 });
+    const d = decision(clock, { spot: 0, onDemand: 2 }, { spot: 0, onDemand: 2 });
+    // 96.12345 and 210 req/s at 75% / 25%: 1 / (0.0078025 + 0.0011905) = 111.198 req/s
+    const perReplica = 1 / (0.75 / 96.12345 + 0.25 / 210);
+    await writer.publish({
+      ...d,
+      mix: { perReplica, shares: { yolov8s: 0.75, "yolov8n-face": 0.25 }, from: "traffic" },
+    });
+    const s = client.writes.at(-1)!;
+    expect(validateOpenApi(buildModelPoolStatusOpenApiSchema(), s)).to.deep.equal([]);
+    expect(s.capacity).to.deep.equal([
+      { model: "yolov8n-face", requestsPerSecondPerReplica: 210, trafficShare: 0.25 },
+      { model: "yolov8s", requestsPerSecondPerReplica: 96.123, trafficShare: 0.75 },
+    ]);
+    expect(s.capacityMix).to.deep.equal({
+      requestsPerSecondPerReplica: 111.198,
+      sharesFrom: "traffic",
+    });
+  });
+
   const sources: readonly { name: string; profile: string; source: "pool" | "default" }[] = [
     { name: "the default", profile: DEFAULT_PROFILE.name, source: "default" },
     { name: "the default, corrected", profile: `${DEFAULT_PROFILE.name} ×0.5`, source: "default" },

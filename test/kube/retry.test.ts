@@ -5,6 +5,8 @@ import {
   CallTimeout,
   classify,
   type FailureClass,
+  isConflict,
+  isNotFound,
   KubeCallError,
   retryStats,
   withRetries,
@@ -79,6 +81,59 @@ describe("kube/retry: classify, backoff, withRetries", () => {
       message: "slow",
       retryAfterSeconds: 2,
     });
+  });
+
+  const wrapped = (err: unknown) =>
+    new KubeCallError("pruning Deployment vision/yolo", apiFailure(err), 1, { cause: err });
+  const kinds: { name: string; err: unknown; notFound: boolean; conflict: boolean }[] = [
+    {
+      name: "a 404 ApiException",
+      err: apiException(404, "NotFound", "x"),
+      notFound: true,
+      conflict: false,
+    },
+    {
+      name: "a 404 wrapped by withRetries (what apply's prune sees)",
+      err: wrapped(apiException(404, "NotFound", "x")),
+      notFound: true,
+      conflict: false,
+    },
+    {
+      name: "a 409 ApiException",
+      err: apiException(409, "Conflict", "x"),
+      notFound: false,
+      conflict: true,
+    },
+    {
+      name: "a 409 wrapped by withRetries",
+      err: wrapped(apiException(409, "Conflict", "x")),
+      notFound: false,
+      conflict: true,
+    },
+    {
+      name: "a 500",
+      err: apiException(500, "InternalError", "x"),
+      notFound: false,
+      conflict: false,
+    },
+    {
+      name: "a network error with no HTTP status",
+      err: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+      notFound: false,
+      conflict: false,
+    },
+    { name: "our timeout", err: new CallTimeout(100), notFound: false, conflict: false },
+  ];
+  for (const row of kinds) {
+    it(`one classification: ${row.name} → not found ${row.notFound}, conflict ${row.conflict}`, () => {
+      expect(isNotFound(row.err)).to.equal(row.notFound);
+      expect(isConflict(row.err)).to.equal(row.conflict);
+    });
+  }
+
+  it("apiFailure of a KubeCallError is the failure it wraps", () => {
+    const inner = apiException(429, "TooManyRequests", "slow", { "retry-after": "2" });
+    expect(apiFailure(wrapped(inner))).to.deep.equal(apiFailure(inner));
   });
 
   it("withRetries: transient failures back off, then succeed; a conflict re-reads at once", async () => {

@@ -25,7 +25,7 @@ import {
 import { type BatcherSettings, Replica } from "../../controller/simulate/replica.js";
 import { createRng } from "../../controller/simulate/rng.js";
 import { createServiceTime } from "../../controller/simulate/setup.js";
-import { FakeCluster, FakeMetrics, ManualClock, RecordingSink } from "./support.js";
+import { FakeCluster, FakeMetrics, ManualClock, PHASE_ZERO, RecordingSink } from "./support.js";
 
 /** The live correction of a pool's latency profile from observed compute times. */
 
@@ -381,7 +381,7 @@ function loopWith(options: ConstructorParameters<typeof ControlLoop>[1]) {
   const sink = new RecordingSink();
   const loop = new ControlLoop(
     { metrics, cluster: new FakeCluster(), sinks: [sink], clock },
-    options,
+    { phaseOf: PHASE_ZERO, ...options },
   );
   return { clock, metrics, sink, loop };
 }
@@ -405,16 +405,6 @@ describe("profile correction: in the loop", () => {
     const h = loopWith({ capacityOf: INVERSE, correction: false });
     h.metrics.batchMs = 16;
     h.loop.setPool(REF, SLOW);
-    await h.clock.advance(150);
-    await h.loop.stop();
-    const caps = new Set(h.sink.decisions.map((d) => d.capacityPerReplica.yolov8s));
-    expect([...caps]).to.deep.equal([1000 / 12.8]);
-  });
-
-  it("a pool of two models is not corrected (the window mixes their batches)", async () => {
-    const h = loopWith({ capacityOf: INVERSE });
-    h.metrics.batchMs = 16;
-    h.loop.setPool(REF, policyWith("{ linear: { a: 4, b: 2.2 } }", 2));
     await h.clock.advance(150);
     await h.loop.stop();
     const caps = new Set(h.sink.decisions.map((d) => d.capacityPerReplica.yolov8s));

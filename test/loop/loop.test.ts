@@ -13,6 +13,7 @@ import {
   failingSink,
   ManualClock,
   ManualScheduler,
+  PHASE_ZERO,
   RecordingSink,
   settle,
 } from "./support.js";
@@ -38,7 +39,11 @@ interface Harness {
   at(): number[];
 }
 
-function harness(extraSinks: "none" | "failing-first" = "none", start = T0): Harness {
+function harness(
+  extraSinks: "none" | "failing-first" = "none",
+  start = T0,
+  phase = PHASE_ZERO,
+): Harness {
   const clock = new ManualClock(start);
   const metrics = new FakeMetrics(start - 60);
   const cluster = new FakeCluster();
@@ -49,7 +54,7 @@ function harness(extraSinks: "none" | "failing-first" = "none", start = T0): Har
     extraSinks === "failing-first" ? [failingSink(false), failingSink(true), sink] : [sink];
   const loop = new ControlLoop(
     { metrics, cluster, sinks, clock, scheduler },
-    { capacityOf: CAPACITY, onEvent: (e) => events.push(e) },
+    { capacityOf: CAPACITY, phaseOf: phase, onEvent: (e) => events.push(e) },
   );
   return {
     clock,
@@ -197,6 +202,7 @@ describe("loop: collect → decide → publish per pool", () => {
         clock: h.clock,
       },
       {
+        phaseOf: PHASE_ZERO,
         capacityOf: (p) => ({
           ...CAPACITY(),
           perReplica: p.spec.scaling.maxReplicas === 3 ? 0 : 96,
@@ -271,6 +277,7 @@ describe("loop: collect → decide → publish per pool", () => {
       { metrics, cluster: new FakeCluster(), sinks: [sink], clock },
       {
         capacityOf: CAPACITY,
+        phaseOf: PHASE_ZERO,
         onEvent: () => {
           throw new Error("logger down");
         },
@@ -332,7 +339,8 @@ describe("loop: collect → decide → publish per pool", () => {
 });
 
 describe("loop: schedules wake the pool", () => {
-  // Starting 7 s after midnight puts the 15 s ticks at 7, 22, 37, …: no boundary is on them.
+  // Starting 7 s after midnight with phase 7 puts the 15 s ticks at 7, 22, 37, …: no
+  // boundary is on them.
   // Schedule "10 0 * * *" UTC for 5 minutes, lead = coldStart 90 s + nodeProvisioning 0 s:
   // pre-warm at 00:08:30 (510 s), start at 600 s, end at 900 s.
   const scheduled = pool({
@@ -345,7 +353,7 @@ describe("loop: schedules wake the pool", () => {
   });
 
   it("wakes at the pre-warm point, the start and the end, between periods", async () => {
-    const h = harness("none", T0 + 7);
+    const h = harness("none", T0 + 7, () => 7);
     h.loop.setPool(REF, scheduled);
     await h.clock.advance(1000);
     const off = h.at().filter((t) => (t - 7) % 15 !== 0);

@@ -9,7 +9,7 @@ import { DEFAULT_START_EPOCH } from "../../controller/simulate/engine.js";
 import { createPoolRun } from "../../controller/simulate/pool-run.js";
 import { parseTraceSpec } from "../../controller/simulate/trace.js";
 import { minimalPool } from "../support/pools.js";
-import { ManualClock, RecordingSink } from "./support.js";
+import { ManualClock, PHASE_ZERO, RecordingSink } from "./support.js";
 
 /**
  * The in-memory edge (loop/simulated.ts): the simulator's cluster and Triton replicas
@@ -39,7 +39,7 @@ function setup(trace: string) {
       sinks: [ports.actuator, sink],
       clock,
     },
-    { capacityOf: () => CAPACITY, onEvent: (e) => events.push(e) },
+    { capacityOf: () => CAPACITY, phaseOf: PHASE_ZERO, onEvent: (e) => events.push(e) },
   );
   return { run, clock, ports, sink, events, loop };
 }

@@ -173,3 +173,10 @@ export class ManualScheduler implements Scheduler {
     for (const j of this.jobs) if (!j.stopped && j.expression === expression) j.fire();
   }
 }
+
+/**
+ * Pins every pool's phase to 0 (LoopOptions.phaseOf): with a clock starting on a whole
+ * period (T0 is a midnight), a pool ticks at T0 + k × period, as the hand-worked timings of
+ * the tests that use it assume; loop/phase.ts spreads pools over the period live.
+ */
+export const PHASE_ZERO = (): number => 0;

@@ -103,6 +103,14 @@ export const modelCapacitySchema = Type.Object(
           "The latency profile the capacity was computed from, with the live correction, e.g. `linear:a=4,b=2.2 ×1.044`, or the default's `yolov8s-t4-fp16 (assumed: linear:a=4,b=2.2)`.",
       }),
     ),
+    trafficShare: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description:
+          "The model's share of the pool's requests the mixed capacity was computed for (capacityMix).",
+      }),
+    ),
     profileSource: Type.Optional(
       Type.Unsafe<"pool" | "default">({
         type: "string",
@@ -113,6 +121,26 @@ export const modelCapacitySchema = Type.Object(
     ),
   },
   { description: "Capacity of one replica for one model at the SLO." },
+);
+
+/** A replica's capacity for the pool's mix of models in a ModelPool's status. */
+export const modelPoolCapacityMixSchema = Type.Object(
+  {
+    requestsPerSecondPerReplica: Type.Number({
+      minimum: 0,
+      description:
+        "Requests per second one replica sustains within the SLO for the pool's mix of models, 1 / Σ (share / capacity) over the models: what the scaler divides demand by. For one model, its capacity.",
+    }),
+    sharesFrom: Type.Unsafe<"traffic" | "equal">({
+      type: "string",
+      enum: ["traffic", "equal"],
+      description:
+        "Where the models' shares (capacity[].trafficShare) came from: traffic (each model's observed arrival rate over the rate window) or equal (no traffic seen: every model alike).",
+    }),
+  },
+  {
+    description: "One replica's capacity for the pool's mix of models, as the scaler last used it.",
+  },
 );
 
 /**
@@ -162,6 +190,7 @@ export const modelPoolStatusSchema = Type.Object(
           "Requests per second one replica sustains within the SLO, per model, as the scaler last used it.",
       }),
     ),
+    capacityMix: Type.Optional(modelPoolCapacityMixSchema),
     conditions: Type.Optional(
       Type.Array(modelPoolConditionSchema, {
         maxItems: 16,

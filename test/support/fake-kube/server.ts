@@ -216,6 +216,8 @@ export class FakeKube {
   readonly url: string;
   /** Every request served, in order (when logRequests). */
   readonly requests: LoggedRequest[] = [];
+  /** TCP connections accepted so far (a client reusing connections opens few). */
+  connections = 0;
   private readonly objects = new Map<string, Stored>();
   private readonly history: WatchEvent[] = [];
   private readonly watchers = new Set<Watcher>();
@@ -1310,6 +1312,9 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const fake = new FakeKube(server, types, schemas, options);
+  server.on("connection", () => {
+    fake.connections++;
+  });
   server.on("request", (req, res) => {
     void fake.handle(req, res);
   });

@@ -1,0 +1,103 @@
+/**
+ * The KEDA side of bench/keda.ts: GetMetrics and a unary echo of the same bytes, one call
+ * at a time and alternating, against a server at `port`. Run in the benchmark's own thread
+ * (client and server then share one event loop, as in the first rows) or in a worker thread
+ * (its own event loop, on the machine's other core: closer to KEDA, a separate process).
+ */
+import { join } from "node:path";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
+import * as grpc from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import { protosDir } from "../controller/util/package-root.js";
+
+/** What the client needs: the server, the requests and their expected answers. */
+export interface ClientInput {
+  readonly port: number;
+  readonly requests: readonly unknown[];
+  readonly want: readonly number[];
+  readonly calls: number;
+  readonly warmup: number;
+  /** Calls in flight at once (1: one at a time). */
+  readonly concurrency?: number;
+}
+
+/** Latencies in ms, after the warm-up, and answers that were not the expected ones. */
+export interface ClientResult {
+  readonly metrics: number[];
+  readonly echo: number[];
+  readonly wrong: number;
+}
+
+/** The echo method's path (the benchmark's server adds it beside the external scaler). */
+export const ECHO_PATH = "/bench.Echo/Echo";
+
+/** Measures (see the module comment); `onMeasuring` is told when the warm-up ends. */
+export async function measureClient(
+  input: ClientInput,
+  onMeasuring: () => void = () => undefined,
+): Promise<ClientResult> {
+  const pkg = grpc.loadPackageDefinition(
+    loadSync(join(protosDir, "externalscaler.proto"), {
+      keepCase: true,
+      longs: String,
+      defaults: true,
+    }),
+  ).externalscaler as grpc.GrpcObject;
+  const Client = pkg.ExternalScaler as grpc.ServiceClientConstructor;
+  const client = new Client(`127.0.0.1:${input.port}`, grpc.credentials.createInsecure());
+  const def = Client.service.GetMetrics!;
+  const identity = (b: Buffer) => b;
+  type Reply = { metricValues: { metricValueFloat: number }[] };
+  const getMetrics = (req: unknown) =>
+    new Promise<Reply>((resolve, reject) =>
+      (client.GetMetrics as (r: unknown, cb: (e: Error | null, v: Reply) => void) => void).call(
+        client,
+        req,
+        (e, v) => (e ? reject(e) : resolve(v)),
+      ),
+    );
+  const echo = (bytes: Buffer) =>
+    new Promise<Buffer>((resolve, reject) =>
+      client.makeUnaryRequest(ECHO_PATH, identity, identity, bytes, (e, v) =>
+        e ? reject(e) : resolve(v!),
+      ),
+    );
+  const encoded = input.requests.map((r) => def.requestSerialize(r));
+  const metrics: number[] = [];
+  const echoes: number[] = [];
+  let wrong = 0;
+  let seed = 12345;
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % input.requests.length;
+  };
+  const lanes = Math.max(1, input.concurrency ?? 1);
+  let i = 0;
+  const lane = async (): Promise<void> => {
+    while (i < input.warmup + input.calls) {
+      const n = i++;
+      if (n === input.warmup) onMeasuring();
+      const k = next();
+      let t0 = performance.now();
+      const reply = await getMetrics(input.requests[k]);
+      const dm = performance.now() - t0;
+      if (reply.metricValues[0]?.metricValueFloat !== input.want[k]) wrong++;
+      t0 = performance.now();
+      await echo(encoded[k]!);
+      const de = performance.now() - t0;
+      if (n >= input.warmup) {
+        metrics.push(dm);
+        echoes.push(de);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  client.close();
+  return { metrics, echo: echoes, wrong };
+}
+
+if (!isMainThread && (workerData as { kedaClient?: ClientInput } | null)?.kedaClient) {
+  const input = (workerData as { kedaClient: ClientInput }).kedaClient;
+  const result = await measureClient(input, () => parentPort!.postMessage({ measuring: true }));
+  parentPort!.postMessage({ result });
+}
