@@ -45,6 +45,58 @@ export const CLUMP_HALF_LIFE_SECONDS = 3600;
 /** Idle-gap counts are halved when they reach this total, so recent gaps weigh more. */
 const GAP_TOTAL_CAP = 1000;
 
+type TypedArray = Float64Array | Int32Array | Uint32Array;
+const PAGE_BITS = 8;
+const PAGE_MASK = (1 << PAGE_BITS) - 1;
+
+/**
+ * A fixed-length number array in pages of 256, copied page by page on write: a draft
+ * shares every page with its origin until it writes one, so closing a bucket copies a few
+ * pages, not the whole history. Only a draft is written, and only before it is published.
+ */
+export class Paged<A extends TypedArray> {
+  private readonly owned: Uint8Array;
+
+  private constructor(
+    private readonly pages: A[],
+    readonly length: number,
+    owned: boolean,
+  ) {
+    this.owned = new Uint8Array(pages.length).fill(owned ? 1 : 0);
+  }
+
+  /** An array of `length` values `fill`, its pages made by `make`. */
+  static of<A extends TypedArray>(make: (n: number) => A, length: number, fill: number): Paged<A> {
+    const pages: A[] = [];
+    for (let at = 0; at < length; at += 1 << PAGE_BITS) {
+      pages.push(make(Math.min(1 << PAGE_BITS, length - at)).fill(fill) as A);
+    }
+    return new Paged(pages, length, true);
+  }
+
+  get(i: number): number {
+    return this.pages[i >>> PAGE_BITS]![i & PAGE_MASK]!;
+  }
+
+  /** A copy to write, sharing every page until it writes one. */
+  draft(): Paged<A> {
+    return new Paged(this.pages.slice(), this.length, false);
+  }
+
+  set(i: number, v: number): void {
+    const p = i >>> PAGE_BITS;
+    if (this.owned[p] === 0) {
+      this.pages[p] = this.pages[p]!.slice() as A;
+      this.owned[p] = 1;
+    }
+    this.pages[p]![i & PAGE_MASK] = v;
+  }
+
+  add(i: number, dv: number): void {
+    this.set(i, this.get(i) + dv);
+  }
+}
+
 /** The shape of a history: what a saved one must match to be restored. */
 export interface HistoryShape {
   readonly resolutionSeconds: number;
@@ -77,7 +129,7 @@ export function historyShape(
 export interface History {
   readonly shape: HistoryShape;
   /** Mean rate per bucket, ring indexed by bucket number mod buckets; NaN = not seen. */
-  readonly rates: Float64Array;
+  readonly rates: Paged<Float64Array>;
   /** Buckets closed so far (bucket numbers 0..closed-1 in ring order). */
   readonly closed: number;
   /** Time index (floor(at / resolution)) of the open bucket; -1 before any sample. */
@@ -85,10 +137,13 @@ export interface History {
   readonly openSum: number;
   readonly openCount: number;
   /** Per bucket slot: its lead-rise cell (band × BINS + bin) in leadTable, or -1. */
-  readonly leadCell: Int32Array;
-  readonly leadTable: Uint32Array;
-  readonly downCell: Int32Array;
-  readonly downTable: Uint32Array;
+  readonly leadCell: Paged<Int32Array>;
+  readonly leadTable: Paged<Uint32Array>;
+  /** Samples per level band in leadTable. */
+  readonly leadBands: Uint32Array;
+  readonly downCell: Paged<Int32Array>;
+  readonly downTable: Paged<Uint32Array>;
+  readonly downBands: Uint32Array;
   /** Slow baseline of the rate (exponential average over ~10 min), NaN before any bucket. */
   readonly baseline: number;
   /** Bucket number where the current surge began, or -1. */
@@ -119,15 +174,17 @@ export interface History {
 export function emptyHistory(shape: HistoryShape): History {
   return {
     shape,
-    rates: new Float64Array(shape.buckets).fill(Number.NaN),
+    rates: Paged.of((k) => new Float64Array(k), shape.buckets, Number.NaN),
     closed: 0,
     openIndex: -1,
     openSum: 0,
     openCount: 0,
-    leadCell: new Int32Array(shape.buckets).fill(-1),
-    leadTable: new Uint32Array(BANDS * BINS),
-    downCell: new Int32Array(shape.buckets).fill(-1),
-    downTable: new Uint32Array(BANDS * BINS),
+    leadCell: Paged.of((k) => new Int32Array(k), shape.buckets, -1),
+    leadTable: Paged.of((k) => new Uint32Array(k), BANDS * BINS, 0),
+    leadBands: new Uint32Array(BANDS),
+    downCell: Paged.of((k) => new Int32Array(k), shape.buckets, -1),
+    downTable: Paged.of((k) => new Uint32Array(k), BANDS * BINS, 0),
+    downBands: new Uint32Array(BANDS),
     baseline: Number.NaN,
     surgeStart: -1,
     runs: new Int32Array(RUNS),
@@ -171,11 +228,13 @@ type Draft = { -readonly [K in keyof History]: History[K] };
 function draftOf(h: History): Draft {
   return {
     ...h,
-    rates: h.rates.slice(),
-    leadCell: h.leadCell.slice(),
-    leadTable: h.leadTable.slice(),
-    downCell: h.downCell.slice(),
-    downTable: h.downTable.slice(),
+    rates: h.rates.draft(),
+    leadCell: h.leadCell.draft(),
+    leadTable: h.leadTable.draft(),
+    leadBands: h.leadBands.slice(),
+    downCell: h.downCell.draft(),
+    downTable: h.downTable.draft(),
+    downBands: h.downBands.slice(),
     runs: h.runs.slice(),
     gaps: h.gaps.slice(),
   };
@@ -215,15 +274,13 @@ function closeBucket(d: Draft, value: number): void {
   const i = d.closed;
   const slot = i % buckets;
   // The bucket leaving the ring takes its rises with it.
-  if (d.leadCell[slot]! >= 0) d.leadTable[d.leadCell[slot]!]!--;
-  if (d.downCell[slot]! >= 0) d.downTable[d.downCell[slot]!]!--;
-  d.leadCell[slot] = -1;
-  d.downCell[slot] = -1;
+  forget(d.leadCell, d.leadTable, d.leadBands, slot);
+  forget(d.downCell, d.downTable, d.downBands, slot);
   // Kept as saved (2 decimals, at most 10⁷ req/s), so a restored history equals this one.
-  d.rates[slot] = Number.isNaN(value) ? value : Math.round(Math.min(value, 1e7) * 100) / 100;
+  d.rates.set(slot, Number.isNaN(value) ? value : Math.round(Math.min(value, 1e7) * 100) / 100);
   d.closed = i + 1;
-  recordRise(d, i, leadBuckets, d.leadCell, d.leadTable);
-  recordRise(d, i, downBuckets, d.downCell, d.downTable);
+  recordRise(d, i, leadBuckets, d.leadCell, d.leadTable, d.leadBands);
+  recordRise(d, i, downBuckets, d.downCell, d.downTable, d.downBands);
   trackSurge(d, i, value);
   trackIdle(d, i, value, resolutionSeconds);
   if ((i + 1) % Math.max(1, Math.round(1800 / resolutionSeconds)) === 0) findPeriod(d);
@@ -234,24 +291,40 @@ function recordRise(
   d: Draft,
   i: number,
   k: number,
-  cells: Int32Array,
-  table: Uint32Array,
+  cells: Paged<Int32Array>,
+  table: Paged<Uint32Array>,
+  bands: Uint32Array,
   first = 0,
 ): void {
   const j = i - k;
   if (j < first) return;
   const n = d.shape.buckets;
-  const level = d.rates[j % n]!;
+  const level = d.rates.get(j % n);
   if (Number.isNaN(level)) return;
   let top = Number.NaN;
   for (let b = j + 1; b <= i; b++) {
-    const v = d.rates[b % n]!;
+    const v = d.rates.get(b % n);
     if (!Number.isNaN(v) && (Number.isNaN(top) || v > top)) top = v;
   }
   if (Number.isNaN(top)) return;
-  const cell = bandOf(level) * BINS + binOf(top / Math.max(level, 1));
-  cells[j % n] = cell;
-  table[cell]!++;
+  const band = bandOf(level);
+  const cell = band * BINS + binOf(top / Math.max(level, 1));
+  cells.set(j % n, cell);
+  table.add(cell, 1);
+  bands[band]!++;
+}
+
+function forget(
+  cells: Paged<Int32Array>,
+  table: Paged<Uint32Array>,
+  bands: Uint32Array,
+  slot: number,
+): void {
+  const cell = cells.get(slot);
+  if (cell < 0) return;
+  table.add(cell, -1);
+  bands[Math.floor(cell / BINS)]!--;
+  cells.set(slot, -1);
 }
 
 function trackSurge(d: Draft, i: number, v: number): void {
@@ -325,8 +398,8 @@ function findPeriod(d: Draft): void {
     let sxy = 0;
     let m = 0;
     for (let b = first + lag; b < d.closed; b++) {
-      const x = d.rates[b % n]!;
-      const y = d.rates[(b - lag) % n]!;
+      const x = d.rates.get(b % n);
+      const y = d.rates.get((b - lag) % n);
       if (Number.isNaN(x) || Number.isNaN(y)) continue;
       sx += x;
       sy += y;
@@ -370,18 +443,19 @@ export function riseQuantile(
   q: number,
 ): RiseQuantile | undefined {
   const table = which === "lead" ? h.leadTable : h.downTable;
+  const bands = which === "lead" ? h.leadBands : h.downBands;
   const band = bandOf(level);
   let lo = band;
   let hi = band;
-  let total = bandTotal(table, band);
+  let total = bands[band]!;
   for (let w = 1; w <= 3 && total < MIN_RISE_SAMPLES; w++) {
     if (band - w >= 0) {
       lo = band - w;
-      total += bandTotal(table, lo);
+      total += bands[lo]!;
     }
     if (band + w < BANDS) {
       hi = band + w;
-      total += bandTotal(table, hi);
+      total += bands[hi]!;
     }
   }
   if (total < MIN_RISE_SAMPLES) {
@@ -389,14 +463,14 @@ export function riseQuantile(
     lo = 0;
     hi = BANDS - 1;
     total = 0;
-    for (let b = 0; b < BANDS; b++) total += bandTotal(table, b);
+    for (let b = 0; b < BANDS; b++) total += bands[b]!;
   }
   if (total < MIN_RISE_SAMPLES) return undefined;
   const rank = Math.min(total, Math.max(1, Math.ceil(q * total)));
   if (lo === band && hi === band) {
     let seen = 0;
     for (let bin = 0; bin < BINS; bin++) {
-      seen += table[band * BINS + bin]!;
+      seen += table.get(band * BINS + bin);
       if (seen >= rank) return { ratio: binRatio(bin), samples: total };
     }
   }
@@ -404,8 +478,9 @@ export function riseQuantile(
   // ratio to this level; never below 1.
   const reached: [number, number][] = [];
   for (let b = lo; b <= hi; b++) {
+    if (bands[b] === 0) continue;
     for (let bin = 0; bin < BINS; bin++) {
-      const c = table[b * BINS + bin]!;
+      const c = table.get(b * BINS + bin);
       if (c > 0) reached.push([bandMiddle(b) * binRatio(bin), c]);
     }
   }
@@ -421,13 +496,6 @@ export function riseQuantile(
 /** The middle of a level band, req/s (1 for band 0, whose rises are taken over 1 req/s). */
 export function bandMiddle(band: number): number {
   return band === 0 ? 1 : 2 ** ((band - 0.5) / 2);
-}
-
-function bandTotal(table: Uint32Array, band: number): number {
-  let s = 0;
-  const o = band * BINS;
-  for (let b = 0; b < BINS; b++) s += table[o + b]!;
-  return s;
 }
 
 /** The `q` quantile of the last surges' lengths, seconds, or undefined with fewer than `min`. */
@@ -500,7 +568,7 @@ export function periodicForecast(
     let s = 0;
     let m = 0;
     for (let b = from; b < to; b++) {
-      const v = h.rates[b % n]!;
+      const v = h.rates.get(b % n);
       if (!Number.isNaN(v)) {
         s += v;
         m++;
@@ -514,7 +582,7 @@ export function periodicForecast(
   const scale = Math.min(2, Math.max(0.5, levelNow / levelThen));
   let peak = 0;
   for (let b = now - lag; b <= Math.min(now - 1, now - lag + ahead); b++) {
-    const v = h.rates[b % n]!;
+    const v = h.rates.get(b % n);
     if (v > peak) peak = v;
   }
   return { periodSeconds: h.periodSeconds, r: h.periodR, peak: peak * scale, scale };
@@ -538,7 +606,7 @@ export function formatHistory(h: History): string {
   const n = h.shape.buckets;
   const held = Math.min(h.closed, n);
   const rates: string[] = [];
-  for (let b = h.closed - held; b < h.closed; b++) rates.push(formatRate(h.rates[b % n]!));
+  for (let b = h.closed - held; b < h.closed; b++) rates.push(formatRate(h.rates.get(b % n)));
   const runs = Array.from(h.runs.subarray(0, Math.min(h.runCount, RUNS)));
   const gaps: string[] = [];
   for (let b = 0; b < GAP_BINS; b++) if (h.gaps[b]! > 0) gaps.push(`${b}:${h.gaps[b]!}`);
@@ -636,13 +704,14 @@ function parseHistoryUnsafe(
   d.closed = closed - keep.length;
   for (const v of keep) {
     const slot = d.closed % shape.buckets;
-    d.rates[slot] = v;
+    d.rates.set(slot, v);
     d.closed++;
   }
   // The rise tables from the kept buckets.
   for (let i = closed - keep.length; i < closed; i++) {
-    recordRise(d, i, shape.leadBuckets, d.leadCell, d.leadTable, closed - keep.length);
-    recordRise(d, i, shape.downBuckets, d.downCell, d.downTable, closed - keep.length);
+    const first = closed - keep.length;
+    recordRise(d, i, shape.leadBuckets, d.leadCell, d.leadTable, d.leadBands, first);
+    recordRise(d, i, shape.downBuckets, d.downCell, d.downTable, d.downBands, first);
   }
   const [ps, pr] = need("period").split(",");
   d.periodSeconds = num(ps ?? "", "period");
