@@ -4,6 +4,7 @@
  * schedules and the Spot / on-demand split.
  */
 export * from "./behavior.js";
+export * from "./history.js";
 export * from "./hpa.js";
 export * from "./keda.js";
 export * from "./registry.js";

@@ -466,7 +466,9 @@ function decideTritonscale(
       `clumped arrivals: queue delay above ${n(clumpBudget)} ms (${n(tuning.clumpDelaySloShare * 100)}% of the SLO) at ${n(CLUMP_MIN_LOAD * 100)}–${n(CLUMP_MAX_LOAD * 100)}% of planned capacity needed ${n(history?.clump ?? 0)} replicas at ${n(history?.clumpRate ?? 0)} req/s; now ${n(clumpReplicas)} → ${raw}`,
     );
   }
-  if (current > 0 && raw !== current) {
+  // The tolerance is for noise around the planned rate; a learned peak, already sized at the
+  // full capacity, is not rounded away (that would be a miss at the peak).
+  if (current > 0 && raw !== current && !(byPeak && raw > current)) {
     const ratio = byPeak ? peak / (current * capacity) : planned / (current * perReplica);
     if (Math.abs(ratio - 1) <= sc.tolerance) {
       parts.push(
@@ -560,6 +562,11 @@ function decideTritonscale(
   for (const note of step.notes) parts.push(note);
 
   // 6. Floors, then the ceiling.
+  if (preWarming) {
+    parts.push(
+      `pre-warm: quiet for ${n(quietFor)} s, idle gaps end from ${n(terms.preWarmSeconds ?? 0)} s + ${n(lead)} s on, not zero`,
+    );
+  }
   let total = step.replicas;
   const floor = Math.max(hardMin, zeroAllowed ? 0 : 1);
   if (total < floor) {
@@ -569,9 +576,7 @@ function decideTritonscale(
     } else if (sc.minReplicas === floor) {
       parts.push(`minReplicas ${floor}`);
     } else if (preWarming) {
-      parts.push(
-        `pre-warming 1 replica: quiet for ${n(quietFor)} s, idle gaps end from ${n(terms.preWarmSeconds ?? 0)} s + ${n(lead)} s on`,
-      );
+      parts.push("pre-warming 1 replica");
     } else {
       parts.push(
         idleNow
