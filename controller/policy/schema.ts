@@ -659,7 +659,7 @@ export const historySchema = Type.Object(
       ),
     ),
     warmup: withDefault(
-      "15m",
+      "10m",
       DurationString(
         "History needed before the learned terms apply; before that the scaler is the reactive capacity model alone.",
         { minimum: "0s", maximum: "48h", wholeSeconds: true },

@@ -32,8 +32,8 @@ export const RUNS = 32;
 export const GAP_BINS = 241;
 /** At most this many buckets are kept, whatever the window. */
 export const MAX_BUCKETS = 20_000;
-/** Fewest rise samples a quantile is read from (neighbouring bands are pooled up to ±3). */
-export const MIN_RISE_SAMPLES = 60;
+/** Fewest rise samples a quantile is read from. */
+export const MIN_RISE_SAMPLES = 20;
 /** Candidate recurring periods, seconds: quarter, third and half hour, hour, day. */
 export const PERIODS = [900, 1200, 1800, 3600, 86_400] as const;
 /** A surge: a bucket above this multiple of the baseline (and at least 1 req/s above it). */
@@ -431,10 +431,16 @@ export interface RiseQuantile {
 
 /**
  * The `q` quantile of the rise ratio within the lead time (`which` = "lead") or the
- * scale-down horizon ("down") for buckets at `level`'s band, pooling neighbouring bands
- * (up to ±3, then all) until {@link MIN_RISE_SAMPLES} are found (pooled, the quantile is
- * of the rate reached, as a ratio to `level`); undefined when there are fewer. O(BANDS ×
- * BINS) at worst.
+ * scale-down horizon ("down") at `level`: the larger of
+ * - the quantile of the ratios seen at `level`'s band, when it holds
+ *   {@link MIN_RISE_SAMPLES}, and
+ * - from the bands below it (and its own, when that one alone is too thin): the quantile
+ *   of the rates reached (a band's middle × its rise) as a ratio to `level` — how high
+ *   demand went from levels like this or lower (a surge is judged by where the load came
+ *   from; their rise ratios would overstate a new level: lower levels rise more in
+ *   proportion, e.g. a morning ramp);
+ * undefined when neither has {@link MIN_RISE_SAMPLES} samples. Answers are remembered until
+ * a bucket closes, so deciding stays O(1) amortized.
  */
 export function riseQuantile(
   h: History,
@@ -445,52 +451,74 @@ export function riseQuantile(
   const table = which === "lead" ? h.leadTable : h.downTable;
   const bands = which === "lead" ? h.leadBands : h.downBands;
   const band = bandOf(level);
-  let lo = band;
-  let hi = band;
-  let total = bands[band]!;
-  for (let w = 1; w <= 3 && total < MIN_RISE_SAMPLES; w++) {
-    if (band - w >= 0) {
-      lo = band - w;
-      total += bands[lo]!;
-    }
-    if (band + w < BANDS) {
-      hi = band + w;
-      total += bands[hi]!;
-    }
-  }
-  if (total < MIN_RISE_SAMPLES) {
-    // Then every level: how demand rose anywhere beats not knowing.
-    lo = 0;
-    hi = BANDS - 1;
-    total = 0;
-    for (let b = 0; b < BANDS; b++) total += bands[b]!;
-  }
-  if (total < MIN_RISE_SAMPLES) return undefined;
-  const rank = Math.min(total, Math.max(1, Math.ceil(q * total)));
-  if (lo === band && hi === band) {
+  const ownSamples = bands[band]!;
+  const thin = ownSamples < MIN_RISE_SAMPLES;
+  let own: number | undefined;
+  if (!thin) {
+    const rank = Math.min(ownSamples, Math.max(1, Math.ceil(q * ownSamples)));
     let seen = 0;
-    for (let bin = 0; bin < BINS; bin++) {
+    for (let bin = 0; bin < BINS && own === undefined; bin++) {
       seen += table.get(band * BINS + bin);
-      if (seen >= rank) return { ratio: binRatio(bin), samples: total };
+      if (seen >= rank) own = binRatio(bin);
     }
   }
-  // Pooled levels: the quantile of the rate reached (a band's middle × its rise), as a
-  // ratio to this level; never below 1.
-  const reached: [number, number][] = [];
-  for (let b = lo; b <= hi; b++) {
-    if (bands[b] === 0) continue;
-    for (let bin = 0; bin < BINS; bin++) {
-      const c = table.get(b * BINS + bin);
-      if (c > 0) reached.push([bandMiddle(b) * binRatio(bin), c]);
+  const below = reachedFromBelow(table, bands, thin ? band : band - 1, q);
+  if (own === undefined && below === undefined) return undefined;
+  const fromBelow = below === undefined ? 1 : Math.max(1, below.rate / Math.max(level, 1));
+  return {
+    ratio: Math.max(own ?? 1, fromBelow),
+    samples: Math.max(thin ? 0 : ownSamples, below?.samples ?? 0),
+  };
+}
+
+interface Below {
+  /** The quantile of the rate reached, req/s. */
+  readonly rate: number;
+  readonly samples: number;
+}
+
+const reachedMemo = new WeakMap<Paged<Uint32Array>, Map<string, Below | undefined>>();
+
+/** The `q` quantile of the rate reached from bands 0..top, memoized per table. */
+function reachedFromBelow(
+  table: Paged<Uint32Array>,
+  bands: Uint32Array,
+  top: number,
+  q: number,
+): Below | undefined {
+  if (top < 0) return undefined;
+  let memo = reachedMemo.get(table);
+  if (memo === undefined) {
+    memo = new Map();
+    reachedMemo.set(table, memo);
+  }
+  const key = `${top} ${q}`;
+  if (memo.has(key)) return memo.get(key);
+  let total = 0;
+  for (let b = 0; b <= top; b++) total += bands[b]!;
+  let out: Below | undefined;
+  if (total >= MIN_RISE_SAMPLES) {
+    const rank = Math.min(total, Math.max(1, Math.ceil(q * total)));
+    const reached: [number, number][] = [];
+    for (let b = 0; b <= top; b++) {
+      if (bands[b] === 0) continue;
+      for (let bin = 0; bin < BINS; bin++) {
+        const c = table.get(b * BINS + bin);
+        if (c > 0) reached.push([bandMiddle(b) * binRatio(bin), c]);
+      }
+    }
+    reached.sort((x, y) => x[0] - y[0]);
+    let seen = 0;
+    for (const [v, c] of reached) {
+      seen += c;
+      if (seen >= rank) {
+        out = { rate: v, samples: total };
+        break;
+      }
     }
   }
-  reached.sort((x, y) => x[0] - y[0]);
-  let seen = 0;
-  for (const [v, c] of reached) {
-    seen += c;
-    if (seen >= rank) return { ratio: Math.max(1, v / Math.max(level, 1)), samples: total };
-  }
-  return { ratio: binRatio(BINS - 1), samples: total };
+  memo.set(key, out);
+  return out;
 }
 
 /** The middle of a level band, req/s (1 for band 0, whose rises are taken over 1 req/s). */
