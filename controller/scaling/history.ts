@@ -427,6 +427,8 @@ export interface RiseQuantile {
   /** Ratio of the highest rate within the horizon to the level (≥ 1). */
   readonly ratio: number;
   readonly samples: number;
+  /** Whether `level`'s own band held enough samples (else only lower levels spoke). */
+  readonly atLevel: boolean;
 }
 
 /**
@@ -468,6 +470,7 @@ export function riseQuantile(
   return {
     ratio: Math.max(own ?? 1, fromBelow),
     samples: Math.max(thin ? 0 : ownSamples, below?.samples ?? 0),
+    atLevel: !thin,
   };
 }
 

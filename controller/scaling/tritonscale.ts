@@ -379,7 +379,18 @@ function decideTritonscale(
   let keepAliveText = `idleWindow ${n(sc.idleWindowSeconds)} s`;
   let preWarming = false;
   let zeroNow = idleNow && idleFor >= sc.idleWindowSeconds;
-  if (learned && history !== undefined && history.gapCount >= hs.minGaps) {
+  if (learned && history !== undefined && history.gapCount > 0 && history.gapCount < hs.minGaps) {
+    // Too few gaps to trust their histogram, enough to know gaps run longer than
+    // idleWindow: going to zero inside a gap like those seen would cost a cold start.
+    const tail = gapQuantile(history, 0.99) ?? 0;
+    if (tail > keepAlive) {
+      keepAlive = tail;
+      terms.keepAliveSeconds = keepAlive;
+      keepAliveName = `keep-alive (the longest of ${history.gapCount} idle gaps, above idleWindow)`;
+      keepAliveText = `keep-alive ${n(keepAlive)} s (the longest of ${history.gapCount} idle gaps, above idleWindow ${n(sc.idleWindowSeconds)} s)`;
+      zeroNow = idleNow && idleFor >= keepAlive;
+    }
+  } else if (learned && history !== undefined && history.gapCount >= hs.minGaps) {
     const tail = gapQuantile(history, 0.99) ?? keepAlive;
     const head = gapQuantile(history, 0.05, true) ?? 0;
     keepAlive = Math.max(sc.syncPeriodSeconds, tail);
@@ -411,7 +422,11 @@ function decideTritonscale(
     const q = hs.leadQuantile ?? policy.spec.slo.targetAttainment;
     const level = lambda;
     const rise = riseQuantile(history, "lead", level, q);
-    leadLearned = rise !== undefined;
+    // A jump within the trend window (1.3× the oldest rate in it) is a surge, not a ramp:
+    // its slope says nothing of the next L.
+    const before = keptArrivals[0]?.rate;
+    const jumped = before !== undefined && isSurge(lambda, before);
+    leadLearned = rise !== undefined && (rise.atLevel || jumped);
     if (rise !== undefined && rise.ratio > 1) {
       terms.leadHeadroom = round2(rise.ratio);
       const want = Math.max(level, 1) * rise.ratio + backlogRate;
@@ -438,7 +453,9 @@ function decideTritonscale(
   }
 
   // 2. Trend: project demand L ahead, only upward; the learned lead headroom replaces it
-  // once there is one (it knows how demand rises here, the slope only extrapolates).
+  // once it was learned at this level (it knows how demand rises here, the slope only
+  // extrapolates) or the rate jumped (a surge); on a slow ramp to a level not seen enough,
+  // the trend still applies.
   const arrivals = [...keptArrivals, { at: now, rate: lambda }];
   const slope = trendSlope(arrivals, tuning.trendWindowSeconds);
   let planned = demand;

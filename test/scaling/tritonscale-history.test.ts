@@ -228,6 +228,50 @@ describe("scaling/tritonscale: learned terms", () => {
       ],
     },
     {
+      // Two gaps of 20 min seen (fewer than minGaps 10, so no histogram policy yet): both
+      // in the minute bin [20, 21), upper edge 1260 s > idleWindow 600 s. Going to zero at
+      // 600 s would cost a cold start in a gap like those: 1 replica until 1260 s.
+      name: "few idle gaps, longer than idleWindow: keep 1 replica through the longest seen",
+      history: { minCorrelation: 1 },
+      learn: points(3 * 1500, busyIdle(1200)),
+      start: 1,
+      at: 3 * 1500,
+      steps: [
+        ...every(15, 0, 1260, {
+          arrival: 0,
+          pending: 0,
+          inflight: 0,
+          total: 1,
+          terms: { keepAliveSeconds: 1260 },
+        }),
+        {
+          t: 1260,
+          arrival: 0,
+          pending: 0,
+          inflight: 0,
+          total: 0,
+          reason:
+            /idle for 1260 s, keep-alive 1260 s \(the longest of 2 idle gaps, above idleWindow 600 s\): scaling to zero/,
+        },
+      ],
+    },
+    {
+      // The slow wave taught how demand rises at 220 req/s (×2^(1/16) = 1.04 within 90 s:
+      // 229.7 / 96 → 3); the jump 100 → 220 within the 120 s trend window (1.9× its oldest
+      // rate, 115) is a surge, not a ramp, so it is not extrapolated: 220 / 67.2 → 4. The
+      // same steps without history project +90 req/s → 5 (see the reactive tests).
+      name: "a learned level replaces the trend: 100 → 220 req/s in 120 s stays at 4 (no history: 5)",
+      history: { minCorrelation: 1, downQuantile: 0 },
+      scaling: { scaleDown: { stabilizationWindow: "5m" } },
+      learn: points(7200, (t) => 175 + 75 * Math.sin((2 * Math.PI * t) / 7200)),
+      start: 4,
+      at: 7200,
+      steps: [
+        ...every(15, 0, 120, { pending: 0 }).map((s) => ({ ...s, arrival: 100 + s.t })),
+        { t: 120, arrival: 220, pending: 0, total: 4, terms: { leadHeadroom: 1.04 } },
+      ],
+    },
+    {
       // Gaps of 20 min: the 5th percentile 1200 s − L 90 s = 1110 s > node linger 600 s, so
       // zero pays at once, and 1 replica is pre-warmed from 1110 s of quiet until the 99th
       // percentile's upper edge, 1260 s (Shahrad et al.'s hybrid policy).
