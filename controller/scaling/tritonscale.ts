@@ -80,6 +80,30 @@ import {
  *    pool idle).
  * 8. The Spot / on-demand split (spot.ts).
  *
+ * Learned terms (history.ts; `scaling.history`, applied once the history holds `warmup`;
+ * with an empty history the scaler decides exactly as above), each named in the reason and
+ * in `terms`:
+ * - 1b. Clumped arrivals (`clumpReplicas`): a mean queue delay above `clumpDelaySloShare`
+ *   of the SLO at 20–80% of the Ready replicas' planned capacity, calm for 2 min, learns
+ *   Ready × (delay / budget)^(2/3) replicas, held while requests arrive.
+ * - 2b. Lead headroom (`leadHeadroom`): the `leadQuantile` of the learned rise within L at
+ *   this level, sized at the full capacity C. It replaces the trend at a level it was
+ *   learned at, and on a jump (1.3× the oldest rate of the trend window).
+ * - 2c. Recurring pattern (`periodSeconds`, `periodCorrelation`, `forecast`): the load one
+ *   period ago over the next L, scaled to today's level, at C; only ever adds.
+ * - 3b. A surge (1.3× the slow baseline) that 90% of past surges outlast by less than L is
+ *   not chased (`surgeLengthSeconds`).
+ * - 4b. Scale-down that pays (`downRise`): capacity for the `downQuantile` of the rise within
+ *   nodeLinger + L stays.
+ * - 6. Idle gaps (`keepAliveSeconds`, `preWarmSeconds`): keep-alive = their 99th percentile
+ *   (with fewer than `minGaps`, the longest seen when it outlasts idleWindow); when their 5th
+ *   percentile − L outlasts nodeLinger, zero at once and pre-warm from there.
+ *
+ * Worked example of 2b: C = 96, U = 0.7, L = 90 s; at 100 req/s the rate alone plans
+ * 100 / 67.2 = 1.49 → 2. History saw 2× surges 90 s after 15% of its buckets: the 99.5th
+ * percentile of the rise is the log₂/16 bin holding 2, read at its upper edge 2^(17/16) =
+ * 2.09 → 208.85 req/s / 96 = 2.18 → 3 replicas, ready when the next surge comes.
+ *
  * Worked example: C = 96 req/s at an 85 ms SLO, U = 0.7 → 67.2 req/s planned per replica;
  * sync 15 s; new capacity takes L = coldStart 90 s + nodeProvisioning 0 s (nodes to spare)
  * = 90 s; HPA-default behavior.
@@ -119,6 +143,12 @@ export interface TritonscaleTuning {
    * rate is within the Ready replicas' planned capacity means clumped arrivals. @default 0.08
    */
   readonly clumpDelaySloShare: number;
+  /**
+   * Mean queue delay, as a share of the SLO, that the replicas learned for clumped arrivals
+   * should bring it to (simulated 40-image clumps: 4 replicas, 99.9% within the SLO, queue
+   * 13 ms of 100 ms on average while busy; 3 replicas, 99.1%, 18 ms). @default 0.12
+   */
+  readonly clumpTargetSloShare: number;
   /** Quantile of surge lengths that must end before new capacity arrives to skip a scale-up. @default 0.9 */
   readonly surgeQuantile: number;
 }
@@ -132,6 +162,7 @@ export const TRITONSCALE_TUNING: TritonscaleTuning = {
   trendWindowSeconds: 120,
   trendMaxGain: 1,
   clumpDelaySloShare: 0.08,
+  clumpTargetSloShare: 0.12,
   surgeQuantile: 0.9,
 };
 
@@ -335,9 +366,10 @@ function decideTritonscale(
   // clumpDelaySloShare of the SLO at the capacity C; more while the rate is well within the
   // Ready replicas' planned capacity and no backlog is left from a surge means the arrivals
   // come in clumps. A clump's wait falls about as Ready^(3/2) (simulated 40-image clumps:
-  // 2 → 4 replicas took the mean wait from 20.9 to 7 ms), so Ready × (delay / budget)^(2/3)
-  // replicas bring it to the budget: learned (raised at once, halving each hour, in
-  // the square root of the rate) and held whenever requests arrive.
+  // 2 → 4 replicas took the mean wait from 20.9 to 7 ms), so Ready × (delay / target)^(2/3)
+  // replicas (at most twice Ready per step) bring it to clumpTargetSloShare of the SLO:
+  // learned (raised at once, halving each hour, growing with the square root of the rate)
+  // and held whenever requests arrive.
   let clumpReplicas = 0;
   // A queue left over from a surge or an overload is no evidence of clumping: learn only
   // after CALM_SECONDS without either (the rate window still holds the drain).
@@ -348,6 +380,7 @@ function decideTritonscale(
     (delay.ok && delay.value > delayBudget);
   const strainedAt = strained ? now : state.strainedAt;
   const clumpBudget = tuning.clumpDelaySloShare * sloMs;
+  const clumpTarget = tuning.clumpTargetSloShare * sloMs;
   if (history !== undefined) {
     if (
       (strainedAt === undefined || now - strainedAt >= CALM_SECONDS) &&
@@ -357,7 +390,8 @@ function decideTritonscale(
       lambda >= CLUMP_MIN_LOAD * ready * perReplica &&
       lambda <= CLUMP_MAX_LOAD * ready * perReplica
     ) {
-      history = raiseClump(history, now, ready * (delay.value / clumpBudget) ** (2 / 3), lambda);
+      const needed = ready * (delay.value / clumpTarget) ** (2 / 3);
+      history = raiseClump(history, now, Math.min(2 * ready, needed), lambda);
     }
     // Observed, not extrapolated: applies from the first evidence, warmup or not.
     if (lambda > 0) clumpReplicas = clumpAt(history, now, lambda);
@@ -480,7 +514,7 @@ function decideTritonscale(
     raw = ceil(clumpReplicas);
     terms.clumpReplicas = round2(clumpReplicas);
     parts.push(
-      `clumped arrivals: queue delay above ${n(clumpBudget)} ms (${n(tuning.clumpDelaySloShare * 100)}% of the SLO) at ${n(CLUMP_MIN_LOAD * 100)}–${n(CLUMP_MAX_LOAD * 100)}% of planned capacity needed ${n(history?.clump ?? 0)} replicas at ${n(history?.clumpRate ?? 0)} req/s; now ${n(clumpReplicas)} → ${raw}`,
+      `clumped arrivals: queue delay above ${n(clumpBudget)} ms (${n(tuning.clumpDelaySloShare * 100)}% of the SLO) at ${n(CLUMP_MIN_LOAD * 100)}–${n(CLUMP_MAX_LOAD * 100)}% of planned capacity needed ${n(history?.clump ?? 0)} replicas at ${n(history?.clumpRate ?? 0)} req/s to bring it to ${n(clumpTarget)} ms; now ${n(clumpReplicas)} → ${raw}`,
     );
   }
   // The tolerance is for noise around the planned rate; a learned peak, already sized at the

@@ -147,9 +147,10 @@ describe("scaling/tritonscale: learned terms", () => {
     },
     {
       // 2 Ready at 60 req/s: 45% of their planned 134.4 req/s, no backlog, not strained; the
-      // mean queue delay 32 ms is above 8% of the 85 ms SLO (6.8 ms), which Poisson
-      // arrivals reach only near capacity. 2 × (32 / 6.8)^(2/3) = 2 × 2.81 = 5.62 → 6.
-      name: "clumped arrivals: a slow queue well within capacity → 2 × (32/6.8)^(2/3) = 5.62 → 6",
+      // mean queue delay 20 ms is above 8% of the 85 ms SLO (6.8 ms), which Poisson
+      // arrivals reach only near capacity. To bring it to 12% (10.2 ms):
+      // 2 × (20 / 10.2)^(2/3) = 2 × 1.57 = 3.13 → 4.
+      name: "clumped arrivals: a slow queue well within capacity → 2 × (20/10.2)^(2/3) = 3.13 → 4",
       learn: [],
       start: 2,
       at: 0,
@@ -158,15 +159,14 @@ describe("scaling/tritonscale: learned terms", () => {
           t: 0,
           arrival: 60,
           pending: 0,
-          queueDelayMs: 32,
-          total: 6,
-          terms: { clumpReplicas: 5.62 },
+          queueDelayMs: 20,
+          total: 4,
+          terms: { clumpReplicas: 3.13 },
           reason:
-            /clumped arrivals: queue delay above 6.8 ms \(8% of the SLO\) at 20–80% of planned capacity needed 5.62 replicas at 60 req\/s; now 5.62 → 6/,
+            /clumped arrivals: queue delay above 6.8 ms \(8% of the SLO\) at 20–80% of planned capacity needed 3.13 replicas at 60 req\/s to bring it to 10.2 ms; now 3.13 → 4/,
         },
-        // Learned: at 4× the rate, √4 = 2 × 5.62 = 11.23 → capped at maxReplicas 10 (the
-        // behavior allows 6 → 12).
-        { t: 15, arrival: 240, pending: 0, queueDelayMs: 2, ready: 6, total: 10 },
+        // Learned: at 4× the rate, √4 × 3.13 = 6.27 → 7 (the rate alone: 240 / 67.2 → 4).
+        { t: 15, arrival: 240, pending: 0, queueDelayMs: 2, ready: 4, total: 7 },
       ],
     },
     {
