@@ -502,20 +502,19 @@ function reachedFromBelow(
   let out: Below | undefined;
   if (total >= MIN_RISE_SAMPLES) {
     const rank = Math.min(total, Math.max(1, Math.ceil(q * total)));
-    const reached: [number, number][] = [];
+    // The rate reached, log₂ × 16, is an integer: 8·band − 4 + bin (bin for band 0), so a
+    // counting pass replaces a sort.
+    const counts = new Float64Array(8 * BANDS + BINS);
     for (let b = 0; b <= top; b++) {
       if (bands[b] === 0) continue;
-      for (let bin = 0; bin < BINS; bin++) {
-        const c = table.get(b * BINS + bin);
-        if (c > 0) reached.push([bandMiddle(b) * binRatio(bin), c]);
-      }
+      const offset = b === 0 ? 0 : 8 * b - 4;
+      for (let bin = 0; bin < BINS; bin++) counts[offset + bin]! += table.get(b * BINS + bin);
     }
-    reached.sort((x, y) => x[0] - y[0]);
     let seen = 0;
-    for (const [v, c] of reached) {
-      seen += c;
+    for (let k = 0; k < counts.length; k++) {
+      seen += counts[k]!;
       if (seen >= rank) {
-        out = { rate: v, samples: total };
+        out = { rate: 2 ** (k / 16), samples: total };
         break;
       }
     }
