@@ -628,6 +628,89 @@ export const kedaSchema = Type.Object(
   { ...strict, description: "KEDA ScaledObject settings (engine keda)." },
 );
 
+/**
+ * `spec.scaling.history`: the tritonscale scaler's learned history of the pool's arrival
+ * rate (scaling/history.ts): a ring of `window / resolution` buckets (at most 20,000; a
+ * longer window is cut to that many) plus small histograms, a few hundred KiB at most,
+ * saved where the next leader finds it.
+ */
+export const historySchema = Type.Object(
+  {
+    enabled: withDefault(
+      true,
+      Type.Boolean({
+        description:
+          "Learn the traffic's shape: headroom for the lead time, clumped arrivals, scale-down that pays, keep-alive from idle gaps, recurring patterns. false: the reactive capacity model alone.",
+      }),
+    ),
+    resolution: withDefault(
+      "30s",
+      DurationString("Length of one history bucket (the mean arrival rate over it).", {
+        minimum: "10s",
+        maximum: "10m",
+        wholeSeconds: true,
+      }),
+    ),
+    window: withDefault(
+      "48h",
+      DurationString(
+        "How much history is kept (two days: a daily pattern is seen twice). At most 20,000 buckets are kept; a longer window is cut to that.",
+        { minimum: "1h", maximum: "336h", wholeSeconds: true },
+      ),
+    ),
+    warmup: withDefault(
+      "10m",
+      DurationString(
+        "History needed before the learned terms apply; before that the scaler is the reactive capacity model alone.",
+        { minimum: "0s", maximum: "48h", wholeSeconds: true },
+      ),
+    ),
+    leadQuantile: Type.Optional(
+      Type.Number({
+        minimum: 0.5,
+        maximum: 1,
+        description:
+          "Quantile of the learned rise of demand within the lead time (coldStart + nodeProvisioning) that capacity is held for. Unset: spec.slo.targetAttainment.",
+      }),
+    ),
+    downQuantile: withDefault(
+      0.9,
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description:
+          "Scale-down pays only if, with this probability, demand does not come back within nodeLinger + the lead time (the time a removed replica is still paid for plus the time to bring it back): capacity for this quantile of the learned rise within that time is kept. 0 disables.",
+      }),
+    ),
+    nodeLinger: withDefault(
+      "10m",
+      DurationString(
+        "How long an emptied GPU node stays (and is billed) before the node autoscaler removes it (cluster-autoscaler scale-down-unneeded-time).",
+        { minimum: "0s", maximum: "2h", wholeSeconds: true },
+      ),
+    ),
+    minGaps: withDefault(
+      10,
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        description:
+          "Idle gaps observed before their histogram replaces idleWindow (keep-alive = its 99th percentile, pre-warm = its 5th, Shahrad et al., ATC 2020).",
+      }),
+    ),
+    minCorrelation: withDefault(
+      0.8,
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description:
+          "Autocorrelation at a period (15m, 20m, 30m, 1h, 24h) above which the pattern counts as recurring and the load one period ago pre-warms the pool; 1 disables.",
+      }),
+    ),
+  },
+  { ...strict, description: "The tritonscale scaler's learned history." },
+);
+
 /** `spec.scaling`: how replica counts are decided and actuated. */
 export const scalingSchema = Type.Object(
   {
@@ -731,6 +814,7 @@ export const scalingSchema = Type.Object(
       }),
     ),
     keda: withDefaults(kedaSchema),
+    history: withDefaults(historySchema),
   },
   { ...strict, description: "How replica counts are decided and actuated." },
 );

@@ -5,6 +5,7 @@
  */
 export * from "./behavior.js";
 export * from "./fallback.js";
+export * from "./history.js";
 export * from "./hpa.js";
 export * from "./keda.js";
 export * from "./registry.js";

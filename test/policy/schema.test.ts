@@ -62,7 +62,7 @@ describe("modelPoolSchema", () => {
       const d = typeof node.default === "string" ? parseDuration(node.default) : lo;
       if (!(lo <= d && d <= hi)) unbounded.push(path);
     }
-    expect(durations).to.equal(13);
+    expect(durations).to.equal(17);
     expect(unbounded).to.deep.equal([]);
   });
 

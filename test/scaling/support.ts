@@ -62,6 +62,8 @@ export interface Expect {
   readonly active?: boolean;
   /** Every pattern must match the reason. */
   readonly reason?: RegExp | readonly RegExp[];
+  /** These terms, exactly (others may be there too); `null`: the term must be absent. */
+  readonly terms?: Readonly<Record<string, number | null>>;
 }
 
 /** One step: what is observed and what the decision must be. */
@@ -104,7 +106,8 @@ export function snapshotOf(o: Observe, previous: ByCapacity, epoch = 0): LoadSna
 
 /**
  * Runs `steps` through a scaler, each snapshot built from the previous decision (as if the
- * cluster applied it at once), and checks each expectation; returns the decisions.
+ * cluster applied it at once), and checks each expectation; returns the decisions. `initial`
+ * replaces the scaler's initial state (e.g. one that learned a history).
  */
 export function runScenario<S>(
   scaler: Scaler<S>,
@@ -112,8 +115,9 @@ export function runScenario<S>(
   start: ByCapacity,
   steps: readonly Step[],
   epoch = 0,
+  initial?: S,
 ): ScalingDecision<S>[] {
-  let state = scaler.initialState(start);
+  let state = initial ?? scaler.initialState(start);
   let previous = start;
   const out: ScalingDecision<S>[] = [];
   for (const [i, step] of steps.entries()) {
@@ -126,6 +130,9 @@ export function runScenario<S>(
     const patterns =
       step.reason === undefined ? [] : Array.isArray(step.reason) ? step.reason : [step.reason];
     for (const p of patterns as RegExp[]) expect(d.reason, where).to.match(p);
+    for (const [k, v] of Object.entries(step.terms ?? {})) {
+      expect(d.terms?.[k], `${where}: term ${k}`).to.equal(v === null ? undefined : v);
+    }
     expect(totalOf(d.desired), `${where}: never above maxReplicas`).to.be.at.most(
       policy.spec.scaling.maxReplicas,
     );
