@@ -39,6 +39,11 @@ export interface ScalingKnob {
   readonly appliesTo?: (policy: Policy) => boolean;
 }
 
+/** Whether a pool's scaler learns from a history (the history knobs change nothing else). */
+function learns(p: Policy): boolean {
+  return p.spec.scaling.scaler === "tritonscale" && p.spec.scaling.history.enabled;
+}
+
 /**
  * The knobs `tune --scaling` searches, in the order each round sweeps them (the biggest
  * lever first). Adding a knob is one row; a candidate the schema or a cross-field rule
@@ -78,6 +83,25 @@ export const SCALING_KNOBS: readonly ScalingKnob[] = [
     values: (p) => [0, 1, 2, 3, 4, 6, 8].filter((n) => n <= p.spec.scaling.maxReplicas),
     // Without Spot every replica is on-demand anyway.
     appliesTo: (p) => p.spec.capacity.spot.enabled,
+  },
+  // The tritonscale scaler's learned history (scaling/history.ts).
+  {
+    path: ["spec", "scaling", "history", "leadQuantile"],
+    kind: "number",
+    values: () => [0.9, 0.95, 0.98, 0.99, 0.995],
+    appliesTo: learns,
+  },
+  {
+    path: ["spec", "scaling", "history", "downQuantile"],
+    kind: "number",
+    values: () => [0.5, 0.75, 0.9, 0.95, 0.99],
+    appliesTo: learns,
+  },
+  {
+    path: ["spec", "scaling", "history", "warmup"],
+    kind: "duration",
+    values: () => [0, 300, 600, 1800],
+    appliesTo: learns,
   },
 ];
 
