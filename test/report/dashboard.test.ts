@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { buildPool } from "../../controller/kube/render/index.js";
+import { dashboardExpressions, promqlProblems } from "../../controller/kube/render/promql.js";
 import { METRICS } from "../../controller/metrics/names.js";
 import { loadModelPool, type Policy } from "../../controller/policy/index.js";
 import {
@@ -288,6 +289,25 @@ describe("render: the pool's dashboard as a ConfigMap for Grafana's sidecar", ()
     expect(Object.keys(cm.data)).to.deep.equal(["tritonscale_vision_yolo.json"]);
     expect(cm.data["tritonscale_vision_yolo.json"]).to.equal(
       formatDashboard(buildPoolDashboard(p)),
+    );
+  });
+
+  it("render checks the dashboard's queries like its other PromQL: all pass; a broken one is a problem naming the panel", () => {
+    const p = minimalPool();
+    const objects = buildPool(p);
+    const found = dashboardExpressions(p, objects);
+    expect(found.length).to.equal(dashboardQueries(buildPoolDashboard(p)).length);
+    expect(promqlProblems(p, objects)).to.deep.equal([]);
+    const cm = JSON.parse(
+      JSON.stringify(objects.find((o) => o.kind === "ConfigMap")!.toJSON()),
+    ) as { data: Record<string, string> };
+    const key = Object.keys(cm.data)[0]!;
+    cm.data[key] = cm.data[key]!.replace("sum by (model) (rate(", "sum by (model) ((rate(");
+    const broken = { kind: "ConfigMap", toJSON: () => cm };
+    const problems = promqlProblems(p, [broken]).map((x) => x.message);
+    expect(problems.length).to.be.greaterThan(0);
+    expect(problems[0]).to.match(
+      /^ConfigMap vision\/yolo-dashboard data\["tritonscale_vision_yolo\.json"\] panel "Request rate" A would be refused by Prometheus: .*syntax error.*tritonscale bug/,
     );
   });
 
