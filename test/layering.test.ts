@@ -82,6 +82,28 @@ const ROWS: readonly Row[] = [
     refused: "must not do I/O",
   },
   {
+    name: "report importing kube/render (an edge above it)",
+    file: "controller/report/bad-kube.ts",
+    imports: ["../kube/render/labels.js"],
+    refused: "report/ may not import kube/",
+  },
+  {
+    name: "report importing the Grafana SDK, scaling and policy (downward)",
+    file: "controller/report/good.ts",
+    imports: [
+      "@grafana/grafana-foundation-sdk/dashboard",
+      "../scaling/fallback.js",
+      "../policy/index.js",
+    ],
+    refused: null,
+  },
+  {
+    name: "kube/render importing report (the dashboard ConfigMap; downward)",
+    file: "controller/kube/render/good-report.ts",
+    imports: ["../../report/dashboard.js"],
+    refused: null,
+  },
+  {
     name: "the loop importing node-cron (its Scheduler is injected)",
     file: "controller/loop/bad-cron.ts",
     imports: ["node-cron"],

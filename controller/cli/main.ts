@@ -36,6 +36,10 @@ const COMMANDS = {
     load: async (): Promise<Run> => (await import("./tune.js")).runTune,
     summary: "choose batching settings that maximise throughput per GPU within the SLO",
   },
+  dashboard: {
+    load: async (): Promise<Run> => (await import("./dashboard.js")).runDashboard,
+    summary: "write Grafana dashboards of ModelPools and a fleet overview",
+  },
   controller: {
     load: async (): Promise<Run> => (await import("./controller.js")).runController,
     summary: "run ModelPools live on Kubernetes: apply, scrape Triton, decide, answer KEDA",

@@ -43,7 +43,7 @@ describe("buildPool: golden manifests per provider and engine", () => {
 });
 
 describe("buildPool: objects", () => {
-  it("keda: Spot and on-demand Deployments, Service, PDB, ServiceMonitor, PrometheusRule, two ScaledObjects", () => {
+  it("keda: Spot and on-demand Deployments, Service, PDB, ServiceMonitor, PrometheusRule, dashboard ConfigMap, two ScaledObjects", () => {
     expect(kinds(buildPool(pool("eks", "keda")))).to.deep.equal([
       "Deployment/yolo-triton-spot",
       "Deployment/yolo-triton-ondemand",
@@ -51,6 +51,7 @@ describe("buildPool: objects", () => {
       "PodDisruptionBudget/yolo-triton",
       "ServiceMonitor/yolo-triton",
       "PrometheusRule/yolo-triton",
+      "ConfigMap/yolo-dashboard",
       "ScaledObject/yolo-triton-spot",
       "ScaledObject/yolo-triton-ondemand",
     ]);
@@ -65,6 +66,7 @@ describe("buildPool: objects", () => {
       "PodDisruptionBudget/yolo-triton",
       "ServiceMonitor/yolo-triton",
       "PrometheusRule/yolo-triton",
+      "ConfigMap/yolo-dashboard",
       "ConfigMap/yolo-adapter-rules",
       "HorizontalPodAutoscaler/yolo-triton-spot",
       "HorizontalPodAutoscaler/yolo-triton-ondemand",
@@ -515,7 +517,7 @@ describe("tritonscale render", () => {
   it("prints a multi-document YAML of the example pool", async () => {
     const r = await runCaptured(runRender, [join(projectRoot, "examples", "yolov8-pool.yaml")]);
     expect(r.code).to.equal(0);
-    expect(r.out.split(/^---$/m)).to.have.lengthOf(6);
+    expect(r.out.split(/^---$/m)).to.have.lengthOf(7);
     expect(r.out).to.match(/^apiVersion: apps\/v1\nkind: Deployment\n/);
   });
 

@@ -21,6 +21,12 @@ export interface PromTarget {
   readonly address: string;
   readonly path: string;
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Keep scraped labels that clash with target labels as written (true), or rename them
+   * `exported_<label>` as prometheus-operator's default does (false; scraped in a second
+   * job, `<job>-renamed`). @default true
+   */
+  readonly honorLabels?: boolean;
 }
 
 /** One sample of an instant query's vector. */
@@ -51,7 +57,7 @@ export interface RunningPrometheus {
 
 /**
  * Starts `prometheus` scraping `targets` every second (one job, `honor_labels: true` so that
- * scraped labels are kept as written), evaluating the rule file `rules` (YAML) when given,
+ * scraped labels are kept as written; targets with `honorLabels: false` in a second job), evaluating the rule file `rules` (YAML) when given,
  * and waits until it is ready.
  */
 export async function startPrometheus(
@@ -64,16 +70,18 @@ export async function startPrometheus(
   const config = {
     global: { scrape_interval: "1s", scrape_timeout: "1s", evaluation_interval: "1s" },
     ...(rules === undefined ? {} : { rule_files: [join(dir, "rules.yaml")] }),
-    scrape_configs: [
-      {
-        job_name: job,
-        honor_labels: true,
-        static_configs: targets.map((t) => ({
-          targets: [t.address],
-          labels: { __metrics_path__: t.path, ...t.labels },
-        })),
-      },
-    ],
+    scrape_configs: [true, false]
+      .map((honor) => ({
+        job_name: honor ? job : `${job}-renamed`,
+        honor_labels: honor,
+        static_configs: targets
+          .filter((t) => (t.honorLabels ?? true) === honor)
+          .map((t) => ({
+            targets: [t.address],
+            labels: { __metrics_path__: t.path, ...t.labels },
+          })),
+      }))
+      .filter((j) => j.static_configs.length > 0),
   };
   writeFileSync(join(dir, "prometheus.yml"), stringify(config));
   const port = await freePort();

@@ -111,6 +111,13 @@ export interface TritonStandinOptions {
   readonly gpus?: number;
   /** A name for the replica identity (`<name>/<incarnation>`). @default "triton-0" */
   readonly name?: string;
+  /**
+   * Export `nv_inference_request_summary_us` (quantiles 0.5, 0.9, 0.99 with `_sum` and
+   * `_count`), as Triton does with `--metrics-config summary_latencies=true`. The fluid
+   * load model has no spread between requests, so every quantile is the mean request time
+   * so far (Triton's are over a sliding window of the requests themselves). @default false
+   */
+  readonly summaryLatencies?: boolean;
 }
 
 /** A Triton server stand-in on loopback: gRPC and `/metrics`. */
@@ -118,6 +125,7 @@ export class TritonStandin {
   private readonly models: ModelRun[];
   private readonly gpus: number;
   private readonly name: string;
+  private readonly summaryLatencies: boolean;
   private incarnation = 1;
   private serverReady = true;
   private mode: MetricsMode = "ok";
@@ -138,6 +146,7 @@ export class TritonStandin {
   constructor(options: TritonStandinOptions) {
     this.gpus = options.gpus ?? 1;
     this.name = options.name ?? "triton-0";
+    this.summaryLatencies = options.summaryLatencies ?? false;
     this.models = options.models.map((m) => ({
       name: m.name,
       version: m.version ?? "1",
@@ -287,6 +296,22 @@ export class TritonStandin {
       "nv_inference_pending_request_count",
       ready.map((m) => `nv_inference_pending_request_count{${lbl(m)}} ${Math.floor(m.pending)}`),
     );
+    if (this.summaryLatencies) {
+      lines.push(
+        "# HELP nv_inference_request_summary_us Summary of inference request duration in microseconds (includes cached requests)",
+        "# TYPE nv_inference_request_summary_us summary",
+      );
+      for (const m of ready) {
+        const count = Math.floor(m.success);
+        const mean = count > 0 ? Math.round(m.requestUs / m.success) : Number.NaN;
+        for (const quantile of ["0.5", "0.9", "0.99"])
+          lines.push(`nv_inference_request_summary_us{${lbl(m)},quantile="${quantile}"} ${mean}`);
+        lines.push(
+          `nv_inference_request_summary_us_sum{${lbl(m)}} ${Math.floor(m.requestUs)}`,
+          `nv_inference_request_summary_us_count{${lbl(m)}} ${count}`,
+        );
+      }
+    }
     const util = this.gpuUtilization();
     const uuid = (g: number) => `GPU-00000000-0000-0000-0000-${String(g).padStart(12, "0")}`;
     lines.push(

@@ -77,7 +77,7 @@ export const CONTROLLER_PERMISSIONS: readonly ControllerPermission[] = [
     apiGroup: "",
     resources: ["services", "configmaps"],
     verbs: APPLY_VERBS,
-    reason: "Triton Services; prometheus-adapter rules ConfigMap",
+    reason: "Triton Services; prometheus-adapter rules and Grafana dashboard ConfigMaps",
   },
   {
     apiGroup: "policy",

@@ -1,7 +1,12 @@
 import { InputError } from "../../diagnostics/problem.js";
 import type { Policy } from "../../policy/index.js";
 import { buildNodePool } from "./karpenter.js";
-import { buildAdapterConfigMap, buildMonitor, buildPrometheusRule } from "./monitoring.js";
+import {
+  buildAdapterConfigMap,
+  buildDashboardConfigMap,
+  buildMonitor,
+  buildPrometheusRule,
+} from "./monitoring.js";
 import { promqlProblems } from "./promql.js";
 import { buildHpa, buildScaledObject, buildTriggerAuthentication } from "./scaling.js";
 import {
@@ -23,7 +28,8 @@ export interface KubeObject {
 
 /**
  * Every Kubernetes object a pool needs, validated, in apply order: capacity (Karpenter
- * NodePool), workloads, networking and disruption, monitoring, then what scales them.
+ * NodePool), workloads, networking and disruption, monitoring (the Grafana dashboard's
+ * ConfigMap included), then what scales them.
  *
  * Nothing Prometheus would refuse is returned: every PromQL expression in the objects is
  * checked (promql.ts), and any problem throws an {@link InputError} naming the object,
@@ -35,7 +41,7 @@ export function buildPool(policy: Policy): KubeObject[] {
   const deployments = deploymentsOf(policy);
   for (const d of deployments) out.push(buildTritonDeployment(policy, d.name, d.type));
   out.push(buildTritonService(policy), buildTritonPdb(policy));
-  out.push(buildMonitor(policy), buildPrometheusRule(policy));
+  out.push(buildMonitor(policy), buildPrometheusRule(policy), buildDashboardConfigMap(policy));
   if (policy.spec.scaling.engine === "hpa") {
     out.push(buildAdapterConfigMap(policy));
     for (const d of deployments) out.push(buildHpa(policy, d.name, d.type));

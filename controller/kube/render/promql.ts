@@ -1,6 +1,8 @@
 import { parse } from "yaml";
 import type { Problem } from "../../diagnostics/problem.js";
 import type { Policy, PolicyPath } from "../../policy/index.js";
+import { type DashboardJson, dashboardQueries } from "../../report/dashboard.js";
+import { fillVariables } from "../../report/dashboard-queries.js";
 import { promqlFindings } from "../../util/promql.js";
 
 /**
@@ -103,6 +105,42 @@ export function renderedExpressions(
   return out;
 }
 
+/**
+ * The queries of the Grafana dashboards in `objects` (ConfigMaps labelled
+ * `grafana_dashboard`), with Grafana's variables filled by the pool's own values (rate
+ * interval `1m`, range 1 h: only the syntax is at stake, Grafana never sends an empty range).
+ */
+export function dashboardExpressions(
+  policy: Policy,
+  objects: readonly { readonly kind: string; toJSON(): unknown }[],
+): RenderedExpression[] {
+  const out: RenderedExpression[] = [];
+  for (const o of objects) {
+    if (o.kind !== "ConfigMap") continue;
+    const data = JSON.parse(JSON.stringify(o.toJSON())) as Json;
+    const meta = isJson(data.metadata) ? data.metadata : {};
+    if (!isJson(meta.labels) || meta.labels.grafana_dashboard === undefined) continue;
+    const name = `${o.kind} ${String(meta.namespace)}/${String(meta.name)}`;
+    for (const [key, text] of Object.entries(isJson(data.data) ? data.data : {})) {
+      if (typeof text !== "string") continue;
+      for (const q of dashboardQueries(JSON.parse(text) as DashboardJson)) {
+        out.push({
+          where: `${name} data["${key}"] ${q.where}`,
+          expr: fillVariables(q.expr, {
+            namespace: policy.metadata.namespace,
+            pool: policy.metadata.name,
+            models: policy.spec.models.map((m) => m.name),
+            rateInterval: "1m",
+            rangeSeconds: 3600,
+          }),
+          field: "spec.monitoring",
+        });
+      }
+    }
+  }
+  return out;
+}
+
 /** The expression for a message: whole when short, else its start. */
 function shown(expr: string): string {
   return expr.length <= 200 ? expr : `${expr.slice(0, 200)}…`;
@@ -110,7 +148,8 @@ function shown(expr: string): string {
 
 /**
  * The problems of every PromQL expression in a pool's rendered objects (see
- * {@link checkPromQL}), each naming the object, the field and the expression. An empty
+ * {@link checkPromQL}), its Grafana dashboard's queries included
+ * ({@link dashboardExpressions}), each naming the object, the field and the expression. An empty
  * range comes from `spec.monitoring.scrapeInterval` (every range is four scrape
  * intervals) and is reported there; a syntax error is tritonscale's bug, reported at the
  * section that produced the object.
@@ -120,7 +159,7 @@ export function promqlProblems(
   objects: readonly { readonly kind: string; toJSON(): unknown }[],
 ): Problem[] {
   const problems: Problem[] = [];
-  for (const e of renderedExpressions(objects)) {
+  for (const e of [...renderedExpressions(objects), ...dashboardExpressions(policy, objects)]) {
     for (const f of promqlFindings(e.expr)) {
       const p = f.message;
       const empty = f.kind === "empty-range";

@@ -103,6 +103,8 @@ function tritonContainer(policy: Policy, type: CapacityType): IContainer {
         `--metrics-port=${t.ports.metrics}`,
         "--allow-metrics=true",
         "--allow-gpu-metrics=true",
+        // p50/p99 for the dashboard's latency panel (nv_inference_request_summary_us).
+        "--metrics-config=summary_latencies=true",
         `--exit-timeout-secs=${Math.max(1, grace - preStop - 2)}`,
       ],
       t.args,
