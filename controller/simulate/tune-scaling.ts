@@ -84,13 +84,8 @@ export const SCALING_KNOBS: readonly ScalingKnob[] = [
     // Without Spot every replica is on-demand anyway.
     appliesTo: (p) => p.spec.capacity.spot.enabled,
   },
-  // The tritonscale scaler's learned history (scaling/history.ts).
-  {
-    path: ["spec", "scaling", "history", "leadQuantile"],
-    kind: "number",
-    values: () => [0.9, 0.95, 0.98, 0.99, 0.995],
-    appliesTo: learns,
-  },
+  // The tritonscale scaler's learned history (scaling/history.ts). Its leadQuantile is left
+  // out: unset, it follows the SLO target, which is what it is for.
   {
     path: ["spec", "scaling", "history", "downQuantile"],
     kind: "number",
