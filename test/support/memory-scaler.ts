@@ -12,8 +12,9 @@ import type {
  * {@link ScalerMemory} (saving, restoring, rebuilding) before any registered scaler keeps
  * one, and independently of how it does. Decisions are the wrapped scaler's; the history is
  * the arrival rates it has seen (at most {@link TEST_HISTORY_POINTS}, oldest dropped),
- * exported as the decision's terms `historyPoints` (how many) and `historyNewest` (the
- * newest point's time, Unix seconds), and `historyRestores` (how many restores it took).
+ * exported as the decision's terms `historyPoints` (how many), `historyOldest` and
+ * `historyNewest` (the oldest and newest point's time, on the loop's clock), and
+ * `historyRestores` (how many restores it took).
  */
 
 /** The most points the test history keeps (fixed memory, like the real one). */
@@ -71,6 +72,7 @@ export function withTestMemory(scaler: Scaler): Scaler<MemoryState> {
       const points =
         rate === undefined ? state.points : keep([...state.points, { at: snapshot.now, rate }]);
       const newest = points.at(-1);
+      const oldest = points[0];
       return {
         ...d,
         state: { inner: d.state, points, restores: state.restores },
@@ -79,6 +81,7 @@ export function withTestMemory(scaler: Scaler): Scaler<MemoryState> {
           historyPoints: points.length,
           historyRestores: state.restores,
           ...(newest === undefined ? {} : { historyNewest: newest.at }),
+          ...(oldest === undefined ? {} : { historyOldest: oldest.at }),
         },
       };
     },
