@@ -492,7 +492,7 @@ export async function runController(
   // pool (--pools with --history-dir), or none; rebuilt from Prometheus when none is stored.
   const configMaps = poolsDir === undefined ? ConfigMapHistoryStore.fromKubeConfig(kc) : undefined;
   const historyStore: HistoryStore | undefined =
-    configMaps ?? (historyDir === undefined ? undefined : new FileHistoryStore(historyDir));
+    configMaps ?? (historyDir === undefined ? undefined : new FileHistoryStore(historyDir, inputs));
   const handler: PoolHandler = {
     added: (ref, policy, meta) => run(ref, policy, meta, "added"),
     changed: (ref, policy, meta) => run(ref, policy, meta, "changed"),

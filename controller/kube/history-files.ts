@@ -5,12 +5,15 @@
  * file names cannot collide), replaced atomically (a temporary file in the same folder, then
  * a rename: a reader or a crash never sees half a history). The folder is created when the
  * first history is saved. A removed pool's file is left in place (its pool may come back).
+ * Files are read through the one input reader (cli/read-input.ts), at most
+ * {@link HISTORY_MAX_BYTES}.
  */
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { formatProblem } from "../diagnostics/problem.js";
 import { HISTORY_MAX_BYTES, type HistoryStore } from "../loop/history.js";
 import type { PoolRef } from "../loop/ports.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
+import type { InputReader } from "../util/input.js";
 
 /** The file of a pool's history in `dir`. */
 export function historyFileName(dir: string, pool: PoolRef): string {
@@ -21,18 +24,23 @@ export function historyFileName(dir: string, pool: PoolRef): string {
 export class FileHistoryStore implements HistoryStore {
   readonly source = "file";
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    /** The one input reader (`createInputReader()` in the controller). */
+    private readonly reader: InputReader,
+  ) {}
 
   async load(pool: PoolRef): Promise<string | undefined> {
     const file = historyFileName(this.dir, pool);
-    try {
-      return await readFile(file, "utf8");
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw new Error(
-        `loading the history of ${pool.namespace}/${pool.name} from ${file}: ${(e as Error).message}`,
-      );
-    }
+    if ((await this.reader.kind(file)) === "missing") return undefined;
+    const r = await this.reader.readText(file, {
+      limitBytes: HISTORY_MAX_BYTES,
+      expected: "a saved scaler history",
+    });
+    if (r.ok) return r.input.text;
+    throw new Error(
+      `loading the history of ${pool.namespace}/${pool.name}: ${r.problems.map(formatProblem).join("; ")}`,
+    );
   }
 
   async save(pool: PoolRef, text: string): Promise<void> {

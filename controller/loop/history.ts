@@ -40,6 +40,12 @@ export const HISTORY_MAX_BYTES = 256 * 1024;
  */
 export const DEFAULT_HISTORY_SAVE_SECONDS = 300;
 
+/**
+ * Longest wait for the last save when the loop stops, in wall-clock milliseconds: a hung
+ * API server must not hold up the shutdown (the pod's grace period is 30 s by default).
+ */
+export const FINAL_SAVE_TIMEOUT_MS = 10_000;
+
 /** How far back a rebuild from Prometheus reads: one day, the history's span. */
 export const HISTORY_REBUILD_SECONDS = 86_400;
 
@@ -132,7 +138,6 @@ export class PoolHistory {
   private lastSave: number;
   private saving: Promise<void> | undefined;
   private readonly abort = new AbortController();
-  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly ref: PoolRef,
@@ -152,7 +157,7 @@ export class PoolHistory {
       if (why === "start" && rates !== undefined) this.rebuild(policy);
       return;
     }
-    this.track(this.load(policy, why === "start"));
+    void this.load(policy, why === "start");
   }
 
   /**
@@ -190,14 +195,13 @@ export class PoolHistory {
     this.lastSave = now;
     if (this.loadFailed) {
       // Read again rather than overwrite what could not be read.
-      this.track(this.load(undefined, false));
+      void this.load(undefined, false);
       return;
     }
     if (!this.settled) return;
     this.saving = this.save(memory, state).finally(() => {
       this.saving = undefined;
     });
-    this.track(this.saving);
   }
 
   /**
@@ -207,19 +211,36 @@ export class PoolHistory {
    */
   async final<S>(memory: ScalerMemory<S>, state: S, hasState: boolean): Promise<void> {
     this.abort.abort();
-    await this.saving;
-    if (!hasState || !this.settled || this.loadFailed || !this.quiet() || !this.maySave()) return;
-    await this.save(memory, state);
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.report({
+          at: this.options.clock.now(),
+          operation: "save",
+          source: this.options.ports.store?.source ?? "store",
+          result: "error",
+          detail: `no answer within ${FINAL_SAVE_TIMEOUT_MS} ms while stopping: not saved`,
+        });
+        resolve();
+      }, FINAL_SAVE_TIMEOUT_MS);
+    });
+    const last = async () => {
+      await this.saving;
+      if (!hasState || !this.settled || this.loadFailed || !this.quiet() || !this.maySave()) {
+        return;
+      }
+      await this.save(memory, state);
+    };
+    try {
+      await Promise.race([last(), bound]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The pool is gone: abandons what is in flight, saves nothing more. */
   close(): void {
     this.abort.abort();
-  }
-
-  /** Settles once nothing started by this history is in flight (tests). */
-  async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   /**
@@ -232,11 +253,6 @@ export class PoolHistory {
 
   private maySave(): boolean {
     return this.options.ports.store !== undefined && (this.options.ports.maySave?.() ?? true);
-  }
-
-  private track(p: Promise<unknown>): void {
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
   }
 
   private report(o: Omit<HistoryOutcome, "pool">): void {
@@ -288,7 +304,7 @@ export class PoolHistory {
     if (rates === undefined) return;
     const to = this.options.clock.now();
     this.busy++;
-    const run = (async () => {
+    void (async () => {
       try {
         const points = await rates.rates(
           policy,
@@ -324,7 +340,6 @@ export class PoolHistory {
         this.busy--;
       }
     })();
-    this.track(run);
   }
 
   private async save<S>(memory: ScalerMemory<S>, state: S): Promise<void> {

@@ -362,11 +362,6 @@ export class ControlLoop {
     for (const run of this.pools.values()) run.history?.begin(run.binding.policy, "leader");
   }
 
-  /** Settles once no history read, rebuild or save is in flight (tests). */
-  async historyIdle(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((r) => r.history?.idle()));
-  }
-
   /** Starts keeping the history of the run's scaler, if it keeps one. */
   private startHistory(run: PoolRun): void {
     run.history?.close();

@@ -1,4 +1,8 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect } from "chai";
+import { stringify } from "yaml";
 import { createAcceleratedClock } from "../../controller/loop/clock.js";
 import type { Clock } from "../../controller/loop/ports.js";
 import { samples } from "../metrics/support.js";
@@ -177,5 +181,84 @@ describe("integration: the learned history across a controller failover", functi
       (x) => x.r.user === "b" && x.r.resource === "leases" && x.r.verb === "update",
     );
     expect(bWrites.every((x) => arrivals.indexOf(x) > bLeads)).to.equal(true);
+  });
+
+  it("--pools with --history-dir: a restarted controller continues from the file the last one saved on SIGTERM", async () => {
+    clock = createAcceleratedClock(20);
+    fake = await startFakeKube();
+    triton = new TritonStandin({ models: [{ name: "yolov8s" }], name: "yolo-triton-a" });
+    await triton.start();
+    triton.setLive(true, () => clock.now());
+    triton.setArrivalRate("yolov8s", 30);
+    fake.seed(tritonPod("yolo-triton-a", { creationTimestamp: "2026-01-01T00:00:00Z" }));
+    const dir = await mkdtemp(join(tmpdir(), "tritonscale-history-pools-"));
+    try {
+      await writeFile(
+        join(dir, "yolo.yaml"),
+        stringify(poolDocument({ scaling: { minReplicas: 1, maxReplicas: 6 } })),
+      );
+      const histories = join(dir, "histories");
+      const start = async () => {
+        const c = await startController({
+          kubeConfig: fake.kubeConfig("vision"),
+          clock,
+          args: ["--pools", dir, "--history-dir", histories],
+          tritonEndpoint: () => triton.endpoint(),
+          createScaler: createTestMemoryScaler,
+          historySaveSeconds: 86_400,
+        });
+        running.push(c);
+        return c;
+      };
+      const first = await start();
+      let t: Record<string, number> = {};
+      await until(
+        () => {
+          void terms(first).then((x) => {
+            t = x;
+          });
+          return (t.historyPoints ?? 0) >= 3;
+        },
+        30,
+        "the first controller to learn a few points",
+      );
+      expect(logged(first, "history")[0]).to.include({
+        operation: "load",
+        source: "file",
+        result: "absent",
+      });
+      first.stop.abort();
+      expect(await first.exit).to.equal(0);
+      running.splice(running.indexOf(first), 1);
+      const text = await readFile(join(histories, "vision_yolo.history"), "utf8");
+      const saved = JSON.parse(text.split("\n")[1]!) as [number, number][];
+      expect(saved.length).to.be.at.least(t.historyPoints!);
+
+      const restartedAt = clock.now();
+      const second = await start();
+      await until(
+        () => {
+          void terms(second).then((x) => {
+            t = x;
+          });
+          return t.historyRestores === 1;
+        },
+        20,
+        "the restarted controller to restore the file",
+      );
+      expect(t.historyOldest).to.equal(saved[0]![0]);
+      expect(t.historyOldest).to.be.below(restartedAt);
+      expect(logged(second, "history")[0]).to.include({
+        operation: "load",
+        source: "file",
+        result: "ok",
+      });
+    } finally {
+      for (const r of running.splice(0)) {
+        r.stop.abort();
+        await r.exit;
+      }
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

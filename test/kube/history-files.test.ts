@@ -1,7 +1,8 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { createInputReader } from "../../controller/cli/read-input.js";
 import { FileHistoryStore, historyFileName } from "../../controller/kube/history-files.js";
 import { HISTORY_MAX_BYTES } from "../../controller/loop/history.js";
 
@@ -17,7 +18,7 @@ describe("kube history files: a pool's learned history in --history-dir", () => 
   const yolo = { namespace: "vision", name: "yolo" };
 
   it("loads nothing before a save; saves atomically (no temporary file left) and loads back", async () => {
-    const store = new FileHistoryStore(join(dir, "histories"));
+    const store = new FileHistoryStore(join(dir, "histories"), createInputReader());
     expect(await store.load(yolo)).to.equal(undefined);
     await store.save(yolo, "v1\n1 2 3\n");
     await store.save(yolo, "v1\n4 5 6 é\n");
@@ -39,7 +40,7 @@ describe("kube history files: a pool's learned history in --history-dir", () => 
   ];
   for (const row of names) {
     it(`pools that differ in ${row.name} get files of their own`, async () => {
-      const store = new FileHistoryStore(dir);
+      const store = new FileHistoryStore(dir, createInputReader());
       await store.save(row.a, "A");
       await store.save(row.b, "B");
       expect(historyFileName(dir, row.a)).not.to.equal(historyFileName(dir, row.b));
@@ -48,7 +49,7 @@ describe("kube history files: a pool's learned history in --history-dir", () => 
   }
 
   it(`refuses a history over ${HISTORY_MAX_BYTES} bytes and writes nothing`, async () => {
-    const store = new FileHistoryStore(dir);
+    const store = new FileHistoryStore(dir, createInputReader());
     const err = await store
       .save(yolo, "é".repeat(HISTORY_MAX_BYTES / 2 + 1))
       .catch((e: Error) => e);
@@ -62,12 +63,33 @@ describe("kube history files: a pool's learned history in --history-dir", () => 
 
   it("a folder that cannot be written (a file in its place) rejects, naming the pool", async () => {
     writeFileSync(join(dir, "taken"), "");
-    const store = new FileHistoryStore(join(dir, "taken"));
+    const store = new FileHistoryStore(join(dir, "taken"), createInputReader());
     const err = await store.save(yolo, "h").catch((e: Error) => e);
     expect((err as Error).message).to.match(/^saving the history of vision\/yolo: /);
-    const load = await store.load(yolo).catch((e: Error) => e);
-    expect((load as Error).message).to.match(
-      /^loading the history of vision\/yolo from .*taken\/vision_yolo\.history: ENOTDIR/,
-    );
   });
+
+  const unreadable = [
+    {
+      name: "a folder where the file should be",
+      make: (file: string) => mkdirSync(file),
+      says: /cannot read/,
+    },
+    {
+      name: `a file over ${HISTORY_MAX_BYTES} bytes`,
+      make: (file: string) => writeFileSync(file, "x".repeat(HISTORY_MAX_BYTES + 1)),
+      says: /larger than the .* limit/,
+    },
+  ];
+  for (const row of unreadable) {
+    it(`a history that cannot be read (${row.name}) rejects, naming the pool and the file`, async () => {
+      row.make(historyFileName(dir, yolo));
+      const err = await new FileHistoryStore(dir, createInputReader())
+        .load(yolo)
+        .catch((e: Error) => e);
+      expect((err as Error).message).to.match(
+        /^loading the history of vision\/yolo: .*vision_yolo\.history: /,
+      );
+      expect((err as Error).message).to.match(row.says);
+    });
+  }
 });
