@@ -211,6 +211,7 @@ function decisionLog(log: Log): DecisionSink {
         held: d.decision.held,
         arrivalRate: d.snapshot.arrivalRate?.value,
         reason: d.decision.reason,
+        ...(d.decision.terms === undefined ? {} : { terms: d.decision.terms }),
       });
     },
   };

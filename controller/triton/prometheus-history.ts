@@ -36,6 +36,11 @@ export interface PrometheusRateHistoryOptions {
   readonly timeoutMs?: number;
   /** Largest answer read, in bytes. @default 4 MiB */
   readonly maxBytes?: number;
+  /**
+   * Range queries in flight at once; more wait their turn (a controller starting with many
+   * pools does not send Prometheus a query per pool at the same instant). @default 4
+   */
+  readonly concurrency?: number;
 }
 
 /** PromQL string literal. */
@@ -157,18 +162,39 @@ export function createPrometheusRateHistory(
 ): RateHistory {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const maxBytes = options.maxBytes ?? 4 * 2 ** 20;
+  const limit = Math.max(1, options.concurrency ?? 4);
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const turn = async (): Promise<void> => {
+    if (running < limit) {
+      running++;
+      return;
+    }
+    // The finishing query hands its slot over: `running` stays as it is.
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  };
+  const done = (): void => {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  };
   return {
     source: "prometheus",
-    rates(policy, from, to, signal) {
+    async rates(policy, from, to, signal) {
       const step = options.stepSeconds ?? historyStepSeconds(policy);
       const base = options.address ?? policy.spec.monitoring.prometheusAddress;
-      return rangeQuery(
-        base,
-        arrivalRateQuery(policy, step),
-        { from, to, step },
-        { timeoutMs, maxBytes },
-        signal,
-      );
+      await turn();
+      try {
+        return await rangeQuery(
+          base,
+          arrivalRateQuery(policy, step),
+          { from, to, step },
+          { timeoutMs, maxBytes },
+          signal,
+        );
+      } finally {
+        done();
+      }
     },
   };
 }

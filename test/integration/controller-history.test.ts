@@ -169,6 +169,8 @@ describe("integration: the learned history across a controller failover", functi
       "b's decisions to carry the restored history",
     );
     expect(bTerms.historyOldest).to.equal(saved[0]![0]);
+    // The decision log carries the terms too.
+    expect(b.decisions().at(-1)!.terms?.historyRestores).to.equal(1);
     expect(bTerms.historyOldest).to.be.below(bStarted);
     expect(bTerms.historyPoints).to.be.at.least(saved.length);
     expect(await historyCount(b, 'operation="load",result="ok",source="configmap"')).to.equal(1);

@@ -131,6 +131,8 @@ export interface DecisionLine {
   readonly active: boolean;
   readonly held: boolean;
   readonly reason: string;
+  /** The decision's terms, when its scaler gives any. */
+  readonly terms?: Readonly<Record<string, number>>;
 }
 
 /**

@@ -178,6 +178,35 @@ describe("triton/prometheus-history: the last day of a pool's request rate", () 
     );
   });
 
+  it("at most `concurrency` range queries at once; the others wait their turn", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const held: (() => void)[] = [];
+    const server = createServer((_req, res) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      held.push(() => {
+        inFlight--;
+        res.writeHead(200, { "Content-Type": "application/json" }).end(matrix([[[0, "1"]]]));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    servers.push(server);
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const history = createPrometheusRateHistory({ address: base, concurrency: 3 });
+    const all = Promise.all(Array.from({ length: 10 }, () => history.rates(POLICY, 0, 60)));
+    let answered = 0;
+    while (answered < 10) {
+      await new Promise((r) => setTimeout(r, 10));
+      for (const release of held.splice(0)) {
+        release();
+        answered++;
+      }
+    }
+    expect((await all).map((p) => p.length)).to.deep.equal(Array(10).fill(1));
+    expect(most).to.equal(3);
+  });
+
   it("stops when aborted (the pool was removed)", async () => {
     const p = await serve(() => ({ body: matrix([]) }));
     const abort = new AbortController();
