@@ -10,18 +10,23 @@ import { readKedaTls, watchKedaTls } from "../keda/tls.js";
 import { createObjectClient } from "../kube/apply.js";
 import { reuseConnections } from "../kube/connections.js";
 import { createKubeEdge, type KubeEdge } from "../kube/edge.js";
+import { ConfigMapHistoryStore } from "../kube/history-configmap.js";
+import { FileHistoryStore } from "../kube/history-files.js";
 import { PoolPods, TRITON_PORTS, type TritonPod } from "../kube/pods.js";
 import { type Log, PoolApplier } from "../kube/pool-applier.js";
 import { PoolFiles } from "../kube/pool-files.js";
 import type { PoolHandler, PoolObjectMeta, PoolSource } from "../kube/pool-source.js";
 import { appliedCondition } from "../kube/pool-status.js";
 import { createSystemClock } from "../loop/clock.js";
+import type { HistoryOutcome, HistoryStore } from "../loop/history.js";
+import type { LoopOptions } from "../loop/loop.js";
 import type { Clock, DecisionSink, PoolDecision, PoolRef } from "../loop/ports.js";
 import { poolKey } from "../loop/ports.js";
 import { DEFAULT_HEALTH_PORT, DEFAULT_METRICS_PORT } from "../metrics/index.js";
 import { classifyDecision } from "../metrics/reason-class.js";
 import type { Policy } from "../policy/index.js";
 import { createPoolMetricsSource, type TritonEndpoint } from "../triton/index.js";
+import { createPrometheusRateHistory } from "../triton/prometheus-history.js";
 import { flagNumber } from "./flags.js";
 import { shippedTemplates } from "./inputs.js";
 import {
@@ -57,6 +62,9 @@ Options:
                           each namespace once; default: all)
   --pools <dir>           run the pool files in <dir> (*.yaml, re-read every 5 s) instead
                           of ModelPool custom resources
+  --history-dir <dir>     with --pools: keep the scalers' learned histories in <dir> (one
+                          file per pool), so a restart continues from them (with custom
+                          resources they are kept in a ConfigMap per pool)
   --metrics-port <p>      port of /metrics (default: ${DEFAULT_METRICS_PORT})
   --health-port <p>       port of /healthz, /readyz and /status (default: ${DEFAULT_HEALTH_PORT})
   --grpc-port <p>         port of the KEDA external scaler (default: ${DEFAULT_GRPC_PORT}, where
@@ -83,6 +91,7 @@ export const CONTROLLER_OPTIONS = {
   kubeconfig: { type: "string" },
   namespace: { type: "string", multiple: true },
   pools: { type: "string" },
+  "history-dir": { type: "string" },
   "metrics-port": { type: "string" },
   "health-port": { type: "string" },
   "grpc-port": { type: "string" },
@@ -164,6 +173,13 @@ export interface ControllerOptions {
   readonly tlsReloadSeconds?: number;
   /** Told the ports bound, once serving (tests use port 0). */
   readonly onServing?: (s: Serving) => void;
+  /** Creates the pools' scalers (tests inject one). @default the registry's */
+  readonly createScaler?: LoopOptions["createScaler"];
+  /**
+   * Seconds between saves of the learned histories, on the clock.
+   * @default DEFAULT_HISTORY_SAVE_SECONDS (300)
+   */
+  readonly historySaveSeconds?: number;
 }
 
 function createLog(io: CommandIO): Log {
@@ -196,8 +212,22 @@ function decisionLog(log: Log): DecisionSink {
         held: d.decision.held,
         arrivalRate: d.snapshot.arrivalRate?.value,
         reason: d.decision.reason,
+        ...(d.decision.terms === undefined ? {} : { terms: d.decision.terms }),
       });
     },
+  };
+}
+
+/** The history log: one line per load, save and rebuild of a scaler's learned history. */
+function historyLog(log: Log): (o: HistoryOutcome) => void {
+  return (o) => {
+    log(o.result === "error" || o.result === "rejected" ? "warn" : "info", "history", {
+      pool: poolKey(o.pool),
+      operation: o.operation,
+      source: o.source,
+      result: o.result,
+      ...(o.detail === undefined ? {} : { detail: o.detail }),
+    });
   };
 }
 
@@ -345,6 +375,14 @@ export async function runController(
       "--pools and --leader-elect do not go together: pool files have no status to hand over; run one instance",
     );
   }
+  const historyDir = values["history-dir"];
+  if (historyDir !== undefined && poolsDir === undefined) {
+    return oneLineUsageError(
+      io,
+      "controller",
+      "--history-dir goes with --pools: with ModelPool custom resources the histories are kept in a ConfigMap per pool",
+    );
+  }
   const dryRun = values["dry-run"] ?? false;
   if (dryRun && leaderElect) {
     return oneLineUsageError(
@@ -454,6 +492,11 @@ export async function runController(
         );
     },
   });
+  // The scalers' learned histories: a ConfigMap per pool (custom resources), a file per
+  // pool (--pools with --history-dir), or none; rebuilt from Prometheus when none is stored.
+  const configMaps = poolsDir === undefined ? ConfigMapHistoryStore.fromKubeConfig(kc) : undefined;
+  const historyStore: HistoryStore | undefined =
+    configMaps ?? (historyDir === undefined ? undefined : new FileHistoryStore(historyDir, inputs));
   const handler: PoolHandler = {
     added: (ref, policy, meta) => run(ref, policy, meta, "added"),
     changed: (ref, policy, meta) => run(ref, policy, meta, "changed"),
@@ -467,6 +510,7 @@ export async function runController(
     },
     removed(ref) {
       log("info", "pool removed", { pool: poolKey(ref) });
+      configMaps?.setOwner(ref, undefined);
       void serving?.removePool(ref);
       // A custom resource's namespaced objects go with it (owner references); pruning here
       // catches the cluster-scoped ones and, for pool files, everything.
@@ -475,6 +519,7 @@ export async function runController(
   };
   function run(ref: PoolRef, policy: Policy, meta: PoolObjectMeta, what: string): void {
     log("info", `pool ${what}`, { pool: poolKey(ref), origin: meta.origin });
+    configMaps?.setOwner(ref, meta.uid);
     if (serving?.setPool(policy) === false) return;
     applier.set(ref, policy, meta);
   }
@@ -512,7 +557,11 @@ export async function runController(
       onLeaderChange: (leader, why) => {
         serving?.metrics.setLeader(leader);
         log("info", leader ? "leading" : "not leading", { identity, why });
-        if (leader) applier.resync();
+        if (leader) {
+          applier.resync();
+          // Continue from what the last leader saved.
+          serving?.loop.restoreHistory();
+        }
       },
       onError: (what, pool, e) =>
         log("warn", `${what} failed`, {
@@ -531,6 +580,18 @@ export async function runController(
       clock,
       scheduler,
       sinks: [decisionLog(log), ...(edge && !dryRun ? [edge.status] : [])],
+      history: {
+        ...(historyStore === undefined ? {} : { store: historyStore }),
+        rates: createPrometheusRateHistory(),
+        maySave: () => !dryRun && isLeader(),
+      },
+      loop: {
+        onHistory: historyLog(log),
+        ...(options.createScaler === undefined ? {} : { createScaler: options.createScaler }),
+        ...(options.historySaveSeconds === undefined
+          ? {}
+          : { historySaveSeconds: options.historySaveSeconds }),
+      },
       ...(options.host === undefined ? {} : { host: options.host }),
       metricsPort: ports["metrics-port"]!,
       healthPort: ports["health-port"]!,

@@ -1,6 +1,7 @@
 import { type KedaServer, startKedaServer } from "../keda/server.js";
 import { KedaTargets } from "../keda/targets.js";
 import type { KedaTls } from "../keda/tls.js";
+import type { HistoryPorts } from "../loop/history.js";
 import { ControlLoop, type LoopEvent, type LoopOptions } from "../loop/loop.js";
 import type {
   Clock,
@@ -54,6 +55,12 @@ export interface ServeOptions {
   readonly sinks?: readonly DecisionSink[];
   /** How the loop sizes and windows (profiles, rate windows). @default the loop's */
   readonly loop?: Omit<LoopOptions, "onEvent">;
+  /**
+   * Where the scalers' learned histories are saved, restored and rebuilt from (each
+   * outcome is counted in `tritonscale_history_operations_total`, then told to
+   * `loop.onHistory`). @default none
+   */
+  readonly history?: HistoryPorts;
   /** Told of every failure the loop survives (after it is counted in the metrics). */
   readonly onEvent?: (event: LoopEvent) => void;
   /** Address every server listens on. @default every interface */
@@ -157,8 +164,16 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       clock,
       sinks: [keda, metrics, board, ticked, ...(options.sinks ?? [])],
       ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
+      ...(options.history === undefined ? {} : { history: options.history }),
     },
-    { ...options.loop, onEvent },
+    {
+      ...options.loop,
+      onEvent,
+      onHistory: (o) => {
+        metrics.recordHistory(o.operation, o.source, o.result);
+        options.loop?.onHistory?.(o);
+      },
+    },
   );
 
   const period = options.periodSeconds ?? 15;

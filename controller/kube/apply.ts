@@ -15,7 +15,8 @@
  *   `app.kubernetes.io/managed-by: tritonscale`, and for cluster-scoped ones the pool's
  *   namespace label), has fields applied by our field manager, is owned by this ModelPool
  *   (namespaced ones, when the pool has a uid), and is not in the new render. Nothing else
- *   is ever deleted. Pruning runs only after every apply succeeded.
+ *   is ever deleted, and a pool's scaler history ConfigMap (history-configmap.ts) never is.
+ *   Pruning runs only after every apply succeeded.
  * - Retries (retry.ts): 409 → re-read and re-apply; 429/5xx/timeouts/dropped connections →
  *   exponential backoff with jitter; bounded. Errors name the object:
  *   `applying ScaledObject vision/yolo: 409 Conflict: …`.
@@ -38,6 +39,7 @@ import {
 } from "@kubernetes/client-node";
 import { InputError, type Problem } from "../diagnostics/problem.js";
 import { type Policy, parseModelPoolObject } from "../policy/index.js";
+import { HISTORY_LABEL } from "./history-configmap.js";
 import { buildPool, type KubeObject } from "./render/index.js";
 import { FIELD_MANAGER, POOL_LABEL } from "./render/labels.js";
 import {
@@ -352,6 +354,8 @@ async function pruneScope(
       const entry = byPool.get(pool);
       if (!entry || labels[MANAGED_BY] !== "tritonscale") continue;
       if (entry.keep.has(keyOf(o))) continue;
+      // The scaler's saved history is the controller's state, not the render's.
+      if (labels[HISTORY_LABEL] !== undefined) continue;
       if (!appliedBy(o, manager)) continue;
       if (k.namespaced && entry.owner.uid !== undefined) {
         const owned = (o.metadata?.ownerReferences ?? []).some((r) => r.uid === entry.owner.uid);

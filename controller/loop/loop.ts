@@ -1,11 +1,12 @@
 import type { Policy } from "../policy/index.js";
-import { createScaler } from "../scaling/registry.js";
+import { createScaler as createRegisteredScaler } from "../scaling/registry.js";
 import type { PoolScrape } from "../scaling/samples.js";
 import {
   type ByCapacity,
   type LoadSnapshot,
   type ReplicaCounts,
   type Scaler,
+  type ScalerOptions,
   totalOf,
 } from "../scaling/types.js";
 import { type LoadSignals, SignalWindow, type WindowReading } from "../scaling/window.js";
@@ -20,6 +21,7 @@ import {
   INITIAL_CORRECTION,
   observeCorrection,
 } from "./correction.js";
+import { type HistoryOutcome, type HistoryPorts, PoolHistory } from "./history.js";
 import {
   equalShares,
   type ModelShares,
@@ -60,6 +62,12 @@ import type { ScheduledWake, Scheduler } from "./scheduler.js";
  *
  * Each pool reconciles at once when added, then on its own phase of the period (phase.ts,
  * from a hash of its name), so that many pools do not reconcile in the same instant.
+ *
+ * A scaler that keeps a learned history (`Scaler.memory`) has it restored on start and
+ * when this replica becomes the leader ({@link ControlLoop.restoreHistory}), rebuilt from
+ * past rates when none is stored, and saved by the leader every few minutes and when the
+ * loop stops (history.ts); none of it ever delays a decision.
+ *
  * Between periods the loop wakes at once for {@link ControlLoop.wake}, for the pool's
  * schedule starts (the injected {@link Scheduler}, node-cron live), and at each schedule
  * boundary within the period (pre-warm point, start, end; boundaries.ts, on the injected
@@ -78,6 +86,11 @@ export interface LoopPorts {
   readonly clock: Clock;
   /** Wakes a pool at its schedules' starts. @default none (the clock's boundary wakes only) */
   readonly scheduler?: Scheduler;
+  /**
+   * Where scalers' learned histories are saved, restored and rebuilt from (history.ts).
+   * @default none: histories live only as long as the process
+   */
+  readonly history?: HistoryPorts;
 }
 
 /** Something the loop could not do, for logs and metrics; the loop carries on. */
@@ -135,6 +148,18 @@ export interface LoopOptions {
   readonly phaseOf?: (pool: PoolRef, periodSeconds: number) => number;
   /** Told about every failure the loop survives. */
   readonly onEvent?: (event: LoopEvent) => void;
+  /**
+   * Creates a pool's scaler (tests inject one). @default the registry's `createScaler`, as
+   * `simulate` uses it
+   */
+  readonly createScaler?: (name: string, policy: Policy, options: ScalerOptions) => Scaler;
+  /**
+   * Seconds between saves of a pool's learned history by the leader, on the loop's clock.
+   * @default DEFAULT_HISTORY_SAVE_SECONDS (300)
+   */
+  readonly historySaveSeconds?: number;
+  /** Told of every load, save and rebuild of a pool's history. */
+  readonly onHistory?: (outcome: HistoryOutcome) => void;
 }
 
 /** One pool's binding: the policy and what was created for it. */
@@ -159,6 +184,8 @@ interface PoolRun {
   modelWindows: ModelWindows | undefined;
   /** Each model's correction. */
   correction: Readonly<Record<string, CorrectionState>>;
+  /** The learned history's keeping, when the scaler has `memory`. */
+  history: PoolHistory | undefined;
   hasState: boolean;
   state: unknown;
   last: PoolDecision | undefined;
@@ -328,6 +355,7 @@ export class ControlLoop {
       window: new SignalWindow(this.windowSettings(binding)),
       modelWindows: this.modelWindows(binding),
       correction: {},
+      history: undefined,
       hasState: false,
       state: undefined,
       last: undefined,
@@ -339,6 +367,7 @@ export class ControlLoop {
       done: Promise.resolve(),
     };
     this.pools.set(poolKey(ref), run);
+    this.startHistory(run);
     this.registerWakes(run);
     run.done = this.run(run);
     return true;
@@ -350,6 +379,7 @@ export class ControlLoop {
     if (!run) return;
     this.pools.delete(poolKey(ref));
     run.removed = true;
+    run.history?.close();
     this.unregisterWakes(run);
     run.sleeping?.abort();
     await run.done;
@@ -373,7 +403,10 @@ export class ControlLoop {
     return [...this.pools.values()].map((r) => r.ref);
   }
 
-  /** Stops every pool: reconciles in progress finish (and publish), then it resolves. */
+  /**
+   * Stops every pool: reconciles in progress finish (and publish), then each learned
+   * history is saved a last time if this replica may save, then it resolves.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     const runs = [...this.pools.values()];
@@ -382,6 +415,47 @@ export class ControlLoop {
       run.sleeping?.abort();
     }
     await Promise.all(runs.map((r) => r.done));
+    await Promise.all(
+      runs.map(async (r) => {
+        const memory = r.binding.scaler.memory;
+        if (r.history !== undefined && memory !== undefined) {
+          await r.history.final(memory, r.state, r.hasState);
+        }
+      }),
+    );
+  }
+
+  /**
+   * Reads every pool's saved history again and folds it in at the pool's next reconcile:
+   * call it when this replica becomes the leader, to continue from what the last leader
+   * saved.
+   */
+  restoreHistory(): void {
+    for (const run of this.pools.values()) run.history?.begin(run.binding.policy, "leader");
+  }
+
+  /** Starts keeping the history of the run's scaler, if it keeps one. */
+  private startHistory(run: PoolRun): void {
+    run.history?.close();
+    run.history = undefined;
+    if (run.binding.scaler.memory === undefined) return;
+    const told = this.options.onHistory;
+    run.history = new PoolHistory(run.ref, {
+      ports: this.ports.history ?? {},
+      clock: this.ports.clock,
+      ...(this.options.historySaveSeconds === undefined
+        ? {}
+        : { saveEverySeconds: this.options.historySaveSeconds }),
+      onOutcome: (o) => {
+        try {
+          told?.(o);
+        } catch {
+          // a failing listener must not stop the pool
+        }
+      },
+      wake: () => this.wake(run.ref),
+    });
+    run.history.begin(run.binding.policy, "start");
   }
 
   private windowSettings(b: Binding) {
@@ -421,7 +495,8 @@ export class ControlLoop {
       const capacity = this.options.capacityOf
         ? this.options.capacityOf(policy, scaledProfileOf(this.profileOf, factors), shares)
         : memoCapacity(policy, this.profileOf, factors, shares);
-      const scaler = createScaler(policy.spec.scaling.scaler, policy, {
+      const create = this.options.createScaler ?? createRegisteredScaler;
+      const scaler = create(policy.spec.scaling.scaler, policy, {
         capacityPerReplica: capacity.perReplica,
       });
       const windowSeconds =
@@ -462,6 +537,7 @@ export class ControlLoop {
         run.last?.decision.desired ?? { spot: 0, onDemand: 0 },
       );
     }
+    if (binding.scaler.name !== old.scaler.name) this.startHistory(run);
     if (binding.windowSeconds !== old.windowSeconds || !sameModels) {
       run.window = new SignalWindow(this.windowSettings(binding));
       run.modelWindows = this.modelWindows(binding);
@@ -658,6 +734,15 @@ export class ControlLoop {
       run.state = scaler.initialState(current);
       run.hasState = true;
     }
+    const memory = scaler.memory;
+    if (run.history !== undefined && memory !== undefined) {
+      try {
+        run.state = run.history.fold(memory, run.state, policy);
+      } catch (e) {
+        // A scaler's restore or learn that throws (it should not): keep deciding cold.
+        this.onEvent({ kind: "decide-failed", pool: run.ref, at: now, error: message(e) });
+      }
+    }
     const snapshot: LoadSnapshot = {
       now,
       replicas,
@@ -672,6 +757,7 @@ export class ControlLoop {
       return;
     }
     run.state = decision.state;
+    if (run.history !== undefined && memory !== undefined) run.history.tick(memory, run.state);
     const published: PoolDecision = {
       pool: run.ref,
       at: now,

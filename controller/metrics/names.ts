@@ -58,6 +58,17 @@ export const KEDA_METHODS = [
 /** One KEDA method label value. */
 export type KedaMethod = (typeof KEDA_METHODS)[number];
 
+/** `operation` label values of `tritonscale_history_operations_total`. */
+export const HISTORY_OPERATIONS = ["load", "save", "rebuild"] as const;
+/** `result` label values of `tritonscale_history_operations_total`. */
+export const HISTORY_RESULTS = ["ok", "absent", "rejected", "error"] as const;
+
+/**
+ * Distinct `term` label values `tritonscale_scaler_term` keeps; terms with later new names
+ * are not exported (scalers name a fixed set; this bounds a bug).
+ */
+export const MAX_SCALER_TERMS = 64;
+
 /** Prometheus metric types used here. */
 export type MetricType = "gauge" | "counter" | "histogram";
 
@@ -170,6 +181,18 @@ export const METRICS = {
     type: "gauge",
     labels: [...P, "signal"],
     help: "Age of the newest sample behind each signal of the last decision; +Inf while the signal is missing.",
+  },
+  scalerTerm: {
+    name: "tritonscale_scaler_term",
+    type: "gauge",
+    labels: [...P, "term"],
+    help: "A named number behind the last decision (its terms, e.g. leadHeadroom, keepAliveSeconds), as the reason quotes it; absent when the last decision did not use that term.",
+  },
+  historyOperations: {
+    name: "tritonscale_history_operations_total",
+    type: "counter",
+    labels: ["operation", "source", "result"],
+    help: "Loads, saves and rebuilds of the scalers' learned histories, by source (configmap, file, prometheus) and result (ok, absent, rejected, error).",
   },
   kedaRequests: {
     name: "tritonscale_keda_requests_total",

@@ -12,9 +12,12 @@ import { totalOf } from "../scaling/types.js";
 import {
   CAPACITY_TYPE_LABEL,
   CAPACITY_TYPE_VALUES,
+  HISTORY_OPERATIONS,
+  HISTORY_RESULTS,
   KEDA_DURATION_BUCKETS,
   KEDA_METHODS,
   type KedaMethod,
+  MAX_SCALER_TERMS,
   METRICS,
   type MetricDef,
   NAMESPACE_LABEL,
@@ -64,6 +67,12 @@ export interface ControllerMetrics extends DecisionSink {
   recordReconcileError(kind: string): void;
   /** Counts a failed server-side apply, by the object's Kubernetes kind (e.g. `Deployment`). */
   recordApplyError(kind: string): void;
+  /**
+   * Counts one load, save or rebuild of a scaler's learned history (loop/history.ts), by
+   * its source (`configmap`, `file`, `prometheus`) and result. Values outside the known
+   * sets count as `other`.
+   */
+  recordHistory(operation: string, source: string, result: string): void;
   /**
    * Whether this instance acts: holds the Lease, or runs without leader election (call
    * `setLeader(true)` then, e.g. with `--pools DIR`). Starts at false. The HPA's adapter
@@ -196,6 +205,8 @@ export function createControllerMetrics(options: ControllerMetricsOptions = {}):
     buckets: [...KEDA_DURATION_BUCKETS],
     registers: [registry],
   });
+  const scalerTerm = gauge(registry, METRICS.scalerTerm);
+  const historyOperations = counter(registry, METRICS.historyOperations);
   const reconcileErrors = counter(registry, METRICS.reconcileErrors);
   const applyErrors = counter(registry, METRICS.applyErrors);
   const leader = gauge(registry, METRICS.leader);
@@ -204,6 +215,11 @@ export function createControllerMetrics(options: ControllerMetricsOptions = {}):
   leader.set(0);
   const reconcileKind = boundedValues(maxKinds);
   const applyKind = boundedValues(maxKinds);
+  const historySource = boundedValues(8);
+  /** Term names exported so far (at most MAX_SCALER_TERMS). */
+  const termNames = new Set<string>();
+  /** Terms with a series, per pool key (to drop the ones a decision no longer has). */
+  const poolTerms = new Map<string, Set<string>>();
 
   /** Models with a capacity series, per pool key (to drop the ones a pool no longer has). */
   const pools = new Map<string, Set<string>>();
@@ -278,6 +294,20 @@ export function createControllerMetrics(options: ControllerMetricsOptions = {}):
       models.add(model);
       smallest = smallest === undefined ? c : Math.min(smallest, c);
     }
+    const terms = poolTerms.get(poolKey(p)) ?? new Set<string>();
+    poolTerms.set(poolKey(p), terms);
+    const now = new Set<string>();
+    for (const [term, value] of Object.entries(d.decision.terms ?? {})) {
+      if (typeof value !== "number") continue;
+      if (!termNames.has(term)) {
+        if (termNames.size >= MAX_SCALER_TERMS) continue;
+        termNames.add(term);
+      }
+      scalerTerm.set({ ...pl, term }, value);
+      now.add(term);
+    }
+    for (const old of terms) if (!now.has(old)) scalerTerm.remove({ ...pl, term: old });
+    poolTerms.set(poolKey(p), now);
     setOrRemove(
       headroom,
       pl,
@@ -303,6 +333,8 @@ export function createControllerMetrics(options: ControllerMetricsOptions = {}):
     for (const c of REASON_CLASSES) decisions.remove({ ...pl, reason_class: c });
     for (const signal of SIGNALS) signalAge.remove({ ...pl, signal });
     for (const model of models) capacityAtSlo.remove({ ...pl, model });
+    for (const term of poolTerms.get(poolKey(p)) ?? []) scalerTerm.remove({ ...pl, term });
+    poolTerms.delete(poolKey(p));
   }
 
   function observeKedaRequest(method: string, seconds: number, code: number | string = 0): void {
@@ -320,6 +352,14 @@ export function createControllerMetrics(options: ControllerMetricsOptions = {}):
     observeKedaRequest,
     recordReconcileError: (kind) => reconcileErrors.inc({ kind: reconcileKind(kind) }),
     recordApplyError: (kind) => applyErrors.inc({ kind: applyKind(kind) }),
+    recordHistory: (operation, source, result) =>
+      historyOperations.inc({
+        operation: (HISTORY_OPERATIONS as readonly string[]).includes(operation)
+          ? operation
+          : "other",
+        source: historySource(source),
+        result: (HISTORY_RESULTS as readonly string[]).includes(result) ? result : "other",
+      }),
     setLeader: (isLeader) => leader.set(isLeader ? 1 : 0),
     metrics: () => registry.metrics(),
   };

@@ -192,6 +192,12 @@ describe("controller: command line mistakes", () => {
       argv: () => ["--pools", join(dir, "pools"), "--leader-elect"],
       message: /--pools and --leader-elect do not go together/,
     },
+    {
+      name: "--history-dir without --pools (custom resources keep it in ConfigMaps)",
+      argv: () => ["--kubeconfig", kubeconfig, "--history-dir", dir],
+      message:
+        /--history-dir goes with --pools: with ModelPool custom resources the histories are kept in a ConfigMap per pool/,
+    },
   ];
   for (const row of usage) {
     it(`exit 2, one line: ${row.name}`, async () => {

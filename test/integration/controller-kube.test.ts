@@ -65,8 +65,12 @@ function objectOf(fake: FakeKube, line: string): Json | undefined {
   return fake.get(avk.slice(0, cut), avk.slice(cut + 1), ns, name!);
 }
 
-/** Kinds whose objects are records of what happened, not state a run converges to. */
-const HISTORY = /^(v1\/Event|events\.k8s\.io\/v1\/Event|coordination\.k8s\.io\/v1\/Lease) /;
+/**
+ * Objects that are records of what happened, not state a run converges to: Events, Leases,
+ * and the scalers' learned histories (the pools' `<pool>-tritonscale-history` ConfigMaps).
+ */
+const HISTORY =
+  /^(v1\/Event|events\.k8s\.io\/v1\/Event|coordination\.k8s\.io\/v1\/Lease) |^v1\/ConfigMap \S+-tritonscale-history$/;
 
 /**
  * The fake's objects, comparable between two runs: without what the API server fills in

@@ -492,7 +492,7 @@ const NEEDS: readonly { resource: string; verbs: string; why: string; scope?: "n
   {
     resource: "configmaps",
     verbs: "get list watch create patch delete",
-    why: "prometheus-adapter rules",
+    why: "prometheus-adapter rules; scaler history: get, create/patch (server-side apply)",
   },
   {
     resource: "poddisruptionbudgets.policy",

@@ -1,5 +1,5 @@
 import type { KubeConfig } from "@kubernetes/client-node";
-import { runController } from "../../controller/cli/controller.js";
+import { type ControllerOptions, runController } from "../../controller/cli/controller.js";
 import type { Serving } from "../../controller/cli/serve.js";
 import type { TritonPod } from "../../controller/kube/pods.js";
 import type { Clock } from "../../controller/loop/ports.js";
@@ -101,6 +101,10 @@ export interface StartControllerOptions {
   };
   /** Seconds between scans of --pools, on the clock. @default the controller's */
   readonly poolScanSeconds?: number;
+  /** Creates the pools' scalers (e.g. one with a learned history). @default the registry's */
+  readonly createScaler?: ControllerOptions["createScaler"];
+  /** Seconds between saves of the learned histories, on the clock. @default the controller's */
+  readonly historySaveSeconds?: number;
 }
 
 /** A controller running in process. */
@@ -127,6 +131,8 @@ export interface DecisionLine {
   readonly active: boolean;
   readonly held: boolean;
   readonly reason: string;
+  /** The decision's terms, when its scaler gives any. */
+  readonly terms?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -152,6 +158,10 @@ export async function startController(options: StartControllerOptions): Promise<
       ...(options.poolScanSeconds === undefined
         ? {}
         : { poolScanSeconds: options.poolScanSeconds }),
+      ...(options.createScaler === undefined ? {} : { createScaler: options.createScaler }),
+      ...(options.historySaveSeconds === undefined
+        ? {}
+        : { historySaveSeconds: options.historySaveSeconds }),
       onServing: (s) => {
         serving = s;
       },

@@ -77,7 +77,8 @@ export const CONTROLLER_PERMISSIONS: readonly ControllerPermission[] = [
     apiGroup: "",
     resources: ["services", "configmaps"],
     verbs: APPLY_VERBS,
-    reason: "Triton Services; prometheus-adapter rules and Grafana dashboard ConfigMaps",
+    reason:
+      "Triton Services; prometheus-adapter rules and Grafana dashboard ConfigMaps; the scalers' learned histories, a ConfigMap per pool (get to restore, create/patch to save by server-side apply; kube/history-configmap.ts)",
   },
   {
     apiGroup: "policy",
