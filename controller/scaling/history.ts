@@ -269,6 +269,35 @@ export function addPoints(h: History, points: readonly RatePoint[]): History {
   return out;
 }
 
+/**
+ * The history after learning past points (oldest first) that may be older than what it has
+ * seen already: a rebuild from Prometheus answers after the pool's first decisions, whose
+ * open bucket would make {@link addPoints} ignore every one of them. Then the history is
+ * rebuilt from the points before its first bucket and its own buckets are replayed after
+ * them (as bucket means; the learned clumping is kept). Points within its span are dropped:
+ * it saw that time itself.
+ */
+export function learnPast(h: History, points: readonly RatePoint[]): History {
+  const res = h.shape.resolutionSeconds;
+  const first = points[0];
+  if (first === undefined || h.openIndex < 0 || Math.floor(first.at / res) >= h.openIndex) {
+    return addPoints(h, points);
+  }
+  const held = Math.min(h.closed, h.shape.buckets);
+  const firstHeld = h.openIndex - held;
+  let out = emptyHistory(h.shape);
+  for (const p of points) {
+    if (Math.floor(p.at / res) >= firstHeld) break;
+    out = addSample(out, p.at, p.rate);
+  }
+  for (let i = h.closed - held; i < h.closed; i++) {
+    const v = h.rates.get(i % h.shape.buckets);
+    if (!Number.isNaN(v)) out = addSample(out, (h.openIndex - h.closed + i) * res, v);
+  }
+  if (h.openCount > 0) out = addSample(out, h.openIndex * res, h.openSum / h.openCount);
+  return { ...out, clump: h.clump, clumpRate: h.clumpRate, clumpAt: h.clumpAt };
+}
+
 function closeBucket(d: Draft, value: number): void {
   const { buckets, leadBuckets, downBuckets, resolutionSeconds } = d.shape;
   const i = d.closed;

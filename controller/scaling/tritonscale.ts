@@ -9,7 +9,6 @@ import {
   seedRecommendation,
 } from "./behavior.js";
 import {
-  addPoints,
   addSample,
   clumpAt,
   emptyHistory,
@@ -20,6 +19,7 @@ import {
   historySeconds,
   historyShape,
   isSurge,
+  learnPast,
   parseHistory,
   periodicForecast,
   raiseClump,
@@ -226,7 +226,7 @@ export function createTritonscaleScaler(
       return parsed.ok ? { ok: true, state: { ...state, history: parsed.history } } : parsed;
     },
     learn: (state, points) =>
-      state.history === undefined ? state : { ...state, history: addPoints(state.history, points) },
+      state.history === undefined ? state : { ...state, history: learnPast(state.history, points) },
   };
   return {
     name: "tritonscale",
