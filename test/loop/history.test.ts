@@ -20,7 +20,7 @@ import {
   TEST_HISTORY_VERSION,
   TEST_MEMORY,
 } from "../support/memory-scaler.js";
-import { FakeCluster, FakeMetrics, ManualClock, RecordingSink } from "./support.js";
+import { FakeCluster, FakeMetrics, ManualClock, PHASE_ZERO, RecordingSink } from "./support.js";
 
 /**
  * The loop's side of a scaler's learned history (loop/history.ts): restored on start and on
@@ -129,6 +129,8 @@ function setUp(options: { store?: boolean; rates?: boolean; leader?: boolean } =
     },
     {
       capacityOf: CAPACITY,
+      // Decisions on the period's boundaries (0, 15, 30, ... s), as the steps below count.
+      phaseOf: PHASE_ZERO,
       createScaler: createTestMemoryScaler,
       onHistory: (o) => outcomes.push(o),
     },
@@ -331,9 +333,13 @@ describe("loop/history: a scaler's learned history across restarts and failovers
         clock,
         history: { store, rates },
       },
-      { capacityOf: CAPACITY },
+      { capacityOf: CAPACITY, phaseOf: PHASE_ZERO },
     );
-    loop.setPool(REF, POLICY);
+    // The HPA baseline keeps no history (tritonscale's does, so it would load and save).
+    loop.setPool(
+      REF,
+      pool({ minReplicas: 1, maxReplicas: 10, syncPeriod: "15s", scaler: "hpa-gpu" }),
+    );
     await clock.advance(2 * DEFAULT_HISTORY_SAVE_SECONDS);
     await loop.stop();
     expect([store.loads, store.saves.length, rates.asked.length]).to.deep.equal([0, 0, 0]);
