@@ -93,7 +93,8 @@ export function parseModelPool(
   }
   const read = readYaml(text, MAX_NESTING + 1);
   if (!read.ok) {
-    return { problems: [at(lines.position(read.offset), `invalid YAML: ${clip(read.message)}`)] };
+    const message = `invalid YAML: ${clip(read.message)}${YAML_HINTS.get(read.message) ?? ""}`;
+    return { problems: [at(lines.position(read.offset), message)] };
   }
   const written = read.documents.filter((d) => d.contents !== undefined);
   if (written.length === 0) {
@@ -212,6 +213,25 @@ export function parseModelPoolObject(
 
 // ---------------------------------------------------------------------------------------
 // Validation
+
+/**
+ * What usually causes the YAML reader's terser errors, appended to them: the reader stops at
+ * the first error, on the line where the structure broke, which may be below the mistake.
+ */
+const YAML_HINTS = new Map<string, string>([
+  [
+    "deficient indentation",
+    ": a [, { or quote opened above may be missing its end, or this line is indented less than the value it continues",
+  ],
+  [
+    "bad indentation of a mapping entry",
+    ': keys of one mapping start in the same column, and a value holding ": " needs quotes',
+  ],
+  [
+    "end of the stream or a document separator is expected",
+    ": this line does not fit the structure above it (check its indentation, and that no tab indents it)",
+  ],
+]);
 
 /** A parser message cut to a readable length (it may quote a whole token of the input). */
 function clip(message: string, max = 200): string {

@@ -167,7 +167,9 @@ describe("loadModelPool: hostile input ends in problems", () => {
     {
       name: "a follow-on YAML error is placed by offset on its real line (was 2:4 on a one-character line)",
       yaml: "6 #\n5\ns:",
-      expected: ["2:1: invalid YAML: end of the stream or a document separator is expected"],
+      expected: [
+        "2:1: invalid YAML: end of the stream or a document separator is expected: this line does not fit the structure above it (check its indentation, and that no tab indents it)",
+      ],
     },
     {
       name: "the label __proto__ in metadata.labels is a key, reported, not dropped",

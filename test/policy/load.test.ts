@@ -608,7 +608,9 @@ describe("loadModelPool: problems", () => {
     {
       name: "YAML syntax error",
       yaml: pool({ 5: "  slo: { latencyP99Ms: 85" }),
-      expected: ["6:3: invalid YAML: deficient indentation"],
+      expected: [
+        "6:3: invalid YAML: deficient indentation: a [, { or quote opened above may be missing its end, or this line is indented less than the value it continues",
+      ],
     },
     {
       name: "tab indentation",
