@@ -53,6 +53,20 @@ const LOWER: Float64Array = (() => {
 })();
 
 /**
+ * The bucket of a sample in ms: 0 below 1 µs (negative values too), REGULAR + 1 from the
+ * top of the range, else the regular bucket read from the double's exponent and top
+ * mantissa bits; -1 for NaN (not recorded).
+ */
+function bucketOf(ms: number): number {
+  if (ms >= HISTOGRAM_MIN_MS) {
+    if (ms >= HISTOGRAM_MAX_MS) return REGULAR + 1;
+    scratchF64[0] = ms;
+    return (scratchU32[HI]! >>> SHIFT) - BASE + 1;
+  }
+  return ms < HISTOGRAM_MIN_MS ? 0 : -1;
+}
+
+/**
  * Latency samples in milliseconds, bucketed. Count, sum (so the mean), minimum and maximum
  * are exact; quantiles are within {@link HISTOGRAM_RELATIVE_ERROR}.
  */
@@ -69,19 +83,8 @@ export class LatencyHistogram {
 
   /** Adds one sample, in ms. NaN is ignored; negative values count as below 1 µs. */
   record(ms: number): void {
-    let i: number;
-    if (ms >= HISTOGRAM_MIN_MS) {
-      if (ms < HISTOGRAM_MAX_MS) {
-        scratchF64[0] = ms;
-        i = (scratchU32[HI]! >>> SHIFT) - BASE + 1;
-      } else {
-        i = REGULAR + 1;
-      }
-    } else if (ms < HISTOGRAM_MIN_MS) {
-      i = 0;
-    } else {
-      return;
-    }
+    const i = bucketOf(ms);
+    if (i < 0) return;
     const c = this.counts;
     c[i]! += 1;
     const s = this.stats;
@@ -104,19 +107,8 @@ export class LatencyHistogram {
     let max = s[3]!;
     for (let k = 0; k < n; k++) {
       const ms = values[k]! * scale;
-      let i: number;
-      if (ms >= HISTOGRAM_MIN_MS) {
-        if (ms < HISTOGRAM_MAX_MS) {
-          scratchF64[0] = ms;
-          i = (scratchU32[HI]! >>> SHIFT) - BASE + 1;
-        } else {
-          i = REGULAR + 1;
-        }
-      } else if (ms < HISTOGRAM_MIN_MS) {
-        i = 0;
-      } else {
-        continue;
-      }
+      const i = bucketOf(ms);
+      if (i < 0) continue;
       c[i]! += 1;
       count += 1;
       sum += ms;
@@ -131,14 +123,9 @@ export class LatencyHistogram {
 
   /** Adds `n` samples of the same value, in ms (n ≥ 0; n = 0 does nothing). */
   recordN(ms: number, n: number): void {
-    if (!(n > 0) || Number.isNaN(ms)) return;
-    let i: number;
-    if (ms < HISTOGRAM_MIN_MS) i = 0;
-    else if (ms >= HISTOGRAM_MAX_MS) i = REGULAR + 1;
-    else {
-      scratchF64[0] = ms;
-      i = (scratchU32[HI]! >>> SHIFT) - BASE + 1;
-    }
+    if (!(n > 0)) return;
+    const i = bucketOf(ms);
+    if (i < 0) return;
     this.counts[i]! += n;
     const s = this.stats;
     s[0]! += n;
