@@ -27,6 +27,7 @@ import { classifyDecision } from "../metrics/reason-class.js";
 import type { Policy } from "../policy/index.js";
 import { createPoolMetricsSource, type TritonEndpoint } from "../triton/index.js";
 import { createPrometheusRateHistory } from "../triton/prometheus-history.js";
+import { checkOutputPath } from "../util/output-path.js";
 import { flagNumber } from "./flags.js";
 import { shippedTemplates } from "./inputs.js";
 import {
@@ -382,6 +383,13 @@ export async function runController(
       "controller",
       "--history-dir goes with --pools: with ModelPool custom resources the histories are kept in a ConfigMap per pool",
     );
+  }
+  // A folder the histories cannot be written to is said now, not at the first save.
+  const historyDirProblem =
+    historyDir === undefined ? undefined : checkOutputPath(historyDir, "directory");
+  if (historyDirProblem !== undefined) {
+    printProblems(io, [historyDirProblem]);
+    return ExitCode.Problems;
   }
   const dryRun = values["dry-run"] ?? false;
   if (dryRun && leaderElect) {

@@ -265,6 +265,11 @@ describe("controller: command line mistakes", () => {
       message: () => /a-file: cannot read: not a directory \(--pools names a folder/,
     },
     {
+      name: "--history-dir on a file (regression: found only at the first save, 5 min in)",
+      argv: () => ["--pools", dir, "--history-dir", join(dir, "a-file"), ...zeroPorts],
+      message: () => /a-file: cannot write: is a file, not a directory/,
+    },
+    {
       name: "--tls-cert that does not exist",
       argv: () => [
         "--kubeconfig",
