@@ -11,7 +11,8 @@
  */
 import type { Policy } from "../policy/index.js";
 import type { FrontSample, PoolScrape } from "../scaling/samples.js";
-import { instantQuery, promNumber } from "./prometheus-source.js";
+import { promNumber } from "./prometheus-api.js";
+import { instantQuery } from "./prometheus-source.js";
 import type { ClosableMetricsSource } from "./scrape-source.js";
 
 /** Options of {@link withFrontDoor}. */

@@ -24,7 +24,7 @@ import { PROM_POOL_LABEL } from "../kube/render/labels.js";
 import type { RateHistory } from "../loop/history.js";
 import { formatDuration, type Policy } from "../policy/index.js";
 import type { RatePoint } from "../scaling/types.js";
-import { promNumber } from "./prometheus-source.js";
+import { promApiCall, promNumber, promString as q } from "./prometheus-api.js";
 
 /** Options of {@link createPrometheusRateHistory}. */
 export interface PrometheusRateHistoryOptions {
@@ -42,9 +42,6 @@ export interface PrometheusRateHistoryOptions {
    */
   readonly concurrency?: number;
 }
-
-/** PromQL string literal. */
-const q = (s: string) => JSON.stringify(s);
 
 /** A regular expression matching exactly one of `values` (RE2, anchored by PromQL). */
 function alternation(values: readonly string[]): string {
@@ -72,25 +69,6 @@ export function arrivalRateQuery(policy: Policy, stepSeconds: number): string {
   return `sum(rate(${requestCounterSelector(policy)}[${formatDuration(window)}]))`;
 }
 
-/** Reads at most `maxBytes` of a response body, else rejects. */
-async function boundedText(res: Response, maxBytes: number, what: string): Promise<string> {
-  const reader = res.body?.getReader();
-  if (reader === undefined) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new Error(`${what}: the answer is larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
 /** One range query: the points of its single series (none when the result is empty). */
 export async function rangeQuery(
   base: string,
@@ -99,55 +77,19 @@ export async function rangeQuery(
   limits: { readonly timeoutMs: number; readonly maxBytes: number },
   signal?: AbortSignal,
 ): Promise<RatePoint[]> {
-  const params = new URLSearchParams({
-    query: expr,
-    start: String(range.from),
-    end: String(range.to),
-    step: String(range.step),
-  });
-  const url = `${base.replace(/\/+$/, "")}/api/v1/query_range?${params}`;
   const what = `querying Prometheus at ${base}`;
-  const timeout = AbortSignal.timeout(limits.timeoutMs);
-  let res: Response;
-  let text: string;
-  try {
-    res = await fetch(url, {
-      signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]),
-      headers: { Accept: "application/json" },
-    });
-    text = await boundedText(res, limits.maxBytes, what);
-  } catch (e) {
-    const err = e as Error;
-    if (err.message.startsWith(what)) throw err;
-    const why =
-      err.name === "TimeoutError"
-        ? `no answer within ${limits.timeoutMs} ms`
-        : `${err.message}${err.cause ? ` (${(err.cause as Error).message})` : ""}`;
-    throw new Error(`${what}: ${why}`);
+  const result = await promApiCall<{ values?: [number, string][] }>(
+    base,
+    "query_range",
+    { query: expr, start: String(range.from), end: String(range.to), step: String(range.step) },
+    "matrix",
+    limits,
+    signal,
+  );
+  if (result.length > 1) {
+    throw new Error(`${what}: ${result.length} series, expected one (query ${expr})`);
   }
-  let parsed: {
-    status?: string;
-    error?: string;
-    data?: { resultType?: string; result?: { values?: [number, string][] }[] };
-  };
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new Error(`${what}: HTTP ${res.status}, not JSON: ${JSON.stringify(text.slice(0, 200))}`);
-  }
-  if (
-    parsed.status !== "success" ||
-    parsed.data?.resultType !== "matrix" ||
-    !Array.isArray(parsed.data.result)
-  ) {
-    throw new Error(
-      `${what}: HTTP ${res.status}, ${parsed.status ?? "no status"}: ${parsed.error ?? `result type ${parsed.data?.resultType}`} (query ${expr})`,
-    );
-  }
-  if (parsed.data.result.length > 1) {
-    throw new Error(`${what}: ${parsed.data.result.length} series, expected one (query ${expr})`);
-  }
-  const values = parsed.data.result[0]?.values ?? [];
+  const values = result[0]?.values ?? [];
   const points: RatePoint[] = [];
   for (const [at, v] of values) {
     const rate = promNumber(v);

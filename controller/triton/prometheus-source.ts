@@ -23,6 +23,7 @@ import { PROM_POOL_LABEL } from "../kube/render/labels.js";
 import type { MetricsSource } from "../loop/ports.js";
 import type { Policy } from "../policy/index.js";
 import type { PoolScrape, ReplicaScrape } from "../scaling/samples.js";
+import { promApiCall, promNumber, promString as q } from "./prometheus-api.js";
 import { poolModelNames } from "./scrape-source.js";
 import { TRITON_METRICS, TritonSampleBuilder } from "./triton-metrics.js";
 
@@ -35,9 +36,6 @@ export interface PrometheusSourceOptions {
   /** Time allowed for each query, milliseconds. @default 5000 */
   readonly timeoutMs?: number;
 }
-
-/** PromQL string literal. */
-const q = (s: string) => JSON.stringify(s);
 
 /** The two queries of one round for `policy` (exported for tests and docs). */
 export function prometheusQueries(policy: Policy): {
@@ -57,61 +55,17 @@ export interface VectorSample {
   readonly value: readonly [number, string];
 }
 
-/** A sample value as Prometheus writes it (`+Inf`, `-Inf`, `NaN` included). */
-export function promNumber(s: string): number {
-  if (s === "+Inf") return Infinity;
-  if (s === "-Inf") return -Infinity;
-  return Number(s);
-}
-
 /**
  * One instant query on Prometheus's HTTP API: the vector it answers. Rejects with a
  * message naming Prometheus and the query when it is down, slow, or answers anything but
  * a vector.
  */
-export async function instantQuery(
+export function instantQuery(
   base: string,
   expr: string,
   timeoutMs: number,
 ): Promise<VectorSample[]> {
-  const url = `${base.replace(/\/+$/, "")}/api/v1/query?query=${encodeURIComponent(expr)}`;
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      signal: AbortSignal.timeout(timeoutMs),
-      headers: { Accept: "application/json" },
-    });
-  } catch (e) {
-    const err = e as Error;
-    const why =
-      err.name === "TimeoutError"
-        ? `no answer within ${timeoutMs} ms`
-        : `${err.message}${err.cause ? ` (${(err.cause as Error).message})` : ""}`;
-    throw new Error(`querying Prometheus at ${base}: ${why}`);
-  }
-  const body = await res.text();
-  let parsed: {
-    status?: string;
-    error?: string;
-    data?: { resultType?: string; result?: VectorSample[] };
-  };
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw new Error(
-      `querying Prometheus at ${base}: HTTP ${res.status}, not JSON: ${JSON.stringify(body.slice(0, 200))}`,
-    );
-  }
-  if (
-    parsed.status !== "success" ||
-    parsed.data?.resultType !== "vector" ||
-    !Array.isArray(parsed.data.result)
-  ) {
-    throw new Error(
-      `querying Prometheus at ${base}: HTTP ${res.status}, ${parsed.status ?? "no status"}: ${parsed.error ?? `result type ${parsed.data?.resultType}`} (query ${expr})`,
-    );
-  }
-  return parsed.data.result;
+  return promApiCall<VectorSample>(base, "query", { query: expr }, "vector", { timeoutMs });
 }
 
 /** Creates the Prometheus-API source. */
