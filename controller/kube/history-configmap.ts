@@ -23,7 +23,7 @@ import {
 import { HISTORY_MAX_BYTES, type HistoryStore } from "../loop/history.js";
 import type { PoolRef } from "../loop/ports.js";
 import { API_VERSION, KIND } from "../policy/schema.js";
-import { FIELD_MANAGER, POOL_LABEL } from "./render/labels.js";
+import { FIELD_MANAGER, poolNameLabels } from "./render/labels.js";
 import { apiFailure, type RetryOptions, withRetries } from "./retry.js";
 
 /** Suffix of a pool's history ConfigMap name: `<pool>-tritonscale-history`. */
@@ -71,15 +71,7 @@ export function buildHistoryConfigMap(
     metadata: {
       name: historyConfigMapName(pool.name),
       namespace: pool.namespace,
-      labels: {
-        "app.kubernetes.io/name": "triton",
-        "app.kubernetes.io/instance": pool.name,
-        "app.kubernetes.io/component": HISTORY_COMPONENT,
-        "app.kubernetes.io/part-of": "tritonscale",
-        "app.kubernetes.io/managed-by": "tritonscale",
-        [POOL_LABEL]: pool.name,
-        [HISTORY_LABEL]: "true",
-      },
+      labels: { ...poolNameLabels(pool.name, HISTORY_COMPONENT), [HISTORY_LABEL]: "true" },
       ...(ownerUid === undefined
         ? {}
         : {

@@ -22,13 +22,18 @@ export const FIELD_MANAGER = "tritonscale";
 
 /** `app.kubernetes.io/*` labels plus the pool label, for every object of a pool. */
 export function poolLabels(policy: Policy, component: string): Record<string, string> {
+  return poolNameLabels(policy.metadata.name, component);
+}
+
+/** {@link poolLabels} of the pool named `name`, for objects made without its policy. */
+export function poolNameLabels(name: string, component: string): Record<string, string> {
   return {
     "app.kubernetes.io/name": "triton",
-    "app.kubernetes.io/instance": policy.metadata.name,
+    "app.kubernetes.io/instance": name,
     "app.kubernetes.io/component": component,
     "app.kubernetes.io/part-of": "tritonscale",
     "app.kubernetes.io/managed-by": "tritonscale",
-    [POOL_LABEL]: policy.metadata.name,
+    [POOL_LABEL]: name,
   };
 }
 
