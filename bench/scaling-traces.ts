@@ -422,8 +422,7 @@ export function printScalingTraces(quick: boolean): TraceOutcome[] {
     const get = (n: string) => o.rows.find((r) => r.name === n);
     const lo = get("lead-oracle");
     const bs = get("best-static");
-    const loR = lo;
-    const bsR = bs;
+
     const bound = (r: Row | undefined) =>
       r === undefined
         ? "not computed"
@@ -431,7 +430,7 @@ export function printScalingTraces(quick: boolean): TraceOutcome[] {
     const missed = o.verdicts.filter((v) => v.status === "MISS").length;
     const total = o.verdicts.filter((v) => v.status !== "n/a").length;
     console.log(
-      `| ${o.trace.name} | ${cell(get("hpa-gpu"), loR, bsR)} | ${cell(get("keda-queue"), loR, bsR)} | ${cell(get("fallback"), loR, bsR)} | ${cell(get("tritonscale"), loR, bsR)} | ${cell(o.tuned, loR, bsR)} | ${bound(get("oracle"))} | ${bound(lo)} | ${bound(bs)} | ${missed} of ${total} |`,
+      `| ${o.trace.name} | ${cell(get("hpa-gpu"), lo, bs)} | ${cell(get("keda-queue"), lo, bs)} | ${cell(get("fallback"), lo, bs)} | ${cell(get("tritonscale"), lo, bs)} | ${cell(o.tuned, lo, bs)} | ${bound(get("oracle"))} | ${bound(lo)} | ${bound(bs)} | ${missed} of ${total} |`,
     );
   }
   return outcomes;
