@@ -34,3 +34,16 @@ export function checkModelName(
   const near = closest(name, names);
   return `--model "${name}": pool ${pool.metadata.name} has no such model${near ? `; did you mean "${near}"?` : ""} (its models: ${names.join(", ")})`;
 }
+
+/**
+ * `--slo-target` (simulate, tune): a share of requests in (0, 1), or undefined for the
+ * pool's `spec.slo.targetAttainment`; a string is the message for a bad value.
+ */
+export function sloTargetFlag(text: string | undefined): number | undefined | string {
+  if (text === undefined) return undefined;
+  const r = flagNumber("slo-target", text, 0, { greaterThan: 0, max: 1 });
+  if (typeof r === "string" || r >= 1) {
+    return `--slo-target must be a share of requests > 0 and < 1, e.g. 0.995 for 99.5% (got ${JSON.stringify(text)})`;
+  }
+  return r;
+}

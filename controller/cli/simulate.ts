@@ -11,7 +11,7 @@ import { parseTraceSpec } from "../simulate/trace.js";
 import { readTraceCsv } from "../simulate/trace-csv.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import { assertOutputPath } from "../util/output-path.js";
-import { checkModelName, flagNumber } from "./flags.js";
+import { checkModelName, flagNumber, sloTargetFlag } from "./flags.js";
 import { INPUT_SIZE_HELP, inputSizeOptions, loadPolicy, loadProfile } from "./inputs.js";
 import {
   badValue,
@@ -194,16 +194,6 @@ function parse(args: string[]) {
       help: { type: "boolean", short: "h" },
     },
   });
-}
-
-/** `--slo-target`: in (0, 1), or undefined for the pool's; a string is the message. */
-function sloTargetFlag(text: string | undefined): number | undefined | string {
-  if (text === undefined) return undefined;
-  const r = flagNumber("slo-target", text, 0, { greaterThan: 0, max: 1 });
-  if (typeof r === "string" || r >= 1) {
-    return `--slo-target must be a share of requests > 0 and < 1, e.g. 0.995 for 99.5% (got ${JSON.stringify(text)})`;
-  }
-  return r;
 }
 
 /** `--warmup`: seconds (0 without it); a string is the message. */

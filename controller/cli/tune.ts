@@ -23,7 +23,7 @@ import {
 } from "../simulate/tune-scaling.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import { assertOutputPath } from "../util/output-path.js";
-import { checkModelName, flagNumber } from "./flags.js";
+import { checkModelName, flagNumber, sloTargetFlag } from "./flags.js";
 import { INPUT_SIZE_HELP, inputSizeOptions, loadProfile, readInputText } from "./inputs.js";
 import {
   badValue,
@@ -74,7 +74,7 @@ the trace it never tuned on, and prints both beside the pool as it is:
   --seed <list>           synthetic traces: comma-separated tuning seeds, each of which the tuned
                           policy must meet the target on; the first also seeds the simulated
                           cluster (and a CSV trace's spread of counts), as simulate --seed (default 1)
-  --slo-target <share>    the share of requests within the SLO to reach (default: the pool's
+  --slo-target <share>    the share of requests within the SLO to reach, > 0 and < 1 (default: the pool's
                           slo.targetAttainment)
   --budget <n>            most simulations of the search (default 60 per tuning trace)
   --write                 write the knobs that changed into --pool (comments kept), only
@@ -305,11 +305,8 @@ async function runTuneScaling(values: TuneValues, io: CommandIO): Promise<number
   const seed = tuneSeeds[0]!;
   const budget = flagNumber("budget", values.budget, 0, { integer: true, min: 1 });
   if (typeof budget === "string") return bad(budget);
-  const sloTargetFlag = flagNumber("slo-target", values["slo-target"], 0, {
-    greaterThan: 0,
-    max: 1,
-  });
-  if (typeof sloTargetFlag === "string") return bad(sloTargetFlag);
+  const sloTarget = sloTargetFlag(values["slo-target"]);
+  if (typeof sloTarget === "string") return bad(sloTarget);
   const holdout = flagNumber("holdout", values.holdout, 0.3, { greaterThan: 0, max: 0.9 });
   if (typeof holdout === "string") return bad(holdout);
   const limits = inputSizeOptions(values["max-input-size"]);
@@ -350,8 +347,7 @@ async function runTuneScaling(values: TuneValues, io: CommandIO): Promise<number
       simulatedModel(policy, values.model),
       values.profile === undefined ? undefined : await loadProfile(inputs, values.profile, limits),
     );
-    const sloTarget =
-      values["slo-target"] !== undefined ? sloTargetFlag : policy.spec.slo.targetAttainment;
+    const target = sloTarget ?? policy.spec.slo.targetAttainment;
     let tuneOn: ArrivalSource[];
     let validateOn: ArrivalSource[];
     let split: string;
@@ -386,7 +382,7 @@ async function runTuneScaling(values: TuneValues, io: CommandIO): Promise<number
       profile: chosen.profile,
       tuneOn,
       validateOn,
-      sloTarget,
+      sloTarget: target,
       seed,
       ...(values.budget !== undefined ? { budget } : {}),
       ...(values.model ? { model: values.model } : {}),
@@ -397,7 +393,7 @@ async function runTuneScaling(values: TuneValues, io: CommandIO): Promise<number
     let writeNote: string | undefined;
     if (values.write) {
       if (!result.tuned.met) {
-        writeNote = `not written: no policy tried meets the ${percent(sloTarget)} target on the tuned part`;
+        writeNote = `not written: no policy tried meets the ${percent(target)} target on the tuned part`;
       } else if (result.changes.length === 0) {
         writeNote = `nothing to write: the pool's own values were the best found`;
       } else {
