@@ -34,6 +34,8 @@
  * Without the feature gate the API server drops the field and the 10% gap stays.
  */
 
+import { HPA_DEFAULT_TOLERANCE } from "../scaling/hpa.js";
+
 /** The HPA's tolerance band, per direction (fractions: 0.1 is 10%). */
 export interface HpaTolerance {
   readonly up: number;
@@ -41,7 +43,10 @@ export interface HpaTolerance {
 }
 
 /** The cluster-wide default: 10% both ways. */
-export const DEFAULT_HPA_TOLERANCE: HpaTolerance = { up: 0.1, down: 0.1 };
+export const DEFAULT_HPA_TOLERANCE: HpaTolerance = {
+  up: HPA_DEFAULT_TOLERANCE,
+  down: HPA_DEFAULT_TOLERANCE,
+};
 
 /** One HPA evaluation of an External AverageValue metric served by KEDA. */
 export interface HpaExternalInput {

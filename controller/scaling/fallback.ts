@@ -6,7 +6,7 @@ import {
   INITIAL_BEHAVIOR_STATE,
   recordScaleEvent,
 } from "./behavior.js";
-import { calculateReplicas, type HpaMetric, reconcileHpa } from "./hpa.js";
+import { calculateReplicas, HPA_DEFAULT_TOLERANCE, type HpaMetric, reconcileHpa } from "./hpa.js";
 import { INITIAL_SPOT_STATE, type SpotState, splitCapacity } from "./spot.js";
 import { TRITONSCALE_TUNING } from "./tritonscale.js";
 import {
@@ -141,7 +141,7 @@ export function createFallbackScaler(policy: Policy): Scaler<FallbackState> {
   const stale = sc.staleAfterSeconds;
   const metric = queuePressure(stale);
   const behavior: Behavior = behaviorFromPolicy(policy);
-  const tolerance = sc.keda.hpaTolerance ?? 0.1;
+  const tolerance = sc.keda.hpaTolerance ?? HPA_DEFAULT_TOLERANCE;
   const min = Math.max(1, sc.minReplicas);
   const max = sc.maxReplicas;
   const threshold = formatNumber(trigger.thresholdMs);

@@ -65,6 +65,9 @@ export interface HpaMetric {
 }
 
 /** Metrics the baselines scale on. */
+/** The HPA's default tolerance (`--horizontal-pod-autoscaler-tolerance`): 10% either way. */
+export const HPA_DEFAULT_TOLERANCE = 0.1;
+
 export const METRICS = {
   /** Mean GPU utilization of Ready replicas, 0..1 (DCGM_FI_DEV_GPU_UTIL / 100). */
   gpuUtilization: {
@@ -128,7 +131,7 @@ export function createHpaScaler(policy: Policy, options: HpaOptions): Scaler<Hpa
   if (!(options.target > 0)) {
     throw new Error(`HPA ${options.name}: target must be > 0 (got ${options.target})`);
   }
-  const tolerance = options.tolerance ?? 0.1;
+  const tolerance = options.tolerance ?? HPA_DEFAULT_TOLERANCE;
   const behavior = options.behavior ?? HPA_DEFAULT_BEHAVIOR;
   const sc = policy.spec.scaling;
   const min = Math.max(1, sc.minReplicas);

@@ -6,7 +6,13 @@ import {
   INITIAL_BEHAVIOR_STATE,
   recordScaleEvent,
 } from "./behavior.js";
-import { calculateReplicas, type HpaMetric, METRICS, reconcileHpa } from "./hpa.js";
+import {
+  calculateReplicas,
+  HPA_DEFAULT_TOLERANCE,
+  type HpaMetric,
+  METRICS,
+  reconcileHpa,
+} from "./hpa.js";
 import { INITIAL_SPOT_STATE, type SpotState, splitCapacity } from "./spot.js";
 import {
   type ByCapacity,
@@ -112,7 +118,7 @@ export function createKedaScaler(policy: Policy, options: KedaOptions): Scaler<K
   const polling = options.pollingIntervalSeconds ?? 30;
   const cooldown = options.cooldownPeriodSeconds ?? 300;
   const initialCooldown = options.initialCooldownPeriodSeconds ?? 0;
-  const tolerance = options.tolerance ?? 0.1;
+  const tolerance = options.tolerance ?? HPA_DEFAULT_TOLERANCE;
   const behavior = options.behavior ?? HPA_DEFAULT_BEHAVIOR;
   const label = options.metric.label;
   const sc = policy.spec.scaling;
