@@ -1,14 +1,15 @@
 import { replicaBounds } from "../kube/render/replica-split.js";
+import { renderedBehavior } from "../kube/render/scaling.js";
 import { deploymentsOf } from "../kube/render/triton.js";
 import type { DecisionSink, PoolDecision } from "../loop/ports.js";
 import type { Policy } from "../policy/index.js";
 import {
   type Behavior,
   type BehaviorState,
-  behaviorFromPolicy,
   INITIAL_BEHAVIOR_STATE,
   recordScaleEvent,
 } from "../scaling/behavior.js";
+import { kedaCooldownSeconds } from "../scaling/fallback.js";
 import { reconcileHpa } from "../scaling/hpa.js";
 import { type ByCapacity, type CapacityType, formatNumber } from "../scaling/types.js";
 import { answerFor, TARGET_PER_REPLICA } from "./answer.js";
@@ -19,8 +20,9 @@ import { DEFAULT_HPA_TOLERANCE, type HpaTolerance, hpaExternalReplicas } from ".
  * pool's Deployments from the external scaler's answers, so that `demo` (and tests) move
  * the simulated cluster as a cluster would, not straight to the decision.
  *
- * Engine keda, per ScaledObject (render's bounds, cooldownPeriod = the pool's idleWindow,
- * the pool's behavior, `keda.hpaTolerance`), at each poll:
+ * Engine keda, per ScaledObject (render's bounds, cooldownPeriod one polling interval, the
+ * rendered HPA behavior that passes the decision through, `keda.hpaTolerance`), at each
+ * poll:
  * 1. the answer is the one GetMetrics / IsActive give (keda/answer.ts: the decision for
  *    that Deployment with the held and busy floors);
  * 2. KEDA (scale_scaledobjects.go): active at 0 replicas → max(minReplicaCount, 1), and
@@ -35,13 +37,13 @@ import { DEFAULT_HPA_TOLERANCE, type HpaTolerance, hpaExternalReplicas } from ".
  * Engine hpa: the HPA per Deployment on the `desired` External metric (what
  * prometheus-adapter serves from the controller's gauge), step 3 alone, minReplicas ≥ 1.
  *
- * Worked example (keda, minReplicaCount 0, idleWindow 10 m, HPA-default behavior): the
- * scaler decides 0 once the pool was idle 10 min and answers inactive; KEDA stamped
- * lastActiveTime at the last active answer, so the Deployment reaches 0 one cooldownPeriod
- * (10 min) later. Meanwhile the HPA holds the highest answer of the last 300 s (its
- * scale-down window) over the decision's own stabilization: a decision down from 6 to 3 at
- * t lands at t + 300 s. At 12 replicas a decision of 13 (ratio 1.083, inside the 10%
- * band) leaves 12.
+ * Worked example (keda, minReplicaCount 0, idleWindow 10 m, syncPeriod 15 s, HPA-default
+ * behavior, queue-time fallback on): the scaler decides 0 once the pool was idle 10 min and
+ * answers inactive; KEDA stamped lastActiveTime at the last active answer, so the
+ * Deployment reaches 0 one cooldownPeriod (15 s) later, not 10 min later. The HPA keeps a
+ * 60 s scale-down window of its own (render damps the queue-time trigger with it), not the
+ * pool's 300 s over the decision's own: a decision down from 6 to 3 at t lands at t + 60 s.
+ * At 12 replicas a decision of 13 (ratio 1.083, inside the 10% band) leaves 12.
  *
  * Not modelled: the ScaledObject's other triggers (the Prometheus queue-time fallback and
  * the schedules' cron triggers, of which the HPA would take the highest proposal), the
@@ -72,6 +74,16 @@ export function landingSettings(policy: Policy): LandingSettings[] {
   const keda = s.engine === "keda";
   const deployments = deploymentsOf(policy);
   const t = keda ? s.keda.hpaTolerance : undefined;
+  // What render writes; with engine hpa and another scaler the HPA itself is the scaler and
+  // the decision already models it (its windows included), so it lands as decided.
+  const rendered = renderedBehavior(policy);
+  const behavior: Behavior =
+    keda || s.scaler === "tritonscale"
+      ? rendered
+      : {
+          scaleUp: { ...rendered.scaleUp, stabilizationWindowSeconds: 0 },
+          scaleDown: { ...rendered.scaleDown, stabilizationWindowSeconds: 0 },
+        };
   return deployments.map((d) => {
     const { min, max } = replicaBounds(policy, d.type);
     return {
@@ -81,8 +93,8 @@ export function landingSettings(policy: Policy): LandingSettings[] {
       keda,
       min,
       max,
-      cooldownSeconds: s.idleWindowSeconds,
-      behavior: behaviorFromPolicy(policy),
+      cooldownSeconds: kedaCooldownSeconds(policy),
+      behavior,
       tolerance: t === undefined ? DEFAULT_HPA_TOLERANCE : { up: t, down: t },
     };
   });

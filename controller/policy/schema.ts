@@ -786,7 +786,7 @@ export const scalingSchema = Type.Object(
     idleWindow: withDefault(
       "10m",
       DurationString(
-        "Time without arrivals or pending requests before the pool may scale to zero (KEDA cooldownPeriod).",
+        "Time without arrivals or pending requests before the pool may scale to zero (the controller decides it; KEDA's cooldownPeriod is then one polling interval).",
         { minimum: "1s", maximum: "24h", wholeSeconds: true },
       ),
     ),

@@ -92,6 +92,53 @@ export function kedaPollingIntervalSeconds(policy: Policy): number {
   return Math.max(1, Math.round(policy.spec.scaling.syncPeriodSeconds));
 }
 
+/**
+ * KEDA's cooldownPeriod for a pool's ScaledObject: one polling interval. The controller
+ * answers IsActive false only once its own scaler has decided zero (after the pool's
+ * idleWindow, or the keep-alive it learned from idle gaps, with nothing pending), so the
+ * cooldown only confirms that answer over one more poll. With cooldownPeriod = idleWindow,
+ * as before, a pool reached zero after about twice its idleWindow. A trigger error never
+ * leads to zero: with `fallback.replicas` ≠ 0, KEDA holds an erroring ScaledObject at its
+ * fallback replicas instead of deactivating it.
+ */
+export function kedaCooldownSeconds(policy: Policy): number {
+  return kedaPollingIntervalSeconds(policy);
+}
+
+/**
+ * Scale-down stabilization the rendered HPA keeps of its own when a raw-signal trigger
+ * (the Prometheus queue-time fallback) feeds it beside the controller's decision: enough
+ * to damp that trigger's proposals between HPA syncs, short next to a cold start.
+ */
+export const HPA_FALLBACK_DAMPING_SECONDS = 60;
+
+/**
+ * The behavior of the HPA that decides on the controller's answer: the one KEDA creates for
+ * a ScaledObject (engine keda), or the plain HPA of scaler `tritonscale` (engine hpa, the
+ * `desired` External metric). The controller's decision already went through the pool's
+ * scaleUp / scaleDown (its stabilization windows and rate limits), so the HPA passes it
+ * through: no scale-up window; a scale-down window only while a queue-time trigger also
+ * feeds the HPA (at most {@link HPA_FALLBACK_DAMPING_SECONDS}, never more than the pool's);
+ * the pool's rate limits kept, which bind only where the decision's own would. Before, the
+ * HPA applied the pool's windows a second time: a decision down from 6 to 3 at t landed at
+ * t + the scale-down window, after the decision itself had waited that window.
+ *
+ * Worked example (HPA-default rules: scale-down window 300 s, 100% per 15 s; the queue-time
+ * fallback on): rendered scale-down window min(300, 60) = 60 s, scale-up window 0 s.
+ */
+export function decisionHpaBehavior(policy: Policy): Behavior {
+  const b = behaviorFromPolicy(policy);
+  const sc = policy.spec.scaling;
+  const queueTrigger = sc.engine === "keda" ? sc.keda.prometheusFallback : true;
+  const downWindow = queueTrigger
+    ? Math.min(b.scaleDown.stabilizationWindowSeconds, HPA_FALLBACK_DAMPING_SECONDS)
+    : 0;
+  return {
+    scaleUp: { ...b.scaleUp, stabilizationWindowSeconds: 0 },
+    scaleDown: { ...b.scaleDown, stabilizationWindowSeconds: downWindow },
+  };
+}
+
 /** The fallback trigger's settings for a pool (see {@link KedaFallbackTrigger}). */
 export function kedaFallbackTrigger(policy: Policy): KedaFallbackTrigger {
   return {
@@ -140,7 +187,8 @@ export function createFallbackScaler(policy: Policy): Scaler<FallbackState> {
   const sc = policy.spec.scaling;
   const stale = sc.staleAfterSeconds;
   const metric = queuePressure(stale);
-  const behavior: Behavior = behaviorFromPolicy(policy);
+  // The HPA KEDA created, as render writes it (scale-ups are all it does while the controller is down).
+  const behavior: Behavior = decisionHpaBehavior(policy);
   const tolerance = sc.keda.hpaTolerance ?? HPA_DEFAULT_TOLERANCE;
   const min = Math.max(1, sc.minReplicas);
   const max = sc.maxReplicas;

@@ -27,7 +27,11 @@ import { minimalPool } from "../support/pools.js";
  * simulated cluster.
  */
 
-/** A pool scaled by KEDA, 0..20, idle window 10 min, the HPA's default behavior. */
+/**
+ * A pool scaled by KEDA, 0..20, idle window 10 min, syncPeriod 15 s (KEDA's polling interval
+ * and cooldownPeriod), the HPA's default behavior (scale-down window 300 s), which the
+ * decision carries: the HPA on the answer keeps 60 s of it to damp the queue-time trigger.
+ */
 const KEDA_POOL = minimalPool({ scaling: { minReplicas: 0, maxReplicas: 20, idleWindow: "10m" } });
 const [SOLO] = landingSettings(KEDA_POOL) as [LandingSettings];
 
@@ -61,8 +65,10 @@ describe("keda/landing: one Deployment under KEDA and its HPA", () => {
       keda: true,
       min: 0,
       max: 20,
-      cooldownSeconds: 600,
+      cooldownSeconds: 15,
     });
+    expect(SOLO.behavior.scaleDown.stabilizationWindowSeconds).to.equal(60);
+    expect(SOLO.behavior.scaleUp.stabilizationWindowSeconds).to.equal(0);
     expect(SOLO.tolerance).to.deep.equal({ up: 0.1, down: 0.1 });
   });
 
@@ -99,18 +105,29 @@ describe("keda/landing: one Deployment under KEDA and its HPA", () => {
       expected: [13],
     },
     {
-      name: "a decision down from 6 to 3 lands only when the HPA's 300 s scale-down window has passed",
+      name: "a decision down from 6 to 3 lands after the HPA's 60 s damping window, not the pool's 300 s again (regression: double stabilization)",
       start: 6,
-      answers: [on(6), ...Array.from({ length: 21 }, () => on(3))],
-      // The t = 0 answer of 6 leaves the window (strictly newer than now − 300) at t = 300.
-      expected: [6, ...Array.from({ length: 19 }, () => 6), 3, 3],
+      answers: [on(6), ...Array.from({ length: 6 }, () => on(3))],
+      // The t = 0 answer of 6 leaves the window (strictly newer than now − 60) at t = 60.
+      expected: [6, 6, 6, 6, 3, 3, 3],
     },
     {
-      name: "inactive: the HPA keeps its minimum of 1 until KEDA's cooldown (600 s after the last active answer) drops it to 0",
+      name: "queue-time fallback off: the decision from 6 to 3 lands at the next poll",
+      settings: landingSettings(
+        minimalPool({
+          scaling: { minReplicas: 0, maxReplicas: 20, keda: { prometheusFallback: false } },
+        }),
+      )[0] as LandingSettings,
+      start: 6,
+      answers: [on(6), on(3)],
+      expected: [6, 3],
+    },
+    {
+      name: "inactive: the HPA keeps its minimum of 1 until KEDA's cooldown (one 15 s poll after the last active answer) drops it to 0, not the idle window again (regression)",
       start: 1,
-      answers: [on(1), ...Array.from({ length: 41 }, () => off)],
-      // Last active at t = 0; 0 once 0 + 600 < t, i.e. at t = 615 (the 42nd poll).
-      expected: [...Array.from({ length: 41 }, () => 1), 0],
+      answers: [on(1), off, off, off],
+      // Last active at t = 0; 0 once 0 + 15 < t, i.e. at t = 30 (the third poll).
+      expected: [1, 1, 0, 0],
     },
     {
       name: "never active since it was created: 0 at the next poll (initialCooldownPeriod 0)",

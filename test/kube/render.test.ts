@@ -208,7 +208,7 @@ describe("buildPool: objects", () => {
       spot!.maxReplicaCount,
       spot!.cooldownPeriod,
       spot!.pollingInterval,
-    ]).to.deep.equal([0, 7, 600, 15]);
+    ]).to.deep.equal([0, 7, 15, 15]);
     expect(onDemand!.minReplicaCount).to.equal(0);
     const triggers = (onDemand!.triggers as Json[]).map((t) => t.type);
     expect(triggers).to.deep.equal(["external", "prometheus", "cron"]);
@@ -234,7 +234,7 @@ describe("buildPool: objects", () => {
     for (const q of queries) expect(checkPromQL(q)).to.deep.equal([]);
   });
 
-  it("turns the pool's behavior into autoscaling/v2 behavior", () => {
+  it("engine hpa, scaler tritonscale: the decision passes through (pool rate limits, no scale-up window, 60 s damping of the queue-time metric)", () => {
     expect(hpaBehavior(pool("eks", "hpa"))).to.deep.equal({
       scaleUp: {
         stabilizationWindowSeconds: 0,
@@ -245,11 +245,78 @@ describe("buildPool: objects", () => {
         ],
       },
       scaleDown: {
-        stabilizationWindowSeconds: 300,
+        stabilizationWindowSeconds: 60,
         selectPolicy: "Max",
         policies: [{ type: "Percent", value: 100, periodSeconds: 15 }],
       },
     });
+  });
+
+  // The HPA's windows, hand-worked per row: the decision already waited the pool's windows,
+  // so the HPA on the controller's answer must not wait them again (the double stabilization
+  // of issue 8); where the HPA is the scaler it keeps the pool's rules as written.
+  const windows: {
+    name: string;
+    scaling: Record<string, unknown>;
+    up: number;
+    down: number;
+  }[] = [
+    {
+      name: "keda, queue-time fallback on: scale-down window min(300, 60) = 60 s",
+      scaling: { engine: "keda" },
+      up: 0,
+      down: 60,
+    },
+    {
+      name: "keda, queue-time fallback off: nothing but the decision feeds the HPA, 0 s",
+      scaling: { engine: "keda", keda: { prometheusFallback: false } },
+      up: 0,
+      down: 0,
+    },
+    {
+      name: "keda, the pool's scale-down window 30 s is shorter than the damping: 30 s",
+      scaling: { engine: "keda", scaleDown: { stabilizationWindow: "30s" } },
+      up: 0,
+      down: 30,
+    },
+    {
+      name: "keda, the pool's scale-up window 120 s is the decision's, not the HPA's: 0 s",
+      scaling: { engine: "keda", scaleUp: { stabilizationWindow: "2m" } },
+      up: 0,
+      down: 60,
+    },
+    {
+      name: "hpa with scaler hpa-gpu: the HPA is the scaler, the pool's 300 s and 120 s as written",
+      scaling: {
+        engine: "hpa",
+        scaler: "hpa-gpu",
+        minReplicas: 1,
+        scaleUp: { stabilizationWindow: "2m" },
+      },
+      up: 120,
+      down: 300,
+    },
+  ];
+  for (const w of windows) {
+    it(`HPA windows: ${w.name}`, () => {
+      const b = hpaBehavior(minimalPool({ scaling: w.scaling }));
+      expect([
+        b.scaleUp.stabilizationWindowSeconds,
+        b.scaleDown.stabilizationWindowSeconds,
+      ]).to.deep.equal([w.up, w.down]);
+    });
+  }
+
+  it("the ScaledObject's KEDA HPA carries the same pass-through windows", () => {
+    const so = buildPool(
+      minimalPool({ scaling: { engine: "keda", scaleDown: { stabilizationWindow: "10m" } } }),
+    ).find((o) => o.kind === "ScaledObject");
+    const behavior = (
+      ((json(so!).spec as Json).advanced as Json).horizontalPodAutoscalerConfig as Json
+    ).behavior as {
+      scaleDown: Json;
+    };
+    expect(behavior.scaleDown.stabilizationWindowSeconds).to.equal(60);
   });
 
   const crons: { name: string; cron: string; seconds: number; end: string | undefined }[] = [

@@ -1,9 +1,11 @@
 import { ScaledObject, TriggerAuthentication } from "@kubernetes-models/keda/keda.sh/v1alpha1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import type { Policy, PolicySchedule } from "../../policy/index.js";
-import { behaviorFromPolicy, type ScalingRules } from "../../scaling/behavior.js";
+import { type Behavior, behaviorFromPolicy, type ScalingRules } from "../../scaling/behavior.js";
 import {
+  decisionHpaBehavior,
   KEDA_FALLBACK_FAILURE_THRESHOLD,
+  kedaCooldownSeconds,
   kedaPollingIntervalSeconds,
 } from "../../scaling/fallback.js";
 import type { CapacityType } from "../../scaling/types.js";
@@ -17,9 +19,13 @@ import { replicaBounds } from "./replica-split.js";
  *
  * Known KEDA pitfalls designed around here (and in the controller):
  * - cooldownPeriod scales N → 0 straight, past the HPA's scale-down behavior (KEDA 7770):
- *   the external scaler (tritonscale) reports inactive only after the pool's idleWindow
- *   with nothing pending, and cooldownPeriod is that same idleWindow, so a busy pool is
- *   never dropped to zero by the cooldown alone.
+ *   the external scaler (tritonscale) reports inactive only once its scaler decided zero
+ *   (after the pool's idleWindow or learned keep-alive, nothing pending), so cooldownPeriod
+ *   is one polling interval ({@link kedaCooldownSeconds}); a busy pool is never dropped to
+ *   zero by the cooldown, and an erroring trigger holds the fallback replicas.
+ * - the decision is stabilized once: the HPA that decides on the controller's answer
+ *   passes it through ({@link decisionHpaBehavior}) instead of applying the pool's windows
+ *   a second time.
  * - an empty Prometheus result reads as 0 (KEDA 5009): the fallback prometheus trigger
  *   sets ignoreNullValues "false", so no data is an error, never "scale to zero".
  * - fallback never fires when an external scaler is down (KEDA 8056): the prometheus
@@ -60,12 +66,25 @@ function hpaRules(r: ScalingRules): HpaScalingRules {
   };
 }
 
-/** autoscaling/v2 behavior from the pool's scaleUp / scaleDown ({@link behaviorFromPolicy}). */
+/**
+ * The autoscaling/v2 behavior of a pool's HPA: when it decides on the controller's answer
+ * (engine keda, or engine hpa with scaler tritonscale), {@link decisionHpaBehavior}, since
+ * the decision already carries the pool's scaleUp / scaleDown; when the HPA itself is the
+ * scaler (engine hpa with hpa-gpu, keda-queue or fallback), the pool's rules as written.
+ */
+export function renderedBehavior(policy: Policy): Behavior {
+  const s = policy.spec.scaling;
+  return s.engine === "keda" || s.scaler === "tritonscale"
+    ? decisionHpaBehavior(policy)
+    : behaviorFromPolicy(policy);
+}
+
+/** autoscaling/v2 behavior of the pool's HPA ({@link renderedBehavior}) in wire form. */
 export function hpaBehavior(policy: Policy): {
   scaleUp: HpaScalingRules;
   scaleDown: HpaScalingRules;
 } {
-  const b = behaviorFromPolicy(policy);
+  const b = renderedBehavior(policy);
   return { scaleUp: hpaRules(b.scaleUp), scaleDown: hpaRules(b.scaleDown) };
 }
 
@@ -144,7 +163,7 @@ export function buildTriggerAuthentication(policy: Policy): TriggerAuthenticatio
 }
 
 /**
- * The HPA behavior KEDA gives the HPA it creates: the pool's scaleUp / scaleDown, with
+ * The HPA behavior KEDA gives the HPA it creates ({@link renderedBehavior}), with
  * `spec.scaling.keda.hpaTolerance` in both directions when set (see controller/keda/hpa.ts
  * for why 0 makes the HPA land exactly on the controller's decision).
  */
@@ -179,7 +198,7 @@ export function buildScaledObject(
     spec: {
       scaleTargetRef: deploymentRef(deployment),
       pollingInterval: kedaPollingIntervalSeconds(policy),
-      cooldownPeriod: Math.round(s.idleWindowSeconds),
+      cooldownPeriod: kedaCooldownSeconds(policy),
       minReplicaCount: min,
       maxReplicaCount: max,
       fallback,
