@@ -34,9 +34,10 @@
  * **Busy GPU-hours** per model from Triton's compute time. `nv_inference_compute_infer_
  * duration_us` adds a batch's compute time once per request of the batch, so the GPU's
  * busy time is that sum × executions / requests (exact while the batch size is constant
- * within a rate window): integrated over the bucket by a subquery of windows W = 4 scrape
- * intervals (at least one step), `sum_over_time((rate(infer[W]) * rate(exec[W]) /
- * rate(success[W]))[<bucket>:W]) × W`. Composing models of an ensemble (`<model>-…`)
+ * within a rate window): `rate(infer[W]) * rate(exec[W]) / rate(success[W])` by model and
+ * capacity type, W = 4 scrape intervals (at least one step), on a grid of W ending at the
+ * bucket's end, integrated as the gauges are (each point stands for the window before
+ * it, so the windows tile the bucket). Composing models of an ensemble (`<model>-…`)
  * count for their model. Capped at the row's allocated GPU-hours (several model instances
  * on one GPU overlap; the note says when).
  *
@@ -51,10 +52,12 @@
  * within. Without the summary the number is 0 and the notes say it was not measured.
  *
  * **Scale events** from `tritonscale_desired_replicas` (same grid): each change of a
- * capacity type's desired count is one event. A scale-up from f to g is charged the
- * allocated replicas between f and g (min(allocated, g) − f, when positive) from the
- * event until desired falls back to f or below (or the range ends), so nested scale-ups
- * never count a replica twice. The reason is the decision classes
+ * capacity type's desired count is one event, `at` the first grid point showing it. A
+ * scale-up from f to g is charged the allocated replicas between f and g (min(allocated,
+ * g) − f, when positive) from that point's step until desired falls back to f or below
+ * (or the range ends), so nested scale-ups never count a replica twice. Worked: desired 1
+ * → 3 seen at t, 2 replicas allocated from t − step on, desired back to 1 ten 15 s steps
+ * later: (min(2, 3) − 1) × 10 × 15 s = 150 GPU-seconds per GPU. The reason is the decision classes
  * (`tritonscale_decisions_total{reason_class}`) counted in the window before the change:
  * the reason's text is in the controller's log and the pool's events, not in Prometheus.
  *
@@ -128,8 +131,8 @@ export interface LedgerQueries {
   readonly requests: (window: number) => string;
   /** Successful requests by model and capacity type over `window` seconds. */
   readonly served: (window: number) => string;
-  /** Busy GPU-seconds by model and capacity type over `window` seconds. */
-  readonly busySeconds: (window: number) => string;
+  /** Busy GPU-seconds per second by model and capacity type, over the rate window. */
+  readonly busyRate: string;
   /** The request summary's quantiles of the entry models, per pod. */
   readonly quantiles: string;
   /** Requests observed by the summary over `window` seconds, per pod and model. */
@@ -169,8 +172,7 @@ export function ledgerQueries(
       `sum by (${by}) (increase({__name__=~"nv_inference_request_(success|failure)",${entry}}[${dur(window)}]))`,
     served: (window) =>
       `sum by (${by}) (increase(nv_inference_request_success{${entry}}[${dur(window)}]))`,
-    busySeconds: (window) =>
-      `sum by (${by}) (sum_over_time((rate(nv_inference_compute_infer_duration_us{${pods}}[${w}]) * rate(nv_inference_exec_count{${pods}}[${w}]) / (rate(nv_inference_request_success{${pods}}[${w}]) > 0))[${dur(window)}:${w}])) * ${busyWindow} / 1e6`,
+    busyRate: `sum by (${by}) (rate(nv_inference_compute_infer_duration_us{${pods}}[${w}]) * rate(nv_inference_exec_count{${pods}}[${w}]) / (rate(nv_inference_request_success{${pods}}[${w}]) > 0)) / 1e6`,
     quantiles: `nv_inference_request_summary_us{${entry}}`,
     summaryCount: (window) =>
       `increase(nv_inference_request_summary_us_count{${entry}}[${dur(window)}])`,
@@ -419,7 +421,18 @@ export async function prometheusLedger(options: PrometheusLedgerOptions): Promis
   };
   const requests = await perBucket(Q.requests);
   const served = await perBucket(Q.served);
-  const busyRaw = await perBucket(Q.busySeconds);
+  // Busy: the rate on a grid of the rate window (each window the step before its point).
+  const busyRaw = new Map<string, number>();
+  for (const [i, b] of buckets.entries()) {
+    const pts = grid(b.start, b.start + b.seconds, busyWindow, i);
+    for (const s of await onGrid(Q.busyRate, pts, busyWindow)) {
+      const c = ctOfTriton(s.metric) ?? "onDemand";
+      const k = `${i}/${c}/${s.metric.model ?? ""}`;
+      let sec = busyRaw.get(k) ?? 0;
+      for (const p of pts) sec += (s.at.get(key(p.t)) ?? 0) * p.cover;
+      busyRaw.set(k, sec);
+    }
+  }
   // Composing models count for the pool model they belong to (`<model>-…`).
   const busy = new Map<string, number>();
   const strays = new Set<string>();
@@ -561,7 +574,7 @@ export async function prometheusLedger(options: PrometheusLedgerOptions): Promis
     );
   }
   notes.push(
-    `GPU-hours: the controller's ready + starting replicas × ${gpus} GPU(s) on a ${step} s grid; requests and busy time: Prometheus's increase() per bucket (extrapolated to the bucket's edges); busy: compute time × executions / requests, over ${busyWindow} s windows`,
+    `GPU-hours: the controller's ready + starting replicas × ${gpus} GPU(s) on a ${step} s grid; requests: Prometheus's increase() per bucket (extrapolated to the bucket's edges); busy: the rate of compute time × executions / requests on a ${busyWindow} s grid`,
   );
   if (models.length > 1) {
     notes.push(

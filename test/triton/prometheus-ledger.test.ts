@@ -36,7 +36,8 @@ interface FakeData {
   /** Instant answers at a bucket's end, by kind. */
   requests?: (t: number) => FakeSeries[];
   served?: (t: number) => FakeSeries[];
-  busy?: (t: number) => FakeSeries[];
+  /** Busy GPU-seconds per second, on the grid. */
+  busyRate?: FakeSeries[];
   quantiles?: FakeSeries[];
   summaryCount?: FakeSeries[];
   known?: FakeSeries[];
@@ -49,7 +50,7 @@ function kindOf(query: string): keyof FakeData {
   if (query.includes("tritonscale_decisions_total")) return "decisions";
   if (query.includes("tritonscale_desired_replicas")) return "desired";
   if (query.includes("tritonscale_ready_replicas")) return "allocated";
-  if (query.includes("compute_infer_duration_us")) return "busy";
+  if (query.includes("compute_infer_duration_us")) return "busyRate";
   if (query.includes("nv_inference_request_summary_us_count")) return "summaryCount";
   if (query.includes("nv_inference_request_summary_us{")) return "quantiles";
   if (query.includes("nv_inference_request_(success|failure)")) return "requests";
@@ -160,12 +161,12 @@ describe("triton/prometheus-ledger: a live pool's GPU-hours, requests and SLO fr
       q.decisions(60),
       q.requests(86_400),
       q.served(3600),
-      q.busySeconds(86_400),
+      q.busyRate,
       q.quantiles,
       q.summaryCount(60),
     ])
       expect(checkPromQL(e), e).to.deep.equal([]);
-    expect(q.busySeconds(86_400)).to.include("[24h:1m]");
+    expect(q.busyRate).to.include("[1m]");
   });
 
   it("cuts the period into buckets from its start, the last one shorter", () => {
@@ -315,7 +316,6 @@ describe("triton/prometheus-ledger: a live pool's GPU-hours, requests and SLO fr
           allocated: r.allocated,
           requests: () => [],
           served: () => [],
-          busy: () => [],
         });
         const ledger = await prometheusLedger({
           url: p.base,
@@ -363,11 +363,12 @@ describe("triton/prometheus-ledger: a live pool's GPU-hours, requests and SLO fr
         tritonRow("yolov8s", "on-demand", 990),
         tritonRow("yolo11n", "on-demand", 3000),
       ],
-      busy: () => [
-        tritonRow("yolov8s", "on-demand", 900),
-        tritonRow("yolo11n", "on-demand", 2700),
-        tritonRow("yolo11n-post", "on-demand", 360),
-        tritonRow("other", "on-demand", 50),
+      // GPU-seconds per second on the 60 s grid (the rate window: 4 × 15 s scrapes).
+      busyRate: [
+        tritonRow("yolov8s", "on-demand", 900 / 3600),
+        tritonRow("yolo11n", "on-demand", 2700 / 3600),
+        tritonRow("yolo11n-post", "on-demand", 360 / 3600),
+        tritonRow("other", "on-demand", 0.01),
       ],
     });
     const ledger = await prometheusLedger({
@@ -405,7 +406,6 @@ describe("triton/prometheus-ledger: a live pool's GPU-hours, requests and SLO fr
       allocated: [ct("on-demand", always(2))],
       requests: () => [tritonRow("yolov8s", "on-demand", 4000)],
       served: () => [tritonRow("yolov8s", "on-demand", 3960)],
-      busy: () => [],
       quantiles: [
         ...quantiles("a", [40, 60, 70, 80, 90]),
         ...quantiles("b", [50, 70, 100, 120, 130]),
@@ -451,7 +451,6 @@ describe("triton/prometheus-ledger: a live pool's GPU-hours, requests and SLO fr
       ],
       requests: () => [],
       served: () => [],
-      busy: () => [],
     });
     const ledger = await prometheusLedger({
       url: p.base,
