@@ -39,7 +39,11 @@
  * bucket's end, integrated as the gauges are (each point stands for the window before
  * it, so the windows tile the bucket). Composing models of an ensemble (`<model>-…`)
  * count for their model. Capped at the row's allocated GPU-hours (several model instances
- * on one GPU overlap; the note says when).
+ * on one GPU overlap; the note says when). Without compute-time counters (`--metrics-config
+ * counter_latencies=false`), a bucket's busy time is the GPUs' utilization from the pool's
+ * `spec.monitoring.gpuUtilization` source (`nv_gpu_utilization`, or dcgm-exporter's
+ * `DCGM_FI_DEV_GPU_UTIL` mapped to the pool's pods as the dashboards map it), split over
+ * models by requests, and the notes say so.
  *
  * **Requests within the SLO** from Triton's request summary (`nv_inference_request_summary_
  * us`, quantiles 0.5 … 0.999 over a 60 s sliding window, exported with `--metrics-config
@@ -68,6 +72,7 @@
 import { PROM_CAPACITY_LABEL, PROM_POOL_LABEL } from "../kube/render/labels.js";
 import { CAPACITY_TYPE_VALUES } from "../metrics/names.js";
 import { formatDuration, type Policy } from "../policy/index.js";
+import { dcgmByPod } from "../report/dashboard-queries.js";
 import type {
   LedgerCapacityType,
   ScaleEventUse,
@@ -133,6 +138,11 @@ export interface LedgerQueries {
   readonly served: (window: number) => string;
   /** Busy GPU-seconds per second by model and capacity type, over the rate window. */
   readonly busyRate: string;
+  /**
+   * Busy GPUs by capacity type from GPU utilization (the pool's `spec.monitoring.
+   * gpuUtilization` source), for when Triton's compute-time counters are absent.
+   */
+  readonly gpuBusy: string;
   /** The request summary's quantiles of the entry models, per pod. */
   readonly quantiles: string;
   /** Requests observed by the summary over `window` seconds, per pod and model. */
@@ -173,6 +183,10 @@ export function ledgerQueries(
     served: (window) =>
       `sum by (${by}) (increase(nv_inference_request_success{${entry}}[${dur(window)}]))`,
     busyRate: `sum by (${by}) (rate(nv_inference_compute_infer_duration_us{${pods}}[${w}]) * rate(nv_inference_exec_count{${pods}}[${w}]) / (rate(nv_inference_request_success{${pods}}[${w}]) > 0)) / 1e6`,
+    gpuBusy:
+      policy.spec.monitoring.gpuUtilization === "dcgm"
+        ? `sum by (${PROM_CAPACITY_LABEL}) (${dcgmByPod({ triton: pods, controller: ctl }, namespace, "DCGM_FI_DEV_GPU_UTIL", "avg")} / 100 * on(namespace, pod) group_left(${PROM_CAPACITY_LABEL}) max by (namespace, pod, ${PROM_CAPACITY_LABEL}) (up{${pods}})) * ${policy.spec.capacity.gpu.count}`
+        : `sum by (${PROM_CAPACITY_LABEL}) (nv_gpu_utilization{${pods}})`,
     quantiles: `nv_inference_request_summary_us{${entry}}`,
     summaryCount: (window) =>
       `increase(nv_inference_request_summary_us_count{${entry}}[${dur(window)}])`,
@@ -423,15 +437,41 @@ export async function prometheusLedger(options: PrometheusLedgerOptions): Promis
   const served = await perBucket(Q.served);
   // Busy: the rate on a grid of the rate window (each window the step before its point).
   const busyRaw = new Map<string, number>();
+  const fromUtilization = new Set<number>();
   for (const [i, b] of buckets.entries()) {
     const pts = grid(b.start, b.start + b.seconds, busyWindow, i);
-    for (const s of await onGrid(Q.busyRate, pts, busyWindow)) {
+    const integrate = (s: { at: ReadonlyMap<number, number> }) =>
+      pts.reduce((sec, p) => sec + (s.at.get(key(p.t)) ?? 0) * p.cover, 0);
+    const compute = await onGrid(Q.busyRate, pts, busyWindow);
+    for (const s of compute) {
       const c = ctOfTriton(s.metric) ?? "onDemand";
       const k = `${i}/${c}/${s.metric.model ?? ""}`;
-      let sec = busyRaw.get(k) ?? 0;
-      for (const p of pts) sec += (s.at.get(key(p.t)) ?? 0) * p.cover;
-      busyRaw.set(k, sec);
+      busyRaw.set(k, (busyRaw.get(k) ?? 0) + integrate(s));
     }
+    if (compute.length > 0) continue;
+    // No compute-time counters (`--metrics-config counter_latencies=false`): the GPUs'
+    // utilization, split over the models by their requests.
+    for (const s of await onGrid(Q.gpuBusy, pts, busyWindow)) {
+      const c = ctOfTriton(s.metric) ?? "onDemand";
+      const sec = integrate(s);
+      const reqs = models.map((m) => requests.get(`${i}/${c}/${m}`) ?? 0);
+      const total = reqs.reduce((x, y) => x + y, 0);
+      for (const [j, m] of models.entries()) {
+        const k = `${i}/${c}/${m}`;
+        const share = total > 0 ? reqs[j]! / total : 1 / models.length;
+        busyRaw.set(k, (busyRaw.get(k) ?? 0) + sec * share);
+      }
+      fromUtilization.add(i);
+    }
+  }
+  if (fromUtilization.size > 0) {
+    const metric =
+      policy.spec.monitoring.gpuUtilization === "dcgm"
+        ? "DCGM_FI_DEV_GPU_UTIL"
+        : "nv_gpu_utilization";
+    notes.push(
+      `busy GPU-hours of ${fromUtilization.size} of ${buckets.length} bucket(s) come from ${metric} (the share of time a kernel ran, which overstates how full a GPU was), split over models by requests: Triton's compute-time counters were absent (--metrics-config counter_latencies=false?)`,
+    );
   }
   // Composing models count for the pool model they belong to (`<model>-…`).
   const busy = new Map<string, number>();

@@ -6,7 +6,7 @@ import { createAcceleratedClock } from "../../controller/loop/clock.js";
 import type { Clock } from "../../controller/loop/ports.js";
 import { loadModelPool, type Policy } from "../../controller/policy/index.js";
 import type { UsageLedger } from "../../controller/report/usage.js";
-import { prometheusLedger } from "../../controller/triton/prometheus-ledger.js";
+import { ledgerQueries, prometheusLedger } from "../../controller/triton/prometheus-ledger.js";
 import {
   type RunningController,
   SPEED,
@@ -304,6 +304,15 @@ describe("integration: the cost report's Prometheus ledger against a real Promet
       );
     }
     for (const e of ledger.scaleEvents) expect(e.at).to.be.within(from, to);
+  });
+
+  it("the utilization fallback's query reads the stand-ins' nv_gpu_utilization by capacity type", async () => {
+    const got = await prom!.query(ledgerQueries(policy, "vision", 4).gpuBusy);
+    expect(got.map((s) => s.metric[PROM_CAPACITY_LABEL]).sort()).to.deep.equal([
+      "on-demand",
+      "spot",
+    ]);
+    for (const s of got) expect(Number(s.value)).to.be.within(0, 2);
   });
 
   it("an empty answer for another namespace names the query and the pools there are", async () => {

@@ -38,6 +38,8 @@ interface FakeData {
   served?: (t: number) => FakeSeries[];
   /** Busy GPU-seconds per second, on the grid. */
   busyRate?: FakeSeries[];
+  /** Busy GPUs by capacity type from utilization, on the grid. */
+  gpuBusy?: FakeSeries[];
   quantiles?: FakeSeries[];
   summaryCount?: FakeSeries[];
   known?: FakeSeries[];
@@ -47,6 +49,8 @@ interface FakeData {
 function kindOf(query: string): keyof FakeData {
   if (query.includes("group by (namespace, pool)")) return "known";
   if (query.includes("max(timestamp(")) return "lastSample";
+  if (query.includes("nv_gpu_utilization") || query.includes("DCGM_FI_DEV_GPU_UTIL"))
+    return "gpuBusy";
   if (query.includes("tritonscale_decisions_total")) return "decisions";
   if (query.includes("tritonscale_desired_replicas")) return "desired";
   if (query.includes("tritonscale_ready_replicas")) return "allocated";
@@ -125,6 +129,7 @@ const SPOT = minimalPool({
   monitoring: { scrapeInterval: "15s" },
   capacity: { spot: { enabled: true, onDemandBase: 1 }, gpu: { count: 2 } },
 });
+const DCGM = minimalPool({ monitoring: { scrapeInterval: "15s", gpuUtilization: "dcgm" } });
 const TWO_MODELS = minimalPool({ monitoring: { scrapeInterval: "15s" } });
 const twoModels: Policy = {
   ...TWO_MODELS,
@@ -162,6 +167,8 @@ describe("triton/prometheus-ledger: a live pool's GPU-hours, requests and SLO fr
       q.requests(86_400),
       q.served(3600),
       q.busyRate,
+      q.gpuBusy,
+      ledgerQueries(DCGM, "vision", 60).gpuBusy,
       q.quantiles,
       q.summaryCount(60),
     ])
@@ -391,6 +398,34 @@ describe("triton/prometheus-ledger: a live pool's GPU-hours, requests and SLO fr
     expect(notes).to.match(/SLO attainment was not measured/);
     expect(row("yolov8s").requestsWithinSlo).to.equal(0);
   });
+
+  for (const [name, policy, metric] of [
+    ["Triton's", POLICY, "nv_gpu_utilization"],
+    ["dcgm-exporter's", DCGM, "DCGM_FI_DEV_GPU_UTIL"],
+  ] as const)
+    it(`without compute-time counters, busy time from ${name} GPU utilization, split by requests`, async () => {
+      // 0.5 busy GPUs on-demand for 10 min (60 s grid): 300 GPU-seconds = 0.08333 h, split
+      // 1000 : 3000 by requests → 0.020833 h and 0.0625 h.
+      const p = await serve({
+        allocated: [ct("on-demand", always(1))],
+        requests: () => [
+          tritonRow("yolov8s", "on-demand", 1000),
+          tritonRow("yolo11n", "on-demand", 3000),
+        ],
+        gpuBusy: [{ metric: { tritonscale_dev_capacity_type: "on-demand" }, at: always(0.5) }],
+      });
+      const ledger = await prometheusLedger({
+        url: p.base,
+        policy: { ...twoModels, spec: { ...twoModels.spec, monitoring: policy.spec.monitoring } },
+        from: T0,
+        to: T0 + 10 * MIN,
+      });
+      const row = (m: string) => ledger.buckets.find((b) => b.model === m)!;
+      expect(row("yolov8s").busyGpuHours).to.be.closeTo(300 / 3600 / 4, 1e-9);
+      expect(row("yolo11n").busyGpuHours).to.be.closeTo((300 / 3600) * 0.75, 1e-9);
+      expect(p.queries.some((q) => q.includes(metric))).to.equal(true);
+      expect(ledger.notes.join("\n")).to.include(`come from ${metric}`);
+    });
 
   it("requests within the SLO: each pod's quantiles weighted by its requests per step, × the served requests", async () => {
     // SLO 85 ms. Two pods, 10 min at a 60 s attainment step (10 points). Pod a: 100
