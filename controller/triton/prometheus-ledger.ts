@@ -97,7 +97,8 @@ export interface PrometheusLedgerOptions {
   readonly bucketSeconds?: number;
   /**
    * Grid of the replica gauges, seconds. @default the pool's scrape interval
-   * (`spec.monitoring.scrapeInterval`)
+   * (`spec.monitoring.scrapeInterval`), coarser when the period would have more than
+   * {@link MAX_GRID_POINTS} points (30 days at 15 s: 26 s)
    */
   readonly stepSeconds?: number;
   /** Grid of the SLO estimate from the request summary, seconds. @default 60 (the summary's window) */
@@ -110,6 +111,9 @@ export interface PrometheusLedgerOptions {
   readonly maxBytes?: number;
   readonly signal?: AbortSignal;
 }
+
+/** Most grid points of a period by default: a longer period gets a coarser step. */
+export const MAX_GRID_POINTS = 100_000;
 
 /** Most points one range query asks for (Prometheus refuses more than 11,000 per series). */
 export const MAX_POINTS_PER_QUERY = 10_000;
@@ -289,7 +293,11 @@ export async function prometheusLedger(options: PrometheusLedgerOptions): Promis
   const bucketSeconds = positive("bucketSeconds", options.bucketSeconds ?? 86_400);
   const step = positive(
     "stepSeconds",
-    options.stepSeconds ?? policy.spec.monitoring.scrapeIntervalSeconds,
+    options.stepSeconds ??
+      Math.max(
+        policy.spec.monitoring.scrapeIntervalSeconds,
+        Math.ceil((to - from) / MAX_GRID_POINTS),
+      ),
   );
   const attainmentStep = positive("attainmentStepSeconds", options.attainmentStepSeconds ?? 60);
   const maxGap = options.maxGapSeconds ?? 300;
@@ -505,7 +513,10 @@ export async function prometheusLedger(options: PrometheusLedgerOptions): Promis
     const qs = await onGrid(Q.quantiles, pts, attainmentStep);
     if (qs.length === 0) continue;
     summarySeen = true;
-    const counts = await onGrid(Q.summaryCount(attainmentStep), pts, attainmentStep);
+    // Requests per step weigh the step's fraction; a window of at least 4 scrapes, so
+    // increase() has samples (overlapping windows scale every weight alike).
+    const countWindow = Math.max(attainmentStep, 4 * policy.spec.monitoring.scrapeIntervalSeconds);
+    const counts = await onGrid(Q.summaryCount(countWindow), pts, attainmentStep);
     const podKey = (m: Readonly<Record<string, string>>) =>
       JSON.stringify(
         Object.entries(m)
@@ -705,9 +716,16 @@ export async function prometheusLedger(options: PrometheusLedgerOptions): Promis
       return `${head}: Prometheus has no tritonscale_ready_replicas at all in that range: the controller's /metrics is not scraped by this Prometheus (a ServiceMonitor for the controller, or a scrape job), or the range is outside Prometheus's retention`;
     }
     const names = known.map((s) => `${s.metric.namespace}/${s.metric.pool}`).sort();
-    const now = await instant(
-      `max(timestamp(tritonscale_ready_replicas{namespace=${q(namespace)},pool=${q(pool)}}))`,
-      Date.now() / 1000,
+    // At Prometheus's own "now" (no time given).
+    const now = await promApiCall<VectorSample>(
+      url,
+      "query",
+      {
+        query: `max(timestamp(tritonscale_ready_replicas{namespace=${q(namespace)},pool=${q(pool)}}))`,
+      },
+      "vector",
+      limits,
+      options.signal,
     );
     const later =
       now.length > 0

@@ -65,8 +65,9 @@ function kindOf(query: string): keyof FakeData {
 async function fakePrometheus(
   data: FakeData,
   override?: (url: URL) => { status: number; body: string } | "hang" | undefined,
-): Promise<{ base: string; queries: string[]; server: Server }> {
+): Promise<{ base: string; queries: string[]; calls: URL[]; server: Server }> {
   const queries: string[] = [];
+  const calls: URL[] = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     const o = override?.(url);
@@ -77,6 +78,7 @@ async function fakePrometheus(
     }
     const query = url.searchParams.get("query") ?? "";
     queries.push(query);
+    calls.push(url);
     const kind = kindOf(query);
     let body: unknown;
     if (url.pathname.endsWith("/query_range")) {
@@ -108,7 +110,12 @@ async function fakePrometheus(
     res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(body));
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, queries, server };
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    queries,
+    calls,
+    server,
+  };
 }
 
 const ct = (capacity_type: string, at: FakeSeries["at"]): FakeSeries => ({
@@ -353,6 +360,53 @@ describe("triton/prometheus-ledger: a live pool's GPU-hours, requests and SLO fr
           expect(b.gpuType).to.equal("nvidia-tesla-t4");
         }
       });
+  });
+
+  it("a day at a 1 s step is asked in range queries of at most 10,000 points, the chunks joined exactly: 2 × 86,400 s = 48 h", async () => {
+    const p = await serve({ allocated: [ct("on-demand", always(2))] });
+    const ledger = await prometheusLedger({
+      url: p.base,
+      policy: POLICY,
+      from: T0,
+      to: T0 + 86_400,
+      stepSeconds: 1,
+    });
+    expect(sumHours(ledger.buckets)).to.be.closeTo(48, 1e-9);
+    const ranges = p.calls.filter(
+      (u) =>
+        u.pathname.endsWith("/query_range") && kindOf(u.searchParams.get("query")!) === "allocated",
+    );
+    // ceil(86,400 / 10,000) = 9 queries; each (end − start) / step + 1 points.
+    expect(ranges).to.have.length(9);
+    for (const u of ranges) {
+      const n =
+        (Number(u.searchParams.get("end")) - Number(u.searchParams.get("start"))) /
+          Number(u.searchParams.get("step")) +
+        1;
+      expect(n).to.be.at.most(10_000);
+    }
+  });
+
+  it("30 days at a 15 s scrape interval default to a 26 s step (at most 100,000 points): 1 replica × 30 days = 720 h", async () => {
+    const p = await serve({ allocated: [ct("on-demand", always(1))] });
+    const ledger = await prometheusLedger({
+      url: p.base,
+      policy: POLICY,
+      from: T0,
+      to: T0 + 30 * 86_400,
+    });
+    expect(sumHours(ledger.buckets)).to.be.closeTo(720, 1e-9);
+    expect(ledger.buckets).to.have.length(30);
+    const steps = new Set(
+      p.calls
+        .filter(
+          (u) =>
+            u.pathname.endsWith("/query_range") &&
+            kindOf(u.searchParams.get("query")!) === "allocated",
+        )
+        .map((u) => u.searchParams.get("step")),
+    );
+    expect([...steps]).to.deep.equal(["26"]);
   });
 
   it("requests per model and capacity type, busy time capped at the allocated and the hours split by busy time", async () => {
