@@ -186,7 +186,8 @@ export function ledgerQueries(
       `sum by (${by}) (increase({__name__=~"nv_inference_request_(success|failure)",${entry}}[${dur(window)}]))`,
     served: (window) =>
       `sum by (${by}) (increase(nv_inference_request_success{${entry}}[${dur(window)}]))`,
-    busyRate: `sum by (${by}) (rate(nv_inference_compute_infer_duration_us{${pods}}[${w}]) * rate(nv_inference_exec_count{${pods}}[${w}]) / (rate(nv_inference_request_success{${pods}}[${w}]) > 0)) / 1e6`,
+    // `or … * 0`: an idle window is 0, not absent (absent means no compute-time counters).
+    busyRate: `sum by (${by}) ((rate(nv_inference_compute_infer_duration_us{${pods}}[${w}]) * rate(nv_inference_exec_count{${pods}}[${w}]) / (rate(nv_inference_request_success{${pods}}[${w}]) > 0)) or (rate(nv_inference_compute_infer_duration_us{${pods}}[${w}]) * 0)) / 1e6`,
     gpuBusy:
       policy.spec.monitoring.gpuUtilization === "dcgm"
         ? `sum by (${PROM_CAPACITY_LABEL}) (${dcgmByPod({ triton: pods, controller: ctl }, namespace, "DCGM_FI_DEV_GPU_UTIL", "avg")} / 100 * on(namespace, pod) group_left(${PROM_CAPACITY_LABEL}) max by (namespace, pod, ${PROM_CAPACITY_LABEL}) (up{${pods}})) * ${policy.spec.capacity.gpu.count}`

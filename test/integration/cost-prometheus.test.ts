@@ -306,6 +306,24 @@ describe("integration: the cost report's Prometheus ledger against a real Promet
     for (const e of ledger.scaleEvents) expect(e.at).to.be.within(from, to);
   });
 
+  it("compute time of an idle pod is 0, not absent (so an idle bucket does not fall back to utilization)", async () => {
+    // Pod c before its load: its counters exist, flat. The ledger's query, narrowed to it.
+    const expr = ledgerQueries(policy, "vision", 4).busyRate.replaceAll(
+      `${PROM_POOL_LABEL}="yolo"`,
+      `${PROM_POOL_LABEL}="yolo",pod="${PODS[2]!.pod}"`,
+    );
+    const res = await fetch(
+      `${prom!.base}/api/v1/query?query=${encodeURIComponent(expr)}&time=${from + ADD_AT - 2}`,
+    );
+    const body = (await res.json()) as {
+      data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+    };
+    expect(
+      body.data.result.map((r) => `${r.metric.model} ${r.value[1]}`).sort(),
+      expr,
+    ).to.deep.equal([`${SLOW.name} 0`, `${FAST.name} 0`].sort());
+  });
+
   it("the utilization fallback's query reads the stand-ins' nv_gpu_utilization by capacity type", async () => {
     const got = await prom!.query(ledgerQueries(policy, "vision", 4).gpuBusy);
     expect(got.map((s) => s.metric[PROM_CAPACITY_LABEL]).sort()).to.deep.equal([

@@ -481,6 +481,25 @@ describe("triton/prometheus-ledger: a live pool's GPU-hours, requests and SLO fr
       expect(ledger.notes.join("\n")).to.include(`come from ${metric}`);
     });
 
+  it("an idle pool's compute time is 0, not absent: busy 0, no utilization fallback", async () => {
+    const p = await serve({
+      allocated: [ct("on-demand", always(1))],
+      requests: () => [tritonRow("yolov8s", "on-demand", 0)],
+      busyRate: [tritonRow("yolov8s", "on-demand", 0)],
+      gpuBusy: [{ metric: { tritonscale_dev_capacity_type: "on-demand" }, at: always(0.3) }],
+    });
+    const ledger = await prometheusLedger({
+      url: p.base,
+      policy: POLICY,
+      from: T0,
+      to: T0 + 10 * MIN,
+    });
+    expect(ledger.buckets).to.have.length(1);
+    expect(ledger.buckets[0]!.busyGpuHours).to.equal(0);
+    expect(ledger.buckets[0]!.gpuHours).to.be.closeTo(600 / 3600, 1e-9);
+    expect(p.queries.filter((q) => kindOf(q) === "gpuBusy")).to.deep.equal([]);
+  });
+
   it("requests within the SLO: each pod's quantiles weighted by its requests per step, × the served requests", async () => {
     // SLO 85 ms. Two pods, 10 min at a 60 s attainment step (10 points). Pod a: 100
     // requests per step, p50 40 ms … p99 80 ms, p999 90 ms → 0.99 + (85-80)/(90-80) × 0.009
