@@ -21,7 +21,9 @@
  * first point and after the last one nothing is counted (the pool did not exist yet, or
  * any more). Accuracy: a change counts from the first grid point after Prometheus scraped
  * it, about one step late on average; with a step at the scrape interval the error per
- * replica change is within one step's GPU-hours.
+ * replica change is within one step's GPU-hours. The step defaults to the pool's scrape
+ * interval, coarser past {@link MAX_GRID_POINTS} points; range queries ask for at most
+ * {@link MAX_POINTS_PER_QUERY} points each (Prometheus refuses more than 11,000).
  *
  * **Requests** per model (the pool's model names, the ones clients call) and capacity type
  * (the `tritonscale_dev_capacity_type` label the ServiceMonitor/PodMonitor copies), per
@@ -61,9 +63,10 @@
  * g) − f, when positive) from that point's step until desired falls back to f or below
  * (or the range ends), so nested scale-ups never count a replica twice. Worked: desired 1
  * → 3 seen at t, 2 replicas allocated from t − step on, desired back to 1 ten 15 s steps
- * later: (min(2, 3) − 1) × 10 × 15 s = 150 GPU-seconds per GPU. The reason is the decision classes
- * (`tritonscale_decisions_total{reason_class}`) counted in the window before the change:
- * the reason's text is in the controller's log and the pool's events, not in Prometheus.
+ * later: (min(2, 3) − 1) × 10 × 15 s = 150 replica-seconds (× GPUs per replica). The
+ * reason is the decision classes (`tritonscale_decisions_total{reason_class}`) counted in
+ * the window before the change: the reason's text is in the controller's log and the
+ * pool's events, not in Prometheus.
  *
  * An empty answer for the pool's replica gauges is an error naming the query and what is
  * likely wrong (the controller is not scraped, another namespace or pool name, a range
