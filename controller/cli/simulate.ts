@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { InputError } from "../diagnostics/problem.js";
 import { formatDuration, parseDuration } from "../policy/index.js";
@@ -112,6 +113,13 @@ export async function runSimulate(
   if (chartFormat !== undefined && chartFormat !== "svg" && chartFormat !== "html") {
     return badValue(io, "simulate", chartFormat);
   }
+  if (
+    values.chart !== undefined &&
+    values.timeline !== undefined &&
+    resolve(values.chart) === resolve(values.timeline)
+  ) {
+    return badValue(io, "simulate", `--chart and --timeline both name ${values.chart}`);
+  }
   const names = scalerList(values.scaler ?? "all");
   const unknown = names.filter((n) => !isScalerName(n) && !/^static:\d+$/.test(n));
   if (unknown.length > 0) {
@@ -146,8 +154,12 @@ export async function runSimulate(
       );
     }
     const timelineRows: string[] = [];
+    // --timeline's minutes; a chart alone of a short trace gets finer rows (≥ 1 s, ~120 a run).
+    const interval = values.timeline
+      ? TIMELINE_INTERVAL_SECONDS
+      : Math.max(1, Math.min(TIMELINE_INTERVAL_SECONDS, Math.floor(trace.durationSeconds / 120)));
     const collector = chartFormat
-      ? new TimelineCollector(trace.durationSeconds, TIMELINE_INTERVAL_SECONDS)
+      ? new TimelineCollector(trace.durationSeconds, interval)
       : undefined;
     const progress = progressBar(io, trace.durationSeconds);
     const result = compare({
@@ -163,7 +175,7 @@ export async function runSimulate(
       ...(values.timeline || collector
         ? {
             timeline: {
-              intervalSeconds: TIMELINE_INTERVAL_SECONDS,
+              intervalSeconds: interval,
               write: (name: string, row: TimelineRow) => {
                 if (values.timeline) timelineRows.push(csvRow(name, row));
                 collector?.add(name, row);
@@ -188,6 +200,7 @@ export async function runSimulate(
           currency: policy.spec.cost.currency,
           startEpochSeconds: DEFAULT_START_EPOCH,
           warmupSeconds: result.warmupSeconds,
+          intervalSeconds: interval,
           rows: result.rows.map(chartRow),
           timeline: (name) => collector.series(name),
         },

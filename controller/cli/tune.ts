@@ -4,6 +4,7 @@ import { InputError } from "../diagnostics/problem.js";
 import { formatDuration, loadModelPool, parseModelPool } from "../policy/index.js";
 import { chartFormatOf } from "../report/chart-file.js";
 import { describeCandidate as describe, renderTuneChart } from "../report/tune-chart.js";
+import { renderTuneScalingChart } from "../report/tune-scaling-chart.js";
 import type { ArrivalSource } from "../simulate/arrivals.js";
 import {
   type ChosenProfile,
@@ -85,6 +86,9 @@ the trace it never tuned on, and prints both beside the pool as it is:
   --write                 write the knobs that changed into --pool (comments kept), only
                           when the tuned policy meets the target on the tuned part
   --json                  print the result as JSON (no progress bar)
+  --chart <file>          draw every knob set tried, cost against SLO attainment on the tuned
+                          part, the pool as is and the tuned policy marked: file.svg, or
+                          file.html (a page with the chart and the before/after table)
 
 Exit code: 0 on success, 1 when an input has a problem (or cannot be read, or no
 configuration meets the SLO, or with --scaling no policy meets the target on the tuned
@@ -193,7 +197,6 @@ export async function runTune(argv: readonly string[], io: CommandIO = processIO
           chartFormat,
         ),
       );
-      io.stdout.write(`\nchart: ${values.chart}\n`);
     }
     if (values.write && values.pool && policy && poolInput) {
       const model = simulatedModel(policy, values.model);
@@ -363,6 +366,11 @@ async function runTuneScaling(values: TuneValues, io: CommandIO): Promise<number
     tuneSeeds,
   );
   if (typeof holdoutSeeds === "string") return bad(holdoutSeeds);
+  const chartFormat =
+    values.chart === undefined ? undefined : chartFormatOf("--chart", values.chart);
+  if (chartFormat !== undefined && chartFormat !== "svg" && chartFormat !== "html") {
+    return bad(chartFormat);
+  }
   const pool = values.pool;
   const inputs = inputsOf(io);
   return reportInputErrors(io, async () => {
@@ -375,6 +383,7 @@ async function runTuneScaling(values: TuneValues, io: CommandIO): Promise<number
     const badModel = checkModelName(values.model, policy);
     if (badModel) return bad(badModel);
     if (values.write) assertOutputPath(pool, "file");
+    if (values.chart) assertOutputPath(values.chart, "file");
     const chosen = chooseProfile(
       policy,
       simulatedModel(policy, values.model),
@@ -437,6 +446,21 @@ async function runTuneScaling(values: TuneValues, io: CommandIO): Promise<number
         written = pool;
         writeNote = `wrote ${result.changes.length} knob${result.changes.length === 1 ? "" : "s"} to ${pool}`;
       }
+    }
+    if (values.chart && chartFormat) {
+      await writeFileAtomic(
+        values.chart,
+        renderTuneScalingChart(
+          {
+            title: `${policy.metadata.namespace ?? "default"}/${policy.metadata.name}, scaler ${policy.spec.scaling.scaler}: scaling knobs tried`,
+            subtitle: `trace ${traceSpec}: ${split}; profile ${chosen.profile.name}`,
+            result,
+            sloMs: policy.spec.slo.latencyP99Ms,
+            currency: policy.spec.cost.currency,
+          },
+          chartFormat,
+        ),
+      );
     }
     if (values.json) {
       io.stdout.write(

@@ -115,3 +115,17 @@ export function downsampleMinMax(
   for (const [x, y] of points) series.push(x, y);
   return series.points();
 }
+
+/** The lowest of `start` and `values` (a loop: a week of points would overflow a spread call). */
+export function minOf(start: number, values: Iterable<number>): number {
+  let m = start;
+  for (const v of values) if (v < m) m = v;
+  return m;
+}
+
+/** The highest of `start` and `values` (a loop, as {@link minOf}). */
+export function maxOf(start: number, values: Iterable<number>): number {
+  let m = start;
+  for (const v of values) if (v > m) m = v;
+  return m;
+}

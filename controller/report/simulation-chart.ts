@@ -9,6 +9,7 @@
  * minutes (10,080 rows per run) draws at most {@link DEFAULT_MAX_POINTS} points per series
  * with every latency spike still at its height.
  */
+import { formatDuration } from "../policy/index.js";
 import type { TimelineRow } from "../simulate/engine.js";
 import {
   type ChartOption,
@@ -19,7 +20,14 @@ import {
   renderChartSvg,
 } from "./chart.js";
 import { type ChartFormat, stackSvgs } from "./chart-file.js";
-import { bucketWidthFor, DEFAULT_MAX_POINTS, MinMaxSeries, type Point } from "./downsample.js";
+import {
+  bucketWidthFor,
+  DEFAULT_MAX_POINTS,
+  MinMaxSeries,
+  maxOf,
+  minOf,
+  type Point,
+} from "./downsample.js";
 
 /** Line colours, one per row in order (Tableau 10: distinct, and readable on white). */
 export const ROW_COLOURS = [
@@ -136,6 +144,8 @@ export interface SimulationChartInput {
   readonly startEpochSeconds: number;
   /** Seconds replayed before measuring (0: none). */
   readonly warmupSeconds: number;
+  /** Simulated seconds between timeline rows (the panels say "per minute" for 60). */
+  readonly intervalSeconds: number;
   /** The rows, in the table's order. */
   readonly rows: readonly ChartRow[];
   /** Each row's timeline (rows without one are left out of the timeline). */
@@ -184,11 +194,12 @@ export function timelineOption(input: SimulationChartInput): ChartOption {
     return s ? [{ row: r, series: s, colour: ROW_COLOURS[i % ROW_COLOURS.length]! }] : [];
   });
   const first = drawn[0]?.series;
+  const per = input.intervalSeconds === 60 ? "minute" : `${formatDuration(input.intervalSeconds)}`;
   const panels = [
-    { title: "Arrivals (requests/s, mean per interval)" },
+    { title: `Arrivals (requests/s, mean per ${per})` },
     { title: "Ready replicas" },
     {
-      title: `p99 latency per interval (ms, log scale); SLO ${input.sloMs} ms dashed red`,
+      title: `p99 latency per ${per} (ms, log scale); SLO ${input.sloMs} ms dashed red`,
     },
     { title: `Cost since the start of the run (${input.currency})` },
   ];
@@ -268,13 +279,19 @@ export function timelineOption(input: SimulationChartInput): ChartOption {
   const latencies = drawn.flatMap((d) =>
     d.series.p99Ms.flatMap(([, y]) => (y === null ? [] : [y])),
   );
-  const lowest = Math.min(input.sloMs, ...latencies);
-  const highest = Math.max(input.sloMs, ...latencies);
+  const lowest = minOf(input.sloMs, latencies);
+  const highest = maxOf(input.sloMs, latencies);
   const xAxis = tops.map((_, i) => ({
     type: "time" as const,
     gridIndex: i,
     min: start,
-    max: start + Math.max(...drawn.map((d) => d.series.arrivals.at(-1)?.[0] ?? 0), 1) * 1000,
+    max:
+      start +
+      maxOf(
+        1,
+        drawn.map((d) => d.series.arrivals.at(-1)?.[0] ?? 0),
+      ) *
+        1000,
     axisLabel: {
       show: true,
       color: MUTED,
@@ -369,8 +386,16 @@ export function rowsOption(input: SimulationChartInput): ChartOption {
   const rows = input.rows;
   const labels = rows.map(rowLabel);
   const colour = (i: number) => ROW_COLOURS[i % ROW_COLOURS.length]!;
-  const floor = attainmentAxisFloor(Math.min(input.sloTarget, ...rows.map((r) => r.sloAttainment)));
-  const mostHours = Math.max(0, ...rows.map((r) => r.gpuHours));
+  const { floor, step } = attainmentAxis(
+    minOf(
+      input.sloTarget,
+      rows.map((r) => r.sloAttainment),
+    ),
+  );
+  const mostHours = maxOf(
+    0,
+    rows.map((r) => r.gpuHours),
+  );
   const category = {
     type: "category" as const,
     data: labels,
@@ -419,6 +444,7 @@ export function rowsOption(input: SimulationChartInput): ChartOption {
         gridIndex: 1,
         min: floor,
         max: 100,
+        interval: step,
         name: `requests within ${input.sloMs} ms (%)${floor > 0 ? `, axis from ${floor}%` : ""}`,
         nameLocation: "middle",
         nameGap: 24,
@@ -499,11 +525,16 @@ export function rowsOption(input: SimulationChartInput): ChartOption {
  * E.g. 0.9952 → 99.4, 0.8259 → 80, 0.3 → 25.
  */
 export function attainmentAxisFloor(lowest: number): number {
+  return attainmentAxis(lowest).floor;
+}
+
+/** The attainment axis: where it starts and its tick step, in percent (see attainmentAxisFloor). */
+export function attainmentAxis(lowest: number): { floor: number; step: number } {
   const low = lowest * 100;
   const span = 100 - low;
   const step = span > 50 ? 25 : span > 20 ? 10 : span > 5 ? 5 : span > 1 ? 1 : 0.1;
   const floor = Math.floor((low - step / 2) / step) * step;
-  return Math.max(0, Math.round(floor * 10) / 10);
+  return { floor: Math.max(0, Math.round(floor * 10) / 10), step };
 }
 
 /** `x` rounded up to 1, 2 or 5 times a power of ten. */
@@ -547,7 +578,7 @@ export function renderSimulationChart(input: SimulationChartInput, format: Chart
     {
       heading: "Timeline",
       caption:
-        "Each row's run of the same trace: arrivals, ready replicas, p99 latency per interval against the SLO, and what the GPUs cost so far." +
+        `Each row's run of the same trace: arrivals, ready replicas, p99 latency per ${input.intervalSeconds === 60 ? "minute" : formatDuration(input.intervalSeconds)} against the SLO, and what the GPUs cost so far.` +
         (input.warmupSeconds > 0
           ? " Cost here counts from the start; the table's from the end of the warmup."
           : ""),

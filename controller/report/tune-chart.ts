@@ -8,6 +8,7 @@
 import type { TuneCandidate } from "../simulate/tune.js";
 import { type ChartOption, type ChartSize, escapeHtml, htmlPage, renderChartSvg } from "./chart.js";
 import type { ChartFormat } from "./chart-file.js";
+import { maxOf, minOf } from "./downsample.js";
 import { ROW_COLOURS } from "./simulation-chart.js";
 
 /** What the tune chart shows. */
@@ -112,8 +113,8 @@ export function tuneOption(input: TuneChartInput): ChartOption {
   // The tuner pushes each configuration's load up to the SLO, so most sit just left of the
   // line: the x axis spans the points (and the line), not 0 to the SLO, to tell them apart.
   const latencies = input.candidates.map((c) => c.capacity.p99Ms);
-  const highest = Math.max(input.sloMs, ...latencies);
-  const lowest = Math.min(input.sloMs, ...latencies);
+  const highest = maxOf(input.sloMs, latencies);
+  const lowest = minOf(input.sloMs, latencies);
   const pad = Math.max(0.5, (highest - lowest) * 0.08);
   const xMin = Math.max(0, Math.floor(lowest - pad));
   const xMax = Math.ceil(highest + pad);

@@ -13,6 +13,15 @@ const EXAMPLE = join(projectRoot, "examples", "yolov8-pool.yaml");
 const TRACE = "synthetic:poisson:rate=100:duration=10m";
 const SIMULATE = ["--pool", EXAMPLE, "--trace", TRACE, "--scaler", "tritonscale"];
 const TUNE = ["--slo-p99", "85", "--profile", "linear:a=4,b=2.2"];
+const TUNE_SCALING = [
+  "--scaling",
+  "--pool",
+  EXAMPLE,
+  "--trace",
+  "synthetic:steady:rate=500:duration=3m",
+  "--budget",
+  "4",
+];
 
 describe("--chart of simulate and tune", function () {
   this.timeout(120_000);
@@ -60,6 +69,14 @@ describe("--chart of simulate and tune", function () {
       argv: TUNE,
       file: "tune.svg",
       has: ["chosen: max batch", "SLO 85 ms", "max batch 16"],
+      svgs: 1,
+    },
+    {
+      name: "tune --scaling --chart x.svg: the knob sets tried, cost against attainment",
+      run: runTune,
+      argv: TUNE_SCALING,
+      file: "tune-scaling.svg",
+      has: ["pool as is:", "tuned:", "cost on the tuning part (USD)"],
       svgs: 1,
     },
     {
@@ -133,6 +150,22 @@ describe("--chart of simulate and tune", function () {
       err: /tritonscale tune: --chart ".*tune\.pdf": unknown extension "\.pdf"; valid: \.svg, \.html, \.htm/,
     },
     {
+      name: "tune --scaling: an unknown extension, before anything is simulated",
+      run: runTune,
+      argv: TUNE_SCALING,
+      chart: "knobs.png",
+      code: 2,
+      err: /tritonscale tune: --chart ".*knobs\.png": unknown extension "\.png"; valid: \.svg, \.html, \.htm/,
+    },
+    {
+      name: "tune --scaling: a folder as the file, before anything is simulated",
+      run: runTune,
+      argv: TUNE_SCALING,
+      chart: "folder.svg",
+      code: 1,
+      err: /folder\.svg: cannot write: is a directory, not a file/,
+    },
+    {
       name: "tune: a folder as the file",
       run: runTune,
       argv: TUNE,
@@ -151,4 +184,19 @@ describe("--chart of simulate and tune", function () {
       if (c.code === 2) expect(existsSync(chart)).to.equal(false);
     });
   }
+
+  it("simulate: --chart and --timeline naming the same file is refused before the simulation", async () => {
+    const file = join(dir, "same.svg");
+    const r = await runCaptured(runSimulate, [
+      ...SIMULATE,
+      "--timeline",
+      file,
+      "--chart",
+      join(dir, ".", "same.svg"),
+    ]);
+    expect(r.code).to.equal(2);
+    expect(r.err).to.match(/--chart and --timeline both name .*same\.svg/);
+    expect(r.out).to.equal("");
+    expect(existsSync(file)).to.equal(false);
+  });
 });

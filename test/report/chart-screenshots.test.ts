@@ -28,6 +28,14 @@ const SIMULATE = [
   "synthetic:diurnal:mean=300:peakToMean=3:period=6h",
 ];
 const TUNE = ["--pool", EXAMPLE];
+/** The README's tune --scaling example. */
+const TUNE_SCALING = [
+  "--scaling",
+  "--pool",
+  EXAMPLE,
+  "--trace",
+  "synthetic:diurnal:mean=300:peakToMean=4:period=1h:duration=1h",
+];
 
 describe("chart files in headless Chromium", function () {
   this.timeout(300_000);
@@ -41,6 +49,7 @@ describe("chart files in headless Chromium", function () {
       [runSimulate, SIMULATE, "simulate.svg"],
       [runTune, TUNE, "tune.html"],
       [runTune, TUNE, "tune.svg"],
+      [runTune, TUNE_SCALING, "tune-scaling.html"],
     ] as const) {
       const r = await runCaptured(run, [...argv, "--chart", join(dir, file)]);
       expect(r.code, r.err).to.equal(0);
@@ -81,6 +90,13 @@ describe("chart files in headless Chromium", function () {
       minInk: 0.02,
     },
     { name: "tune .svg", file: "tune.svg", selector: "svg", minInk: 0.02 },
+    {
+      name: "tune --scaling .html: cost against attainment of the knob sets tried",
+      file: "tune-scaling.html",
+      selector: ".chart",
+      kind: "tune-scaling",
+      minInk: 0.02,
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: no console error, nothing fetched, ink in the chart`, async () => {

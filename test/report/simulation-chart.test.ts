@@ -93,6 +93,7 @@ function weekInput(): SimulationChartInput {
     currency: "EUR",
     startEpochSeconds: START,
     warmupSeconds: 7200,
+    intervalSeconds: 60,
     rows: ROWS,
     timeline: (name) => collector.series(name),
   };
