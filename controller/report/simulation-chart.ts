@@ -188,7 +188,10 @@ export const TIMELINE_SIZE: ChartSize = { width: 1100, height: 980 };
  * (the same trace for every row, drawn once), ready replicas, p99 latency per interval on a
  * log scale with the SLO as a red dashed line, and cost since the start.
  */
-export function timelineOption(input: SimulationChartInput): ChartOption {
+export function timelineOption(
+  input: SimulationChartInput,
+  options: { readonly titled?: boolean } = {},
+): ChartOption {
   const drawn = input.rows.flatMap((r, i) => {
     const s = input.timeline(r.name);
     return s ? [{ row: r, series: s, colour: ROW_COLOURS[i % ROW_COLOURS.length]! }] : [];
@@ -335,7 +338,8 @@ export function timelineOption(input: SimulationChartInput): ChartOption {
     textStyle: { color: TEXT, fontFamily: "system-ui, sans-serif" },
     title: [
       {
-        text: input.title,
+        // On a page the heading above already names it; a lone SVG carries its own title.
+        text: options.titled === false ? "" : input.title,
         left: left - 10,
         top: 8,
         textStyle: { fontSize: 17, fontWeight: "bold", color: TEXT },
@@ -343,7 +347,7 @@ export function timelineOption(input: SimulationChartInput): ChartOption {
           `one line per row${drawn.some((d) => d.row.kind === "bound") ? "; bounds dashed" : ""}` +
           (input.warmupSeconds > 0 ? "; the shaded start is warmup, not measured" : "") +
           (first && first.rows > first.arrivals.length
-            ? `; ${first.rows} intervals per row drawn as ${first.arrivals.length} points (lowest and highest of each stretch kept)`
+            ? `; ${first.rows.toLocaleString("en-US")} intervals per row drawn as ${first.arrivals.length.toLocaleString("en-US")} points (lowest and highest of each stretch kept)`
             : ""),
         subtextStyle: { color: MUTED, fontSize: 12 },
       },
@@ -571,7 +575,10 @@ function rowsTable(input: SimulationChartInput): string {
  * self-contained page with both charts and the rows' table.
  */
 export function renderSimulationChart(input: SimulationChartInput, format: ChartFormat): string {
-  const timeline = renderChartSvg(timelineOption(input), TIMELINE_SIZE);
+  const timeline = renderChartSvg(
+    timelineOption(input, { titled: format === "svg" }),
+    TIMELINE_SIZE,
+  );
   const bars = renderChartSvg(rowsOption(input), rowsChartSize(input.rows.length));
   if (format === "svg") return stackSvgs([timeline, bars]);
   const sections: PageSection[] = [

@@ -204,6 +204,8 @@ describe("report/simulation-chart: the timeline and the per-row bars of simulate
     const html = renderSimulationChart(input, "html");
     expect(html.match(/<svg\b/g)).to.have.lengthOf(2);
     expect(html).to.include("<title>vision/yolo &#60;detect&#62;</title>");
+    // The page's heading names it; the chart inside does not say it again.
+    expect(html).not.to.include("vision/yolo &lt;detect&gt;");
     expect(html).to.include("<td>lead-oracle (not a bound)</td>");
     expect(html).not.to.include("<script");
   });
