@@ -51,7 +51,10 @@ function perGpu(c: TuneCandidate, gpus: number): number {
  * The scatter: x the p99 latency (ms) at the throughput one replica sustains within the SLO,
  * y that throughput per GPU; configurations that miss the SLO even at light load sit at 0.
  */
-export function tuneOption(input: TuneChartInput): ChartOption {
+export function tuneOption(
+  input: TuneChartInput,
+  options: { readonly titled?: boolean } = {},
+): ChartOption {
   const gpus = input.gpusPerReplica > 0 ? input.gpusPerReplica : 1;
   const chosen = input.candidates[input.chosen ?? 0];
   const sizes = [...new Set(input.candidates.map((c) => c.maxBatchSize))].sort((a, b) => a - b);
@@ -124,7 +127,8 @@ export function tuneOption(input: TuneChartInput): ChartOption {
   return {
     textStyle: { color: TEXT, fontFamily: "system-ui, sans-serif" },
     title: {
-      text: input.title,
+      // On a page the heading above already names it; a lone SVG carries its own title.
+      text: options.titled === false ? "" : input.title,
       left: 60,
       top: 8,
       textStyle: { fontSize: 16, color: TEXT },
@@ -171,18 +175,18 @@ function round(x: number, digits: number): number {
 
 /** The tune chart file: `svg`, the chart alone; `html`, a page with the chart and the top ten. */
 export function renderTuneChart(input: TuneChartInput, format: ChartFormat): string {
-  const svg = renderChartSvg(tuneOption(input), TUNE_CHART_SIZE);
+  const svg = renderChartSvg(tuneOption(input, { titled: format === "svg" }), TUNE_CHART_SIZE);
   if (format === "svg") return svg;
   const gpus = input.gpusPerReplica > 0 ? input.gpusPerReplica : 1;
-  const head = ["req/s per GPU", "p99 ms", "max_batch", "preferred", "delay µs", "instances"];
+  const head = ["max_batch", "preferred", "delay µs", "instances", "req/s per GPU", "p99 ms"];
   const rows = input.candidates.slice(0, 10).map((c, i) => {
     const cells = [
-      perGpu(c, gpus).toFixed(1),
-      c.capacity.p99Ms.toFixed(1),
       String(c.maxBatchSize),
       c.preferredBatchSizes.join(",") || "-",
       String(c.maxQueueDelayMicroseconds),
       String(c.instances),
+      perGpu(c, gpus).toFixed(1),
+      c.capacity.p99Ms.toFixed(1),
     ];
     const tag = i === (input.chosen ?? 0) ? ' style="font-weight:bold"' : "";
     return `<tr${tag}>${cells.map((x) => `<td>${escapeHtml(x)}</td>`).join("")}</tr>`;

@@ -51,7 +51,10 @@ export function describeChanges(changes: readonly KnobChange[]): string {
 }
 
 /** The scatter: x cost on the tuning part, y share of requests within the SLO there. */
-export function tuneScalingOption(input: TuneScalingChartInput): ChartOption {
+export function tuneScalingOption(
+  input: TuneScalingChartInput,
+  options: { readonly titled?: boolean } = {},
+): ChartOption {
   const r = input.result;
   const met = r.tried.filter((t) => t.score.met);
   const missed = r.tried.filter((t) => !t.score.met);
@@ -86,7 +89,8 @@ export function tuneScalingOption(input: TuneScalingChartInput): ChartOption {
   return {
     textStyle: { color: TEXT, fontFamily: "system-ui, sans-serif" },
     title: {
-      text: input.title,
+      // On a page the heading above already names it; a lone SVG carries its own title.
+      text: options.titled === false ? "" : input.title,
       left: 60,
       top: 8,
       textStyle: { fontSize: 16, color: TEXT },
@@ -168,7 +172,10 @@ export function tuneScalingOption(input: TuneScalingChartInput): ChartOption {
  * table of both parts (the held-back part included) and the knobs that moved.
  */
 export function renderTuneScalingChart(input: TuneScalingChartInput, format: ChartFormat): string {
-  const svg = renderChartSvg(tuneScalingOption(input), TUNE_SCALING_CHART_SIZE);
+  const svg = renderChartSvg(
+    tuneScalingOption(input, { titled: format === "svg" }),
+    TUNE_SCALING_CHART_SIZE,
+  );
   if (format === "svg") return svg;
   const r = input.result;
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;

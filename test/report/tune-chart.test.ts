@@ -93,7 +93,12 @@ describe("report/tune-chart: throughput per GPU against p99 for tune --chart", (
     expect(svg).to.include("chosen: max batch 8");
     expect(svg).to.include("SLO 85 ms");
     const html = renderTuneChart(input, "html");
-    expect(html).to.include('<tr style="font-weight:bold"><td>170.0</td><td>84.6</td><td>8</td>');
+    expect(html).to.include(
+      '<tr style="font-weight:bold"><td>8</td><td>4,8</td><td>1000</td><td>1</td><td>170.0</td><td>84.6</td></tr>',
+    );
     expect(html.match(/<tr style="font-weight:bold">/g)).to.have.lengthOf(1);
+    // Named by the page's <title> and heading; the chart inside does not repeat it.
+    expect(html.match(/vision\/yolo model yolov8s/g)).to.have.lengthOf(2);
+    expect(svg.match(/vision\/yolo model yolov8s/g)).to.have.lengthOf(1);
   });
 });
