@@ -134,6 +134,21 @@ describe("report/simulation-chart: the timeline and the per-row bars of simulate
     expect(Math.max(...replicas.map(([, y]) => y))).to.equal(12);
   });
 
+  it("a week at one row a second (604,800 rows): ≤ 2,000 points a series as it comes, the spike kept", () => {
+    const collector = new TimelineCollector(WEEK, 1);
+    const spikeAt = 4 * 86_400 + 12_345;
+    for (let t = 1; t <= WEEK; t++) {
+      collector.add("tritonscale", row(t, { p99Ms: t === spikeAt ? 45_000 : 20 + (t % 11) }));
+    }
+    const s = collector.series("tritonscale")!;
+    expect(s.rows).to.equal(WEEK);
+    for (const points of [s.arrivals, s.replicas, s.p99Ms, s.cost]) {
+      expect(points.length).to.be.within(1000, 2000);
+    }
+    expect(s.p99Ms).to.deep.include([spikeAt, 45_000]);
+    expect(s.cost.at(-1)).to.deep.equal([WEEK, WEEK / 3600]);
+  });
+
   it("leaves a gap where no request finished (p99 of nothing is not 0 ms)", () => {
     const hour = new TimelineCollector(3600, 60);
     for (let t = 60; t <= 3600; t += 60) hour.add("a", row(t, { served: t === 120 ? 0 : 10 }));
