@@ -201,6 +201,7 @@ export async function runSimulate(
           startEpochSeconds: DEFAULT_START_EPOCH,
           warmupSeconds: result.warmupSeconds,
           intervalSeconds: interval,
+          maxReplicas: policy.spec.scaling.maxReplicas,
           rows: result.rows.map(chartRow),
           timeline: (name) => collector.series(name),
         },

@@ -144,6 +144,8 @@ export interface SimulationChartInput {
   readonly startEpochSeconds: number;
   /** Seconds replayed before measuring (0: none). */
   readonly warmupSeconds: number;
+  /** The pool's `spec.scaling.maxReplicas`, named on the replicas panel. */
+  readonly maxReplicas?: number;
   /** Simulated seconds between timeline rows (the panels say "per minute" for 60). */
   readonly intervalSeconds: number;
   /** The rows, in the table's order. */
@@ -200,7 +202,12 @@ export function timelineOption(
   const per = input.intervalSeconds === 60 ? "minute" : `${formatDuration(input.intervalSeconds)}`;
   const panels = [
     { title: `Arrivals (requests/s, mean per ${per})` },
-    { title: "Ready replicas" },
+    {
+      title:
+        input.maxReplicas === undefined
+          ? "Ready replicas (Spot and on-demand)"
+          : `Ready replicas (Spot and on-demand; maxReplicas ${input.maxReplicas})`,
+    },
     {
       title: `p99 latency per ${per} (ms, log scale); SLO ${input.sloMs} ms dashed red`,
     },

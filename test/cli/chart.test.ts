@@ -49,7 +49,7 @@ describe("--chart of simulate and tune", function () {
       file: "sim.svg",
       has: [
         "SLO 85 ms",
-        "Ready replicas",
+        "Ready replicas (Spot and on-demand; maxReplicas 12)",
         "oracle (bound)",
         "GPU-hours and SLO attainment per row",
       ],
