@@ -11,8 +11,8 @@ import { projectRoot } from "../support/reference.js";
 /**
  * The chart files `simulate --chart` and `tune --chart` write, opened in headless Chromium:
  * no console error, nothing fetched, and ink in every chart. One screenshot per chart kind
- * is kept in test/fixtures/screenshots/ for review (and the README); `UPDATE_GOLDEN=1`
- * rewrites them. They are never compared pixel for pixel: fonts differ between machines.
+ * (of the .svg file, which carries its title) is kept in test/fixtures/screenshots/ for
+ * review (and the README); `UPDATE_GOLDEN=1` rewrites them. They are never compared pixel for pixel: fonts differ between machines.
  */
 
 const EXAMPLE = join(projectRoot, "examples", "yolov8-pool.yaml");
@@ -50,6 +50,7 @@ describe("chart files in headless Chromium", function () {
       [runTune, TUNE, "tune.html"],
       [runTune, TUNE, "tune.svg"],
       [runTune, TUNE_SCALING, "tune-scaling.html"],
+      [runTune, TUNE_SCALING, "tune-scaling.svg"],
     ] as const) {
       const r = await runCaptured(run, [...argv, "--chart", join(dir, file)]);
       expect(r.code, r.err).to.equal(0);
@@ -71,29 +72,38 @@ describe("chart files in headless Chromium", function () {
       name: "simulate .html: the timeline",
       file: "simulate.html",
       selector: "section:nth-of-type(1) .chart",
-      kind: "simulate-timeline",
       minInk: 0.05,
     },
     {
       name: "simulate .html: GPU-hours and attainment per row",
       file: "simulate.html",
       selector: "section:nth-of-type(2) .chart",
-      kind: "simulate-rows",
       minInk: 0.05,
     },
-    { name: "simulate .svg: both charts", file: "simulate.svg", selector: "svg", minInk: 0.05 },
+    {
+      name: "simulate .svg: the timeline above the bars",
+      file: "simulate.svg",
+      selector: "svg",
+      kind: "simulate",
+      minInk: 0.05,
+    },
     {
       name: "tune .html: throughput per GPU against p99",
       file: "tune.html",
       selector: ".chart",
-      kind: "tune",
       minInk: 0.02,
     },
-    { name: "tune .svg", file: "tune.svg", selector: "svg", minInk: 0.02 },
+    { name: "tune .svg", file: "tune.svg", selector: "svg", kind: "tune", minInk: 0.02 },
     {
       name: "tune --scaling .html: cost against attainment of the knob sets tried",
       file: "tune-scaling.html",
       selector: ".chart",
+      minInk: 0.02,
+    },
+    {
+      name: "tune --scaling .svg",
+      file: "tune-scaling.svg",
+      selector: "svg",
       kind: "tune-scaling",
       minInk: 0.02,
     },
