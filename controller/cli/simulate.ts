@@ -1,9 +1,16 @@
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { InputError } from "../diagnostics/problem.js";
 import { formatDuration, parseDuration } from "../policy/index.js";
+import { chartFormatOf } from "../report/chart-file.js";
+import {
+  type ChartRow,
+  renderSimulationChart,
+  TimelineCollector,
+} from "../report/simulation-chart.js";
 import { isScalerName, scalers } from "../scaling/registry.js";
 import { BOUNDS, type Comparison, type ComparisonRow, compare } from "../simulate/compare.js";
-import type { TimelineRow } from "../simulate/engine.js";
+import { DEFAULT_START_EPOCH, type TimelineRow } from "../simulate/engine.js";
 import { type ChosenProfile, chooseProfile } from "../simulate/pool-profile.js";
 import { DEFAULT_PROFILE_SPEC } from "../simulate/profile.js";
 import { simulatedModel } from "../simulate/setup.js";
@@ -60,12 +67,15 @@ Options:
                          (only the scalers: one simulation each)
   --max-probes <n>       most simulations each bound's search runs (default: 10)
   --timeline <file.csv>  write load, replicas and latency per minute for every run
+  --chart <file>         draw the runs: file.svg (one SVG: the timeline of arrivals, replicas,
+                         p99 against the SLO and cost, above GPU-hours and SLO attainment per
+                         row) or file.html (a self-contained page with both and the table)
   --json                 print {"slo_target": ..., "rows": [...]} instead of a table
 ${INPUT_SIZE_HELP}
   -h, --help             show this help
 
 Exit code: 0 on success, 1 when an input has a problem (or cannot be read, or --timeline
-cannot be written), 2 for a bad command line.
+or --chart cannot be written), 2 for a bad command line.
 `;
 
 /** `tritonscale simulate`. */
@@ -98,6 +108,18 @@ export async function runSimulate(
   if (!Array.isArray(bounds)) return badValue(io, "simulate", bounds);
   const limits = inputSizeOptions(values["max-input-size"]);
   if (typeof limits === "string") return badValue(io, "simulate", limits);
+  const chartFormat =
+    values.chart === undefined ? undefined : chartFormatOf("--chart", values.chart);
+  if (chartFormat !== undefined && chartFormat !== "svg" && chartFormat !== "html") {
+    return badValue(io, "simulate", chartFormat);
+  }
+  if (
+    values.chart !== undefined &&
+    values.timeline !== undefined &&
+    resolve(values.chart) === resolve(values.timeline)
+  ) {
+    return badValue(io, "simulate", `--chart and --timeline both name ${values.chart}`);
+  }
   const names = scalerList(values.scaler ?? "all");
   const unknown = names.filter((n) => !isScalerName(n) && !/^static:\d+$/.test(n));
   if (unknown.length > 0) {
@@ -114,6 +136,7 @@ export async function runSimulate(
     if (badModel) return badValue(io, "simulate", badModel);
     // Found out before the run, not after it.
     if (values.timeline) assertOutputPath(values.timeline, "file");
+    if (values.chart) assertOutputPath(values.chart, "file");
     const chosen = chooseProfile(
       policy,
       simulatedModel(policy, values.model),
@@ -131,6 +154,13 @@ export async function runSimulate(
       );
     }
     const timelineRows: string[] = [];
+    // --timeline's minutes; a chart alone of a short trace gets finer rows (≥ 1 s, ~120 a run).
+    const interval = values.timeline
+      ? TIMELINE_INTERVAL_SECONDS
+      : Math.max(1, Math.min(TIMELINE_INTERVAL_SECONDS, Math.floor(trace.durationSeconds / 120)));
+    const collector = chartFormat
+      ? new TimelineCollector(trace.durationSeconds, interval)
+      : undefined;
     const progress = progressBar(io, trace.durationSeconds);
     const result = compare({
       policy,
@@ -142,11 +172,14 @@ export async function runSimulate(
       ...(sloTarget === undefined ? {} : { sloTarget }),
       ...(warmup > 0 ? { warmupSeconds: warmup } : {}),
       ...(values.model ? { model: values.model } : {}),
-      ...(values.timeline
+      ...(values.timeline || collector
         ? {
             timeline: {
-              intervalSeconds: 60,
-              write: (name: string, row: TimelineRow) => timelineRows.push(csvRow(name, row)),
+              intervalSeconds: interval,
+              write: (name: string, row: TimelineRow) => {
+                if (values.timeline) timelineRows.push(csvRow(name, row));
+                collector?.add(name, row);
+              },
             },
           }
         : {}),
@@ -155,6 +188,26 @@ export async function runSimulate(
     progress?.("", 1);
     if (values.timeline) {
       await writeFileAtomic(values.timeline, `${TIMELINE_HEADER}\n${timelineRows.join("\n")}\n`);
+    }
+    if (values.chart && chartFormat && collector) {
+      const about = `${policy.metadata.namespace ?? "default"}/${policy.metadata.name}`;
+      const chart = renderSimulationChart(
+        {
+          title: `${about}: ${trace.name}`,
+          subtitle: `model ${simulatedModel(policy, values.model).name}, profile ${chosen.profile.name}, seed ${seed}; SLO: ${percent(result.sloTarget)} of requests within ${policy.spec.slo.latencyP99Ms} ms`,
+          sloMs: policy.spec.slo.latencyP99Ms,
+          sloTarget: result.sloTarget,
+          currency: policy.spec.cost.currency,
+          startEpochSeconds: DEFAULT_START_EPOCH,
+          warmupSeconds: result.warmupSeconds,
+          intervalSeconds: interval,
+          maxReplicas: policy.spec.scaling.maxReplicas,
+          rows: result.rows.map(chartRow),
+          timeline: (name) => collector.series(name),
+        },
+        chartFormat,
+      );
+      await writeFileAtomic(values.chart, chart);
     }
     io.stdout.write(
       values.json
@@ -185,6 +238,7 @@ function parse(args: string[]) {
       model: { type: "string" },
       seed: { type: "string" },
       timeline: { type: "string" },
+      chart: { type: "string" },
       json: { type: "boolean" },
       "slo-target": { type: "string" },
       warmup: { type: "string" },
@@ -238,6 +292,21 @@ function scalerList(spec: string): string[] {
     else out.push(part);
   }
   return [...new Set(out)];
+}
+
+/** Simulated seconds between timeline rows (--timeline and --chart). */
+const TIMELINE_INTERVAL_SECONDS = 60;
+
+/** A row of the comparison as the chart draws it. */
+function chartRow(r: ComparisonRow): ChartRow {
+  return {
+    name: r.name,
+    kind: isBound(r.name) ? "bound" : r.name.startsWith("static") ? "static" : "scaler",
+    gpuHours: r.gpuHours,
+    cost: r.cost,
+    sloAttainment: r.sloAttainment,
+    metSloTarget: r.metSloTarget,
+  };
 }
 
 const TIMELINE_HEADER =

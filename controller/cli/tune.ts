@@ -2,6 +2,9 @@ import { isDeepStrictEqual, parseArgs } from "node:util";
 import { type Document, isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { InputError } from "../diagnostics/problem.js";
 import { formatDuration, loadModelPool, parseModelPool } from "../policy/index.js";
+import { chartFormatOf } from "../report/chart-file.js";
+import { describeCandidate as describe, renderTuneChart } from "../report/tune-chart.js";
+import { renderTuneScalingChart } from "../report/tune-scaling-chart.js";
 import type { ArrivalSource } from "../simulate/arrivals.js";
 import {
   type ChosenProfile,
@@ -58,6 +61,9 @@ Options:
   --model <name>     which pool model (default: the first)
   --write            write the result into --pool
   --top <n>          list the n best configurations, 1 or more (default 5)
+  --chart <file>     draw every configuration tried, throughput per GPU against p99, the
+                     chosen one marked and the SLO line: file.svg, or file.html (a
+                     self-contained page with the chart and the best ten)
 ${INPUT_SIZE_HELP}
   -h, --help         show this help
 
@@ -80,6 +86,9 @@ the trace it never tuned on, and prints both beside the pool as it is:
   --write                 write the knobs that changed into --pool (comments kept), only
                           when the tuned policy meets the target on the tuned part
   --json                  print the result as JSON (no progress bar)
+  --chart <file>          draw every knob set tried, cost against SLO attainment on the tuned
+                          part, the pool as is and the tuned policy marked: file.svg, or
+                          file.html (a page with the chart and the before/after table)
 
 Exit code: 0 on success, 1 when an input has a problem (or cannot be read, or no
 configuration meets the SLO, or with --scaling no policy meets the target on the tuned
@@ -108,6 +117,11 @@ export async function runTune(argv: readonly string[], io: CommandIO = processIO
   if (values.model !== undefined && !values.pool) {
     return usageError(io, "tune", "--model needs --pool", HELP);
   }
+  const chartFormat =
+    values.chart === undefined ? undefined : chartFormatOf("--chart", values.chart);
+  if (chartFormat !== undefined && chartFormat !== "svg" && chartFormat !== "html") {
+    return badValue(io, "tune", chartFormat);
+  }
   const top = flagNumber("top", values.top, 5, { integer: true, min: 1 });
   if (typeof top === "string") return badValue(io, "tune", top);
   const sloFlag = flagNumber("slo-p99", values["slo-p99"], 0, { greaterThan: 0 });
@@ -126,6 +140,7 @@ export async function runTune(argv: readonly string[], io: CommandIO = processIO
       if (badModel) return badValue(io, "tune", badModel);
     }
     if (values.write && values.pool) assertOutputPath(values.pool, "file");
+    if (values.chart) assertOutputPath(values.chart, "file");
     const sloMs = values["slo-p99"] !== undefined ? sloFlag : policy!.spec.slo.latencyP99Ms;
     const given =
       profileSpec === undefined ? undefined : await loadProfile(inputs, profileSpec, limits);
@@ -162,6 +177,26 @@ export async function runTune(argv: readonly string[], io: CommandIO = processIO
           `${c.capacity.requestsPerSecond.toFixed(1).padStart(7)}  ${c.capacity.p99Ms.toFixed(1).padStart(7)}  ${String(c.maxBatchSize).padStart(9)}  ${(c.preferredBatchSizes.join(",") || "-").padStart(9)}  ${String(c.maxQueueDelayMicroseconds).padStart(8)}  ${String(c.instances).padStart(9)}\n`,
         );
       }
+    }
+    if (values.chart && chartFormat) {
+      const model = policy ? simulatedModel(policy, values.model) : undefined;
+      const about = policy
+        ? `${policy.metadata.namespace ?? "default"}/${policy.metadata.name} model ${model!.name}`
+        : "tune";
+      await writeFileAtomic(
+        values.chart,
+        renderTuneChart(
+          {
+            title: `${about}: batching configurations for p99 ≤ ${sloMs} ms`,
+            subtitle: `profile ${profile.name} from ${chosen.from}; chosen: ${describe(best)}`,
+            candidates: ranked,
+            chosen: 0,
+            sloMs,
+            gpusPerReplica: policy ? policy.spec.capacity.gpu.count : 1,
+          },
+          chartFormat,
+        ),
+      );
     }
     if (values.write && values.pool && policy && poolInput) {
       const model = simulatedModel(policy, values.model);
@@ -260,6 +295,7 @@ function parse(args: string[]) {
       model: { type: "string" },
       write: { type: "boolean" },
       top: { type: "string" },
+      chart: { type: "string" },
       "max-input-size": { type: "string" },
       help: { type: "boolean", short: "h" },
       scaling: { type: "boolean" },
@@ -330,6 +366,11 @@ async function runTuneScaling(values: TuneValues, io: CommandIO): Promise<number
     tuneSeeds,
   );
   if (typeof holdoutSeeds === "string") return bad(holdoutSeeds);
+  const chartFormat =
+    values.chart === undefined ? undefined : chartFormatOf("--chart", values.chart);
+  if (chartFormat !== undefined && chartFormat !== "svg" && chartFormat !== "html") {
+    return bad(chartFormat);
+  }
   const pool = values.pool;
   const inputs = inputsOf(io);
   return reportInputErrors(io, async () => {
@@ -342,6 +383,7 @@ async function runTuneScaling(values: TuneValues, io: CommandIO): Promise<number
     const badModel = checkModelName(values.model, policy);
     if (badModel) return bad(badModel);
     if (values.write) assertOutputPath(pool, "file");
+    if (values.chart) assertOutputPath(values.chart, "file");
     const chosen = chooseProfile(
       policy,
       simulatedModel(policy, values.model),
@@ -404,6 +446,21 @@ async function runTuneScaling(values: TuneValues, io: CommandIO): Promise<number
         written = pool;
         writeNote = `wrote ${result.changes.length} knob${result.changes.length === 1 ? "" : "s"} to ${pool}`;
       }
+    }
+    if (values.chart && chartFormat) {
+      await writeFileAtomic(
+        values.chart,
+        renderTuneScalingChart(
+          {
+            title: `${policy.metadata.namespace ?? "default"}/${policy.metadata.name}, scaler ${policy.spec.scaling.scaler}: scaling knobs tried`,
+            subtitle: `trace ${traceSpec}: ${split}; profile ${chosen.profile.name}`,
+            result,
+            sloMs: policy.spec.slo.latencyP99Ms,
+            currency: policy.spec.cost.currency,
+          },
+          chartFormat,
+        ),
+      );
     }
     if (values.json) {
       io.stdout.write(

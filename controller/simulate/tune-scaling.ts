@@ -166,6 +166,14 @@ export interface TuneScalingResult {
   /** The search stopped because the budget was spent, not because a round changed nothing. */
   readonly budgetSpent: boolean;
   readonly sloTarget: number;
+  /**
+   * Every candidate the search ran, in the order it ran them (the pool as it was first),
+   * each with its knobs that differ from the pool's and its score on the tuning traces.
+   */
+  readonly tried: readonly {
+    readonly changes: readonly KnobChange[];
+    readonly score: ScalingScore;
+  }[];
 }
 
 /** Rounds of coordinate descent at most (a round sweeps every knob once). */
@@ -214,6 +222,7 @@ export function tuneScaling(input: TuneScalingInput): TuneScalingResult {
     readonly score: ScalingScore;
   }
   const seen = new Map<string, Evaluated | null>();
+  const ran: Evaluated[] = [];
   let searchRuns = 0;
   const evaluate = (values: readonly number[]): Evaluated | null | "budget" => {
     const key = values.join(",");
@@ -228,6 +237,7 @@ export function tuneScaling(input: TuneScalingInput): TuneScalingResult {
     searchRuns += per;
     const e = { values, policy: candidate, score: run(candidate, input.tuneOn) };
     seen.set(key, e);
+    ran.push(e);
     return e;
   };
 
@@ -256,15 +266,19 @@ export function tuneScaling(input: TuneScalingInput): TuneScalingResult {
   progress();
   const validated = run(best.policy, input.validateOn);
   const baselineValidated = run(policy, input.validateOn);
-  const changes: KnobChange[] = [];
-  for (const [i, knob] of knobs.entries()) {
-    if (best.values[i] === start[i]) continue;
-    changes.push({
-      path: knob.path.join("."),
-      from: documentValue(policy, knob),
-      to: formatKnob(knob, best.values[i]!),
-    });
-  }
+  const changesOf = (values: readonly number[]): KnobChange[] => {
+    const out: KnobChange[] = [];
+    for (const [i, knob] of knobs.entries()) {
+      if (values[i] === start[i]) continue;
+      out.push({
+        path: knob.path.join("."),
+        from: documentValue(policy, knob),
+        to: formatKnob(knob, values[i]!),
+      });
+    }
+    return out;
+  };
+  const changes = changesOf(best.values);
   return {
     policy: best.policy,
     changes,
@@ -275,6 +289,7 @@ export function tuneScaling(input: TuneScalingInput): TuneScalingResult {
     candidates: searchRuns / per,
     budgetSpent,
     sloTarget,
+    tried: ran.map((e) => ({ changes: changesOf(e.values), score: e.score })),
   };
 }
 

@@ -67,7 +67,8 @@ export interface ShotOptions {
 const INK_SCRIPT = (dataUrl: string) => `(async () => {
   const img = new Image();
   await new Promise((resolve, reject) => { img.onload = resolve; img.onerror = reject; img.src = ${JSON.stringify(dataUrl)}; });
-  const canvas = document.createElement("canvas");
+  // createElementNS: in an SVG document (an .svg file) createElement makes an SVG element.
+  const canvas = document.createElementNS("http://www.w3.org/1999/xhtml", "canvas");
   canvas.width = img.width; canvas.height = img.height;
   const ctx = canvas.getContext("2d");
   ctx.drawImage(img, 0, 0);
