@@ -156,6 +156,9 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
   if (simulating && (!values.pool || !values.trace)) {
     return usageError(io, COMMAND, "--pool and --trace go together", HELP);
   }
+  if (values.pool === "-" && values.trace === "-") {
+    return usageError(io, COMMAND, "--pool and --trace cannot both read standard input", HELP);
+  }
   if (values.from !== undefined) {
     for (const flag of ["seed", "profile", "model"] as const) {
       if (values[flag] !== undefined) {
@@ -189,27 +192,35 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
   }
   const scaler = values.scaler;
   if (scaler !== undefined && simulating && !isControl(scaler)) {
+    const one = scaler.includes(",") || scaler === "all" ? " (a report is of one scaler)" : "";
     return badValue(
       io,
       COMMAND,
-      `unknown scaler "${scaler}"; valid: ${Object.keys(scalers).join(", ")}, static:N, static-peak, ${BOUNDS.join(", ")}`,
+      `unknown scaler "${scaler}"${one}; valid: ${Object.keys(scalers).join(", ")}, static:N, static-peak, ${BOUNDS.join(", ")}`,
     );
   }
   const limits = inputSizeOptions(values["max-input-size"]);
   if (typeof limits === "string") return badValue(io, COMMAND, limits);
   const inputs = inputsOf(io);
 
+  const readSavedSimulation = async (path: string) => {
+    const text = await readInputText(inputs, path, {
+      expected: "a simulate --json output",
+      ...limits,
+    });
+    return parseSavedSimulation(text.text, text.file);
+  };
+
   return reportInputErrors(io, async () => {
     // Found out before any work, not after it.
     if (values.html !== undefined) assertOutputPath(values.html, "file");
-    let sim: SavedSimulation;
-    let row: string;
+    let current: Sourced;
     if (simulating) {
       const policy = await loadPolicy(inputs, values.pool!, limits);
       const badModel = checkModelName(values.model, policy);
       if (badModel) return badValue(io, COMMAND, badModel);
       const model = simulatedModel(policy, values.model).name;
-      row = scaler ?? policy.spec.scaling.scaler;
+      const row = scaler ?? policy.spec.scaling.scaler;
       const { chosen, trace } = await loadProfileAndTrace(inputs, policy, {
         trace: values.trace!,
         seed,
@@ -227,7 +238,7 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
         usageBucketSeconds: SIMULATION_BUCKET_SECONDS,
       });
       const pool = simulationPoolJson(policy, model, DEFAULT_START_EPOCH);
-      sim = {
+      const sim: SavedSimulation = {
         file: "",
         pool,
         rows: result.rows.map((r) => ({
@@ -235,59 +246,37 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
           usage: simulationUsageJson(r.usage!, pool.gpus_per_replica, pool.start_epoch),
         })),
       };
+      current = simulationSource(sim, row);
     } else {
-      const text = await readInputText(inputs, values.from!, {
-        expected: "a simulate --json output",
-        ...limits,
-      });
-      sim = parseSavedSimulation(text.text, text.file);
+      const sim = await readSavedSimulation(values.from!);
       const picked = pickRow(sim, scaler);
       if (picked.row === undefined) return badValue(io, COMMAND, picked.error);
-      row = picked.row;
+      current = simulationSource(sim, picked.row);
     }
 
-    let ledger: UsageLedger = ledgerFromSimulation(sim, row);
-    let previous: UsageLedger | undefined;
-    /** The previous simulation's pool, priced too when it is another pool. */
-    let previousPool: SavedSimulation["pool"] | undefined;
+    let ledger = current.ledger;
+    let previous: Sourced | undefined;
     const extraNotes: string[] = [];
     if (values.previous !== undefined) {
-      const text = await readInputText(inputs, values.previous, {
-        expected: "a simulate --json output",
-        ...limits,
-      });
-      const before = parseSavedSimulation(text.text, text.file);
-      const picked = pickRow(before, row);
+      const before = await readSavedSimulation(values.previous);
+      const picked = pickRow(before, current.row);
       if (picked.row === undefined) return badValue(io, COMMAND, `--previous: ${picked.error}`);
-      previous = ledgerFromSimulation(before, picked.row);
-      previousPool = before.pool;
+      previous = simulationSource(before, picked.row);
     } else if (period !== undefined) {
       const split = splitPeriod(ledger, period);
       ledger = split.current;
-      previous = split.previous;
-      if (!previous) {
+      if (split.previous) previous = { ...current, ledger: split.previous };
+      else {
         extraNotes.push(
           `--period ${values.period}: the source does not reach back before ${new Date((ledger.to - period) * 1000).toISOString().replace(/\.000Z$/, "Z")}: no previous period`,
         );
       }
     }
 
-    let prices: GpuPrice[] = poolPrices(sim.pool.name, sim.pool.namespace, sim.pool.gpu_type, {
-      currency: sim.pool.currency,
-      onDemandPerGpuHour: sim.pool.on_demand_per_gpu_hour,
-      spotPerGpuHour: sim.pool.spot_per_gpu_hour,
-    });
-    if (previousPool) {
-      const p = previousPool;
-      prices = [
-        ...prices,
-        ...poolPrices(p.name, p.namespace, p.gpu_type, {
-          currency: p.currency,
-          onDemandPerGpuHour: p.on_demand_per_gpu_hour,
-          spotPerGpuHour: p.spot_per_gpu_hour,
-        }),
-      ];
-    }
+    const pools = [...current.pools, ...(previous?.pools ?? [])];
+    let prices: GpuPrice[] = pools.flatMap((p) =>
+      poolPrices(p.name, p.namespace, p.gpuType, p.cost),
+    );
     if (values.opencost !== undefined) {
       const text = await readInputText(inputs, values.opencost, {
         expected: "an OpenCost allocation CSV",
@@ -296,11 +285,8 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
       const oc = parseOpenCostCsv(
         text.text,
         text.file,
-        [sim.pool, ...(previousPool ? [previousPool] : [])].map((p) => ({
-          pool: p.name,
-          namespace: p.namespace,
-        })),
-        sim.pool.currency,
+        pools.map((p) => ({ pool: p.name, namespace: p.namespace })),
+        current.pools[0]?.cost.currency ?? "USD",
       );
       if (!oc.ok) throw new InputError(oc.problems);
       prices = [...oc.prices, ...prices];
@@ -313,7 +299,7 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
         ledger,
         prices,
         topEvents: top,
-        ...(previous ? { previous } : {}),
+        ...(previous ? { previous: previous.ledger } : {}),
       });
     } catch (e) {
       io.stderr.write(`tritonscale ${COMMAND}: ${(e as Error).message}\n`);
@@ -321,8 +307,7 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
     }
     report = { ...report, notes: [...report.notes, ...extraNotes] };
     if (values.html !== undefined) {
-      const title = `Cost of ${sim.pool.namespace ? `${sim.pool.namespace}/` : ""}${sim.pool.name} (${row})`;
-      await writeFileAtomic(values.html, formatCostHtml(report, title));
+      await writeFileAtomic(values.html, formatCostHtml(report, current.title));
     }
     io.stdout.write(
       values.json
@@ -333,6 +318,54 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
     );
     return ExitCode.Ok;
   });
+}
+
+/** A pool in a ledger and its `spec.cost`, the prices it is reported at unless OpenCost's. */
+interface PricedPool {
+  readonly name: string;
+  readonly namespace: string;
+  readonly gpuType: string;
+  readonly cost: {
+    readonly currency: string;
+    readonly onDemandPerGpuHour: number;
+    readonly spotPerGpuHour: number;
+  };
+}
+
+/**
+ * What a report source gives: a ledger, the pools in it with their prices, and what to call
+ * it. A new source (e.g. Prometheus over `--from-time`/`--to-time`) is one more function
+ * returning this, beside {@link simulationSource}.
+ */
+interface Sourced {
+  readonly ledger: UsageLedger;
+  readonly pools: readonly PricedPool[];
+  /** The page's title. */
+  readonly title: string;
+  /** The row (scaler) it reports, to pick the same row of a --previous simulation. */
+  readonly row: string;
+}
+
+/** A row of a saved (or just run) simulation as a report source. */
+function simulationSource(sim: SavedSimulation, row: string): Sourced {
+  const p = sim.pool;
+  return {
+    ledger: ledgerFromSimulation(sim, row),
+    pools: [
+      {
+        name: p.name,
+        namespace: p.namespace,
+        gpuType: p.gpu_type,
+        cost: {
+          currency: p.currency,
+          onDemandPerGpuHour: p.on_demand_per_gpu_hour,
+          spotPerGpuHour: p.spot_per_gpu_hour,
+        },
+      },
+    ],
+    title: `Cost of ${p.namespace ? `${p.namespace}/` : ""}${p.name} (simulated, ${row})`,
+    row,
+  };
 }
 
 /** A control `compare` runs: a registry scaler, static:N, static-peak or a bound. */

@@ -70,7 +70,9 @@ Options:
                          (only the scalers: one simulation each)
   --max-probes <n>       most simulations each bound's search runs (default: 10)
   --timeline <file.csv>  write load, replicas and latency per minute for every run
-  --json                 print {"slo_target": ..., "rows": [...]} instead of a table
+  --json                 print {"slo_target": ..., "pool": ..., "rows": [...]} instead of a
+                         table; each row's "usage" (per day and scale event) is what
+                         \`tritonscale report cost --from\` reads
 ${INPUT_SIZE_HELP}
   -h, --help             show this help
 

@@ -172,7 +172,17 @@ export function formatCostCsv(r: CostReport): string {
 }
 
 function signed(x: number, digits: number): string {
-  return `${x >= 0 ? "+" : ""}${x.toFixed(digits)}`;
+  const text = x.toFixed(digits);
+  if (Number(text) === 0) return (0).toFixed(digits);
+  return `${x > 0 ? "+" : ""}${text}`;
+}
+
+/** Four significant digits, never in exponent form (a cost per 1k can be 0.0008307). */
+function sig(x: number | null): string {
+  if (x === null) return "-";
+  if (x === 0) return "0";
+  const digits = Math.max(0, 3 - Math.floor(Math.log10(Math.abs(x))));
+  return x.toFixed(Math.min(digits, 12));
 }
 
 function pct(x: number | null, digits = 3): string {
@@ -206,7 +216,7 @@ function tableCells(r: CostReport): { head: string[]; rows: string[][] } {
     row.cost.toFixed(2),
     row.spotSavings.toFixed(2),
     Math.round(row.requests).toString(),
-    row.costPer1k === null ? "-" : row.costPer1k.toFixed(4),
+    sig(row.costPer1k),
     pct(row.sloAttainment),
     ...(row.previous && row.change
       ? [row.previous.cost.toFixed(2), signed(row.change.cost, 2)]
@@ -239,7 +249,7 @@ export function formatCostTable(r: CostReport): string {
     const rel = p.cost > 0 ? ` (${signed((ch.cost / p.cost) * 100, 1)}%)` : "";
     out.push(
       "",
-      `previous period ${when(r.previous.from)} to ${when(r.previous.to)} UTC: cost ${p.cost.toFixed(2)} ${r.currency}, change ${signed(ch.cost, 2)} ${r.currency}${rel}; GPU-h ${p.gpuHours.toFixed(2)} (${signed(ch.gpuHours, 2)}); per 1k ${p.costPer1k === null ? "-" : p.costPer1k.toFixed(4)}; SLO ${pct(p.sloAttainment)}`,
+      `previous period ${when(r.previous.from)} to ${when(r.previous.to)} UTC: cost ${p.cost.toFixed(2)} ${r.currency}, change ${signed(ch.cost, 2)} ${r.currency}${rel}; GPU-h ${p.gpuHours.toFixed(2)} (${signed(ch.gpuHours, 2)}); per 1k ${sig(p.costPer1k)}; SLO ${pct(p.sloAttainment)}`,
     );
   }
   if (r.topEvents.length > 0) {
