@@ -381,7 +381,7 @@ export function formatCostHtml(r: CostReport, title: string): string {
       },
       {
         heading: "GPU-hours allocated and busy",
-        caption: "allocated: GPUs of nodes billed; busy: GPU time computing batches",
+        caption: "allocated: GPUs of nodes billed; busy: time the GPUs computed batches",
         svg: svg("gpu-hours"),
       },
       {

@@ -85,7 +85,7 @@ export class Cluster {
   readonly serving: Replica[] = [];
   /** Node-seconds of removed nodes, by capacity type. */
   private readonly closedSeconds = { spot: 0, onDemand: 0 };
-  /** Compute seconds of replicas that are gone, by the capacity type of their pod. */
+  /** GPU busy seconds of replicas that are gone, by the capacity type of their pod. */
   private readonly retiredBusy = { spot: 0, onDemand: 0 };
   /** Times the desired replica count changed. */
   scaleEvents = 0;
@@ -233,15 +233,15 @@ export class Cluster {
   }
 
   /**
-   * GPU-seconds spent computing up to t, by capacity type: every replica's summed batch
-   * compute time (its instances' busy time; overlapping instances each count) × GPUs per
-   * replica. Read per report bucket, never per request.
+   * GPU-seconds spent computing up to t, by capacity type: every replica's GPU busy time
+   * (overlapping instances counted once, Replica.gpuBusySeconds) × GPUs per replica. Read
+   * per report bucket, never per request.
    */
   busyGpuSeconds(t: number): ByCapacity {
     const secs = { ...this.retiredBusy };
     for (const p of this.pods) {
       if (p.replica && (p.state === "ready" || p.state === "draining")) {
-        secs[p.type] += p.replica.busySecondsUpTo(t);
+        secs[p.type] += p.replica.gpuBusySecondsUpTo(t);
       }
     }
     const g = this.settings.gpusPerReplica;
@@ -359,7 +359,7 @@ export class Cluster {
         this.retired.computeSeconds += c.computeSeconds;
         this.retired.computeRequestSeconds += c.computeRequestSeconds;
         this.retired.rejected += c.rejected;
-        this.retiredBusy[pod.type] += c.computeSeconds;
+        this.retiredBusy[pod.type] += pod.replica.gpuBusySeconds;
       }
     }
     const node = pod.node;

@@ -122,7 +122,7 @@ export interface UsageBucketRecord {
   readonly seconds: number;
   /** GPU-seconds of nodes billed (provisioning to removal). */
   readonly gpuSeconds: ByCapacity;
-  /** GPU-seconds computing (batch compute time × GPUs per replica). */
+  /** GPU-seconds the GPUs computed (Replica.gpuBusySeconds × GPUs per replica). */
   readonly busyGpuSeconds: ByCapacity;
   /**
    * Requests: arrivals in the bucket (the first bucket after a warmup also counts those

@@ -4,6 +4,7 @@ import { expect } from "chai";
 import { loadModelPool, type Policy } from "../../controller/policy/index.js";
 import { compare } from "../../controller/simulate/compare.js";
 import { DEFAULT_PROFILE } from "../../controller/simulate/profile.js";
+import { Replica } from "../../controller/simulate/replica.js";
 import { parseTraceSpec } from "../../controller/simulate/trace.js";
 import { projectRoot } from "../support/reference.js";
 
@@ -111,5 +112,31 @@ describe("simulate: usage per bucket for cost reports", () => {
       seed: 1,
     });
     expect(c.rows[0]!.usage).to.equal(undefined);
+  });
+
+  it("GPU busy time counts instances that share the GPU once (by hand: 10 ms + 20 ms / 2)", () => {
+    // Two instances, batches of 1, a batch takes 10 ms × the instances computing at once.
+    const replica = new Replica(
+      {
+        maxBatchSize: 1,
+        preferredBatchSizes: [],
+        maxQueueDelaySeconds: 0,
+        instances: 2,
+        maxQueueSize: 0,
+        queueTimeoutSeconds: 0,
+      },
+      (_n, concurrent) => 0.01 * concurrent,
+      { complete: () => undefined },
+      0,
+    );
+    replica.enqueue(0, 0);
+    replica.enqueue(0, 0);
+    replica.advance(1);
+    // The first starts alone (10 ms); the second beside it (20 ms): 30 ms of instance time,
+    // but the GPU was busy from 0 to 20 ms.
+    expect(replica.counters.computeSeconds).to.be.closeTo(0.01 + 0.02, 1e-12);
+    expect(replica.gpuBusySeconds).to.be.closeTo(0.01 / 1 + 0.02 / 2, 1e-12);
+    // Up to 5 ms: 5 ms of the first batch (alone) and 5 ms of the second (shared): 5 + 2.5.
+    expect(replica.gpuBusySecondsUpTo(0.005)).to.be.closeTo(0.005 + 0.005 / 2, 1e-12);
   });
 });
