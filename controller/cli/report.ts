@@ -241,6 +241,7 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
       const sim: SavedSimulation = {
         file: "",
         pool,
+        sloTarget: result.sloTarget,
         rows: result.rows.map((r) => ({
           name: r.name,
           usage: simulationUsageJson(r.usage!, pool.gpus_per_replica, pool.start_epoch),
@@ -307,7 +308,12 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
     }
     report = { ...report, notes: [...report.notes, ...extraNotes] };
     if (values.html !== undefined) {
-      await writeFileAtomic(values.html, formatCostHtml(report, current.title));
+      await writeFileAtomic(
+        values.html,
+        formatCostHtml(report, current.title, {
+          ...(current.sloTarget === undefined ? {} : { sloTarget: current.sloTarget }),
+        }),
+      );
     }
     io.stdout.write(
       values.json
@@ -344,6 +350,8 @@ interface Sourced {
   readonly title: string;
   /** The row (scaler) it reports, to pick the same row of a --previous simulation. */
   readonly row: string;
+  /** The SLO attainment target, drawn on the page's attainment chart when known. */
+  readonly sloTarget?: number;
 }
 
 /** A row of a saved (or just run) simulation as a report source. */
@@ -365,6 +373,7 @@ function simulationSource(sim: SavedSimulation, row: string): Sourced {
     ],
     title: `Cost of ${p.namespace ? `${p.namespace}/` : ""}${p.name} (simulated, ${row})`,
     row,
+    ...(sim.sloTarget === undefined ? {} : { sloTarget: sim.sloTarget }),
   };
 }
 

@@ -274,7 +274,10 @@ function dayLabels(r: CostReport): string[] {
 }
 
 /** The charts of the page: ECharts options by kind. */
-export function costChartOptions(r: CostReport): Record<string, ChartOption> {
+export function costChartOptions(
+  r: CostReport,
+  options: CostPageOptions = {},
+): Record<string, ChartOption> {
   const days = dayLabels(r);
   const c = r.currency;
   const grid = { left: 70, right: 30, top: 50, bottom: 40 };
@@ -335,7 +338,14 @@ export function costChartOptions(r: CostReport): Record<string, ChartOption> {
       xAxis: axis,
       // A line with its points: the axis fits the values (all near 100%), and a point at
       // the axis' foot stays visible where a bar would not.
-      yAxis: { type: "value", name: "% within SLO", scale: true, max: 100 },
+      yAxis: {
+        type: "value",
+        name: "% within SLO",
+        scale: true,
+        max: 100,
+        // Keep the target line in view when every day is above it.
+        ...(options.sloTarget === undefined ? {} : { min: sloAxisMin(r, options.sloTarget) }),
+      },
       series: [
         {
           type: "line",
@@ -346,19 +356,51 @@ export function costChartOptions(r: CostReport): Record<string, ChartOption> {
           data: r.days.map((d) =>
             d.figures.sloAttainment === null ? null : round(d.figures.sloAttainment * 100, 3),
           ),
+          ...(options.sloTarget === undefined
+            ? {}
+            : {
+                markLine: {
+                  symbol: "none",
+                  lineStyle: { color: "#c4314b", type: "dashed" as const },
+                  label: {
+                    position: "insideEndTop",
+                    formatter: `target ${round(options.sloTarget * 100, 3)}%`,
+                  },
+                  data: [{ yAxis: round(options.sloTarget * 100, 3) }],
+                },
+              }),
         },
       ],
     },
   };
 }
 
+/** What the page shows besides the report. */
+export interface CostPageOptions {
+  /** The SLO attainment target (0 to 1), drawn as a line on the attainment chart. */
+  readonly sloTarget?: number;
+}
+
+/** The attainment axis' foot (percent): a whole number below the target and every day. */
+function sloAxisMin(r: CostReport, target: number): number {
+  let low = target * 100;
+  for (const d of r.days) {
+    if (d.figures.sloAttainment !== null) low = Math.min(low, d.figures.sloAttainment * 100);
+  }
+  return Math.max(0, Math.floor(low - 0.1));
+}
+
 /** `--html`: the page: the table, four charts, the costliest scale events and the notes. */
-export function formatCostHtml(r: CostReport, title: string): string {
+export function formatCostHtml(
+  r: CostReport,
+  title: string,
+  options: CostPageOptions = {},
+): string {
   const { head, rows } = tableCells(r);
   const table = `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead><tbody>${rows
     .map((row) => `<tr>${row.map((x) => `<td>${escapeHtml(x)}</td>`).join("")}</tr>`)
     .join("")}</tbody></table>`;
-  const charts = costChartOptions(r);
+  const charts = costChartOptions(r, options);
   const svg = (kind: string) => renderChartSvg(charts[kind]!);
   const events =
     r.topEvents.length === 0
@@ -390,7 +432,7 @@ export function formatCostHtml(r: CostReport, title: string): string {
       },
       {
         heading: "SLO attainment",
-        caption: "share of requests served within the SLO",
+        caption: `share of requests served within the SLO${options.sloTarget === undefined ? "" : `, against the target of ${round(options.sloTarget * 100, 3)}%`}`,
         svg: svg("slo-attainment"),
       },
       { heading: "Scale-ups that cost most", html: events },

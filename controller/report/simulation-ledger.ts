@@ -73,6 +73,8 @@ export interface SavedSimulation {
   readonly file: string;
   readonly pool: SimulationPoolJson;
   readonly rows: readonly { readonly name: string; readonly usage: SimulationUsageJson }[];
+  /** The SLO attainment target the simulation checked its rows against, when it says. */
+  readonly sloTarget?: number;
 }
 
 /** The `pool` object of `simulate --json` for a run of `model` of `policy`. */
@@ -372,7 +374,9 @@ export function parseSavedSimulation(text: string, file: string): SavedSimulatio
   });
   if (rows.length === 0 && problems.length === 0) bad("rows", "has no rows to report on");
   if (problems.length > 0) throw new InputError(problems);
-  return { file, pool, rows };
+  const target = doc.slo_target;
+  const sloTarget = typeof target === "number" && target > 0 && target <= 1 ? target : undefined;
+  return { file, pool, rows, ...(sloTarget === undefined ? {} : { sloTarget }) };
 }
 
 /** Field checks of a parsed JSON document, collecting problems. */

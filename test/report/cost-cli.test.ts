@@ -161,6 +161,8 @@ describe("tritonscale report cost", function () {
       expect(html).to.include(`<h2>${h}</h2>`);
     }
     expect(html).not.to.include("<script");
+    // The saved simulation's SLO target (the example's default, 99.5%) on the attainment chart.
+    expect(html).to.include("against the target of 99.5%");
   });
 
   it("--previous: the same run compared with itself changes nothing", async () => {

@@ -81,23 +81,31 @@ describe("report cost --html in headless Chromium", function () {
   });
   /** Chart kinds in page order: the table is section 1, the charts sections 2 to 5. */
   const kinds = Object.keys(costChartOptions(report));
+  const page = formatCostHtml(report, "Cost of vision/yolo-fleet", { sloTarget: 0.995 });
 
   it("has the four chart kinds", () => {
     expect(kinds).to.deep.equal(["cost-per-day", "gpu-hours", "cost-per-1k", "slo-attainment"]);
   });
 
+  it("draws the SLO target as a line on the attainment chart", () => {
+    const slo = page.split("<section>")[5]!;
+    expect(slo).to.include("<h2>SLO attainment</h2>");
+    expect(slo).to.include("against the target of 99.5%");
+    expect(slo).to.include("target 99.5%");
+    expect(page.split("<section>")[2]).not.to.include("target 99.5%");
+  });
+
   kinds.forEach((kind, i) => {
     it(`${kind}: renders with no console error and draws its bars`, async () => {
       const file = join(dir, "cost.html");
-      if (!existsSync(file))
-        writeFileSync(file, formatCostHtml(report, "Cost of vision/yolo-fleet"));
+      if (!existsSync(file)) writeFileSync(file, page);
       const selector = `section:nth-of-type(${i + 2}) .chart svg`;
       const shot = await shoot(chromium, file, { selector });
       expect(shot.errors).to.deep.equal([]);
       expect(shot.failedRequests).to.deep.equal([]);
       expect(shot.colours).to.be.greaterThan(3);
       expect(shot.inkFraction).to.be.within(0.01, 0.6);
-      const svg = formatCostHtml(report, "x").split("<section>")[i + 2]!;
+      const svg = page.split("<section>")[i + 2]!;
       // Three days of bars plus the legend's mark, in the first series' colour.
       expect(svg.split(FIRST_SERIES).length - 1).to.be.at.least(3 + 1);
       const fixture = join(SCREENSHOTS, `cost-${kind}.png`);
