@@ -148,16 +148,16 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
   const { values } = args;
   const simulating = values.pool !== undefined || values.trace !== undefined;
   if (simulating && values.from !== undefined) {
-    return usageError(io, COMMAND, "give --pool/--trace or --from, not both", HELP);
+    return badValue(io, COMMAND, "give --pool/--trace or --from, not both");
   }
   if (!simulating && values.from === undefined) {
-    return usageError(io, COMMAND, "a source is required: --pool and --trace, or --from", HELP);
+    return badValue(io, COMMAND, "a source is required: --pool and --trace, or --from");
   }
   if (simulating && (!values.pool || !values.trace)) {
-    return usageError(io, COMMAND, "--pool and --trace go together", HELP);
+    return badValue(io, COMMAND, "--pool and --trace go together");
   }
   if (values.pool === "-" && values.trace === "-") {
-    return usageError(io, COMMAND, "--pool and --trace cannot both read standard input", HELP);
+    return badValue(io, COMMAND, "--pool and --trace cannot both read standard input");
   }
   if (values.from !== undefined) {
     for (const flag of ["seed", "profile", "model"] as const) {
@@ -171,10 +171,10 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
     }
   }
   if (values.csv && values.json) {
-    return usageError(io, COMMAND, "--csv and --json: choose one", HELP);
+    return badValue(io, COMMAND, "--csv and --json: choose one");
   }
   if (values.previous !== undefined && values.period !== undefined) {
-    return usageError(io, COMMAND, "--previous and --period: choose one", HELP);
+    return badValue(io, COMMAND, "--previous and --period: choose one");
   }
   const seed = flagNumber("seed", values.seed, 1, { integer: true, min: 0 });
   if (typeof seed === "string") return badValue(io, COMMAND, seed);
@@ -187,8 +187,13 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
     } catch (e) {
       return badValue(io, COMMAND, `--period: ${(e as Error).message}`);
     }
-    if (!(period > 0))
-      return badValue(io, COMMAND, `--period must be longer than 0 (got ${values.period})`);
+    if (!(period > 0) || period % SIMULATION_BUCKET_SECONDS !== 0) {
+      return badValue(
+        io,
+        COMMAND,
+        `--period must be whole days, e.g. 24h or 168h: a simulation's use is kept per day (got ${values.period})`,
+      );
+    }
   }
   const scaler = values.scaler;
   if (scaler !== undefined && simulating && !isControl(scaler)) {

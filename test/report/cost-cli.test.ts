@@ -248,6 +248,12 @@ describe("tritonscale report cost", function () {
         code: 2,
         err: /--period: /,
       },
+      {
+        name: "a --period shorter than the day a simulation's use is kept by",
+        argv: (d) => ["--from", join(d, "..", "sim.json"), "--period", "1h"],
+        code: 2,
+        err: /--period must be whole days, e\.g\. 24h or 168h: a simulation's use is kept per day \(got 1h\)/,
+      },
     ];
     for (const c of cases) {
       it(c.name, async () => {
