@@ -40,6 +40,10 @@ const COMMANDS = {
     load: async (): Promise<Run> => (await import("./dashboard.js")).runDashboard,
     summary: "write Grafana dashboards of ModelPools and a fleet overview",
   },
+  report: {
+    load: async (): Promise<Run> => (await import("./report.js")).runReport,
+    summary: "report cost per pool, model and capacity type from a simulation",
+  },
   controller: {
     load: async (): Promise<Run> => (await import("./controller.js")).runController,
     summary: "run ModelPools live on Kubernetes: apply, scrape Triton, decide, answer KEDA",

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { InputError } from "../diagnostics/problem.js";
+import type { Policy } from "../policy/index.js";
 import { formatDuration, parseDuration } from "../policy/index.js";
 import { chartFormatOf } from "../report/chart-file.js";
 import {
@@ -8,7 +9,14 @@ import {
   renderSimulationChart,
   TimelineCollector,
 } from "../report/simulation-chart.js";
+import {
+  SIMULATION_BUCKET_SECONDS,
+  type SimulationPoolJson,
+  simulationPoolJson,
+  simulationUsageJson,
+} from "../report/simulation-ledger.js";
 import { isScalerName, scalers } from "../scaling/registry.js";
+import type { ArrivalSource } from "../simulate/arrivals.js";
 import { BOUNDS, type Comparison, type ComparisonRow, compare } from "../simulate/compare.js";
 import { DEFAULT_START_EPOCH, type TimelineRow } from "../simulate/engine.js";
 import { type ChosenProfile, chooseProfile } from "../simulate/pool-profile.js";
@@ -17,6 +25,7 @@ import { simulatedModel } from "../simulate/setup.js";
 import { parseTraceSpec } from "../simulate/trace.js";
 import { readTraceCsv } from "../simulate/trace-csv.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
+import type { ReadOptions } from "../util/input.js";
 import { assertOutputPath } from "../util/output-path.js";
 import { checkModelName, flagNumber, sloTargetFlag } from "./flags.js";
 import { INPUT_SIZE_HELP, inputSizeOptions, loadPolicy, loadProfile } from "./inputs.js";
@@ -70,7 +79,9 @@ Options:
   --chart <file>         draw the runs: file.svg (one SVG: the timeline of arrivals, replicas,
                          p99 against the SLO and cost, above GPU-hours and SLO attainment per
                          row) or file.html (a self-contained page with both and the table)
-  --json                 print {"slo_target": ..., "rows": [...]} instead of a table
+  --json                 print {"slo_target": ..., "pool": ..., "rows": [...]} instead of a
+                         table; each row's "usage" (per day and scale event) is what
+                         \`tritonscale report cost --from\` reads
 ${INPUT_SIZE_HELP}
   -h, --help             show this help
 
@@ -137,15 +148,14 @@ export async function runSimulate(
     // Found out before the run, not after it.
     if (values.timeline) assertOutputPath(values.timeline, "file");
     if (values.chart) assertOutputPath(values.chart, "file");
-    const chosen = chooseProfile(
-      policy,
-      simulatedModel(policy, values.model),
-      values.profile === undefined ? undefined : await loadProfile(inputs, values.profile, limits),
-    );
+    const { chosen, trace } = await loadProfileAndTrace(inputs, policy, {
+      trace: traceSpec,
+      seed,
+      limits,
+      ...(values.profile === undefined ? {} : { profile: values.profile }),
+      ...(values.model === undefined ? {} : { model: values.model }),
+    });
     const profile = chosen.profile;
-    const trace = traceSpec.startsWith("synthetic:")
-      ? parseTraceSpec(traceSpec, seed)
-      : await readTrace(inputs, traceSpec, seed);
     if (warmup >= trace.durationSeconds) {
       return badValue(
         io,
@@ -169,6 +179,7 @@ export async function runSimulate(
       controls: [...names, ...bounds],
       seed,
       maxProbes,
+      ...(values.json ? { usageBucketSeconds: SIMULATION_BUCKET_SECONDS } : {}),
       ...(sloTarget === undefined ? {} : { sloTarget }),
       ...(warmup > 0 ? { warmupSeconds: warmup } : {}),
       ...(values.model ? { model: values.model } : {}),
@@ -211,11 +222,34 @@ export async function runSimulate(
     }
     io.stdout.write(
       values.json
-        ? `${JSON.stringify(toJson(result, chosen), null, 2)}\n`
+        ? `${JSON.stringify(toJson(result, chosen, { policy, model: simulatedModel(policy, values.model).name }), null, 2)}\n`
         : formatTable(result, policy.spec.slo.latencyP99Ms, chosen),
     );
     return ExitCode.Ok;
   });
+}
+
+/** What `simulate` and `report cost` read besides the pool: the profile and the trace. */
+export async function loadProfileAndTrace(
+  inputs: CommandInputs,
+  policy: Policy,
+  o: {
+    readonly trace: string;
+    readonly seed: number;
+    readonly limits: ReadOptions;
+    readonly profile?: string;
+    readonly model?: string;
+  },
+): Promise<{ chosen: ChosenProfile; trace: ArrivalSource }> {
+  const chosen = chooseProfile(
+    policy,
+    simulatedModel(policy, o.model),
+    o.profile === undefined ? undefined : await loadProfile(inputs, o.profile, o.limits),
+  );
+  const trace = o.trace.startsWith("synthetic:")
+    ? parseTraceSpec(o.trace, o.seed)
+    : await readTrace(inputs, o.trace, o.seed);
+  return { chosen, trace };
 }
 
 /** A CSV trace, streamed from its file (or standard input), never held whole. */
@@ -345,18 +379,24 @@ export type JsonRow = Record<string, number | string | boolean | Record<string, 
 export function toJson(
   c: Comparison,
   chosen?: ChosenProfile,
+  simulated?: { readonly policy: Policy; readonly model: string },
 ): {
   capacity_per_replica: number;
   slo_target: number;
   warmup_seconds: number;
   profile?: { name: string; origin: string };
+  pool?: SimulationPoolJson;
   rows: JsonRow[];
 } {
+  const pool = simulated
+    ? simulationPoolJson(simulated.policy, simulated.model, DEFAULT_START_EPOCH)
+    : undefined;
   return {
     capacity_per_replica: round(c.capacity.requestsPerSecond, 3),
     slo_target: c.sloTarget,
     warmup_seconds: c.warmupSeconds,
     ...(chosen ? { profile: { name: chosen.profile.name, origin: chosen.origin } } : {}),
+    ...(pool ? { pool } : {}),
     rows: c.rows.map((r) => ({
       name: r.name,
       requests: r.requests,
@@ -383,6 +423,15 @@ export function toJson(
               ...(r.search.replicas === undefined ? {} : { replicas: r.search.replicas }),
               ...(r.search.headroom === undefined ? {} : { headroom: round(r.search.headroom, 4) }),
             },
+          }
+        : {}),
+      ...(pool && r.usage
+        ? {
+            usage: simulationUsageJson(
+              r.usage,
+              pool.gpus_per_replica,
+              pool.start_epoch,
+            ) as unknown as JsonRow[string],
           }
         : {}),
     })),

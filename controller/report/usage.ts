@@ -21,7 +21,10 @@ export type LedgerCapacityType = "spot" | "onDemand";
 export interface UsageBucket {
   /** The ModelPool's name (`metadata.name`). */
   readonly pool: string;
-  /** The pool's namespace, when known (live sources); "" for a simulation. */
+  /**
+   * The pool's namespace, when known (live sources, and a simulation of a pool file that
+   * names one); "" otherwise.
+   */
   readonly namespace: string;
   /** The model's name as Triton reports it (`model` label). */
   readonly model: string;

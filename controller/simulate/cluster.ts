@@ -85,6 +85,8 @@ export class Cluster {
   readonly serving: Replica[] = [];
   /** Node-seconds of removed nodes, by capacity type. */
   private readonly closedSeconds = { spot: 0, onDemand: 0 };
+  /** GPU busy seconds of replicas that are gone, by the capacity type of their pod. */
+  private readonly retiredBusy = { spot: 0, onDemand: 0 };
   /** Times the desired replica count changed. */
   scaleEvents = 0;
   private lastDesired = -1;
@@ -230,6 +232,22 @@ export class Cluster {
     };
   }
 
+  /**
+   * GPU-seconds spent computing up to t, by capacity type: every replica's GPU busy time
+   * (overlapping instances counted once, Replica.gpuBusySeconds) × GPUs per replica. Read
+   * per report bucket, never per request.
+   */
+  busyGpuSeconds(t: number): ByCapacity {
+    const secs = { ...this.retiredBusy };
+    for (const p of this.pods) {
+      if (p.replica && (p.state === "ready" || p.state === "draining")) {
+        secs[p.type] += p.replica.gpuBusySecondsUpTo(t);
+      }
+    }
+    const g = this.settings.gpusPerReplica;
+    return { spot: secs.spot * g, onDemand: secs.onDemand * g };
+  }
+
   private newPod(t: number, type: CapacityType): Pod {
     const pod: Pod = {
       id: this.nextPodId++,
@@ -341,6 +359,7 @@ export class Cluster {
         this.retired.computeSeconds += c.computeSeconds;
         this.retired.computeRequestSeconds += c.computeRequestSeconds;
         this.retired.rejected += c.rejected;
+        this.retiredBusy[pod.type] += pod.replica.gpuBusySeconds;
       }
     }
     const node = pod.node;

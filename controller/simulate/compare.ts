@@ -72,6 +72,12 @@ export interface ComparisonInput {
    * comparisons of one model, as `tune --scaling` runs). @default computed here
    */
   readonly capacity?: Capacity;
+  /**
+   * Record each row's use per bucket of this many seconds and its desired-replica changes
+   * (the rows' `usage`, for cost reports; see SimulationInput.usageBucketSeconds).
+   * @default none
+   */
+  readonly usageBucketSeconds?: number;
 }
 
 /** One row of the comparison. */
@@ -156,6 +162,9 @@ export function compare(input: ComparisonInput): Comparison {
       random: createRng(input.seed).fork(name),
       histogram: () => new LatencyHistogram(),
       ...(warmup > 0 ? { measureFromSeconds: warmup } : {}),
+      ...(input.usageBucketSeconds === undefined
+        ? {}
+        : { usageBucketSeconds: input.usageBucketSeconds }),
       ...(timeline
         ? {
             timeline: {

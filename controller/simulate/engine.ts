@@ -103,6 +103,54 @@ export interface SimulationInput {
    * @default 0
    */
   readonly measureFromSeconds?: number;
+  /**
+   * Record use per bucket of this many simulated seconds (buckets aligned to multiples of
+   * it from the trace's start; 86,400 for days) and every change of the desired replicas,
+   * from the start of measurement: the result's `usage`. Costs one look at the cluster per
+   * bucket and one comparison per control period, nothing per request. @default none
+   */
+  readonly usageBucketSeconds?: number;
+}
+
+/**
+ * One bucket of a run's measured use (`RunInput.usageBucketSeconds`), for cost reports:
+ * GPU-seconds billed and busy by capacity type, requests and those within the SLO.
+ */
+export interface UsageBucketRecord {
+  /** Simulated seconds since the start of the trace. */
+  readonly start: number;
+  readonly seconds: number;
+  /** GPU-seconds of nodes billed (provisioning to removal). */
+  readonly gpuSeconds: ByCapacity;
+  /** GPU-seconds the GPUs computed (Replica.gpuBusySeconds × GPUs per replica). */
+  readonly busyGpuSeconds: ByCapacity;
+  /**
+   * Requests: arrivals in the bucket (the first bucket after a warmup also counts those
+   * still queued when measuring began, as {@link SimulationResult.requests} does).
+   */
+  readonly requests: number;
+  /** Requests served within the SLO, counted when they complete. */
+  readonly withinSlo: number;
+}
+
+/** A change of the desired replicas by capacity type, at simulated time `t`. */
+export interface DesiredChange {
+  readonly t: number;
+  readonly from: ByCapacity;
+  readonly to: ByCapacity;
+  readonly reason: string;
+}
+
+/** What a run recorded for a cost report: its buckets and every change of the desired count. */
+export interface RunUsage {
+  readonly bucketSeconds: number;
+  /** Desired replicas when measuring began. */
+  readonly initial: ByCapacity;
+  readonly buckets: readonly UsageBucketRecord[];
+  readonly changes: readonly DesiredChange[];
+  /** Simulated seconds measuring began and ended. */
+  readonly from: number;
+  readonly to: number;
 }
 
 /** What a run measured. */
@@ -123,9 +171,20 @@ export interface SimulationResult {
   readonly cost: number;
   readonly scaleEvents: number;
   readonly durationSeconds: number;
+  /** Buckets and desired changes, when the run was asked for them (`usageBucketSeconds`). */
+  readonly usage?: RunUsage;
 }
 
 const CHUNK = 4096;
+
+/** Cumulative figures at a bucket boundary. */
+interface BucketMark {
+  readonly t: number;
+  readonly gpuSeconds: ByCapacity;
+  readonly busy: ByCapacity;
+  readonly requests: number;
+  readonly withinSlo: number;
+}
 
 /** What a run had counted when its warmup ended (see `measureFromSeconds`). */
 interface MeasureBase {
@@ -248,6 +307,19 @@ export class SimulationRun {
   private rowFailed = 0;
   private progressAt = 0;
   private finished = false;
+  /** Desired replicas by capacity type, as last reconciled. */
+  private desiredBy: ByCapacity = { spot: 0, onDemand: 0 };
+  /** The usage being recorded, once measuring (undefined without `usageBucketSeconds`). */
+  private usageRec:
+    | {
+        initial: ByCapacity;
+        from: number;
+        buckets: UsageBucketRecord[];
+        changes: DesiredChange[];
+        at: BucketMark;
+        nextBucket: number;
+      }
+    | undefined;
 
   constructor(private readonly input: RunInput) {
     this.step = input.stepSeconds ?? 1;
@@ -299,9 +371,14 @@ export class SimulationRun {
       this.cluster.startReady(0, control.initial.spot, "spot");
       this.cluster.startReady(0, control.initial.onDemand, "onDemand");
       this.desired = control.initial.spot + control.initial.onDemand;
+      this.desiredBy = { spot: control.initial.spot, onDemand: control.initial.onDemand };
     } else {
       this.desired = control.replicasAt(0);
       this.cluster.startReady(0, this.desired, input.scheduleCapacity ?? "onDemand");
+      this.desiredBy =
+        input.scheduleCapacity === "spot"
+          ? { spot: this.desired, onDemand: 0 }
+          : { spot: 0, onDemand: this.desired };
     }
     this.period =
       control.kind === "scaler"
@@ -319,6 +396,14 @@ export class SimulationRun {
         : Number.POSITIVE_INFINITY;
     this.nextScrape = this.scrapeEvery;
     this.nextRow = input.timeline ? input.timeline.intervalSeconds : Number.POSITIVE_INFINITY;
+    if (input.usageBucketSeconds !== undefined) {
+      if (!(input.usageBucketSeconds > 0)) {
+        throw new RangeError(
+          `usageBucketSeconds must be positive. Received: ${input.usageBucketSeconds}`,
+        );
+      }
+      if (!Number.isFinite(this.measureFrom)) this.startRecording(0, 0);
+    }
   }
 
   /** Simulated seconds since the start of the trace that the run has reached. */
@@ -380,6 +465,7 @@ export class SimulationRun {
     }
     this.lastReason = reason;
     this.desired = target.spot + target.onDemand;
+    this.noteDesired(this.now, target, reason);
     this.cluster.reconcile(this.now, target);
   }
 
@@ -460,6 +546,8 @@ export class SimulationRun {
     const duration = this.now;
     const cluster = this.cluster;
     const usage = cluster.usage(duration);
+    // Busy time up to the end, before the queues are run dry past it.
+    const busyAtEnd = this.usageRec ? cluster.busyGpuSeconds(duration) : undefined;
     for (const r of cluster.serving) {
       r.advance(Number.POSITIVE_INFINITY);
       // A reclaimed replica's work after its kill time has nowhere left to go.
@@ -491,7 +579,79 @@ export class SimulationRun {
       cost: usage.cost - b.usage.cost,
       scaleEvents: cluster.scaleEvents - b.scaleEvents,
       durationSeconds: duration - b.t,
+      ...(this.usageRec && busyAtEnd ? { usage: this.closeUsage(duration, usage, busyAtEnd) } : {}),
     };
+  }
+
+  /** Starts recording use at t, with `finished` requests already out of the measure. */
+  private startRecording(t: number, finished: number): void {
+    const every = this.input.usageBucketSeconds!;
+    this.usageRec = {
+      initial: { ...this.desiredBy },
+      from: t,
+      buckets: [],
+      changes: [],
+      at: this.mark(t, finished),
+      nextBucket: (Math.floor(t / every) + 1) * every,
+    };
+  }
+
+  /** The cumulative figures a bucket is the difference of. */
+  private mark(t: number, requests: number): BucketMark {
+    return {
+      t,
+      gpuSeconds: this.cluster.usage(t).gpuSeconds,
+      busy: this.cluster.busyGpuSeconds(t),
+      requests,
+      withinSlo: this.withinSlo,
+    };
+  }
+
+  /** Closes the bucket that ends at `end.t`. */
+  private closeBucket(end: BucketMark): void {
+    const rec = this.usageRec!;
+    const a = rec.at;
+    const minus = (x: ByCapacity, y: ByCapacity): ByCapacity => ({
+      spot: x.spot - y.spot,
+      onDemand: x.onDemand - y.onDemand,
+    });
+    rec.buckets.push({
+      start: a.t,
+      seconds: end.t - a.t,
+      gpuSeconds: minus(end.gpuSeconds, a.gpuSeconds),
+      busyGpuSeconds: minus(end.busy, a.busy),
+      requests: end.requests - a.requests,
+      withinSlo: end.withinSlo - a.withinSlo,
+    });
+    rec.at = end;
+  }
+
+  /** The last bucket (up to `t`, queues drained) and the record. */
+  private closeUsage(t: number, usage: Usage, busy: ByCapacity): RunUsage {
+    const rec = this.usageRec!;
+    this.closeBucket({
+      t,
+      gpuSeconds: usage.gpuSeconds,
+      busy,
+      requests: this.arrivals,
+      withinSlo: this.withinSlo,
+    });
+    return {
+      bucketSeconds: this.input.usageBucketSeconds!,
+      initial: rec.initial,
+      buckets: rec.buckets,
+      changes: rec.changes,
+      from: rec.from,
+      to: t,
+    };
+  }
+
+  /** Records a change of the desired replicas (once measuring). */
+  private noteDesired(t: number, to: ByCapacity, reason: string): void {
+    const from = this.desiredBy;
+    if (from.spot === to.spot && from.onDemand === to.onDemand) return;
+    this.desiredBy = { spot: to.spot, onDemand: to.onDemand };
+    this.usageRec?.changes.push({ t, from, to: this.desiredBy, reason });
   }
 
   private pushFront(origin: number): void {
@@ -533,6 +693,9 @@ export class SimulationRun {
     };
     this.hist = this.input.histogram();
     this.measureFrom = Number.POSITIVE_INFINITY;
+    if (this.input.usageBucketSeconds !== undefined) {
+      this.startRecording(t, this.served + totals.rejected + this.failed);
+    }
   }
 
   /**
@@ -578,6 +741,7 @@ export class SimulationRun {
         throw new Error("unreachable: an external control never comes due");
       }
       this.desired = target.spot + target.onDemand;
+      this.noteDesired(t, target, this.lastReason);
       cluster.reconcile(t, target);
     }
     cluster.tick(t);
@@ -615,6 +779,12 @@ export class SimulationRun {
     }
     const tl = input.timeline;
     if (tl && tNext >= this.nextRow) this.writeRow(tl, tNext);
+    const rec = this.usageRec;
+    // The last bucket closes in finish(), after the queues have drained.
+    if (rec && tNext >= rec.nextBucket && tNext < this.duration) {
+      this.closeBucket(this.mark(tNext, this.arrivals));
+      rec.nextBucket += input.usageBucketSeconds!;
+    }
     const duration = this.duration;
     if (
       input.onProgress &&

@@ -78,6 +78,15 @@ export class Replica {
   private tail = 0;
   /** When each instance is next free. */
   readonly free: Float64Array;
+  /**
+   * GPU busy seconds of executed batches: each batch's compute time over the number of
+   * instances computing when it started (they share the GPU, see setup.ts
+   * createServiceTime), so overlapping instances count the GPU's time once. For cost
+   * reports' busy GPU-hours; Triton's counters stay in {@link counters}.
+   */
+  gpuBusySeconds = 0;
+  /** Per instance: 1 / the instances computing when its last batch started. */
+  private readonly gpuShare: Float64Array;
   readonly counters: ReplicaCounters = {
     completed: 0,
     batches: 0,
@@ -104,6 +113,7 @@ export class Replica {
     this.orig = new Float64Array(cap);
     this.mask = cap - 1;
     this.free = new Float64Array(Math.max(1, settings.instances)).fill(startTime);
+    this.gpuShare = new Float64Array(this.free.length).fill(1);
     this.maxB = Math.max(1, settings.maxBatchSize);
     this.latencies = new Float64Array(this.maxB);
     this.preferred = Int32Array.from(
@@ -211,6 +221,8 @@ export class Replica {
     let queueSeconds = counters.queueSeconds;
     let computeSeconds = counters.computeSeconds;
     let computeRequestSeconds = counters.computeRequestSeconds;
+    let gpuBusySeconds = this.gpuBusySeconds;
+    const gpuShare = this.gpuShare;
     // One loop, one launch site: every time stays a local double (a double passed to a
     // call that is not inlined is boxed, once per batch).
     while (tail > head) {
@@ -279,6 +291,8 @@ export class Replica {
       completed += n;
       computeSeconds += c;
       computeRequestSeconds += c * n;
+      gpuBusySeconds += c / concurrent;
+      gpuShare[inst] = 1 / concurrent;
       let queueSum = 0;
       const sink = this.sink;
       if (sink.completeBatch) {
@@ -305,6 +319,7 @@ export class Replica {
     counters.queueSeconds = queueSeconds;
     counters.computeSeconds = computeSeconds;
     counters.computeRequestSeconds = computeRequestSeconds;
+    this.gpuBusySeconds = gpuBusySeconds;
   }
 
   private largestPreferredAtMost(k: number): number {
@@ -349,6 +364,16 @@ export class Replica {
   }
 
   /** Seconds the instances have been busy up to t (GPU busy time), for utilization. */
+  /** {@link gpuBusySeconds} up to time t: without the part of running batches after t. */
+  gpuBusySecondsUpTo(t: number): number {
+    let ahead = 0;
+    const free = this.free;
+    for (let i = 0; i < free.length; i++) {
+      if (free[i]! > t) ahead += (free[i]! - t) * this.gpuShare[i]!;
+    }
+    return this.gpuBusySeconds - ahead;
+  }
+
   busySecondsUpTo(t: number): number {
     let ahead = 0;
     for (let i = 0; i < this.free.length; i++) if (this.free[i]! > t) ahead += this.free[i]! - t;

@@ -189,7 +189,7 @@ describe("the controller image (Dockerfile)", () => {
         if (e.isDirectory()) walk(p);
         else if (e.name.endsWith(".js")) {
           const text = readFileSync(p, "utf8");
-          for (const m of text.matchAll(/(?:from|import)\s*\(?\s*"([^".][^"]*)"/g)) {
+          for (const m of text.matchAll(/(?:from|import)\s*\(?\s*"([^".\s,)][^"\s]*)"/g)) {
             const spec = m[1]!;
             if (spec.startsWith("node:") || builtins.has(spec)) continue;
             const name = spec.startsWith("@")

@@ -72,6 +72,7 @@ describe("tritonscale simulate", () => {
         const out = JSON.parse(r.out) as JsonOutput;
         expect(Object.keys(out).sort()).to.deep.equal([
           "capacity_per_replica",
+          "pool",
           "profile",
           "rows",
           "slo_target",
@@ -82,7 +83,8 @@ describe("tritonscale simulate", () => {
         expect(out.rows.map((x) => x.name)).to.deep.equal(c.rows);
         for (const row of out.rows) {
           const bound = BOUND_ROWS.includes(String(row.name));
-          const keys = bound ? [...ROW_KEYS, "search"] : ROW_KEYS;
+          // `usage`: what `report cost` reads (test/report/cost-cli.test.ts checks its figures).
+          const keys = bound ? [...ROW_KEYS, "search", "usage"] : [...ROW_KEYS, "usage"];
           expect(Object.keys(row), String(row.name)).to.have.members(keys);
           expect(Object.keys(row), String(row.name)).to.have.length(keys.length);
           for (const k of ROW_KEYS.slice(1)) {
@@ -94,6 +96,14 @@ describe("tritonscale simulate", () => {
             (row.slo_attainment as number) >= 0.995,
           );
           expect(row.requests).to.be.above(50_000);
+          const usage = row.usage as unknown as {
+            days: { requests: number; on_demand_gpu_hours: number; spot_gpu_hours: number }[];
+          };
+          // The days add up to the row's own totals.
+          expect(usage.days.reduce((n, d) => n + d.requests, 0)).to.equal(row.requests);
+          expect(
+            usage.days.reduce((n, d) => n + d.on_demand_gpu_hours + d.spot_gpu_hours, 0),
+          ).to.be.closeTo(row.gpu_hours as number, 1e-3);
           if (bound) {
             const search = row.search as Record<string, number | boolean>;
             expect(Object.keys(search)).to.include.members([

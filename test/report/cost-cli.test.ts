@@ -1,0 +1,272 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { runReport } from "../../controller/cli/report.js";
+import { runSimulate } from "../../controller/cli/simulate.js";
+import { COST_CSV_COLUMNS } from "../../controller/report/cost-format.js";
+import { runCaptured } from "../support/io.js";
+import { projectRoot } from "../support/reference.js";
+
+/**
+ * `tritonscale report cost`, run in-process: every output form, each source, and bad
+ * input (one clear line, an exit code, nothing written). The example pool's prices are
+ * its defaults, 0.526 on-demand and 0.19 Spot per GPU-hour; a static pool of 2 replicas
+ * of 1 GPU bills 2 GPU-hours per hour.
+ */
+
+const EXAMPLE = join(projectRoot, "examples", "yolov8-pool.yaml");
+const TRACE = "synthetic:poisson:rate=100:duration=30m";
+const ON_DEMAND = 0.526;
+
+/** The keys of the issue, in its order (extra keys come after them). */
+const KEYS = [
+  "pool",
+  "model",
+  "capacity_type",
+  "gpu_hours",
+  "busy_gpu_hours",
+  "idle_gpu_hours",
+  "cost",
+  "currency",
+  "spot_savings",
+  "requests",
+  "cost_per_1k",
+  "slo_attainment",
+];
+
+interface JsonReport {
+  rows: Record<string, number | string | null | Record<string, number | null>>[];
+  total: Record<string, number | string | null | Record<string, number | null>>;
+  notes: string[];
+  top_scale_events: unknown[];
+}
+
+const report = (argv: string[]) => runCaptured(runReport, ["cost", ...argv]);
+
+describe("tritonscale report cost", function () {
+  this.timeout(120_000);
+  let dir: string;
+  /** A saved simulate --json of static:2 and tritonscale. */
+  let saved: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "tritonscale-report-"));
+    saved = join(dir, "sim.json");
+    const r = await runCaptured(runSimulate, [
+      "--pool",
+      EXAMPLE,
+      "--trace",
+      TRACE,
+      "--scaler",
+      "static:2,tritonscale",
+      "--bounds",
+      "none",
+      "--json",
+    ]);
+    expect(r.code, r.err).to.equal(0);
+    writeFileSync(saved, r.out);
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("--from a saved simulation, --json: the issue's keys; static:2 for 30 min is 2 × 0.5 GPU-hours at 0.526", async () => {
+    const r = await report(["--from", saved, "--scaler", "static:2", "--json"]);
+    expect(r.code, r.err).to.equal(0);
+    expect(r.err).to.equal("");
+    const out = JSON.parse(r.out) as JsonReport;
+    expect(out.rows).to.have.length(1);
+    const row = out.rows[0]!;
+    expect(Object.keys(row).slice(0, KEYS.length)).to.deep.equal(KEYS);
+    expect(Object.keys(out.total).slice(0, KEYS.length)).to.deep.equal(KEYS);
+    expect([row.pool, row.model, row.capacity_type, row.currency]).to.deep.equal([
+      "yolo-detect",
+      "yolov8s",
+      "onDemand",
+      "USD",
+    ]);
+    expect(row.gpu_hours).to.equal(2 * 0.5);
+    expect(row.cost).to.be.closeTo(2 * 0.5 * ON_DEMAND, 1e-4);
+    expect(row.spot_savings).to.equal(0);
+    // 100 req/s for 30 min: about 180,000 requests.
+    expect(row.requests as number).to.be.within(175_000, 185_000);
+    expect(row.cost_per_1k as number).to.be.closeTo(
+      ((2 * 0.5 * ON_DEMAND) / (row.requests as number)) * 1000,
+      1e-7,
+    );
+    expect(row.slo_attainment as number).to.be.within(0.99, 1);
+    expect((row.busy_gpu_hours as number) + (row.idle_gpu_hours as number)).to.be.closeTo(1, 1e-3);
+    expect(out.total.cost).to.equal(row.cost);
+    expect(out.top_scale_events).to.deep.equal([]);
+  });
+
+  it("--pool/--trace runs the simulation the same way: the same figures as the saved row", async () => {
+    const [run, from] = await Promise.all([
+      report(["--pool", EXAMPLE, "--trace", TRACE, "--scaler", "tritonscale", "--json"]),
+      report(["--from", saved, "--scaler", "tritonscale", "--json"]),
+    ]);
+    expect(run.code, run.err).to.equal(0);
+    expect(from.code, from.err).to.equal(0);
+    const a = JSON.parse(run.out) as JsonReport;
+    const b = JSON.parse(from.out) as JsonReport;
+    expect(a.rows).to.deep.equal(b.rows);
+    expect(a.total).to.deep.equal(b.total);
+  });
+
+  it("prints a table by default: a header, a line per row, the total, the notes", async () => {
+    const r = await report(["--from", saved, "--scaler", "static:2"]);
+    expect(r.code, r.err).to.equal(0);
+    const lines = r.out.split("\n");
+    expect(lines[0]).to.equal("cost report, 2026-01-05 00:00 to 2026-01-05 00:30 UTC (0.5 h)");
+    expect(lines[1]).to.match(
+      /^pool\s+model\s+capacity\s+GPU-h\s+busy GPU-h\s+idle GPU-h\s+cost USD/,
+    );
+    expect(lines[2]).to.match(/^vision\/yolo-detect\s+yolov8s\s+on-demand\s+1\.00\s/);
+    expect(lines[2]).to.include(` ${(2 * 0.5 * ON_DEMAND).toFixed(2)} `);
+    expect(lines[3]).to.match(/^total\s+all\s+1\.00\s/);
+    expect(r.out).to.include("note: prices: spec.cost of vision/yolo-detect");
+  });
+
+  it("--csv: the documented columns, a line per row and the total", async () => {
+    const r = await report(["--from", saved, "--scaler", "static:2", "--csv"]);
+    expect(r.code, r.err).to.equal(0);
+    const lines = r.out.trimEnd().split("\n");
+    expect(lines[0]).to.equal(COST_CSV_COLUMNS.join(","));
+    expect(lines).to.have.length(3);
+    const cells = lines[1]!.split(",");
+    const at = (c: (typeof COST_CSV_COLUMNS)[number]) => cells[COST_CSV_COLUMNS.indexOf(c)];
+    expect([at("Namespace"), at("Pool"), at("CapacityType"), at("GPUHours")]).to.deep.equal([
+      "vision",
+      "yolo-detect",
+      "onDemand",
+      "1",
+    ]);
+    expect(Number(at("GPUCost"))).to.be.closeTo(2 * 0.5 * ON_DEMAND, 1e-4);
+    expect(lines[2]!.split(",")[3]).to.equal("total");
+  });
+
+  it("--html FILE: a page with the four charts, beside the table", async () => {
+    const page = join(dir, "cost.html");
+    const r = await report(["--from", saved, "--html", page]);
+    expect(r.code, r.err).to.equal(0);
+    expect(r.out).to.match(/^cost report/);
+    const html = readFileSync(page, "utf8");
+    expect(html.match(/<svg/g)).to.have.length(4);
+    for (const h of [
+      "Cost per day by capacity type",
+      "GPU-hours allocated and busy",
+      "Cost per 1,000 inferences",
+      "SLO attainment",
+    ]) {
+      expect(html).to.include(`<h2>${h}</h2>`);
+    }
+    expect(html).not.to.include("<script");
+    // The saved simulation's SLO target (the example's default, 99.5%) on the attainment chart.
+    expect(html).to.include("against the target of 99.5%");
+  });
+
+  it("--previous: the same run compared with itself changes nothing", async () => {
+    const r = await report(["--from", saved, "--previous", saved, "--json"]);
+    expect(r.code, r.err).to.equal(0);
+    const out = JSON.parse(r.out) as JsonReport;
+    const change = out.total.change as Record<string, number>;
+    expect([change.cost, change.gpu_hours, change.requests]).to.deep.equal([0, 0, 0]);
+  });
+
+  it("--opencost: the cluster's price (2.00 per GPU-hour) instead of spec.cost", async () => {
+    const csv = join(dir, "opencost.csv");
+    writeFileSync(
+      csv,
+      [
+        "Date,Namespace,ControllerKind,ControllerName,Pod,GPUs,GPUCost,TotalCost,Labels,Minutes",
+        "2026-01-05,vision,deployment,yolo-detect-triton,yolo-detect-triton-1,1,48,50,,1440",
+      ].join("\n"),
+    );
+    const r = await report(["--from", saved, "--scaler", "static:2", "--opencost", csv, "--json"]);
+    expect(r.code, r.err).to.equal(0);
+    const out = JSON.parse(r.out) as JsonReport;
+    expect(out.rows[0]!.cost).to.be.closeTo(2 * 0.5 * (48 / 24), 1e-9);
+    expect(out.notes.join("\n")).to.include("OpenCost");
+  });
+
+  describe("bad input: one clear line, an exit code, nothing written", () => {
+    const cases: {
+      name: string;
+      argv: (d: string) => string[];
+      code: number;
+      err: RegExp;
+      setup?: (d: string) => void;
+    }[] = [
+      {
+        name: "a missing --from file",
+        argv: (d) => ["--from", join(d, "nope.json")],
+        code: 1,
+        err: /nope\.json: cannot read: /,
+      },
+      {
+        name: "a --from file that is not a simulate --json",
+        setup: (d) => writeFileSync(join(d, "pool.json"), '{"apiVersion": "v1"}'),
+        argv: (d) => ["--from", join(d, "pool.json")],
+        code: 1,
+        err: /pool\.json: not the output of `tritonscale simulate --json` \(no "rows" list\)/,
+      },
+      {
+        name: "a --from file that is not JSON, with its line and column",
+        setup: (d) => writeFileSync(join(d, "broken.json"), '{\n  "rows": [}\n'),
+        argv: (d) => ["--from", join(d, "broken.json")],
+        code: 1,
+        err: /broken\.json:2:12: not JSON/,
+      },
+      {
+        name: "an OpenCost CSV without GPUCost",
+        setup: (d) => writeFileSync(join(d, "oc.csv"), "Date,Namespace,ControllerName,GPUs\n"),
+        argv: (d) => ["--from", join(d, "..", "sim.json"), "--opencost", join(d, "oc.csv")],
+        code: 1,
+        err: /oc\.csv:1:1: GPUCost: missing column "GPUCost"/,
+      },
+      {
+        name: "an unknown scaler",
+        argv: () => ["--pool", EXAMPLE, "--trace", TRACE, "--scaler", "fastest"],
+        code: 2,
+        err: /^tritonscale report cost: unknown scaler "fastest"; valid: /,
+      },
+      {
+        name: "a row the saved simulation does not have",
+        argv: (d) => ["--from", join(d, "..", "sim.json"), "--scaler", "hpa-gpu"],
+        code: 2,
+        err: /sim\.json has no row "hpa-gpu"; its rows: static:2, tritonscale/,
+      },
+      {
+        name: "no source",
+        argv: () => ["--json"],
+        code: 2,
+        err: /a source is required: --pool and --trace, or --from/,
+      },
+      {
+        name: "a --period that is not a duration",
+        argv: (d) => ["--from", join(d, "..", "sim.json"), "--period", "1d"],
+        code: 2,
+        err: /--period: /,
+      },
+      {
+        name: "a --period shorter than the day a simulation's use is kept by",
+        argv: (d) => ["--from", join(d, "..", "sim.json"), "--period", "1h"],
+        code: 2,
+        err: /--period must be whole days, e\.g\. 24h or 168h: a simulation's use is kept per day \(got 1h\)/,
+      },
+    ];
+    for (const c of cases) {
+      it(c.name, async () => {
+        const d = mkdtempSync(join(dir, "bad-"));
+        c.setup?.(d);
+        const page = join(d, "page.html");
+        const r = await report([...c.argv(d), "--html", page]);
+        expect(r.code, r.err).to.equal(c.code);
+        expect(r.err).to.match(c.err);
+        expect(r.err.split("\n")[0]).to.match(c.err);
+        expect(r.out).to.equal("");
+        expect(existsSync(page)).to.equal(false);
+      });
+    }
+  });
+});
