@@ -3,6 +3,7 @@
  * the flag, the value and what would be valid. A bad value is a bad command line (exit 2).
  */
 import { closest } from "../diagnostics/suggest.js";
+import { parseDuration } from "../policy/index.js";
 import { type NumberBounds, parseNumber } from "../util/number.js";
 
 /** Parses the number given to `--flag`; a string is the message for a bad value. */
@@ -46,4 +47,48 @@ export function sloTargetFlag(text: string | undefined): number | undefined | st
     return `--slo-target must be a share of requests > 0 and < 1, e.g. 0.995 for 99.5% (got ${JSON.stringify(text)})`;
   }
   return r;
+}
+
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A point in time given to `--flag` (e.g. `report cost --from-time`), in Unix seconds:
+ * `now`, `now-<duration>` (`now-24h`, a week is `now-168h`), an RFC 3339
+ * time with its zone (`2026-12-01T00:00:00Z`, `2026-12-01T09:00:00+09:00`) or Unix seconds.
+ * A string is the message for a bad value.
+ */
+export function timeFlag(flag: string, text: string, nowSeconds: number): number | string {
+  const s = text.trim();
+  const valid =
+    "valid: now, now-<duration> such as now-24h, an RFC 3339 time with its zone such as 2026-12-01T00:00:00Z, or Unix seconds";
+  if (s === "now") return nowSeconds;
+  if (s.startsWith("now-")) {
+    try {
+      return nowSeconds - parseDuration(s.slice(4));
+    } catch (e) {
+      return `--${flag} ${JSON.stringify(text)}: ${(e as Error).message}`;
+    }
+  }
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s);
+  const m = RFC3339.exec(s);
+  if (m) {
+    const ms = Date.parse(s.replace(" ", "T"));
+    // Date.parse rolls 2026-02-30 over to March: a date that does not exist is refused.
+    const day = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+    if (
+      Number.isFinite(ms) &&
+      day.getUTCDate() === Number(m[3]) &&
+      Number(m[4]) < 24 &&
+      Number(m[5]) < 60 &&
+      Number(m[6]) < 61
+    ) {
+      return ms / 1000;
+    }
+    return `--${flag} ${JSON.stringify(text)} is not a real time; ${valid}`;
+  }
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(\.\d+)?$/.test(s)) {
+    return `--${flag} ${JSON.stringify(text)} has no zone (which one is meant?): add Z for UTC or an offset such as +02:00`;
+  }
+  return `--${flag} ${JSON.stringify(text)}: ${valid}`;
 }

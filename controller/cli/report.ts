@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { InputError } from "../diagnostics/problem.js";
-import { parseDuration } from "../policy/index.js";
+import { type Policy, parseDuration } from "../policy/index.js";
 import {
   buildCostReport,
   type CostReport,
@@ -28,9 +28,10 @@ import { isScalerName, scalers } from "../scaling/registry.js";
 import { BOUNDS, compare } from "../simulate/compare.js";
 import { DEFAULT_START_EPOCH } from "../simulate/engine.js";
 import { simulatedModel } from "../simulate/setup.js";
+import { prometheusLedger } from "../triton/prometheus-ledger.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import { assertOutputPath } from "../util/output-path.js";
-import { checkModelName, flagNumber } from "./flags.js";
+import { checkModelName, flagNumber, timeFlag } from "./flags.js";
 import { INPUT_SIZE_HELP, inputSizeOptions, loadPolicy, readInputText } from "./inputs.js";
 import {
   badValue,
@@ -46,7 +47,8 @@ import { loadProfileAndTrace } from "./simulate.js";
 
 const REPORTS = ["cost"] as const;
 
-const HELP = `Usage: tritonscale report cost (--pool <pool.yaml> --trace <spec> | --from <sim.json>) [options]
+const HELP = `Usage: tritonscale report cost (--pool <pool.yaml> --trace <spec> | --from <sim.json>
+                            | --pool <pool.yaml> --prometheus <url> [--from-time T] [--to-time T]) [options]
 
 Cost per pool, model and capacity type (on-demand, spot) over a period: GPU-hours
 allocated, busy and idle, cost at the pool's spec.cost prices (or the cluster's real
@@ -65,6 +67,15 @@ Source (one):
     --model <name>       which pool model to simulate (default: the first)
   --from <sim.json>      a saved \`tritonscale simulate --json\`; --scaler picks its row
                          (default: the only row, else tritonscale)
+  --pool <file> --prometheus <url>
+                         the live pool, from Prometheus: the controller's replica gauges
+                         (GPU-hours), Triton's counters (requests, busy time) and request
+                         summaries (SLO attainment, an estimate) over [--from-time, --to-time);
+                         --prometheus defaults to the pool's spec.monitoring.prometheusAddress
+    --from-time <time>   start: now-<duration> (e.g. now-24h), an RFC 3339 time with its zone
+                         (2026-12-01T00:00:00Z) or Unix seconds (default: --to-time − 24h)
+    --to-time <time>     end, the same forms (default: now); the previous period is the same
+                         length before --from-time
 
 Prices:
   --opencost <file.csv>  an OpenCost allocation CSV export: each pool's effective price per
@@ -126,6 +137,9 @@ function parse(args: string[]) {
       profile: { type: "string" },
       model: { type: "string" },
       from: { type: "string" },
+      prometheus: { type: "string" },
+      "from-time": { type: "string" },
+      "to-time": { type: "string" },
       opencost: { type: "string" },
       previous: { type: "string" },
       period: { type: "string" },
@@ -146,15 +160,58 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
   const args = commandLine(io, COMMAND, HELP, argv, parse);
   if (typeof args === "number") return args;
   const { values } = args;
-  const simulating = values.pool !== undefined || values.trace !== undefined;
+  const live =
+    values.prometheus !== undefined ||
+    values["from-time"] !== undefined ||
+    values["to-time"] !== undefined;
+  if (live) {
+    const bad = liveFlagProblem(values);
+    if (bad) return badValue(io, COMMAND, bad);
+  }
+  const simulating = !live && (values.pool !== undefined || values.trace !== undefined);
   if (simulating && values.from !== undefined) {
     return badValue(io, COMMAND, "give --pool/--trace or --from, not both");
   }
-  if (!simulating && values.from === undefined) {
-    return badValue(io, COMMAND, "a source is required: --pool and --trace, or --from");
+  if (!live && !simulating && values.from === undefined) {
+    return badValue(
+      io,
+      COMMAND,
+      "a source is required: --pool and --trace, --from, or --pool and --prometheus",
+    );
   }
   if (simulating && (!values.pool || !values.trace)) {
-    return badValue(io, COMMAND, "--pool and --trace go together");
+    return badValue(
+      io,
+      COMMAND,
+      values.pool
+        ? "--pool needs --trace (a simulation) or --prometheus (the live pool)"
+        : "--trace needs --pool",
+    );
+  }
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  let liveRange: { from: number; to: number } | undefined;
+  if (live) {
+    const to =
+      values["to-time"] === undefined
+        ? nowSeconds
+        : timeFlag("to-time", values["to-time"], nowSeconds);
+    if (typeof to === "string") return badValue(io, COMMAND, to);
+    const from =
+      values["from-time"] === undefined
+        ? to - 86_400
+        : timeFlag("from-time", values["from-time"], nowSeconds);
+    if (typeof from === "string") return badValue(io, COMMAND, from);
+    if (!(from < to)) {
+      return badValue(
+        io,
+        COMMAND,
+        `--from-time must be before --to-time (got ${isoSeconds(from)} and ${isoSeconds(to)})`,
+      );
+    }
+    if (to > nowSeconds + 60) {
+      return badValue(io, COMMAND, `--to-time ${isoSeconds(to)} is in the future`);
+    }
+    liveRange = { from, to };
   }
   if (values.pool === "-" && values.trace === "-") {
     return badValue(io, COMMAND, "--pool and --trace cannot both read standard input");
@@ -220,7 +277,27 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
     // Found out before any work, not after it.
     if (values.html !== undefined) assertOutputPath(values.html, "file");
     let current: Sourced;
-    if (simulating) {
+    let previous: Sourced | undefined;
+    const extraNotes: string[] = [];
+    if (liveRange) {
+      const policy = await loadPolicy(inputs, values.pool!, limits);
+      const url = values.prometheus ?? policy.spec.monitoring.prometheusAddress;
+      const length = liveRange.to - liveRange.from;
+      const now = await prometheusSource(policy, url, liveRange.from, liveRange.to);
+      if (typeof now === "string") {
+        io.stderr.write(`tritonscale ${COMMAND}: ${now}\n`);
+        return ExitCode.Problems;
+      }
+      current = now;
+      const before = await prometheusSource(policy, url, liveRange.from - length, liveRange.from);
+      if (typeof before === "string") {
+        extraNotes.push(
+          `no previous period (${isoSeconds(liveRange.from - length)} to ${isoSeconds(liveRange.from)}): ${before}`,
+        );
+      } else {
+        previous = before;
+      }
+    } else if (simulating) {
       const policy = await loadPolicy(inputs, values.pool!, limits);
       const badModel = checkModelName(values.model, policy);
       if (badModel) return badValue(io, COMMAND, badModel);
@@ -261,8 +338,6 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
     }
 
     let ledger = current.ledger;
-    let previous: Sourced | undefined;
-    const extraNotes: string[] = [];
     if (values.previous !== undefined) {
       const before = await readSavedSimulation(values.previous);
       const picked = pickRow(before, current.row);
@@ -380,6 +455,78 @@ function simulationSource(sim: SavedSimulation, row: string): Sourced {
     row,
     ...(sim.sloTarget === undefined ? {} : { sloTarget: sim.sloTarget }),
   };
+}
+
+/**
+ * The live pool over [from, to) from Prometheus ({@link prometheusLedger}), priced at its
+ * `spec.cost`. A Prometheus that cannot be reached or has no series for the pool gives the
+ * message instead (one line, exit 1): the query and what is likely wrong.
+ */
+async function prometheusSource(
+  policy: Policy,
+  url: string,
+  from: number,
+  to: number,
+): Promise<Sourced | string> {
+  let ledger: UsageLedger;
+  try {
+    ledger = await prometheusLedger({ url, policy, from, to });
+  } catch (e) {
+    return `${(e as Error).message} (--prometheus URL sets another Prometheus, e.g. a kubectl port-forward's http://127.0.0.1:9090)`;
+  }
+  const cost = policy.spec.cost;
+  const ns = policy.metadata.namespace ?? "";
+  return {
+    ledger,
+    pools: [
+      {
+        name: policy.metadata.name,
+        namespace: ns,
+        gpuType: policy.spec.capacity.gpu.type,
+        cost: {
+          currency: cost.currency,
+          onDemandPerGpuHour: cost.onDemandPerGpuHour,
+          spotPerGpuHour: cost.spotPerGpuHour,
+        },
+      },
+    ],
+    title: `Cost of ${ns ? `${ns}/` : ""}${policy.metadata.name} (Prometheus, ${isoSeconds(from)} to ${isoSeconds(to)})`,
+    row: policy.spec.scaling.scaler,
+    sloTarget: policy.spec.slo.targetAttainment,
+  };
+}
+
+/** The flags a live (Prometheus) report cannot take with it, as a message; else undefined. */
+function liveFlagProblem(values: {
+  readonly pool?: string | undefined;
+  readonly [flag: string]: string | boolean | undefined;
+}): string | undefined {
+  if (values.pool === undefined)
+    return "--prometheus, --from-time and --to-time need --pool (the live pool)";
+  for (const flag of [
+    "trace",
+    "from",
+    "previous",
+    "period",
+    "seed",
+    "profile",
+    "model",
+    "scaler",
+  ]) {
+    if (values[flag] !== undefined) {
+      return `--${flag} is not for a live report (--prometheus, --from-time, --to-time): ${
+        flag === "previous" || flag === "period"
+          ? "its previous period is the same length before --from-time"
+          : "that is a simulation's flag"
+      }`;
+    }
+  }
+  return undefined;
+}
+
+/** Unix seconds as an RFC 3339 UTC time, whole seconds. */
+function isoSeconds(t: number): string {
+  return new Date(Math.round(t) * 1000).toISOString().replace(/\.000Z$/, "Z");
 }
 
 /** A control `compare` runs: a registry scaler, static:N, static-peak or a bound. */

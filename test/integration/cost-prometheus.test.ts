@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect } from "chai";
 import { stringify } from "yaml";
+import { runReport } from "../../controller/cli/report.js";
 import type { TritonPod } from "../../controller/kube/pods.js";
 import { PROM_CAPACITY_LABEL, PROM_POOL_LABEL } from "../../controller/kube/render/labels.js";
 import { createAcceleratedClock } from "../../controller/loop/clock.js";
@@ -14,6 +18,7 @@ import {
   tritonPod,
 } from "../support/controller-harness.js";
 import { type FakeKube, startFakeKube } from "../support/fake-kube/index.js";
+import { runCaptured } from "../support/io.js";
 import { poolDocument } from "../support/pools.js";
 import { type RunningPrometheus, startPrometheus } from "../support/real-prometheus.js";
 import { requireTool } from "../support/tools.js";
@@ -248,6 +253,58 @@ describe("integration: the cost report's Prometheus ledger against a real Promet
       (b) => b.model === FAST.name && b.capacityType === "onDemand",
     );
     expect(a).to.be.closeTo(wallRate(FAST) * RANGE, 2);
+  });
+
+  it("`report cost --prometheus URL --from-time --to-time --json`: the pool's prices on those hours (0.526 on-demand, 0.19 Spot), Spot savings 0.336 a Spot GPU-hour", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tritonscale-cost-live-"));
+    try {
+      const file = join(dir, "pool.yaml");
+      writeFileSync(file, stringify(doc));
+      const r = await runCaptured(runReport, [
+        "cost",
+        "--pool",
+        file,
+        "--prometheus",
+        prom!.base,
+        "--from-time",
+        String(from),
+        "--to-time",
+        String(to),
+        "--json",
+      ]);
+      expect(r.code, r.err).to.equal(0);
+      const out = JSON.parse(r.out) as {
+        rows: {
+          capacity_type: string;
+          gpu_hours: number;
+          cost: number;
+          spot_savings: number;
+          requests: number;
+        }[];
+        total: { gpu_hours: number; requests: number };
+      };
+      // The same hours as the ledger above (within its tolerances), priced by hand.
+      const hours = (type: string) =>
+        out.rows.filter((x) => x.capacity_type === type).reduce((a, x) => a + x.gpu_hours, 0);
+      expect(hours("onDemand") * 3600).to.be.closeTo(RANGE, 1);
+      expect(hours("spot") * 3600).to.be.within(RANGE + (to - added) - 3, RANGE + (to - added) + 1);
+      for (const row of out.rows) {
+        const price = row.capacity_type === "spot" ? 0.19 : 0.526;
+        // JSON rounds GPU-hours and money to 4 decimals.
+        expect(row.cost, row.capacity_type).to.be.closeTo(row.gpu_hours * price, 1e-4);
+        expect(row.spot_savings).to.be.closeTo(
+          row.capacity_type === "spot" ? row.gpu_hours * (0.526 - 0.19) : 0,
+          1e-4,
+        );
+      }
+      const podSeconds = 2 * RANGE + (to - added);
+      expect(out.total.requests).to.be.closeTo(
+        (wallRate(FAST) + wallRate(SLOW)) * podSeconds,
+        wallRate(FAST) + wallRate(SLOW) + 4 * 3,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("busy GPU-hours from compute time: 6.2 ms and 102.2 ms per request, batches of 1", () => {
