@@ -171,6 +171,8 @@ interface Sums {
   spotSavings: number;
   requests: number;
   withinSlo: number;
+  /** Requests whose SLO outcome was measured (the attainment's denominator). */
+  sloRequests: number;
 }
 
 const zero = (): Sums => ({
@@ -180,6 +182,7 @@ const zero = (): Sums => ({
   spotSavings: 0,
   requests: 0,
   withinSlo: 0,
+  sloRequests: 0,
 });
 
 function add(into: Sums, s: Sums): void {
@@ -189,6 +192,7 @@ function add(into: Sums, s: Sums): void {
   into.spotSavings += s.spotSavings;
   into.requests += s.requests;
   into.withinSlo += s.withinSlo;
+  into.sloRequests += s.sloRequests;
 }
 
 function figures(s: Sums): CostFigures {
@@ -200,7 +204,8 @@ function figures(s: Sums): CostFigures {
     spotSavings: s.spotSavings,
     requests: s.requests,
     costPer1k: s.requests > 0 ? (s.cost / s.requests) * 1000 : null,
-    sloAttainment: s.requests > 0 ? s.withinSlo / s.requests : null,
+    // Over the requests whose outcome was measured: unmeasured ones are not misses.
+    sloAttainment: s.sloRequests > 0 ? s.withinSlo / s.sloRequests : null,
   };
 }
 
@@ -231,7 +236,8 @@ function priced(b: UsageBucket, prices: readonly GpuPrice[], used: Set<string>):
     cost: b.gpuHours * price.perGpuHour,
     spotSavings,
     requests: b.requests,
-    withinSlo: b.requestsWithinSlo,
+    withinSlo: b.sloMeasured === false ? 0 : b.requestsWithinSlo,
+    sloRequests: b.sloMeasured === false ? 0 : b.requests,
   };
 }
 

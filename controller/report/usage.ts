@@ -43,6 +43,12 @@ export interface UsageBucket {
   readonly requests: number;
   /** Requests served within the pool's latency SLO. */
   readonly requestsWithinSlo: number;
+  /**
+   * False when the source could not measure `requestsWithinSlo` (e.g. no latency summary
+   * in Prometheus): the report then leaves these requests out of SLO attainment instead of
+   * counting them as misses. @default true
+   */
+  readonly sloMeasured?: boolean;
 }
 
 /**

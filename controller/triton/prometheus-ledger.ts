@@ -55,7 +55,7 @@
  * bracket the SLO), weighted by the requests the pod served in that step (the summary's
  * `_count`); a row's requests within = that fraction over its bucket (over the period when
  * the bucket has no summary samples) × its served requests. Failed requests are never
- * within. Without the summary the number is 0 and the notes say it was not measured.
+ * within. Without the summary the bucket says `sloMeasured: false` and the notes say so.
  *
  * **Scale events** from `tritonscale_desired_replicas` (same grid): each change of a
  * capacity type's desired count is one event, `at` the first grid point showing it. A
@@ -559,7 +559,7 @@ export async function prometheusLedger(options: PrometheusLedgerOptions): Promis
     );
   } else {
     notes.push(
-      `SLO attainment was not measured (requests within the SLO are 0): no nv_inference_request_summary_us series for ${namespace}/${pool}; render turns it on with --metrics-config=summary_latencies=true, which older manifests lack`,
+      `SLO attainment was not measured (the report leaves it out): no nv_inference_request_summary_us series for ${namespace}/${pool}; render turns it on with --metrics-config=summary_latencies=true, which older manifests lack`,
     );
   }
 
@@ -619,13 +619,14 @@ export async function prometheusLedger(options: PrometheusLedgerOptions): Promis
           busyGpuHours: rowBusy,
           requests: req(model),
           requestsWithinSlo: Math.min(req(model), (fraction ?? 0) * ok),
+          ...(fraction === undefined && ok > 0 ? { sloMeasured: false } : {}),
         });
       }
     }
   }
   if (summarySeen && unmeasured.size > 0) {
     notes.push(
-      `no request-summary samples with requests for ${[...unmeasured].sort().join(", ")}: their requests within the SLO are 0 (not measured)`,
+      `no request-summary samples with requests for ${[...unmeasured].sort().join(", ")}: their SLO attainment is not measured (left out of it)`,
     );
   }
   notes.push(

@@ -201,6 +201,39 @@ const ROWS: readonly Row[] = [
       { key: "yolo/yolov8s/spot", cost: 4 * 0.2, spotSavings: 4 * 0.75 - 4 * 0.2 },
     ],
   },
+  {
+    name: "SLO not measured (a Prometheus without request summaries): attainment null, not 0 (regression)",
+    buckets: [bucket({ gpuHours: 2, requests: 500, requestsWithinSlo: 0, sloMeasured: false })],
+    prices: T4,
+    rows: [
+      { key: "yolo/yolov8s/onDemand", cost: 2 * 0.5, requests: 500, sloAttainment: null },
+      { key: "total", requests: 500, sloAttainment: null },
+    ],
+  },
+  {
+    name: "SLO measured one day, not the next: attainment over the measured day's 1,000 requests only (990 within)",
+    buckets: [
+      bucket({ gpuHours: 3, requests: 1000, requestsWithinSlo: 990 }),
+      bucket({
+        start: T0 + DAY,
+        gpuHours: 3,
+        requests: 600,
+        requestsWithinSlo: 0,
+        sloMeasured: false,
+      }),
+    ],
+    prices: T4,
+    rows: [
+      {
+        key: "yolo/yolov8s/onDemand",
+        cost: 6 * 0.5,
+        requests: 1600,
+        costPer1k: ((6 * 0.5) / 1600) * 1000,
+        sloAttainment: 990 / 1000,
+      },
+      { key: "total", sloAttainment: 990 / 1000 },
+    ],
+  },
 ];
 
 describe("report/cost: rows, total and money", () => {
