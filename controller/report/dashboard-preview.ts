@@ -346,19 +346,26 @@ function panelSeries(panel: PanelJson, data: DashboardData): Named[] {
 
 const hasFinite = (s: Named) => s.points.some(([, v]) => Number.isFinite(v));
 
-/** Rough legend height: items packed into lines of `width` px, 18 px a line. */
+/** Space between legend items, px, across and (when the legend wraps) down. */
+const LEGEND_GAP = 24;
+
+/**
+ * Rough legend height: items packed into lines of `width` px at 7 px a character (DejaVu
+ * Sans at 11 px; wider than ECharts' own estimate, so a wrap is never missed), 14 px a line
+ * and {@link LEGEND_GAP} between lines.
+ */
 function legendHeight(names: readonly string[], width: number): number {
   let lines = 1;
   let used = 0;
   for (const n of names) {
-    const w = 14 + 5 + n.length * 6.3 + 24;
+    const w = 14 + 5 + n.length * 7 + LEGEND_GAP;
     if (used > 0 && used + w > width - 16) {
       lines++;
       used = 0;
     }
     used += w;
   }
-  return names.length === 0 ? 0 : lines * 18 + 4;
+  return names.length === 0 ? 0 : lines * 14 + (lines - 1) * LEGEND_GAP + 8;
 }
 
 /**
@@ -454,7 +461,7 @@ function timeseriesOption(
           itemWidth: 14,
           itemHeight: 4,
           // Wide: ECharts measures text as Arial would, the browser may draw it wider (DejaVu Sans).
-          itemGap: 24,
+          itemGap: LEGEND_GAP,
           textStyle: { color: THEME.text, fontSize: 11 },
         }
       : { show: false },
