@@ -253,6 +253,21 @@ describe("tritonscale dashboard", () => {
       });
     }
 
+    it("a --preview file in a missing folder: exit 1, cannot write, before Prometheus is asked", async () => {
+      asked.length = 0;
+      const file = join(dir, "missing", "p.html");
+      const r = await runCaptured(runDashboard, [
+        EXAMPLES[0]!,
+        "--preview",
+        file,
+        "--prometheus",
+        base,
+      ]);
+      expect(r.code).to.equal(1);
+      expect(r.err).to.match(/p\.html: cannot write: folder .*missing does not exist/);
+      expect(asked).to.deep.equal([]);
+    });
+
     it("bad command line: --prometheus without --preview (exit 2)", async () => {
       const r = await runCaptured(runDashboard, [EXAMPLES[0]!, "--prometheus", base]);
       expect(r.code).to.equal(2);

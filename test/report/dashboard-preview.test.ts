@@ -251,6 +251,24 @@ describe("report/dashboard-preview: a dashboard drawn from its JSON and query re
       });
     });
 
+    it("annotations: each event a dashed orange line on the time series panels, counted in the note", () => {
+      const events = renderDashboardPreview(
+        dashboard,
+        data(results, {
+          annotations: [
+            {
+              name: "Scale events",
+              stepSeconds: 15,
+              series: [{ labels: { direction: "up" }, points: [[FROM + 300, 1]] }],
+            },
+          ],
+        }),
+      ).html;
+      expect(panelDiv(events, request.id!)).to.include('stroke="#FF9830"');
+      expect(panelDiv(preview.html, request.id!)).not.to.include('stroke="#FF9830"');
+      expect(events).to.include("Annotations (Scale events): 1 event(s)");
+    });
+
     it("a panel type it does not draw gets a box saying so", () => {
       expect(preview.panels.find((p) => p.id === 99)).to.deep.include({
         drawn: "unsupported",
