@@ -11,8 +11,11 @@ import {
   FLEET_UID,
   formatDashboard,
 } from "../report/dashboard.js";
+import { renderDashboardPreview } from "../report/dashboard-preview.js";
+import { queryDashboard } from "../triton/prometheus-dashboard.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import { assertOutputPath } from "../util/output-path.js";
+import { timeRangeFlags } from "./flags.js";
 import { INPUT_SIZE_HELP, INPUT_SIZE_OPTION, inputSizeOptions, readModelPool } from "./inputs.js";
 import {
   badValue,
@@ -26,6 +29,8 @@ import {
 } from "./io.js";
 
 const HELP = `Usage: tritonscale dashboard <pool.yaml>... [--out <dir>]
+       tritonscale dashboard <pool.yaml> --preview <file.html> [--prometheus <url>]
+                             [--from-time <t>] [--to-time <t>]
 
 Builds a Grafana dashboard for each ModelPool, and with --out a fleet overview of them all.
 A pool's dashboard has a row each for traffic (request rate, batch fill, queue time per
@@ -43,11 +48,23 @@ With --out, writes <dir>/<uid>.json per pool (uid: <namespace>_<pool>) and
 <dir>/${FLEET_UID}.json, each replaced atomically and only when it changed; nothing is
 written when any pool has a problem.
 
-Exit code: 0 on success, 1 when a pool has a problem (or cannot be read) or the output
-cannot be written, 2 for a bad command line.
+With --preview, runs every panel's queries (variables: the pool's namespace, name and
+models) as range queries against Prometheus and writes a self-contained HTML page that
+draws the dashboard from the answers, laid out as in Grafana: a preview drawn by
+tritonscale, not Grafana's rendering (the page says so). Prometheus defaults to the pool's
+spec.monitoring.prometheusAddress; the period to the dashboard's default, the last 6 hours.
+
+Exit code: 0 on success, 1 when a pool has a problem (or cannot be read), the output
+cannot be written or Prometheus cannot be queried, 2 for a bad command line.
 
 Options:
   -o, --out <dir>        folder for the dashboards and the fleet overview
+      --preview <file>   write an HTML preview of the pool's dashboard drawn from Prometheus
+      --prometheus <url> Prometheus to query (default: spec.monitoring.prometheusAddress)
+      --from-time <t>    period start: now-<duration> (now-6h), RFC 3339 with its zone
+                         (2026-01-15T08:00:00Z) or Unix seconds (default: 6 hours before
+                         --to-time)
+      --to-time <t>      period end, as --from-time (default: now)
 ${INPUT_SIZE_HELP}
   -h, --help             show this help
 `;
@@ -62,7 +79,7 @@ export async function runDashboard(
   const files = args.positionals;
   const out = args.values.out;
   if (files.length === 0) return usageError(io, "dashboard", "expected <pool.yaml>...", HELP);
-  if (out === undefined && files.length > 1)
+  if (out === undefined && files.length > 1 && args.values.preview === undefined)
     return badValue(
       io,
       "dashboard",
@@ -70,6 +87,29 @@ export async function runDashboard(
     );
   const limits = inputSizeOptions(args.values["max-input-size"]);
   if (typeof limits === "string") return badValue(io, "dashboard", limits);
+  const preview = args.values.preview;
+  if (preview === undefined) {
+    for (const o of ["prometheus", "from-time", "to-time"] as const)
+      if (args.values[o] !== undefined) return badValue(io, "dashboard", `--${o} needs --preview`);
+  } else {
+    if (out !== undefined || files.length > 1)
+      return badValue(io, "dashboard", "--preview draws one pool's dashboard, without --out");
+    // The 6 hours before --to-time by default: the dashboard's own default range.
+    const period = timeRangeFlags(
+      args.values["from-time"],
+      args.values["to-time"],
+      Math.floor(Date.now() / 1000),
+      6 * 3600,
+    );
+    if (typeof period === "string") return badValue(io, "dashboard", period);
+    const url = args.values.prometheus;
+    if (url !== undefined && !/^https?:\/\/[^\s]+$/.test(url))
+      return badValue(io, "dashboard", `--prometheus must be an http(s) URL, got "${url}"`);
+    return reportInputErrors(io, async () => {
+      const [policy] = await loadPools(io, files, limits);
+      return writePreview(io, preview, policy!, url, period);
+    });
+  }
   return reportInputErrors(
     io,
     async () => {
@@ -145,6 +185,43 @@ async function writeDashboards(
   }
 }
 
+/** Queries Prometheus for the pool's dashboard and writes its preview page atomically. */
+async function writePreview(
+  io: CommandIO,
+  file: string,
+  policy: Policy,
+  url: string | undefined,
+  period: { from: number; to: number },
+): Promise<number> {
+  assertOutputPath(file, "file");
+  const dashboard = buildPoolDashboard(policy);
+  const prometheus = url ?? policy.spec.monitoring.prometheusAddress;
+  let data: Awaited<ReturnType<typeof queryDashboard>>;
+  try {
+    data = await queryDashboard({
+      url: prometheus,
+      dashboard,
+      namespace: policy.metadata.namespace,
+      pool: policy.metadata.name,
+      models: policy.spec.models.map((m) => m.name),
+      from: period.from,
+      to: period.to,
+      scrapeIntervalSeconds: policy.spec.monitoring.scrapeIntervalSeconds,
+    });
+  } catch (e) {
+    io.stderr.write(`tritonscale dashboard: ${(e as Error).message.split("\n", 1)[0]}\n`);
+    return ExitCode.Problems;
+  }
+  const preview = renderDashboardPreview(dashboard, data);
+  await writeFileAtomic(file, preview.html);
+  const shown = preview.panels.filter((p) => p.drawn !== "row");
+  const empty = shown.filter((p) => p.drawn === "no data").map((p) => p.title);
+  io.stdout.write(
+    `${file}: wrote the preview of "${dashboard.title}" (${shown.length} panels${empty.length > 0 ? `; no data: ${empty.join(", ")}` : ""})\n`,
+  );
+  return ExitCode.Ok;
+}
+
 function parse(args: string[]) {
   return parseArgs({
     args,
@@ -152,6 +229,10 @@ function parse(args: string[]) {
     strict: true,
     options: {
       out: { type: "string", short: "o" },
+      preview: { type: "string" },
+      prometheus: { type: "string" },
+      "from-time": { type: "string" },
+      "to-time": { type: "string" },
       ...INPUT_SIZE_OPTION,
       help: { type: "boolean", short: "h" },
     },

@@ -92,3 +92,32 @@ export function timeFlag(flag: string, text: string, nowSeconds: number): number
   }
   return `--${flag} ${JSON.stringify(text)}: ${valid}`;
 }
+
+/** Unix seconds as an RFC 3339 UTC time, whole seconds. */
+export function isoSeconds(t: number): string {
+  return new Date(Math.round(t) * 1000).toISOString().replace(/\.000Z$/, "Z");
+}
+
+/**
+ * `--from-time` / `--to-time` (report cost, dashboard --preview): each in the forms of
+ * {@link timeFlag}; `--to-time` defaults to now and `--from-time` to `defaultSeconds` before
+ * it. The period must end after it starts and not in the future (a minute of clock skew
+ * allowed). A string is the message for a bad value.
+ */
+export function timeRangeFlags(
+  fromText: string | undefined,
+  toText: string | undefined,
+  nowSeconds: number,
+  defaultSeconds: number,
+): { from: number; to: number } | string {
+  const to = toText === undefined ? nowSeconds : timeFlag("to-time", toText, nowSeconds);
+  if (typeof to === "string") return to;
+  const from =
+    fromText === undefined ? to - defaultSeconds : timeFlag("from-time", fromText, nowSeconds);
+  if (typeof from === "string") return from;
+  if (!(from < to)) {
+    return `--from-time must be before --to-time (got ${isoSeconds(from)} and ${isoSeconds(to)})`;
+  }
+  if (to > nowSeconds + 60) return `--to-time ${isoSeconds(to)} is in the future`;
+  return { from, to };
+}

@@ -31,7 +31,7 @@ import { simulatedModel } from "../simulate/setup.js";
 import { prometheusLedger } from "../triton/prometheus-ledger.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import { assertOutputPath } from "../util/output-path.js";
-import { checkModelName, flagNumber, timeFlag } from "./flags.js";
+import { checkModelName, flagNumber, isoSeconds, timeRangeFlags } from "./flags.js";
 import { INPUT_SIZE_HELP, inputSizeOptions, loadPolicy, readInputText } from "./inputs.js";
 import {
   badValue,
@@ -188,30 +188,16 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
         : "--trace needs --pool",
     );
   }
-  const nowSeconds = Math.floor(Date.now() / 1000);
   let liveRange: { from: number; to: number } | undefined;
   if (live) {
-    const to =
-      values["to-time"] === undefined
-        ? nowSeconds
-        : timeFlag("to-time", values["to-time"], nowSeconds);
-    if (typeof to === "string") return badValue(io, COMMAND, to);
-    const from =
-      values["from-time"] === undefined
-        ? to - 86_400
-        : timeFlag("from-time", values["from-time"], nowSeconds);
-    if (typeof from === "string") return badValue(io, COMMAND, from);
-    if (!(from < to)) {
-      return badValue(
-        io,
-        COMMAND,
-        `--from-time must be before --to-time (got ${isoSeconds(from)} and ${isoSeconds(to)})`,
-      );
-    }
-    if (to > nowSeconds + 60) {
-      return badValue(io, COMMAND, `--to-time ${isoSeconds(to)} is in the future`);
-    }
-    liveRange = { from, to };
+    const range = timeRangeFlags(
+      values["from-time"],
+      values["to-time"],
+      Math.floor(Date.now() / 1000),
+      86_400,
+    );
+    if (typeof range === "string") return badValue(io, COMMAND, range);
+    liveRange = range;
   }
   if (values.pool === "-" && values.trace === "-") {
     return badValue(io, COMMAND, "--pool and --trace cannot both read standard input");
@@ -522,11 +508,6 @@ function liveFlagProblem(values: {
     }
   }
   return undefined;
-}
-
-/** Unix seconds as an RFC 3339 UTC time, whole seconds. */
-function isoSeconds(t: number): string {
-  return new Date(Math.round(t) * 1000).toISOString().replace(/\.000Z$/, "Z");
 }
 
 /** A control `compare` runs: a registry scaler, static:N, static-peak or a bound. */

@@ -47,7 +47,10 @@ export interface PanelSpec {
   /** Grafana unit id, e.g. `reqps`, `ms`, `percentunit`. */
   readonly unit: string;
   readonly targets: readonly TargetSpec[];
-  /** A line drawn at this value (an SLO or a budget), red past it. */
+  /**
+   * A line drawn at this value (an SLO or a budget), red past it; the axis reaches it even
+   * when the data stays short of it (Grafana's soft max, or soft min when `below`).
+   */
   readonly line?: { readonly value: number; readonly below?: boolean };
   /** Grid width, of 24. @default 12 */
   readonly width?: number;
@@ -507,6 +510,11 @@ function buildPanel(spec: PanelSpec, id: number): timeseries.PanelBuilder | stat
           : common.GraphThresholdsStyleMode.Dashed,
       ),
     );
+  // Grafana scales the axis to the data alone: a line past it (a p99 well under its SLO)
+  // would not be drawn. A soft limit keeps the line in view and lets the data go further.
+  if (spec.line !== undefined) {
+    p = spec.line.below ? p.axisSoftMin(spec.line.value) : p.axisSoftMax(spec.line.value);
+  }
   if (spec.kind === "bars") {
     p = p
       .drawStyle(common.GraphDrawStyle.Bars)

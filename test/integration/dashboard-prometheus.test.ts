@@ -1,6 +1,7 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
-import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { expect } from "chai";
 import { stringify } from "yaml";
 import type { TritonPod } from "../../controller/kube/pods.js";
@@ -14,7 +15,10 @@ import {
   type DashboardJson,
   dashboardQueries,
 } from "../../controller/report/dashboard.js";
+import { renderDashboardPreview } from "../../controller/report/dashboard-preview.js";
 import * as q from "../../controller/report/dashboard-queries.js";
+import { queryDashboard } from "../../controller/triton/prometheus-dashboard.js";
+import { requireChromium, shoot } from "../support/chromium.js";
 import {
   type RunningController,
   SPEED,
@@ -25,7 +29,7 @@ import { filledFor, metricNames } from "../support/dashboards.js";
 import { type FakeKube, startFakeKube } from "../support/fake-kube/index.js";
 import { poolDocument } from "../support/pools.js";
 import { type RunningPrometheus, serveTexts, startPrometheus } from "../support/real-prometheus.js";
-import { referenceDir, requireReference } from "../support/reference.js";
+import { projectRoot, referenceDir, requireReference } from "../support/reference.js";
 import { requireTool } from "../support/tools.js";
 import { TritonStandin } from "../support/triton-standin.js";
 
@@ -112,6 +116,9 @@ async function queryRange(
   if (body.status !== "success") throw new Error(`${body.error}: ${expr}`);
   return body.data!.result;
 }
+
+/** Seconds of data in the committed dashboard screenshot (UPDATE_GOLDEN=1). */
+const PICTURE_SECONDS = 120;
 
 const finite = (s: string) => Number.isFinite(Number(s));
 
@@ -246,6 +253,75 @@ describe("integration: every dashboard panel returns data from a real Prometheus
       }
       return empty;
     });
+  });
+
+  it("the preview of the pool dashboard, drawn from this Prometheus, renders in Chromium with every panel drawn (its screenshot: test/fixtures/screenshots/dashboard.png)", async function () {
+    const chromium = requireChromium(this);
+    const update = process.env.UPDATE_GOLDEN === "1";
+    if (update) {
+      // The reviewed picture shows two minutes of the surge, not the few seconds the checks need.
+      this.timeout(300_000);
+      await prom!.eventually("two minutes of data for the screenshot", 200, async () =>
+        Date.now() / 1000 - start >= PICTURE_SECONDS
+          ? []
+          : [`${Math.round(Date.now() / 1000 - start)} s of data`],
+      );
+    }
+    const dashboard = buildPoolDashboard(tritonPolicy);
+    const data = await queryDashboard({
+      url: prom!.base,
+      dashboard,
+      namespace: "vision",
+      pool: "yolo",
+      models: ["yolov8s"],
+      from: start,
+      to: Math.floor(Date.now() / 1000),
+      scrapeIntervalSeconds: 1,
+    });
+    expect(data.variables.find((v) => v.name === "$__rate_interval")?.value).to.equal(
+      RATE_INTERVAL,
+    );
+    const preview = renderDashboardPreview(dashboard, data);
+    const drawn = preview.panels.filter((p) => p.type !== "row");
+    expect(drawn.map((p) => p.id)).to.deep.equal(
+      (dashboard.panels ?? []).filter((p) => p.type !== "row").map((p) => p.id),
+    );
+    const notDrawn = drawn.filter((p) => p.drawn !== "chart" && p.drawn !== "stat");
+    expect(notDrawn, "panels without data or not drawn").to.deep.equal([]);
+    const dir = mkdtempSync(join(tmpdir(), "tritonscale-dashboard-preview-"));
+    try {
+      const file = join(dir, "dashboard.html");
+      writeFileSync(file, preview.html);
+      const shot = await shoot(chromium, file, {
+        selector: ".dashboard",
+        width: 1440,
+        height: 900,
+      });
+      expect(shot.errors).to.deep.equal([]);
+      expect(shot.failedRequests).to.deep.equal([]);
+      expect(shot.colours).to.be.greaterThan(50);
+      expect(shot.inkFraction).to.be.within(0.05, 0.95);
+      // The latency panel alone: its lines and its SLO line are ink on the panel background.
+      const latency = drawn.find((p) => p.title.startsWith("Latency"))!;
+      const panelShot = await shoot(chromium, file, {
+        selector: `.panel[data-panel-id="${latency.id}"] svg`,
+        width: 1440,
+        height: 4000,
+      });
+      expect(panelShot.inkFraction).to.be.within(0.01, 0.6);
+      // Kept for review (README shows it), not compared pixel by pixel: the data is live.
+      const golden = join(projectRoot, "test", "fixtures", "screenshots", "dashboard.png");
+      if (update) {
+        mkdirSync(dirname(golden), { recursive: true });
+        writeFileSync(golden, shot.png);
+      }
+      expect(
+        readFileSync(golden).subarray(1, 4).toString(),
+        "UPDATE_GOLDEN=1 writes the screenshot",
+      ).to.equal("PNG");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("every metric a panel uses has series in this Prometheus (exported by the stand-ins, DCGM or the controller)", async () => {

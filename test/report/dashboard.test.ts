@@ -206,6 +206,18 @@ describe("report/dashboard: panels follow the pool's spec", () => {
     expect(line(d, "Signal age")).to.equal(minimalPool().spec.scaling.staleAfterSeconds);
   });
 
+  it("each line stays in view: soft max at the SLO, budget and staleAfter, soft min at headroom 0 (Grafana's axis otherwise fits the data alone)", () => {
+    const d = buildPoolDashboard(minimalPool());
+    const soft = (title: string) => {
+      const c = panel(d, title).fieldConfig.defaults.custom as Record<string, unknown>;
+      return { min: c.axisSoftMin, max: c.axisSoftMax };
+    };
+    expect(soft("Latency p50 / p99 vs SLO")).to.deep.equal({ min: undefined, max: 85 });
+    expect(soft("Queue time per request vs budget")).to.deep.equal({ min: undefined, max: 42.5 });
+    expect(soft("Headroom at the SLO")).to.deep.equal({ min: 0, max: undefined });
+    expect(soft("Request rate")).to.deep.equal({ min: undefined, max: undefined });
+  });
+
   it("cost: each capacity type at its spec.cost price × GPUs per replica; without Spot, on-demand only", () => {
     const spot = buildPoolDashboard(
       minimalPool({
