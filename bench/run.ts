@@ -17,11 +17,14 @@
  *    `--triton` runs only this section.
  * 6. Scaling on hard traces (bench/scaling-traces.ts, issue 9 §4): eight trace kinds from
  *    named real patterns, every scaler and bound, tritonscale's targets met or MISS.
- *    `--scaling-traces` runs only this section.
+ *    `--scaling-traces` runs only this section; `--warmup D` (e.g. `--warmup 1h`) adds
+ *    tritonscale measured after the first D of each report trace (at most half of it) was
+ *    replayed for its history to learn, with the bounds and baselines over the same part.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
+import { parseDuration } from "../controller/policy/duration.js";
 import { loadModelPool, type Policy } from "../controller/policy/index.js";
 import { type ComparisonRow, compare } from "../controller/simulate/compare.js";
 import { DEFAULT_PROFILE } from "../controller/simulate/profile.js";
@@ -34,6 +37,8 @@ import { printSimulateSpeed } from "./simulate-speed.js";
 import { printTritonParse } from "./triton-parse.js";
 
 const quick = process.argv.includes("--quick");
+const warmupAt = process.argv.indexOf("--warmup");
+const warmupSeconds = warmupAt >= 0 ? parseDuration(process.argv[warmupAt + 1] ?? "") : 0;
 if (process.argv.includes("--triton")) {
   printTritonParse(quick);
   process.exit(0);
@@ -43,7 +48,7 @@ if (process.argv.includes("--apply")) {
   process.exit(0);
 }
 if (process.argv.includes("--scaling-traces")) {
-  printScalingTraces(quick);
+  printScalingTraces(quick, warmupSeconds);
   process.exit(0);
 }
 if (process.argv.includes("--simulate")) {
@@ -138,7 +143,7 @@ for (const v of verdicts) console.log(v);
 
 printSimulateSpeed(quick);
 
-printScalingTraces(quick);
+printScalingTraces(quick, warmupSeconds);
 printParserScaling(quick);
 printTritonParse(quick);
 await printApplyBench(quick);
