@@ -4,6 +4,7 @@
  *
  * 1. Policy comparison on synthetic traces for the example T4 YOLOv8s pool: GPU-hours of
  *    each scaler as a ratio to the oracle and to static-peak, and SLO attainment.
+ *    `--policies` runs only this section.
  * 2. Simulator speed (bench/simulate-speed.ts): `tritonscale simulate` for 24 h at 1,000
  *    req/s as a whole process, simulated requests per second of wall and CPU time, against
  *    a fixed amount of plain JS per request and bare Node start-up, and peak RSS of 3 h vs
@@ -140,6 +141,7 @@ for (const trace of traces) {
 }
 console.log("## tritonscale against its targets");
 for (const v of verdicts) console.log(v);
+if (process.argv.includes("--policies")) process.exit(0);
 
 printSimulateSpeed(quick);
 
