@@ -4,6 +4,7 @@
  *
  * 1. Policy comparison on synthetic traces for the example T4 YOLOv8s pool: GPU-hours of
  *    each scaler as a ratio to the oracle and to static-peak, and SLO attainment.
+ *    `--policies` runs only this section.
  * 2. Simulator speed (bench/simulate-speed.ts): `tritonscale simulate` for 24 h at 1,000
  *    req/s as a whole process, simulated requests per second of wall and CPU time, against
  *    a fixed amount of plain JS per request and bare Node start-up, and peak RSS of 3 h vs
@@ -17,11 +18,14 @@
  *    `--triton` runs only this section.
  * 6. Scaling on hard traces (bench/scaling-traces.ts, issue 9 §4): eight trace kinds from
  *    named real patterns, every scaler and bound, tritonscale's targets met or MISS.
- *    `--scaling-traces` runs only this section.
+ *    `--scaling-traces` runs only this section; `--warmup D` (e.g. `--warmup 1h`) adds
+ *    tritonscale measured after the first D of each report trace (at most half of it) was
+ *    replayed for its history to learn, with the bounds and baselines over the same part.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
+import { parseDuration } from "../controller/policy/duration.js";
 import { loadModelPool, type Policy } from "../controller/policy/index.js";
 import { type ComparisonRow, compare } from "../controller/simulate/compare.js";
 import { DEFAULT_PROFILE } from "../controller/simulate/profile.js";
@@ -34,6 +38,8 @@ import { printSimulateSpeed } from "./simulate-speed.js";
 import { printTritonParse } from "./triton-parse.js";
 
 const quick = process.argv.includes("--quick");
+const warmupAt = process.argv.indexOf("--warmup");
+const warmupSeconds = warmupAt >= 0 ? parseDuration(process.argv[warmupAt + 1] ?? "") : 0;
 if (process.argv.includes("--triton")) {
   printTritonParse(quick);
   process.exit(0);
@@ -43,7 +49,7 @@ if (process.argv.includes("--apply")) {
   process.exit(0);
 }
 if (process.argv.includes("--scaling-traces")) {
-  printScalingTraces(quick);
+  printScalingTraces(quick, warmupSeconds);
   process.exit(0);
 }
 if (process.argv.includes("--simulate")) {
@@ -135,10 +141,11 @@ for (const trace of traces) {
 }
 console.log("## tritonscale against its targets");
 for (const v of verdicts) console.log(v);
+if (process.argv.includes("--policies")) process.exit(0);
 
 printSimulateSpeed(quick);
 
-printScalingTraces(quick);
+printScalingTraces(quick, warmupSeconds);
 printParserScaling(quick);
 printTritonParse(quick);
 await printApplyBench(quick);

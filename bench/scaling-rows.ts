@@ -55,6 +55,11 @@ export interface RowsInput {
   readonly sloTarget: number;
   /** Bisection steps for the bounds. @default 5 */
   readonly bisectionSteps?: number;
+  /**
+   * Seconds at the start of the trace replayed before measuring (`simulate --warmup`): every
+   * row, the bounds included, counts only what comes after. @default 0
+   */
+  readonly warmupSeconds?: number;
 }
 
 /** What a bound's search found, for the table (`static:4`, `headroom 1.12`). */
@@ -80,6 +85,7 @@ export function compareRows(input: RowsInput): RowsResult {
     seed: input.seed,
     sloTarget: input.sloTarget,
     ...(input.bisectionSteps === undefined ? {} : { maxProbes: input.bisectionSteps }),
+    ...(input.warmupSeconds ? { warmupSeconds: input.warmupSeconds } : {}),
   });
   let simulations = 0;
   const rows: Row[] = result.rows.map((r) => {

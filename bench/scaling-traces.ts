@@ -197,7 +197,29 @@ export interface TraceOutcome {
   readonly capacityPerReplica: number;
   /** Simulations run for this trace, tuning included. */
   readonly simulations: number;
+  /** The same report seed measured after a warm-up (`--warmup`), when asked for. */
+  readonly warm?: WarmOutcome;
 }
+
+/**
+ * tritonscale (shipped defaults) measured after the first `seconds` of the report trace
+ * were replayed, so its history learned them: what a pool that has run for a while does.
+ * The bounds and baselines are measured over the same part.
+ */
+export interface WarmOutcome {
+  readonly seconds: number;
+  readonly rows: readonly Row[];
+  readonly verdicts: readonly Verdict[];
+}
+
+/** Controls of the warm-up rows: what the targets compare tritonscale with. */
+const WARM_CONTROLS = [
+  "hpa-gpu",
+  "keda-queue",
+  "tritonscale",
+  "lead-oracle",
+  "best-static",
+] as const;
 
 /** One target, for one trace. */
 export interface Verdict {
@@ -293,8 +315,11 @@ function profileFor(trace: HardTrace): LatencyProfile {
   return trace.profile === undefined ? DEFAULT_PROFILE : parseLinearProfile(trace.profile);
 }
 
-/** Runs one trace kind: tuning on tune seeds, then every row on its report seed. */
-export function runHardTrace(trace: HardTrace, quick: boolean): TraceOutcome {
+/**
+ * Runs one trace kind: tuning on tune seeds, then every row on its report seed; with
+ * `warmupSeconds` (at most half the trace), the warm-up rows too.
+ */
+export function runHardTrace(trace: HardTrace, quick: boolean, warmupSeconds = 0): TraceOutcome {
   const spec = trace.spec(quick);
   const policy = policyFor(trace);
   const profile = profileFor(trace);
@@ -335,6 +360,29 @@ export function runHardTrace(trace: HardTrace, quick: boolean): TraceOutcome {
   const low = lowShare(report);
   const byName = new Map<string, Row>();
   for (const r of result.rows) byName.set(r.name, r);
+  let warm: WarmOutcome | undefined;
+  let warmSimulations = 0;
+  if (warmupSeconds > 0) {
+    const seconds = Math.min(warmupSeconds, report.durationSeconds / 2);
+    const w = compareRows({
+      policy,
+      trace: report,
+      profile,
+      controls: WARM_CONTROLS,
+      seed: trace.reportSeed,
+      sloTarget,
+      bisectionSteps: quick ? 3 : 5,
+      warmupSeconds: seconds,
+    });
+    const wBy = new Map<string, Row>();
+    for (const r of w.rows) wBy.set(r.name, r);
+    warm = {
+      seconds,
+      rows: w.rows,
+      verdicts: judge(wBy, sloTarget, low, trace.learnable, trace.unpredictable),
+    };
+    warmSimulations = w.simulations;
+  }
   return {
     trace,
     spec,
@@ -346,7 +394,8 @@ export function runHardTrace(trace: HardTrace, quick: boolean): TraceOutcome {
     lowShare: low,
     verdicts: judge(byName, sloTarget, low, trace.learnable, trace.unpredictable),
     capacityPerReplica: result.capacity.requestsPerSecond,
-    simulations: tuning.simulations + result.simulations + tunedRun.simulations,
+    simulations: tuning.simulations + result.simulations + tunedRun.simulations + warmSimulations,
+    ...(warm === undefined ? {} : { warm }),
   };
 }
 
@@ -388,6 +437,34 @@ function printOutcome(o: TraceOutcome, wallSeconds: number): void {
   }
   console.log("targets for tritonscale (shipped defaults):");
   for (const v of o.verdicts) console.log(`  ${v.status.padEnd(4)} ${v.text}`);
+  const w = o.warm;
+  if (w === undefined) return;
+  const wlo = w.rows.find((r) => r.name === "lead-oracle");
+  const wbs = w.rows.find((r) => r.name === "best-static");
+  console.log(
+    `after a ${(w.seconds / 60).toFixed(0)} min warm-up (replayed, then measured to the end; bounds and baselines over the same part):`,
+  );
+  for (const r of w.rows) {
+    console.log(
+      `  ${r.name.padEnd(16)} ${r.gpuHours.toFixed(2).padStart(7)}  ${(wlo ? ratio(r.gpuHours, wlo.gpuHours) : "—").padStart(12)}  ${(wbs ? ratio(r.gpuHours, wbs.gpuHours) : "—").padStart(12)}  ${pct(r.sloAttainment).padStart(10)}  ${(r.metSloTarget ? "yes" : "no").padEnd(3)}  ${r.detail ?? ""}`,
+    );
+  }
+  console.log("targets for tritonscale (shipped defaults) after the warm-up:");
+  for (const v of w.verdicts) console.log(`  ${v.status.padEnd(4)} ${v.text}`);
+}
+
+/** Targets met and applying, over every outcome's verdicts. */
+function tally(verdicts: readonly (readonly Verdict[])[]): { met: number; applying: number } {
+  let met = 0;
+  let applying = 0;
+  for (const vs of verdicts) {
+    for (const v of vs) {
+      if (v.status === "n/a") continue;
+      applying++;
+      if (v.status === "met") met++;
+    }
+  }
+  return { met, applying };
 }
 
 /** One cell of the summary: ×lead-oracle / ×best-static, attainment. */
@@ -396,8 +473,11 @@ function cell(r: Row | undefined, lo?: Row, bs?: Row): string {
   return `${lo ? ratio(r.gpuHours, lo.gpuHours) : "—"} / ${bs ? ratio(r.gpuHours, bs.gpuHours) : "—"}, ${pct(r.sloAttainment)}`;
 }
 
-/** Prints the section: every trace, then a summary table (Markdown, for the README). */
-export function printScalingTraces(quick: boolean): TraceOutcome[] {
+/**
+ * Prints the section: every trace, then a summary table (Markdown, for the README); with
+ * `warmupSeconds`, a second table measured after that warm-up.
+ */
+export function printScalingTraces(quick: boolean, warmupSeconds = 0): TraceOutcome[] {
   console.log(
     `\n# Scaling on hard traces (issue 9 §4)${quick ? " — quick: shorter traces, 1 tune seed" : ""}`,
   );
@@ -407,7 +487,7 @@ export function printScalingTraces(quick: boolean): TraceOutcome[] {
   const outcomes: TraceOutcome[] = [];
   for (const trace of HARD_TRACES) {
     const t0 = performance.now();
-    const o = runHardTrace(trace, quick);
+    const o = runHardTrace(trace, quick, warmupSeconds);
     printOutcome(o, (performance.now() - t0) / 1000);
     outcomes.push(o);
   }
@@ -431,6 +511,39 @@ export function printScalingTraces(quick: boolean): TraceOutcome[] {
     const total = o.verdicts.filter((v) => v.status !== "n/a").length;
     console.log(
       `| ${o.trace.name} | ${cell(get("hpa-gpu"), lo, bs)} | ${cell(get("keda-queue"), lo, bs)} | ${cell(get("fallback"), lo, bs)} | ${cell(get("tritonscale"), lo, bs)} | ${cell(o.tuned, lo, bs)} | ${bound(get("oracle"))} | ${bound(lo)} | ${bound(bs)} | ${missed} of ${total} |`,
+    );
+  }
+  const cold = tally(outcomes.map((o) => o.verdicts));
+  console.log(
+    `\ntritonscale (shipped defaults) meets ${cold.met} of the ${cold.applying} targets that apply`,
+  );
+  const warmed = outcomes.filter((o) => o.warm !== undefined);
+  if (warmed.length > 0) {
+    console.log(
+      `\n## After a warm-up of ${(warmupSeconds / 60).toFixed(0)} min (at most half the trace): tritonscale (shipped defaults) with its history filled; every row measured after the warm-up`,
+    );
+    console.log(
+      "| trace | warm-up | hpa-gpu | keda-queue | tritonscale | lead-oracle | best-static | targets missed |",
+    );
+    console.log("|---|---|---|---|---|---|---|---|");
+    for (const o of warmed) {
+      const w = o.warm!;
+      const get = (n: string) => w.rows.find((r) => r.name === n);
+      const lo = get("lead-oracle");
+      const bs = get("best-static");
+      const missed = w.verdicts.filter((v) => v.status === "MISS").length;
+      const total = w.verdicts.filter((v) => v.status !== "n/a").length;
+      const bound = (r: Row | undefined) =>
+        r === undefined
+          ? "not computed"
+          : `${r.gpuHours.toFixed(1)}, ${pct(r.sloAttainment)}, ${r.metSloTarget ? "met" : "**not a bound**"}`;
+      console.log(
+        `| ${o.trace.name} | ${(w.seconds / 60).toFixed(0)} min | ${cell(get("hpa-gpu"), lo, bs)} | ${cell(get("keda-queue"), lo, bs)} | ${cell(get("tritonscale"), lo, bs)} | ${bound(lo)} | ${bound(bs)} | ${missed} of ${total} |`,
+      );
+    }
+    const t = tally(warmed.map((o) => o.warm!.verdicts));
+    console.log(
+      `\nafter the warm-up, tritonscale (shipped defaults) meets ${t.met} of the ${t.applying} targets that apply`,
     );
   }
   return outcomes;

@@ -1,5 +1,5 @@
 import type { Policy, PolicyModel } from "../policy/index.js";
-import { capacityAtSlo } from "../simulate/capacity.js";
+import { capacityAtSlo, capacityCurve } from "../simulate/capacity.js";
 import { chooseProfile } from "../simulate/pool-profile.js";
 import type { LatencyProfile } from "../simulate/profile.js";
 import { batcherSettings, createServiceTime } from "../simulate/setup.js";
@@ -34,6 +34,12 @@ export interface PoolCapacity {
   readonly profiles: Readonly<Record<string, string>>;
   /** The models' shares `perReplica` was mixed for. @default equal shares */
   readonly shares?: ModelShares;
+  /**
+   * Per-replica capacity when n replicas share round-robin arrivals, at n − 1, mixed as
+   * `perReplica` is (simulate/capacity.ts `capacityCurve`); element 0 is `perReplica`.
+   * Absent: every n counts as one.
+   */
+  readonly byReplicas?: readonly number[];
 }
 
 /** The default: each model's own profile, else simulate's default profile. */
@@ -47,6 +53,47 @@ export function modelCapacity(policy: Policy, model: PolicyModel, profile: Laten
 }
 
 /**
+ * One model's per-replica capacity at the pool's SLO when n replicas share round-robin
+ * arrivals, n = 1..min(maxReplicas, 32), at n − 1 (pure; a few hundred ms per point searched).
+ */
+export function modelCapacityCurve(
+  policy: Policy,
+  model: PolicyModel,
+  profile: LatencyProfile,
+): readonly number[] {
+  const sloSeconds = policy.spec.slo.latencyP99Ms / 1000;
+  const batcher = batcherSettings(model);
+  const service = createServiceTime(profile);
+  const single = capacityAtSlo(batcher, service, sloSeconds, { seed: 1 });
+  return (
+    capacityCurve(single, batcher, service, sloSeconds, policy.spec.scaling.maxReplicas, {
+      seed: 1,
+    }).byReplicas ?? [single.requestsPerSecond]
+  );
+}
+
+/**
+ * The per-n mix of the models' curves (mix.ts, each n on its own), as long as the shortest;
+ * undefined when a model has none.
+ */
+export function mixedCurve(
+  curves: Readonly<Record<string, readonly number[]>>,
+  shares: Readonly<Record<string, number>>,
+): readonly number[] | undefined {
+  const lists = Object.values(curves);
+  if (lists.length === 0) return undefined;
+  let length = Number.POSITIVE_INFINITY;
+  for (const c of lists) length = Math.min(length, c.length);
+  const out: number[] = [];
+  for (let i = 0; i < length; i++) {
+    const at: Record<string, number> = {};
+    for (const [m, c] of Object.entries(curves)) at[m] = c[i]!;
+    out.push(mixedCapacity(at, shares));
+  }
+  return out;
+}
+
+/**
  * Computes a pool's capacity per replica at its SLO (pure; a few hundred ms per model): each
  * model's, and the mix of `shares` (default: equal shares).
  */
@@ -56,11 +103,21 @@ export function poolCapacity(
   shares: ModelShares = equalShares(policy.spec.models.map((m) => m.name)),
 ): PoolCapacity {
   const perModel: Record<string, number> = {};
+  const curves: Record<string, readonly number[]> = {};
   const profiles: Record<string, string> = {};
   for (const model of policy.spec.models) {
     const profile = profileOf(policy, model);
-    perModel[model.name] = modelCapacity(policy, model, profile);
+    const curve = modelCapacityCurve(policy, model, profile);
+    perModel[model.name] = curve[0]!;
+    curves[model.name] = curve;
     profiles[model.name] = profile.name;
   }
-  return { perModel, perReplica: mixedCapacity(perModel, shares.shares), profiles, shares };
+  const byReplicas = mixedCurve(curves, shares.shares);
+  return {
+    perModel,
+    perReplica: mixedCapacity(perModel, shares.shares),
+    profiles,
+    shares,
+    ...(byReplicas === undefined ? {} : { byReplicas }),
+  };
 }

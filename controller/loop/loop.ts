@@ -13,7 +13,13 @@ import { type LoadSignals, SignalWindow, type WindowReading } from "../scaling/w
 import { createScaledProfile } from "../simulate/profile.js";
 import { batcherSettings } from "../simulate/setup.js";
 import { nextBoundary } from "./boundaries.js";
-import { modelCapacity, type PoolCapacity, type ProfileOf, poolProfileOf } from "./capacity.js";
+import {
+  mixedCurve,
+  modelCapacityCurve,
+  type PoolCapacity,
+  type ProfileOf,
+  poolProfileOf,
+} from "./capacity.js";
 import {
   type CorrectionSettings,
   type CorrectionState,
@@ -218,7 +224,10 @@ function message(e: unknown): string {
 }
 
 /** Each model's capacity per profile source (the pool's own profiles share one across loops). */
-const capacityMemos = new WeakMap<ProfileOf, Map<string, { rps: number; profile: string }>>();
+const capacityMemos = new WeakMap<
+  ProfileOf,
+  Map<string, { rps: number; curve: readonly number[]; profile: string }>
+>();
 
 /**
  * The pool's capacity with each model's profile of `profileOf` scaled by its factor, mixed
@@ -238,21 +247,36 @@ function memoCapacity(
   }
   const scaled = scaledProfileOf(profileOf, factors);
   const perModel: Record<string, number> = {};
+  const curves: Record<string, readonly number[]> = {};
   const profiles: Record<string, string> = {};
   for (const model of policy.spec.models) {
     const factor = factors[model.name] ?? 1;
-    const key = JSON.stringify([policy.spec.slo.latencyP99Ms, model, factor]);
+    const key = JSON.stringify([
+      policy.spec.slo.latencyP99Ms,
+      policy.spec.scaling.maxReplicas,
+      model,
+      factor,
+    ]);
     let c = memo.get(key);
     if (c === undefined) {
       const profile = scaled(policy, model);
-      c = { rps: modelCapacity(policy, model, profile), profile: profile.name };
+      const curve = modelCapacityCurve(policy, model, profile);
+      c = { rps: curve[0]!, curve, profile: profile.name };
       if (memo.size >= 256) memo.clear();
       memo.set(key, c);
     }
     perModel[model.name] = c.rps;
+    curves[model.name] = c.curve;
     profiles[model.name] = c.profile;
   }
-  return { perModel, perReplica: mixedCapacity(perModel, shares.shares), profiles, shares };
+  const byReplicas = mixedCurve(curves, shares.shares);
+  return {
+    perModel,
+    perReplica: mixedCapacity(perModel, shares.shares),
+    profiles,
+    shares,
+    ...(byReplicas === undefined ? {} : { byReplicas }),
+  };
 }
 
 /** `profileOf` with each model's profile scaled by its factor (absent: 1). */
@@ -498,6 +522,7 @@ export class ControlLoop {
       const create = this.options.createScaler ?? createRegisteredScaler;
       const scaler = create(policy.spec.scaling.scaler, policy, {
         capacityPerReplica: capacity.perReplica,
+        ...(capacity.byReplicas === undefined ? {} : { capacityByReplicas: capacity.byReplicas }),
       });
       const windowSeconds =
         this.options.rateWindowSeconds?.(policy) ?? 4 * policy.spec.scaling.syncPeriodSeconds;

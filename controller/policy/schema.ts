@@ -685,7 +685,7 @@ export const historySchema = Type.Object(
     nodeLinger: withDefault(
       "10m",
       DurationString(
-        "How long an emptied GPU node stays (and is billed) before the node autoscaler removes it (cluster-autoscaler scale-down-unneeded-time).",
+        "How long an emptied GPU node stays (and is billed) before the node autoscaler removes it (cluster-autoscaler scale-down-unneeded-time). simulate's cluster model lingers nodes this long too.",
         { minimum: "0s", maximum: "2h", wholeSeconds: true },
       ),
     ),

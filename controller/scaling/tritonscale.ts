@@ -60,7 +60,10 @@ import {
  *    (at least 3 samples spanning half of it), only upward, projected L ahead
  *    (replicas ordered now are Ready then), adding at most `trendMaxGain` × max(λ, C × U).
  * 3. desired = ceil(demand / (C × U)); unchanged when within `scaling.tolerance` of the
- *    current count (as the HPA).
+ *    current count (as the HPA). With `options.capacityByReplicas` (3d, `spreadCapacity`),
+ *    n replicas sharing round-robin arrivals each sustain C(n) ≥ C (a steadier stream than
+ *    Poisson queues less; simulate/capacity.ts `capacityCurve`): desired is the least n with
+ *    n × C(n) × U ≥ demand, and every other count of what replicas sustain uses C(n) too.
  * 4. Panic (Knative's): when desired ≥ `panicThreshold` × Ready (at least 1), for
  *    `panicHoldSeconds` since that last held: the scale-up stabilization window is skipped
  *    and nothing scales down.
@@ -89,6 +92,10 @@ import {
  * - 2b. Lead headroom (`leadHeadroom`): the `leadQuantile` of the learned rise within L at
  *   this level, sized at the full capacity C. It replaces the trend at a level it was
  *   learned at, and on a jump (1.3× the oldest rate of the trend window).
+ * - 3c. Planning at the full capacity (`plannedUtilization` 1): once the lead headroom was
+ *   learned at this level (20 rise samples in its band), the rate is divided by C, not C × U:
+ *   1 − U stands in for what demand may do before new capacity lands, which the learned
+ *   quantile now says with numbers (an unseen level keeps U).
  * - 2c. Recurring pattern (`periodSeconds`, `periodCorrelation`, `forecast`): the load one
  *   period ago over the next L, scaled to today's level, at C; only ever adds.
  * - 3b. A surge (1.3× the slow baseline) that 90% of past surges outlast by less than L is
@@ -201,6 +208,16 @@ export function createTritonscaleScaler(
       `tritonscale scaler needs options.capacityPerReplica > 0, the requests per second one replica sustains within the SLO (from the batching profile, see simulate/capacity). Received: ${capacity}`,
     );
   }
+  const byReplicas = options.capacityByReplicas ?? [capacity];
+  if (byReplicas.length === 0 || byReplicas.some((c) => !Number.isFinite(c) || c <= 0)) {
+    throw new Error(
+      `tritonscale scaler needs options.capacityByReplicas to hold positive numbers (requests per second per replica when n replicas share round-robin arrivals), or to be absent. Received: [${byReplicas.join(", ")}]`,
+    );
+  }
+  // Element 0 is the one-replica capacity itself; a steadier stream never queues more, so
+  // the curve is kept non-decreasing.
+  const curve = [capacity];
+  for (let i = 1; i < byReplicas.length; i++) curve.push(Math.max(curve[i - 1]!, byReplicas[i]!));
   const sc = policy.spec.scaling;
   const hs = sc.history;
   const shape = historyShape(
@@ -213,6 +230,7 @@ export function createTritonscaleScaler(
     policy,
     behavior: behaviorFromPolicy(policy),
     capacity,
+    curve,
     tuning: { ...TRITONSCALE_TUNING, ...tuning },
     shape: hs.enabled ? shape : undefined,
   };
@@ -250,6 +268,8 @@ interface Bound {
   readonly behavior: Behavior;
   /** Requests per second one replica sustains within the SLO. */
   readonly capacity: number;
+  /** Per-replica capacity when n replicas share round-robin arrivals, at n − 1 (non-decreasing). */
+  readonly curve: readonly number[];
   readonly tuning: TritonscaleTuning;
   /** The history's shape, or undefined when the history is disabled. */
   readonly shape: HistoryShape | undefined;
@@ -258,7 +278,7 @@ interface Bound {
 function decideTritonscale(
   snapshot: LoadSnapshot,
   state: TritonscaleState,
-  { policy, behavior, capacity, tuning, shape }: Bound,
+  { policy, behavior, capacity, curve, tuning, shape }: Bound,
 ): ScalingDecision<TritonscaleState> {
   const sc = policy.spec.scaling;
   const now = snapshot.now;
@@ -346,7 +366,8 @@ function decideTritonscale(
 
   // 1. Demand: arrivals, backlog, queue delay.
   const drainMs = tuning.backlogSloShare * sloMs;
-  const drainable = (Math.max(0, ready * capacity - lambda) * drainMs) / 1000;
+  const poolAt = (k: number) => poolCapacity(curve, k);
+  const drainable = (Math.max(0, poolAt(ready) - lambda) * drainMs) / 1000;
   const excess = Math.max(0, queued - drainable);
   const drainSeconds = tuning.backlogDrainSeconds ?? Math.max(sc.syncPeriodSeconds, lead);
   const backlogRate = excess / drainSeconds;
@@ -357,8 +378,11 @@ function decideTritonscale(
   }
   const delay = readSignal("queue delay", snapshot.queueDelayMs, stale);
   const delayBudget = tuning.queueDelaySloShare * sloMs;
-  if (delay.ok && delay.value > delayBudget && ready > 0 && demand < (ready + 1) * perReplica) {
-    demand = (ready + 1) * perReplica;
+  let delayFloor = 0;
+  const nextPlanned = poolAt(ready + 1) * sc.targetUtilization;
+  if (delay.ok && delay.value > delayBudget && ready > 0 && demand < nextPlanned) {
+    demand = nextPlanned;
+    delayFloor = ready + 1;
     demandText += `; queue delay ${n(delay.value)} ms > ${n(delayBudget)} ms (${n(tuning.queueDelaySloShare * 100)}% of the ${n(sloMs)} ms SLO): Ready replicas are past capacity, planning ${ready + 1}`;
   }
 
@@ -375,7 +399,7 @@ function decideTritonscale(
   // after CALM_SECONDS without either (the rate window still holds the drain).
   const strained =
     ready === 0 ||
-    lambda > ready * perReplica ||
+    lambda > poolAt(ready) * sc.targetUtilization ||
     excess * 1000 > lambda * sloMs ||
     (delay.ok && delay.value > delayBudget);
   const strainedAt = strained ? now : state.strainedAt;
@@ -387,8 +411,8 @@ function decideTritonscale(
       delay.ok &&
       delay.value > clumpBudget &&
       ready > 0 &&
-      lambda >= CLUMP_MIN_LOAD * ready * perReplica &&
-      lambda <= CLUMP_MAX_LOAD * ready * perReplica
+      lambda >= CLUMP_MIN_LOAD * poolAt(ready) * sc.targetUtilization &&
+      lambda <= CLUMP_MAX_LOAD * poolAt(ready) * sc.targetUtilization
     ) {
       const needed = ready * (delay.value / clumpTarget) ** (2 / 3);
       history = raiseClump(history, now, Math.min(2 * ready, needed), lambda);
@@ -452,6 +476,10 @@ function decideTritonscale(
   let peak = 0;
   let peakText = "";
   let leadLearned = false;
+  // The lead headroom learned at this level, when there is one: it holds capacity for the
+  // quantile of demand within L at the SLO target, which is what targetUtilization's fixed
+  // share 1 − U stands in for when nothing is known.
+  let learnedRise: number | undefined;
   if (learned && history !== undefined && !zeroAllowed) {
     const q = hs.leadQuantile ?? policy.spec.slo.targetAttainment;
     const level = lambda;
@@ -461,6 +489,7 @@ function decideTritonscale(
     const before = keptArrivals[0]?.rate;
     const jumped = before !== undefined && isSurge(lambda, before);
     leadLearned = rise !== undefined && (rise.atLevel || jumped);
+    if (rise?.atLevel) learnedRise = rise.ratio;
     if (rise !== undefined && rise.ratio > 1) {
       terms.leadHeadroom = round2(rise.ratio);
       const want = Math.max(level, 1) * rise.ratio + backlogRate;
@@ -499,16 +528,35 @@ function decideTritonscale(
     demandText += `; rising ${n(slope)} req/s per s, +${n(gain)} req/s in the ${n(lead)} s new capacity takes`;
   }
 
-  // 3. Replicas from the capacity model, with the tolerance.
-  const reactive = ceil(planned / perReplica);
+  // 3. Replicas from the capacity model, with the tolerance. 3c. Once the lead headroom was
+  // learned at this level, the rate is planned at the full capacity C: targetUtilization's
+  // share 1 − U is headroom for what demand may do before new capacity lands, and the
+  // learned quantile of that rise (2b, sized at C) now says it with numbers; keeping both
+  // would pay for the same rise twice.
+  const utilization = learnedRise === undefined ? sc.targetUtilization : 1;
+  const reactive = Math.max(replicasFor(curve, planned, utilization), delayFloor);
   let raw = reactive;
-  parts.push(
-    `${demandText}; ${n(planned)} req/s / (${n(capacity)} req/s × ${n(sc.targetUtilization)}) → ${reactive}`,
-  );
-  const byPeak = peak > 0 && ceil(peak / capacity) > reactive;
+  // 3d. n replicas sharing round-robin arrivals each sustain C(n) ≥ C (the curve).
+  const per = perReplicaAt(curve, Math.max(1, reactive));
+  const perText =
+    per === capacity
+      ? `${n(capacity)} req/s`
+      : `${n(per)} req/s each of ${reactive} sharing round-robin arrivals`;
+  if (per !== capacity) terms.spreadCapacity = round2(per);
+  if (learnedRise !== undefined) {
+    terms.plannedUtilization = utilization;
+    parts.push(
+      `${demandText}; lead headroom ×${n(learnedRise)} learned at this level replaces targetUtilization ${n(sc.targetUtilization)}: ${n(planned)} req/s / ${perText} → ${reactive}`,
+    );
+  } else {
+    parts.push(
+      `${demandText}; ${n(planned)} req/s / (${perText} × ${n(sc.targetUtilization)}) → ${reactive}`,
+    );
+  }
+  const byPeak = peak > 0 && replicasFor(curve, peak, 1) > reactive;
   if (byPeak) {
-    raw = ceil(peak / capacity);
-    parts.push(`${peakText}; ${n(peak)} req/s / ${n(capacity)} req/s → ${raw}`);
+    raw = replicasFor(curve, peak, 1);
+    parts.push(`${peakText}; ${n(peak)} req/s / ${n(perReplicaAt(curve, raw))} req/s → ${raw}`);
   }
   if (clumpReplicas > 0 && ceil(clumpReplicas) > raw) {
     raw = ceil(clumpReplicas);
@@ -520,7 +568,7 @@ function decideTritonscale(
   // The tolerance is for noise around the planned rate; a learned peak, already sized at the
   // full capacity, is not rounded away (that would be a miss at the peak).
   if (current > 0 && raw !== current && !(byPeak && raw > current)) {
-    const ratio = byPeak ? peak / (current * capacity) : planned / (current * perReplica);
+    const ratio = byPeak ? peak / poolAt(current) : planned / (poolAt(current) * utilization);
     if (Math.abs(ratio - 1) <= sc.tolerance) {
       parts.push(
         `within tolerance ${n(sc.tolerance)} of ${current} (${n(ratio)}): keep ${current}`,
@@ -541,7 +589,10 @@ function decideTritonscale(
           : now;
       const age = Math.max(0, now - startedAt);
       if (age <= length) {
-        const before = Math.max(current, ceil(history.baseline / perReplica));
+        const before = Math.max(
+          current,
+          replicasFor(curve, history.baseline, sc.targetUtilization),
+        );
         if (before < raw) {
           terms.surgeLengthSeconds = length;
           parts.push(
@@ -591,7 +642,7 @@ function decideTritonscale(
       const horizon = history.shape.downBuckets * history.shape.resolutionSeconds;
       terms.downRise = round2(rise.ratio);
       const want = Math.max(lambda, 1) * rise.ratio + backlogRate;
-      const keep = Math.min(current, ceil(want / capacity));
+      const keep = Math.min(current, replicasFor(curve, want, 1));
       if (keep > proposal) {
         parts.push(
           `scale-down does not pay: within ${n(horizon)} s (node linger ${n(hs.nodeLingerSeconds)} s + ${n(lead)} s to come back) demand rose to ×${n(rise.ratio)} at the ${n(hs.downQuantile * 100)}th percentile → ${n(want)} req/s, keeping ${keep}`,
@@ -683,6 +734,31 @@ const CLUMP_MIN_LOAD = 0.2;
 
 /** Seconds after the pool was last strained before queueing counts as evidence of clumps. */
 const CALM_SECONDS = 120;
+
+/** Per-replica capacity when `k` replicas (at least 1) share round-robin arrivals. */
+function perReplicaAt(curve: readonly number[], k: number): number {
+  return curve[Math.min(Math.max(1, k), curve.length) - 1]!;
+}
+
+/** What `k` replicas sustain together within the SLO: k × C(k); 0 for none. */
+function poolCapacity(curve: readonly number[], k: number): number {
+  return k > 0 ? k * perReplicaAt(curve, k) : 0;
+}
+
+/**
+ * The fewest replicas whose capacity, used to the share `u`, covers `rate`: the least n with
+ * n × C(n) × u ≥ rate (0 for no rate). With one capacity C for every n that is
+ * ceil(rate / (C × u)); with the curve 14.2, 23.9, 28.2, 30.5 req/s and u = 0.85, 60 req/s
+ * needs 3 (3 × 28.2 × 0.85 = 71.9; 2 × 23.9 × 0.85 = 40.6 is short), where 14.2 alone
+ * would say ceil(60 / 12.07) = 5.
+ */
+function replicasFor(curve: readonly number[], rate: number, u: number): number {
+  if (!(rate > 0)) return 0;
+  for (let k = 1; k <= curve.length; k++) {
+    if (k * curve[k - 1]! * u >= rate - 1e-9) return k;
+  }
+  return Math.max(curve.length + 1, ceil(rate / (curve[curve.length - 1]! * u)));
+}
 
 /** ceil that ignores floating-point dust (3.0000000001 → 3). */
 function ceil(x: number): number {

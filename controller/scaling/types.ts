@@ -161,6 +161,13 @@ export interface ScalerOptions {
    * batching profile (see simulate/capacity). Required by the `tritonscale` scaler.
    */
   readonly capacityPerReplica?: number;
+  /**
+   * Requests per second each replica sustains within the SLO when the arrivals are spread
+   * round-robin over n replicas, at index n − 1 (simulate/capacity.ts `capacityCurve`):
+   * every n-th request of a Poisson stream is steadier than the stream, so it rises with n.
+   * Beyond its end the last value holds. Absent: `capacityPerReplica` whatever n.
+   */
+  readonly capacityByReplicas?: readonly number[];
 }
 
 /** Creates a scaler bound to one pool's policy (settings the algorithm reads come from it). */

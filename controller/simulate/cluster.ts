@@ -27,7 +27,10 @@ export interface ClusterSettings {
   readonly nodeProvisionSeconds: ByCapacity;
   /** Seconds from a pod bound to a node to ready (image pull + model load + warmup). */
   readonly coldStartSeconds: number;
-  /** Seconds an empty node lingers before the autoscaler removes it (cluster-autoscaler: 600). */
+  /**
+   * Seconds an empty node lingers before the autoscaler removes it (setup.ts: the pool's
+   * `scaling.history.nodeLinger`, default 600, cluster-autoscaler's scale-down-unneeded-time).
+   */
   readonly nodeIdleRemovalSeconds: number;
   /** Reclaims per Spot node-hour (0 disables interruptions). */
   readonly spotInterruptionsPerHour: number;

@@ -10,7 +10,7 @@ import {
   type ProbeResult,
   staticControl,
 } from "./bounds.js";
-import { type Capacity, capacityAtSlo } from "./capacity.js";
+import { type Capacity, capacityAtSlo, capacityCurve } from "./capacity.js";
 import type { ClusterSettings } from "./cluster.js";
 import { type Control, type SimulationResult, SimulationRun, type TimelineRow } from "./engine.js";
 import { LatencyHistogram } from "./histogram.js";
@@ -122,8 +122,15 @@ export function compare(input: ComparisonInput): Comparison {
       `the warmup must be at least 0 s and shorter than the trace (${input.trace.durationSeconds} s). Received: ${warmup}`,
     );
   }
-  const capacity =
+  const single =
     input.capacity ?? capacityAtSlo(batcher, service, sloSeconds, { seed: input.seed });
+  // The curve only for tritonscale, the one control that reads it.
+  const capacity =
+    single.byReplicas !== undefined || !input.controls.includes("tritonscale")
+      ? single
+      : capacityCurve(single, batcher, service, sloSeconds, policy.spec.scaling.maxReplicas, {
+          seed: input.seed,
+        });
   if (capacity.requestsPerSecond <= 0) {
     throw new Error(
       `model ${model.name} cannot meet the ${policy.spec.slo.latencyP99Ms} ms p99 SLO even at light load (p99 ${capacity.p99Ms.toFixed(1)} ms): raise the SLO, lower maxQueueDelayMicroseconds or use a faster profile`,
@@ -229,7 +236,10 @@ export function compare(input: ComparisonInput): Comparison {
         throw new Error(`"${name}": static:N needs a whole number of replicas, e.g. static:3`);
       control = staticControl(n);
     } else {
-      const scaler = createScaler(name, policy, { capacityPerReplica: perReplica });
+      const scaler = createScaler(name, policy, {
+        capacityPerReplica: perReplica,
+        ...(capacity.byReplicas === undefined ? {} : { capacityByReplicas: capacity.byReplicas }),
+      });
       // Every scaler starts warm, sized for the first minute's load, so the comparison
       // is about following the load rather than the start-up transient.
       const s = policy.spec.scaling;

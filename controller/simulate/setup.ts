@@ -52,7 +52,8 @@ export function createServiceTime(profile: LatencyProfile): ServiceTime {
  * Cluster defaults. Node provisioning: the pool's `scaling.nodeProvisioning` (default 2 min,
  * typical GPU node boot plus driver setup on managed node pools), 30 s more for Spot (an
  * assumption: the Spot request is placed and filled first); an empty node lingers
- * 600 s (cluster-autoscaler's scale-down-unneeded-time); Spot reclaims at 0.02 per
+ * the pool's `scaling.history.nodeLinger` (default 10 min, cluster-autoscaler's
+ * scale-down-unneeded-time), the same time the scaler's scale-down that pays counts; Spot reclaims at 0.02 per
  * node-hour (an assumption) with the provider's notice; 95% of Spot requests fulfilled.
  */
 export function clusterSettings(
@@ -67,7 +68,7 @@ export function clusterSettings(
       onDemand: policy.spec.scaling.nodeProvisioningSeconds,
     },
     coldStartSeconds: policy.spec.scaling.coldStartSeconds,
-    nodeIdleRemovalSeconds: 600,
+    nodeIdleRemovalSeconds: policy.spec.scaling.history.nodeLingerSeconds,
     spotInterruptionsPerHour: cap.spot.enabled ? 0.02 : 0,
     spotNoticeSeconds: SPOT_NOTICE_SECONDS[cap.provider] ?? 120,
     spotAvailability: 0.95,

@@ -1,6 +1,6 @@
 import { formatDuration, type Policy, parseModelPoolObject } from "../policy/index.js";
 import type { ArrivalSource } from "./arrivals.js";
-import { type Capacity, capacityAtSlo } from "./capacity.js";
+import { type Capacity, capacityAtSlo, capacityCurve } from "./capacity.js";
 import { compare } from "./compare.js";
 import type { LatencyProfile } from "./profile.js";
 import { batcherSettings, createServiceTime, simulatedModel } from "./setup.js";
@@ -192,10 +192,14 @@ export function tuneScaling(input: TuneScalingInput): TuneScalingResult {
   const model = simulatedModel(policy, input.model);
   const sloSeconds = policy.spec.slo.latencyP99Ms / 1000;
   // One capacity for every run: the knobs do not change the model or its batcher.
-  const capacity = capacityAtSlo(
-    batcherSettings(model),
-    createServiceTime(input.profile),
+  const batcher = batcherSettings(model);
+  const service = createServiceTime(input.profile);
+  const capacity = capacityCurve(
+    capacityAtSlo(batcher, service, sloSeconds, { seed: input.seed }),
+    batcher,
+    service,
     sloSeconds,
+    policy.spec.scaling.maxReplicas,
     { seed: input.seed },
   );
   const scaler = policy.spec.scaling.scaler;

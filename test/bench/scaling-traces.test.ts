@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import type { Row } from "../../bench/scaling-rows.js";
-import { seededTrace, tuneForBench } from "../../bench/scaling-rows.js";
+import { compareRows, seededTrace, tuneForBench } from "../../bench/scaling-rows.js";
 import {
   assertTuningSawNoReportSeed,
   HARD_TRACES,
@@ -69,6 +69,26 @@ describe("bench: hard trace set", () => {
     // the pool as it was on the held-back trace.
     expect(out.simulations).to.equal(3);
     expect(() => assertTuningSawNoReportSeed(out.seedsSeen)).to.throw(/1003/);
+  });
+
+  it("--warmup: the rows count only what comes after the warm-up (the first 5 of 10 min: about half the requests)", () => {
+    const file = join(packageRoot, "examples", "yolov8-pool.yaml");
+    const policy = loadModelPool(readFileSync(file, "utf8"), file);
+    const spec = "synthetic:poisson:rate=50:duration=10m";
+    const rows = (warmupSeconds: number) =>
+      compareRows({
+        policy,
+        trace: seededTrace(spec, 2),
+        profile: DEFAULT_PROFILE,
+        controls: ["static:1"],
+        seed: 2,
+        sloTarget: 0.995,
+        warmupSeconds,
+      }).rows[0]!;
+    const cold = rows(0);
+    const warm = rows(300);
+    expect(warm.requests / cold.requests).to.be.within(0.45, 0.55);
+    expect(warm.gpuHours / cold.gpuHours).to.be.within(0.45, 0.55);
   });
 
   it("computes the share of time below a third of the peak from the trace", () => {

@@ -137,51 +137,62 @@ describe("property: tritonscale with a learned history", () => {
     idleWindow: "1m",
     history: { resolution: "10s", warmup: "0s", minGaps: 1 },
   });
-  const scaler = createTritonscaleScaler(p, { capacityPerReplica: 96 });
-
-  it("never decides zero while requests are pending or inflight or replicas start", () => {
-    const busy = fc.record({
-      pending: fc.nat(50),
-      inflight: fc.nat(50),
-      starting: fc.nat(3),
-    });
-    check(
-      150,
-      pointsArb,
-      fc.array(fc.tuple(fc.double({ min: 0, max: 300, noNaN: true }), busy), {
-        minLength: 1,
-        maxLength: 30,
+  const scalers = [
+    { with: "", scaler: createTritonscaleScaler(p, { capacityPerReplica: 96 }) },
+    {
+      with: " (with a capacity curve over replicas)",
+      scaler: createTritonscaleScaler(p, {
+        capacityPerReplica: 96,
+        capacityByReplicas: [96, 110, 118, 122],
       }),
-      fc.integer({ min: 1, max: 10 }),
-      (pts, steps, start) => {
-        const current: ByCapacity = { spot: 0, onDemand: start };
-        let state = scaler.memory!.learn(scaler.initialState(current), pts);
-        let previous = current;
-        let t = (pts.length > 0 ? pts[pts.length - 1]!.at : 0) + 15;
-        for (const [rate, b] of steps) {
-          const isBusy = b.pending > 0 || b.inflight > 0 || b.starting > 0;
-          const d = scaler.decide(
-            snapshotOf(
-              {
-                t,
-                arrival: isBusy ? rate : 0,
-                pending: b.pending,
-                inflight: b.inflight,
-                starting: b.starting,
-                ready: totalOf(previous),
-              },
-              previous,
-            ),
-            state,
-          );
-          if (isBusy && totalOf(previous) > 0) {
-            expect(totalOf(d.desired), d.reason).to.be.at.least(1);
+    },
+  ];
+
+  for (const { with: variant, scaler } of scalers) {
+    it(`never decides zero while requests are pending or inflight or replicas start${variant}`, () => {
+      const busy = fc.record({
+        pending: fc.nat(50),
+        inflight: fc.nat(50),
+        starting: fc.nat(3),
+      });
+      check(
+        150,
+        pointsArb,
+        fc.array(fc.tuple(fc.double({ min: 0, max: 300, noNaN: true }), busy), {
+          minLength: 1,
+          maxLength: 30,
+        }),
+        fc.integer({ min: 1, max: 10 }),
+        (pts, steps, start) => {
+          const current: ByCapacity = { spot: 0, onDemand: start };
+          let state = scaler.memory!.learn(scaler.initialState(current), pts);
+          let previous = current;
+          let t = (pts.length > 0 ? pts[pts.length - 1]!.at : 0) + 15;
+          for (const [rate, b] of steps) {
+            const isBusy = b.pending > 0 || b.inflight > 0 || b.starting > 0;
+            const d = scaler.decide(
+              snapshotOf(
+                {
+                  t,
+                  arrival: isBusy ? rate : 0,
+                  pending: b.pending,
+                  inflight: b.inflight,
+                  starting: b.starting,
+                  ready: totalOf(previous),
+                },
+                previous,
+              ),
+              state,
+            );
+            if (isBusy && totalOf(previous) > 0) {
+              expect(totalOf(d.desired), d.reason).to.be.at.least(1);
+            }
+            state = d.state;
+            previous = d.desired;
+            t += 15;
           }
-          state = d.state;
-          previous = d.desired;
-          t += 15;
-        }
-      },
-    );
-  });
+        },
+      );
+    });
+  }
 });

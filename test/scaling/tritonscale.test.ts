@@ -18,6 +18,8 @@ describe("scaling/tritonscale: capacity model at the SLO", () => {
     name: string;
     scaling?: object;
     capacity?: object;
+    /** options.capacityByReplicas, and then C is its first element. */
+    curve?: number[];
     start: number | ByCapacity;
     epoch?: number;
     steps: Step[];
@@ -372,6 +374,76 @@ describe("scaling/tritonscale: capacity model at the SLO", () => {
       steps: [{ t: 0, arrival: 0, pending: 0, total: 2, reason: /minReplicas 2/ }],
     },
     {
+      // Each of n replicas sharing round-robin arrivals sustains C(n): 60 req/s at U = 0.85
+      // needs 3 (3 × 28.2 × 0.85 = 71.91; 2 × 23.9 × 0.85 = 40.63 is short), where the one
+      // capacity 14.2 gives ceil(60 / 12.07) = 5.
+      name: "capacity by replicas: 60 req/s on the curve 14.2, 23.9, 28.2, 30.5 → 3 (one capacity: 5)",
+      scaling: { ...base, targetUtilization: 0.85 },
+      curve: [14.2, 23.9, 28.2, 30.5],
+      start: 3,
+      steps: [
+        {
+          t: 0,
+          arrival: 60,
+          pending: 0,
+          total: 3,
+          terms: { spreadCapacity: 28.2 },
+          reason:
+            /60 req\/s \/ \(28.2 req\/s each of 3 sharing round-robin arrivals × 0.85\) → 3; keep 3$/,
+        },
+      ],
+    },
+    {
+      name: "…the same 60 req/s without the curve → 5",
+      scaling: { ...base, targetUtilization: 0.85 },
+      curve: [14.2],
+      start: 5,
+      steps: [
+        {
+          t: 0,
+          arrival: 60,
+          pending: 0,
+          total: 5,
+          terms: { spreadCapacity: null },
+          reason: /60 req\/s \/ \(14.2 req\/s × 0.85\) → 5; keep 5$/,
+        },
+      ],
+    },
+    {
+      // Past the curve's end (4) its last value holds: 200 / (30.5 × 0.85) = 7.71 → 8.
+      name: "capacity by replicas: past the curve's end its last value holds (200 req/s → 8)",
+      scaling: { ...base, targetUtilization: 0.85 },
+      curve: [14.2, 23.9, 28.2, 30.5],
+      start: 8,
+      steps: [
+        {
+          t: 0,
+          arrival: 200,
+          pending: 0,
+          total: 8,
+          terms: { spreadCapacity: 30.5 },
+          reason: /200 req\/s \/ \(30.5 req\/s each of 8 sharing round-robin arrivals × 0.85\) → 8/,
+        },
+      ],
+    },
+    {
+      // Ready 2 on the curve: 2 × 23.9 = 47.8 req/s; the Ready + 1 floor plans 3 × 28.2 × 0.85.
+      name: "capacity by replicas: queue delay beyond half the SLO still plans one replica more than Ready",
+      scaling: { ...base, targetUtilization: 0.85 },
+      curve: [14.2, 23.9, 28.2, 30.5],
+      start: 2,
+      steps: [
+        {
+          t: 0,
+          arrival: 30,
+          pending: 0,
+          queueDelayMs: 60,
+          total: 3,
+          reason: /Ready replicas are past capacity, planning 3; 71.91 req\/s/,
+        },
+      ],
+    },
+    {
       name: "Spot split: onDemandBase on-demand, the rest Spot",
       capacity: { spot: { enabled: true, onDemandBase: 1 } },
       start: 1,
@@ -381,7 +453,12 @@ describe("scaling/tritonscale: capacity model at the SLO", () => {
   for (const s of scenarios) {
     it(s.name, () => {
       const p: Policy = pool(s.scaling ?? base, s.capacity ?? {});
-      const scaler = createTritonscaleScaler(p, { capacityPerReplica: C });
+      const scaler = createTritonscaleScaler(
+        p,
+        s.curve === undefined
+          ? { capacityPerReplica: C }
+          : { capacityPerReplica: s.curve[0]!, capacityByReplicas: s.curve },
+      );
       const start = typeof s.start === "number" ? od(s.start) : s.start;
       runScenario(scaler, p, start, s.steps, s.epoch ?? 0);
     });
@@ -400,6 +477,19 @@ describe("scaling/tritonscale: capacity model at the SLO", () => {
           b.capacity === undefined ? {} : { capacityPerReplica: b.capacity },
         ),
       ).to.throw(`tritonscale scaler needs options.capacityPerReplica > 0`);
+    });
+  }
+
+  const badCurves: { name: string; curve: number[] }[] = [
+    { name: "empty", curve: [] },
+    { name: "a zero", curve: [96, 0] },
+    { name: "not a number", curve: [96, Number.NaN] },
+  ];
+  for (const b of badCurves) {
+    it(`capacityByReplicas must hold positive numbers: ${b.name}`, () => {
+      expect(() =>
+        createTritonscaleScaler(pool(base), { capacityPerReplica: C, capacityByReplicas: b.curve }),
+      ).to.throw("options.capacityByReplicas to hold positive numbers");
     });
   }
 
