@@ -62,8 +62,13 @@ if (process.argv.includes("--parsers")) {
 }
 
 const poolFile = join(packageRoot, "examples", "yolov8-pool.yaml");
-const poolText = readFileSync(poolFile, "utf8");
-const policy = loadModelPool(poolText, poolFile);
+// The simulated cluster spreads requests round-robin; the pool that describes it says so
+// (`spec.scaling.loadBalancing`; a pool left at the default, random, is planned with one
+// replica's capacity).
+const poolDoc = parseDocument(readFileSync(poolFile, "utf8"));
+poolDoc.setIn(["spec", "scaling", "loadBalancing"], "roundRobin");
+const poolText = poolDoc.toString();
+const policy = loadModelPool(poolText, `${poolFile} (loadBalancing: roundRobin)`);
 
 // The same pool with a schedule that knows when the fixed-gap bursts come (minute 40 of
 // every hour from the simulated start, Monday 00:00 UTC), idleWindow 2m and a 60 s

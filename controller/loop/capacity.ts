@@ -1,5 +1,5 @@
 import type { Policy, PolicyModel } from "../policy/index.js";
-import { capacityAtSlo, capacityCurve } from "../simulate/capacity.js";
+import { capacityAtSlo, capacityCurve, spreadsRoundRobin } from "../simulate/capacity.js";
 import { chooseProfile } from "../simulate/pool-profile.js";
 import type { LatencyProfile } from "../simulate/profile.js";
 import { batcherSettings, createServiceTime } from "../simulate/setup.js";
@@ -65,6 +65,8 @@ export function modelCapacityCurve(
   const batcher = batcherSettings(model);
   const service = createServiceTime(profile);
   const single = capacityAtSlo(batcher, service, sloSeconds, { seed: 1 });
+  // A random share per replica (a plain Service) sustains one replica's capacity, whatever n.
+  if (!spreadsRoundRobin(policy)) return [single.requestsPerSecond];
   return (
     capacityCurve(single, batcher, service, sloSeconds, policy.spec.scaling.maxReplicas, {
       seed: 1,

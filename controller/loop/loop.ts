@@ -254,6 +254,7 @@ function memoCapacity(
     const key = JSON.stringify([
       policy.spec.slo.latencyP99Ms,
       policy.spec.scaling.maxReplicas,
+      policy.spec.scaling.loadBalancing,
       model,
       factor,
     ]);

@@ -48,6 +48,8 @@ export type TimeoutAction = (typeof TIMEOUT_ACTIONS)[number];
 
 /** Kubernetes objects that actuate replica counts. */
 export const SCALING_ENGINES = ["keda", "hpa"] as const;
+/** How requests are spread over a pool's ready replicas (`spec.scaling.loadBalancing`). */
+export const LOAD_BALANCING = ["random", "roundRobin"] as const;
 /** A scaling engine. */
 export type ScalingEngine = (typeof SCALING_ENGINES)[number];
 
@@ -742,6 +744,13 @@ export const scalingSchema = Type.Object(
         minimum: 1,
         maximum: 1000,
         description: "Most replicas, the cost ceiling; at least minReplicas.",
+      }),
+    ),
+    loadBalancing: withDefault(
+      "random",
+      StringEnum(LOAD_BALANCING, {
+        description:
+          "How requests reach the pool's ready replicas: random (a plain Kubernetes Service: kube-proxy picks a replica per connection, and gRPC or HTTP/2 clients keep theirs, so each replica sees at best a random share) or roundRobin (a proxy that balances each request in turn, such as Envoy, an Istio or Gateway API route). With roundRobin, n replicas each receive a steadier stream and each sustains more at the SLO, and the tritonscale scaler plans with that capacity curve; with random it plans with one replica's capacity on a random (Poisson) share, which a roundRobin pool only exceeds. simulate spreads requests round-robin either way.",
       }),
     ),
     targetUtilization: withDefault(

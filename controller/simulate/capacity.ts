@@ -231,3 +231,15 @@ export function capacityCurve(
   }
   return { ...capacity, byReplicas: curve };
 }
+
+/**
+ * Whether a pool's requests are spread round-robin over its replicas
+ * (`spec.scaling.loadBalancing: roundRobin`), so that the capacity curve
+ * ({@link capacityCurve}) applies. With `random` (the default, a plain Service) each
+ * replica sees a Poisson share and one replica's capacity is what it sustains.
+ */
+export function spreadsRoundRobin(policy: {
+  readonly spec: { readonly scaling: { readonly loadBalancing: string } };
+}): boolean {
+  return policy.spec.scaling.loadBalancing === "roundRobin";
+}

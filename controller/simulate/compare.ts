@@ -10,7 +10,7 @@ import {
   type ProbeResult,
   staticControl,
 } from "./bounds.js";
-import { type Capacity, capacityAtSlo, capacityCurve } from "./capacity.js";
+import { type Capacity, capacityAtSlo, capacityCurve, spreadsRoundRobin } from "./capacity.js";
 import type { ClusterSettings } from "./cluster.js";
 import { type Control, type SimulationResult, SimulationRun, type TimelineRow } from "./engine.js";
 import { LatencyHistogram } from "./histogram.js";
@@ -124,9 +124,12 @@ export function compare(input: ComparisonInput): Comparison {
   }
   const single =
     input.capacity ?? capacityAtSlo(batcher, service, sloSeconds, { seed: input.seed });
-  // The curve only for tritonscale, the one control that reads it.
+  // The curve only for tritonscale, the one control that reads it, and only where the
+  // pool's requests are spread round-robin.
   const capacity =
-    single.byReplicas !== undefined || !input.controls.includes("tritonscale")
+    single.byReplicas !== undefined ||
+    !input.controls.includes("tritonscale") ||
+    !spreadsRoundRobin(policy)
       ? single
       : capacityCurve(single, batcher, service, sloSeconds, policy.spec.scaling.maxReplicas, {
           seed: input.seed,

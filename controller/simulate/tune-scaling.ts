@@ -1,6 +1,6 @@
 import { formatDuration, type Policy, parseModelPoolObject } from "../policy/index.js";
 import type { ArrivalSource } from "./arrivals.js";
-import { type Capacity, capacityAtSlo, capacityCurve } from "./capacity.js";
+import { type Capacity, capacityAtSlo, capacityCurve, spreadsRoundRobin } from "./capacity.js";
 import { compare } from "./compare.js";
 import type { LatencyProfile } from "./profile.js";
 import { batcherSettings, createServiceTime, simulatedModel } from "./setup.js";
@@ -194,14 +194,12 @@ export function tuneScaling(input: TuneScalingInput): TuneScalingResult {
   // One capacity for every run: the knobs do not change the model or its batcher.
   const batcher = batcherSettings(model);
   const service = createServiceTime(input.profile);
-  const capacity = capacityCurve(
-    capacityAtSlo(batcher, service, sloSeconds, { seed: input.seed }),
-    batcher,
-    service,
-    sloSeconds,
-    policy.spec.scaling.maxReplicas,
-    { seed: input.seed },
-  );
+  const single = capacityAtSlo(batcher, service, sloSeconds, { seed: input.seed });
+  const capacity = spreadsRoundRobin(policy)
+    ? capacityCurve(single, batcher, service, sloSeconds, policy.spec.scaling.maxReplicas, {
+        seed: input.seed,
+      })
+    : single;
   const scaler = policy.spec.scaling.scaler;
   const base = documentOf(policy);
   const start = knobs.map((k) => currentValue(policy, k));

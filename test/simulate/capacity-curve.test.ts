@@ -1,14 +1,16 @@
 import { expect } from "chai";
-import { mixedCurve } from "../../controller/loop/capacity.js";
+import { mixedCurve, poolCapacity } from "../../controller/loop/capacity.js";
 import {
   CURVE_POINTS,
   capacityAtSlo,
   capacityCurve,
   probeReplica,
+  spreadsRoundRobin,
 } from "../../controller/simulate/capacity.js";
 import { parseLinearProfile } from "../../controller/simulate/profile.js";
 import type { BatcherSettings } from "../../controller/simulate/replica.js";
 import { createServiceTime } from "../../controller/simulate/setup.js";
+import { minimalPool } from "../support/pools.js";
 
 /**
  * The capacity curve (simulate/capacity.ts `capacityCurve`): each of n replicas sharing a
@@ -110,4 +112,35 @@ describe("loop/capacity: a pool's curve mixes its models' curves at each count",
       }
     });
   }
+});
+
+describe("spec.scaling.loadBalancing: the curve only where requests are spread round-robin", function () {
+  this.timeout(120_000);
+  // The heavy model, where the curve differs most (2.5× at 8 replicas round-robin).
+  const pool = (loadBalancing?: string) =>
+    minimalPool(
+      { scaling: { maxReplicas: 8, ...(loadBalancing ? { loadBalancing } : {}) } },
+      { profile: { linear: { a: 20, b: 12 } } },
+    );
+
+  it("defaults to random (a plain Service): the pool is planned with one replica's capacity at any n (regression: the curve was applied to every pool)", () => {
+    const policy = pool();
+    expect(policy.spec.scaling.loadBalancing).to.equal("random");
+    expect(spreadsRoundRobin(policy)).to.equal(false);
+    const c = poolCapacity(policy);
+    expect(c.byReplicas).to.have.length(1);
+    expect(c.byReplicas![0]).to.equal(c.perReplica);
+  });
+
+  it("roundRobin: the curve over 1..maxReplicas, rising past one replica's capacity", () => {
+    const policy = pool("roundRobin");
+    expect(spreadsRoundRobin(policy)).to.equal(true);
+    const c = poolCapacity(policy);
+    expect(c.byReplicas).to.have.length(8);
+    expect(c.byReplicas![7]!).to.be.greaterThan(2 * c.perReplica);
+  });
+
+  it("refuses another value, naming the two", () => {
+    expect(() => pool("leastRequest")).to.throw(/loadBalancing[\s\S]*random[\s\S]*roundRobin/);
+  });
 });
