@@ -15,7 +15,7 @@ import { renderDashboardPreview } from "../report/dashboard-preview.js";
 import { queryDashboard } from "../triton/prometheus-dashboard.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import { assertOutputPath } from "../util/output-path.js";
-import { timeRangeFlags } from "./flags.js";
+import { prometheusUrlProblem, timeRangeFlags } from "./flags.js";
 import { INPUT_SIZE_HELP, INPUT_SIZE_OPTION, inputSizeOptions, readModelPool } from "./inputs.js";
 import {
   badValue,
@@ -103,8 +103,8 @@ export async function runDashboard(
     );
     if (typeof period === "string") return badValue(io, "dashboard", period);
     const url = args.values.prometheus;
-    if (url !== undefined && !/^https?:\/\/[^\s]+$/.test(url))
-      return badValue(io, "dashboard", `--prometheus must be an http(s) URL, got "${url}"`);
+    const badUrl = prometheusUrlProblem(url);
+    if (badUrl) return badValue(io, "dashboard", badUrl);
     return reportInputErrors(io, async () => {
       const [policy] = await loadPools(io, files, limits);
       return writePreview(io, preview, policy!, url, period);

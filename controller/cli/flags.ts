@@ -121,3 +121,12 @@ export function timeRangeFlags(
   if (to > nowSeconds + 60) return `--to-time ${isoSeconds(to)} is in the future`;
   return { from, to };
 }
+
+/**
+ * `--prometheus <url>` (report cost, dashboard --preview): an http(s) URL, as the pool's
+ * `spec.monitoring.prometheusAddress` must be. Undefined when good; else the message.
+ */
+export function prometheusUrlProblem(url: string | undefined): string | undefined {
+  if (url === undefined || /^https?:\/\/[^\s/]+[^\s]*$/.test(url)) return undefined;
+  return `--prometheus must be an http(s) URL such as http://127.0.0.1:9090 (got ${JSON.stringify(url)})`;
+}

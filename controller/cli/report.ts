@@ -31,7 +31,13 @@ import { simulatedModel } from "../simulate/setup.js";
 import { prometheusLedger } from "../triton/prometheus-ledger.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import { assertOutputPath } from "../util/output-path.js";
-import { checkModelName, flagNumber, isoSeconds, timeRangeFlags } from "./flags.js";
+import {
+  checkModelName,
+  flagNumber,
+  isoSeconds,
+  prometheusUrlProblem,
+  timeRangeFlags,
+} from "./flags.js";
 import { INPUT_SIZE_HELP, inputSizeOptions, loadPolicy, readInputText } from "./inputs.js";
 import {
   badValue,
@@ -165,7 +171,7 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
     values["from-time"] !== undefined ||
     values["to-time"] !== undefined;
   if (live) {
-    const bad = liveFlagProblem(values);
+    const bad = liveFlagProblem(values) ?? prometheusUrlProblem(values.prometheus);
     if (bad) return badValue(io, COMMAND, bad);
   }
   const simulating = !live && (values.pool !== undefined || values.trace !== undefined);

@@ -222,7 +222,7 @@ describe("tritonscale dashboard", () => {
       {
         name: "not a URL",
         argv: ["--prometheus", "prom:9090"],
-        err: /--prometheus must be an http\(s\) URL, got "prom:9090"/,
+        err: /--prometheus must be an http\(s\) URL such as http:\/\/127\.0\.0\.1:9090 \(got "prom:9090"\)/,
       },
       {
         name: "a bad time",

@@ -279,6 +279,12 @@ describe("tritonscale report cost", function () {
         err: /--period is not for a live report .*: its previous period is the same length before --from-time/,
       },
       {
+        name: "live: --prometheus that is not a URL: a bad command line, not a failed query",
+        argv: () => ["--pool", EXAMPLE, "--prometheus", "prometheus:9090"],
+        code: 2,
+        err: /--prometheus must be an http\(s\) URL such as http:\/\/127\.0\.0\.1:9090 \(got "prometheus:9090"\)/,
+      },
+      {
         name: "live: a time without its zone",
         argv: () => ["--pool", EXAMPLE, "--from-time", "2026-12-01T00:00:00"],
         code: 2,
