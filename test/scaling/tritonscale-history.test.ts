@@ -336,10 +336,10 @@ describe("scaling/tritonscale: learned terms", () => {
     },
     {
       // Two hours at a flat 300 req/s: every rise within L is ≤ 1 (bin 0, ratio 1), learned
-      // at this level, so the plan is at the full capacity: 300 / 96 = 3.13 → 4, where the
-      // rate alone at U = 0.7 gives 300 / 67.2 = 4.46 → 5. The scale-down horizon saw no
-      // rise either (want 300 → 4 kept), so 5 → 4.
-      name: "learned at this level, the lead headroom replaces targetUtilization: flat 300 req/s plans at the full C → 4 (rate alone: 5)",
+      // at this level; the plan stays at U = 0.7: 300 / 67.2 = 4.46 → 5, kept (at the full C
+      // it would have been 300 / 96 = 3.13 → 4, and p99 at the SLO is 99% within, short of
+      // a 99.5% target).
+      name: "learned at this level, targetUtilization still applies: flat 300 req/s plans 300 / (96 × 0.7) → 5 (regression: planning at the full C, 99% within at p99 = SLO, missed the fleet example's target)",
       history: { minCorrelation: 1 },
       learn: points(7200, () => 300),
       start: 5,
@@ -349,19 +349,15 @@ describe("scaling/tritonscale: learned terms", () => {
           t: 0,
           arrival: 300,
           pending: 0,
-          total: 4,
-          terms: { plannedUtilization: 1, leadHeadroom: null },
-          reason: [
-            /lead headroom ×1 learned at this level replaces targetUtilization 0.7: 300 req\/s \/ 96 req\/s → 4/,
-            /5 → 4$/,
-          ],
+          total: 5,
+          terms: { plannedUtilization: null, leadHeadroom: null },
+          reason: /300 req\/s \/ \(96 req\/s × 0\.7\) → 5/,
         },
       ],
     },
     {
-      // The same plan at the full C would keep 4 Ready (300 / 96 → 4), but a queue delay of
-      // 60 ms > 42.5 ms says the 4 are past capacity: Ready + 1 = 5 still holds.
-      name: "…and a queue delay beyond half the SLO still plans Ready + 1 (5) on top of that plan",
+      // A queue delay of 60 ms > 42.5 ms says the 4 Ready are past capacity: Ready + 1 = 5.
+      name: "a queue delay beyond half the SLO plans Ready + 1 (5)",
       history: { minCorrelation: 1 },
       learn: points(7200, () => 300),
       start: 4,
@@ -373,20 +369,9 @@ describe("scaling/tritonscale: learned terms", () => {
           pending: 0,
           queueDelayMs: 60,
           total: 5,
-          terms: { plannedUtilization: 1 },
           reason: /Ready replicas are past capacity, planning 5/,
         },
       ],
-    },
-    {
-      // Below 20 rise samples at the level (here a new level, 1,000 req/s, never seen) the
-      // plan stays at U: 1000 / 67.2 = 14.9 → capped at maxReplicas 10.
-      name: "a level not learned yet keeps targetUtilization (no plannedUtilization term)",
-      history: { minCorrelation: 1 },
-      learn: points(7200, () => 300),
-      start: 10,
-      at: 7200,
-      steps: [{ t: 0, arrival: 1000, pending: 0, total: 10, terms: { plannedUtilization: null } }],
     },
   ];
 
