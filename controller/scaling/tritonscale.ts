@@ -477,9 +477,12 @@ function decideTritonscale(
     const level = lambda;
     const rise = riseQuantile(history, "lead", level, q);
     // A jump within the trend window (1.3× the oldest rate in it) is a surge, not a ramp:
-    // its slope says nothing of the next L.
+    // its slope says nothing of the next L. A ramp rises all along the window (at least a
+    // quarter of the rise in each half: exponential growth ×4 has a third in the first, a
+    // step all of it in one), and its slope is what the next L will do.
     const before = keptArrivals[0]?.rate;
-    const jumped = before !== undefined && isSurge(lambda, before);
+    const jumped =
+      before !== undefined && isSurge(lambda, before) && !rampsUp(keptArrivals, now, lambda);
     leadLearned = rise !== undefined && (rise.atLevel || jumped);
     if (rise !== undefined && rise.ratio > 1) {
       terms.leadHeadroom = round2(rise.ratio);
@@ -780,4 +783,25 @@ function describeActivity(
   if (inflight !== undefined && inflight > 0) out.push(`${n(inflight)} inflight`);
   if (notReady > 0) out.push(`${notReady} replicas starting`);
   return out.join(", ");
+}
+
+/**
+ * Whether the rise over the trend window is a ramp, not a step: each half of the window
+ * (split at the sample nearest to its middle) made at least a quarter of the rise from the
+ * oldest sample to now. Exponential growth ×k over the window makes 1 / (√k + 1) of it in
+ * the first half (×4: a third; ×16: a fifth, so a rise of more than ×9 in one window reads
+ * as a step); a step makes all of it in one half, whether it still rises or has levelled.
+ */
+export function rampsUp(
+  kept: readonly { readonly at: number; readonly rate: number }[],
+  now: number,
+  rate: number,
+): boolean {
+  const first = kept[0];
+  if (first === undefined || kept.length < 2) return false;
+  const middle = (first.at + now) / 2;
+  let mid = first;
+  for (const s of kept) if (Math.abs(s.at - middle) < Math.abs(mid.at - middle)) mid = s;
+  const rise = rate - first.rate;
+  return rise > 0 && mid.rate - first.rate >= 0.25 * rise && rate - mid.rate >= 0.25 * rise;
 }
