@@ -791,6 +791,8 @@ function describeActivity(
  * oldest sample to now. Exponential growth ×k over the window makes 1 / (√k + 1) of it in
  * the first half (×4: a third; ×16: a fifth, so a rise of more than ×9 in one window reads
  * as a step); a step makes all of it in one half, whether it still rises or has levelled.
+ * And 3 in 4 of the successive samples (now included) go up: a level reached by a step,
+ * read through noise, goes up about half the time.
  */
 export function rampsUp(
   kept: readonly { readonly at: number; readonly rate: number }[],
@@ -803,5 +805,17 @@ export function rampsUp(
   let mid = first;
   for (const s of kept) if (Math.abs(s.at - middle) < Math.abs(mid.at - middle)) mid = s;
   const rise = rate - first.rate;
-  return rise > 0 && mid.rate - first.rate >= 0.25 * rise && rate - mid.rate >= 0.25 * rise;
+  if (!(rise > 0 && mid.rate - first.rate >= 0.25 * rise && rate - mid.rate >= 0.25 * rise)) {
+    return false;
+  }
+  // And it rises step after step: at least 3 in 4 of the successive samples go up (noise
+  // around a level reached by a step goes up about half the time).
+  let ups = 0;
+  let prev = first.rate;
+  for (let i = 1; i <= kept.length; i++) {
+    const v = i < kept.length ? kept[i]!.rate : rate;
+    if (v > prev) ups++;
+    prev = v;
+  }
+  return ups >= 0.75 * kept.length;
 }

@@ -11,8 +11,8 @@ import { projectRoot } from "../support/reference.js";
 
 /**
  * A ramp or a step (tritonscale.ts `rampsUp`): a rise of 1.3× within the trend window drops
- * the trend as a surge, unless each half of the window made a quarter of the rise. Samples
- * every 15 s over a 120 s window; hand-worked rises.
+ * the trend as a surge, unless each half of the window made a quarter of the rise and 3 in 4
+ * of the steps go up. Samples every 15 s over a 120 s window; hand-worked rises.
  */
 const at = (rates: readonly number[]) => rates.map((rate, i) => ({ at: i * 15, rate }));
 
@@ -44,6 +44,13 @@ describe("scaling/tritonscale: a ramp is not a surge", () => {
       name: "a step in the first half, levelled: a surge",
       rates: [100, 100, 200, 200, 200, 200, 200, 200],
       now: 200,
+      expected: false,
+    },
+    // Both halves rose (50 and 40 of 90) but only 4 of 8 steps go up: noise read as a level.
+    {
+      name: "a zig-zag rise, half the steps up: a surge (noise around a stepped level reads so)",
+      rates: [100, 130, 120, 160, 150, 190, 170, 200],
+      now: 190,
       expected: false,
     },
     { name: "flat: no rise", rates: [100, 100, 100, 100, 100], now: 100, expected: false },
