@@ -16,6 +16,14 @@ export interface ChartSize {
   readonly height: number;
 }
 
+/** The charts' shared colours: text, secondary text, the SLO line and grid lines. */
+export const CHART_COLOURS = {
+  text: "#1f2328",
+  muted: "#59636e",
+  sloRed: "#cf222e",
+  gridLine: "#e6e9ef",
+} as const;
+
 /** The size a chart gets unless told: wide enough for a day's timeline. */
 export const DEFAULT_CHART_SIZE: ChartSize = { width: 960, height: 360 };
 

@@ -12,6 +12,7 @@
 import { formatDuration } from "../policy/index.js";
 import type { TimelineRow } from "../simulate/engine.js";
 import {
+  CHART_COLOURS,
   type ChartOption,
   type ChartSize,
   escapeHtml,
@@ -160,10 +161,7 @@ export function rowLabel(r: ChartRow): string {
   return r.metSloTarget ? `${r.name} (bound)` : `${r.name} (not a bound)`;
 }
 
-const TEXT = "#1f2328";
-const MUTED = "#59636e";
-const SLO_RED = "#cf222e";
-const GRID_LINE = "#e6e9ef";
+const { text: TEXT, muted: MUTED, sloRed: SLO_RED, gridLine: GRID_LINE } = CHART_COLOURS;
 
 /** `#rrggbb` mixed half way to white. */
 function paler(hex: string): string {

@@ -6,7 +6,14 @@
  * HTML text out.
  */
 import type { TuneCandidate } from "../simulate/tune.js";
-import { type ChartOption, type ChartSize, escapeHtml, htmlPage, renderChartSvg } from "./chart.js";
+import {
+  CHART_COLOURS,
+  type ChartOption,
+  type ChartSize,
+  escapeHtml,
+  htmlPage,
+  renderChartSvg,
+} from "./chart.js";
 import type { ChartFormat } from "./chart-file.js";
 import { maxOf, minOf } from "./downsample.js";
 import { ROW_COLOURS } from "./simulation-chart.js";
@@ -28,10 +35,7 @@ export interface TuneChartInput {
 /** Size of the tune chart. */
 export const TUNE_CHART_SIZE: ChartSize = { width: 1000, height: 600 };
 
-const TEXT = "#1f2328";
-const MUTED = "#59636e";
-const SLO_RED = "#cf222e";
-const GRID_LINE = "#e6e9ef";
+const { text: TEXT, muted: MUTED, sloRed: SLO_RED, gridLine: GRID_LINE } = CHART_COLOURS;
 
 /** Markers by instance count (1, 2, 3, ...). */
 const INSTANCE_SYMBOLS = ["circle", "triangle", "diamond", "rect"] as const;

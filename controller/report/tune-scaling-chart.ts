@@ -5,7 +5,14 @@
  * the tuner's result in, ECharts option, SVG and HTML text out.
  */
 import type { KnobChange, ScalingScore, TuneScalingResult } from "../simulate/tune-scaling.js";
-import { type ChartOption, type ChartSize, escapeHtml, htmlPage, renderChartSvg } from "./chart.js";
+import {
+  CHART_COLOURS,
+  type ChartOption,
+  type ChartSize,
+  escapeHtml,
+  htmlPage,
+  renderChartSvg,
+} from "./chart.js";
 import type { ChartFormat } from "./chart-file.js";
 import { minOf } from "./downsample.js";
 import { attainmentAxis } from "./simulation-chart.js";
@@ -26,10 +33,7 @@ export interface TuneScalingChartInput {
 /** Size of the chart. */
 export const TUNE_SCALING_CHART_SIZE: ChartSize = { width: 1000, height: 600 };
 
-const TEXT = "#1f2328";
-const MUTED = "#59636e";
-const SLO_RED = "#cf222e";
-const GRID_LINE = "#e6e9ef";
+const { text: TEXT, muted: MUTED, sloRed: SLO_RED, gridLine: GRID_LINE } = CHART_COLOURS;
 const MET = "#4e79a7";
 const MISSED = "#bab0ac";
 

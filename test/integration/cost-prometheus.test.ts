@@ -20,7 +20,11 @@ import {
 import { type FakeKube, startFakeKube } from "../support/fake-kube/index.js";
 import { runCaptured } from "../support/io.js";
 import { poolDocument } from "../support/pools.js";
-import { type RunningPrometheus, startPrometheus } from "../support/real-prometheus.js";
+import {
+  type RunningPrometheus,
+  standinTargets,
+  startPrometheus,
+} from "../support/real-prometheus.js";
 import { requireTool } from "../support/tools.js";
 import { TritonStandin } from "../support/triton-standin.js";
 
@@ -125,17 +129,12 @@ describe("integration: the cost report's Prometheus ledger against a real Promet
       }),
     });
     prom = await startPrometheus([
-      ...PODS.map((p) => ({
-        address: `127.0.0.1:${standins.get(p.pod)!.metricsPort}`,
-        path: "/metrics",
-        labels: {
-          namespace: "vision",
-          pod: p.pod,
-          container: "tritonserver",
-          [PROM_POOL_LABEL]: "yolo",
-          [PROM_CAPACITY_LABEL]: p.capacityType,
-        },
-      })),
+      ...standinTargets(PODS, (pod) => standins.get(pod)!.metricsPort, {
+        namespace: "vision",
+        name: "yolo",
+        poolLabel: PROM_POOL_LABEL,
+        capacityLabel: PROM_CAPACITY_LABEL,
+      }),
       { address: new URL(controller.metricsUrl).host, path: "/metrics" },
     ]);
     // Steady first: both capacity types' replica gauges and every pod's counters scraped

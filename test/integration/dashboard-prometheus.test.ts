@@ -28,7 +28,12 @@ import {
 import { filledFor, metricNames } from "../support/dashboards.js";
 import { type FakeKube, startFakeKube } from "../support/fake-kube/index.js";
 import { poolDocument } from "../support/pools.js";
-import { type RunningPrometheus, serveTexts, startPrometheus } from "../support/real-prometheus.js";
+import {
+  type RunningPrometheus,
+  serveTexts,
+  standinTargets,
+  startPrometheus,
+} from "../support/real-prometheus.js";
 import { projectRoot, referenceDir, requireReference } from "../support/reference.js";
 import { requireTool } from "../support/tools.js";
 import { TritonStandin } from "../support/triton-standin.js";
@@ -181,17 +186,12 @@ describe("integration: every dashboard panel returns data from a real Prometheus
     dcgm = served.server;
     start = Math.floor(Date.now() / 1000);
     prom = await startPrometheus([
-      ...PODS.map((p) => ({
-        address: `127.0.0.1:${standins.get(p.pod)!.metricsPort}`,
-        path: "/metrics",
-        labels: {
-          namespace: "vision",
-          pod: p.pod,
-          container: "tritonserver",
-          [PROM_POOL_LABEL]: "yolo",
-          [PROM_CAPACITY_LABEL]: p.capacityType,
-        },
-      })),
+      ...standinTargets(PODS, (pod) => standins.get(pod)!.metricsPort, {
+        namespace: "vision",
+        name: "yolo",
+        poolLabel: PROM_POOL_LABEL,
+        capacityLabel: PROM_CAPACITY_LABEL,
+      }),
       { address: new URL(controller.metricsUrl).host, path: "/metrics" },
       {
         address: served.address,

@@ -190,3 +190,30 @@ export async function serveTexts(
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
+
+/**
+ * Scrape targets for Triton stand-ins as the pool's ServiceMonitor labels them: each pod's
+ * `/metrics` with namespace, pod, container and the pool and capacity-type labels.
+ */
+export function standinTargets(
+  pods: readonly { readonly pod: string; readonly capacityType: string }[],
+  metricsPort: (pod: string) => number,
+  pool: {
+    readonly namespace: string;
+    readonly name: string;
+    readonly poolLabel: string;
+    readonly capacityLabel: string;
+  },
+): PromTarget[] {
+  return pods.map((p) => ({
+    address: `127.0.0.1:${metricsPort(p.pod)}`,
+    path: "/metrics",
+    labels: {
+      namespace: pool.namespace,
+      pod: p.pod,
+      container: "tritonserver",
+      [pool.poolLabel]: pool.name,
+      [pool.capacityLabel]: p.capacityType,
+    },
+  }));
+}
