@@ -16,7 +16,7 @@
  * 5. Triton /metrics parse throughput (bench/triton-parse.ts): our Prometheus text parser
  *    against parse-prometheus-text-format, MB/s per core and the ratio (target ≥ 5×).
  *    `--triton` runs only this section.
- * 6. Scaling on hard traces (bench/scaling-traces.ts, issue 9 §4): eight trace kinds from
+ * 6. Scaling on hard traces (bench/scaling-traces.ts, issue 9 §4): nine trace kinds from
  *    named real patterns, every scaler and bound, tritonscale's targets met or MISS.
  *    `--scaling-traces` runs only this section; `--warmup D` (e.g. `--warmup 1h`) adds
  *    tritonscale measured after the first D of each report trace (at most half of it) was

@@ -140,6 +140,14 @@ export const HARD_TRACES: readonly HardTrace[] = [
     learnable: true,
     reportSeed: 1008,
   },
+  {
+    name: "fast ramps",
+    pattern:
+      "fast ramps: a ×4 swing every hour (mean 300 req/s), the way shift starts, breaks or a stadium's intervals ramp; added after a steady ramp read as a surge cost the example pool a third of its requests",
+    spec: (q) => `synthetic:diurnal:mean=300:peakToMean=4:period=1h:duration=${q ? "2h" : "6h"}`,
+    learnable: true,
+    reportSeed: 1009,
+  },
 ];
 
 /**
