@@ -104,15 +104,35 @@ export function poolCapacity(
   profileOf: ProfileOf = poolProfileOf,
   shares: ModelShares = equalShares(policy.spec.models.map((m) => m.name)),
 ): PoolCapacity {
+  return mixedPoolCapacity(policy, shares, (model) => {
+    const profile = profileOf(policy, model);
+    return { curve: modelCapacityCurve(policy, model, profile), profile: profile.name };
+  });
+}
+
+/** One model's capacity curve (element 0: one replica's capacity) and its profile's name. */
+export interface ModelCurve {
+  readonly curve: readonly number[];
+  readonly profile: string;
+}
+
+/**
+ * A pool's capacity from each model's curve (`curveOf`, which may remember them): per
+ * model, the mix of `shares`, and the mixed curve over replicas.
+ */
+export function mixedPoolCapacity(
+  policy: Policy,
+  shares: ModelShares,
+  curveOf: (model: PolicyModel) => ModelCurve,
+): PoolCapacity {
   const perModel: Record<string, number> = {};
   const curves: Record<string, readonly number[]> = {};
   const profiles: Record<string, string> = {};
   for (const model of policy.spec.models) {
-    const profile = profileOf(policy, model);
-    const curve = modelCapacityCurve(policy, model, profile);
-    perModel[model.name] = curve[0]!;
-    curves[model.name] = curve;
-    profiles[model.name] = profile.name;
+    const c = curveOf(model);
+    perModel[model.name] = c.curve[0]!;
+    curves[model.name] = c.curve;
+    profiles[model.name] = c.profile;
   }
   const byReplicas = mixedCurve(curves, shares.shares);
   return {

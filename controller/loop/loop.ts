@@ -14,7 +14,8 @@ import { createScaledProfile } from "../simulate/profile.js";
 import { batcherSettings } from "../simulate/setup.js";
 import { nextBoundary } from "./boundaries.js";
 import {
-  mixedCurve,
+  type ModelCurve,
+  mixedPoolCapacity,
   modelCapacityCurve,
   type PoolCapacity,
   type ProfileOf,
@@ -28,13 +29,7 @@ import {
   observeCorrection,
 } from "./correction.js";
 import { type HistoryOutcome, type HistoryPorts, PoolHistory } from "./history.js";
-import {
-  equalShares,
-  type ModelShares,
-  ModelWindows,
-  mixedCapacity,
-  trafficShares,
-} from "./mix.js";
+import { equalShares, type ModelShares, ModelWindows, trafficShares } from "./mix.js";
 import { nextPhaseTick, poolPhase } from "./phase.js";
 import {
   type Clock,
@@ -224,10 +219,7 @@ function message(e: unknown): string {
 }
 
 /** Each model's capacity per profile source (the pool's own profiles share one across loops). */
-const capacityMemos = new WeakMap<
-  ProfileOf,
-  Map<string, { rps: number; curve: readonly number[]; profile: string }>
->();
+const capacityMemos = new WeakMap<ProfileOf, Map<string, ModelCurve>>();
 
 /**
  * The pool's capacity with each model's profile of `profileOf` scaled by its factor, mixed
@@ -246,38 +238,23 @@ function memoCapacity(
     capacityMemos.set(profileOf, memo);
   }
   const scaled = scaledProfileOf(profileOf, factors);
-  const perModel: Record<string, number> = {};
-  const curves: Record<string, readonly number[]> = {};
-  const profiles: Record<string, string> = {};
-  for (const model of policy.spec.models) {
-    const factor = factors[model.name] ?? 1;
+  return mixedPoolCapacity(policy, shares, (model) => {
     const key = JSON.stringify([
       policy.spec.slo.latencyP99Ms,
       policy.spec.scaling.maxReplicas,
       policy.spec.scaling.loadBalancing,
       model,
-      factor,
+      factors[model.name] ?? 1,
     ]);
     let c = memo.get(key);
     if (c === undefined) {
       const profile = scaled(policy, model);
-      const curve = modelCapacityCurve(policy, model, profile);
-      c = { rps: curve[0]!, curve, profile: profile.name };
+      c = { curve: modelCapacityCurve(policy, model, profile), profile: profile.name };
       if (memo.size >= 256) memo.clear();
       memo.set(key, c);
     }
-    perModel[model.name] = c.rps;
-    curves[model.name] = c.curve;
-    profiles[model.name] = c.profile;
-  }
-  const byReplicas = mixedCurve(curves, shares.shares);
-  return {
-    perModel,
-    perReplica: mixedCapacity(perModel, shares.shares),
-    profiles,
-    shares,
-    ...(byReplicas === undefined ? {} : { byReplicas }),
-  };
+    return c;
+  });
 }
 
 /** `profileOf` with each model's profile scaled by its factor (absent: 1). */

@@ -24,6 +24,29 @@ export const CHART_COLOURS = {
   gridLine: "#e6e9ef",
 } as const;
 
+/**
+ * A chart's base text style and its title and subtitle at the top left. On a page the
+ * heading above already names the chart (`titled: false` leaves the title out); a lone SVG
+ * carries its own.
+ */
+export function titledChart(
+  title: string,
+  subtitle: string,
+  titled = true,
+): Pick<ChartOption, "textStyle" | "title"> {
+  return {
+    textStyle: { color: CHART_COLOURS.text, fontFamily: "system-ui, sans-serif" },
+    title: {
+      text: titled ? title : "",
+      left: 60,
+      top: 8,
+      textStyle: { fontSize: 16, color: CHART_COLOURS.text },
+      subtext: subtitle,
+      subtextStyle: { color: CHART_COLOURS.muted, fontSize: 12 },
+    },
+  };
+}
+
 /** The size a chart gets unless told: wide enough for a day's timeline. */
 export const DEFAULT_CHART_SIZE: ChartSize = { width: 960, height: 360 };
 

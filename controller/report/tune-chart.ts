@@ -13,6 +13,7 @@ import {
   escapeHtml,
   htmlPage,
   renderChartSvg,
+  titledChart,
 } from "./chart.js";
 import type { ChartFormat } from "./chart-file.js";
 import { maxOf, minOf } from "./downsample.js";
@@ -129,16 +130,11 @@ export function tuneOption(
     .map((n) => `${symbolOf(n)} ${n} instance${n === 1 ? "" : "s"}`)
     .join(", ");
   return {
-    textStyle: { color: TEXT, fontFamily: "system-ui, sans-serif" },
-    title: {
-      // On a page the heading above already names it; a lone SVG carries its own title.
-      text: options.titled === false ? "" : input.title,
-      left: 60,
-      top: 8,
-      textStyle: { fontSize: 16, color: TEXT },
-      subtext: `${input.candidates.length} configurations; colour: max_batch_size; marker: ${markers}; per GPU = per replica / ${gpus} GPU${gpus === 1 ? "" : "s"}`,
-      subtextStyle: { color: MUTED, fontSize: 12 },
-    },
+    ...titledChart(
+      input.title,
+      `${input.candidates.length} configurations; colour: max_batch_size; marker: ${markers}; per GPU = per replica / ${gpus} GPU${gpus === 1 ? "" : "s"}`,
+      options.titled !== false,
+    ),
     legend: {
       orient: "vertical",
       right: 10,

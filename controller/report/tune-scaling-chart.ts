@@ -12,6 +12,7 @@ import {
   escapeHtml,
   htmlPage,
   renderChartSvg,
+  titledChart,
 } from "./chart.js";
 import type { ChartFormat } from "./chart-file.js";
 import { minOf } from "./downsample.js";
@@ -91,16 +92,11 @@ export function tuneScalingOption(
   });
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   return {
-    textStyle: { color: TEXT, fontFamily: "system-ui, sans-serif" },
-    title: {
-      // On a page the heading above already names it; a lone SVG carries its own title.
-      text: options.titled === false ? "" : input.title,
-      left: 60,
-      top: 8,
-      textStyle: { fontSize: 16, color: TEXT },
-      subtext: `${r.tried.length} knob sets run on the tuning part; target ${pct(r.sloTarget)} of requests within ${input.sloMs} ms on every tuning trace (red dashed line)`,
-      subtextStyle: { color: MUTED, fontSize: 12 },
-    },
+    ...titledChart(
+      input.title,
+      `${r.tried.length} knob sets run on the tuning part; target ${pct(r.sloTarget)} of requests within ${input.sloMs} ms on every tuning trace (red dashed line)`,
+      options.titled !== false,
+    ),
     legend: {
       orient: "vertical",
       right: 10,
