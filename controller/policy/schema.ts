@@ -687,7 +687,7 @@ export const historySchema = Type.Object(
     nodeLinger: withDefault(
       "10m",
       DurationString(
-        "How long an emptied GPU node stays (and is billed) before the node autoscaler removes it (cluster-autoscaler scale-down-unneeded-time). simulate's cluster model lingers nodes this long too.",
+        "How long an emptied GPU node stays (and is billed) before the node autoscaler removes it. simulate's cluster model lingers nodes this long too. With provider karpenter the rendered NodePool's consolidateAfter is this; elsewhere set the node autoscaler to match (cluster-autoscaler's --scale-down-unneeded-time, 10m by default, is cluster-wide).",
         { minimum: "0s", maximum: "2h", wholeSeconds: true },
       ),
     ),

@@ -549,6 +549,40 @@ describe("buildNodePool: the Karpenter requirements match capacity.gpu", () => {
   }
 });
 
+describe("buildNodePool: an empty node lingers as long as the pool's model of its cluster says", () => {
+  const cases: { name: string; nodeLinger?: string; want: string }[] = [
+    // Before: consolidateAfter was "1m" whatever the pool said, while the scaler's
+    // scale-down-that-pays and simulate counted on the 10 min nodeLinger.
+    { name: "the default nodeLinger, 10m", want: "10m" },
+    { name: "1h30m stays in Karpenter's h/m/s form", nodeLinger: "1h30m", want: "1h30m" },
+    { name: "90s is written shortest, 1m30s", nodeLinger: "90s", want: "1m30s" },
+    { name: "0s: remove an empty node at once", nodeLinger: "0s", want: "0s" },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const p = loadModelPool(
+        stringify({
+          apiVersion: "tritonscale.dev/v1alpha1",
+          kind: "ModelPool",
+          metadata: { name: "yolo", namespace: "vision" },
+          spec: {
+            models: [{ name: "yolov8s", template: "yolov8-onnx", imageSize: 640, classes: 80 }],
+            slo: { latencyP99Ms: 85 },
+            scaling: c.nodeLinger === undefined ? {} : { history: { nodeLinger: c.nodeLinger } },
+            capacity: { provider: "karpenter", spot: { enabled: true } },
+          },
+        }),
+        "pool.yaml",
+      );
+      const nodePool = json(buildPool(p).find((o) => o.kind === "NodePool")!);
+      expect((nodePool.spec as Json).disruption).to.deep.equal({
+        consolidationPolicy: "WhenEmpty",
+        consolidateAfter: c.want,
+      });
+    });
+  }
+});
+
 describe("rendered custom resources against their upstream CRDs", () => {
   let scaledObjectSchema: IJSONSchemaProps;
   before(function () {

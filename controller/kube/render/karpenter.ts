@@ -1,4 +1,5 @@
 import { NodePool } from "@kubernetes-models/karpenter/karpenter.sh/v1";
+import { formatDuration } from "../../policy/duration.js";
 import type { Policy } from "../../policy/index.js";
 import { karpenterGpu } from "./gpu-instances.js";
 import { poolLabels } from "./labels.js";
@@ -15,8 +16,11 @@ function requirement(key: string, values: readonly string[]) {
  * families that carry it when tritonscale knows them), so one replica fills one node and
  * a node costs what the pool's price says, never a multi-GPU instance for a one-GPU pod;
  * Spot and on-demand allowed, so the Spot Deployment gets Spot and the on-demand one gets
- * on-demand (each selects `karpenter.sh/capacity-type`); consolidation only of empty nodes, one minute
- * after they empty, so serving pods are never moved to pack nodes tighter; a GPU limit of
+ * on-demand (each selects `karpenter.sh/capacity-type`); consolidation only of empty nodes, so
+ * serving pods are never moved to pack nodes tighter, `scaling.history.nodeLinger` after they
+ * empty (default 10m), so a node lingers as long as the scaler's scale-down-that-pays and
+ * `simulate`'s cluster count on (the pool's model of its cluster is then what Karpenter
+ * does); a GPU limit of
  * maxReplicas × GPUs per replica. The node class is `capacity.karpenterNodeClass`.
  */
 export function buildNodePool(policy: Policy): NodePool {
@@ -45,7 +49,10 @@ export function buildNodePool(policy: Policy): NodePool {
           expireAfter: "720h",
         },
       },
-      disruption: { consolidationPolicy: "WhenEmpty", consolidateAfter: "1m" },
+      disruption: {
+        consolidationPolicy: "WhenEmpty",
+        consolidateAfter: formatDuration(policy.spec.scaling.history.nodeLingerSeconds),
+      },
       limits: { [cap.gpu.resourceName]: String(policy.spec.scaling.maxReplicas * cap.gpu.count) },
     },
   });
