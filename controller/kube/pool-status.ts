@@ -166,6 +166,13 @@ export function decisionStatus(d: PoolDecision): ModelPoolStatus {
           capacityMix: {
             requestsPerSecondPerReplica: Math.round(d.mix.perReplica * 1000) / 1000,
             sharesFrom: d.mix.from,
+            ...(d.mix.byReplicas === undefined
+              ? {}
+              : {
+                  requestsPerSecondByReplicas: d.mix.byReplicas
+                    .slice(0, 64)
+                    .map((c) => (Number.isFinite(c) ? Math.round(c * 1000) / 1000 : 0)),
+                }),
           },
         }),
   };

@@ -773,6 +773,10 @@ export class ControlLoop {
         perReplica: capacity.perReplica,
         shares: capacity.shares?.shares ?? run.binding.shares.shares,
         from: capacity.shares?.from ?? run.binding.shares.from,
+        // One point (random routing) says no more than perReplica does.
+        ...(capacity.byReplicas === undefined || capacity.byReplicas.length < 2
+          ? {}
+          : { byReplicas: capacity.byReplicas }),
       },
       previous: run.last?.decision.desired ?? current,
     };

@@ -68,6 +68,12 @@ export interface PoolDecision {
     readonly perReplica: number;
     readonly shares: Readonly<Record<string, number>>;
     readonly from: "traffic" | "equal";
+    /**
+     * What each replica sustains for the mix when n replicas share round-robin arrivals,
+     * at n − 1 (element 0 is `perReplica`; loop/capacity.ts `mixedCurve`), as the scaler
+     * plans with it (`spec.scaling.loadBalancing: roundRobin`). Absent: every n counts as one.
+     */
+    readonly byReplicas?: readonly number[];
   };
   /** The desired replicas before this decision (for scale events). */
   readonly previous: ByCapacity;

@@ -174,7 +174,7 @@ export const METRICS = {
     name: "tritonscale_headroom_requests_per_second",
     type: "gauge",
     labels: P,
-    help: "Ready replicas x the smallest per-model capacity at the SLO, minus the arrival rate (negative: past capacity); absent while the arrival rate is missing.",
+    help: "Ready replicas x what each sustains at the SLO as the scaler plans (the capacity for the pool's mix of models, at that many replicas when the pool spreads requests round-robin; the smallest per-model capacity where no mix is known), minus the arrival rate (negative: past capacity); absent while the arrival rate is missing.",
   },
   signalAge: {
     name: "tritonscale_signal_age_seconds",

@@ -165,6 +165,20 @@ function boundedValues(max: number): (value: string) => string {
 }
 
 /**
+ * What each of n Ready replicas sustains for the pool's mix, as the scaler plans: the
+ * curve's point for n (its last beyond its end), else one replica's capacity; undefined
+ * when that is not finite.
+ */
+function mixAt(mix: NonNullable<PoolDecision["mix"]>, n: number): number | undefined {
+  const curve = mix.byReplicas;
+  const c =
+    curve === undefined || curve.length === 0 || n < 1
+      ? mix.perReplica
+      : curve[Math.min(n, curve.length) - 1]!;
+  return Number.isFinite(c) ? c : undefined;
+}
+
+/**
  * Creates the controller's metrics on a registry of their own. Every series of a pool
  * carries `namespace` and `pool` (and `capacity_type` for replica counts); a Prometheus that
  * scrapes the controller keeps them with `honorLabels: true` (else its own target label
@@ -174,7 +188,8 @@ function boundedValues(max: number): (value: string) => string {
  * onDemand 1}, arrivals 150 req/s over 3 Ready at 60 req/s each → desired_replicas{…,
  * capacity_type="spot"} 2, decisions_total{…, reason_class="scale-up"} +1,
  * scale_events_total{…, capacity_type="spot", direction="up"} +1,
- * headroom_requests_per_second 3 × 60 − 150 = 30.
+ * headroom_requests_per_second 3 × 60 − 150 = 30 (with a capacity curve that says 3
+ * round-robin replicas sustain 70 each: 3 × 70 − 150 = 60).
  */
 export function createControllerMetrics(options: ControllerMetricsOptions = {}): ControllerMetrics {
   const registry = options.registry ?? new Registry();
@@ -308,12 +323,12 @@ export function createControllerMetrics(options: ControllerMetricsOptions = {}):
     }
     for (const old of terms) if (!now.has(old)) scalerTerm.remove({ ...pl, term: old });
     poolTerms.set(poolKey(p), now);
+    const readyN = totalOf(replicas.ready);
+    const eachReady = d.mix === undefined ? smallest : mixAt(d.mix, readyN);
     setOrRemove(
       headroom,
       pl,
-      arrival === undefined || smallest === undefined
-        ? undefined
-        : totalOf(replicas.ready) * smallest - arrival,
+      arrival === undefined || eachReady === undefined ? undefined : readyN * eachReady - arrival,
     );
   }
 

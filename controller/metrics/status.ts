@@ -74,7 +74,12 @@ export function createStatusBoard(): StatusBoard {
         ...(d.mix === undefined
           ? {}
           : {
-              mix: { perReplica: d.mix.perReplica, shares: { ...d.mix.shares }, from: d.mix.from },
+              mix: {
+                perReplica: d.mix.perReplica,
+                shares: { ...d.mix.shares },
+                from: d.mix.from,
+                ...(d.mix.byReplicas === undefined ? {} : { byReplicas: [...d.mix.byReplicas] }),
+              },
             }),
       });
     },

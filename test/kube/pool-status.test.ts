@@ -204,6 +204,29 @@ describe("ModelPool status", () => {
     });
   });
 
+  it("a round-robin pool shows its capacity curve over replicas, valid against the CRD's status schema", async () => {
+    const { clock, client, writer } = setup();
+    await writer.track(pool, { generation: 1 });
+    const d = decision(clock, { spot: 0, onDemand: 2 }, { spot: 0, onDemand: 2 });
+    await writer.publish({
+      ...d,
+      mix: {
+        perReplica: 96.12345,
+        shares: { yolov8s: 1 },
+        from: "equal",
+        byReplicas: [96.12345, 118.4, 127.0004, Number.NaN],
+      },
+    });
+    const s = client.writes.at(-1)!;
+    expect(validateOpenApi(buildModelPoolStatusOpenApiSchema(), s)).to.deep.equal([]);
+    expect(s.capacityMix).to.deep.equal({
+      requestsPerSecondPerReplica: 96.123,
+      sharesFrom: "equal",
+      // A point that is not finite cannot be written as JSON: 0, never null.
+      requestsPerSecondByReplicas: [96.123, 118.4, 127, 0],
+    });
+  });
+
   const sources: readonly { name: string; profile: string; source: "pool" | "default" }[] = [
     { name: "the default", profile: DEFAULT_PROFILE.name, source: "default" },
     { name: "the default, corrected", profile: `${DEFAULT_PROFILE.name} ×0.5`, source: "default" },

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import {
   modelCapacity,
+  modelCapacityCurve,
   type PoolCapacity,
   type ProfileOf,
   poolProfileOf,
@@ -123,7 +124,7 @@ const T0 = DEFAULT_START_EPOCH;
 const REF: PoolRef = { namespace: "vision", name: "yolo-detect" };
 
 /** A two-model pool (yolov8s, then yolov8m), each with the profile given. */
-function twoModels(small: string, medium: string): Policy {
+function twoModels(small: string, medium: string, scaling = "maxReplicas: 20"): Policy {
   const model = (name: string, profile: string) =>
     `{ name: ${name}, template: yolov8-onnx, imageSize: 640, classes: 80, profile: ${profile} }`;
   return loadModelPool(
@@ -134,7 +135,7 @@ function twoModels(small: string, medium: string): Policy {
       "spec:",
       `  models: [${model("yolov8s", small)}, ${model("yolov8m", medium)}]`,
       "  slo: { latencyP99Ms: 85 }",
-      "  scaling: { minReplicas: 1, maxReplicas: 20, syncPeriod: 15s }",
+      `  scaling: { minReplicas: 1, syncPeriod: 15s, ${scaling} }`,
     ].join("\n"),
     "pool.yaml",
   );
@@ -300,5 +301,30 @@ describe("model mix: in the loop", () => {
     expect(first!.mix!.perReplica).to.be.closeTo(1 / (0.5 / cs + 0.5 / cm), 1e-9);
     expect(second!.mix!.perReplica).to.be.closeTo(1 / (0.75 / cs + 0.25 / cm), 1e-9);
     expect(second!.mix!.perReplica).to.be.below(cs);
+  });
+  it("a round-robin pool publishes the mix's capacity curve over replicas; a randomly routed one none", async () => {
+    for (const lb of ["roundRobin", "random"] as const) {
+      const metrics = new TwoModelMetrics();
+      const policy = twoModels(LINEAR, LINEAR, `maxReplicas: 3, loadBalancing: ${lb}`);
+      const h = loopWith(metrics, { correction: false });
+      h.loop.setPool(REF, policy);
+      await h.clock.advance(1);
+      await h.loop.stop();
+      const mix = h.sink.decisions[0]!.mix!;
+      if (lb === "random") {
+        expect(mix.byReplicas, lb).to.equal(undefined);
+        continue;
+      }
+      // Both models have the same profile: the mix of equal curves is that curve.
+      const model = policy.spec.models[0]!;
+      const curve = modelCapacityCurve(policy, model, poolProfileOf(policy, model));
+      expect(curve).to.have.length(3);
+      expect(mix.byReplicas!.length).to.equal(3);
+      for (const [i, c] of mix.byReplicas!.entries()) {
+        expect(c, `n = ${i + 1}`).to.be.closeTo(curve[i]!, 1e-9);
+      }
+      expect(mix.byReplicas![0]).to.be.closeTo(mix.perReplica, 1e-9);
+      expect(mix.byReplicas![2]).to.be.above(mix.byReplicas![0]!);
+    }
   });
 });

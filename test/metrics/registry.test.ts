@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { expect } from "chai";
 import { register as globalRegistry } from "prom-client";
+import type { PoolDecision } from "../../controller/loop/ports.js";
 import {
   classifyDecision,
   createControllerMetrics,
@@ -170,6 +171,42 @@ describe("metrics: createControllerMetrics", () => {
     // the smallest capacity bounds the pool: 3 × 25 − 150
     expect(s.get(`tritonscale_headroom_requests_per_second{${YOLO}}`)).to.equal("-75");
   });
+
+  const curveCases: {
+    name: string;
+    mix: NonNullable<PoolDecision["mix"]>;
+    want: string;
+  }[] = [
+    // decision(): 3 Ready (2 Spot, 1 on-demand), arrivals 150 req/s, yolov8s 60 req/s.
+    {
+      name: "one model, random routing: 3 × 60 − 150",
+      mix: { perReplica: 60, shares: { yolov8s: 1 }, from: "equal" },
+      want: "30",
+    },
+    {
+      name: "round-robin: 3 replicas sustain the curve's third point each, 3 × 70 − 150",
+      mix: { perReplica: 60, shares: { yolov8s: 1 }, from: "equal", byReplicas: [60, 66, 70, 72] },
+      want: "60",
+    },
+    {
+      name: "a curve shorter than the Ready count: its last point, 3 × 66 − 150",
+      mix: { perReplica: 60, shares: { yolov8s: 1 }, from: "equal", byReplicas: [60, 66] },
+      want: "48",
+    },
+    {
+      name: "two models: the mix's capacity, not the smallest model's, 3 × 80 − 150",
+      mix: { perReplica: 80, shares: { a: 0.5, b: 0.5 }, from: "traffic" },
+      want: "90",
+    },
+  ];
+  for (const c of curveCases) {
+    it(`headroom as the scaler plans: ${c.name}`, async () => {
+      const m = createControllerMetrics({ processMetrics: false });
+      m.publish({ ...decision(), mix: c.mix });
+      const s = samples(await m.metrics());
+      expect(s.get(`tritonscale_headroom_requests_per_second{${YOLO}}`)).to.equal(c.want);
+    });
+  }
 
   it("removePool drops every series of that pool and only of that pool", async () => {
     const m = createControllerMetrics({ processMetrics: false });

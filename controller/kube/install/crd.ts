@@ -137,6 +137,13 @@ export const modelPoolCapacityMixSchema = Type.Object(
       description:
         "Where the models' shares (capacity[].trafficShare) came from: traffic (each model's observed arrival rate over the rate window) or equal (no traffic seen: every model alike).",
     }),
+    requestsPerSecondByReplicas: Type.Optional(
+      Type.Array(Type.Number({ minimum: 0 }), {
+        maxItems: 64,
+        description:
+          "With spec.scaling.loadBalancing roundRobin: element i is what each of i + 1 replicas sustains within the SLO for the mix when they share the requests in turn (each sees a steadier stream than one replica alone, so it sustains more); the scaler plans with the fewest n whose n × element n − 1 covers demand. Absent with random routing: every n counts as one replica's capacity.",
+      }),
+    ),
   },
   {
     description: "One replica's capacity for the pool's mix of models, as the scaler last used it.",
