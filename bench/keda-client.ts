@@ -1,9 +1,10 @@
 /**
- * The KEDA side of bench/keda.ts: GetMetrics and a unary echo of the same bytes, one call
- * at a time and alternating, both timed from the encoded request to the answer's bytes, against a server at `port`. Run in the benchmark's own thread
+ * The KEDA side of bench/keda.ts: GetMetrics and a unary echo of the same bytes (and, when
+ * given a TCP echo's port, a plain TCP round trip of them), one call at a time and alternating, both timed from the encoded request to the answer's bytes, against a server at `port`. Run in the benchmark's own thread
  * (client and server then share one event loop, as in the first rows) or in a worker thread
  * (its own event loop, on the machine's other core: closer to KEDA, a separate process).
  */
+import { connect } from "node:net";
 import { join } from "node:path";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import * as grpc from "@grpc/grpc-js";
@@ -19,6 +20,8 @@ export interface ClientInput {
   readonly warmup: number;
   /** Calls in flight at once (1: one at a time). */
   readonly concurrency?: number;
+  /** A raw TCP echo server's port: also time round trips of the request bytes over it. */
+  readonly tcpPort?: number;
 }
 
 /** Latencies in ms, after the warm-up, and answers that were not the expected ones. */
@@ -26,6 +29,8 @@ export interface ClientResult {
   readonly metrics: number[];
   readonly echo: number[];
   readonly wrong: number;
+  /** Round trips of the same bytes over a plain TCP socket (no HTTP/2, no gRPC), if asked. */
+  readonly tcp?: number[];
 }
 
 /** The echo method's path (the benchmark's server adds it beside the external scaler). */
@@ -69,6 +74,10 @@ export async function measureClient(
     return seed % input.requests.length;
   };
   const lanes = Math.max(1, input.concurrency ?? 1);
+  // One call at a time only: the TCP trip shares no connection with the lanes.
+  const tcpLink =
+    input.tcpPort === undefined || lanes > 1 ? undefined : await tcpEcho(input.tcpPort);
+  const tcps: number[] = [];
   let i = 0;
   const lane = async (): Promise<void> => {
     while (i < input.warmup + input.calls) {
@@ -83,15 +92,60 @@ export async function measureClient(
       t0 = performance.now();
       await echo(encoded[k]!);
       const de = performance.now() - t0;
+      const dt = tcpLink === undefined ? 0 : await tcpLink.trip(encoded[k]!);
       if (n >= input.warmup) {
         metrics.push(dm);
         echoes.push(de);
+        if (tcpLink !== undefined) tcps.push(dt);
       }
     }
   };
   await Promise.all(Array.from({ length: lanes }, lane));
   client.close();
-  return { metrics, echo: echoes, wrong };
+  tcpLink?.close();
+  return { metrics, echo: echoes, wrong, ...(tcpLink === undefined ? {} : { tcp: tcps }) };
+}
+
+/**
+ * The machine's floor under gRPC: a round trip of the given bytes over one plain TCP
+ * connection (Nagle off, as grpc-js sets it) to a server that writes back what it reads;
+ * what the loopback and the two event loops' wake-ups cost, with no HTTP/2 framing and no
+ * gRPC call objects. Returns the function timing one trip, and one closing the socket.
+ */
+async function tcpEcho(port: number): Promise<{
+  trip: (bytes: Buffer) => Promise<number>;
+  close: () => void;
+}> {
+  const socket = connect(port, "127.0.0.1");
+  socket.setNoDelay(true);
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  let expected = 0;
+  let got = 0;
+  let done: (() => void) | undefined;
+  socket.on("data", (chunk: Buffer) => {
+    got += chunk.length;
+    if (got >= expected && done) {
+      const d = done;
+      done = undefined;
+      d();
+    }
+  });
+  return {
+    trip: async (bytes) => {
+      expected = bytes.length;
+      got = 0;
+      const t0 = performance.now();
+      await new Promise<void>((resolve) => {
+        done = resolve;
+        socket.write(bytes);
+      });
+      return performance.now() - t0;
+    },
+    close: () => socket.destroy(),
+  };
 }
 
 if (!isMainThread && (workerData as { kedaClient?: ClientInput } | null)?.kedaClient) {
