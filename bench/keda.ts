@@ -183,12 +183,12 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
 const row = (label: string, xs: number[], baseP99: number) =>
-  `${label.padEnd(58)} ${pct(xs, 50).toFixed(3).padStart(7)}  ${pct(xs, 99).toFixed(3).padStart(7)}  ${pct(xs, 99.9).toFixed(3).padStart(8)}  ${(pct(xs, 99) / baseP99).toFixed(2).padStart(9)}`;
+  `${label.padEnd(60)} ${pct(xs, 50).toFixed(3).padStart(7)}  ${pct(xs, 99).toFixed(3).padStart(7)}  ${pct(xs, 99.9).toFixed(3).padStart(8)}  ${(pct(xs, 99) / baseP99).toFixed(2).padStart(9)}`;
 
 console.log(
   `\n# KEDA external scaler: GetMetrics over gRPC on loopback, ${refs.length.toLocaleString("en")} ScaledObjects (${POOLS} pools), ${CALLS.toLocaleString("en")} calls each`,
 );
-console.log(`${"call".padEnd(58)}  p50 ms   p99 ms  p99.9 ms  ×echo p99`);
+console.log(`${"call".padEnd(60)}  p50 ms   p99 ms  p99.9 ms  ×echo p99`);
 const block = (title: string, r: ClientResult & { handler: number[] }) => {
   const echoP99 = pct(r.echo, 99);
   console.log(row(`echo, same bytes: ${title}`, r.echo, echoP99));
