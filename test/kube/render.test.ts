@@ -469,6 +469,29 @@ describe("replicaSplit: the Deployments' bounds add up to the pool's", () => {
   });
 });
 
+/** The rendered NodePool of a one-model Karpenter pool, with `capacity.gpu` or `scaling` given. */
+function karpenterNodePool(o: { gpu?: { type: string; count: number }; scaling?: Json }): Json {
+  const p = loadModelPool(
+    stringify({
+      apiVersion: "tritonscale.dev/v1alpha1",
+      kind: "ModelPool",
+      metadata: { name: "yolo", namespace: "vision" },
+      spec: {
+        models: [{ name: "yolov8s", template: "yolov8-onnx", imageSize: 640, classes: 80 }],
+        slo: { latencyP99Ms: 85 },
+        ...(o.scaling === undefined ? {} : { scaling: o.scaling }),
+        capacity: {
+          provider: "karpenter",
+          ...(o.gpu === undefined ? {} : { gpu: o.gpu }),
+          spot: { enabled: true },
+        },
+      },
+    }),
+    "pool.yaml",
+  );
+  return json(buildPool(p).find((x) => x.kind === "NodePool")!);
+}
+
 describe("buildNodePool: the Karpenter requirements match capacity.gpu", () => {
   const cases: {
     name: string;
@@ -513,20 +536,7 @@ describe("buildNodePool: the Karpenter requirements match capacity.gpu", () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const p = loadModelPool(
-        stringify({
-          apiVersion: "tritonscale.dev/v1alpha1",
-          kind: "ModelPool",
-          metadata: { name: "yolo", namespace: "vision" },
-          spec: {
-            models: [{ name: "yolov8s", template: "yolov8-onnx", imageSize: 640, classes: 80 }],
-            slo: { latencyP99Ms: 85 },
-            capacity: { provider: "karpenter", gpu: c.gpu, spot: { enabled: true } },
-          },
-        }),
-        "pool.yaml",
-      );
-      const nodePool = json(buildPool(p).find((o) => o.kind === "NodePool")!);
+      const nodePool = karpenterNodePool({ gpu: c.gpu });
       const reqs = (((nodePool.spec as Json).template as Json).spec as Json).requirements as {
         key: string;
         operator: string;
@@ -560,21 +570,9 @@ describe("buildNodePool: an empty node lingers as long as the pool's model of it
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const p = loadModelPool(
-        stringify({
-          apiVersion: "tritonscale.dev/v1alpha1",
-          kind: "ModelPool",
-          metadata: { name: "yolo", namespace: "vision" },
-          spec: {
-            models: [{ name: "yolov8s", template: "yolov8-onnx", imageSize: 640, classes: 80 }],
-            slo: { latencyP99Ms: 85 },
-            scaling: c.nodeLinger === undefined ? {} : { history: { nodeLinger: c.nodeLinger } },
-            capacity: { provider: "karpenter", spot: { enabled: true } },
-          },
-        }),
-        "pool.yaml",
+      const nodePool = karpenterNodePool(
+        c.nodeLinger === undefined ? {} : { scaling: { history: { nodeLinger: c.nodeLinger } } },
       );
-      const nodePool = json(buildPool(p).find((o) => o.kind === "NodePool")!);
       expect((nodePool.spec as Json).disruption).to.deep.equal({
         consolidationPolicy: "WhenEmpty",
         consolidateAfter: c.want,
