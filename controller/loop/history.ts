@@ -18,8 +18,10 @@ import type { Clock, PoolRef } from "./ports.js";
  *   first decisions of a restart are made cold.
  * - **Save** only while this replica may write (the leader, not a dry run): every
  *   {@link DEFAULT_HISTORY_SAVE_SECONDS} on the loop's clock, and once more when the loop
- *   stops (SIGTERM: before the Lease is released). A leader that loses the Lease without
- *   stopping loses at most one save period of learning. A replica whose restore has not
+ *   stops (SIGTERM: before the Lease is released). A follower learns live all along; when
+ *   it becomes the leader it continues the last leader's save with what it saw itself
+ *   after it (`memory.merge`), so a leader that loses the Lease without stopping loses no
+ *   learning that its successor observed. A replica whose restore has not
  *   finished, or whose store could not be read, never saves (it would overwrite a longer
  *   history with a shorter one); the read is retried at the next save time instead.
  *
@@ -115,7 +117,13 @@ export interface PoolHistoryOptions {
 
 /** A transformation of the scaler's state waiting for the pool's next reconcile. */
 type Pending =
-  | { readonly kind: "restore"; readonly text: string; readonly rebuildIfRejected: boolean }
+  | {
+      readonly kind: "restore";
+      readonly text: string;
+      readonly rebuildIfRejected: boolean;
+      /** Keep what this replica learned after the save (`memory.merge`): a new leader. */
+      readonly keepOwn: boolean;
+    }
   | { readonly kind: "learn"; readonly points: readonly RatePoint[] };
 
 function message(e: unknown): string {
@@ -157,7 +165,7 @@ export class PoolHistory {
       if (why === "start" && rates !== undefined) this.rebuild(policy);
       return;
     }
-    void this.load(policy, why === "start");
+    void this.load(policy, why === "start", why === "leader");
   }
 
   /**
@@ -172,11 +180,15 @@ export class PoolHistory {
         s = memory.learn(s, p.points);
         continue;
       }
-      const r = memory.restore(s, p.text);
+      const merge = p.keepOwn ? memory.merge?.bind(memory) : undefined;
+      const r = merge ? merge(s, p.text) : memory.restore(s, p.text);
       const source = this.options.ports.store?.source ?? "store";
       if (r.ok) {
         s = r.state;
-        this.report({ at, operation: "load", source, result: "ok", detail: bytes(p.text) });
+        const detail = merge
+          ? `${bytes(p.text)}, continued with what this replica learned after it`
+          : bytes(p.text);
+        this.report({ at, operation: "load", source, result: "ok", detail });
       } else {
         this.report({ at, operation: "load", source, result: "rejected", detail: r.why });
         if (p.rebuildIfRejected) this.rebuild(policy);
@@ -195,7 +207,7 @@ export class PoolHistory {
     this.lastSave = now;
     if (this.loadFailed) {
       // Read again rather than overwrite what could not be read.
-      void this.load(undefined, false);
+      void this.load(undefined, false, false);
       return;
     }
     if (!this.settled) return;
@@ -259,7 +271,11 @@ export class PoolHistory {
     this.options.onOutcome({ pool: this.ref, ...o });
   }
 
-  private async load(policy: Policy | undefined, rebuild: boolean): Promise<void> {
+  private async load(
+    policy: Policy | undefined,
+    rebuild: boolean,
+    keepOwn: boolean,
+  ): Promise<void> {
     const store = this.options.ports.store!;
     this.busy++;
     try {
@@ -292,7 +308,7 @@ export class PoolHistory {
         if (rebuild && policy !== undefined) this.rebuild(policy);
         return;
       }
-      this.pending.push({ kind: "restore", text, rebuildIfRejected: rebuild });
+      this.pending.push({ kind: "restore", text, rebuildIfRejected: rebuild, keepOwn });
       this.options.wake();
     } finally {
       this.busy--;

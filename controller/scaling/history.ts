@@ -298,6 +298,36 @@ export function learnPast(h: History, points: readonly RatePoint[]): History {
   return { ...out, clump: h.clump, clumpRate: h.clumpRate, clumpAt: h.clumpAt };
 }
 
+/**
+ * A saved history continued with what `own` saw after it: a follower that becomes the
+ * leader has learned live all along, while the last leader's save is up to one save period
+ * old and holds what the follower missed before it started. The result is `saved`, then
+ * `own`'s buckets after `saved`'s open one (as bucket means, as {@link learnPast} replays),
+ * then `own`'s open bucket; the learned clumping is the more recent of the two. Where `own`
+ * holds nothing newer, `saved` as it is.
+ */
+export function continueWith(saved: History, own: History): History {
+  if (own.openIndex < 0 || own.openIndex <= saved.openIndex) return saved;
+  if (saved.openIndex < 0) return own;
+  const res = own.shape.resolutionSeconds;
+  const held = Math.min(own.closed, own.shape.buckets);
+  let out = saved;
+  for (let i = own.closed - held; i < own.closed; i++) {
+    const index = own.openIndex - own.closed + i;
+    if (index <= saved.openIndex) continue;
+    const v = own.rates.get(i % own.shape.buckets);
+    if (!Number.isNaN(v)) out = addSample(out, index * res, v);
+  }
+  if (own.openCount > 0) out = addSample(out, own.openIndex * res, own.openSum / own.openCount);
+  const clumpFrom = own.clumpAt >= saved.clumpAt ? own : saved;
+  return {
+    ...out,
+    clump: clumpFrom.clump,
+    clumpRate: clumpFrom.clumpRate,
+    clumpAt: clumpFrom.clumpAt,
+  };
+}
+
 function closeBucket(d: Draft, value: number): void {
   const { buckets, leadBuckets, downBuckets, resolutionSeconds } = d.shape;
   const i = d.closed;

@@ -11,6 +11,7 @@ import {
 import {
   addSample,
   clumpAt,
+  continueWith,
   emptyHistory,
   formatHistory,
   gapQuantile,
@@ -238,6 +239,14 @@ export function createTritonscaleScaler(
       }
       const parsed = parseHistory(saved, shape);
       return parsed.ok ? { ok: true, state: { ...state, history: parsed.history } } : parsed;
+    },
+    merge: (state, saved) => {
+      const restored = memory.restore(state, saved);
+      if (!restored.ok || state.history === undefined) return restored;
+      return {
+        ok: true,
+        state: { ...restored.state, history: continueWith(restored.state.history!, state.history) },
+      };
     },
     learn: (state, points) =>
       state.history === undefined ? state : { ...state, history: learnPast(state.history, points) },

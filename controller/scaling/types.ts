@@ -152,6 +152,15 @@ export interface ScalerMemory<S> {
   ): { readonly ok: true; readonly state: S } | { readonly ok: false; readonly why: string };
   /** `state` after learning from past arrival-rate points (oldest first, any spacing). */
   learn(state: S, points: readonly RatePoint[]): S;
+  /**
+   * Like {@link restore}, but keeping what `state` itself learned after the end of `saved`:
+   * for a replica that has been learning live (a follower) and takes over from the one that
+   * saved. Absent: {@link restore}.
+   */
+  merge?(
+    state: S,
+    saved: string,
+  ): { readonly ok: true; readonly state: S } | { readonly ok: false; readonly why: string };
 }
 
 /** What a scaler may be told besides the policy when it is created. */

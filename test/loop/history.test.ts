@@ -251,7 +251,9 @@ describe("loop/history: a scaler's learned history across restarts and failovers
     await s.clock.advance(15);
     expect(s.store.loads).to.equal(2);
     expect(s.term("historyRestores")).to.equal(1);
-    expect(s.term("historyPoints")).to.be.within(3000, 3002);
+    // The 3000 saved, this replica's own point after the save (600 s), the decision the
+    // restore woke and the one at 615 s.
+    expect(s.term("historyPoints")).to.equal(3003);
     await s.clock.advance(DEFAULT_HISTORY_SAVE_SECONDS);
     // Saved at once (its last save time is long past), then a period later.
     expect(s.store.saves).to.have.length(2);
@@ -259,6 +261,29 @@ describe("loop/history: a scaler's learned history across restarts and failovers
     s.leader = false;
     await s.loop.stop();
     expect(s.store.saves, "no final save once no longer leading").to.have.length(2);
+  });
+
+  it("a follower that takes over keeps what it saw after the last save (a leader that lost its Lease without stopping saved up to 5 min before)", async () => {
+    const s = setUp({ leader: false, rates: false });
+    s.loop.setPool(REF, POLICY);
+    await s.clock.advance(2 * DEFAULT_HISTORY_SAVE_SECONDS);
+    // The old leader's last save: 500 points ending 300 s ago, then it stopped saving.
+    const savedEnd = s.clock.now() - DEFAULT_HISTORY_SAVE_SECONDS;
+    s.store.texts.set(poolKey(REF), savedText(500, savedEnd));
+    s.leader = true;
+    s.loop.restoreHistory();
+    await s.clock.advance(15);
+    // Before: restore replaced this replica's own 300 s since the save with nothing.
+    // Now: the 500 saved, this replica's 20 decisions after the save (315 … 600 s), then
+    // the decision the restore woke (600 s again) and the one at 615 s.
+    expect(s.sink.decisions.slice(-3).map((d) => d.at - T0)).to.deep.equal([600, 600, 615]);
+    expect(s.term("historyPoints")).to.equal(522);
+    expect(s.term("historyOldest")).to.equal(savedEnd - 4990);
+    expect(s.term("historyNewest")).to.equal(s.clock.now());
+    // Loaded and continued, then saved at once (its last save time is long past).
+    expect(s.said()).to.deep.equal(["load memory absent", "load memory ok", "save memory ok"]);
+    expect(s.outcomes[1]!.detail).to.match(/, continued with what this replica learned after it$/);
+    await s.loop.stop();
   });
 
   it("a store that cannot be read is read again at the next save time, never overwritten", async () => {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import {
   addPoints,
+  continueWith,
   emptyHistory,
   formatHistory,
   historySeconds,
@@ -50,5 +51,52 @@ describe("scaling/history: learning the past after the first decisions", () => {
   it("points newer than the open bucket are simply added", () => {
     const later: RatePoint[] = [{ at: now + 600, rate: 50 }];
     expect(formatHistory(learnPast(live, later))).to.equal(formatHistory(addPoints(live, later)));
+  });
+});
+
+/**
+ * A follower that becomes the leader: the last leader's save is up to one save period old,
+ * and the follower learned live all along (from its own start, which may be after that
+ * save's first buckets). continueWith keeps both: the saved history, then the follower's
+ * own buckets after it.
+ */
+describe("scaling/history: a new leader continues the last save with what it saw itself", () => {
+  const shape = historyShape(30, 48 * 3600, 210, 600);
+  const start = 100_000 * 30;
+  const day: RatePoint[] = [];
+  for (let t = start; t < start + 86_400; t += 30) {
+    day.push({ at: t, rate: t % 1200 < 120 ? 200 : 100 + ((t / 30) % 7) });
+  }
+  const inOrder = addPoints(emptyHistory(shape), day);
+  const saveAt = start + 86_400 - 300;
+  const saved = addPoints(
+    emptyHistory(shape),
+    day.filter((p) => p.at <= saveAt),
+  );
+  // The follower started 2 h before the end: it misses the morning, not the last 5 min.
+  const own = addPoints(
+    emptyHistory(shape),
+    day.filter((p) => p.at >= start + 86_400 - 7200),
+  );
+
+  it("the save, then the follower's buckets after it: as if one replica had seen it all", () => {
+    const merged = continueWith(saved, own);
+    expect(historySeconds(merged)).to.equal(historySeconds(inOrder));
+    expect(formatHistory(merged)).to.equal(formatHistory(inOrder));
+  });
+
+  it("restore alone (before) loses the 5 min after the save (9 buckets of 30 s; the 10th is the one then open)", () => {
+    expect(historySeconds(inOrder) - historySeconds(saved)).to.equal(270);
+    expect(inOrder.openIndex - saved.openIndex).to.equal(9);
+  });
+
+  it("a follower with nothing newer than the save keeps the save; an empty save gives the follower's", () => {
+    const older = addPoints(
+      emptyHistory(shape),
+      day.filter((p) => p.at <= saveAt - 600),
+    );
+    expect(formatHistory(continueWith(saved, older))).to.equal(formatHistory(saved));
+    expect(formatHistory(continueWith(emptyHistory(shape), own))).to.equal(formatHistory(own));
+    expect(formatHistory(continueWith(saved, emptyHistory(shape)))).to.equal(formatHistory(saved));
   });
 });

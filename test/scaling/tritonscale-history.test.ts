@@ -446,4 +446,29 @@ describe("scaling/tritonscale: learned terms", () => {
     ]);
     expect(s.history).to.equal(undefined);
   });
+  it("memory: merge(own, saved) is the save continued with own's later learning; refusals as restore", () => {
+    const p = pool({ ...base, history: { minCorrelation: 1 } });
+    const scaler = createTritonscaleScaler(p, { capacityPerReplica: C });
+    const memory = scaler.memory!;
+    const all = points(7200, surges);
+    const inOrder = memory.learn(scaler.initialState(od(2)), all);
+    const saved = memory.save(
+      memory.learn(
+        scaler.initialState(od(2)),
+        all.filter((x) => x.at <= 6900),
+      ),
+    );
+    const own = memory.learn(
+      scaler.initialState(od(2)),
+      all.filter((x) => x.at >= 3600),
+    );
+    const merged = memory.merge!(own, saved);
+    expect(merged.ok).to.equal(true);
+    if (merged.ok) expect(memory.save(merged.state)).to.equal(memory.save(inOrder));
+    const restored = memory.restore(own, saved);
+    if (restored.ok) expect(memory.save(restored.state)).not.to.equal(memory.save(inOrder));
+    const r = memory.merge!(own, "tritonscale-history v9\n");
+    expect(r.ok).to.equal(false);
+    if (!r.ok) expect(r.why).to.match(/unknown saved history format "tritonscale-history v9"/);
+  });
 });

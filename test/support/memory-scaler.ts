@@ -14,7 +14,8 @@ import type {
  * the arrival rates it has seen (at most {@link TEST_HISTORY_POINTS}, oldest dropped),
  * exported as the decision's terms `historyPoints` (how many), `historyOldest` and
  * `historyNewest` (the oldest and newest point's time, on the loop's clock), and
- * `historyRestores` (how many restores it took).
+ * `historyRestores` (how many restores it took). Its `merge` keeps its own points newer than
+ * the saved ones.
  */
 
 /** The most points the test history keeps (fixed memory, like the real one). */
@@ -54,6 +55,13 @@ export const TEST_MEMORY: ScalerMemory<MemoryState> = {
     if (!Array.isArray(pairs)) return { ok: false, why: "corrupt history: not a list" };
     const points = (pairs as [number, number][]).map(([at, rate]) => ({ at, rate }));
     return { ok: true, state: { ...state, points: keep(points), restores: state.restores + 1 } };
+  },
+  merge(state, saved) {
+    const r = TEST_MEMORY.restore(state, saved);
+    if (!r.ok) return r;
+    const end = r.state.points.at(-1)?.at ?? Number.NEGATIVE_INFINITY;
+    const after = state.points.filter((p) => p.at > end);
+    return { ok: true, state: { ...r.state, points: keep([...r.state.points, ...after]) } };
   },
   learn(state, points) {
     return { ...state, points: keep([...state.points, ...points]) };
