@@ -567,7 +567,7 @@ export async function runController(
         log("info", leader ? "leading" : "not leading", { identity, why });
         if (leader) {
           applier.resync();
-          // Continue from what the last leader saved.
+          // Continue what the last leader saved with what this replica learned after it.
           serving?.loop.restoreHistory();
         }
       },
