@@ -106,12 +106,6 @@ export interface HistoryShape {
   readonly leadBuckets: number;
   /** Buckets of node linger + L (at least leadBuckets). */
   readonly downBuckets: number;
-  /**
-   * Autocorrelation at which a period counts as recurring (the policy's
-   * `history.minCorrelation`; 1: never): with one, the lead rises are taken over the
-   * recurring-pattern forecast (see {@link residualLevel}).
-   */
-  readonly minCorrelation: number;
 }
 
 /** The shape from the policy's settings (seconds). */
@@ -120,7 +114,6 @@ export function historyShape(
   windowSeconds: number,
   leadSeconds: number,
   lingerSeconds: number,
-  minCorrelation = 1,
 ): HistoryShape {
   const res = Math.max(1, resolutionSeconds);
   const buckets = Math.max(4, Math.min(MAX_BUCKETS, Math.ceil(windowSeconds / res)));
@@ -129,7 +122,7 @@ export function historyShape(
     buckets - 2,
     Math.max(leadBuckets, Math.ceil((leadSeconds + lingerSeconds) / res)),
   );
-  return { resolutionSeconds: res, buckets, leadBuckets, downBuckets, minCorrelation };
+  return { resolutionSeconds: res, buckets, leadBuckets, downBuckets };
 }
 
 /** A learned history; build with {@link emptyHistory}, grow with {@link addSample}. */
@@ -315,61 +308,11 @@ function closeBucket(d: Draft, value: number): void {
   // Kept as saved (2 decimals, at most 10⁷ req/s), so a restored history equals this one.
   d.rates.set(slot, Number.isNaN(value) ? value : Math.round(Math.min(value, 1e7) * 100) / 100);
   d.closed = i + 1;
-  recordRise(d, i, leadBuckets, d.leadCell, d.leadTable, d.leadBands, 0, true);
+  recordRise(d, i, leadBuckets, d.leadCell, d.leadTable, d.leadBands);
   recordRise(d, i, downBuckets, d.downCell, d.downTable, d.downBands);
-  // The bucket that left the ring was the oldest the forecast of one bucket leaned on: that
-  // bucket's lead rise is taken over its own rate again, as a restore (which has only the
-  // ring) takes it.
-  const period = recurringPeriod(d);
-  if (period > 0 && i >= buckets) {
-    const j = i - buckets + Math.round(period / resolutionSeconds) + 3;
-    if (j <= i - leadBuckets) {
-      forget(d.leadCell, d.leadTable, d.leadBands, j % buckets);
-      recordRise(d, j + leadBuckets, leadBuckets, d.leadCell, d.leadTable, d.leadBands, 0, true);
-    }
-  }
   trackSurge(d, i, value);
   trackIdle(d, i, value, resolutionSeconds);
-  if ((i + 1) % Math.max(1, Math.round(1800 / resolutionSeconds)) === 0) {
-    const before = recurringPeriod(d);
-    findPeriod(d);
-    if (recurringPeriod(d) !== before) rebuildLeadRises(d);
-  }
-}
-
-/** The period the forecast uses (seconds), or 0 when none reaches minCorrelation. */
-function recurringPeriod(h: History): number {
-  const minR = h.shape.minCorrelation;
-  return h.periodSeconds > 0 && h.periodR >= minR && minR < 1 ? h.periodSeconds : 0;
-}
-
-/**
- * The lead rises of every bucket in the ring again, over what the recurring-pattern forecast
- * (now) explains: when the period changes, so does what is left unexplained.
- */
-function rebuildLeadRises(d: Draft): void {
-  const n = d.shape.buckets;
-  const held = Math.min(d.closed, n);
-  const first = d.closed - held;
-  for (let b = first; b < d.closed; b++) forget(d.leadCell, d.leadTable, d.leadBands, b % n);
-  for (let i = first; i < d.closed; i++) {
-    recordRise(d, i, d.shape.leadBuckets, d.leadCell, d.leadTable, d.leadBands, first, true);
-  }
-}
-
-/**
- * What bucket j's lead rise is taken over: its own rate, or, where a recurring period is
- * known, the higher of that and what the forecast said at j (the decision after bucket j
- * closed: {@link forecastAt} over the next leadBuckets + 1). So a recurring surge, which
- * the forecast adds before it comes, is not learned again as headroom for every moment at
- * that level: between surges the lead headroom is the rise the forecast does not explain.
- */
-function residualLevel(h: History, j: number, level: number): number {
-  const period = recurringPeriod(h);
-  if (period === 0) return level;
-  const lag = Math.round(period / h.shape.resolutionSeconds);
-  const f = forecastAt(h, j + 1, lag, h.shape.leadBuckets + 1);
-  return f === undefined ? level : Math.max(level, f.peak);
+  if ((i + 1) % Math.max(1, Math.round(1800 / resolutionSeconds)) === 0) findPeriod(d);
 }
 
 /** Rise of bucket i − k: the highest bucket of (i − k, i] over its level. */
@@ -381,7 +324,6 @@ function recordRise(
   table: Paged<Uint32Array>,
   bands: Uint32Array,
   first = 0,
-  residual = false,
 ): void {
   const j = i - k;
   if (j < first) return;
@@ -395,8 +337,7 @@ function recordRise(
   }
   if (Number.isNaN(top)) return;
   const band = bandOf(level);
-  const over = residual ? residualLevel(d, j, level) : level;
-  const cell = band * BINS + binOf(top / Math.max(over, 1));
+  const cell = band * BINS + binOf(top / Math.max(level, 1));
   cells.set(j % n, cell);
   table.add(cell, 1);
   bands[band]!++;
@@ -469,49 +410,38 @@ function trackIdle(d: Draft, i: number, v: number, res: number): void {
   }
 }
 
-/**
- * Seconds of the trailing mean a bucket's residual is taken against, for the period search:
- * a short surge stands out of it, a slow wave or a ramp does not.
- */
-export const RESIDUAL_SECONDS = 300;
-
-/**
- * Pearson autocorrelation of the ring at each candidate period, of the rates themselves and
- * of their residuals over the trailing {@link RESIDUAL_SECONDS} mean; keeps the best of
- * either. The residual's correlation finds a short surge that recurs on a slow wave or a
- * ramp (a one-minute 2× surge every 20 min on a 1 h wave: the rates correlate best at the
- * wave's hour, their residuals at 0.99 at 20 min), which the rates' own correlation, driven
- * by the wave, misses.
- */
+/** Pearson autocorrelation of the ring at each candidate period; keeps the best. */
 function findPeriod(d: Draft): void {
   const n = d.shape.buckets;
   const held = Math.min(d.closed, n);
   const first = d.closed - held;
-  const raw = new Float64Array(held);
-  for (let b = 0; b < held; b++) raw[b] = d.rates.get((first + b) % n);
-  const k = Math.max(2, Math.round(RESIDUAL_SECONDS / d.shape.resolutionSeconds));
-  const res = new Float64Array(held).fill(Number.NaN);
-  let sum = 0;
-  let m = 0;
-  for (let b = 0; b < held; b++) {
-    const v = raw[b]!;
-    if (m === k && !Number.isNaN(v)) res[b] = v - sum / m;
-    // The trailing window holds the last k seen buckets (a gap restarts it).
-    if (Number.isNaN(v)) {
-      sum = 0;
-      m = 0;
-    } else {
-      sum += v;
-      if (m === k) sum -= raw[b - k]!;
-      else m++;
-    }
-  }
   let best = 0;
   let bestR = 0;
   for (const seconds of PERIODS) {
     const lag = Math.round(seconds / d.shape.resolutionSeconds);
     if (lag < 2 || 2 * lag > held) continue;
-    const r = Math.max(correlationAt(raw, lag), correlationAt(res, lag));
+    let sx = 0;
+    let sy = 0;
+    let sxx = 0;
+    let syy = 0;
+    let sxy = 0;
+    let m = 0;
+    for (let b = first + lag; b < d.closed; b++) {
+      const x = d.rates.get(b % n);
+      const y = d.rates.get((b - lag) % n);
+      if (Number.isNaN(x) || Number.isNaN(y)) continue;
+      sx += x;
+      sy += y;
+      sxx += x * x;
+      syy += y * y;
+      sxy += x * y;
+      m++;
+    }
+    if (m < lag) continue;
+    const cov = sxy - (sx * sy) / m;
+    const vx = sxx - (sx * sx) / m;
+    const vy = syy - (sy * sy) / m;
+    const r = vx > 0 && vy > 0 ? cov / Math.sqrt(vx * vy) : 0;
     if (r > bestR) {
       bestR = r;
       best = seconds;
@@ -519,32 +449,6 @@ function findPeriod(d: Draft): void {
   }
   d.periodSeconds = best;
   d.periodR = bestR;
-}
-
-/** Pearson correlation of a series with itself `lag` later (NaN entries skipped); 0 when undefined. */
-function correlationAt(a: Float64Array, lag: number): number {
-  let sx = 0;
-  let sy = 0;
-  let sxx = 0;
-  let syy = 0;
-  let sxy = 0;
-  let m = 0;
-  for (let b = lag; b < a.length; b++) {
-    const x = a[b]!;
-    const y = a[b - lag]!;
-    if (Number.isNaN(x) || Number.isNaN(y)) continue;
-    sx += x;
-    sy += y;
-    sxx += x * x;
-    syy += y * y;
-    sxy += x * y;
-    m++;
-  }
-  if (m < lag) return 0;
-  const cov = sxy - (sx * sy) / m;
-  const vx = sxx - (sx * sx) / m;
-  const vy = syy - (sy * sy) / m;
-  return vx > 0 && vy > 0 ? cov / Math.sqrt(vx * vy) : 0;
 }
 
 /** A quantile of the learned rise at a level, with the samples it was read from. */
@@ -713,28 +617,11 @@ export function periodicForecast(
   minR: number,
 ): PeriodicForecast | undefined {
   if (h.periodSeconds <= 0 || h.periodR < minR || minR >= 1) return undefined;
-  const res = h.shape.resolutionSeconds;
-  const f = forecastAt(
-    h,
-    h.closed,
-    Math.round(h.periodSeconds / res),
-    Math.max(1, Math.ceil(aheadSeconds / res)),
-  );
-  return f === undefined ? undefined : { periodSeconds: h.periodSeconds, r: h.periodR, ...f };
-}
-
-/**
- * The forecast as it stood when `now` buckets had closed: the highest rate `lag` buckets
- * earlier over the next `ahead`, scaled by the last 4 buckets' mean over the 4 before the
- * lag (clamped to 0.5..2); undefined when the ring no longer holds them or nothing was seen.
- */
-function forecastAt(
-  h: History,
-  now: number,
-  lag: number,
-  ahead: number,
-): { readonly peak: number; readonly scale: number } | undefined {
   const n = h.shape.buckets;
+  const res = h.shape.resolutionSeconds;
+  const lag = Math.round(h.periodSeconds / res);
+  const ahead = Math.max(1, Math.ceil(aheadSeconds / res));
+  const now = h.closed;
   if (now - lag - 4 < Math.max(0, h.closed - n)) return undefined;
   const mean = (from: number, to: number): number => {
     let s = 0;
@@ -757,7 +644,7 @@ function forecastAt(
     const v = h.rates.get(b % n);
     if (v > peak) peak = v;
   }
-  return { peak: peak * scale, scale };
+  return { periodSeconds: h.periodSeconds, r: h.periodR, peak: peak * scale, scale };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -879,15 +766,15 @@ function parseHistoryUnsafe(
     d.rates.set(slot, v);
     d.closed++;
   }
+  // The rise tables from the kept buckets.
+  for (let i = closed - keep.length; i < closed; i++) {
+    const first = closed - keep.length;
+    recordRise(d, i, shape.leadBuckets, d.leadCell, d.leadTable, d.leadBands, first);
+    recordRise(d, i, shape.downBuckets, d.downCell, d.downTable, d.downBands, first);
+  }
   const [ps, pr] = need("period").split(",");
   d.periodSeconds = num(ps ?? "", "period");
   d.periodR = num(pr ?? "", "period correlation");
-  // The rise tables from the kept buckets (the lead rises over the forecast of that period).
-  for (let i = closed - keep.length; i < closed; i++) {
-    const first = closed - keep.length;
-    recordRise(d, i, shape.leadBuckets, d.leadCell, d.leadTable, d.leadBands, first, true);
-    recordRise(d, i, shape.downBuckets, d.downCell, d.downTable, d.downBands, first);
-  }
   d.openIndex = int(oi ?? "", "open index");
   d.openSum = num(os ?? "", "open sum");
   d.openCount = int(oc ?? "", "open count");

@@ -91,13 +91,9 @@ import {
  *   Ready × (delay / budget)^(2/3) replicas, held while requests arrive.
  * - 2b. Lead headroom (`leadHeadroom`): the `leadQuantile` of the learned rise within L at
  *   this level, sized at the full capacity C. It replaces the trend at a level it was
- *   learned at, and on a jump (1.3× the oldest rate of the trend window). With a recurring
- *   period (2c) the rise is learned over what the forecast said then: a recurring surge is
- *   the forecast's, just before it comes, and not held at that level all the time.
+ *   learned at, and on a jump (1.3× the oldest rate of the trend window).
  * - 2c. Recurring pattern (`periodSeconds`, `periodCorrelation`, `forecast`): the load one
- *   period ago over the next L, scaled to today's level, at C; only ever adds. The period
- *   is the best autocorrelation of the rates or of their residuals over a trailing 5 min
- *   mean (a short surge recurring on a slow wave).
+ *   period ago over the next L, scaled to today's level, at C; only ever adds.
  * - 3b. A surge (1.3× the slow baseline) that 90% of past surges outlast by less than L is
  *   not chased (`surgeLengthSeconds`).
  * - 4b. Scale-down that pays (`downRise`): capacity for the `downQuantile` of the rise within
@@ -225,7 +221,6 @@ export function createTritonscaleScaler(
     hs.windowSeconds,
     sc.coldStartSeconds + sc.nodeProvisioningSeconds,
     hs.nodeLingerSeconds,
-    hs.minCorrelation,
   );
   const bound: Bound = {
     policy,

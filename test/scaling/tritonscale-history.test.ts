@@ -327,48 +327,6 @@ describe("scaling/tritonscale: learned terms", () => {
       ],
     },
     {
-      // 100 req/s with one 30 s bucket at 200 every 20 min, 8 h learned (default
-      // minCorrelation 0.8; the autocorrelation at 20 min is 1). The lead rises are learned
-      // over what the forecast explains: before each spike the spike one period earlier
-      // covers it, so at 100 req/s the 99.5th percentile rise is 1 (only the first spike,
-      // 3 of 960 buckets, came unforecast). 10 min before the next spike the forecast sees
-      // 100 req/s: the rate alone plans 100 / 67.2 = 1.49 → 2.
-      name: "recurring surges: between them the lead headroom is what the forecast leaves, 2 replicas at 100 req/s (regression: the 2× rise learned per level held 3 all the time)",
-      learn: points(8 * 3600, (t) => (t % 1200 === 600 ? 200 : 100)),
-      start: 2,
-      at: 8 * 3600,
-      steps: [
-        {
-          t: 0,
-          arrival: 100,
-          pending: 0,
-          total: 2,
-          terms: { leadHeadroom: null, periodSeconds: 1200, forecast: 100 },
-          reason: [/100 req\/s \/ \(96 req\/s × 0\.7\) → 2/, /keep 2$/],
-        },
-      ],
-    },
-    {
-      // 60 s before the next spike the forecast (one period ago, the next L + 30 s) holds
-      // it: 200 req/s × 1 (level now 100 over level then 100) / 96 = 2.08 → 3, ready when
-      // it comes.
-      name: "recurring surges: L before one the forecast adds it, 200 req/s / 96 → 3",
-      learn: points(8 * 3600 + 540, (t) => (t % 1200 === 600 ? 200 : 100)),
-      start: 2,
-      at: 8 * 3600 + 540,
-      steps: [
-        {
-          t: 0,
-          arrival: 100,
-          pending: 0,
-          total: 3,
-          terms: { leadHeadroom: null, periodSeconds: 1200, forecast: 200 },
-          reason:
-            /recurring every 1200 s \(r 1\): one period ago the next 90 s reached 200 req\/s, ×1 for today's level → 200 req\/s; 200 req\/s \/ 96 req\/s → 3/,
-        },
-      ],
-    },
-    {
       name: "a forecast never scales in: 600 req/s now is planned on the rate, above the forecast",
       history: { leadQuantile: 0.9, downQuantile: 0 },
       learn: points(4 * 3600 + 48 * 60, (t) => (t % 3600 >= 3000 && t % 3600 < 3300 ? 300 : 100)),
