@@ -312,7 +312,8 @@ export function judge(
   return out;
 }
 
-function policyFor(trace: HardTrace): Policy {
+/** The bench pool for a trace: the example pool with its SLO and round-robin spreading. */
+export function policyFor(trace: HardTrace): Policy {
   const file = join(packageRoot, "examples", "yolov8-pool.yaml");
   const doc = parseDocument(readFileSync(file, "utf8"));
   if (trace.sloMs !== undefined) doc.setIn(["spec", "slo", "latencyP99Ms"], trace.sloMs);
@@ -321,7 +322,8 @@ function policyFor(trace: HardTrace): Policy {
   return loadModelPool(doc.toString(), `${file} (bench: ${trace.name})`);
 }
 
-function profileFor(trace: HardTrace): LatencyProfile {
+/** The latency profile a trace is run with. */
+export function profileFor(trace: HardTrace): LatencyProfile {
   return trace.profile === undefined ? DEFAULT_PROFILE : parseLinearProfile(trace.profile);
 }
 
