@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { InputError } from "../diagnostics/problem.js";
-import type { Policy } from "../policy/index.js";
+import type { LoadBalancing, Policy } from "../policy/index.js";
 import { formatDuration, parseDuration } from "../policy/index.js";
 import { chartFormatOf } from "../report/chart-file.js";
 import {
@@ -54,6 +54,9 @@ searched to meet the SLO target (a bound that misses it says "not a bound"):
   lead-oracle   the oracle's demand asked for nodeProvisioning + coldStart ahead on the
                 real cluster model (node linger, Spot reclaims): the limit for any scaler
                 with perfect prediction
+Requests are routed as the pool's spec.scaling.loadBalancing says: random (the default,
+a plain Service) sends each to a uniformly random ready replica, roundRobin to the next in
+turn; the output says which.
 
 Options:
   --pool <file>          the ModelPool (required; - reads standard input)
@@ -205,7 +208,7 @@ export async function runSimulate(
       const chart = renderSimulationChart(
         {
           title: `${about}: ${trace.name}`,
-          subtitle: `model ${simulatedModel(policy, values.model).name}, profile ${chosen.profile.name}, seed ${seed}; SLO: ${percent(result.sloTarget)} of requests within ${policy.spec.slo.latencyP99Ms} ms`,
+          subtitle: `model ${simulatedModel(policy, values.model).name}, profile ${chosen.profile.name}, seed ${seed}, routing ${result.loadBalancing}; SLO: ${percent(result.sloTarget)} of requests within ${policy.spec.slo.latencyP99Ms} ms`,
           sloMs: policy.spec.slo.latencyP99Ms,
           sloTarget: result.sloTarget,
           currency: policy.spec.cost.currency,
@@ -371,7 +374,8 @@ function csvRow(name: string, r: TimelineRow): string {
 export type JsonRow = Record<string, number | string | boolean | Record<string, number | boolean>>;
 
 /**
- * The `--json` shape: snake_case keys, one object per row. Every row says whether it met
+ * The `--json` shape: snake_case keys, one object per row; `load_balancing` says how the
+ * requests were routed (the pool's `spec.scaling.loadBalancing`). Every row says whether it met
  * the SLO target (`met_slo_target`); a bound's row adds how its search found it (`search`:
  * `probes`, `stopped_probes` (cut short once they could no longer meet the target), `reached`,
  * `converged`, and best-static's `replicas` or an oracle's `headroom`).
@@ -382,6 +386,7 @@ export function toJson(
   simulated?: { readonly policy: Policy; readonly model: string },
 ): {
   capacity_per_replica: number;
+  load_balancing: string;
   slo_target: number;
   warmup_seconds: number;
   profile?: { name: string; origin: string };
@@ -393,6 +398,7 @@ export function toJson(
     : undefined;
   return {
     capacity_per_replica: round(c.capacity.requestsPerSecond, 3),
+    load_balancing: c.loadBalancing,
     slo_target: c.sloTarget,
     warmup_seconds: c.warmupSeconds,
     ...(chosen ? { profile: { name: chosen.profile.name, origin: chosen.origin } } : {}),
@@ -485,7 +491,14 @@ function formatTable(c: Comparison, sloMs: number, chosen: ChosenProfile): strin
       .join("  ");
   const target = `SLO target: ${percent(c.sloTarget)} of requests within ${sloMs} ms${c.warmupSeconds > 0 ? `, measured after a ${formatDuration(c.warmupSeconds)} warmup` : ""}`;
   const notes = c.rows.flatMap((r) => (r.search ? [searchNote(r, c.sloTarget)] : []));
-  return `per-replica capacity at the SLO: ${c.capacity.requestsPerSecond.toFixed(1)} req/s (p99 ${c.capacity.p99Ms.toFixed(1)} ms, mean batch ${c.capacity.meanBatch.toFixed(2)}) with profile ${chosen.profile.name} from ${chosen.from}\n${target}\n${[line(head), ...rows.map(line)].join("\n")}\n${notes.join("\n")}${notes.length > 0 ? "\n" : ""}`;
+  return `per-replica capacity at the SLO: ${c.capacity.requestsPerSecond.toFixed(1)} req/s (p99 ${c.capacity.p99Ms.toFixed(1)} ms, mean batch ${c.capacity.meanBatch.toFixed(2)}) with profile ${chosen.profile.name} from ${chosen.from}\n${target}\n${routingLine(c.loadBalancing)}\n${[line(head), ...rows.map(line)].join("\n")}\n${notes.join("\n")}${notes.length > 0 ? "\n" : ""}`;
+}
+
+/** How the requests were routed, as the pool says (spec.scaling.loadBalancing). */
+function routingLine(lb: LoadBalancing): string {
+  return lb === "roundRobin"
+    ? "routing: roundRobin (spec.scaling.loadBalancing): each request to the next ready replica in turn"
+    : "routing: random (spec.scaling.loadBalancing): each request to a uniformly random ready replica";
 }
 
 function isBound(name: string): boolean {

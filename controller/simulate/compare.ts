@@ -1,4 +1,4 @@
-import type { Policy } from "../policy/index.js";
+import type { LoadBalancing, Policy } from "../policy/index.js";
 import { createScaler } from "../scaling/registry.js";
 import type { ByCapacity } from "../scaling/types.js";
 import type { ArrivalSource } from "./arrivals.js";
@@ -30,7 +30,8 @@ import {
  * registry (the baselines, `fallback`, `tritonscale`), `static:N`, `static-peak` (enough
  * replicas for the peak minute, all the time) and the bounds `best-static`, `oracle` and
  * `lead-oracle` (bounds.ts) — and returns one row each, with whether it met the pool's SLO
- * target (`spec.slo.targetAttainment`, or `sloTarget`).
+ * target (`spec.slo.targetAttainment`, or `sloTarget`). Requests are routed as the pool
+ * says (`spec.scaling.loadBalancing`: round robin, or a random replica per request).
  */
 
 /** What to compare. */
@@ -92,6 +93,11 @@ export interface ComparisonRow extends SimulationResult {
 /** The comparison, and the per-replica capacity every sized control used. */
 export interface Comparison {
   readonly capacity: Capacity;
+  /**
+   * How every row's requests were spread over the ready replicas: the pool's
+   * `spec.scaling.loadBalancing` (see SimulationInput.loadBalancing).
+   */
+  readonly loadBalancing: LoadBalancing;
   /** The SLO attainment target the rows were checked against. */
   readonly sloTarget: number;
   /** Seconds replayed before measuring. */
@@ -140,6 +146,7 @@ export function compare(input: ComparisonInput): Comparison {
     );
   }
   const perReplica = capacity.requestsPerSecond;
+  const loadBalancing = policy.spec.scaling.loadBalancing;
   const baseCluster = clusterSettings(policy, input.cluster);
   const pipeline = pipelineSettings(input.pipeline);
   const sized = (rate: number) => Math.ceil(rate / perReplica - 1e-9);
@@ -170,6 +177,7 @@ export function compare(input: ComparisonInput): Comparison {
       sloSeconds,
       control,
       random: createRng(input.seed).fork(name),
+      loadBalancing,
       histogram: () => new LatencyHistogram(),
       ...(warmup > 0 ? { measureFromSeconds: warmup } : {}),
       ...(input.usageBucketSeconds === undefined
@@ -256,5 +264,5 @@ export function compare(input: ComparisonInput): Comparison {
     }
     push(name, run(name, control, baseCluster, true));
   }
-  return { capacity, sloTarget: target, warmupSeconds: warmup, rows };
+  return { capacity, loadBalancing, sloTarget: target, warmupSeconds: warmup, rows };
 }

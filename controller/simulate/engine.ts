@@ -1,3 +1,4 @@
+import type { LoadBalancing } from "../policy/index.js";
 import type { PoolScrape, ReplicaScrape } from "../scaling/samples.js";
 import type { ByCapacity, ReplicaCounts, Scaler } from "../scaling/types.js";
 import type { ArrivalSource } from "./arrivals.js";
@@ -7,8 +8,9 @@ import type { BatcherSettings, CompletionSink, Replica, ServiceTime } from "./re
 import type { Rng } from "./rng.js";
 
 /**
- * The discrete-event simulation of a Triton pool: arrivals → load balancer → each
- * replica's dynamic batcher → GPU; pods and nodes with provisioning, cold starts and Spot
+ * The discrete-event simulation of a Triton pool: arrivals → load balancer (round robin, or
+ * a uniformly random ready replica per request: {@link SimulationInput.loadBalancing}) →
+ * each replica's dynamic batcher → GPU; pods and nodes with provisioning, cold starts and Spot
  * reclaims; a metrics pipeline; and a controller that runs a Scaler (the same code the
  * live controller runs) at its own period. Deterministic for a seed.
  *
@@ -79,8 +81,22 @@ export interface SimulationInput {
   readonly pipeline: PipelineSettings;
   readonly sloSeconds: number;
   readonly control: Control;
-  /** Seeds the cluster's randomness (Spot reclaims and availability). */
+  /**
+   * Seeds the cluster's randomness (Spot reclaims and availability) and, with `random`
+   * load balancing, the choice of replica (its own stream, `fork("routing")`, so routing
+   * never shifts the cluster's draws).
+   */
   readonly random: Rng;
+  /**
+   * How requests are spread over the ready replicas, as the pool's
+   * `spec.scaling.loadBalancing` says they are (runs built from a pool pass it; compare.ts,
+   * pool-run.ts): `roundRobin`, each request to the next ready replica in turn (a proxy
+   * balancing every request: Envoy, an Istio or Gateway API route); `random`, each request
+   * to a uniformly random ready replica (a plain Service: kube-proxy picks a replica per
+   * connection; modelled per request, the best case of that, where every replica gets a
+   * Poisson share of a Poisson stream). @default "roundRobin"
+   */
+  readonly loadBalancing?: LoadBalancing;
   readonly histogram: () => LatencyRecorder;
   /** Seconds a request waits at the front while no replica is ready before it fails. @default 30 */
   readonly frontTimeoutSeconds?: number;
@@ -290,6 +306,8 @@ export class SimulationRun {
   private readonly period: number;
   private arrivals = 0;
   private rr = 0;
+  /** The routing stream with `random` load balancing; undefined for round robin. */
+  private readonly routeRng: Rng | undefined;
   private readonly buf = new Float64Array(CHUNK);
   private readonly ready: Replica[];
   private readonly gpuPrev = new WeakMap<object, { busy: number; t: number }>();
@@ -360,6 +378,13 @@ export class SimulationRun {
       },
     );
     this.ready = this.cluster.ready;
+    const lb = input.loadBalancing ?? "roundRobin";
+    if (lb !== "roundRobin" && lb !== "random") {
+      throw new RangeError(
+        `loadBalancing must be "random" or "roundRobin". Received: ${JSON.stringify(lb)}`,
+      );
+    }
+    this.routeRng = lb === "random" ? input.random.fork("routing") : undefined;
     this.pipeline = input.pipeline ? new Pipeline(input.pipeline) : undefined;
     const control = input.control;
     if (control.kind === "scaler" && this.pipeline === undefined) {
@@ -673,6 +698,11 @@ export class SimulationRun {
       this.pushFront(origin);
       return;
     }
+    const rng = this.routeRng;
+    if (rng !== undefined) {
+      ready[rng.int(n)]!.enqueue(enqueueAt, origin);
+      return;
+    }
     if (this.rr >= n) this.rr = 0;
     ready[this.rr++]!.enqueue(enqueueAt, origin);
   }
@@ -699,15 +729,27 @@ export class SimulationRun {
   }
 
   /**
-   * Routes `buf[0, n)` (n > 0) as {@link route}(t, t) would one by one: round robin over
-   * the ready replicas, which do not interact until they advance, so each takes its
-   * share of the chunk in one call.
+   * Routes `buf[0, n)` (n > 0) as {@link route}(t, t) would one by one. Round robin: the
+   * ready replicas do not interact until they advance, so each takes its share of the
+   * chunk in one call. Random: one draw per request, in arrival order.
    */
   private routeChunk(buf: Float64Array, n: number): void {
     const ready = this.ready;
     const replicas = ready.length;
     if (replicas === 0) {
       for (let i = 0; i < n; i++) this.pushFront(buf[i]!);
+      return;
+    }
+    const rng = this.routeRng;
+    if (rng !== undefined) {
+      if (replicas === 1) {
+        ready[0]!.enqueueEvery(buf, 0, n, 1);
+        return;
+      }
+      for (let i = 0; i < n; i++) {
+        const t = buf[i]!;
+        ready[rng.int(replicas)]!.enqueue(t, t);
+      }
       return;
     }
     const first = this.rr >= replicas ? 0 : this.rr;

@@ -34,6 +34,7 @@ const ROW_KEYS = [
 
 interface JsonOutput {
   capacity_per_replica: number;
+  load_balancing: string;
   slo_target: number;
   warmup_seconds: number;
   rows: Record<string, number | string | boolean | Record<string, number | boolean>>[];
@@ -72,6 +73,7 @@ describe("tritonscale simulate", () => {
         const out = JSON.parse(r.out) as JsonOutput;
         expect(Object.keys(out).sort()).to.deep.equal([
           "capacity_per_replica",
+          "load_balancing",
           "pool",
           "profile",
           "rows",
@@ -79,6 +81,8 @@ describe("tritonscale simulate", () => {
           "warmup_seconds",
         ]);
         expect(out.capacity_per_replica).to.be.above(0);
+        // How the rows were routed: the example pool's default.
+        expect(out.load_balancing).to.equal("random");
         expect([out.slo_target, out.warmup_seconds]).to.deep.equal([0.995, 0]);
         expect(out.rows.map((x) => x.name)).to.deep.equal(c.rows);
         for (const row of out.rows) {
@@ -120,13 +124,17 @@ describe("tritonscale simulate", () => {
     }
   });
 
-  it("prints a table: the capacity line, the target, a header, one line per row, the bounds' searches", async () => {
+  it("prints a table: the capacity line, the target, the routing, a header, one line per row, the bounds' searches", async () => {
     const r = await runCaptured(runSimulate, ["--pool", EXAMPLE, "--trace", TRACE]);
     expect(r.code, r.err).to.equal(0);
     const lines = r.out.trimEnd().split("\n");
     expect(lines[0]).to.match(/^per-replica capacity at the SLO: [\d.]+ req\/s/);
     expect(lines[1]).to.equal("SLO target: 99.5% of requests within 85 ms");
-    expect(lines[2]).to.match(
+    // The example pool leaves spec.scaling.loadBalancing at its default.
+    expect(lines[2]).to.equal(
+      "routing: random (spec.scaling.loadBalancing): each request to a uniformly random ready replica",
+    );
+    expect(lines[3]).to.match(
       /^scaler\s+requests\s+served\s+rejected\s+failed\s+≤85ms\s+p50 ms.*\s+target$/,
     );
     const names = [
@@ -137,12 +145,12 @@ describe("tritonscale simulate", () => {
       "static-peak",
       ...BOUND_ROWS,
     ];
-    expect(lines).to.have.length(3 + names.length + BOUND_ROWS.length);
-    const rows = lines.slice(3, 3 + names.length);
+    expect(lines).to.have.length(4 + names.length + BOUND_ROWS.length);
+    const rows = lines.slice(4, 4 + names.length);
     expect(rows.map((l) => l.split(/\s+/)[0])).to.deep.equal(names);
     for (const l of rows) expect(l).to.match(/\s(met|missed|not a bound)$/);
-    expect(lines[3 + names.length]).to.match(/^best-static: static:\d+ \(\d+ simulations?\)$/);
-    expect(lines[4 + names.length]).to.match(/^oracle: headroom [\d.]+× the per-second demand/);
+    expect(lines[4 + names.length]).to.match(/^best-static: static:\d+ \(\d+ simulations?\)$/);
+    expect(lines[5 + names.length]).to.match(/^oracle: headroom [\d.]+× the per-second demand/);
   });
 
   it("--slo-target, --warmup: the table says the target and the warmup; --json carries them", async () => {
