@@ -60,6 +60,16 @@ export interface ComparisonInput {
    * nothing measures. @default 0
    */
   readonly warmupSeconds?: number;
+  /**
+   * With a pool routed at random: the client connections requests come over, each pinned
+   * to a replica (SimulationInput.connections). @default 0, a replica per request
+   */
+  readonly connections?: number;
+  /**
+   * With `connections`: seconds after which a connection reconnects
+   * (SimulationInput.connectionMaxAgeSeconds). @default Infinity, never
+   */
+  readonly connectionMaxAgeSeconds?: number;
   /** Most simulations one bound's search runs. @default 10 */
   readonly maxProbes?: number;
   /** Called per run with that run's timeline rows, when given. */
@@ -98,6 +108,10 @@ export interface Comparison {
    * `spec.scaling.loadBalancing` (see SimulationInput.loadBalancing).
    */
   readonly loadBalancing: LoadBalancing;
+  /** Client connections pinned to replicas (random routing; 0: a replica per request). */
+  readonly connections: number;
+  /** Seconds after which a pinned connection reconnects (Infinity: never). */
+  readonly connectionMaxAgeSeconds: number;
   /** The SLO attainment target the rows were checked against. */
   readonly sloTarget: number;
   /** Seconds replayed before measuring. */
@@ -147,6 +161,8 @@ export function compare(input: ComparisonInput): Comparison {
   }
   const perReplica = capacity.requestsPerSecond;
   const loadBalancing = policy.spec.scaling.loadBalancing;
+  const connections = input.connections ?? 0;
+  const connectionMaxAgeSeconds = input.connectionMaxAgeSeconds ?? Number.POSITIVE_INFINITY;
   const baseCluster = clusterSettings(policy, input.cluster);
   const pipeline = pipelineSettings(input.pipeline);
   const sized = (rate: number) => Math.ceil(rate / perReplica - 1e-9);
@@ -178,6 +194,7 @@ export function compare(input: ComparisonInput): Comparison {
       control,
       random: createRng(input.seed).fork(name),
       loadBalancing,
+      ...(connections > 0 ? { connections, connectionMaxAgeSeconds } : {}),
       histogram: () => new LatencyHistogram(),
       ...(warmup > 0 ? { measureFromSeconds: warmup } : {}),
       ...(input.usageBucketSeconds === undefined
@@ -264,5 +281,13 @@ export function compare(input: ComparisonInput): Comparison {
     }
     push(name, run(name, control, baseCluster, true));
   }
-  return { capacity, loadBalancing, sloTarget: target, warmupSeconds: warmup, rows };
+  return {
+    capacity,
+    loadBalancing,
+    connections,
+    connectionMaxAgeSeconds,
+    sloTarget: target,
+    warmupSeconds: warmup,
+    rows,
+  };
 }

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -35,6 +35,8 @@ const ROW_KEYS = [
 interface JsonOutput {
   capacity_per_replica: number;
   load_balancing: string;
+  connections: number;
+  connection_max_age_seconds: number | null;
   slo_target: number;
   warmup_seconds: number;
   rows: Record<string, number | string | boolean | Record<string, number | boolean>>[];
@@ -73,6 +75,8 @@ describe("tritonscale simulate", () => {
         const out = JSON.parse(r.out) as JsonOutput;
         expect(Object.keys(out).sort()).to.deep.equal([
           "capacity_per_replica",
+          "connection_max_age_seconds",
+          "connections",
           "load_balancing",
           "pool",
           "profile",
@@ -83,6 +87,8 @@ describe("tritonscale simulate", () => {
         expect(out.capacity_per_replica).to.be.above(0);
         // How the rows were routed: the example pool's default.
         expect(out.load_balancing).to.equal("random");
+        expect(out.connections).to.equal(0);
+        expect(out.connection_max_age_seconds).to.equal(null);
         expect([out.slo_target, out.warmup_seconds]).to.deep.equal([0.995, 0]);
         expect(out.rows.map((x) => x.name)).to.deep.equal(c.rows);
         for (const row of out.rows) {
@@ -255,6 +261,56 @@ describe("tritonscale simulate", () => {
     for (const x of static2) expect(x[7], "ready_on_demand").to.equal("2");
   });
 
+  it("--connections, --connection-max-age: a random pool's requests over pinned connections; the table and --json say so", async () => {
+    const argv = ["--pool", EXAMPLE, "--trace", TRACE, "--scaler", "static:2", "--bounds", "none"];
+    const pinned = [...argv, "--connections", "8", "--connection-max-age", "5m"];
+    const table = await runCaptured(runSimulate, pinned);
+    expect(table.code, table.err).to.equal(0);
+    expect(table.out.split("\n")[2]).to.equal(
+      "routing: random (spec.scaling.loadBalancing) over 8 client connections (--connections), each pinned to a uniformly random ready replica until that replica goes or it is 5m old",
+    );
+    const json = JSON.parse(
+      (await runCaptured(runSimulate, [...pinned, "--json"])).out,
+    ) as JsonOutput;
+    expect([json.load_balancing, json.connections, json.connection_max_age_seconds]).to.deep.equal([
+      "random",
+      8,
+      300,
+    ]);
+    const perRequest = JSON.parse(
+      (await runCaptured(runSimulate, [...argv, "--json"])).out,
+    ) as JsonOutput;
+    // Eight connections over two replicas are rarely split four and four: more queueing.
+    expect(json.rows[0]!.requests).to.equal(perRequest.rows[0]!.requests);
+    expect(json.rows[0]!.mean_queue_wait_ms).to.not.equal(perRequest.rows[0]!.mean_queue_wait_ms);
+  });
+
+  it("--connections on a roundRobin pool: exit 2, naming the pool's load balancing", async () => {
+    const file = join(dir, "round-robin.yaml");
+    writeFileSync(
+      file,
+      readFileSync(EXAMPLE, "utf8").replace(
+        /^ {2}scaling: \{ /m,
+        "  scaling: { loadBalancing: roundRobin, ",
+      ),
+    );
+    expect(loadModelPool(readFileSync(file, "utf8"), file).spec.scaling.loadBalancing).to.equal(
+      "roundRobin",
+    );
+    const r = await runCaptured(runSimulate, [
+      "--pool",
+      file,
+      "--trace",
+      TRACE,
+      "--connections",
+      "4",
+    ]);
+    expect(r.code).to.equal(2);
+    expect(r.err).to.match(
+      /--connections 4 pins connections to replicas, as a plain Service does \(spec\.scaling\.loadBalancing: random\); pool yolo-detect balances each request \(roundRobin\)/,
+    );
+  });
+
   describe("bad input", () => {
     const cases: { name: string; argv: string[]; code: number; err: RegExp }[] = [
       {
@@ -286,6 +342,33 @@ describe("tritonscale simulate", () => {
         argv: ["--pool", EXAMPLE, "--trace", TRACE, "--slo-target", "99.5%"],
         code: 2,
         err: /--slo-target must be a share of requests > 0 and < 1.*\(got "99\.5%"\)/,
+      },
+      {
+        name: "--connections not a whole number: exit 2",
+        argv: ["--pool", EXAMPLE, "--trace", TRACE, "--connections", "-1"],
+        code: 2,
+        err: /--connections /,
+      },
+      {
+        name: "--connection-max-age without --connections: exit 2",
+        argv: ["--pool", EXAMPLE, "--trace", TRACE, "--connection-max-age", "5m"],
+        code: 2,
+        err: /--connection-max-age needs --connections N \(N ≥ 1\)/,
+      },
+      {
+        name: "--connection-max-age 0s: exit 2",
+        argv: [
+          "--pool",
+          EXAMPLE,
+          "--trace",
+          TRACE,
+          "--connections",
+          "4",
+          "--connection-max-age",
+          "0s",
+        ],
+        code: 2,
+        err: /--connection-max-age must be longer than 0s\. Received: 0s/,
       },
       {
         name: "--warmup not a duration: exit 2",

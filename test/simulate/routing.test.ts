@@ -209,6 +209,109 @@ describe("simulate routes as spec.scaling.loadBalancing says", function () {
     });
   });
 
+  describe("random over pinned client connections (simulate --connections)", () => {
+    /** 4 light replicas at 1,000 req/s for 400 s, over `connections` connections. */
+    const pinnedInput = (
+      connections: number,
+      extra: Partial<SimulationInput> = {},
+      seed = 3,
+    ): SimulationInput => ({
+      ...staticInput(
+        { batcher: LIGHT, service: MODELS[0]!.service, n: 4, rate: 1000, requests: 400_000, seed },
+        "random",
+      ),
+      connections,
+      ...extra,
+    });
+
+    it("is deterministic per seed", () => {
+      expect(simulate(pinnedInput(6))).to.deep.equal(simulate(pinnedInput(6)));
+    });
+
+    it("two connections over four replicas: at most two replicas get requests", () => {
+      const shares = sharesOf(pinnedInput(2));
+      expect(shares).to.have.length(4);
+      const used = shares.filter((x) => x > 0);
+      expect(used.length).to.be.within(1, 2);
+    });
+
+    it("many connections: close to a replica per request (each replica about a quarter)", () => {
+      const shares = sharesOf(pinnedInput(4000));
+      const total = shares.reduce((x, y) => x + y, 0);
+      for (const x of shares) expect(x / total).to.be.closeTo(0.25, 0.03);
+    });
+
+    /**
+     * 1 replica for the first minute, then 3 (the two added ready after provisioning and
+     * cold start); returns the requests each replica took.
+     */
+    const scaleUp = (extra: Partial<SimulationInput>): number[] =>
+      sharesOf(
+        pinnedInput(16, {
+          control: { kind: "schedule", replicasAt: (t) => (t < 60 ? 1 : 3), periodSeconds: 60 },
+          ...extra,
+        }),
+      );
+
+    it("replicas added by a scale-up get nothing while every connection stays pinned", () => {
+      const shares = scaleUp({});
+      expect(shares).to.have.length(3);
+      expect(shares.filter((x) => x > 0)).to.have.length(1);
+    });
+
+    it("with a maximum connection age, connections reconnect and the added replicas get a share", () => {
+      const shares = scaleUp({ connectionMaxAgeSeconds: 30 });
+      expect(shares).to.have.length(3);
+      // The added two are ready after provisioning and cold start (at 240 s): a third of
+      // the remaining 160 s at 1,000 req/s is about 53,000 requests each.
+      for (const x of shares) expect(x).to.be.above(20_000);
+    });
+
+    it("connections of a replica that goes (scale-down) reconnect to the ready ones: nothing is lost", () => {
+      const input = pinnedInput(16, {
+        control: { kind: "schedule", replicasAt: (t) => (t < 60 ? 4 : 2), periodSeconds: 60 },
+      });
+      const run = new SimulationRun(input);
+      run.advanceTo(120);
+      const drained = new Map(
+        run.scrape().replicas.map((r) => [r.replica, r.models[0]!.counters.requestSuccess ?? 0]),
+      );
+      run.advanceTo(400);
+      const later = run.scrape().replicas;
+      // Only the two ready replicas still serve, and they took every request since.
+      expect(later).to.have.length(2);
+      for (const r of later) {
+        expect(r.models[0]!.counters.requestSuccess ?? 0).to.be.above(drained.get(r.replica) ?? 0);
+      }
+      const result = run.finish();
+      expect(result.failed + result.rejected).to.equal(0);
+      expect(result.served).to.equal(result.requests);
+    });
+
+    const invalid: { name: string; extra: Partial<SimulationInput>; err: RegExp }[] = [
+      {
+        name: "connections on a roundRobin run",
+        extra: { loadBalancing: "roundRobin", connections: 4 },
+        err: /connections pin requests to replicas under random load balancing only; with roundRobin a proxy balances each request\. Received: 4/,
+      },
+      {
+        name: "a fractional number of connections",
+        extra: { connections: 2.5 },
+        err: /connections must be a whole number ≥ 0 \(0: a replica per request\)\. Received: 2\.5/,
+      },
+      {
+        name: "a maximum age of 0",
+        extra: { connections: 4, connectionMaxAgeSeconds: 0 },
+        err: /connectionMaxAgeSeconds must be positive \(Infinity: never\)\. Received: 0/,
+      },
+    ];
+    for (const c of invalid) {
+      it(`rejects ${c.name}`, () => {
+        expect(() => simulate(pinnedInput(0, c.extra))).to.throw(RangeError, c.err);
+      });
+    }
+  });
+
   /**
    * What the scaler plans with holds in the simulator: n replicas at 95% of n × C(1)
    * under random routing, and of n × C(n) under round robin, keep p99 within the SLO,
