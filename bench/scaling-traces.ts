@@ -317,7 +317,8 @@ export function policyFor(trace: HardTrace): Policy {
   const file = join(packageRoot, "examples", "yolov8-pool.yaml");
   const doc = parseDocument(readFileSync(file, "utf8"));
   if (trace.sloMs !== undefined) doc.setIn(["spec", "slo", "latencyP99Ms"], trace.sloMs);
-  // The simulated cluster spreads requests round-robin; the pool that describes it says so.
+  // A pool behind a proxy balancing each request round robin (simulated so, planned with
+  // the capacity curve), as before simulate routed as the pool says.
   doc.setIn(["spec", "scaling", "loadBalancing"], "roundRobin");
   return loadModelPool(doc.toString(), `${file} (bench: ${trace.name})`);
 }
@@ -494,7 +495,7 @@ export function printScalingTraces(quick: boolean, warmupSeconds = 0): TraceOutc
     `\n# Scaling on hard traces (issue 9 §4)${quick ? " — quick: shorter traces, 1 tune seed" : ""}`,
   );
   console.log(
-    `# report seeds ${REPORT_SEEDS.join(",")} (fixed before tuning; one per trace); tune seeds ${TUNE_SEEDS.join(",")}; pool examples/yolov8-pool.yaml with loadBalancing: roundRobin (as the simulator spreads requests); SLO target = the pool's targetAttainment`,
+    `# report seeds ${REPORT_SEEDS.join(",")} (fixed before tuning; one per trace); tune seeds ${TUNE_SEEDS.join(",")}; pool examples/yolov8-pool.yaml with loadBalancing: roundRobin (routed round robin, planned with the capacity curve); SLO target = the pool's targetAttainment`,
   );
   const outcomes: TraceOutcome[] = [];
   for (const trace of HARD_TRACES) {

@@ -54,6 +54,10 @@ searched to meet the SLO target (a bound that misses it says "not a bound"):
   lead-oracle   the oracle's demand asked for nodeProvisioning + coldStart ahead on the
                 real cluster model (node linger, Spot reclaims): the limit for any scaler
                 with perfect prediction
+Requests are routed as the pool's spec.scaling.loadBalancing says: random (the default,
+a plain Service) sends each to a uniformly random ready replica (or, with --connections,
+over client connections pinned to replicas), roundRobin to the next in turn; the output
+says which.
 
 Options:
   --pool <file>          the ModelPool (required; - reads standard input)
@@ -75,6 +79,15 @@ Options:
                          best-static, oracle, lead-oracle, or all (the default) or none
                          (only the scalers: one simulation each)
   --max-probes <n>       most simulations each bound's search runs (default: 10)
+  --connections <n>      a random pool's requests come over n client connections, each pinned
+                         to the replica it connected to (kube-proxy with gRPC or HTTP/2
+                         clients), reconnecting only when that replica goes; replicas added
+                         later get none of the others' traffic (default: 0, a replica per
+                         request: the best case of a plain Service)
+  --connection-max-age <duration>
+                         with --connections: each connection reconnects to a random ready
+                         replica after this long, as gRPC's MAX_CONNECTION_AGE makes clients
+                         do (default: never)
   --timeline <file.csv>  write load, replicas and latency per minute for every run
   --chart <file>         draw the runs: file.svg (one SVG: the timeline of arrivals, replicas,
                          p99 against the SLO and cost, above GPU-hours and SLO attainment per
@@ -115,6 +128,17 @@ export async function runSimulate(
     max: 64,
   });
   if (typeof maxProbes === "string") return badValue(io, "simulate", maxProbes);
+  const connections = flagNumber("connections", values.connections, 0, {
+    integer: true,
+    min: 0,
+    max: 1_000_000,
+  });
+  if (typeof connections === "string") return badValue(io, "simulate", connections);
+  const maxAge = connectionMaxAgeFlag(values["connection-max-age"]);
+  if (typeof maxAge === "string") return badValue(io, "simulate", maxAge);
+  if (Number.isFinite(maxAge) && connections === 0) {
+    return badValue(io, "simulate", "--connection-max-age needs --connections N (N ≥ 1)");
+  }
   const bounds = boundList(values.bounds ?? "all");
   if (!Array.isArray(bounds)) return badValue(io, "simulate", bounds);
   const limits = inputSizeOptions(values["max-input-size"]);
@@ -145,6 +169,13 @@ export async function runSimulate(
     const policy = await loadPolicy(inputs, pool, limits);
     const badModel = checkModelName(values.model, policy);
     if (badModel) return badValue(io, "simulate", badModel);
+    if (connections > 0 && policy.spec.scaling.loadBalancing !== "random") {
+      return badValue(
+        io,
+        "simulate",
+        `--connections ${connections} pins connections to replicas, as a plain Service does (spec.scaling.loadBalancing: random); pool ${policy.metadata.name} balances each request (${policy.spec.scaling.loadBalancing})`,
+      );
+    }
     // Found out before the run, not after it.
     if (values.timeline) assertOutputPath(values.timeline, "file");
     if (values.chart) assertOutputPath(values.chart, "file");
@@ -179,6 +210,7 @@ export async function runSimulate(
       controls: [...names, ...bounds],
       seed,
       maxProbes,
+      ...(connections > 0 ? { connections, connectionMaxAgeSeconds: maxAge } : {}),
       ...(values.json ? { usageBucketSeconds: SIMULATION_BUCKET_SECONDS } : {}),
       ...(sloTarget === undefined ? {} : { sloTarget }),
       ...(warmup > 0 ? { warmupSeconds: warmup } : {}),
@@ -205,7 +237,7 @@ export async function runSimulate(
       const chart = renderSimulationChart(
         {
           title: `${about}: ${trace.name}`,
-          subtitle: `model ${simulatedModel(policy, values.model).name}, profile ${chosen.profile.name}, seed ${seed}; SLO: ${percent(result.sloTarget)} of requests within ${policy.spec.slo.latencyP99Ms} ms`,
+          subtitle: `model ${simulatedModel(policy, values.model).name}, profile ${chosen.profile.name}, seed ${seed}, routing ${result.loadBalancing}${result.connections > 0 ? ` over ${result.connections} connections` : ""}; SLO: ${percent(result.sloTarget)} of requests within ${policy.spec.slo.latencyP99Ms} ms`,
           sloMs: policy.spec.slo.latencyP99Ms,
           sloTarget: result.sloTarget,
           currency: policy.spec.cost.currency,
@@ -277,6 +309,8 @@ function parse(args: string[]) {
       "slo-target": { type: "string" },
       warmup: { type: "string" },
       "max-probes": { type: "string" },
+      connections: { type: "string" },
+      "connection-max-age": { type: "string" },
       bounds: { type: "string" },
       "max-input-size": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -285,6 +319,17 @@ function parse(args: string[]) {
 }
 
 /** `--warmup`: seconds (0 without it); a string is the message. */
+/** `--connection-max-age`: seconds (Infinity without it); a string is the message. */
+function connectionMaxAgeFlag(text: string | undefined): number | string {
+  if (text === undefined) return Number.POSITIVE_INFINITY;
+  try {
+    const s = parseDuration(text);
+    return s > 0 ? s : `--connection-max-age must be longer than 0s. Received: ${text}`;
+  } catch (e) {
+    return `--connection-max-age: ${(e as Error).message}`;
+  }
+}
+
 function warmupFlag(text: string | undefined): number | string {
   if (text === undefined) return 0;
   try {
@@ -371,7 +416,8 @@ function csvRow(name: string, r: TimelineRow): string {
 export type JsonRow = Record<string, number | string | boolean | Record<string, number | boolean>>;
 
 /**
- * The `--json` shape: snake_case keys, one object per row. Every row says whether it met
+ * The `--json` shape: snake_case keys, one object per row; `load_balancing` says how the
+ * requests were routed (the pool's `spec.scaling.loadBalancing`). Every row says whether it met
  * the SLO target (`met_slo_target`); a bound's row adds how its search found it (`search`:
  * `probes`, `stopped_probes` (cut short once they could no longer meet the target), `reached`,
  * `converged`, and best-static's `replicas` or an oracle's `headroom`).
@@ -382,6 +428,9 @@ export function toJson(
   simulated?: { readonly policy: Policy; readonly model: string },
 ): {
   capacity_per_replica: number;
+  load_balancing: string;
+  connections: number;
+  connection_max_age_seconds: number | null;
   slo_target: number;
   warmup_seconds: number;
   profile?: { name: string; origin: string };
@@ -393,6 +442,11 @@ export function toJson(
     : undefined;
   return {
     capacity_per_replica: round(c.capacity.requestsPerSecond, 3),
+    load_balancing: c.loadBalancing,
+    connections: c.connections,
+    connection_max_age_seconds: Number.isFinite(c.connectionMaxAgeSeconds)
+      ? c.connectionMaxAgeSeconds
+      : null,
     slo_target: c.sloTarget,
     warmup_seconds: c.warmupSeconds,
     ...(chosen ? { profile: { name: chosen.profile.name, origin: chosen.origin } } : {}),
@@ -485,7 +539,18 @@ function formatTable(c: Comparison, sloMs: number, chosen: ChosenProfile): strin
       .join("  ");
   const target = `SLO target: ${percent(c.sloTarget)} of requests within ${sloMs} ms${c.warmupSeconds > 0 ? `, measured after a ${formatDuration(c.warmupSeconds)} warmup` : ""}`;
   const notes = c.rows.flatMap((r) => (r.search ? [searchNote(r, c.sloTarget)] : []));
-  return `per-replica capacity at the SLO: ${c.capacity.requestsPerSecond.toFixed(1)} req/s (p99 ${c.capacity.p99Ms.toFixed(1)} ms, mean batch ${c.capacity.meanBatch.toFixed(2)}) with profile ${chosen.profile.name} from ${chosen.from}\n${target}\n${[line(head), ...rows.map(line)].join("\n")}\n${notes.join("\n")}${notes.length > 0 ? "\n" : ""}`;
+  return `per-replica capacity at the SLO: ${c.capacity.requestsPerSecond.toFixed(1)} req/s (p99 ${c.capacity.p99Ms.toFixed(1)} ms, mean batch ${c.capacity.meanBatch.toFixed(2)}) with profile ${chosen.profile.name} from ${chosen.from}\n${target}\n${routingLine(c)}\n${[line(head), ...rows.map(line)].join("\n")}\n${notes.join("\n")}${notes.length > 0 ? "\n" : ""}`;
+}
+
+/** How the requests were routed, as the pool says (spec.scaling.loadBalancing). */
+function routingLine(c: Comparison): string {
+  const { loadBalancing: lb, connections } = c;
+  if (lb === "roundRobin") {
+    return "routing: roundRobin (spec.scaling.loadBalancing): each request to the next ready replica in turn";
+  }
+  return connections > 0
+    ? `routing: random (spec.scaling.loadBalancing) over ${connections} client connections (--connections), each pinned to a uniformly random ready replica until that replica goes${Number.isFinite(c.connectionMaxAgeSeconds) ? ` or it is ${formatDuration(c.connectionMaxAgeSeconds)} old` : ""}`
+    : "routing: random (spec.scaling.loadBalancing): each request to a uniformly random ready replica";
 }
 
 function isBound(name: string): boolean {

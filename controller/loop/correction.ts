@@ -22,8 +22,9 @@ import { createServiceTime } from "../simulate/setup.js";
  * The profile predicts `computeMs(n̄) × κ`. κ turns the time of the mean batch into what
  * Triton's counters show, and comes from the batcher model simulate runs (simulate/replica.ts,
  * the pool model's dynamic batcher, the profile as corrected so far, the observed arrival
- * rate spread round-robin over the ready replicas as the simulator spreads it, so each
- * replica sees every k-th request of a Poisson stream): κ = (request-weighted mean batch
+ * rate spread over the ready replicas as the pool's `spec.scaling.loadBalancing` says and
+ * the simulator spreads it: round robin, each replica seeing every k-th request of a
+ * Poisson stream; random, each a Poisson share, as one replica alone, {@link spreadReplicas}): κ = (request-weighted mean batch
  * time) / computeMs(mean batch) in that simulation. It holds two effects the plain profile does not:
  * - batch sizes vary, and a larger batch weighs more in a request-weighted mean, so
  *   Σn·t(n)/Σn ≥ t(n̄) (at 300 req/s on one instance of linear:a=4,b=2.2, max batch 16,
@@ -53,11 +54,11 @@ import { createServiceTime } from "../simulate/setup.js";
  *
  * Known biases, bounded by the clamp: the observed time is the infer phase only (Triton's
  * compute input and output copies are not in compute_infer_duration_us, while a measured
- * profile includes them), which reads a little fast; and κ assumes round-robin spreading of
- * Poisson arrivals, the steadiest a replica sees of them: a Service that picks replicas at
- * random passes each one a Poisson stream, burstier, with more uneven batches and a larger
- * true κ, which reads slow (more replicas: the safe side; at 200 req/s on each of 3
- * replicas, by about 7%), while traffic steadier than Poisson (cameras at a fixed rate)
+ * profile includes them), which reads a little fast; and κ assumes Poisson arrivals spread
+ * as the pool declares: a pool declared `roundRobin` whose requests in fact reach replicas at
+ * random sees burstier streams, more uneven batches and a larger true κ, and reads slow
+ * (more replicas: the safe side; at 200 req/s on each of 3 replicas, by about 7%), while
+ * traffic steadier than Poisson (cameras at a fixed rate)
  * reads a little fast. Through the simulator's own pipeline it reads the truth within 5%
  * (test/loop/correction-sim.test.ts).
  *
@@ -155,6 +156,19 @@ export interface CorrectionModel {
   readonly profile: LatencyProfile;
   /** The model's dynamic batcher (simulate/setup.ts `batcherSettings`), for κ. */
   readonly batcher: BatcherSettings;
+}
+
+/**
+ * The replicas a pool's arrivals are spread over round-robin, for κ
+ * ({@link CorrectionObservation.readyReplicas}): the ready replicas where the pool says a
+ * proxy balances each request (`spec.scaling.loadBalancing: roundRobin`), else 1: with
+ * `random` each replica gets a Poisson share, a stream like one replica's alone.
+ */
+export function spreadReplicas(
+  policy: { readonly spec: { readonly scaling: { readonly loadBalancing: string } } },
+  ready: number,
+): number {
+  return policy.spec.scaling.loadBalancing === "roundRobin" ? ready : 1;
 }
 
 /** Replicas beyond which round-robin arrivals are taken as this many (nearly even already). */

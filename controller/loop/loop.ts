@@ -27,6 +27,7 @@ import {
   DEFAULT_CORRECTION,
   INITIAL_CORRECTION,
   observeCorrection,
+  spreadReplicas,
 } from "./correction.js";
 import { type HistoryOutcome, type HistoryPorts, PoolHistory } from "./history.js";
 import { equalShares, type ModelShares, ModelWindows, trafficShares } from "./mix.js";
@@ -643,7 +644,7 @@ export class ControlLoop {
             executedBatches: reading.executedBatches,
             ...(perReplica === undefined
               ? {}
-              : { ratePerReplica: perReplica, readyReplicas: ready }),
+              : { ratePerReplica: perReplica, readyReplicas: spreadReplicas(policy, ready) }),
           },
           model,
           policy.spec.scaling.staleAfterSeconds,

@@ -50,6 +50,8 @@ export type TimeoutAction = (typeof TIMEOUT_ACTIONS)[number];
 export const SCALING_ENGINES = ["keda", "hpa"] as const;
 /** How requests are spread over a pool's ready replicas (`spec.scaling.loadBalancing`). */
 export const LOAD_BALANCING = ["random", "roundRobin"] as const;
+/** A way of spreading requests over replicas (`spec.scaling.loadBalancing`). */
+export type LoadBalancing = (typeof LOAD_BALANCING)[number];
 /** A scaling engine. */
 export type ScalingEngine = (typeof SCALING_ENGINES)[number];
 
@@ -750,7 +752,7 @@ export const scalingSchema = Type.Object(
       "random",
       StringEnum(LOAD_BALANCING, {
         description:
-          "How requests reach the pool's ready replicas: random (a plain Kubernetes Service: kube-proxy picks a replica per connection, and gRPC or HTTP/2 clients keep theirs, so each replica sees at best a random share) or roundRobin (a proxy that balances each request in turn, such as Envoy, an Istio or Gateway API route). With roundRobin, n replicas each receive a steadier stream and each sustains more at the SLO, and the tritonscale scaler plans with that capacity curve; with random it plans with one replica's capacity on a random (Poisson) share, which a roundRobin pool only exceeds. simulate spreads requests round-robin either way.",
+          "How requests reach the pool's ready replicas: random (a plain Kubernetes Service: kube-proxy picks a replica per connection, and gRPC or HTTP/2 clients keep theirs, so each replica sees at best a random share) or roundRobin (a proxy that balances each request in turn, such as Envoy, an Istio or Gateway API route). With roundRobin, n replicas each receive a steadier stream and each sustains more at the SLO, and the tritonscale scaler plans with that capacity curve; with random it plans with one replica's capacity on a random (Poisson) share, which a roundRobin pool only exceeds. simulate routes as this says: round robin, or each request to a uniformly random ready replica.",
       }),
     ),
     targetUtilization: withDefault(

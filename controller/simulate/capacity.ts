@@ -37,8 +37,8 @@ export interface CapacityOptions {
   /** Seed of the probe arrivals. @default 1 */
   readonly seed?: number;
   /**
-   * Replicas a Poisson stream is spread over round-robin (as the simulator's cluster and a
-   * round-robin load balancer spread it): the probed replica receives every `replicas`-th
+   * Replicas a Poisson stream is spread over round-robin (as a round-robin load balancer
+   * spreads it, and the simulator for a pool with `loadBalancing: roundRobin`): the probed replica receives every `replicas`-th
    * request, a steadier stream than Poisson at the same rate (Erlang-`replicas` gaps), so
    * it queues less. @default 1 (a Poisson stream, the most a replica can be asked to take)
    */
@@ -181,8 +181,8 @@ export const CURVE_POINTS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32] as const;
 /**
  * `capacity` with its {@link Capacity.byReplicas} curve for 1..min(upTo, 32) replicas: at
  * each of {@link CURVE_POINTS} a bisection like {@link capacityAtSlo}'s with the probed
- * replica receiving every n-th request of a Poisson stream (round-robin spreading, as the
- * simulator's cluster and a round-robin load balancer do), starting from the capacity at the
+ * replica receiving every n-th request of a Poisson stream (round-robin spreading, as a
+ * round-robin load balancer does, and the simulator for a `roundRobin` pool), starting from the capacity at the
  * point before (a steadier stream never queues more); linear between points. Beyond the
  * curve's end the last value holds, an underestimate.
  *
@@ -236,7 +236,9 @@ export function capacityCurve(
  * Whether a pool's requests are spread round-robin over its replicas
  * (`spec.scaling.loadBalancing: roundRobin`), so that the capacity curve
  * ({@link capacityCurve}) applies. With `random` (the default, a plain Service) each
- * replica sees a Poisson share and one replica's capacity is what it sustains.
+ * replica sees a Poisson share and one replica's capacity is what it sustains; the
+ * simulator routes each pool the same way (engine.ts `loadBalancing`), and
+ * test/simulate/routing.test.ts checks that both capacities hold there.
  */
 export function spreadsRoundRobin(policy: {
   readonly spec: { readonly scaling: { readonly loadBalancing: string } };

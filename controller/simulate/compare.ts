@@ -1,4 +1,4 @@
-import type { Policy } from "../policy/index.js";
+import type { LoadBalancing, Policy } from "../policy/index.js";
 import { createScaler } from "../scaling/registry.js";
 import type { ByCapacity } from "../scaling/types.js";
 import type { ArrivalSource } from "./arrivals.js";
@@ -30,7 +30,8 @@ import {
  * registry (the baselines, `fallback`, `tritonscale`), `static:N`, `static-peak` (enough
  * replicas for the peak minute, all the time) and the bounds `best-static`, `oracle` and
  * `lead-oracle` (bounds.ts) — and returns one row each, with whether it met the pool's SLO
- * target (`spec.slo.targetAttainment`, or `sloTarget`).
+ * target (`spec.slo.targetAttainment`, or `sloTarget`). Requests are routed as the pool
+ * says (`spec.scaling.loadBalancing`: round robin, or a random replica per request).
  */
 
 /** What to compare. */
@@ -59,6 +60,16 @@ export interface ComparisonInput {
    * nothing measures. @default 0
    */
   readonly warmupSeconds?: number;
+  /**
+   * With a pool routed at random: the client connections requests come over, each pinned
+   * to a replica (SimulationInput.connections). @default 0, a replica per request
+   */
+  readonly connections?: number;
+  /**
+   * With `connections`: seconds after which a connection reconnects
+   * (SimulationInput.connectionMaxAgeSeconds). @default Infinity, never
+   */
+  readonly connectionMaxAgeSeconds?: number;
   /** Most simulations one bound's search runs. @default 10 */
   readonly maxProbes?: number;
   /** Called per run with that run's timeline rows, when given. */
@@ -92,6 +103,15 @@ export interface ComparisonRow extends SimulationResult {
 /** The comparison, and the per-replica capacity every sized control used. */
 export interface Comparison {
   readonly capacity: Capacity;
+  /**
+   * How every row's requests were spread over the ready replicas: the pool's
+   * `spec.scaling.loadBalancing` (see SimulationInput.loadBalancing).
+   */
+  readonly loadBalancing: LoadBalancing;
+  /** Client connections pinned to replicas (random routing; 0: a replica per request). */
+  readonly connections: number;
+  /** Seconds after which a pinned connection reconnects (Infinity: never). */
+  readonly connectionMaxAgeSeconds: number;
   /** The SLO attainment target the rows were checked against. */
   readonly sloTarget: number;
   /** Seconds replayed before measuring. */
@@ -140,6 +160,9 @@ export function compare(input: ComparisonInput): Comparison {
     );
   }
   const perReplica = capacity.requestsPerSecond;
+  const loadBalancing = policy.spec.scaling.loadBalancing;
+  const connections = input.connections ?? 0;
+  const connectionMaxAgeSeconds = input.connectionMaxAgeSeconds ?? Number.POSITIVE_INFINITY;
   const baseCluster = clusterSettings(policy, input.cluster);
   const pipeline = pipelineSettings(input.pipeline);
   const sized = (rate: number) => Math.ceil(rate / perReplica - 1e-9);
@@ -170,6 +193,8 @@ export function compare(input: ComparisonInput): Comparison {
       sloSeconds,
       control,
       random: createRng(input.seed).fork(name),
+      loadBalancing,
+      ...(connections > 0 ? { connections, connectionMaxAgeSeconds } : {}),
       histogram: () => new LatencyHistogram(),
       ...(warmup > 0 ? { measureFromSeconds: warmup } : {}),
       ...(input.usageBucketSeconds === undefined
@@ -256,5 +281,13 @@ export function compare(input: ComparisonInput): Comparison {
     }
     push(name, run(name, control, baseCluster, true));
   }
-  return { capacity, sloTarget: target, warmupSeconds: warmup, rows };
+  return {
+    capacity,
+    loadBalancing,
+    connections,
+    connectionMaxAgeSeconds,
+    sloTarget: target,
+    warmupSeconds: warmup,
+    rows,
+  };
 }

@@ -1,3 +1,4 @@
+import type { LoadBalancing } from "../policy/index.js";
 import type { PoolScrape, ReplicaScrape } from "../scaling/samples.js";
 import type { ByCapacity, ReplicaCounts, Scaler } from "../scaling/types.js";
 import type { ArrivalSource } from "./arrivals.js";
@@ -7,8 +8,9 @@ import type { BatcherSettings, CompletionSink, Replica, ServiceTime } from "./re
 import type { Rng } from "./rng.js";
 
 /**
- * The discrete-event simulation of a Triton pool: arrivals → load balancer → each
- * replica's dynamic batcher → GPU; pods and nodes with provisioning, cold starts and Spot
+ * The discrete-event simulation of a Triton pool: arrivals → load balancer (round robin, or
+ * a uniformly random ready replica per request: {@link SimulationInput.loadBalancing}) →
+ * each replica's dynamic batcher → GPU; pods and nodes with provisioning, cold starts and Spot
  * reclaims; a metrics pipeline; and a controller that runs a Scaler (the same code the
  * live controller runs) at its own period. Deterministic for a seed.
  *
@@ -79,8 +81,39 @@ export interface SimulationInput {
   readonly pipeline: PipelineSettings;
   readonly sloSeconds: number;
   readonly control: Control;
-  /** Seeds the cluster's randomness (Spot reclaims and availability). */
+  /**
+   * Seeds the cluster's randomness (Spot reclaims and availability) and, with `random`
+   * load balancing, the choice of replica (its own stream, `fork("routing")`, so routing
+   * never shifts the cluster's draws).
+   */
   readonly random: Rng;
+  /**
+   * How requests are spread over the ready replicas, as the pool's
+   * `spec.scaling.loadBalancing` says they are (runs built from a pool pass it; compare.ts,
+   * pool-run.ts): `roundRobin`, each request to the next ready replica in turn (a proxy
+   * balancing every request: Envoy, an Istio or Gateway API route); `random`, each request
+   * to a uniformly random ready replica (a plain Service: kube-proxy picks a replica per
+   * connection; modelled per request, the best case of that, where every replica gets a
+   * Poisson share of a Poisson stream). @default "roundRobin"
+   */
+  readonly loadBalancing?: LoadBalancing;
+  /**
+   * With `random` load balancing, the client connections requests come over (`simulate
+   * --connections`): each is pinned to the ready replica chosen uniformly at random when it
+   * connects (kube-proxy picks a replica per connection, and gRPC or HTTP/2 clients keep
+   * theirs), each request takes one of them uniformly at random (clients of equal rate),
+   * and a connection whose replica is no longer ready reconnects, to a random ready
+   * replica, at its next request. Replicas that become ready later get traffic only from
+   * connections that reconnect. 0: every request chooses a replica anew. @default 0
+   */
+  readonly connections?: number;
+  /**
+   * With `connections`: seconds after which a connection reconnects (to a uniformly random
+   * ready replica) at its next request, as gRPC's MAX_CONNECTION_AGE makes clients do; the
+   * only way replicas added by a scale-up get a share. @default Infinity (never: gRPC's
+   * default)
+   */
+  readonly connectionMaxAgeSeconds?: number;
   readonly histogram: () => LatencyRecorder;
   /** Seconds a request waits at the front while no replica is ready before it fails. @default 30 */
   readonly frontTimeoutSeconds?: number;
@@ -290,6 +323,16 @@ export class SimulationRun {
   private readonly period: number;
   private arrivals = 0;
   private rr = 0;
+  /** The routing stream with `random` load balancing; undefined for round robin. */
+  private readonly routeRng: Rng | undefined;
+  /**
+   * With pinned connections (`connections` > 0): the replica each is pinned to, undefined
+   * until it connects (at its first request) or after its replica left the ready set.
+   */
+  private readonly conns: (Replica | undefined)[] | undefined;
+  /** When each connection connected (simulated seconds), with a finite maximum age. */
+  private readonly connAt: Float64Array | undefined;
+  private readonly connMaxAge: number;
   private readonly buf = new Float64Array(CHUNK);
   private readonly ready: Replica[];
   private readonly gpuPrev = new WeakMap<object, { busy: number; t: number }>();
@@ -360,6 +403,34 @@ export class SimulationRun {
       },
     );
     this.ready = this.cluster.ready;
+    const lb = input.loadBalancing ?? "roundRobin";
+    if (lb !== "roundRobin" && lb !== "random") {
+      throw new RangeError(
+        `loadBalancing must be "random" or "roundRobin". Received: ${JSON.stringify(lb)}`,
+      );
+    }
+    this.routeRng = lb === "random" ? input.random.fork("routing") : undefined;
+    const connections = input.connections ?? 0;
+    if (!(Number.isInteger(connections) && connections >= 0)) {
+      throw new RangeError(
+        `connections must be a whole number ≥ 0 (0: a replica per request). Received: ${connections}`,
+      );
+    }
+    if (connections > 0 && lb !== "random") {
+      throw new RangeError(
+        `connections pin requests to replicas under random load balancing only; with ${lb} a proxy balances each request. Received: ${connections}`,
+      );
+    }
+    this.conns = connections > 0 ? new Array<Replica | undefined>(connections) : undefined;
+    const maxAge = input.connectionMaxAgeSeconds ?? Number.POSITIVE_INFINITY;
+    if (!(maxAge > 0)) {
+      throw new RangeError(
+        `connectionMaxAgeSeconds must be positive (Infinity: never). Received: ${maxAge}`,
+      );
+    }
+    this.connMaxAge = maxAge;
+    this.connAt =
+      connections > 0 && Number.isFinite(maxAge) ? new Float64Array(connections) : undefined;
     this.pipeline = input.pipeline ? new Pipeline(input.pipeline) : undefined;
     const control = input.control;
     if (control.kind === "scaler" && this.pipeline === undefined) {
@@ -673,8 +744,41 @@ export class SimulationRun {
       this.pushFront(origin);
       return;
     }
+    const rng = this.routeRng;
+    if (rng !== undefined) {
+      const conns = this.conns;
+      if (conns === undefined) ready[rng.int(n)]!.enqueue(enqueueAt, origin);
+      else this.pinned(conns, rng, n, enqueueAt).enqueue(enqueueAt, origin);
+      return;
+    }
     if (this.rr >= n) this.rr = 0;
     ready[this.rr++]!.enqueue(enqueueAt, origin);
+  }
+
+  /**
+   * The replica of a request at `t` that takes a uniformly random connection: the one it is
+   * pinned to, or (connecting now, or reconnecting past its maximum age) a uniformly random
+   * one of the `n` > 0 ready.
+   */
+  private pinned(conns: (Replica | undefined)[], rng: Rng, n: number, t: number): Replica {
+    const k = rng.int(conns.length);
+    let r = conns[k];
+    const at = this.connAt;
+    if (r === undefined || (at !== undefined && t - at[k]! >= this.connMaxAge)) {
+      r = this.ready[rng.int(n)]!;
+      conns[k] = r;
+      if (at !== undefined) at[k] = t;
+    }
+    return r;
+  }
+
+  /** Unpins the connections whose replica is no longer ready (they reconnect when next used). */
+  private dropGoneConnections(conns: (Replica | undefined)[]): void {
+    const ready = new Set<Replica>(this.ready);
+    for (let k = 0; k < conns.length; k++) {
+      const r = conns[k];
+      if (r !== undefined && !ready.has(r)) conns[k] = undefined;
+    }
   }
 
   /** The warmup is over at t: what was counted so far is not measured. */
@@ -699,15 +803,35 @@ export class SimulationRun {
   }
 
   /**
-   * Routes `buf[0, n)` (n > 0) as {@link route}(t, t) would one by one: round robin over
-   * the ready replicas, which do not interact until they advance, so each takes its
-   * share of the chunk in one call.
+   * Routes `buf[0, n)` (n > 0) as {@link route}(t, t) would one by one. Round robin: the
+   * ready replicas do not interact until they advance, so each takes its share of the
+   * chunk in one call. Random: one draw per request, in arrival order.
    */
   private routeChunk(buf: Float64Array, n: number): void {
     const ready = this.ready;
     const replicas = ready.length;
     if (replicas === 0) {
       for (let i = 0; i < n; i++) this.pushFront(buf[i]!);
+      return;
+    }
+    const rng = this.routeRng;
+    const conns = this.conns;
+    if (rng !== undefined && conns !== undefined) {
+      for (let i = 0; i < n; i++) {
+        const t = buf[i]!;
+        this.pinned(conns, rng, replicas, t).enqueue(t, t);
+      }
+      return;
+    }
+    if (rng !== undefined) {
+      if (replicas === 1) {
+        ready[0]!.enqueueEvery(buf, 0, n, 1);
+        return;
+      }
+      for (let i = 0; i < n; i++) {
+        const t = buf[i]!;
+        ready[rng.int(replicas)]!.enqueue(t, t);
+      }
       return;
     }
     const first = this.rr >= replicas ? 0 : this.rr;
@@ -745,6 +869,10 @@ export class SimulationRun {
       cluster.reconcile(t, target);
     }
     cluster.tick(t);
+    if (this.conns !== undefined && cluster.readyChanged) {
+      cluster.readyChanged = false;
+      this.dropGoneConnections(this.conns);
+    }
 
     // The front: retries and requests that waited for a replica.
     const ready = this.ready;

@@ -15,7 +15,8 @@ import { batcherSettings, clusterSettings, createServiceTime, simulatedModel } f
  * outside decides for (an external control): what `demo` puts behind the live loop's
  * ports. Built from the policy exactly as `simulate` builds a run (setup.ts: the batcher
  * of the pool's model, its compute time from a latency profile, the cluster's times and
- * prices), so the replicas the loop sees batch and cold-start as the simulated ones do.
+ * prices, and requests routed as the pool's `spec.scaling.loadBalancing` says), so the
+ * replicas the loop sees batch and cold-start as the simulated ones do.
  */
 
 /** Options of {@link createPoolRun}. */
@@ -72,6 +73,7 @@ export function createPoolRun(
     sloSeconds,
     control: { kind: "external", initial },
     random: createRng(seed).fork("pool-run"),
+    loadBalancing: policy.spec.scaling.loadBalancing,
     histogram: () => new LatencyHistogram(),
     modelName: model.name,
     ...(options.startEpochSeconds === undefined

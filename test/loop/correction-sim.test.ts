@@ -3,6 +3,7 @@ import {
   type CorrectionState,
   INITIAL_CORRECTION,
   observeCorrection,
+  spreadReplicas,
 } from "../../controller/loop/correction.js";
 import type { Policy } from "../../controller/policy/index.js";
 import { createScaler } from "../../controller/scaling/registry.js";
@@ -29,8 +30,19 @@ import { pool } from "../scaling/support.js";
 
 const PROFILE = createLinearProfile(4, 2.2);
 
-/** Runs `minutes` of Poisson load at `rate` on `replicas` fixed replicas; the factor read. */
-function correctionOver(policy: Policy, truth: number, rate: number, replicas: number) {
+/**
+ * Runs `minutes` of Poisson load at `rate` on `replicas` fixed replicas, routed as the pool
+ * says; the factor read, with κ for arrivals spread as the loop takes them to be
+ * (`spread`: {@link spreadReplicas} as the loop calls it, or `ready`, every pool taken as
+ * round robin, as before).
+ */
+function correctionOver(
+  policy: Policy,
+  truth: number,
+  rate: number,
+  replicas: number,
+  spread: "pool" | "ready" = "pool",
+) {
   const model = policy.spec.models[0]!;
   const batcher = batcherSettings(model);
   const inner = createScaler("tritonscale", policy, { capacityPerReplica: 1e6 });
@@ -52,7 +64,10 @@ function correctionOver(policy: Policy, truth: number, rate: number, replicas: n
           // The simulator's snapshot has no batch count: the window's, from its rates.
           executedBatches: arrival !== undefined && size ? (arrival * 60) / size : 0,
           ...(arrival !== undefined && ready > 0
-            ? { ratePerReplica: arrival / ready, readyReplicas: ready }
+            ? {
+                ratePerReplica: arrival / ready,
+                readyReplicas: spread === "pool" ? spreadReplicas(policy, ready) : ready,
+              }
             : {}),
         },
         { profile: PROFILE, batcher },
@@ -73,6 +88,7 @@ function correctionOver(policy: Policy, truth: number, rate: number, replicas: n
     sloSeconds: policy.spec.slo.latencyP99Ms / 1000,
     control: { kind: "scaler", scaler: recording, initial: { spot: 0, onDemand: replicas } },
     random: createRng(3),
+    loadBalancing: policy.spec.scaling.loadBalancing,
     histogram: () => new LatencyHistogram(),
   });
   return { factor: state.factor, used };
@@ -95,7 +111,12 @@ describe("profile correction: through the simulator's metrics pipeline", () => {
   ];
   for (const r of rows) {
     it(`reads the truth within 5%: ${r.name}`, () => {
-      const policy = pool({ minReplicas: 1, maxReplicas: 10, syncPeriod: "15s" });
+      const policy = pool({
+        minReplicas: 1,
+        maxReplicas: 10,
+        syncPeriod: "15s",
+        loadBalancing: "roundRobin",
+      });
       const withInstances: Policy = {
         ...policy,
         spec: {
@@ -108,4 +129,27 @@ describe("profile correction: through the simulator's metrics pipeline", () => {
       expect(got.factor).to.be.closeTo(r.truth, 0.05 * r.truth);
     });
   }
+
+  // A pool routed at random (the default, a plain Service), routed so by the simulator:
+  // each replica gets a Poisson share, so κ is one replica's alone.
+  const randomRows = [
+    { name: "as fast as the profile, 3 replicas", truth: 1, rate: 600, replicas: 3 },
+    { name: "1.3 times slower, 3 replicas", truth: 1.3, rate: 500, replicas: 3 },
+    { name: "as fast as the profile, 10 replicas", truth: 1, rate: 2000, replicas: 10 },
+  ];
+  for (const r of randomRows) {
+    it(`random routing: reads the truth within 5% (regression: κ took every pool as round robin): ${r.name}`, () => {
+      const policy = pool({ minReplicas: 1, maxReplicas: 10, syncPeriod: "15s" });
+      expect(policy.spec.scaling.loadBalancing).to.equal("random");
+      const got = correctionOver(policy, r.truth, r.rate, r.replicas);
+      expect(got.used).to.be.above(20);
+      expect(got.factor).to.be.closeTo(r.truth, 0.05 * r.truth);
+    });
+  }
+
+  it("random routing read as round robin (as the loop did) reads slow: why κ follows the pool", () => {
+    const policy = pool({ minReplicas: 1, maxReplicas: 10, syncPeriod: "15s" });
+    const got = correctionOver(policy, 1, 2000, 10, "ready");
+    expect(got.factor).to.be.above(1.05);
+  });
 });

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -34,6 +34,9 @@ const ROW_KEYS = [
 
 interface JsonOutput {
   capacity_per_replica: number;
+  load_balancing: string;
+  connections: number;
+  connection_max_age_seconds: number | null;
   slo_target: number;
   warmup_seconds: number;
   rows: Record<string, number | string | boolean | Record<string, number | boolean>>[];
@@ -72,6 +75,9 @@ describe("tritonscale simulate", () => {
         const out = JSON.parse(r.out) as JsonOutput;
         expect(Object.keys(out).sort()).to.deep.equal([
           "capacity_per_replica",
+          "connection_max_age_seconds",
+          "connections",
+          "load_balancing",
           "pool",
           "profile",
           "rows",
@@ -79,6 +85,10 @@ describe("tritonscale simulate", () => {
           "warmup_seconds",
         ]);
         expect(out.capacity_per_replica).to.be.above(0);
+        // How the rows were routed: the example pool's default.
+        expect(out.load_balancing).to.equal("random");
+        expect(out.connections).to.equal(0);
+        expect(out.connection_max_age_seconds).to.equal(null);
         expect([out.slo_target, out.warmup_seconds]).to.deep.equal([0.995, 0]);
         expect(out.rows.map((x) => x.name)).to.deep.equal(c.rows);
         for (const row of out.rows) {
@@ -120,13 +130,17 @@ describe("tritonscale simulate", () => {
     }
   });
 
-  it("prints a table: the capacity line, the target, a header, one line per row, the bounds' searches", async () => {
+  it("prints a table: the capacity line, the target, the routing, a header, one line per row, the bounds' searches", async () => {
     const r = await runCaptured(runSimulate, ["--pool", EXAMPLE, "--trace", TRACE]);
     expect(r.code, r.err).to.equal(0);
     const lines = r.out.trimEnd().split("\n");
     expect(lines[0]).to.match(/^per-replica capacity at the SLO: [\d.]+ req\/s/);
     expect(lines[1]).to.equal("SLO target: 99.5% of requests within 85 ms");
-    expect(lines[2]).to.match(
+    // The example pool leaves spec.scaling.loadBalancing at its default.
+    expect(lines[2]).to.equal(
+      "routing: random (spec.scaling.loadBalancing): each request to a uniformly random ready replica",
+    );
+    expect(lines[3]).to.match(
       /^scaler\s+requests\s+served\s+rejected\s+failed\s+≤85ms\s+p50 ms.*\s+target$/,
     );
     const names = [
@@ -137,12 +151,12 @@ describe("tritonscale simulate", () => {
       "static-peak",
       ...BOUND_ROWS,
     ];
-    expect(lines).to.have.length(3 + names.length + BOUND_ROWS.length);
-    const rows = lines.slice(3, 3 + names.length);
+    expect(lines).to.have.length(4 + names.length + BOUND_ROWS.length);
+    const rows = lines.slice(4, 4 + names.length);
     expect(rows.map((l) => l.split(/\s+/)[0])).to.deep.equal(names);
     for (const l of rows) expect(l).to.match(/\s(met|missed|not a bound)$/);
-    expect(lines[3 + names.length]).to.match(/^best-static: static:\d+ \(\d+ simulations?\)$/);
-    expect(lines[4 + names.length]).to.match(/^oracle: headroom [\d.]+× the per-second demand/);
+    expect(lines[4 + names.length]).to.match(/^best-static: static:\d+ \(\d+ simulations?\)$/);
+    expect(lines[5 + names.length]).to.match(/^oracle: headroom [\d.]+× the per-second demand/);
   });
 
   it("--slo-target, --warmup: the table says the target and the warmup; --json carries them", async () => {
@@ -247,6 +261,56 @@ describe("tritonscale simulate", () => {
     for (const x of static2) expect(x[7], "ready_on_demand").to.equal("2");
   });
 
+  it("--connections, --connection-max-age: a random pool's requests over pinned connections; the table and --json say so", async () => {
+    const argv = ["--pool", EXAMPLE, "--trace", TRACE, "--scaler", "static:2", "--bounds", "none"];
+    const pinned = [...argv, "--connections", "8", "--connection-max-age", "5m"];
+    const table = await runCaptured(runSimulate, pinned);
+    expect(table.code, table.err).to.equal(0);
+    expect(table.out.split("\n")[2]).to.equal(
+      "routing: random (spec.scaling.loadBalancing) over 8 client connections (--connections), each pinned to a uniformly random ready replica until that replica goes or it is 5m old",
+    );
+    const json = JSON.parse(
+      (await runCaptured(runSimulate, [...pinned, "--json"])).out,
+    ) as JsonOutput;
+    expect([json.load_balancing, json.connections, json.connection_max_age_seconds]).to.deep.equal([
+      "random",
+      8,
+      300,
+    ]);
+    const perRequest = JSON.parse(
+      (await runCaptured(runSimulate, [...argv, "--json"])).out,
+    ) as JsonOutput;
+    // Eight connections over two replicas are rarely split four and four: more queueing.
+    expect(json.rows[0]!.requests).to.equal(perRequest.rows[0]!.requests);
+    expect(json.rows[0]!.mean_queue_wait_ms).to.not.equal(perRequest.rows[0]!.mean_queue_wait_ms);
+  });
+
+  it("--connections on a roundRobin pool: exit 2, naming the pool's load balancing", async () => {
+    const file = join(dir, "round-robin.yaml");
+    writeFileSync(
+      file,
+      readFileSync(EXAMPLE, "utf8").replace(
+        /^ {2}scaling: \{ /m,
+        "  scaling: { loadBalancing: roundRobin, ",
+      ),
+    );
+    expect(loadModelPool(readFileSync(file, "utf8"), file).spec.scaling.loadBalancing).to.equal(
+      "roundRobin",
+    );
+    const r = await runCaptured(runSimulate, [
+      "--pool",
+      file,
+      "--trace",
+      TRACE,
+      "--connections",
+      "4",
+    ]);
+    expect(r.code).to.equal(2);
+    expect(r.err).to.match(
+      /--connections 4 pins connections to replicas, as a plain Service does \(spec\.scaling\.loadBalancing: random\); pool yolo-detect balances each request \(roundRobin\)/,
+    );
+  });
+
   describe("bad input", () => {
     const cases: { name: string; argv: string[]; code: number; err: RegExp }[] = [
       {
@@ -278,6 +342,33 @@ describe("tritonscale simulate", () => {
         argv: ["--pool", EXAMPLE, "--trace", TRACE, "--slo-target", "99.5%"],
         code: 2,
         err: /--slo-target must be a share of requests > 0 and < 1.*\(got "99\.5%"\)/,
+      },
+      {
+        name: "--connections not a whole number: exit 2",
+        argv: ["--pool", EXAMPLE, "--trace", TRACE, "--connections", "-1"],
+        code: 2,
+        err: /--connections /,
+      },
+      {
+        name: "--connection-max-age without --connections: exit 2",
+        argv: ["--pool", EXAMPLE, "--trace", TRACE, "--connection-max-age", "5m"],
+        code: 2,
+        err: /--connection-max-age needs --connections N \(N ≥ 1\)/,
+      },
+      {
+        name: "--connection-max-age 0s: exit 2",
+        argv: [
+          "--pool",
+          EXAMPLE,
+          "--trace",
+          TRACE,
+          "--connections",
+          "4",
+          "--connection-max-age",
+          "0s",
+        ],
+        code: 2,
+        err: /--connection-max-age must be longer than 0s\. Received: 0s/,
       },
       {
         name: "--warmup not a duration: exit 2",

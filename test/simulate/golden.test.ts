@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { expect } from "chai";
+import type { LoadBalancing } from "../../controller/policy/index.js";
 import type { ByCapacity, LoadSnapshot, Scaler } from "../../controller/scaling/types.js";
 import { capacityAtSlo } from "../../controller/simulate/capacity.js";
 import type { ClusterSettings } from "../../controller/simulate/cluster.js";
@@ -31,6 +32,8 @@ import { packageRoot } from "../../controller/util/package-root.js";
  *
  * Everything is spelled out in this file (batcher, cluster, pipeline, a test-local
  * scaler), so that changes of pool defaults or of the shipped scalers do not touch it.
+ * The random-routing scenarios were added with random routing (spec.scaling.loadBalancing)
+ * and pinned by that code; the others are unchanged by it.
  * Regenerate only for a deliberate change of the simulator's behaviour:
  * `UPDATE_GOLDEN=1 npx mocha --no-config dist/test/simulate/golden.test.js`.
  */
@@ -145,6 +148,10 @@ interface Scenario {
   readonly frontTimeoutSeconds?: number;
   readonly stepSeconds?: number;
   readonly scheduleCapacity?: "spot" | "onDemand";
+  /** @default the engine's, roundRobin */
+  readonly loadBalancing?: LoadBalancing;
+  readonly connections?: number;
+  readonly connectionMaxAgeSeconds?: number;
 }
 
 const SCENARIOS: readonly Scenario[] = [
@@ -198,6 +205,32 @@ const SCENARIOS: readonly Scenario[] = [
     control: 1,
     frontTimeoutSeconds: 10,
   },
+  // Added with random routing (the pool's spec.scaling.loadBalancing), pinned by the code
+  // that introduced it; the scenarios above route round robin, as before, to the bit.
+  {
+    name: "random routing: diurnal on Spot with reclaims, probe scaler",
+    trace: "synthetic:diurnal:mean=500:peakToMean=3:period=1h:duration=1h",
+    seed: 3,
+    batcher: YOLO,
+    cluster: STORMY,
+    sloSeconds: 0.085,
+    control: "probe",
+    initial: { spot: 1, onDemand: 1 },
+    loadBalancing: "random",
+  },
+  {
+    name: "random over 12 pinned connections, 2 min max age: bursts from zero, probe scaler",
+    trace: "synthetic:bursts:base=0:burst=900:length=5m:gap=10m:duration=1h",
+    seed: 2,
+    batcher: YOLO,
+    cluster: STORMY,
+    sloSeconds: 0.085,
+    control: "probe",
+    initial: { spot: 0, onDemand: 0 },
+    loadBalancing: "random",
+    connections: 12,
+    connectionMaxAgeSeconds: 120,
+  },
 ];
 
 function runScenario(s: Scenario): {
@@ -239,6 +272,11 @@ function runScenario(s: Scenario): {
     ...(s.frontTimeoutSeconds !== undefined ? { frontTimeoutSeconds: s.frontTimeoutSeconds } : {}),
     ...(s.stepSeconds !== undefined ? { stepSeconds: s.stepSeconds } : {}),
     ...(s.scheduleCapacity !== undefined ? { scheduleCapacity: s.scheduleCapacity } : {}),
+    ...(s.loadBalancing !== undefined ? { loadBalancing: s.loadBalancing } : {}),
+    ...(s.connections !== undefined ? { connections: s.connections } : {}),
+    ...(s.connectionMaxAgeSeconds !== undefined
+      ? { connectionMaxAgeSeconds: s.connectionMaxAgeSeconds }
+      : {}),
   };
   const result = simulate(input);
   return { result, timeline, snapshots: hash.hash.digest("hex") };
