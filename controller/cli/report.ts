@@ -49,7 +49,7 @@ import {
   reportInputErrors,
   usageError,
 } from "./io.js";
-import { loadProfileAndTrace } from "./simulate.js";
+import { loadProfileAndTrace, modelTraffic } from "./simulate.js";
 
 const REPORTS = ["cost"] as const;
 
@@ -308,17 +308,25 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
       }
       const model = simulatedModels(policy, values.model);
       const row = scaler ?? policy.spec.scaling.scaler;
-      const { chosen, trace } = await loadProfileAndTrace(inputs, policy, {
+      const loaded = await loadProfileAndTrace(inputs, policy, {
         trace: values.trace!,
         seed,
         limits,
         ...(values.profile === undefined ? {} : { profile: values.profile }),
         ...(values.model === undefined ? {} : { model: values.model }),
       });
+      const { chosen } = loaded;
+      const traffic = modelTraffic(policy, loaded.trace, {
+        seed,
+        ...(values.model === undefined ? {} : { model: values.model }),
+      });
+      if (typeof traffic === "string") return badValue(io, COMMAND, traffic);
+      const { trace, split } = traffic;
       const result = compare({
         policy,
         trace,
         profile: chosen.profile,
+        ...(split ? { split } : {}),
         controls: [row],
         seed,
         ...(values.model === undefined ? {} : { model: values.model }),

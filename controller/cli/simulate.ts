@@ -20,7 +20,9 @@ import type { ArrivalSource } from "../simulate/arrivals.js";
 import { BOUNDS, type Comparison, type ComparisonRow, compare } from "../simulate/compare.js";
 import { DEFAULT_START_EPOCH, type TimelineRow } from "../simulate/engine.js";
 import {
+  checkTraceModels,
   createShareSplit,
+  createTraceSplit,
   equalModelShares,
   type ModelSplit,
   parseModelMix,
@@ -29,7 +31,7 @@ import { type ChosenProfile, chooseProfile } from "../simulate/pool-profile.js";
 import { DEFAULT_PROFILE_SPEC } from "../simulate/profile.js";
 import { simulatedModel, simulatedModels } from "../simulate/setup.js";
 import { parseTraceSpec } from "../simulate/trace.js";
-import { readTraceCsv } from "../simulate/trace-csv.js";
+import { type RecordedTrace, readTraceCsv } from "../simulate/trace-csv.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import type { ReadOptions } from "../util/input.js";
 import { assertOutputPath } from "../util/output-path.js";
@@ -63,7 +65,8 @@ searched to meet the SLO target (a bound that misses it says "not a bound"):
 
 Options:
   --pool <file>          the ModelPool (required; - reads standard input)
-  --trace <spec>         a CSV file (one timestamp per request, or time,count rows; read as
+  --trace <spec>         a CSV file (one timestamp per request, with an optional model
+                         column naming each request's model, or time,count rows; read as
                          a stream, - for standard input) or
                          synthetic:KIND:key=value:... e.g. synthetic:poisson:rate=200:duration=1h
   --scaler <names>       comma-separated: ${Object.keys(scalers).join(", ")}, static:N, or all (default: all);
@@ -176,25 +179,32 @@ export async function runSimulate(
         `--profile is one model's profile; pool ${policy.metadata.name} has ${policy.spec.models.length} models (${policy.spec.models.map((m) => m.name).join(", ")}): give --model NAME, or set each model's spec.models[].profile`,
       );
     }
-    const names = policy.spec.models.map((m) => m.name);
-    let split: ModelSplit | undefined;
-    if (values.mix !== undefined) {
-      const mix = parseModelMix(values.mix, names);
-      if ("problems" in mix) throw new InputError(mix.problems);
-      if (together) split = createShareSplit(names, mix.shares, seed);
-    } else if (together) {
-      split = createShareSplit(names, equalModelShares(names), seed);
-    }
+    const mix =
+      values.mix === undefined
+        ? undefined
+        : parseModelMix(
+            values.mix,
+            policy.spec.models.map((m) => m.name),
+          );
+    if (mix !== undefined && "problems" in mix) throw new InputError(mix.problems);
     // Found out before the run, not after it.
     if (values.timeline) assertOutputPath(values.timeline, "file");
     if (values.chart) assertOutputPath(values.chart, "file");
-    const { chosen, trace } = await loadProfileAndTrace(inputs, policy, {
+    const loaded = await loadProfileAndTrace(inputs, policy, {
       trace: traceSpec,
       seed,
       limits,
       ...(values.profile === undefined ? {} : { profile: values.profile }),
       ...(values.model === undefined ? {} : { model: values.model }),
     });
+    const { chosen } = loaded;
+    const traffic = modelTraffic(policy, loaded.trace, {
+      seed,
+      ...(values.model === undefined ? {} : { model: values.model }),
+      ...(mix === undefined ? {} : { shares: mix.shares }),
+    });
+    if (typeof traffic === "string") return badValue(io, "simulate", traffic);
+    const { trace, split } = traffic;
     const profile = chosen.profile;
     if (warmup >= trace.durationSeconds) {
       return badValue(
@@ -291,6 +301,45 @@ export async function loadProfileAndTrace(
     ? parseTraceSpec(o.trace, o.seed)
     : await readTrace(inputs, o.trace, o.seed);
   return { chosen, trace };
+}
+
+/**
+ * Which model each request of `trace` is for: for a pool of several models simulated
+ * together, the trace's own `model` column (trace-csv.ts), else `shares` (`--mix`), else
+ * equal shares; with `model`, that model's rows of a trace with a model column (the trace
+ * as it is otherwise). Throws an InputError for model names the pool lacks (file, line,
+ * column of the name's first row); a string is a bad command line.
+ */
+export function modelTraffic(
+  policy: Policy,
+  trace: ArrivalSource,
+  o: {
+    readonly seed: number;
+    readonly model?: string;
+    readonly shares?: Readonly<Record<string, number>>;
+  },
+): { trace: ArrivalSource; split?: ModelSplit } | string {
+  const names = policy.spec.models.map((m) => m.name);
+  const together = o.model === undefined && names.length > 1;
+  const recorded = trace as RecordedTrace;
+  const column = recorded.models;
+  if (column !== undefined) {
+    const problems = checkTraceModels(names, column);
+    if (problems.length > 0) throw new InputError(problems);
+    if (o.shares !== undefined) {
+      return `--mix: trace ${column.file} says which model each request is for (its model column); give one or the other`;
+    }
+    if (o.model !== undefined) {
+      const label = column.names.indexOf(o.model);
+      if (label < 0) {
+        return `--model ${o.model}: trace ${column.file}'s model column never names it (it names ${column.names.join(", ")})`;
+      }
+      return { trace: recorded.only!(label) };
+    }
+    return together ? { trace, split: createTraceSplit(names, column) } : { trace };
+  }
+  if (!together) return { trace };
+  return { trace, split: createShareSplit(names, o.shares ?? equalModelShares(names), o.seed) };
 }
 
 /** A CSV trace, streamed from its file (or standard input), never held whole. */

@@ -1,5 +1,6 @@
 import type { Problem } from "../diagnostics/problem.js";
 import { createRng, type Rng } from "./rng.js";
+import type { TraceModels } from "./trace-csv.js";
 
 /**
  * Which model each request of a multi-model pool's trace is for.
@@ -60,6 +61,55 @@ export function createShareSplit(
       rng = start();
     },
   };
+}
+
+/**
+ * The split a trace's `model` column gives (trace-csv.ts {@link TraceModels}): each arrival's
+ * own model, in delivery order (over and over, for a trace replayed in a loop), with the
+ * models' shares of the whole trace for sizing. Problems for names the pool lacks:
+ * {@link checkTraceModels}.
+ */
+export function createTraceSplit(models: readonly string[], trace: TraceModels): ModelSplit {
+  const toPool = Uint8Array.from(trace.names.map((n) => Math.max(0, models.indexOf(n))));
+  const counts = new Float64Array(models.length);
+  for (const l of trace.labels) counts[toPool[l]!]!++;
+  const total = trace.labels.length;
+  const shares: Record<string, number> = {};
+  models.forEach((m, i) => {
+    shares[m] = total > 0 ? counts[i]! / total : 0;
+  });
+  const labels = trace.labels;
+  let cursor = 0;
+  return {
+    models,
+    shares,
+    label(_times, n, out) {
+      for (let i = 0; i < n; i++) {
+        if (cursor >= labels.length) cursor = 0;
+        out[i] = toPool[labels[cursor++]!]!;
+      }
+    },
+    reset() {
+      cursor = 0;
+    },
+  };
+}
+
+/** A problem per model a trace's `model` column names that the pool does not have. */
+export function checkTraceModels(models: readonly string[], trace: TraceModels): Problem[] {
+  return trace.names.flatMap((name, i) =>
+    models.includes(name)
+      ? []
+      : [
+          {
+            file: trace.file,
+            line: trace.firstSeen[i]!.line,
+            col: trace.firstSeen[i]!.col,
+            path: "model",
+            message: `the pool has no model ${JSON.stringify(name)}; its models: ${models.join(", ")}`,
+          },
+        ],
+  );
 }
 
 /** Every model alike. */

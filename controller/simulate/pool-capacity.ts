@@ -12,7 +12,7 @@ import { batcherSettings, createServiceTime } from "./setup.js";
  * default). Each model's profile is its own `spec.models[].profile`; without one, simulate's
  * documented default, DEFAULT_PROFILE (`linear:a=4,b=2.2`, an assumed YOLOv8s on a T4), as
  * simulate/pool-profile.ts chooses for every command. A pool of several models is sized by
- * the mix of its requests (mix.ts): C_mix = 1 / Σ (w_i / C_i).
+ * the mix of its requests (pool-mix.ts): C_mix = 1 / Σ (w_i / C_i).
  */
 
 /**
@@ -27,7 +27,7 @@ export interface PoolCapacity {
   readonly perModel: Readonly<Record<string, number>>;
   /**
    * What the scaler divides demand by: the capacity for the mix of `shares`,
-   * 1 / Σ (w_i / C_i) (mix.ts); a single model's own capacity.
+   * 1 / Σ (w_i / C_i) (pool-mix.ts); a single model's own capacity.
    */
   readonly perReplica: number;
   /** Which profile each model used, for reasons and status. */
@@ -75,7 +75,7 @@ export function modelCapacityCurve(
 }
 
 /**
- * The per-n mix of the models' curves (mix.ts, each n on its own), as long as the shortest;
+ * The per-n mix of the models' curves (pool-mix.ts, each n on its own), as long as the shortest;
  * undefined when a model has none.
  */
 export function mixedCurve(

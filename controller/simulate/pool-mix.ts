@@ -5,7 +5,7 @@ import { SignalWindow, type WindowModel, type WindowReading } from "../scaling/w
  * A pool of several models: every replica serves all of them, so what one replica sustains
  * depends on the mix of requests it gets.
  *
- * Model i alone sustains C_i requests per second at the SLO (capacity.ts, from its profile
+ * Model i alone sustains C_i requests per second at the SLO (pool-capacity.ts, from its profile
  * as corrected). A replica receiving λ requests per second of which a share w_i is for
  * model i (Σ w_i = 1) spends λ·w_i / C_i of its time on model i; it keeps up while the
  * parts add up to at most the whole replica, Σ λ·w_i / C_i ≤ 1, so the replica's capacity

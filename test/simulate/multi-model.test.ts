@@ -14,11 +14,13 @@ import { type SimulationInput, simulate } from "../../controller/simulate/engine
 import { LatencyHistogram } from "../../controller/simulate/histogram.js";
 import {
   createShareSplit,
+  createTraceSplit,
   equalModelShares,
   parseModelMix,
 } from "../../controller/simulate/model-split.js";
 import type { HostedModel } from "../../controller/simulate/multi-replica.js";
 import { type ModelShares, mixedCapacity } from "../../controller/simulate/pool-mix.js";
+import { createPoolRun } from "../../controller/simulate/pool-run.js";
 import { createLinearProfile } from "../../controller/simulate/profile.js";
 import type { BatcherSettings } from "../../controller/simulate/replica.js";
 import { createRng } from "../../controller/simulate/rng.js";
@@ -29,6 +31,7 @@ import {
   pipelineSettings,
 } from "../../controller/simulate/setup.js";
 import { parseTraceSpec } from "../../controller/simulate/trace.js";
+import { parseTraceCsv } from "../../controller/simulate/trace-csv.js";
 import { runCaptured } from "../support/io.js";
 import { poolDocument } from "../support/pools.js";
 
@@ -271,6 +274,26 @@ describe("simulate: a pool of several models", () => {
     expect(last.shares.light).to.be.closeTo(0.75, 0.05);
   });
 
+  it("the demo's in-memory cluster hosts every model and exports each one's series", () => {
+    const policy = loadModelPool(stringify(twoModelPool()), "pool.yaml");
+    const run = createPoolRun(policy, parseTraceSpec("synthetic:poisson:rate=80:duration=5m", 1), {
+      capacityPerReplica: 50,
+    });
+    run.advanceTo(120);
+    const scrape = run.scrape();
+    expect(scrape.replicas.length).to.be.greaterThan(0);
+    for (const r of scrape.replicas) {
+      expect(r.models.map((m) => m.model)).to.deep.equal(["light", "heavy"]);
+    }
+    const answered = (name: string) =>
+      scrape.replicas.reduce(
+        (s, r) => s + r.models.find((m) => m.model === name)!.counters.requestSuccess!,
+        0,
+      );
+    // Equal shares by default: about half each of the ~9,600 requests.
+    expect(answered("light") / (answered("light") + answered("heavy"))).to.be.closeTo(0.5, 0.03);
+  });
+
   describe("compare and the CLI", () => {
     let dir: string;
     let poolFile: string;
@@ -395,6 +418,112 @@ describe("simulate: a pool of several models", () => {
           "--bounds",
           "none",
           ...c.argv,
+        ]);
+        expect(r.code, r.err).to.equal(c.code);
+        expect(r.err).to.match(c.err);
+        expect(r.out).to.equal("");
+      });
+    }
+  });
+
+  describe("a CSV trace's model column", () => {
+    let dir: string;
+    let poolFile: string;
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), "tritonscale-trace-models-"));
+      poolFile = join(dir, "pool.yaml");
+      writeFileSync(poolFile, stringify(twoModelPool()));
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    /** Rows out of order: light before t = 300 s, heavy after, 3 light per heavy overall. */
+    function traceText(): string {
+      const rows: string[] = [];
+      for (let i = 0; i < 600; i++) rows.push(`${(i * 0.5).toFixed(2)},light`);
+      for (let i = 0; i < 200; i++) rows.push(`${(300 + i * 1.5).toFixed(2)},heavy`);
+      return `timestamp,model\n${rows.reverse().join("\n")}\n`;
+    }
+
+    it("is not read in a trace of per-interval counts: every model's counts add up", () => {
+      const trace = parseTraceCsv("t,count,model\n0,5,light\n0,3,heavy\n60,2,light\n", "c.csv", 1);
+      expect(trace.models).to.equal(undefined);
+      expect(trace.rateBetween(0, 60) * 60).to.be.closeTo(8, 1e-9);
+    });
+
+    it("labels each request with its own model, following the sort", () => {
+      const trace = parseTraceCsv(traceText(), "t.csv", 1);
+      const column = trace.models!;
+      expect(column.names).to.deep.equal(["heavy", "light"]);
+      const split = createTraceSplit(["light", "heavy"], column);
+      expect(split.shares).to.deep.equal({ light: 0.75, heavy: 0.25 });
+      const times = new Float64Array(1000);
+      const n = trace.fill(times, Number.POSITIVE_INFINITY);
+      const labels = new Uint8Array(n);
+      split.label(times, n, labels);
+      for (let i = 0; i < n; i++) expect(labels[i]).to.equal(times[i]! < 300 ? 0 : 1);
+    });
+
+    it("simulate counts each model's requests as the trace has them", async () => {
+      const file = join(dir, "trace.csv");
+      writeFileSync(file, traceText());
+      const r = await runCaptured(runSimulate, [
+        ...["--pool", poolFile, "--trace", file, "--scaler", "static:1", "--bounds", "none"],
+        "--json",
+      ]);
+      expect(r.code, r.err).to.equal(0);
+      const out = JSON.parse(r.out) as {
+        models: { name: string; share: number }[];
+        rows: { models: { model: string; requests: number }[] }[];
+      };
+      expect(out.rows[0]!.models.map((m) => [m.model, m.requests])).to.deep.equal([
+        ["light", 600],
+        ["heavy", 200],
+      ]);
+      const only = await runCaptured(runSimulate, [
+        ...["--pool", poolFile, "--trace", file, "--scaler", "static:1", "--bounds", "none"],
+        ...["--model", "heavy", "--json"],
+      ]);
+      expect(only.code, only.err).to.equal(0);
+      const heavy = JSON.parse(only.out) as { rows: { requests: number; models?: unknown }[] };
+      expect(heavy.rows[0]!.requests).to.equal(200);
+      expect(heavy.rows[0]!.models).to.equal(undefined);
+    });
+
+    const bad: { name: string; text: string; argv?: string[]; code: number; err: RegExp }[] = [
+      {
+        name: "a model the pool lacks (where it first appears)",
+        text: "t,model\n0,light\n1,yolov9\n2,yolov9\n",
+        code: 1,
+        err: /trace\.csv:3:3: .*the pool has no model "yolov9"; its models: light, heavy/,
+      },
+      {
+        name: "a row without a model",
+        text: "t,model\n0,light\n1,\n",
+        code: 1,
+        err: /trace\.csv:3:3: missing model name in column 2/,
+      },
+      {
+        name: "--mix beside a model column",
+        text: "t,model\n0,light\n1,heavy\n",
+        argv: ["--mix", "light=1"],
+        code: 2,
+        err: /--mix: trace .* says which model each request is for/,
+      },
+      {
+        name: "--model naming a model the column never names",
+        text: "t,model\n0,light\n1,light\n",
+        argv: ["--model", "heavy"],
+        code: 2,
+        err: /--model heavy: trace .*'s model column never names it \(it names light\)/,
+      },
+    ];
+    for (const c of bad) {
+      it(`refuses ${c.name}`, async () => {
+        const file = join(dir, "trace.csv");
+        writeFileSync(file, c.text);
+        const r = await runCaptured(runSimulate, [
+          ...["--pool", poolFile, "--trace", file, "--bounds", "none"],
+          ...(c.argv ?? []),
         ]);
         expect(r.code, r.err).to.equal(c.code);
         expect(r.err).to.match(c.err);
