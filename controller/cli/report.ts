@@ -27,7 +27,7 @@ import type { UsageLedger } from "../report/usage.js";
 import { isScalerName, scalers } from "../scaling/registry.js";
 import { BOUNDS, compare } from "../simulate/compare.js";
 import { DEFAULT_START_EPOCH } from "../simulate/engine.js";
-import { simulatedModel } from "../simulate/setup.js";
+import { simulatedModels } from "../simulate/setup.js";
 import { prometheusLedger } from "../triton/prometheus-ledger.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import { assertOutputPath } from "../util/output-path.js";
@@ -49,7 +49,7 @@ import {
   reportInputErrors,
   usageError,
 } from "./io.js";
-import { loadProfileAndTrace } from "./simulate.js";
+import { loadProfileAndTrace, modelTraffic } from "./simulate.js";
 
 const REPORTS = ["cost"] as const;
 
@@ -69,8 +69,10 @@ Source (one):
     --scaler <name>      ${Object.keys(scalers).join(", ")}, static:N, static-peak,
                          ${BOUNDS.join(", ")} (default: the pool's spec.scaling.scaler)
     --seed <n>           random seed (default: 1)
-    --profile <spec>     latency profile, as for simulate
-    --model <name>       which pool model to simulate (default: the first)
+    --profile <spec>     latency profile, as for simulate (one model's: with several
+                         models only with --model)
+    --model <name>       simulate only this model, as for simulate (default: every
+                         model of the pool together, equal shares)
   --from <sim.json>      a saved \`tritonscale simulate --json\`; --scaler picks its row
                          (default: the only row, else tritonscale)
   --pool <file> --prometheus <url>
@@ -293,22 +295,41 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
       const policy = await loadPolicy(inputs, values.pool!, limits);
       const badModel = checkModelName(values.model, policy);
       if (badModel) return badValue(io, COMMAND, badModel);
-      const model = simulatedModel(policy, values.model).name;
+      if (
+        values.profile !== undefined &&
+        values.model === undefined &&
+        policy.spec.models.length > 1
+      ) {
+        return badValue(
+          io,
+          COMMAND,
+          `--profile is one model's profile; pool ${policy.metadata.name} has ${policy.spec.models.length} models: give --model NAME, or set each model's spec.models[].profile`,
+        );
+      }
+      const model = simulatedModels(policy, values.model);
       const row = scaler ?? policy.spec.scaling.scaler;
-      const { chosen, trace } = await loadProfileAndTrace(inputs, policy, {
+      const loaded = await loadProfileAndTrace(inputs, policy, {
         trace: values.trace!,
         seed,
         limits,
         ...(values.profile === undefined ? {} : { profile: values.profile }),
         ...(values.model === undefined ? {} : { model: values.model }),
       });
+      const { chosen } = loaded;
+      const traffic = modelTraffic(policy, loaded.trace, {
+        seed,
+        ...(values.model === undefined ? {} : { model: values.model }),
+      });
+      if (typeof traffic === "string") return badValue(io, COMMAND, traffic);
+      const { trace, split } = traffic;
       const result = compare({
         policy,
         trace,
         profile: chosen.profile,
+        ...(split ? { split } : {}),
         controls: [row],
         seed,
-        model,
+        ...(values.model === undefined ? {} : { model: values.model }),
         usageBucketSeconds: SIMULATION_BUCKET_SECONDS,
       });
       const pool = simulationPoolJson(policy, model, DEFAULT_START_EPOCH);

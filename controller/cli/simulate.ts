@@ -19,11 +19,19 @@ import { isScalerName, scalers } from "../scaling/registry.js";
 import type { ArrivalSource } from "../simulate/arrivals.js";
 import { BOUNDS, type Comparison, type ComparisonRow, compare } from "../simulate/compare.js";
 import { DEFAULT_START_EPOCH, type TimelineRow } from "../simulate/engine.js";
+import {
+  checkTraceModels,
+  createShareSplit,
+  createTraceSplit,
+  equalModelShares,
+  type ModelSplit,
+  parseModelMix,
+} from "../simulate/model-split.js";
 import { type ChosenProfile, chooseProfile } from "../simulate/pool-profile.js";
 import { DEFAULT_PROFILE_SPEC } from "../simulate/profile.js";
-import { simulatedModel } from "../simulate/setup.js";
+import { simulatedModel, simulatedModels } from "../simulate/setup.js";
 import { parseTraceSpec } from "../simulate/trace.js";
-import { readTraceCsv } from "../simulate/trace-csv.js";
+import { type RecordedTrace, readTraceCsv } from "../simulate/trace-csv.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import type { ReadOptions } from "../util/input.js";
 import { assertOutputPath } from "../util/output-path.js";
@@ -61,15 +69,24 @@ says which.
 
 Options:
   --pool <file>          the ModelPool (required; - reads standard input)
-  --trace <spec>         a CSV file (one timestamp per request, or time,count rows; read as
+  --trace <spec>         a CSV file (one timestamp per request, with an optional model
+                         column naming each request's model, or time,count rows; read as
                          a stream, - for standard input) or
                          synthetic:KIND:key=value:... e.g. synthetic:poisson:rate=200:duration=1h
   --scaler <names>       comma-separated: ${Object.keys(scalers).join(", ")}, static:N, or all (default: all);
                          fallback is the pool's KEDA queue-time trigger alone, as while the
                          controller is down
   --profile <spec>       perf_analyzer or Model Analyzer CSV, or linear:a=<ms>,b=<ms>
-                         (default: the model's spec.models[].profile, else ${DEFAULT_PROFILE_SPEC})
-  --model <name>         which pool model to simulate (default: the first)
+                         (default: the model's spec.models[].profile, else ${DEFAULT_PROFILE_SPEC});
+                         one model's, so with several models only with --model
+  --model <name>         simulate only this model: its traffic alone, on replicas that serve
+                         it alone (default: every model of the pool, each replica hosting
+                         all of them on its GPU, one dynamic batcher per model)
+  --mix <name=share,...> for a pool of several models: each request's model is drawn from
+                         these shares (positive; normalized to add up to 1; a model left out
+                         gets none), e.g. --mix yolov8s=0.7,yolov8m=0.3 (default: equal
+                         shares). The scalers see each model's series and size replicas for
+                         the observed mix, as the controller does (1 / Σ share_i / C_i)
   --seed <n>             random seed (default: 1)
   --slo-target <x>       share of requests within the SLO a row must reach, > 0 and < 1
                          (default: the pool's spec.slo.targetAttainment, 0.995 unless set)
@@ -94,7 +111,9 @@ Options:
                          row) or file.html (a self-contained page with both and the table)
   --json                 print {"slo_target": ..., "pool": ..., "rows": [...]} instead of a
                          table; each row's "usage" (per day and scale event) is what
-                         \`tritonscale report cost --from\` reads
+                         \`tritonscale report cost --from\` reads; with several models,
+                         "models" (each one's capacity, share and profile) and each row's
+                         "models" (each one's requests, share within the SLO and p99)
 ${INPUT_SIZE_HELP}
   -h, --help             show this help
 
@@ -155,8 +174,8 @@ export async function runSimulate(
   ) {
     return badValue(io, "simulate", `--chart and --timeline both name ${values.chart}`);
   }
-  const names = scalerList(values.scaler ?? "all");
-  const unknown = names.filter((n) => !isScalerName(n) && !/^static:\d+$/.test(n));
+  const scalerNames = scalerList(values.scaler ?? "all");
+  const unknown = scalerNames.filter((n) => !isScalerName(n) && !/^static:\d+$/.test(n));
   if (unknown.length > 0) {
     io.stderr.write(
       `tritonscale simulate: unknown scaler ${unknown.map((n) => `"${n}"`).join(", ")}; valid: ${Object.keys(scalers).join(", ")}, static:N, all\n`,
@@ -176,16 +195,47 @@ export async function runSimulate(
         `--connections ${connections} pins connections to replicas, as a plain Service does (spec.scaling.loadBalancing: random); pool ${policy.metadata.name} balances each request (${policy.spec.scaling.loadBalancing})`,
       );
     }
+    const together = values.model === undefined && policy.spec.models.length > 1;
+    if (values.mix !== undefined && values.model !== undefined) {
+      return badValue(
+        io,
+        "simulate",
+        "--mix splits a pool's traffic over its models; with --model only that model is simulated",
+      );
+    }
+    if (values.profile !== undefined && together) {
+      return badValue(
+        io,
+        "simulate",
+        `--profile is one model's profile; pool ${policy.metadata.name} has ${policy.spec.models.length} models (${policy.spec.models.map((m) => m.name).join(", ")}): give --model NAME, or set each model's spec.models[].profile`,
+      );
+    }
+    const mix =
+      values.mix === undefined
+        ? undefined
+        : parseModelMix(
+            values.mix,
+            policy.spec.models.map((m) => m.name),
+          );
+    if (mix !== undefined && "problems" in mix) throw new InputError(mix.problems);
     // Found out before the run, not after it.
     if (values.timeline) assertOutputPath(values.timeline, "file");
     if (values.chart) assertOutputPath(values.chart, "file");
-    const { chosen, trace } = await loadProfileAndTrace(inputs, policy, {
+    const loaded = await loadProfileAndTrace(inputs, policy, {
       trace: traceSpec,
       seed,
       limits,
       ...(values.profile === undefined ? {} : { profile: values.profile }),
       ...(values.model === undefined ? {} : { model: values.model }),
     });
+    const { chosen } = loaded;
+    const traffic = modelTraffic(policy, loaded.trace, {
+      seed,
+      ...(values.model === undefined ? {} : { model: values.model }),
+      ...(mix === undefined ? {} : { shares: mix.shares }),
+    });
+    if (typeof traffic === "string") return badValue(io, "simulate", traffic);
+    const { trace, split } = traffic;
     const profile = chosen.profile;
     if (warmup >= trace.durationSeconds) {
       return badValue(
@@ -207,7 +257,8 @@ export async function runSimulate(
       policy,
       trace,
       profile,
-      controls: [...names, ...bounds],
+      ...(split ? { split } : {}),
+      controls: [...scalerNames, ...bounds],
       seed,
       maxProbes,
       ...(connections > 0 ? { connections, connectionMaxAgeSeconds: maxAge } : {}),
@@ -237,7 +288,7 @@ export async function runSimulate(
       const chart = renderSimulationChart(
         {
           title: `${about}: ${trace.name}`,
-          subtitle: `model ${simulatedModel(policy, values.model).name}, profile ${chosen.profile.name}, seed ${seed}, routing ${result.loadBalancing}${result.connections > 0 ? ` over ${result.connections} connections` : ""}; SLO: ${percent(result.sloTarget)} of requests within ${policy.spec.slo.latencyP99Ms} ms`,
+          subtitle: `${result.models ? `models ${result.models.map((m) => `${m.model} (${percent(m.share)}, profile ${m.profile})`).join(", ")}` : `model ${simulatedModel(policy, values.model).name}, profile ${chosen.profile.name}`}, seed ${seed}, routing ${result.loadBalancing}${result.connections > 0 ? ` over ${result.connections} connections` : ""}; SLO: ${percent(result.sloTarget)} of requests within ${policy.spec.slo.latencyP99Ms} ms`,
           sloMs: policy.spec.slo.latencyP99Ms,
           sloTarget: result.sloTarget,
           currency: policy.spec.cost.currency,
@@ -254,7 +305,7 @@ export async function runSimulate(
     }
     io.stdout.write(
       values.json
-        ? `${JSON.stringify(toJson(result, chosen, { policy, model: simulatedModel(policy, values.model).name }), null, 2)}\n`
+        ? `${JSON.stringify(toJson(result, together ? undefined : chosen, { policy, model: simulatedModels(policy, values.model) }), null, 2)}\n`
         : formatTable(result, policy.spec.slo.latencyP99Ms, chosen),
     );
     return ExitCode.Ok;
@@ -284,6 +335,45 @@ export async function loadProfileAndTrace(
   return { chosen, trace };
 }
 
+/**
+ * Which model each request of `trace` is for: for a pool of several models simulated
+ * together, the trace's own `model` column (trace-csv.ts), else `shares` (`--mix`), else
+ * equal shares; with `model`, that model's rows of a trace with a model column (the trace
+ * as it is otherwise). Throws an InputError for model names the pool lacks (file, line,
+ * column of the name's first row); a string is a bad command line.
+ */
+export function modelTraffic(
+  policy: Policy,
+  trace: ArrivalSource,
+  o: {
+    readonly seed: number;
+    readonly model?: string;
+    readonly shares?: Readonly<Record<string, number>>;
+  },
+): { trace: ArrivalSource; split?: ModelSplit } | string {
+  const names = policy.spec.models.map((m) => m.name);
+  const together = o.model === undefined && names.length > 1;
+  const recorded = trace as RecordedTrace;
+  const column = recorded.models;
+  if (column !== undefined) {
+    const problems = checkTraceModels(names, column);
+    if (problems.length > 0) throw new InputError(problems);
+    if (o.shares !== undefined) {
+      return `--mix: trace ${column.file} says which model each request is for (its model column); give one or the other`;
+    }
+    if (o.model !== undefined) {
+      const label = column.names.indexOf(o.model);
+      if (label < 0) {
+        return `--model ${o.model}: trace ${column.file}'s model column never names it (it names ${column.names.join(", ")})`;
+      }
+      return { trace: recorded.only!(label) };
+    }
+    return together ? { trace, split: createTraceSplit(names, column) } : { trace };
+  }
+  if (!together) return { trace };
+  return { trace, split: createShareSplit(names, o.shares ?? equalModelShares(names), o.seed) };
+}
+
 /** A CSV trace, streamed from its file (or standard input), never held whole. */
 export async function readTrace(inputs: CommandInputs, path: string, seed: number) {
   const opened = await inputs.openStream(path, "a CSV trace");
@@ -302,6 +392,7 @@ function parse(args: string[]) {
       scaler: { type: "string" },
       profile: { type: "string" },
       model: { type: "string" },
+      mix: { type: "string" },
       seed: { type: "string" },
       timeline: { type: "string" },
       chart: { type: "string" },
@@ -435,6 +526,7 @@ export function toJson(
   warmup_seconds: number;
   profile?: { name: string; origin: string };
   pool?: SimulationPoolJson;
+  models?: { name: string; capacity_per_replica: number; share: number; profile: string }[];
   rows: JsonRow[];
 } {
   const pool = simulated
@@ -451,6 +543,16 @@ export function toJson(
     warmup_seconds: c.warmupSeconds,
     ...(chosen ? { profile: { name: chosen.profile.name, origin: chosen.origin } } : {}),
     ...(pool ? { pool } : {}),
+    ...(c.models
+      ? {
+          models: c.models.map((m) => ({
+            name: m.model,
+            capacity_per_replica: round(m.capacity.requestsPerSecond, 3),
+            share: round(m.share, 6),
+            profile: m.profile,
+          })),
+        }
+      : {}),
     rows: c.rows.map((r) => ({
       name: r.name,
       requests: r.requests,
@@ -467,6 +569,21 @@ export function toJson(
       spot_gpu_hours: round(r.spotGpuHours, 4),
       cost: round(r.cost, 4),
       scale_events: r.scaleEvents,
+      ...(r.byModel
+        ? {
+            models: r.byModel.map((m) => ({
+              model: m.model,
+              requests: m.requests,
+              served: m.served,
+              rejected: m.rejected,
+              failed: m.failed,
+              slo_attainment: round(m.sloAttainment, 6),
+              p50_ms: round(m.p50Ms, 3),
+              p95_ms: round(m.p95Ms, 3),
+              p99_ms: round(m.p99Ms, 3),
+            })) as unknown as JsonRow[string],
+          }
+        : {}),
       ...(r.search
         ? {
             search: {
@@ -539,7 +656,33 @@ function formatTable(c: Comparison, sloMs: number, chosen: ChosenProfile): strin
       .join("  ");
   const target = `SLO target: ${percent(c.sloTarget)} of requests within ${sloMs} ms${c.warmupSeconds > 0 ? `, measured after a ${formatDuration(c.warmupSeconds)} warmup` : ""}`;
   const notes = c.rows.flatMap((r) => (r.search ? [searchNote(r, c.sloTarget)] : []));
-  return `per-replica capacity at the SLO: ${c.capacity.requestsPerSecond.toFixed(1)} req/s (p99 ${c.capacity.p99Ms.toFixed(1)} ms, mean batch ${c.capacity.meanBatch.toFixed(2)}) with profile ${chosen.profile.name} from ${chosen.from}\n${target}\n${routingLine(c)}\n${[line(head), ...rows.map(line)].join("\n")}\n${notes.join("\n")}${notes.length > 0 ? "\n" : ""}`;
+  const capacity = c.models
+    ? `per-replica capacity at the SLO, every replica hosting ${c.models.length} models: ${c.capacity.requestsPerSecond.toFixed(1)} req/s for the trace's mix (1 / Σ share / capacity); each alone: ${c.models.map((m) => `${m.model} ${m.capacity.requestsPerSecond.toFixed(1)} req/s (${percent(m.share)} of requests, profile ${m.profile})`).join(", ")}`
+    : `per-replica capacity at the SLO: ${c.capacity.requestsPerSecond.toFixed(1)} req/s (p99 ${c.capacity.p99Ms.toFixed(1)} ms, mean batch ${c.capacity.meanBatch.toFixed(2)}) with profile ${chosen.profile.name} from ${chosen.from}`;
+  const perModel = c.models ? `${modelTable(c, sloMs)}\n` : "";
+  return `${capacity}\n${target}\n${routingLine(c)}\n${[line(head), ...rows.map(line)].join("\n")}\n${perModel}${notes.join("\n")}${notes.length > 0 ? "\n" : ""}`;
+}
+
+/** Per row, each model's requests, share within the SLO and p99 (a pool of several models). */
+function modelTable(c: Comparison, sloMs: number): string {
+  const head = ["scaler", "model", "requests", "rejected", "failed", `≤${sloMs}ms`, "p99 ms"];
+  const rows = c.rows.flatMap((r) =>
+    (r.byModel ?? []).map((m) => [
+      r.name,
+      m.model,
+      String(m.requests),
+      String(m.rejected),
+      String(m.failed),
+      `${(m.sloAttainment * 100).toFixed(2)}%`,
+      m.p99Ms.toFixed(1),
+    ]),
+  );
+  const widths = head.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i <= 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join("  ");
+  return `per model (the rows above count every model's requests):\n${[line(head), ...rows.map(line)].join("\n")}`;
 }
 
 /** How the requests were routed, as the pool says (spec.scaling.loadBalancing). */

@@ -83,6 +83,10 @@ the trace it never tuned on, and prints both beside the pool as it is:
   --slo-target <share>    the share of requests within the SLO to reach, > 0 and < 1 (default: the pool's
                           slo.targetAttainment)
   --budget <n>            most simulations of the search (default 60 per tuning trace)
+  --model <name>          simulate only this model, as simulate --model does (default: a pool
+                          of several models is simulated together, each replica hosting all
+                          of them, each request's model drawn from equal shares; a CSV
+                          trace's model column is not read here)
   --write                 write the knobs that changed into --pool (comments kept), only
                           when the tuned policy meets the target on the tuned part
   --json                  print the result as JSON (no progress bar)
@@ -382,6 +386,15 @@ async function runTuneScaling(values: TuneValues, io: CommandIO): Promise<number
     const policy = loadModelPool(poolInput.text, poolInput.file);
     const badModel = checkModelName(values.model, policy);
     if (badModel) return bad(badModel);
+    if (
+      values.profile !== undefined &&
+      values.model === undefined &&
+      policy.spec.models.length > 1
+    ) {
+      return bad(
+        `--profile is one model's profile; pool ${policy.metadata.name} has ${policy.spec.models.length} models: give --model NAME, or set each model's spec.models[].profile`,
+      );
+    }
     if (values.write) assertOutputPath(pool, "file");
     if (values.chart) assertOutputPath(values.chart, "file");
     const chosen = chooseProfile(

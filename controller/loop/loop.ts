@@ -30,7 +30,7 @@ import {
   spreadReplicas,
 } from "./correction.js";
 import { type HistoryOutcome, type HistoryPorts, PoolHistory } from "./history.js";
-import { equalShares, type ModelShares, ModelWindows, trafficShares } from "./mix.js";
+import { equalShares, type ModelShares, ModelWindows, observedShares } from "./mix.js";
 import { nextPhaseTick, poolPhase } from "./phase.js";
 import {
   type Clock,
@@ -654,18 +654,9 @@ export class ControlLoop {
       }
     }
     const b = run.binding;
-    let shares = b.shares;
-    if (names.length > 1) {
-      const rates: Record<string, number | undefined> = {};
-      for (const name of names) rates[name] = readings[name]?.signals.arrivalRate?.value;
-      shares = trafficShares(names, rates);
-    }
+    const shares = observedShares(names, readings, b.shares);
     const factors = appliedFactors(correction);
-    if (
-      !sameNumbers(factors, b.factors, 1) ||
-      shares.from !== b.shares.from ||
-      !sameNumbers(shares.shares, b.shares.shares, 0)
-    ) {
+    if (!sameNumbers(factors, b.factors, 1) || shares !== b.shares) {
       const binding = this.bind(run.ref, policy, factors, shares, true);
       if (binding === undefined) {
         // No scaler at those factors or that mix (a model would miss the SLO even at light

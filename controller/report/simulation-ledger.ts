@@ -3,7 +3,8 @@
  * pool's prices, and per row its use per day and its scale events), how a saved one is
  * read back, and the adapter to a {@link UsageLedger}.
  *
- * A simulation runs one model of the pool, so its ledger has that model only. Requests
+ * A simulation runs one model of the pool, or all of them together (`model` then names them
+ * joined by `+`), and its ledger has that label. Requests
  * are split over capacity types by each type's share of the bucket's busy GPU-hours (the
  * load balancer spreads requests over ready replicas, so served work follows compute
  * time); with no busy time, by GPU-hours; with neither, they go to on-demand.
@@ -22,7 +23,7 @@ export const SIMULATION_BUCKET_SECONDS = 86_400;
 export interface SimulationPoolJson {
   readonly name: string;
   readonly namespace: string;
-  /** The simulated model. */
+  /** The simulated model, or the pool's models joined by `+` when simulated together. */
   readonly model: string;
   readonly gpu_type: string;
   readonly gpus_per_replica: number;
@@ -253,7 +254,7 @@ export function ledgerFromSimulation(sim: SavedSimulation, name: string): UsageL
     buckets,
     scaleEvents,
     notes: [
-      `simulation (${sim.file === "" ? "run now" : sim.file}, row ${name}) of model ${p.model} only; requests split over capacity types by busy GPU-hours`,
+      `simulation (${sim.file === "" ? "run now" : sim.file}, row ${name}) of ${p.model.includes("+") ? `models ${p.model.split("+").join(", ")} together` : `model ${p.model} only`}; requests split over capacity types by busy GPU-hours`,
     ],
   };
 }

@@ -1,11 +1,6 @@
 import type { ByCapacity, CapacityType } from "../scaling/types.js";
-import {
-  type BatcherSettings,
-  type CompletionSink,
-  Replica,
-  type ReplicaCounters,
-  type ServiceTime,
-} from "./replica.js";
+import type { EvictedByModel, PoolReplica } from "./multi-replica.js";
+import type { ReplicaCounters } from "./replica.js";
 import type { Rng } from "./rng.js";
 
 /**
@@ -66,11 +61,22 @@ interface Pod {
   readonly createdAt: number;
   node: Node | undefined;
   readyAt: number;
-  replica: Replica | undefined;
+  replica: PoolReplica | undefined;
 }
 
-/** Requests to retry elsewhere: first-arrival times. */
-export type RetrySink = (origins: Float64Array, count: number, at: number) => void;
+/**
+ * Requests to retry elsewhere: first-arrival times, and each one's model index when the
+ * replica hosts several models.
+ */
+export type RetrySink = (
+  origins: Float64Array,
+  count: number,
+  at: number,
+  models: Uint8Array | undefined,
+) => void;
+
+/** Creates a pod's replica (its batchers), ready from `startTime`. */
+export type ReplicaFactory = (startTime: number) => PoolReplica;
 
 /** GPU-seconds and cost, by capacity type, up to a time. */
 export interface Usage {
@@ -83,9 +89,9 @@ export class Cluster {
   private readonly pods: Pod[] = [];
   private nextPodId = 1;
   /** Ready pods, in the order they became ready (the load balancer's endpoints). */
-  readonly ready: Replica[] = [];
+  readonly ready: PoolReplica[] = [];
   /** Replicas that still hold requests (ready or draining). */
-  readonly serving: Replica[] = [];
+  readonly serving: PoolReplica[] = [];
   /** Node-seconds of removed nodes, by capacity type. */
   private readonly closedSeconds = { spot: 0, onDemand: 0 };
   /** GPU busy seconds of replicas that are gone, by the capacity type of their pod. */
@@ -105,6 +111,24 @@ export class Cluster {
     rejected: 0,
   };
 
+  /** Per model, counters of multi-model replicas that are gone (index: the model's). */
+  private readonly retiredByModel: ReplicaCounters[] = [];
+
+  /**
+   * Per model, cumulative counters of a pool whose replicas host several models (every
+   * replica that ever served, gone or not); empty for a single model's replicas.
+   */
+  totalsByModel(): ReplicaCounters[] {
+    const out = this.retiredByModel.map((c) => ({ ...c }));
+    for (const r of this.serving) {
+      if (!("batchers" in r)) continue;
+      r.batchers.forEach((b, i) => {
+        out[i] = addCounters(out[i] ?? zeroCounters(), b.counters);
+      });
+    }
+    return out;
+  }
+
   /** Pool-wide cumulative counters: every replica that ever served, gone or not. */
   totals(): ReplicaCounters {
     const t = { ...this.retired };
@@ -122,9 +146,7 @@ export class Cluster {
 
   constructor(
     private readonly settings: ClusterSettings,
-    private readonly batcher: BatcherSettings,
-    private readonly service: ServiceTime,
-    private readonly sink: CompletionSink,
+    private readonly createReplica: ReplicaFactory,
     private readonly random: Rng,
     private readonly retry: RetrySink,
   ) {}
@@ -205,7 +227,8 @@ export class Cluster {
         if (r && r.killAt <= t) {
           // Reclaimed: whatever it had not served (queued, or cut off mid-batch) is retried.
           const ev = r.evict();
-          if (ev.count > 0) this.retry(ev.origins, ev.count, r.killAt);
+          if (ev.count > 0)
+            this.retry(ev.origins, ev.count, r.killAt, (ev as Partial<EvictedByModel>).models);
           this.finish(pod, t);
         } else if (!r || r.idleAt(t)) {
           this.finish(pod, t);
@@ -320,7 +343,7 @@ export class Cluster {
 
   private makeReady(pod: Pod, t: number): void {
     pod.state = "ready";
-    const r = new Replica(this.batcher, this.service, this.sink, Math.min(pod.readyAt, t));
+    const r = this.createReplica(Math.min(pod.readyAt, t));
     pod.replica = r;
     this.ready.push(r);
     this.serving.push(r);
@@ -363,6 +386,15 @@ export class Cluster {
         this.retired.computeRequestSeconds += c.computeRequestSeconds;
         this.retired.rejected += c.rejected;
         this.retiredBusy[pod.type] += pod.replica.gpuBusySeconds;
+        const r = pod.replica;
+        if ("batchers" in r) {
+          r.batchers.forEach((b, i) => {
+            this.retiredByModel[i] = addCounters(
+              this.retiredByModel[i] ?? zeroCounters(),
+              b.counters,
+            );
+          });
+        }
       }
     }
     const node = pod.node;
@@ -417,4 +449,26 @@ export class Cluster {
       this.nodes.splice(i, 1);
     }
   }
+}
+
+function zeroCounters(): ReplicaCounters {
+  return {
+    completed: 0,
+    batches: 0,
+    queueSeconds: 0,
+    computeSeconds: 0,
+    computeRequestSeconds: 0,
+    rejected: 0,
+  };
+}
+
+function addCounters(a: ReplicaCounters, b: ReplicaCounters): ReplicaCounters {
+  return {
+    completed: a.completed + b.completed,
+    batches: a.batches + b.batches,
+    queueSeconds: a.queueSeconds + b.queueSeconds,
+    computeSeconds: a.computeSeconds + b.computeSeconds,
+    computeRequestSeconds: a.computeRequestSeconds + b.computeRequestSeconds,
+    rejected: a.rejected + b.rejected,
+  };
 }

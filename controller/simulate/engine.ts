@@ -1,10 +1,25 @@
 import type { LoadBalancing } from "../policy/index.js";
 import type { PoolScrape, ReplicaScrape } from "../scaling/samples.js";
 import type { ByCapacity, ReplicaCounts, Scaler } from "../scaling/types.js";
+import type { WindowModel } from "../scaling/window.js";
 import type { ArrivalSource } from "./arrivals.js";
 import { Cluster, type ClusterSettings, type Usage } from "./cluster.js";
+import type { ModelSplit } from "./model-split.js";
+import {
+  type HostedModel,
+  MultiReplica,
+  type PoolReplica,
+  type RequestModels,
+} from "./multi-replica.js";
 import { Pipeline, type PipelineSettings } from "./observe.js";
-import type { BatcherSettings, CompletionSink, Replica, ServiceTime } from "./replica.js";
+import { type ModelShares, observedShares } from "./pool-mix.js";
+import {
+  type BatcherSettings,
+  type CompletionSink,
+  Replica,
+  type ReplicaCounters,
+  type ServiceTime,
+} from "./replica.js";
 import type { Rng } from "./rng.js";
 
 /**
@@ -45,6 +60,11 @@ export type Control =
       /** Created for the simulated pool's policy. */
       readonly scaler: Scaler;
       readonly initial: ByCapacity;
+      /**
+       * For a pool of several models: the scaler is re-created for the mix of the models'
+       * observed arrivals, as the live loop does (loop.ts, pool-mix.ts).
+       */
+      readonly mix?: ScalerMix;
     }
   /** A replica count for every moment, ready at once (static pools and the oracle bound). */
   | {
@@ -52,6 +72,36 @@ export type Control =
       readonly replicasAt: (t: number) => number;
       readonly periodSeconds: number;
     };
+
+/**
+ * How a scaler control follows the mix of a pool of several models, as the live loop does:
+ * at every decision the models' shares of the arrivals are read from per-model windows of
+ * the same metrics pipeline ({@link observedShares}); when they changed, the scaler is
+ * re-created with the capacity for the new mix ({@link rebind}; the same algorithm, so its
+ * state carries over).
+ */
+export interface ScalerMix {
+  /** The pool's models, as the live loop's windows tell their series apart. */
+  readonly models: readonly WindowModel[];
+  /** The mix the control's scaler was created for (the live loop starts with equal shares). */
+  readonly initial: ModelShares;
+  /** The scaler for a new mix; undefined keeps the one in force (and its mix). */
+  rebind(shares: ModelShares): Scaler | undefined;
+}
+
+/** What a run measured of one model of a pool of several. */
+export interface ModelResult {
+  readonly model: string;
+  readonly requests: number;
+  readonly served: number;
+  readonly rejected: number;
+  readonly failed: number;
+  /** Share of the model's requests served within the SLO. */
+  readonly sloAttainment: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly p99Ms: number;
+}
 
 /** One row of the timeline, per interval. */
 export interface TimelineRow {
@@ -75,8 +125,18 @@ export interface TimelineRow {
 export interface SimulationInput {
   /** Where arrivals come from; a run reads only the times (`fill`) and the length. */
   readonly arrivals: Pick<ArrivalSource, "durationSeconds" | "fill">;
+  /** The replicas' batcher, for a pool of one model (ignored with `models`). */
   readonly batcher: BatcherSettings;
+  /** The batches' compute time, for a pool of one model (ignored with `models`). */
   readonly service: ServiceTime;
+  /**
+   * A pool of several models: every replica hosts all of them, one batcher each on one GPU
+   * (multi-replica.ts), and `split` says which model each arrival is for. The result then
+   * has one {@link ModelResult} per model. @default one model, `batcher` and `service`
+   */
+  readonly models?: readonly HostedModel[];
+  /** Which model each arrival is for (required with `models`). */
+  readonly split?: ModelSplit;
   readonly cluster: ClusterSettings;
   readonly pipeline: PipelineSettings;
   readonly sloSeconds: number;
@@ -206,6 +266,8 @@ export interface SimulationResult {
   readonly durationSeconds: number;
   /** Buckets and desired changes, when the run was asked for them (`usageBucketSeconds`). */
   readonly usage?: RunUsage;
+  /** Per model, for a pool of several (`SimulationInput.models`); the totals above count all. */
+  readonly byModel?: readonly ModelResult[];
 }
 
 const CHUNK = 4096;
@@ -230,6 +292,17 @@ interface MeasureBase {
   readonly queueSeconds: number;
   readonly usage: Usage;
   readonly scaleEvents: number;
+}
+
+/** One model's tallies in a run of several (cumulative; the warmup's subtracted at the end). */
+interface ModelTally {
+  arrivals: number;
+  served: number;
+  withinSlo: number;
+  failed: number;
+  hist: LatencyRecorder;
+  /** At the start of measurement. */
+  base: { arrivals: number; served: number; withinSlo: number; failed: number; rejected: number };
 }
 
 const NO_BASE: MeasureBase = {
@@ -312,6 +385,8 @@ export class SimulationRun {
   private withinSlo = 0;
   /** Requests waiting at the front (no ready replica yet), and retries from reclaimed pods. */
   private frontOrigins = new Float64Array(1024);
+  /** The model of each request at the front, for a pool of several. */
+  private frontModels: Uint8Array | undefined;
   private frontHead = 0;
   private frontTail = 0;
   private failed = 0;
@@ -329,12 +404,18 @@ export class SimulationRun {
    * With pinned connections (`connections` > 0): the replica each is pinned to, undefined
    * until it connects (at its first request) or after its replica left the ready set.
    */
-  private readonly conns: (Replica | undefined)[] | undefined;
+  private readonly conns: (PoolReplica | undefined)[] | undefined;
   /** When each connection connected (simulated seconds), with a finite maximum age. */
   private readonly connAt: Float64Array | undefined;
   private readonly connMaxAge: number;
   private readonly buf = new Float64Array(CHUNK);
-  private readonly ready: Replica[];
+  private readonly ready: PoolReplica[];
+  /** For a pool of several models: per-model tallies, and the models of the requests being routed. */
+  private readonly tallies: ModelTally[] | undefined;
+  private readonly labels: RequestModels | undefined;
+  /** The scaler in force (a scaler control's, re-created as the mix changes). */
+  private scaler: Scaler | undefined;
+  private shares: ModelShares | undefined;
   private readonly gpuPrev = new WeakMap<object, { busy: number; t: number }>();
   private readonly replicaIds = new WeakMap<object, string>();
   private nextReplicaId = 1;
@@ -375,6 +456,13 @@ export class SimulationRun {
     this.measureFrom = from > 0 ? from : Number.POSITIVE_INFINITY;
     this.intervalHist = input.timeline ? input.histogram() : undefined;
     const slo = input.sloSeconds;
+    const models = input.models;
+    if (models !== undefined && (models.length === 0 || models.length > 255)) {
+      throw new RangeError(`a simulated pool hosts 1 to 255 models. Received: ${models.length}`);
+    }
+    if (models !== undefined && input.split === undefined) {
+      throw new Error("a simulation run of several models needs a split of the arrivals");
+    }
     const sink: CompletionSink = {
       complete: (latency: number): void => {
         this.served++;
@@ -392,14 +480,51 @@ export class SimulationRun {
         if (this.intervalHist) recordAll(this.intervalHist, latencies, n);
       },
     };
+    let createReplica: (startTime: number) => PoolReplica;
+    if (models === undefined) {
+      this.tallies = undefined;
+      this.labels = undefined;
+      createReplica = (startTime) => new Replica(input.batcher, input.service, sink, startTime);
+    } else {
+      input.split!.reset();
+      const tallies: ModelTally[] = models.map(() => ({
+        arrivals: 0,
+        served: 0,
+        withinSlo: 0,
+        failed: 0,
+        hist: input.histogram(),
+        base: { arrivals: 0, served: 0, withinSlo: 0, failed: 0, rejected: 0 },
+      }));
+      this.tallies = tallies;
+      const labels: RequestModels = { chunk: new Uint8Array(CHUNK), one: 0 };
+      this.labels = labels;
+      this.frontModels = new Uint8Array(this.frontOrigins.length);
+      const sinks = tallies.map(
+        (m): CompletionSink => ({
+          complete: (latency: number): void => {
+            sink.complete(latency);
+            m.served++;
+            if (latency <= slo) m.withinSlo++;
+            m.hist.record(latency * 1000);
+          },
+          completeBatch: (latencies: Float64Array, n: number): void => {
+            let within = 0;
+            for (let j = 0; j < n; j++) if (latencies[j]! <= slo) within++;
+            m.served += n;
+            m.withinSlo += within;
+            recordAll(m.hist, latencies, n);
+            sink.completeBatch!(latencies, n);
+          },
+        }),
+      );
+      createReplica = (startTime) => new MultiReplica(models, sinks, labels, startTime);
+    }
     this.cluster = new Cluster(
       input.cluster,
-      input.batcher,
-      input.service,
-      sink,
+      createReplica,
       input.random,
-      (origins, count) => {
-        for (let i = 0; i < count; i++) this.pushFront(origins[i]!);
+      (origins, count, _at, models) => {
+        for (let i = 0; i < count; i++) this.pushFront(origins[i]!, models ? models[i]! : 0);
       },
     );
     this.ready = this.cluster.ready;
@@ -421,7 +546,7 @@ export class SimulationRun {
         `connections pin requests to replicas under random load balancing only; with ${lb} a proxy balances each request. Received: ${connections}`,
       );
     }
-    this.conns = connections > 0 ? new Array<Replica | undefined>(connections) : undefined;
+    this.conns = connections > 0 ? new Array<PoolReplica | undefined>(connections) : undefined;
     const maxAge = input.connectionMaxAgeSeconds ?? Number.POSITIVE_INFINITY;
     if (!(maxAge > 0)) {
       throw new RangeError(
@@ -431,8 +556,15 @@ export class SimulationRun {
     this.connMaxAge = maxAge;
     this.connAt =
       connections > 0 && Number.isFinite(maxAge) ? new Float64Array(connections) : undefined;
-    this.pipeline = input.pipeline ? new Pipeline(input.pipeline) : undefined;
     const control = input.control;
+    const mix = control.kind === "scaler" ? control.mix : undefined;
+    this.pipeline = input.pipeline
+      ? new Pipeline(input.pipeline, mix === undefined ? undefined : mix.models)
+      : undefined;
+    if (control.kind === "scaler") {
+      this.scaler = control.scaler;
+      this.shares = mix?.initial;
+    }
     if (control.kind === "scaler" && this.pipeline === undefined) {
       throw new Error("a simulation run with a scaler control needs a metrics pipeline");
     }
@@ -576,28 +708,16 @@ export class SimulationRun {
         if (prev && t > prev.t) gpuUtilization = Math.min(1, (busy - prev.busy) / (t - prev.t));
         this.gpuPrev.set(r, { busy, t });
       }
-      const c = r.counters;
+      const hosted = this.input.models;
       replicas.push({
         replica: id,
         t: t + offset,
         phase: "ready",
         ...(gpuUtilization === undefined ? {} : { gpuUtilization }),
-        models: [
-          {
-            model: this.modelName,
-            version: "1",
-            counters: {
-              requestSuccess: c.completed,
-              requestFailure: c.rejected,
-              inferenceCount: c.completed,
-              execCount: c.batches,
-              queueDurationUs: c.queueSeconds * 1e6,
-              computeInferDurationUs: c.computeRequestSeconds * 1e6,
-            },
-            pendingRequests: r.queued,
-            inflightRequests: r.inflightAt(t),
-          },
-        ],
+        models:
+          "batchers" in r && hosted !== undefined
+            ? r.batchers.map((b, i) => modelSample(hosted[i]!.name, b.counters, b, t))
+            : [modelSample(this.modelName, r.counters, r, t)],
       });
     }
     return {
@@ -619,12 +739,20 @@ export class SimulationRun {
     const usage = cluster.usage(duration);
     // Busy time up to the end, before the queues are run dry past it.
     const busyAtEnd = this.usageRec ? cluster.busyGpuSeconds(duration) : undefined;
+    const tallies = this.tallies;
     for (const r of cluster.serving) {
       r.advance(Number.POSITIVE_INFINITY);
       // A reclaimed replica's work after its kill time has nowhere left to go.
-      this.failed += r.evict().count;
+      const ev = r.evict();
+      this.failed += ev.count;
+      const evModels = (ev as { readonly models?: Uint8Array }).models;
+      if (tallies && evModels) for (let i = 0; i < ev.count; i++) tallies[evModels[i]!]!.failed++;
     }
     this.failed += this.frontTail - this.frontHead;
+    if (tallies) {
+      for (let i = this.frontHead; i < this.frontTail; i++)
+        tallies[this.frontModels![i]!]!.failed++;
+    }
     const totals = cluster.totals();
     // Before the warmup ends (or without one) nothing is subtracted.
     const b = this.base ?? NO_BASE;
@@ -651,7 +779,30 @@ export class SimulationRun {
       scaleEvents: cluster.scaleEvents - b.scaleEvents,
       durationSeconds: duration - b.t,
       ...(this.usageRec && busyAtEnd ? { usage: this.closeUsage(duration, usage, busyAtEnd) } : {}),
+      ...(tallies ? { byModel: this.modelResults(tallies) } : {}),
     };
+  }
+
+  /** Each model's measured figures (after the warmup), at the end of the run. */
+  private modelResults(tallies: readonly ModelTally[]): ModelResult[] {
+    const byModel = this.cluster.totalsByModel();
+    return tallies.map((m, i) => {
+      const b = m.base;
+      const rejected = (byModel[i]?.rejected ?? 0) - b.rejected;
+      const requests = m.arrivals - (b.served + b.rejected + b.failed);
+      const hist = m.hist;
+      return {
+        model: this.input.models![i]!.name,
+        requests,
+        served: m.served - b.served,
+        rejected,
+        failed: m.failed - b.failed,
+        sloAttainment: requests > 0 ? (m.withinSlo - b.withinSlo) / requests : 1,
+        p50Ms: hist.count > 0 ? hist.quantile(0.5) : 0,
+        p95Ms: hist.count > 0 ? hist.quantile(0.95) : 0,
+        p99Ms: hist.count > 0 ? hist.quantile(0.99) : 0,
+      };
+    });
   }
 
   /** Starts recording use at t, with `finished` requests already out of the measure. */
@@ -725,15 +876,21 @@ export class SimulationRun {
     this.usageRec?.changes.push({ t, from, to: this.desiredBy, reason });
   }
 
-  private pushFront(origin: number): void {
+  private pushFront(origin: number, model = 0): void {
     if (this.frontTail === this.frontOrigins.length) {
       const live = this.frontOrigins.subarray(this.frontHead, this.frontTail);
       const grown = new Float64Array(Math.max(1024, live.length * 2));
       grown.set(live);
+      if (this.frontModels) {
+        const models = new Uint8Array(grown.length);
+        models.set(this.frontModels.subarray(this.frontHead, this.frontTail));
+        this.frontModels = models;
+      }
       this.frontOrigins = grown;
       this.frontTail = live.length;
       this.frontHead = 0;
     }
+    if (this.frontModels) this.frontModels[this.frontTail] = model;
     this.frontOrigins[this.frontTail++] = origin;
   }
 
@@ -741,7 +898,7 @@ export class SimulationRun {
     const ready = this.ready;
     const n = ready.length;
     if (n === 0) {
-      this.pushFront(origin);
+      this.pushFront(origin, this.labels ? this.labels.one : 0);
       return;
     }
     const rng = this.routeRng;
@@ -760,7 +917,7 @@ export class SimulationRun {
    * pinned to, or (connecting now, or reconnecting past its maximum age) a uniformly random
    * one of the `n` > 0 ready.
    */
-  private pinned(conns: (Replica | undefined)[], rng: Rng, n: number, t: number): Replica {
+  private pinned(conns: (PoolReplica | undefined)[], rng: Rng, n: number, t: number): PoolReplica {
     const k = rng.int(conns.length);
     let r = conns[k];
     const at = this.connAt;
@@ -773,12 +930,20 @@ export class SimulationRun {
   }
 
   /** Unpins the connections whose replica is no longer ready (they reconnect when next used). */
-  private dropGoneConnections(conns: (Replica | undefined)[]): void {
-    const ready = new Set<Replica>(this.ready);
+  private dropGoneConnections(conns: (PoolReplica | undefined)[]): void {
+    const ready = new Set<PoolReplica>(this.ready);
     for (let k = 0; k < conns.length; k++) {
       const r = conns[k];
       if (r !== undefined && !ready.has(r)) conns[k] = undefined;
     }
+  }
+
+  /** Which model each of `buf[0, n)` is for (`labels.chunk`, read by the replicas), counted. */
+  private label(buf: Float64Array, n: number): void {
+    const models = this.labels!.chunk;
+    this.input.split!.label(buf, n, models);
+    const tallies = this.tallies!;
+    for (let i = 0; i < n; i++) tallies[models[i]!]!.arrivals++;
   }
 
   /** The warmup is over at t: what was counted so far is not measured. */
@@ -796,6 +961,19 @@ export class SimulationRun {
       scaleEvents: this.cluster.scaleEvents,
     };
     this.hist = this.input.histogram();
+    if (this.tallies) {
+      const byModel = this.cluster.totalsByModel();
+      this.tallies.forEach((m, i) => {
+        m.base = {
+          arrivals: m.arrivals,
+          served: m.served,
+          withinSlo: m.withinSlo,
+          failed: m.failed,
+          rejected: byModel[i]?.rejected ?? 0,
+        };
+        m.hist = this.input.histogram();
+      });
+    }
     this.measureFrom = Number.POSITIVE_INFINITY;
     if (this.input.usageBucketSeconds !== undefined) {
       this.startRecording(t, this.served + totals.rejected + this.failed);
@@ -810,15 +988,19 @@ export class SimulationRun {
   private routeChunk(buf: Float64Array, n: number): void {
     const ready = this.ready;
     const replicas = ready.length;
+    const labels = this.labels;
     if (replicas === 0) {
-      for (let i = 0; i < n; i++) this.pushFront(buf[i]!);
+      for (let i = 0; i < n; i++) this.pushFront(buf[i]!, labels ? labels.chunk[i]! : 0);
       return;
     }
     const rng = this.routeRng;
     const conns = this.conns;
+    // One request at a time (`enqueue`): a replica of several models reads its model from
+    // `labels.one`.
     if (rng !== undefined && conns !== undefined) {
       for (let i = 0; i < n; i++) {
         const t = buf[i]!;
+        if (labels) labels.one = labels.chunk[i]!;
         this.pinned(conns, rng, replicas, t).enqueue(t, t);
       }
       return;
@@ -830,6 +1012,7 @@ export class SimulationRun {
       }
       for (let i = 0; i < n; i++) {
         const t = buf[i]!;
+        if (labels) labels.one = labels.chunk[i]!;
         ready[rng.int(replicas)]!.enqueue(t, t);
       }
       return;
@@ -853,7 +1036,18 @@ export class SimulationRun {
       let target: ByCapacity;
       if (control.kind === "scaler") {
         const snap = this.pipeline!.snapshot(t, this.replicaCounts());
-        const d = control.scaler.decide({ ...snap, now: this.epoch + t }, this.scalerState);
+        if (control.mix && this.shares) {
+          const names = control.mix.models.map((m) => m.entry);
+          const shares = observedShares(names, this.pipeline!.readModels(t), this.shares);
+          if (shares !== this.shares) {
+            const scaler = control.mix.rebind(shares);
+            if (scaler) {
+              this.scaler = scaler;
+              this.shares = shares;
+            }
+          }
+        }
+        const d = this.scaler!.decide({ ...snap, now: this.epoch + t }, this.scalerState);
         this.scalerState = d.state;
         this.lastReason = d.reason;
         target = d.desired;
@@ -879,11 +1073,13 @@ export class SimulationRun {
     while (this.frontHead < this.frontTail) {
       const origin = this.frontOrigins[this.frontHead]!;
       if (t - origin > this.frontTimeout) {
+        if (this.tallies) this.tallies[this.frontModels![this.frontHead]!]!.failed++;
         this.frontHead++;
         this.failed++;
         continue;
       }
       if (ready.length === 0) break;
+      if (this.labels) this.labels.one = this.frontModels![this.frontHead]!;
       this.frontHead++;
       this.route(t, origin);
     }
@@ -893,6 +1089,7 @@ export class SimulationRun {
     for (;;) {
       const n = input.arrivals.fill(buf, tNext);
       this.arrivals += n;
+      if (n > 0 && this.labels) this.label(buf, n);
       if (n > 0) this.routeChunk(buf, n);
       if (n < CHUNK) break;
     }
@@ -957,4 +1154,27 @@ export class SimulationRun {
     this.intervalHist = this.input.histogram();
     this.nextRow += tl.intervalSeconds;
   }
+}
+
+/** One model's series on a replica, as Triton's /metrics shows them. */
+function modelSample(
+  model: string,
+  c: ReplicaCounters,
+  r: { readonly queued: number; inflightAt(t: number): number },
+  t: number,
+) {
+  return {
+    model,
+    version: "1",
+    counters: {
+      requestSuccess: c.completed,
+      requestFailure: c.rejected,
+      inferenceCount: c.completed,
+      execCount: c.batches,
+      queueDurationUs: c.queueSeconds * 1e6,
+      computeInferDurationUs: c.computeRequestSeconds * 1e6,
+    },
+    pendingRequests: r.queued,
+    inflightRequests: r.inflightAt(t),
+  };
 }

@@ -1,6 +1,7 @@
 import type { PoolScrape } from "../scaling/samples.js";
 import type { LoadSnapshot, ReplicaCounts } from "../scaling/types.js";
-import { SignalWindow } from "../scaling/window.js";
+import { SignalWindow, type WindowModel, type WindowReading } from "../scaling/window.js";
+import { ModelWindows } from "./pool-mix.js";
 
 /**
  * What a real metrics pipeline would show the scaler: each replica's Triton counters and
@@ -33,9 +34,24 @@ export class Pipeline {
   /** Recorded, not yet visible, oldest first (at most delay / interval + 1 of them). */
   private inTransit: PoolScrape[] = [];
   private readonly window: SignalWindow;
+  private readonly modelWindows: ModelWindows | undefined;
 
-  constructor(readonly settings: PipelineSettings) {
+  /**
+   * @param models for a pool of several models, a window per model besides the pool's
+   *   (pool-mix.ts {@link ModelWindows}, as the live loop keeps), read by {@link readModels}.
+   */
+  constructor(
+    readonly settings: PipelineSettings,
+    models?: readonly WindowModel[],
+  ) {
     this.window = new SignalWindow({ rateWindowSeconds: settings.rateWindowSeconds });
+    this.modelWindows =
+      models === undefined ? undefined : new ModelWindows(models, settings.rateWindowSeconds);
+  }
+
+  /** Each model's reading at t (after {@link snapshot} at t); empty without per-model windows. */
+  readModels(t: number): Record<string, WindowReading> {
+    return this.modelWindows ? this.modelWindows.read(t) : {};
   }
 
   /** Records one scrape round, taken at `s.t`. */
@@ -49,6 +65,7 @@ export class Pipeline {
     let n = 0;
     while (n < this.inTransit.length && this.inTransit[n]!.t <= visible) {
       this.window.record(this.inTransit[n]!);
+      this.modelWindows?.record(this.inTransit[n]!);
       n++;
     }
     if (n > 0) this.inTransit = this.inTransit.slice(n);

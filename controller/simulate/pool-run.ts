@@ -5,6 +5,10 @@ import { capacityAtSlo } from "./capacity.js";
 import type { ClusterSettings } from "./cluster.js";
 import { SimulationRun } from "./engine.js";
 import { LatencyHistogram } from "./histogram.js";
+import { createShareSplit, equalModelShares } from "./model-split.js";
+import type { HostedModel } from "./multi-replica.js";
+import { poolCapacity } from "./pool-capacity.js";
+import { chooseProfile } from "./pool-profile.js";
 import { DEFAULT_PROFILE, type LatencyProfile } from "./profile.js";
 import { repeatArrivals } from "./repeat.js";
 import { createRng } from "./rng.js";
@@ -25,7 +29,11 @@ export interface PoolRunOptions {
   readonly seed?: number;
   /** The model's latency profile. @default DEFAULT_PROFILE, the loop's default too */
   readonly profile?: LatencyProfile;
-  /** Which pool model the replicas serve. @default the first */
+  /**
+   * Which pool model the replicas serve, alone. @default every model of the pool, each
+   * replica hosting all of them (multi-replica.ts), each request's model drawn from equal
+   * shares (model-split.ts), each model with its own profile (pool-profile.ts)
+   */
   readonly model?: string;
   /**
    * Replicas ready at the start. @default warm for the trace's first minute, as
@@ -55,6 +63,15 @@ export function createPoolRun(
   const batcher = batcherSettings(model);
   const service = createServiceTime(options.profile ?? DEFAULT_PROFILE);
   const seed = options.seed ?? 1;
+  const names = policy.spec.models.map((m) => m.name);
+  const together = options.model === undefined && names.length > 1;
+  const models: HostedModel[] | undefined = together
+    ? policy.spec.models.map((m) => ({
+        name: m.name,
+        batcher: batcherSettings(m),
+        service: createServiceTime(chooseProfile(policy, m).profile),
+      }))
+    : undefined;
   const sloSeconds = policy.spec.slo.latencyP99Ms / 1000;
   const initial =
     options.initial ??
@@ -62,13 +79,16 @@ export function createPoolRun(
       policy,
       trace,
       options.capacityPerReplica ??
-        capacityAtSlo(batcher, service, sloSeconds, { seed: 1 }).requestsPerSecond,
+        (together
+          ? poolCapacity(policy).perReplica
+          : capacityAtSlo(batcher, service, sloSeconds, { seed: 1 }).requestsPerSecond),
     );
   trace.reset();
   return new SimulationRun({
     arrivals: options.repeat ? repeatArrivals(trace) : trace,
     batcher,
     service,
+    ...(models ? { models, split: createShareSplit(names, equalModelShares(names), seed) } : {}),
     cluster: clusterSettings(policy, options.cluster),
     sloSeconds,
     control: { kind: "external", initial },

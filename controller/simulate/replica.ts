@@ -322,6 +322,154 @@ export class Replica {
     this.gpuBusySeconds = gpuBusySeconds;
   }
 
+  /** The batch {@link planNext} found: its start, size and instance. */
+  private planStart = Number.POSITIVE_INFINITY;
+  private planN = 0;
+  private planInst = 0;
+
+  /**
+   * The start of the next batch this batcher would launch before `tEnd`, as {@link advance}
+   * decides it (timed-out requests on the way are rejected), or Infinity when it launches
+   * none before `tEnd`; the batch is kept for {@link launchPlanned}. For a replica that
+   * hosts several models (multi-replica.ts), whose batchers share one GPU and launch in
+   * time order across models: what this batcher decides depends on its own queue and
+   * instances only, so a plan stays valid until this batcher launches it.
+   */
+  planNext(tEnd: number): number {
+    const free = this.free;
+    const nInst = free.length;
+    const maxB = this.maxB;
+    const delay = this.settings.maxQueueDelaySeconds;
+    const timeout = this.settings.queueTimeoutSeconds;
+    const enq = this.enq;
+    const mask = this.mask;
+    const tail = this.tail;
+    this.planStart = Number.POSITIVE_INFINITY;
+    while (tail > this.head) {
+      const head = this.head;
+      let inst = 0;
+      let f = free[0]!;
+      for (let i = 1; i < nInst; i++) {
+        if (free[i]! < f) {
+          f = free[i]!;
+          inst = i;
+        }
+      }
+      const oldest = enq[head & mask]!;
+      const s0 = f > oldest ? f : oldest;
+      if (s0 >= tEnd) return this.planStart;
+      if (timeout > 0 && s0 - oldest > timeout) {
+        this.head++;
+        this.counters.rejected++;
+        continue;
+      }
+      const size = tail - head;
+      let k = 1;
+      const limit = size < maxB ? size : maxB;
+      while (k < limit && enq[(head + k) & mask]! <= s0) k++;
+      let start = s0;
+      let n = k;
+      if (k >= maxB) {
+        n = maxB;
+      } else {
+        const pref = this.largestPreferredAtMost(k);
+        if (pref > 0) {
+          n = pref;
+        } else {
+          const deadline = oldest + delay;
+          if (delay > 0 && deadline > s0) {
+            const want = this.smallestPreferredAbove(k);
+            const at = want <= size ? enq[(head + want - 1) & mask]! : Number.POSITIVE_INFINITY;
+            if (at <= deadline) {
+              if (at >= tEnd) return this.planStart;
+              start = at;
+              n = want;
+            } else {
+              if (deadline >= tEnd) return this.planStart;
+              while (n < limit && enq[(head + n) & mask]! <= deadline) n++;
+              start = deadline;
+            }
+          }
+        }
+      }
+      this.planStart = start;
+      this.planN = n;
+      this.planInst = inst;
+      return start;
+    }
+    return this.planStart;
+  }
+
+  /** Compute time of the planned batch alone on the GPU, in seconds ({@link planNext}). */
+  plannedSoloSeconds(): number {
+    return this.service(this.planN, 1);
+  }
+
+  /**
+   * How much of a batch of `seconds` starting at t this batcher's running batches overlap,
+   * in batches: each counts min(its time left, `seconds`) / `seconds` (1 when it runs at
+   * least as long; see multi-replica.ts).
+   */
+  overlapAt(t: number, seconds: number): number {
+    let overlap = 0;
+    const free = this.free;
+    for (let i = 0; i < free.length; i++) {
+      const left = free[i]! - t;
+      if (left > 0) overlap += left < seconds ? left / seconds : 1;
+    }
+    return overlap;
+  }
+
+  /**
+   * Launches the batch {@link planNext} found, as {@link advance} launches one, with
+   * `others` (batches, possibly fractional) of the replica's other models computing beside
+   * it: they share the GPU, so setup.ts createServiceTime's factor counts them with this
+   * batcher's own running instances.
+   */
+  launchPlanned(others: number): void {
+    const start = this.planStart;
+    if (!(start < Number.POSITIVE_INFINITY)) return;
+    this.planStart = Number.POSITIVE_INFINITY;
+    const n = this.planN;
+    const inst = this.planInst;
+    const free = this.free;
+    const mask = this.mask;
+    let concurrent = 1 + others;
+    for (let i = 0; i < free.length; i++) if (i !== inst && free[i]! > start) concurrent++;
+    const c = this.service(n, concurrent);
+    const done = start + c;
+    if (done > this.killAt) {
+      free[inst] = this.killAt;
+      this.lost(n);
+      return;
+    }
+    free[inst] = done;
+    const counters = this.counters;
+    counters.batches++;
+    counters.completed += n;
+    counters.computeSeconds += c;
+    counters.computeRequestSeconds += c * n;
+    this.gpuBusySeconds += c / concurrent;
+    this.gpuShare[inst] = 1 / concurrent;
+    const head = this.head;
+    let queueSum = 0;
+    const sink = this.sink;
+    if (sink.completeBatch) {
+      const lat = this.latencies;
+      for (let j = 0; j < n; j++) {
+        const i = (head + j) & mask;
+        queueSum += start - this.enq[i]!;
+        lat[j] = done - this.orig[i]!;
+      }
+      sink.completeBatch(lat, n);
+    } else {
+      for (let j = 0; j < n; j++) queueSum += start - this.enq[(head + j) & mask]!;
+      for (let j = 0; j < n; j++) sink.complete(done - this.orig[(head + j) & mask]!);
+    }
+    this.head = head + n;
+    counters.queueSeconds += queueSum;
+  }
+
   private largestPreferredAtMost(k: number): number {
     const p = this.preferred;
     for (let i = p.length - 1; i >= 0; i--) if (p[i]! <= k) return p[i]!;

@@ -23,6 +23,17 @@ export function simulatedModel(policy: Policy, name?: string): PolicyModel {
   return m;
 }
 
+/**
+ * What a simulation of `policy` runs, as the name reports show: `name` alone, or every
+ * model of the pool (their names joined by `+`) when none is named and it has several.
+ */
+export function simulatedModels(policy: Policy, name?: string): string {
+  if (name !== undefined || policy.spec.models.length === 1) {
+    return simulatedModel(policy, name).name;
+  }
+  return policy.spec.models.map((m) => m.name).join("+");
+}
+
 /** The dynamic batcher of a pool model, in seconds. */
 export function batcherSettings(model: PolicyModel): BatcherSettings {
   const b = model.batching;

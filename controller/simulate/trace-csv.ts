@@ -21,6 +21,33 @@ export const TRACE_TIME_COLUMNS = ["timestamp", "time", "ts", "datetime", "date"
 export const TRACE_COUNT_COLUMNS = ["count", "requests", "arrivals", "n"] as const;
 /** Header names of a per-interval rate column (requests per second). */
 export const TRACE_RATE_COLUMNS = ["rate", "rps", "qps"] as const;
+/** Header name of the column saying which model of the pool a request is for. */
+export const TRACE_MODEL_COLUMN = "model";
+
+/**
+ * The `model` column of a trace of one request per row: which pool model each request is
+ * for (a pool of several models; `simulate` checks the names against the pool).
+ */
+export interface TraceModels {
+  /** The trace's file, as named. */
+  readonly file: string;
+  /** Model names in order of first appearance; `labels` index into this. */
+  readonly names: readonly string[];
+  /** Where each name first appears (line and column of its cell), for problems. */
+  readonly firstSeen: readonly { readonly line: number; readonly col: number }[];
+  /** The model of each arrival, in the order the source delivers them. */
+  readonly labels: Uint8Array;
+}
+
+/** A recorded trace, with its `model` column when it has one. */
+export type RecordedTrace = ArrivalSource & {
+  readonly models?: TraceModels;
+  /** The requests for the `models.names[label]` model alone (a trace with a `model` column). */
+  only?(label: number): ArrivalSource;
+};
+
+/** The most model names a trace's `model` column may hold. */
+const MAX_TRACE_MODELS = 255;
 
 const ISO_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(?:([Zz])|([+-])(\d{2}):?(\d{2})?)?$/;
@@ -243,7 +270,10 @@ export const MAX_TRACE_LINE = 1 << 20;
  *   {@link TRACE_TIME_COLUMNS} (first match), or the first column when there is no header
  *   or no such name; other columns are ignored. Times are ISO-8601 (`2024-05-01T12:00:00Z`,
  *   with or without fractional seconds, `Z` or `±hh:mm`; no zone means UTC, so there is no
- *   daylight-saving jump) or numbers of seconds (one kind per file). Rows may be in any
+ *   daylight-saving jump) or numbers of seconds (one kind per file). A header column named
+ *   `model` says which pool model each request is for ({@link TraceModels}; a pool of
+ *   several models; not read in per-interval traces, whose counts add up over models).
+ *   Rows may be in any
  *   order (they are sorted). When every time is a whole second and some repeat (a log with
  *   1 s resolution), each is spread uniformly over its second (seeded), so a second's
  *   requests do not arrive as one artificial burst. Duration: last time + the mean gap
@@ -268,7 +298,7 @@ export const MAX_TRACE_LINE = 1 << 20;
  *
  * @throws InputError with `file:line:col: message` for every bad row (the first 50).
  */
-export function parseTraceCsv(text: string, file: string, seed = 0): ArrivalSource {
+export function parseTraceCsv(text: string, file: string, seed = 0): RecordedTrace {
   const parser = new TraceCsvParser(file, seed);
   parser.push(text);
   return parser.end();
@@ -285,7 +315,7 @@ export async function readTraceCsv(
   chunks: AsyncIterable<string | Uint8Array>,
   file: string,
   seed = 0,
-): Promise<ArrivalSource> {
+): Promise<RecordedTrace> {
   const parser = new TraceCsvParser(file, seed);
   const decoder = new TextDecoder("utf-8");
   for await (const chunk of chunks) {
@@ -318,6 +348,11 @@ export class TraceCsvParser {
 
   private timeCol = 0;
   private valueCol = -1;
+  /** The `model` column (-1: none), the names seen, where, and each row's. */
+  private modelCol = -1;
+  private readonly modelIndex = new Map<string, number>();
+  private readonly modelSeen: { line: number; col: number }[] = [];
+  private modelLabels = new Uint8Array(1024);
   private valueKind: "count" | "rate" | undefined;
   private headerLine = 0;
   private first = true;
@@ -391,7 +426,7 @@ export class TraceCsvParser {
   }
 
   /** The end of the text: checks the whole trace and returns its source. */
-  end(): ArrivalSource {
+  end(): RecordedTrace {
     if (this.ended) throw new Error("TraceCsvParser.end called twice");
     if (!this.skipping) this.line("");
     this.ended = true;
@@ -421,6 +456,17 @@ export class TraceCsvParser {
     if (problems.length > 0) throw new InputError(problems, `cannot read trace ${file}`);
 
     const root = createRng(this.seed).fork("csv");
+    if (valueKind === undefined && this.modelCol >= 0) {
+      const labels = this.modelLabels.subarray(0, times.length);
+      const source = createTimestampsSource(file, times, this.allWhole, root, labels);
+      const models: TraceModels = {
+        file,
+        names: [...this.modelIndex.keys()],
+        firstSeen: this.modelSeen,
+        labels: source.labels!,
+      };
+      return Object.assign(source, { models });
+    }
     if (valueKind === undefined) return createTimestampsSource(file, times, this.allWhole, root);
     return createIntervalSource(file, times, values, valueKind, root);
   }
@@ -508,6 +554,11 @@ export class TraceCsvParser {
       value = r.value;
       this.values.push(value);
     }
+    let model = -1;
+    if (this.modelCol >= 0) {
+      model = this.modelOf(line, lineNo);
+      if (model < 0) return;
+    }
     if (inst.frac !== 0) this.allWhole = false;
     const t = inst.whole - this.base + inst.frac;
     if (t < this.earliest.t) this.earliest = { t, line: lineNo, col: rawCol };
@@ -523,7 +574,50 @@ export class TraceCsvParser {
       }
       return;
     }
+    if (model >= 0) {
+      const n = this.times.length;
+      if (n === this.modelLabels.length) {
+        const bigger = new Uint8Array(n * 2);
+        bigger.set(this.modelLabels);
+        this.modelLabels = bigger;
+      }
+      this.modelLabels[n] = model;
+    }
     this.times.push(t);
+  }
+
+  /** The index of the row's model (its `model` cell), or -1 after reporting a problem. */
+  private modelOf(line: string, lineNo: number): number {
+    let cell: string | undefined;
+    let col: number;
+    if (line.includes('"')) {
+      const { fields, cols } = splitCsvLine(line);
+      cell = fields[this.modelCol];
+      col = cols[this.modelCol] ?? line.length + 1;
+    } else {
+      cell = fieldOf(line, this.modelCol);
+      col = fieldCol;
+    }
+    const name = cell?.trim() ?? "";
+    if (name === "") {
+      this.report(lineNo, col, `missing model name in column ${this.modelCol + 1} (model)`);
+      return -1;
+    }
+    let index = this.modelIndex.get(name);
+    if (index === undefined) {
+      if (this.modelIndex.size >= MAX_TRACE_MODELS) {
+        this.report(
+          lineNo,
+          col,
+          `model ${JSON.stringify(name)}: a trace may name at most ${MAX_TRACE_MODELS} models`,
+        );
+        return -1;
+      }
+      index = this.modelIndex.size;
+      this.modelIndex.set(name, index);
+      this.modelSeen.push({ line: lineNo, col });
+    }
+    return index;
   }
 
   /**
@@ -556,6 +650,9 @@ export class TraceCsvParser {
       this.valueCol = pick(TRACE_RATE_COLUMNS);
       if (this.valueCol >= 0) this.valueKind = "rate";
     }
+    // Read in a trace of one request per row only: per-interval counts (or rates) of every
+    // model add up, as they always have, and simulate splits them by --mix.
+    this.modelCol = this.valueKind === undefined ? keys.indexOf(TRACE_MODEL_COLUMN) : -1;
     return true;
   }
 }
@@ -564,6 +661,20 @@ export class TraceCsvParser {
 class TimestampSource implements ArrivalSource {
   readonly name: string;
   readonly durationSeconds: number;
+  /** Each arrival's model (a trace with a `model` column), in delivery order. */
+  labels: Uint8Array | undefined;
+
+  /** The arrivals labelled `label` alone, over the same duration. */
+  only(label: number): TimestampSource {
+    const labels = this.labels;
+    if (labels === undefined) return this;
+    let n = 0;
+    for (let i = 0; i < labels.length; i++) if (labels[i] === label) n++;
+    const times = new Float64Array(n);
+    let k = 0;
+    for (let i = 0; i < labels.length; i++) if (labels[i] === label) times[k++] = this.times[i]!;
+    return new TimestampSource(this.name, times, this.durationSeconds);
+  }
   private readonly times: Float64Array;
   private i = 0;
   private readonly peaks = new Map<number, number>();
@@ -634,8 +745,10 @@ function createTimestampsSource(
   list: F64List,
   allWhole: boolean,
   root: Rng,
-): ArrivalSource {
-  const t = list.toArray();
+  models?: Uint8Array,
+): TimestampSource {
+  let t: Float64Array = list.toArray();
+  let labels: Uint8Array | undefined = models?.slice();
   let sorted = true;
   for (let i = 1; i < t.length; i++) {
     if (t[i]! < t[i - 1]!) {
@@ -643,7 +756,10 @@ function createTimestampsSource(
       break;
     }
   }
-  if (!sorted) t.sort();
+  if (!sorted) {
+    if (labels) [t, labels] = sortWithLabels(t, labels);
+    else t.sort();
+  }
   const first = t[0]!;
   let repeats = false;
   for (let i = 0; i < t.length; i++) {
@@ -656,12 +772,29 @@ function createTimestampsSource(
   if (allWhole && repeats) {
     const rng = root.fork("spread");
     for (let i = 0; i < n; i++) t[i] = t[i]! + rng.next();
-    t.sort();
+    if (labels) [t, labels] = sortWithLabels(t, labels);
+    else t.sort();
     duration = last + 1;
   } else {
     duration = n > 1 && last > 0 ? last + last / (n - 1) : last + 1;
   }
-  return new TimestampSource(file, t, duration);
+  const source = new TimestampSource(file, t, duration);
+  if (labels) source.labels = labels;
+  return source;
+}
+
+/** `times` sorted ascending with `labels` moved along (equal times keep their order). */
+function sortWithLabels(times: Float64Array, labels: Uint8Array): [Float64Array, Uint8Array] {
+  const order = Uint32Array.from({ length: times.length }, (_, i) => i).sort(
+    (a, b) => times[a]! - times[b]! || a - b,
+  );
+  const t = new Float64Array(times.length);
+  const l = new Uint8Array(times.length);
+  for (let k = 0; k < order.length; k++) {
+    t[k] = times[order[k]!]!;
+    l[k] = labels[order[k]!]!;
+  }
+  return [t, l];
 }
 
 function createIntervalSource(
