@@ -1,6 +1,6 @@
 import type { ByCapacity, CapacityType } from "../scaling/types.js";
 import type { EvictedByModel, PoolReplica } from "./multi-replica.js";
-import type { ReplicaCounters } from "./replica.js";
+import { addCounters, type ReplicaCounters, zeroCounters } from "./replica.js";
 import type { Rng } from "./rng.js";
 
 /**
@@ -102,14 +102,7 @@ export class Cluster {
   /** Set when the set of ready replicas changed since the last look. */
   readyChanged = false;
   /** Counters of replicas that are gone (Prometheus keeps their rates; so do we). */
-  private readonly retired: ReplicaCounters = {
-    completed: 0,
-    batches: 0,
-    queueSeconds: 0,
-    computeSeconds: 0,
-    computeRequestSeconds: 0,
-    rejected: 0,
-  };
+  private retired: ReplicaCounters = zeroCounters();
 
   /** Per model, counters of multi-model replicas that are gone (index: the model's). */
   private readonly retiredByModel: ReplicaCounters[] = [];
@@ -131,16 +124,8 @@ export class Cluster {
 
   /** Pool-wide cumulative counters: every replica that ever served, gone or not. */
   totals(): ReplicaCounters {
-    const t = { ...this.retired };
-    for (const r of this.serving) {
-      const c = r.counters;
-      t.completed += c.completed;
-      t.batches += c.batches;
-      t.queueSeconds += c.queueSeconds;
-      t.computeSeconds += c.computeSeconds;
-      t.computeRequestSeconds += c.computeRequestSeconds;
-      t.rejected += c.rejected;
-    }
+    let t = this.retired;
+    for (const r of this.serving) t = addCounters(t, r.counters);
     return t;
   }
 
@@ -379,12 +364,7 @@ export class Cluster {
       if (i >= 0) {
         this.serving.splice(i, 1);
         const c = pod.replica.counters;
-        this.retired.completed += c.completed;
-        this.retired.batches += c.batches;
-        this.retired.queueSeconds += c.queueSeconds;
-        this.retired.computeSeconds += c.computeSeconds;
-        this.retired.computeRequestSeconds += c.computeRequestSeconds;
-        this.retired.rejected += c.rejected;
+        this.retired = addCounters(this.retired, c);
         this.retiredBusy[pod.type] += pod.replica.gpuBusySeconds;
         const r = pod.replica;
         if ("batchers" in r) {
@@ -449,26 +429,4 @@ export class Cluster {
       this.nodes.splice(i, 1);
     }
   }
-}
-
-function zeroCounters(): ReplicaCounters {
-  return {
-    completed: 0,
-    batches: 0,
-    queueSeconds: 0,
-    computeSeconds: 0,
-    computeRequestSeconds: 0,
-    rejected: 0,
-  };
-}
-
-function addCounters(a: ReplicaCounters, b: ReplicaCounters): ReplicaCounters {
-  return {
-    completed: a.completed + b.completed,
-    batches: a.batches + b.batches,
-    queueSeconds: a.queueSeconds + b.queueSeconds,
-    computeSeconds: a.computeSeconds + b.computeSeconds,
-    computeRequestSeconds: a.computeRequestSeconds + b.computeRequestSeconds,
-    rejected: a.rejected + b.rejected,
-  };
 }

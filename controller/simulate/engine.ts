@@ -89,18 +89,22 @@ export interface ScalerMix {
   rebind(shares: ModelShares): Scaler | undefined;
 }
 
-/** What a run measured of one model of a pool of several. */
-export interface ModelResult {
-  readonly model: string;
+/** What became of a run's requests (all of them, or one model's). */
+export interface RequestOutcome {
   readonly requests: number;
   readonly served: number;
   readonly rejected: number;
   readonly failed: number;
-  /** Share of the model's requests served within the SLO. */
+  /** Share of the requests served within the SLO (rejected and failed count as misses). */
   readonly sloAttainment: number;
   readonly p50Ms: number;
   readonly p95Ms: number;
   readonly p99Ms: number;
+}
+
+/** What a run measured of one model of a pool of several. */
+export interface ModelResult extends RequestOutcome {
+  readonly model: string;
 }
 
 /** One row of the timeline, per interval. */
@@ -247,16 +251,7 @@ export interface RunUsage {
 }
 
 /** What a run measured. */
-export interface SimulationResult {
-  readonly requests: number;
-  readonly served: number;
-  readonly rejected: number;
-  readonly failed: number;
-  /** Share of all requests served within the SLO (rejected and failed count as misses). */
-  readonly sloAttainment: number;
-  readonly p50Ms: number;
-  readonly p95Ms: number;
-  readonly p99Ms: number;
+export interface SimulationResult extends RequestOutcome {
   readonly maxMs: number;
   readonly meanQueueWaitMs: number;
   readonly gpuHours: number;

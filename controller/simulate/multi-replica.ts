@@ -1,10 +1,12 @@
 import {
+  addCounters,
   type BatcherSettings,
   type CompletionSink,
   type Evicted,
   Replica,
   type ReplicaCounters,
   type ServiceTime,
+  zeroCounters,
 } from "./replica.js";
 
 /**
@@ -81,23 +83,8 @@ export class MultiReplica {
 
   /** The sum of the models' counters (each model's: `batchers[i].counters`). */
   get counters(): ReplicaCounters {
-    const t: ReplicaCounters = {
-      completed: 0,
-      batches: 0,
-      queueSeconds: 0,
-      computeSeconds: 0,
-      computeRequestSeconds: 0,
-      rejected: 0,
-    };
-    for (const b of this.batchers) {
-      const c = b.counters;
-      t.completed += c.completed;
-      t.batches += c.batches;
-      t.queueSeconds += c.queueSeconds;
-      t.computeSeconds += c.computeSeconds;
-      t.computeRequestSeconds += c.computeRequestSeconds;
-      t.rejected += c.rejected;
-    }
+    let t = zeroCounters();
+    for (const b of this.batchers) t = addCounters(t, b.counters);
     return t;
   }
 

@@ -63,6 +63,30 @@ export interface ReplicaCounters {
   rejected: number;
 }
 
+/** Counters of nothing executed yet. */
+export function zeroCounters(): ReplicaCounters {
+  return {
+    completed: 0,
+    batches: 0,
+    queueSeconds: 0,
+    computeSeconds: 0,
+    computeRequestSeconds: 0,
+    rejected: 0,
+  };
+}
+
+/** The sum of two replicas' counters. */
+export function addCounters(a: ReplicaCounters, b: ReplicaCounters): ReplicaCounters {
+  return {
+    completed: a.completed + b.completed,
+    batches: a.batches + b.batches,
+    queueSeconds: a.queueSeconds + b.queueSeconds,
+    computeSeconds: a.computeSeconds + b.computeSeconds,
+    computeRequestSeconds: a.computeRequestSeconds + b.computeRequestSeconds,
+    rejected: a.rejected + b.rejected,
+  };
+}
+
 /** Requests handed back because the replica was killed before serving them. */
 export interface Evicted {
   /** First-arrival times (for latency). */
@@ -87,14 +111,7 @@ export class Replica {
   gpuBusySeconds = 0;
   /** Per instance: 1 / the instances computing when its last batch started. */
   private readonly gpuShare: Float64Array;
-  readonly counters: ReplicaCounters = {
-    completed: 0,
-    batches: 0,
-    queueSeconds: 0,
-    computeSeconds: 0,
-    computeRequestSeconds: 0,
-    rejected: 0,
-  };
+  readonly counters: ReplicaCounters = zeroCounters();
   /** Time after which the replica is gone (Spot reclaim); batches ending later are lost. */
   killAt = Number.POSITIVE_INFINITY;
   private readonly maxB: number;
@@ -334,6 +351,10 @@ export class Replica {
    * hosts several models (multi-replica.ts), whose batchers share one GPU and launch in
    * time order across models: what this batcher decides depends on its own queue and
    * instances only, so a plan stays valid until this batcher launches it.
+   * The decision is {@link advance}'s, written out twice on purpose: advance keeps it
+   * inline in its one loop so that a single model's replica allocates nothing per batch
+   * (the simulator-speed bench); the multi-model property test in
+   * test/simulate/multi-model.test.ts holds the two to the same results.
    */
   planNext(tEnd: number): number {
     const free = this.free;
