@@ -4,6 +4,7 @@
  * (client and server then share one event loop, as in the first rows) or in a worker thread
  * (its own event loop, on the machine's other core: closer to KEDA, a separate process).
  */
+import { connect as http2Connect } from "node:http2";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
@@ -22,6 +23,13 @@ export interface ClientInput {
   readonly concurrency?: number;
   /** A raw TCP echo server's port: also time round trips of the request bytes over it. */
   readonly tcpPort?: number;
+  /**
+   * Also time the same calls with a lean client (one call at a time only), alternating with
+   * the @grpc/grpc-js client's: a unary gRPC call written on node:http2 ({@link leanUnary}:
+   * per call, one HTTP/2 stream and the 5-byte message framing), which, as KEDA's compiled
+   * grpc-go client, adds next to no work of its own.
+   */
+  readonly lean?: boolean;
 }
 
 /** Latencies in ms, after the warm-up, and answers that were not the expected ones. */
@@ -29,6 +37,8 @@ export interface ClientResult {
   readonly metrics: number[];
   readonly echo: number[];
   readonly wrong: number;
+  /** The same calls by the lean client, if asked. */
+  readonly lean?: { readonly metrics: number[]; readonly echo: number[] };
   /** Round trips of the same bytes over a plain TCP socket (no HTTP/2, no gRPC), if asked. */
   readonly tcp?: number[];
 }
@@ -49,9 +59,9 @@ export async function measureClient(
     }),
   ).externalscaler as grpc.GrpcObject;
   const Client = pkg.ExternalScaler as grpc.ServiceClientConstructor;
-  const client = new Client(`127.0.0.1:${input.port}`, grpc.credentials.createInsecure());
   const def = Client.service.GetMetrics!;
   const identity = (b: Buffer) => b;
+  const client = new Client(`127.0.0.1:${input.port}`, grpc.credentials.createInsecure());
   type Reply = { metricValues: { metricValueFloat: number }[] };
   // Both calls send the same pre-encoded bytes and take the answer's bytes as they come:
   // the client's own protobuf work (KEDA's is Go's) stays out of the timing, and the
@@ -78,6 +88,9 @@ export async function measureClient(
   const tcpLink =
     input.tcpPort === undefined || lanes > 1 ? undefined : await tcpEcho(input.tcpPort);
   const tcps: number[] = [];
+  const lean = input.lean && lanes === 1 ? leanUnary(input.port) : undefined;
+  const leanMetrics: number[] = [];
+  const leanEchoes: number[] = [];
   let i = 0;
   const lane = async (): Promise<void> => {
     while (i < input.warmup + input.calls) {
@@ -98,12 +111,80 @@ export async function measureClient(
         echoes.push(de);
         if (tcpLink !== undefined) tcps.push(dt);
       }
+      if (lean !== undefined) {
+        t0 = performance.now();
+        const leanBytes = await lean.call(def.path, encoded[k]!);
+        const lm = performance.now() - t0;
+        const leanReply = def.responseDeserialize(leanBytes) as Reply;
+        if (leanReply.metricValues[0]?.metricValueFloat !== input.want[k]) wrong++;
+        t0 = performance.now();
+        await lean.call(ECHO_PATH, encoded[k]!);
+        const le = performance.now() - t0;
+        if (n >= input.warmup) {
+          leanMetrics.push(lm);
+          leanEchoes.push(le);
+        }
+      }
     }
   };
   await Promise.all(Array.from({ length: lanes }, lane));
   client.close();
+  lean?.close();
   tcpLink?.close();
-  return { metrics, echo: echoes, wrong, ...(tcpLink === undefined ? {} : { tcp: tcps }) };
+  return {
+    metrics,
+    echo: echoes,
+    wrong,
+    ...(tcpLink === undefined ? {} : { tcp: tcps }),
+    ...(lean === undefined ? {} : { lean: { metrics: leanMetrics, echo: leanEchoes } }),
+  };
+}
+
+/**
+ * A unary gRPC client written on node:http2, for timing the server without
+ * @grpc/grpc-js's own per-call work: each call is one HTTP/2 stream (POST `path`,
+ * `content-type: application/grpc`, `te: trailers`) carrying one length-prefixed message
+ * (flag 0: not compressed, 4-byte big-endian length); the answer is the one message of the
+ * response, and the call fails unless the trailers say `grpc-status: 0`.
+ */
+function leanUnary(port: number): {
+  call: (path: string, bytes: Buffer) => Promise<Buffer>;
+  close: () => void;
+} {
+  const session = http2Connect(`http://127.0.0.1:${port}`);
+  session.on("error", () => undefined);
+  const call = (path: string, bytes: Buffer) =>
+    new Promise<Buffer>((resolve, reject) => {
+      const head = Buffer.alloc(5);
+      head.writeUInt32BE(bytes.length, 1);
+      const stream = session.request({
+        ":method": "POST",
+        ":path": path,
+        "content-type": "application/grpc",
+        te: "trailers",
+      });
+      const chunks: Buffer[] = [];
+      let status: string | undefined;
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("trailers", (t) => {
+        status = String(t["grpc-status"]);
+      });
+      stream.on("error", reject);
+      stream.on("end", () => {
+        const body = Buffer.concat(chunks);
+        if (status !== "0") {
+          reject(new Error(`${path}: grpc-status ${status ?? "missing"}`));
+          return;
+        }
+        if (body.length < 5 || body[0] !== 0 || body.readUInt32BE(1) !== body.length - 5) {
+          reject(new Error(`${path}: not one uncompressed message (${body.length} bytes)`));
+          return;
+        }
+        resolve(body.subarray(5));
+      });
+      stream.end(Buffer.concat([head, bytes]));
+    });
+  return { call, close: () => session.close() };
 }
 
 /**
