@@ -37,6 +37,10 @@ export interface Observe {
   readonly pending?: number | null;
   readonly inflight?: number | null;
   readonly queueDelayMs?: number | null;
+  /** Mean compute time per batch, ms (LoadSnapshot.computeMsPerBatch); `null` for missing. */
+  readonly batchMs?: number | null;
+  /** Mean batch size (LoadSnapshot.batchSize); `null` for missing. */
+  readonly batchSize?: number | null;
   /** GPU utilization 0..1; `null` for missing. */
   readonly gpu?: number | null;
   /** Age of every signal, seconds. @default 5 */
@@ -90,7 +94,14 @@ export function snapshotOf(o: Observe, previous: ByCapacity, epoch = 0): LoadSna
       oldestPendingSpotSeconds: o.oldestPendingSpotSeconds ?? 0,
     },
   };
-  type SignalKey = "arrivalRate" | "pending" | "inflight" | "queueDelayMs" | "gpuUtilization";
+  type SignalKey =
+    | "arrivalRate"
+    | "pending"
+    | "inflight"
+    | "queueDelayMs"
+    | "computeMsPerBatch"
+    | "batchSize"
+    | "gpuUtilization";
   const signals: { -readonly [K in SignalKey]?: Signal } = {};
   const add = (k: SignalKey, v: number | null | undefined) => {
     const sig = signal(v, age);
@@ -100,6 +111,8 @@ export function snapshotOf(o: Observe, previous: ByCapacity, epoch = 0): LoadSna
   add("pending", o.pending);
   add("inflight", o.inflight);
   add("queueDelayMs", o.queueDelayMs);
+  add("computeMsPerBatch", o.batchMs);
+  add("batchSize", o.batchSize);
   add("gpuUtilization", o.gpu);
   return { ...s, ...signals, ...(o.dark === undefined ? {} : { darkReplicas: o.dark }) };
 }

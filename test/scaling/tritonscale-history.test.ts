@@ -170,6 +170,86 @@ describe("scaling/tritonscale: learned terms", () => {
       ],
     },
     {
+      // Poisson arrivals at planned load queue about what poissonQueueMs says (the example
+      // pool: 0.87–1.13 of it). 50 req/s a replica on 22 ms batches of 1: busy 50 × 22 / 1
+      // / 1000 = 1.1 → 1 of the time, so a request waits about half a batch: 1 × (22 / 2 +
+      // 0.1² / 44) = 11.0 ms; the gate is 1.35 × 11.0 = 14.85 ms. The old test (delay above
+      // 8% of the SLO, 6.8 ms) read 12 ms as clumps: 2 × (12 / 10.2)^(2/3) = 2.23 → 3.
+      name: "Poisson arrivals at planned load (12 ms queued where Poisson queues 11 ms) → no clump term",
+      learn: [],
+      start: 2,
+      at: 0,
+      steps: [
+        ...every(15, 0, 300, {
+          arrival: 100,
+          pending: 0,
+          queueDelayMs: 12,
+          batchMs: 22,
+          batchSize: 1,
+          total: 2,
+          terms: { clumpReplicas: null },
+        }),
+      ],
+    },
+    {
+      // A 2× one-minute surge over 60 req/s, read at 1.27× (76 req/s) by the lagging rate
+      // window while the queue delay is the surge's own (as on the shift trace: 1.25–1.36×
+      // what Poisson queues at the read rate). 38 req/s a replica on 22 ms batches of 1:
+      // busy 0.836 → 0.164 × 0.1 + 0.836 × 11.0 = 9.21 ms, gate 12.43 ms; 12 ms is no
+      // evidence of clumps. The old test learned 2.23 replicas and held 3 after the surge.
+      name: "a 2× surge read at 1.27× its base, its own queue 1.3× Poisson's → no clump term",
+      learn: [],
+      start: 2,
+      at: 0,
+      steps: [
+        { t: 0, arrival: 60, pending: 0, queueDelayMs: 3, batchMs: 12, batchSize: 1, ready: 2 },
+        {
+          t: 15,
+          arrival: 76,
+          pending: 0,
+          ready: 2,
+          queueDelayMs: 12,
+          batchMs: 22,
+          batchSize: 1,
+          terms: { clumpReplicas: null },
+        },
+        {
+          t: 30,
+          arrival: 60,
+          pending: 0,
+          ready: 2,
+          queueDelayMs: 3,
+          batchMs: 12,
+          batchSize: 1,
+          terms: { clumpReplicas: null },
+        },
+      ],
+    },
+    {
+      // 40 frames within 50 ms (simulated: 184 req/s a replica on 27.7 ms batches of 6.6
+      // queue 37.7 ms, 3.4× Poisson's 11.2 ms). Here 30 req/s a replica on 20 ms batches of
+      // 4: busy 0.15 → 0.85 × 0.1 + 0.15 × 10.0 = 1.59 ms, gate max(6.8, 2.14) = 6.8 ms;
+      // 20 ms queued is clumps: 2 × (20 / 10.2)^(2/3) = 3.13 → 4.
+      name: "40-frame clumps (20 ms queued where Poisson queues 1.59 ms) → clump term 3.13 → 4",
+      learn: [],
+      start: 2,
+      at: 0,
+      steps: [
+        {
+          t: 0,
+          arrival: 60,
+          pending: 0,
+          queueDelayMs: 20,
+          batchMs: 20,
+          batchSize: 4,
+          total: 4,
+          terms: { clumpReplicas: 3.13 },
+          reason:
+            /clumped arrivals: queue delay above 6\.8 ms \(the larger of 6\.8 ms, 8% of the SLO, and 1\.35 × 1\.59 ms, what Poisson arrivals queue at 30 req\/s a replica\) at 20–80% of planned capacity needed 3\.13 replicas at 60 req\/s to bring it to 10\.2 ms; now 3\.13 → 4/,
+        },
+      ],
+    },
+    {
       name: "no clumping learned from a queue left by an overload (rate above planned capacity)",
       learn: [],
       start: 2,
