@@ -8,6 +8,7 @@ import {
   type Signal,
   totalOf,
 } from "../../controller/scaling/index.js";
+import type { LoadSignals } from "../../controller/scaling/window.js";
 
 /** A valid ModelPool with the given `spec.scaling` and `spec.capacity`, loaded as a Policy. */
 export function pool(scaling: object = {}, capacity: object = {}, slo: object = {}): Policy {
@@ -94,14 +95,7 @@ export function snapshotOf(o: Observe, previous: ByCapacity, epoch = 0): LoadSna
       oldestPendingSpotSeconds: o.oldestPendingSpotSeconds ?? 0,
     },
   };
-  type SignalKey =
-    | "arrivalRate"
-    | "pending"
-    | "inflight"
-    | "queueDelayMs"
-    | "computeMsPerBatch"
-    | "batchSize"
-    | "gpuUtilization";
+  type SignalKey = keyof LoadSignals;
   const signals: { -readonly [K in SignalKey]?: Signal } = {};
   const add = (k: SignalKey, v: number | null | undefined) => {
     const sig = signal(v, age);

@@ -22,6 +22,7 @@ import { createRng } from "../../controller/simulate/rng.js";
 import { createServiceTime } from "../../controller/simulate/setup.js";
 import { parseTraceSpec } from "../../controller/simulate/synthetic.js";
 import { packageRoot } from "../../controller/util/package-root.js";
+import { testBatcher } from "../support/batcher.js";
 
 /**
  * Golden figures of the simulator, computed by the code before the speed work of issue 9
@@ -40,33 +41,24 @@ import { packageRoot } from "../../controller/util/package-root.js";
 
 const FIXTURE = join(packageRoot, "test", "fixtures", "simulate-golden", "figures.json");
 
-const YOLO: BatcherSettings = {
-  maxBatchSize: 8,
-  preferredBatchSizes: [4, 8],
-  maxQueueDelaySeconds: 0.002,
-  instances: 2,
-  maxQueueSize: 0,
-  queueTimeoutSeconds: 0,
-};
+const YOLO: BatcherSettings = testBatcher();
 
-const NO_PREFERRED: BatcherSettings = {
+const NO_PREFERRED: BatcherSettings = testBatcher({
   maxBatchSize: 16,
   preferredBatchSizes: [],
   maxQueueDelaySeconds: 0.005,
   instances: 1,
-  maxQueueSize: 0,
-  queueTimeoutSeconds: 0,
-};
+});
 
 /** A bounded queue with a timeout, overloaded below: rejections of both kinds. */
-const BOUNDED: BatcherSettings = {
+const BOUNDED: BatcherSettings = testBatcher({
   maxBatchSize: 4,
   preferredBatchSizes: [2, 4],
   maxQueueDelaySeconds: 0.001,
   instances: 1,
   maxQueueSize: 60,
   queueTimeoutSeconds: 0.05,
-};
+});
 
 const SERVICE: ServiceTime = createServiceTime(createLinearProfile(4, 2.2));
 

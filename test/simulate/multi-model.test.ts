@@ -32,6 +32,7 @@ import {
 } from "../../controller/simulate/setup.js";
 import { parseTraceSpec } from "../../controller/simulate/trace.js";
 import { parseTraceCsv } from "../../controller/simulate/trace-csv.js";
+import { testBatcher } from "../support/batcher.js";
 import { runCaptured } from "../support/io.js";
 import { poolDocument } from "../support/pools.js";
 
@@ -44,14 +45,7 @@ import { poolDocument } from "../support/pools.js";
 const SLO = 0.085;
 
 function batcher(maxBatchSize: number, instances = 1): BatcherSettings {
-  return {
-    maxBatchSize,
-    preferredBatchSizes: [4, 8],
-    maxQueueDelaySeconds: 0.002,
-    instances,
-    maxQueueSize: 0,
-    queueTimeoutSeconds: 0,
-  };
+  return testBatcher({ maxBatchSize, instances });
 }
 
 /** A light detector (YOLOv8s-like on a T4) and a heavy one (about 5.5× slower at the SLO). */

@@ -16,6 +16,7 @@ import type { BatcherSettings, ServiceTime } from "../../controller/simulate/rep
 import { createRng } from "../../controller/simulate/rng.js";
 import { createServiceTime } from "../../controller/simulate/setup.js";
 import { parseTraceSpec } from "../../controller/simulate/synthetic.js";
+import { testBatcher } from "../support/batcher.js";
 import { minimalPool } from "../support/pools.js";
 
 /**
@@ -26,24 +27,14 @@ import { minimalPool } from "../support/pools.js";
  */
 
 /** The example pool's batcher (YOLOv8s, default profile). */
-const LIGHT: BatcherSettings = {
-  maxBatchSize: 8,
-  preferredBatchSizes: [4, 8],
-  maxQueueDelaySeconds: 0.002,
-  instances: 2,
-  maxQueueSize: 0,
-  queueTimeoutSeconds: 0,
-};
+const LIGHT: BatcherSettings = testBatcher();
 
 /** A heavy model (a batch of one takes 32 ms): where round robin gains most over random. */
-const HEAVY: BatcherSettings = {
+const HEAVY: BatcherSettings = testBatcher({
   maxBatchSize: 16,
   preferredBatchSizes: [],
-  maxQueueDelaySeconds: 0.002,
   instances: 1,
-  maxQueueSize: 0,
-  queueTimeoutSeconds: 0,
-};
+});
 
 const MODELS: {
   readonly name: string;
