@@ -49,7 +49,7 @@ import {
   reportInputErrors,
   usageError,
 } from "./io.js";
-import { loadProfileAndTrace, modelTraffic } from "./simulate.js";
+import { loadProfileAndTrace, mixFlag, modelTraffic } from "./simulate.js";
 
 const REPORTS = ["cost"] as const;
 
@@ -72,7 +72,11 @@ Source (one):
     --profile <spec>     latency profile, as for simulate (one model's: with several
                          models only with --model)
     --model <name>       simulate only this model, as for simulate (default: every
-                         model of the pool together, equal shares)
+                         model of the pool together)
+    --mix <name=share,...>
+                         a pool of several models: each request's model drawn from these
+                         shares, as for simulate (default: the trace's model column, else
+                         equal shares)
   --from <sim.json>      a saved \`tritonscale simulate --json\`; --scaler picks its row
                          (default: the only row, else tritonscale)
   --pool <file> --prometheus <url>
@@ -144,6 +148,7 @@ function parse(args: string[]) {
       seed: { type: "string" },
       profile: { type: "string" },
       model: { type: "string" },
+      mix: { type: "string" },
       from: { type: "string" },
       prometheus: { type: "string" },
       "from-time": { type: "string" },
@@ -211,7 +216,7 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
     return badValue(io, COMMAND, "--pool and --trace cannot both read standard input");
   }
   if (values.from !== undefined) {
-    for (const flag of ["seed", "profile", "model"] as const) {
+    for (const flag of ["seed", "profile", "model", "mix"] as const) {
       if (values[flag] !== undefined) {
         return badValue(
           io,
@@ -306,6 +311,8 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
           `--profile is one model's profile; pool ${policy.metadata.name} has ${policy.spec.models.length} models: give --model NAME, or set each model's spec.models[].profile`,
         );
       }
+      const mix = mixFlag(values.mix, values.model, policy);
+      if (typeof mix === "string") return badValue(io, COMMAND, mix);
       const model = simulatedModels(policy, values.model);
       const row = scaler ?? policy.spec.scaling.scaler;
       const loaded = await loadProfileAndTrace(inputs, policy, {
@@ -319,6 +326,7 @@ export async function runCostReport(argv: readonly string[], io: CommandIO): Pro
       const traffic = modelTraffic(policy, loaded.trace, {
         seed,
         ...(values.model === undefined ? {} : { model: values.model }),
+        ...(mix.shares === undefined ? {} : { shares: mix.shares }),
       });
       if (typeof traffic === "string") return badValue(io, COMMAND, traffic);
       const { trace, split } = traffic;
@@ -524,6 +532,7 @@ function liveFlagProblem(values: {
     "seed",
     "profile",
     "model",
+    "mix",
     "scaler",
   ]) {
     if (values[flag] !== undefined) {

@@ -196,13 +196,8 @@ export async function runSimulate(
       );
     }
     const together = values.model === undefined && policy.spec.models.length > 1;
-    if (values.mix !== undefined && values.model !== undefined) {
-      return badValue(
-        io,
-        "simulate",
-        "--mix splits a pool's traffic over its models; with --model only that model is simulated",
-      );
-    }
+    const mix = mixFlag(values.mix, values.model, policy);
+    if (typeof mix === "string") return badValue(io, "simulate", mix);
     if (values.profile !== undefined && together) {
       return badValue(
         io,
@@ -210,14 +205,6 @@ export async function runSimulate(
         `--profile is one model's profile; pool ${policy.metadata.name} has ${policy.spec.models.length} models (${policy.spec.models.map((m) => m.name).join(", ")}): give --model NAME, or set each model's spec.models[].profile`,
       );
     }
-    const mix =
-      values.mix === undefined
-        ? undefined
-        : parseModelMix(
-            values.mix,
-            policy.spec.models.map((m) => m.name),
-          );
-    if (mix !== undefined && "problems" in mix) throw new InputError(mix.problems);
     // Found out before the run, not after it.
     if (values.timeline) assertOutputPath(values.timeline, "file");
     if (values.chart) assertOutputPath(values.chart, "file");
@@ -232,7 +219,7 @@ export async function runSimulate(
     const traffic = modelTraffic(policy, loaded.trace, {
       seed,
       ...(values.model === undefined ? {} : { model: values.model }),
-      ...(mix === undefined ? {} : { shares: mix.shares }),
+      ...(mix.shares === undefined ? {} : { shares: mix.shares }),
     });
     if (typeof traffic === "string") return badValue(io, "simulate", traffic);
     const { trace, split } = traffic;
@@ -333,6 +320,29 @@ export async function loadProfileAndTrace(
     ? parseTraceSpec(o.trace, o.seed)
     : await readTrace(inputs, o.trace, o.seed);
   return { chosen, trace };
+}
+
+/**
+ * The `--mix` flag of `simulate` and `report cost`: the shares it gives (none without it),
+ * or why the command line is wrong (a string: with `--model` only that model runs). Throws
+ * an InputError naming `--mix:1:<col>` for a model the pool lacks, a share that is not a
+ * positive number, or a model named twice.
+ */
+export function mixFlag(
+  mix: string | undefined,
+  model: string | undefined,
+  policy: Policy,
+): { readonly shares?: Readonly<Record<string, number>> } | string {
+  if (mix === undefined) return {};
+  if (model !== undefined) {
+    return "--mix splits a pool's traffic over its models; with --model only that model is simulated";
+  }
+  const parsed = parseModelMix(
+    mix,
+    policy.spec.models.map((m) => m.name),
+  );
+  if ("problems" in parsed) throw new InputError(parsed.problems);
+  return { shares: parsed.shares };
 }
 
 /**

@@ -189,6 +189,36 @@ describe("tritonscale report cost", function () {
     expect(out.notes.join("\n")).to.include("OpenCost");
   });
 
+  it("--mix: a pool of two models costs what its traffic's mix needs (all heavy > all light)", async () => {
+    const pool = join(dir, "two-models.yaml");
+    writeFileSync(
+      pool,
+      [
+        "apiVersion: tritonscale.dev/v1alpha1",
+        "kind: ModelPool",
+        "metadata: { name: two, namespace: vision }",
+        "spec:",
+        "  models:",
+        "    - { name: light, template: yolov8-onnx, imageSize: 640, classes: 80, profile: { linear: { a: 4, b: 2.2 } } }",
+        "    - { name: heavy, template: yolov8-onnx, imageSize: 640, classes: 80, profile: { linear: { a: 20, b: 12 } } }",
+        "  slo: { latencyP99Ms: 85 }",
+        "  scaling: { minReplicas: 1, maxReplicas: 12 }",
+      ].join("\n"),
+    );
+    const gpuHours = async (mix: string[]) => {
+      const r = await report(["--pool", pool, "--trace", TRACE, ...mix, "--json"]);
+      expect(r.code, r.err).to.equal(0);
+      return (JSON.parse(r.out) as JsonReport).total.gpu_hours as number;
+    };
+    const light = await gpuHours(["--mix", "light=1"]);
+    const heavy = await gpuHours(["--mix", "heavy=1"]);
+    const equal = await gpuHours([]);
+    // 100 req/s: one replica carries the light model's (C ≈ 350 req/s), the heavy one's
+    // (C ≈ 40 req/s a replica) takes several.
+    expect(heavy).to.be.above(2 * light);
+    expect(equal).to.be.above(light).and.below(heavy);
+  });
+
   describe("bad input: one clear line, an exit code, nothing written", () => {
     const cases: {
       name: string;
@@ -333,6 +363,39 @@ describe("tritonscale report cost", function () {
         ],
         code: 1,
         err: /^tritonscale report cost: querying Prometheus at http:\/\/127\.0\.0\.1:9: .*\(--prometheus URL sets another Prometheus/,
+      },
+      {
+        name: "--mix naming a model the pool lacks: its place in the flag and the pool's models",
+        argv: () => ["--pool", EXAMPLE, "--trace", TRACE, "--mix", "yolov8s=1,nope=1"],
+        code: 1,
+        err: /^--mix:1:11: --mix\.nope: the pool has no model "nope"; its models: yolov8s/,
+      },
+      {
+        name: "--mix with --model: only that model would run",
+        argv: () => [
+          "--pool",
+          EXAMPLE,
+          "--trace",
+          TRACE,
+          "--mix",
+          "yolov8s=1",
+          "--model",
+          "yolov8s",
+        ],
+        code: 2,
+        err: /^tritonscale report cost: --mix splits a pool's traffic over its models; with --model only that model is simulated/,
+      },
+      {
+        name: "--mix with --from: a saved simulation has its own",
+        argv: () => ["--from", saved, "--mix", "yolov8s=1"],
+        code: 2,
+        err: /^tritonscale report cost: --mix is for --pool\/--trace \(a saved simulation has its own\)/,
+      },
+      {
+        name: "--mix on a live report",
+        argv: () => ["--pool", EXAMPLE, "--prometheus", "http://127.0.0.1:9", "--mix", "yolov8s=1"],
+        code: 2,
+        err: /^tritonscale report cost: --mix is not for a live report/,
       },
     ];
     for (const c of cases) {
