@@ -22,7 +22,7 @@ import { createRng } from "../../controller/simulate/rng.js";
 import { createServiceTime } from "../../controller/simulate/setup.js";
 import { parseTraceSpec } from "../../controller/simulate/synthetic.js";
 import { packageRoot } from "../../controller/util/package-root.js";
-import { testBatcher } from "../support/batcher.js";
+import { testBatcher, testCluster } from "../support/sim-settings.js";
 
 /**
  * Golden figures of the simulator, computed by the code before the speed work of issue 9
@@ -62,16 +62,10 @@ const BOUNDED: BatcherSettings = testBatcher({
 
 const SERVICE: ServiceTime = createServiceTime(createLinearProfile(4, 2.2));
 
-const CLUSTER: ClusterSettings = {
-  nodeProvisionSeconds: { spot: 150, onDemand: 120 },
-  coldStartSeconds: 60,
-  nodeIdleRemovalSeconds: 600,
-  spotInterruptionsPerHour: 0,
-  spotNoticeSeconds: 120,
+const CLUSTER: ClusterSettings = testCluster({
   spotAvailability: 0.95,
-  gpusPerReplica: 1,
   pricePerGpuHour: { spot: 0.18, onDemand: 0.526 },
-};
+});
 
 /** Reclaims often enough that a 1 h run sees several (evictions, retries, lost batches). */
 const STORMY: ClusterSettings = {

@@ -32,9 +32,9 @@ import {
 } from "../../controller/simulate/setup.js";
 import { parseTraceSpec } from "../../controller/simulate/trace.js";
 import { parseTraceCsv } from "../../controller/simulate/trace-csv.js";
-import { testBatcher } from "../support/batcher.js";
 import { runCaptured } from "../support/io.js";
 import { poolDocument } from "../support/pools.js";
+import { testBatcher } from "../support/sim-settings.js";
 
 /**
  * A pool of several models simulated as one (simulate/multi-replica.ts): every replica

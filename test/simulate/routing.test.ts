@@ -16,8 +16,8 @@ import type { BatcherSettings, ServiceTime } from "../../controller/simulate/rep
 import { createRng } from "../../controller/simulate/rng.js";
 import { createServiceTime } from "../../controller/simulate/setup.js";
 import { parseTraceSpec } from "../../controller/simulate/synthetic.js";
-import { testBatcher } from "../support/batcher.js";
 import { minimalPool } from "../support/pools.js";
+import { testBatcher, testCluster } from "../support/sim-settings.js";
 
 /**
  * The simulated load balancer routes as the pool says (`spec.scaling.loadBalancing`):
@@ -55,16 +55,7 @@ const MODELS: {
 
 const SLO = 0.085;
 
-const CLUSTER: ClusterSettings = {
-  nodeProvisionSeconds: { spot: 150, onDemand: 120 },
-  coldStartSeconds: 60,
-  nodeIdleRemovalSeconds: 600,
-  spotInterruptionsPerHour: 0,
-  spotNoticeSeconds: 120,
-  spotAvailability: 1,
-  gpusPerReplica: 1,
-  pricePerGpuHour: { spot: 0.2, onDemand: 0.5 },
-};
+const CLUSTER: ClusterSettings = testCluster();
 
 /** A static pool of `n` ready replicas on a Poisson trace of `rate` req/s, `requests` long. */
 function staticInput(
