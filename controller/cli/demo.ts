@@ -1,7 +1,6 @@
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { ClusterLanding } from "../keda/landing.js";
-import { poolCapacity } from "../loop/capacity.js";
 import { createAcceleratedClock } from "../loop/clock.js";
 import type { DecisionSink, PoolDecision } from "../loop/ports.js";
 import { createSimulatedPorts } from "../loop/simulated.js";
@@ -10,6 +9,7 @@ import { DURATION_HINT, isDuration, parseDuration } from "../policy/duration.js"
 import { type ByCapacity, formatNumber, totalOf } from "../scaling/types.js";
 import type { ArrivalSource } from "../simulate/arrivals.js";
 import type { SimulationResult } from "../simulate/engine.js";
+import { poolCapacity } from "../simulate/pool-capacity.js";
 import { createPoolRun } from "../simulate/pool-run.js";
 import { parseTraceSpec } from "../simulate/trace.js";
 import { packageRoot } from "../util/package-root.js";

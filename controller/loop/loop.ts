@@ -10,9 +10,6 @@ import {
   totalOf,
 } from "../scaling/types.js";
 import { type LoadSignals, SignalWindow, type WindowReading } from "../scaling/window.js";
-import { createScaledProfile } from "../simulate/profile.js";
-import { batcherSettings } from "../simulate/setup.js";
-import { nextBoundary } from "./boundaries.js";
 import {
   type ModelCurve,
   mixedPoolCapacity,
@@ -20,7 +17,16 @@ import {
   type PoolCapacity,
   type ProfileOf,
   poolProfileOf,
-} from "./capacity.js";
+} from "../simulate/pool-capacity.js";
+import {
+  equalShares,
+  type ModelShares,
+  ModelWindows,
+  observedShares,
+} from "../simulate/pool-mix.js";
+import { createScaledProfile } from "../simulate/profile.js";
+import { batcherSettings } from "../simulate/setup.js";
+import { nextBoundary } from "./boundaries.js";
 import {
   type CorrectionSettings,
   type CorrectionState,
@@ -30,7 +36,6 @@ import {
   spreadReplicas,
 } from "./correction.js";
 import { type HistoryOutcome, type HistoryPorts, PoolHistory } from "./history.js";
-import { equalShares, type ModelShares, ModelWindows, observedShares } from "./mix.js";
 import { nextPhaseTick, poolPhase } from "./phase.js";
 import {
   type Clock,

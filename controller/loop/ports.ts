@@ -60,7 +60,7 @@ export interface PoolDecision {
   readonly profiles?: Readonly<Record<string, string>>;
   /**
    * What the scaler divided demand by: one replica's capacity for the pool's mix of models,
-   * 1 / Σ (w_i / C_i) over the models' shares of the requests (loop/mix.ts), with the shares
+   * 1 / Σ (w_i / C_i) over the models' shares of the requests (simulate/pool-mix.ts), with the shares
    * and where they came from (`traffic` observed, or `equal` while none is seen). For one
    * model, its own capacity. Absent where a decision was made up outside the loop.
    */
@@ -70,7 +70,7 @@ export interface PoolDecision {
     readonly from: "traffic" | "equal";
     /**
      * What each replica sustains for the mix when n replicas share round-robin arrivals,
-     * at n − 1 (element 0 is `perReplica`; loop/capacity.ts `mixedCurve`), as the scaler
+     * at n − 1 (element 0 is `perReplica`; simulate/pool-capacity.ts `mixedCurve`), as the scaler
      * plans with it (`spec.scaling.loadBalancing: roundRobin`). Absent: every n counts as one.
      */
     readonly byReplicas?: readonly number[];

@@ -1,9 +1,9 @@
 import { createServer, type Server } from "node:net";
 import { expect } from "chai";
 import { type ServeOptions, type Serving, startServing } from "../../controller/cli/serve.js";
-import type { PoolCapacity } from "../../controller/loop/capacity.js";
 import type { LoopEvent } from "../../controller/loop/loop.js";
 import { DEFAULT_START_EPOCH } from "../../controller/simulate/engine.js";
+import type { PoolCapacity } from "../../controller/simulate/pool-capacity.js";
 import {
   FakeCluster,
   FakeMetrics,

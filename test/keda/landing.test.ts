@@ -8,13 +8,13 @@ import {
   landingSettings,
   landOnce,
 } from "../../controller/keda/landing.js";
-import { poolCapacity } from "../../controller/loop/capacity.js";
 import { ControlLoop } from "../../controller/loop/loop.js";
 import { createSimulatedPorts } from "../../controller/loop/simulated.js";
 import type { Policy } from "../../controller/policy/index.js";
 import { INITIAL_BEHAVIOR_STATE } from "../../controller/scaling/behavior.js";
 import { totalOf } from "../../controller/scaling/types.js";
 import { DEFAULT_START_EPOCH } from "../../controller/simulate/engine.js";
+import { poolCapacity } from "../../controller/simulate/pool-capacity.js";
 import { createPoolRun } from "../../controller/simulate/pool-run.js";
 import { parseTraceSpec } from "../../controller/simulate/trace.js";
 import { ManualClock, RecordingSink } from "../loop/support.js";

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { nextBoundary, prewarmLeadSeconds } from "../../controller/loop/boundaries.js";
-import { type PoolCapacity, poolCapacity } from "../../controller/loop/capacity.js";
 import { createSystemClock } from "../../controller/loop/clock.js";
 import { capacityAtSlo } from "../../controller/simulate/capacity.js";
 import { DEFAULT_START_EPOCH } from "../../controller/simulate/engine.js";
+import { type PoolCapacity, poolCapacity } from "../../controller/simulate/pool-capacity.js";
 import { DEFAULT_PROFILE } from "../../controller/simulate/profile.js";
 import {
   batcherSettings,
@@ -61,7 +61,7 @@ describe("loop/boundaries: when schedules change the decision", () => {
   });
 });
 
-describe("loop/capacity: the capacity simulate computes, from the pool itself", () => {
+describe("simulate/pool-capacity: the capacity simulate computes, from the pool itself", () => {
   it("equals simulate's capacity at the SLO with the default profile (the first model sizes the scaler)", () => {
     const policy = pool();
     const c: PoolCapacity = poolCapacity(policy);

@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import type { PoolCapacity, ProfileOf } from "../../controller/loop/capacity.js";
 import {
   batchTimeSpread,
   type CorrectionModel,
@@ -16,6 +15,7 @@ import type { PoolRef } from "../../controller/loop/ports.js";
 import { loadModelPool, type Policy } from "../../controller/policy/index.js";
 import type { PoolScrape } from "../../controller/scaling/samples.js";
 import { DEFAULT_START_EPOCH } from "../../controller/simulate/engine.js";
+import type { PoolCapacity, ProfileOf } from "../../controller/simulate/pool-capacity.js";
 import {
   createLinearProfile,
   createPiecewiseProfile,

@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import type { PoolCapacity } from "../../controller/loop/capacity.js";
 import {
   DEFAULT_HISTORY_SAVE_SECONDS,
   HISTORY_MAX_BYTES,
@@ -14,6 +13,7 @@ import { poolKey } from "../../controller/loop/ports.js";
 import type { Policy } from "../../controller/policy/index.js";
 import type { RatePoint } from "../../controller/scaling/types.js";
 import { DEFAULT_START_EPOCH } from "../../controller/simulate/engine.js";
+import type { PoolCapacity } from "../../controller/simulate/pool-capacity.js";
 import { pool } from "../scaling/support.js";
 import {
   createTestMemoryScaler,

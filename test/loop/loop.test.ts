@@ -1,11 +1,11 @@
 import { expect } from "chai";
-import type { PoolCapacity } from "../../controller/loop/capacity.js";
 import { ControlLoop, countLoadingAsStarting, type LoopEvent } from "../../controller/loop/loop.js";
 import type { PoolRef } from "../../controller/loop/ports.js";
 import type { Policy } from "../../controller/policy/index.js";
 import type { TritonscaleState } from "../../controller/scaling/tritonscale.js";
 import { totalOf } from "../../controller/scaling/types.js";
 import { DEFAULT_START_EPOCH } from "../../controller/simulate/engine.js";
+import type { PoolCapacity } from "../../controller/simulate/pool-capacity.js";
 import { pool } from "../scaling/support.js";
 import {
   FakeCluster,

@@ -1,26 +1,26 @@
 import { expect } from "chai";
+import { ControlLoop, type LoopOptions } from "../../controller/loop/loop.js";
+import type { MetricsSource, PoolRef } from "../../controller/loop/ports.js";
+import { loadModelPool, type Policy } from "../../controller/policy/index.js";
+import type { PoolScrape } from "../../controller/scaling/samples.js";
+import { DEFAULT_START_EPOCH } from "../../controller/simulate/engine.js";
 import {
   modelCapacity,
   modelCapacityCurve,
   type PoolCapacity,
   type ProfileOf,
   poolProfileOf,
-} from "../../controller/loop/capacity.js";
-import { ControlLoop, type LoopOptions } from "../../controller/loop/loop.js";
+} from "../../controller/simulate/pool-capacity.js";
 import {
   equalShares,
   type ModelShares,
   mixedCapacity,
   trafficShares,
-} from "../../controller/loop/mix.js";
-import type { MetricsSource, PoolRef } from "../../controller/loop/ports.js";
-import { loadModelPool, type Policy } from "../../controller/policy/index.js";
-import type { PoolScrape } from "../../controller/scaling/samples.js";
-import { DEFAULT_START_EPOCH } from "../../controller/simulate/engine.js";
+} from "../../controller/simulate/pool-mix.js";
 import { FakeCluster, ManualClock, PHASE_ZERO, RecordingSink } from "./support.js";
 
 /**
- * Pools of several models (loop/mix.ts): a replica serves all of them, so its capacity is
+ * Pools of several models (simulate/pool-mix.ts): a replica serves all of them, so its capacity is
  * the harmonic mix 1 / Σ (w_i / C_i) over the models' shares of the requests, and each
  * model's profile is corrected on its own series.
  */

@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { DEFAULT_DEMO_TRACE } from "../../controller/cli/demo.js";
-import { poolCapacity } from "../../controller/loop/capacity.js";
 import { createAcceleratedClock } from "../../controller/loop/clock.js";
 import { ControlLoop, type LoopEvent } from "../../controller/loop/loop.js";
 import { createSimulatedPorts } from "../../controller/loop/simulated.js";
 import { totalOf } from "../../controller/scaling/types.js";
 import { DEFAULT_START_EPOCH } from "../../controller/simulate/engine.js";
+import { poolCapacity } from "../../controller/simulate/pool-capacity.js";
 import { createPoolRun } from "../../controller/simulate/pool-run.js";
 import { parseTraceSpec } from "../../controller/simulate/trace.js";
 import { minimalPool } from "../support/pools.js";

@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import { mixedCurve, poolCapacity } from "../../controller/loop/capacity.js";
 import {
   CURVE_POINTS,
   capacityAtSlo,
@@ -7,6 +6,7 @@ import {
   probeReplica,
   spreadsRoundRobin,
 } from "../../controller/simulate/capacity.js";
+import { mixedCurve, poolCapacity } from "../../controller/simulate/pool-capacity.js";
 import { parseLinearProfile } from "../../controller/simulate/profile.js";
 import type { BatcherSettings } from "../../controller/simulate/replica.js";
 import { createServiceTime } from "../../controller/simulate/setup.js";
@@ -81,7 +81,7 @@ describe("simulate/capacity: the capacity curve over replicas sharing round-robi
   }
 });
 
-describe("loop/capacity: a pool's curve mixes its models' curves at each count", () => {
+describe("simulate/pool-capacity: a pool's curve mixes its models' curves at each count", () => {
   const rows: {
     name: string;
     curves: Record<string, number[]>;

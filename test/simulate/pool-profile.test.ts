@@ -12,8 +12,8 @@ import { expect } from "chai";
 import { runSimulate } from "../../controller/cli/simulate.js";
 import { profileToStore, runTune } from "../../controller/cli/tune.js";
 import { runValidate } from "../../controller/cli/validate.js";
-import { poolCapacity, poolProfileOf } from "../../controller/loop/capacity.js";
 import { loadModelPool } from "../../controller/policy/index.js";
+import { poolCapacity, poolProfileOf } from "../../controller/simulate/pool-capacity.js";
 import {
   chooseProfile,
   profileOfModel,
